@@ -1,0 +1,192 @@
+"""Writing a checklist back as a file, YAML or Excel, that reads back to the same checklist."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import openpyxl
+import yaml
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+
+from checklists.loader import ITEM_COLUMNS, SCALE_COLUMNS, SETTINGS, SHEETS, use_yaml12_scalars
+from checklists.schema import Category, Checklist, Item, Option, Scale
+
+# --- YAML -----------------------------------------------------------------------------------
+
+
+class _FlowMap(dict):
+    """Written on one line, as the options of a scale are in the documentation."""
+
+
+class _FlowList(list):
+    """Written on one line: `answers: [yes, no]`."""
+
+
+class _Dumper(yaml.SafeDumper):
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        # Indent lists under their key, as the documentation does.
+        return super().increase_indent(flow, False)
+
+
+def _represent_str(dumper: _Dumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None  # several lines: a block, as in the documentation
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+# Quoting follows the reader's YAML 1.2 rules: `yes` and `no` need no quotes, `true` does.
+use_yaml12_scalars(_Dumper)
+_Dumper.add_representer(str, _represent_str)
+_Dumper.add_representer(
+    _FlowMap, lambda dumper, data: dumper.represent_mapping("tag:yaml.org,2002:map", data, True)
+)
+_Dumper.add_representer(
+    _FlowList, lambda dumper, data: dumper.represent_sequence("tag:yaml.org,2002:seq", data, True)
+)
+
+
+def _given(obj: Any, *names: str) -> dict[str, Any]:
+    """{key in the file: value} of the named fields, leaving out defaults and empty values."""
+    defaults = {f.name: f.default for f in fields(obj)}
+    return {
+        "class" if name == "klass" else name: getattr(obj, name)
+        for name in names
+        if getattr(obj, name) not in ("", None, defaults[name])
+    }
+
+
+def _item_dict(item: Item) -> dict[str, Any]:
+    data = {"number": item.number}
+    if item.key != f"item-{item.number}":
+        data["key"] = item.key
+    data |= _given(item, "text", "text_en", "help", "scale", "comment", "evidence")
+    if item.condition:
+        data["condition"] = {
+            "item": item.condition.item,
+            "answers": _FlowList(item.condition.options),
+        }
+    return data
+
+
+def _option_dict(option: Option) -> _FlowMap:
+    return _FlowMap(_given(option, "code", "label", "label_en", "klass", "score"))
+
+
+def _scale_dict(scale: Scale) -> dict[str, Any]:
+    return {
+        "code": scale.code,
+        "title": scale.title,
+        "options": [_option_dict(option) for option in scale.options],
+    }
+
+
+def _category_dict(category: Category) -> dict[str, Any]:
+    return _given(category, "code", "title", "title_en") | {
+        "items": [_item_dict(item) for item in category.items]
+    }
+
+
+def dump_yaml(checklist: Checklist) -> str:
+    """The checklist as a YAML file, in the documented key order, leaving out defaults."""
+    data = _given(checklist, *SETTINGS)
+    if checklist.scales:
+        data["scales"] = [_scale_dict(scale) for scale in checklist.scales]
+    data["categories"] = [_category_dict(category) for category in checklist.categories]
+    return yaml.dump(
+        data,
+        Dumper=_Dumper,
+        allow_unicode=True,
+        sort_keys=False,
+        default_flow_style=False,
+        width=float("inf"),
+    )
+
+
+# --- Excel ----------------------------------------------------------------------------------
+
+_WIDTHS = {
+    "text": 60,
+    "text_en": 40,
+    "help": 40,
+    "category_title": 20,
+    "category_title_en": 20,
+    "scale_title": 20,
+    "label": 20,
+    "label_en": 20,
+}
+
+
+def _add_table(sheet: Any, columns: dict[str, tuple[str, str]], rows: list[dict]) -> None:
+    """A header row of Japanese column names, then one row per dict of {field: value}."""
+    sheet.append([names[0] for names in columns.values()])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        _append(sheet, [row.get(field) for field in columns])
+    for index, field in enumerate(columns, start=1):
+        letter = get_column_letter(index)
+        sheet.column_dimensions[letter].width = _WIDTHS.get(field, 14)
+    sheet.freeze_panes = "A2"
+
+
+def _append(sheet: Any, values: list[Any]) -> None:
+    sheet.append([value if value != "" else None for value in values])
+    for cell in sheet[sheet.max_row]:
+        if isinstance(cell.value, str):
+            # openpyxl would store text starting with '=' as a formula, which the reader refuses.
+            cell.data_type = "s"
+            if "\n" in cell.value:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+
+def write_xlsx(checklist: Checklist, target: str | Path | BinaryIO) -> None:
+    """The checklist as an Excel workbook in the documented layout, to a path or binary stream."""
+    workbook = openpyxl.Workbook()
+    settings = workbook.active
+    settings.title = SHEETS["checklist"][0]
+    for key in SETTINGS:
+        _append(settings, [key, getattr(checklist, key)])
+        settings.cell(settings.max_row, 1).font = Font(bold=True)
+    settings.column_dimensions["A"].width = 14
+    settings.column_dimensions["B"].width = 80
+
+    items = []
+    for category in checklist.categories:
+        for item in category.items:
+            condition = item.condition
+            items.append(
+                {
+                    "number": item.number,
+                    "category": category.code,
+                    "category_title": category.title,
+                    "category_title_en": category.title_en,
+                    "text": item.text,
+                    "text_en": item.text_en,
+                    "help": item.help,
+                    "scale": item.scale,
+                    "comment": item.comment,
+                    "evidence": item.evidence,
+                    "condition_item": condition.item if condition else None,
+                    "condition_answers": ", ".join(condition.options) if condition else None,
+                    "key": item.key if item.key != f"item-{item.number}" else None,
+                }
+            )
+    _add_table(workbook.create_sheet(SHEETS["items"][0]), ITEM_COLUMNS, items)
+
+    options = [
+        {
+            "scale": scale.code,
+            "scale_title": scale.title,
+            "code": option.code,
+            "label": option.label,
+            "label_en": option.label_en,
+            "class": option.klass,
+            "score": option.score,
+        }
+        for scale in checklist.scales
+        for option in scale.options
+    ]
+    _add_table(workbook.create_sheet(SHEETS["scales"][0]), SCALE_COLUMNS, options)
+    workbook.save(target)

@@ -1,0 +1,96 @@
+"""Settings read from the environment, with defaults that are safe for a developer's machine.
+
+Production (SURVEY_ENV=production) refuses to start unless the secret and database are given
+explicitly and debug is off: a forgotten variable must fail loudly, not fall back to SQLite.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+ENVIRONMENTS = ("development", "testing", "production")
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or unsafe; the message says which variable to set."""
+
+
+def instance_dir() -> Path:
+    return Path(os.environ.get("SURVEY_INSTANCE_PATH", BASE_DIR / "instance"))
+
+
+def _secret_key(env: str) -> str:
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        return key
+    if env == "production":
+        raise ConfigError(
+            "SECRET_KEY が設定されていません。本番環境では環境変数 SECRET_KEY に長いランダムな"
+            "文字列を設定してください (SECRET_KEY is not set)."
+        )
+    # Developers get a key generated once and kept, so sessions survive restarts.
+    path = instance_dir() / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _database_url(env: str) -> str:
+    url = os.environ.get("SURVEY_DATABASE_URL")
+    if url:
+        return url
+    if env == "production":
+        raise ConfigError(
+            "SURVEY_DATABASE_URL が設定されていません。本番環境では PostgreSQL の接続先を"
+            "設定してください (例: postgresql+psycopg://tenken@db/tenken)."
+        )
+    instance_dir().mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{instance_dir() / 'tenken.db'}"
+
+
+def _flag(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def load(overrides: dict | None = None) -> dict:
+    """Build the settings dictionary for `create_app`, validating production settings."""
+    overrides = overrides or {}
+    env = overrides.get("SURVEY_ENV") or os.environ.get("SURVEY_ENV", "development")
+    if env not in ENVIRONMENTS:
+        raise ConfigError(
+            f"SURVEY_ENV={env!r} は不明です。"
+            f"{', '.join(ENVIRONMENTS)} のいずれかを指定してください。"
+        )
+    debug = _flag("FLASK_DEBUG") or bool(overrides.get("DEBUG"))
+    if env == "production" and debug:
+        raise ConfigError(
+            "本番環境 (SURVEY_ENV=production) ではデバッグモードを有効にできません。"
+            "FLASK_DEBUG を外してください (debug must be off in production)."
+        )
+    settings = {
+        "SURVEY_ENV": env,
+        "TESTING": env == "testing",
+        "SECRET_KEY": overrides.get("SECRET_KEY") or _secret_key(env),
+        "SQLALCHEMY_DATABASE_URI": overrides.get("SQLALCHEMY_DATABASE_URI") or _database_url(env),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "BABEL_DEFAULT_LOCALE": os.environ.get("SURVEY_LOCALE", "ja"),
+        "BABEL_DEFAULT_TIMEZONE": os.environ.get("SURVEY_TIMEZONE", "Asia/Tokyo"),
+        "LANGUAGES": ("ja", "en"),
+        "MAX_CONTENT_LENGTH": int(os.environ.get("SURVEY_MAX_UPLOAD_MB", "10")) * 1024 * 1024,
+        "CHECKLIST_MAX_BYTES": int(os.environ.get("SURVEY_CHECKLIST_MAX_KB", "1024")) * 1024,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": env == "production",
+        "REMEMBER_COOKIE_SECURE": env == "production",
+        "WTF_CSRF_ENABLED": True,
+    }
+    settings.update(overrides)
+    return settings

@@ -1,0 +1,73 @@
+"""tenken: the Flask application factory."""
+
+from __future__ import annotations
+
+from flask import Flask, request, session
+from flask_babel import lazy_gettext as _l
+
+import config as settings
+from survey.extensions import babel, csrf, db, login_manager, migrate
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_path=str(settings.instance_dir()))
+    app.config.update(settings.load(config))
+    register_extensions(app)
+    register_blueprints(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def select_locale() -> str:
+    # Japanese first; English only when the user chose it (kept in the session).
+    choice = request.args.get("lang")
+    if choice in ("ja", "en"):
+        session["lang"] = choice
+    return session.get("lang", "ja")
+
+
+def register_extensions(app: Flask) -> None:
+    from survey import models  # noqa: F401  (registers the tables before migrate looks)
+
+    db.init_app(app)
+    # Batch mode lets later migrations alter tables on SQLite, which cannot ALTER most things.
+    migrate.init_app(app, db, directory=str(settings.BASE_DIR / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("このページを表示するにはログインしてください。")
+    login_manager.login_message_category = "info"
+
+    from survey.auth.routes import load_user
+
+    login_manager.user_loader(load_user)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        from survey.sqlite import enable_sqlite_pragmas
+
+        with app.app_context():
+            enable_sqlite_pragmas(db.engine)
+
+
+def register_blueprints(app: Flask) -> None:
+    from survey.auth import bp as auth_bp
+    from survey.errors import bp as errors_bp
+    from survey.main import bp as main_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(main_bp)
+    app.register_blueprint(errors_bp)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from survey import formatting
+
+    formatting.init_app(app)
+
+
+def register_commands(app: Flask) -> None:
+    from survey.cli import commands
+
+    for command in commands:
+        app.cli.add_command(command)

@@ -1,0 +1,231 @@
+"""`flask --app wsgi ...` commands. Each wraps a plain function that the tests call directly."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+from flask import current_app
+from flask.cli import AppGroup
+
+from checklists.writer import dump_yaml, write_xlsx
+from reports import aggregate, formats
+from reports.queries import UnknownCampaign
+from survey import demo
+from survey.extensions import db
+from survey.models import Checklist
+from survey.services import checklists as checklist_service
+from survey.services.accounts import AccountError, add_user
+
+lang_option = click.option(
+    "--lang",
+    type=click.Choice(["ja", "en"]),
+    default=None,
+    help="Language of messages (default: SURVEY_LOCALE, else ja).",
+)
+
+
+def _lang(value: str | None) -> str:
+    return value or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _fail(message: str) -> None:
+    click.echo(message, err=True)
+    sys.exit(1)
+
+
+# --- checklist ------------------------------------------------------------------------------
+
+checklist_cli = AppGroup("checklist", help="Validate, import, list and export checklist files.")
+
+
+@checklist_cli.command("validate")
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@lang_option
+def checklist_validate(files, lang):
+    """Check files without importing; every problem is listed, exit status 1 if any."""
+    from checklists.loader import ChecklistFileError, load_file
+
+    problems = []
+    for path in files:
+        try:
+            load_file(path, max_bytes=current_app.config["CHECKLIST_MAX_BYTES"])
+        except ChecklistFileError as error:
+            problems += error.problems
+    for problem in problems:
+        click.echo(problem.render(_lang(lang)), err=True)
+    if problems:
+        sys.exit(1)
+    click.echo(
+        ("OK: {} file(s)" if _lang(lang) == "en" else "問題はありません（{} ファイル）").format(
+            len(files)
+        )
+    )
+
+
+IMPORT_ACTIONS = {
+    "ja": {
+        "created": "登録しました",
+        "replaced": "下書きを置き換えました",
+        "published": "公開しました",
+        "unchanged": "変更はありません",
+    },
+    "en": {
+        "created": "created",
+        "replaced": "draft replaced",
+        "published": "published",
+        "unchanged": "unchanged",
+    },
+}
+
+
+@checklist_cli.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.option("--publish", is_flag=True, help="Publish the imported versions.")
+@lang_option
+def checklist_import(files, publish, lang):
+    """Import files all together, or none of them if any has a problem."""
+    outcomes, problems = checklist_service.import_files(files, publish=publish)
+    for problem in problems:
+        click.echo(problem.render(_lang(lang)), err=True)
+    if problems:
+        click.echo(
+            "何も取り込んでいません。" if _lang(lang) == "ja" else "Nothing was imported.", err=True
+        )
+        sys.exit(1)
+    for outcome in outcomes:
+        click.echo(f"{outcome.checklist.label}: {IMPORT_ACTIONS[_lang(lang)][outcome.action]}")
+
+
+@checklist_cli.command("list")
+def checklist_list():
+    """Every stored checklist version."""
+    rows = db.session.scalars(sa.select(Checklist).order_by(Checklist.code, Checklist.version))
+    for c in rows:
+        state = "公開" if c.is_published else "下書き"
+        click.echo(f"{c.label}\t{state}\t{c.target_kind}\t{len(c.items)}項目\t{c.title}")
+
+
+@checklist_cli.command("export")
+@click.argument("ident")
+@click.option("--format", "fmt", type=click.Choice(["yaml", "xlsx"]), default="yaml")
+@click.option("--out", type=click.Path(dir_okay=False), help="File to write (yaml: stdout).")
+def checklist_export(ident, fmt, out):
+    """Write CODE[@VERSION] as a checklist file that imports back to the same content."""
+    code, _, version = ident.partition("@")
+    if version and not version.isdigit():
+        _fail(f"版 {version!r} は数字で指定してください (例: {code}@1)。")
+    stored = checklist_service.find(code, int(version) if version else None)
+    if stored is None:
+        _fail(f"チェックリスト {ident} は登録されていません。")
+    checklist = checklist_service.to_schema(stored)
+    if fmt == "yaml":
+        text = dump_yaml(checklist)
+        Path(out).write_text(text, encoding="utf-8") if out else click.echo(text, nl=False)
+        return
+    if not out:
+        _fail("xlsx 形式では --out で出力先のファイルを指定してください。")
+    write_xlsx(checklist, out)
+
+
+# --- demo -----------------------------------------------------------------------------------
+
+demo_cli = AppGroup("demo", help="The demo ward and its inspections.")
+
+
+@demo_cli.command("load")
+@click.option("--reset", is_flag=True, help="Delete all data first.")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database holds data.")
+def demo_load(reset, if_empty):
+    """Load the deterministic demo data (さくら区, 2017 emergency inspection)."""
+    if reset:
+        demo.reset()
+    elif not demo.is_empty():
+        if if_empty:
+            click.echo("データベースにデータがあるため、デモデータは読み込みません。")
+            return
+        _fail("データベースは空ではありません。--reset を付けると全データを削除して読み込みます。")
+    demo.load()
+    click.echo(f"デモデータを読み込みました。ログイン（パスワードはすべて {demo.DEMO_PASSWORD}）:")
+    for username, role in demo.DEMO_LOGINS.items():
+        click.echo(f"  {username:<12} {role}")
+
+
+# --- report ---------------------------------------------------------------------------------
+
+report_cli = AppGroup("report", help="Results of campaigns.")
+
+
+@report_cli.command("ratios")
+@click.argument("campaign_code")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
+@lang_option
+def report_ratios(campaign_code, fmt, lang):
+    """Per item: compliant / applicable (対象外 left out), excluded, unanswered, percentage."""
+    try:
+        with db.engine.connect() as conn:
+            info, frame = aggregate.per_item(conn, campaign_code)
+    except UnknownCampaign:
+        _fail(f"点検 {campaign_code} は登録されていません。")
+    if fmt == "csv":
+        click.echo(formats.to_csv(frame, _lang(lang)), nl=False)
+    elif fmt == "json":
+        meta = {
+            "campaign": info.code,
+            "title": info.title,
+            "checklist": f"{info.checklist_code}@{info.checklist_version}",
+        }
+        click.echo(formats.to_json(frame, meta))
+    else:
+        click.echo(
+            f"{info.title} ({info.code}) — {info.checklist_title} "
+            f"{info.checklist_code}@{info.checklist_version}"
+        )
+        click.echo(formats.to_text(frame, _lang(lang)), nl=False)
+
+
+# --- user -----------------------------------------------------------------------------------
+
+user_cli = AppGroup("user", help="Accounts.")
+
+
+@user_cli.command("add")
+@click.argument("username")
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(["admin", "auditor", "manager", "respondent", "contractor"]),
+)
+@click.option("--unit", "unit_code", help="Code of the user's unit.")
+@click.option("--contractor", "contractor_code", help="Code of the user's company.")
+@click.option("--name", "display_name", help="Name shown on screen.")
+@click.option("--email")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def user_add(username, role, unit_code, contractor_code, display_name, email, password_stdin):
+    """Create an account; without --password-stdin the password is asked for twice."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("パスワード", hide_input=True, confirmation_prompt=True)
+    if not password:
+        _fail("パスワードが空です。")
+    try:
+        user = add_user(
+            username,
+            role,
+            password=password,
+            display_name=display_name,
+            email=email,
+            unit_code=unit_code,
+            contractor_code=contractor_code,
+        )
+    except AccountError as error:
+        db.session.rollback()
+        _fail(str(error))
+    db.session.commit()
+    click.echo(f"ユーザー {user.username}（{user.role}）を作成しました。")
+
+
+commands = [checklist_cli, demo_cli, report_cli, user_cli]

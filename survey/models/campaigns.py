@@ -1,0 +1,153 @@
+"""Campaigns send a checklist version to targets; each target's answers hang off an assignment."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from survey.extensions import db
+from survey.models.checklists import Checklist, Item, Option
+from survey.models.org import Contractor, OrgUnit, User
+from survey.models.registers import Contract, InformationSystem
+from survey.models.types import utcnow
+
+
+class CampaignStatus(enum.StrEnum):
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class AssignmentStatus(enum.StrEnum):
+    NOT_STARTED = "not_started"
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    RETURNED = "returned"
+    APPROVED = "approved"
+
+
+# Answers count in results once they have been handed in.
+COUNTED_STATUSES = (AssignmentStatus.SUBMITTED, AssignmentStatus.APPROVED)
+
+
+class Campaign(db.Model):
+    __tablename__ = "campaign"
+    __table_args__ = (sa.CheckConstraint("closes_on >= opens_on", name="period_order"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    checklist_id: Mapped[int] = mapped_column(sa.ForeignKey("checklist.id"), index=True)
+    opens_on: Mapped[date]
+    closes_on: Mapped[date]
+    status: Mapped[str] = mapped_column(sa.String(16), default=CampaignStatus.DRAFT)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+    checklist: Mapped[Checklist] = relationship()
+    assignments: Mapped[list[Assignment]] = relationship(back_populates="campaign")
+
+
+class Assignment(db.Model):
+    """One target's questionnaire in a campaign: a division, a system, a contract or a company.
+
+    Exactly one target column is set, matching the checklist's target kind. The responsible unit
+    answers (or, for a contract, confirms its contractor's answers) and its manager approves.
+    """
+
+    __tablename__ = "assignment"
+    __table_args__ = (
+        sa.CheckConstraint(
+            " + ".join(
+                f"CASE WHEN {column} IS NULL THEN 0 ELSE 1 END"
+                for column in ("unit_id", "system_id", "contract_id", "contractor_id")
+            )
+            + " = 1",
+            name="one_target",
+        ),
+        sa.Index("ix_assignment_campaign_status", "campaign_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaign.id"))
+    target_kind: Mapped[str] = mapped_column(sa.String(16))
+    unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("org_unit.id"), index=True)
+    system_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("information_system.id"), index=True
+    )
+    contract_id: Mapped[int | None] = mapped_column(sa.ForeignKey("contract.id"), index=True)
+    contractor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("contractor.id"), index=True)
+    responsible_unit_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("org_unit.id"), index=True
+    )
+    status: Mapped[str] = mapped_column(sa.String(16), default=AssignmentStatus.NOT_STARTED)
+    due_on: Mapped[date | None]
+    submitted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    approved_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    approved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+
+    campaign: Mapped[Campaign] = relationship(back_populates="assignments")
+    unit: Mapped[OrgUnit | None] = relationship(foreign_keys=[unit_id])
+    system: Mapped[InformationSystem | None] = relationship()
+    contract: Mapped[Contract | None] = relationship()
+    contractor: Mapped[Contractor | None] = relationship()
+    responsible_unit: Mapped[OrgUnit | None] = relationship(foreign_keys=[responsible_unit_id])
+    answers: Mapped[list[Answer]] = relationship(back_populates="assignment")
+
+    @property
+    def target_name(self) -> str:
+        if self.unit is not None:
+            return self.unit.name
+        if self.system is not None:
+            return self.system.name
+        if self.contract is not None:
+            return self.contract.title
+        return self.contractor.name if self.contractor else ""
+
+
+class Answer(db.Model):
+    """The current answer to one item of one assignment.
+
+    `version` grows with every save, so a stale form (a second tab, a retry) can be detected
+    instead of silently overwriting a newer answer.
+    """
+
+    __tablename__ = "answer"
+    __table_args__ = (
+        sa.UniqueConstraint("assignment_id", "item_id"),
+        # Covers the results query: answers of a set of assignments grouped by item and option.
+        sa.Index("ix_answer_item_option", "item_id", "option_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(sa.ForeignKey("assignment.id"))
+    item_id: Mapped[int] = mapped_column(sa.ForeignKey("item.id"))
+    option_id: Mapped[int | None] = mapped_column(sa.ForeignKey("scale_option.id"))
+    comment: Mapped[str] = mapped_column(sa.Text, default="")
+    answered_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    answered_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    version: Mapped[int] = mapped_column(default=1)
+
+    assignment: Mapped[Assignment] = relationship(back_populates="answers")
+    item: Mapped[Item] = relationship()
+    option: Mapped[Option | None] = relationship()
+    answered_by: Mapped[User | None] = relationship()
+
+
+class Attachment(db.Model):
+    """Evidence uploaded for an item; the file lives outside the database under `stored_name`."""
+
+    __tablename__ = "attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(sa.ForeignKey("assignment.id"), index=True)
+    item_id: Mapped[int] = mapped_column(sa.ForeignKey("item.id"))
+    filename: Mapped[str] = mapped_column(sa.String(255))
+    stored_name: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    content_type: Mapped[str] = mapped_column(sa.String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)

@@ -1,0 +1,122 @@
+"""Checklist versions as stored: categories, items and the answer scales they use.
+
+A published version is immutable (the importer refuses to change it); a change is a new version,
+so answers always point at the exact wording that was answered.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from survey.extensions import db
+from survey.models.types import utcnow
+
+
+class Scale(db.Model):
+    __tablename__ = "scale"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    title: Mapped[str] = mapped_column(sa.String(100))
+
+    options: Mapped[list[Option]] = relationship(back_populates="scale", order_by="Option.position")
+
+
+class Option(db.Model):
+    __tablename__ = "scale_option"
+    __table_args__ = (
+        sa.UniqueConstraint("scale_id", "code"),
+        sa.CheckConstraint(
+            "klass IN ('compliant', 'noncompliant', 'excluded')", name="known_class"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scale_id: Mapped[int] = mapped_column(sa.ForeignKey("scale.id"))
+    code: Mapped[str] = mapped_column(sa.String(32))
+    label: Mapped[str] = mapped_column(sa.String(100))
+    label_en: Mapped[str] = mapped_column(sa.String(100))
+    klass: Mapped[str] = mapped_column(sa.String(16))
+    score: Mapped[int | None]
+    position: Mapped[int] = mapped_column(default=0)
+
+    scale: Mapped[Scale] = relationship(back_populates="options")
+
+
+class Checklist(db.Model):
+    """One version of one checklist."""
+
+    __tablename__ = "checklist"
+    __table_args__ = (sa.UniqueConstraint("code", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(64))
+    version: Mapped[int]
+    title: Mapped[str] = mapped_column(sa.String(200))
+    title_en: Mapped[str] = mapped_column(sa.String(200), default="")
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    target_kind: Mapped[str] = mapped_column(sa.String(16))
+    content_hash: Mapped[str] = mapped_column(sa.String(64))
+    source_name: Mapped[str] = mapped_column(sa.String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    categories: Mapped[list[Category]] = relationship(
+        back_populates="checklist", order_by="Category.position", cascade="all, delete-orphan"
+    )
+    items: Mapped[list[Item]] = relationship(
+        back_populates="checklist", order_by="Item.number", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None
+
+    @property
+    def label(self) -> str:
+        return f"{self.code}@{self.version}"
+
+
+class Category(db.Model):
+    __tablename__ = "category"
+    __table_args__ = (sa.UniqueConstraint("checklist_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    checklist_id: Mapped[int] = mapped_column(sa.ForeignKey("checklist.id"))
+    code: Mapped[str] = mapped_column(sa.String(32))
+    title: Mapped[str] = mapped_column(sa.String(200))
+    title_en: Mapped[str] = mapped_column(sa.String(200), default="")
+    position: Mapped[int] = mapped_column(default=0)
+
+    checklist: Mapped[Checklist] = relationship(back_populates="categories")
+    items: Mapped[list[Item]] = relationship(back_populates="category", order_by="Item.number")
+
+
+class Item(db.Model):
+    __tablename__ = "item"
+    __table_args__ = (
+        sa.UniqueConstraint("checklist_id", "number"),
+        sa.UniqueConstraint("checklist_id", "key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    checklist_id: Mapped[int] = mapped_column(sa.ForeignKey("checklist.id"))
+    category_id: Mapped[int] = mapped_column(sa.ForeignKey("category.id"), index=True)
+    number: Mapped[int]
+    key: Mapped[str] = mapped_column(sa.String(100))
+    text: Mapped[str] = mapped_column(sa.Text)
+    text_en: Mapped[str] = mapped_column(sa.Text, default="")
+    help: Mapped[str] = mapped_column(sa.Text, default="")
+    scale_id: Mapped[int] = mapped_column(sa.ForeignKey("scale.id"))
+    comment_rule: Mapped[str] = mapped_column(sa.String(16), default="noncompliant")
+    evidence_rule: Mapped[str] = mapped_column(sa.String(16), default="never")
+    # Asked only when the item numbered `condition_number` got one of `condition_options`.
+    condition_number: Mapped[int | None]
+    condition_options: Mapped[list[str] | None] = mapped_column(sa.JSON)
+
+    checklist: Mapped[Checklist] = relationship(back_populates="items")
+    category: Mapped[Category] = relationship(back_populates="items")
+    scale: Mapped[Scale] = relationship()

@@ -1,0 +1,93 @@
+"""The organisation: units in a tree, the people who sign in, and contractor companies."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from survey.extensions import db
+from survey.models.types import utcnow
+
+
+class UnitKind(enum.StrEnum):
+    DEPARTMENT = "department"  # 部
+    DIVISION = "division"  # 課・分野
+    SECTION = "section"  # 係
+    OFFICE = "office"  # 事業所・学校
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"  # 情報政策課 (security office)
+    AUDITOR = "auditor"  # reads everything, changes nothing
+    MANAGER = "manager"  # their unit's subtree
+    RESPONDENT = "respondent"  # their unit's assignments
+    CONTRACTOR = "contractor"  # their company's contracts only
+
+
+class OrgUnit(db.Model):
+    __tablename__ = "org_unit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    kind: Mapped[str] = mapped_column(sa.String(16), default=UnitKind.DIVISION)
+    parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("org_unit.id"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    parent: Mapped[OrgUnit | None] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list[OrgUnit]] = relationship(
+        back_populates="parent", order_by="OrgUnit.position"
+    )
+
+    def __repr__(self) -> str:
+        return f"<OrgUnit {self.code} {self.name}>"
+
+
+class Contractor(db.Model):
+    """A company that handles the municipality's data under contract (委託事業者)."""
+
+    __tablename__ = "contractor"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    active: Mapped[bool] = mapped_column(default=True)
+
+    def __repr__(self) -> str:
+        return f"<Contractor {self.code} {self.name}>"
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "user_account"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "(role = 'contractor') = (contractor_id IS NOT NULL)", name="contractor_has_company"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(sa.String(100))
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    role: Mapped[str] = mapped_column(sa.String(16))
+    unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("org_unit.id"), index=True)
+    contractor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("contractor.id"), index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    unit: Mapped[OrgUnit | None] = relationship()
+    contractor: Mapped[Contractor | None] = relationship()
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
+        return self.active
+
+    def __repr__(self) -> str:
+        return f"<User {self.username} {self.role}>"

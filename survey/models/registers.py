@@ -1,0 +1,73 @@
+"""The registers that campaigns target: information systems and outsourced contracts."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from survey.extensions import db
+from survey.models.org import Contractor, OrgUnit
+
+
+class InformationSystem(db.Model):
+    __tablename__ = "information_system"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("org_unit.id"), index=True)
+    handles_personal_data: Mapped[bool] = mapped_column(default=True)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    unit: Mapped[OrgUnit] = relationship()
+
+
+class Subcontracting(enum.StrEnum):
+    NONE = "none"  # 再委託なし
+    REQUESTED = "requested"  # 承認申請中
+    APPROVED = "approved"  # 事前承認済
+    ALLOWED = "allowed"  # 契約で認めている
+
+
+class Contract(db.Model):
+    """An outsourced contract (委託業務) owned by a unit and carried out by a contractor."""
+
+    __tablename__ = "contract"
+    __table_args__ = (
+        sa.CheckConstraint("end_date IS NULL OR end_date >= start_date", name="period_order"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    title: Mapped[str] = mapped_column(sa.String(300))
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("org_unit.id"), index=True)
+    contractor_id: Mapped[int] = mapped_column(sa.ForeignKey("contractor.id"), index=True)
+    start_date: Mapped[date]
+    end_date: Mapped[date | None]
+    handles_personal_data: Mapped[bool] = mapped_column(default=True)
+    staff_count: Mapped[int | None]  # 取扱者数
+    subcontracting: Mapped[str] = mapped_column(sa.String(16), default=Subcontracting.NONE)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    unit: Mapped[OrgUnit] = relationship()
+    contractor: Mapped[Contractor] = relationship()
+    subcontracts: Mapped[list[Subcontract]] = relationship(
+        back_populates="contract", order_by="Subcontract.id"
+    )
+
+
+class Subcontract(db.Model):
+    """A subcontractor (再委託先) on a contract, with how many of its staff handle the data."""
+
+    __tablename__ = "subcontract"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(sa.ForeignKey("contract.id"), index=True)
+    company_name: Mapped[str] = mapped_column(sa.String(200))
+    work: Mapped[str] = mapped_column(sa.String(300), default="")
+    staff_count: Mapped[int | None]
+
+    contract: Mapped[Contract] = relationship(back_populates="subcontracts")

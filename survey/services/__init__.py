@@ -1,0 +1,1 @@
+"""Plain functions that the views and CLI call; they never read the request."""

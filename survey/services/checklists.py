@@ -1,0 +1,221 @@
+"""Checklist files in and out of the database.
+
+Files are read and validated by the framework-free `checklists` package; this module adds the
+rules that need the database (a published version never changes, scale codes are global) and
+writes everything in one transaction, so a batch with any problem imports nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import current_app
+
+from checklists import schema
+from checklists.loader import ChecklistFileError, load_file
+from checklists.problems import Problem
+from survey.extensions import db
+from survey.models import Category, Checklist, Item, Option, Scale
+from survey.models.types import utcnow
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    checklist: Checklist
+    action: str  # created | replaced | published | unchanged
+
+
+def find(code: str, version: int | None = None) -> Checklist | None:
+    """A checklist version, or the newest version of the code when none is given."""
+    stmt = sa.select(Checklist).where(Checklist.code == code)
+    if version is not None:
+        stmt = stmt.where(Checklist.version == version)
+    return db.session.scalar(stmt.order_by(Checklist.version.desc()).limit(1))
+
+
+def import_files(
+    paths: Iterable[str | Path], *, publish: bool = False
+) -> tuple[list[ImportOutcome], list[Problem]]:
+    """Validate every file, then import all of them or, if anything is wrong, none."""
+    parsed: list[tuple[schema.Checklist, str]] = []
+    problems: list[Problem] = []
+    for path in map(str, paths):
+        try:
+            parsed.append(
+                (load_file(path, max_bytes=current_app.config["CHECKLIST_MAX_BYTES"]), path)
+            )
+        except ChecklistFileError as error:
+            problems += error.problems
+    problems += _database_problems(parsed)
+    if problems:
+        return [], problems
+    outcomes = [_save(checklist, source, publish) for checklist, source in parsed]
+    db.session.commit()
+    return outcomes, []
+
+
+def _database_problems(parsed: list[tuple[schema.Checklist, str]]) -> list[Problem]:
+    problems = []
+    seen: dict[tuple[str, int], str] = {}
+    for checklist, source in parsed:
+        ident = (checklist.code, checklist.version)
+        if ident in seen:
+            problems.append(
+                Problem(
+                    source,
+                    "",
+                    "duplicate_version_in_batch",
+                    {"code": checklist.code, "version": checklist.version, "other": seen[ident]},
+                )
+            )
+        seen[ident] = source
+        existing = find(*ident)
+        if existing and existing.is_published and existing.content_hash != checklist.content_hash():
+            problems.append(
+                Problem(
+                    source,
+                    "",
+                    "published_version_changed",
+                    {"code": checklist.code, "version": checklist.version},
+                )
+            )
+        for scale in _scales_used(checklist):
+            stored = db.session.scalar(sa.select(Scale).where(Scale.code == scale.code))
+            if stored is not None and _as_schema_scale(stored) != scale:
+                problems.append(Problem(source, "", "scale_conflict", {"scale": scale.code}))
+    return problems
+
+
+def _scales_used(checklist: schema.Checklist) -> list[schema.Scale]:
+    own = {scale.code: scale for scale in checklist.scales}
+    codes = dict.fromkeys(item.scale for item in checklist.items)
+    return [own.get(code) or schema.BUILTIN_SCALES[code] for code in codes]
+
+
+def _save(checklist: schema.Checklist, source: str, publish: bool) -> ImportOutcome:
+    existing = find(checklist.code, checklist.version)
+    if existing is not None and existing.content_hash == checklist.content_hash():
+        if publish and not existing.is_published:
+            existing.published_at = utcnow()
+            return ImportOutcome(existing, "published")
+        return ImportOutcome(existing, "unchanged")
+    action = "created"
+    if existing is not None:  # an unpublished draft: replaced whole
+        db.session.delete(existing)
+        db.session.flush()
+        action = "replaced"
+    stored = _build(checklist, Path(source).name)
+    if publish:
+        stored.published_at = utcnow()
+    db.session.add(stored)
+    db.session.flush()
+    return ImportOutcome(stored, action)
+
+
+def _build(checklist: schema.Checklist, source_name: str) -> Checklist:
+    scales = {scale.code: _ensure_scale(scale) for scale in _scales_used(checklist)}
+    stored = Checklist(
+        code=checklist.code,
+        version=checklist.version,
+        title=checklist.title,
+        title_en=checklist.title_en,
+        description=checklist.description,
+        target_kind=checklist.target,
+        content_hash=checklist.content_hash(),
+        source_name=source_name,
+    )
+    for position, cat in enumerate(checklist.categories):
+        category = Category(
+            code=cat.code, title=cat.title, title_en=cat.title_en, position=position
+        )
+        stored.categories.append(category)
+        for it in cat.items:
+            item = Item(
+                number=it.number,
+                key=it.key,
+                text=it.text,
+                text_en=it.text_en,
+                help=it.help,
+                scale=scales[it.scale],
+                comment_rule=it.comment,
+                evidence_rule=it.evidence,
+                condition_number=it.condition.item if it.condition else None,
+                condition_options=list(it.condition.options) if it.condition else None,
+            )
+            category.items.append(item)
+            stored.items.append(item)
+    return stored
+
+
+def _ensure_scale(scale: schema.Scale) -> Scale:
+    stored = db.session.scalar(sa.select(Scale).where(Scale.code == scale.code))
+    if stored is not None:
+        return stored
+    stored = Scale(code=scale.code, title=scale.title)
+    for position, opt in enumerate(scale.options):
+        stored.options.append(
+            Option(
+                code=opt.code,
+                label=opt.label,
+                label_en=opt.label_en,
+                klass=opt.klass,
+                score=opt.score,
+                position=position,
+            )
+        )
+    db.session.add(stored)
+    return stored
+
+
+def _as_schema_scale(stored: Scale) -> schema.Scale:
+    return schema.Scale(
+        stored.code,
+        stored.title,
+        tuple(schema.Option(o.code, o.label, o.label_en, o.klass, o.score) for o in stored.options),
+    )
+
+
+def to_schema(stored: Checklist) -> schema.Checklist:
+    """The stored version as the file format's objects, for export."""
+    categories = tuple(
+        schema.Category(
+            code=cat.code,
+            title=cat.title,
+            title_en=cat.title_en,
+            items=tuple(
+                schema.Item(
+                    number=it.number,
+                    key=it.key,
+                    text=it.text,
+                    text_en=it.text_en,
+                    help=it.help,
+                    scale=it.scale.code,
+                    comment=it.comment_rule,
+                    evidence=it.evidence_rule,
+                    condition=schema.Condition(it.condition_number, tuple(it.condition_options))
+                    if it.condition_number is not None
+                    else None,
+                )
+                for it in cat.items
+            ),
+        )
+        for cat in stored.categories
+    )
+    own_scales = {
+        it.scale.code: _as_schema_scale(it.scale)
+        for it in stored.items
+        if it.scale.code not in schema.BUILTIN_SCALES
+    }
+    return schema.Checklist(
+        code=stored.code,
+        version=stored.version,
+        title=stored.title,
+        target=stored.target_kind,
+        title_en=stored.title_en,
+        description=stored.description,
+        categories=categories,
+        scales=tuple(own_scales.values()),
+    )

@@ -1,0 +1,34 @@
+"""The checklists shipped with tenken load cleanly and survive export in both formats."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import checklists
+from checklists import load_file
+from checklists.writer import dump_yaml, write_xlsx
+
+DEFINITIONS = Path(checklists.__file__).parent / "definitions"
+EXPECTED_ITEMS = {"emergency-assets": 21, "emergency-systems": 54, "emergency-contracts": 33}
+
+
+def test_exactly_the_three_emergency_checklists_are_shipped():
+    assert sorted(path.stem for path in DEFINITIONS.glob("*.yaml")) == sorted(EXPECTED_ITEMS)
+
+
+@pytest.mark.parametrize("path", sorted(DEFINITIONS.glob("*.yaml")), ids=lambda path: path.stem)
+def test_shipped_definition_loads_with_its_items(path):
+    checklist = load_file(path)
+    assert checklist.code == path.stem
+    assert len(checklist.items) == EXPECTED_ITEMS[path.stem]
+
+
+@pytest.mark.parametrize("path", sorted(DEFINITIONS.glob("*.yaml")), ids=lambda path: path.stem)
+def test_shipped_definition_round_trips_through_yaml_and_excel(path, tmp_path):
+    checklist = load_file(path)
+    (tmp_path / "again.yaml").write_text(dump_yaml(checklist), encoding="utf-8")
+    write_xlsx(checklist, tmp_path / "again.xlsx")
+    assert load_file(tmp_path / "again.yaml") == checklist
+    assert load_file(tmp_path / "again.xlsx") == checklist

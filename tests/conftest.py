@@ -1,0 +1,154 @@
+"""Fixtures: a fresh app and database per test (SQLite, or PostgreSQL when TEST_DATABASE_URL is
+set), a CLI runner, a login helper, and the demo ward built once per session by the same builder
+that `flask demo load` uses."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from survey import create_app, demo
+from survey.extensions import db
+
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+def _pg_admin_engine() -> sa.Engine:
+    # NullPool: each connection is closed when its block ends, none is left for the GC.
+    return sa.create_engine(
+        sa.engine.make_url(PG_URL).set(database="postgres"),
+        isolation_level="AUTOCOMMIT",
+        poolclass=sa.pool.NullPool,
+    )
+
+
+class Databases:
+    """Creates throwaway databases: SQLite files in tmp dirs, or PostgreSQL databases."""
+
+    def __init__(self, tmp_path_factory: pytest.TempPathFactory):
+        self.tmp = tmp_path_factory
+        self.created: list[str] = []
+
+    def new(self, template: str | None = None) -> str:
+        if PG_URL is None:
+            path = self.tmp.mktemp("db") / "tenken.db"
+            if template:
+                shutil.copy(sa.engine.make_url(template).database, path)
+            return f"sqlite:///{path}"
+        name = f"tenken_test_{uuid.uuid4().hex[:12]}"
+        with _pg_admin_engine().connect() as conn:
+            suffix = f' TEMPLATE "{sa.engine.make_url(template).database}"' if template else ""
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"{suffix}'))
+        self.created.append(name)
+        return sa.engine.make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+
+    def drop_all(self) -> None:
+        if PG_URL is None or not self.created:
+            return
+        with _pg_admin_engine().connect() as conn:
+            for name in self.created:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory):
+    dbs = Databases(tmp_path_factory)
+    yield dbs
+    dbs.drop_all()
+
+
+def make_app(url: str, instance: Path):
+    os.environ["SURVEY_INSTANCE_PATH"] = str(instance)
+    return create_app(
+        {
+            "SURVEY_ENV": "testing",
+            "SECRET_KEY": "test-secret",
+            "SQLALCHEMY_DATABASE_URI": url,
+            "WTF_CSRF_ENABLED": False,
+        }
+    )
+
+
+@pytest.fixture
+def empty_database_app(databases, tmp_path):
+    """An app on a database with no tables at all, for migration tests."""
+    app = make_app(databases.new(), tmp_path / "instance")
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app(databases, tmp_path):
+    """A fresh, empty database with the schema, per test."""
+    app = make_app(databases.new(), tmp_path / "instance")
+    with app.app_context():
+        db.create_all()
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_template(databases, tmp_path_factory):
+    """The demo ward built once; tests get copies of it."""
+    url = databases.new()
+    app = make_app(url, tmp_path_factory.mktemp("instance"))
+    with app.app_context():
+        db.create_all()
+        demo.load()
+        db.session.remove()
+        db.engine.dispose()
+    return url
+
+
+@pytest.fixture
+def demo_app(databases, demo_template, tmp_path):
+    """A fresh copy of the demo database, per test."""
+    app = make_app(databases.new(template=demo_template), tmp_path / "instance")
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def demo_client(demo_app):
+    return demo_app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def demo_runner(demo_app):
+    return demo_app.test_cli_runner()
+
+
+class AuthActions:
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, username: str, password: str = demo.DEMO_PASSWORD):
+        return self.client.post("/auth/login", data={"username": username, "password": password})
+
+    def logout(self):
+        return self.client.post("/auth/logout")
+
+
+@pytest.fixture
+def auth(demo_client):
+    return AuthActions(demo_client)

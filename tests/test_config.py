@@ -1,0 +1,57 @@
+"""Production refuses to start with unsafe or missing settings, and says what to set."""
+
+import pytest
+
+import config
+
+
+@pytest.fixture
+def production(monkeypatch, tmp_path):
+    monkeypatch.setenv("SURVEY_ENV", "production")
+    monkeypatch.setenv("SURVEY_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("SURVEY_DATABASE_URL", "postgresql+psycopg://tenken@db/tenken")
+    monkeypatch.delenv("FLASK_DEBUG", raising=False)
+    return monkeypatch
+
+
+def test_production_with_explicit_settings_starts(production):
+    settings = config.load()
+    assert settings["SESSION_COOKIE_SECURE"] is True
+    assert settings["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
+
+
+def test_production_without_secret_key_refuses(production):
+    production.delenv("SECRET_KEY")
+    with pytest.raises(config.ConfigError, match="SECRET_KEY"):
+        config.load()
+
+
+def test_production_without_database_refuses(production):
+    production.delenv("SURVEY_DATABASE_URL")
+    with pytest.raises(config.ConfigError, match="SURVEY_DATABASE_URL"):
+        config.load()
+
+
+def test_production_with_debug_refuses(production):
+    production.setenv("FLASK_DEBUG", "1")
+    with pytest.raises(config.ConfigError, match="デバッグ"):
+        config.load()
+
+
+def test_unknown_environment_refuses(monkeypatch):
+    monkeypatch.setenv("SURVEY_ENV", "staging")
+    with pytest.raises(config.ConfigError, match="staging"):
+        config.load()
+
+
+def test_development_generates_and_keeps_a_secret(monkeypatch, tmp_path):
+    monkeypatch.setenv("SURVEY_ENV", "development")
+    monkeypatch.setenv("SURVEY_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("SURVEY_DATABASE_URL", raising=False)
+    first = config.load()
+    assert len(first["SECRET_KEY"]) == 64
+    assert config.load()["SECRET_KEY"] == first["SECRET_KEY"]
+    assert first["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'tenken.db'}"
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0

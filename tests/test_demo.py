@@ -1,0 +1,105 @@
+"""The demo ward has the shape of seed 003's inspection and comes out the same every time."""
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from survey import demo
+from survey.extensions import db
+from survey.models import (
+    Answer,
+    Assignment,
+    Campaign,
+    Contract,
+    Contractor,
+    InformationSystem,
+    OrgUnit,
+    User,
+)
+
+
+def count(model, *where):
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
+
+
+def test_ward_has_the_seed_counts(demo_app):
+    assert count(OrgUnit, OrgUnit.kind == "department") == 15
+    assert count(OrgUnit, OrgUnit.kind.in_(["division", "office"])) == 139
+    assert count(InformationSystem) == 151
+    assert count(Contract) == 74
+    assert count(Contractor) == 40
+
+
+def test_every_role_has_demo_accounts(demo_app):
+    roles = dict(
+        db.session.execute(sa.select(User.role, sa.func.count()).group_by(User.role)).all()
+    )
+    assert roles["admin"] >= 1 and roles["auditor"] >= 1
+    assert roles["manager"] == 16 and roles["respondent"] == 140 and roles["contractor"] == 41
+    for username in demo.DEMO_LOGINS:
+        assert count(User, User.username == username) == 1
+
+
+def test_closed_campaigns_are_fully_approved(demo_app):
+    for code, targets in [
+        ("2017-emergency-assets", 139),
+        ("2017-emergency-systems", 151),
+        ("2017-emergency-contracts", 74),
+    ]:
+        campaign = db.session.scalar(sa.select(Campaign).where(Campaign.code == code))
+        assert campaign.status == "closed"
+        statuses = {a.status for a in campaign.assignments}
+        assert len(campaign.assignments) == targets and statuses == {"approved"}
+
+
+def test_open_campaign_is_about_half_answered(demo_app):
+    campaign = db.session.scalar(sa.select(Campaign).where(Campaign.code == "2026-annual-assets"))
+    assert campaign.status == "open"
+    by_status = dict(
+        db.session.execute(
+            sa.select(Assignment.status, sa.func.count())
+            .where(Assignment.campaign_id == campaign.id)
+            .group_by(Assignment.status)
+        ).all()
+    )
+    handed_in = by_status["submitted"] + by_status["approved"]
+    assert 0.35 < handed_in / 139 < 0.6
+    assert by_status["draft"] > 0 and by_status["not_started"] > 0
+
+
+def test_noncompliant_answers_carry_a_comment(demo_app):
+    missing = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Answer)
+        .join(Answer.option)
+        .where(sa.text("scale_option.klass = 'noncompliant'"), Answer.comment == "")
+    )
+    assert missing == 0
+
+
+def test_demo_is_deterministic(app):
+    def fingerprint():
+        # Natural keys, not ids: PostgreSQL sequences keep counting after a reset.
+        answers = db.session.scalars(
+            sa.select(Answer).options(
+                selectinload(Answer.assignment).selectinload("*"),
+                selectinload(Answer.item),
+                selectinload(Answer.option),
+            )
+        )
+        return sorted(
+            (
+                a.assignment.campaign.code,
+                a.assignment.target_name,
+                a.item.number,
+                a.option.code,
+                a.comment,
+            )
+            for a in answers
+        )
+
+    demo.load()
+    first = fingerprint()
+    demo.reset()
+    assert count(Answer) == 0 and count(OrgUnit) == 0
+    demo.load()
+    assert fingerprint() == first
