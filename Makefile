@@ -43,8 +43,11 @@ test: install browser-deps
 lint: install
 	$(BIN)/ruff check survey checklists reports tests config.py wsgi.py
 
+# Speed at scale (docs/performance.md): 100,000 respondents × 50 items on SQLite, and on
+# PostgreSQL too when TEST_DATABASE_URL is set. Prints `BENCH name value unit`; about 7 minutes.
+# BENCH_ARGS=--respondents 20000 for a quicker look.
 bench: install
-	$(BIN)/python -m reports.bench
+	$(BIN)/python -m reports.bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache

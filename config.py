@@ -91,6 +91,8 @@ def load(overrides: dict | None = None) -> dict:
         "SESSION_COOKIE_SECURE": env == "production",
         "REMEMBER_COOKIE_SECURE": env == "production",
         "WTF_CSRF_ENABLED": True,
+        "INVITATION_DAYS": int(os.environ.get("SURVEY_INVITATION_DAYS", "14")),
+        "SURVEY_BASE_URL": os.environ.get("SURVEY_BASE_URL", "http://127.0.0.1:5000"),
     }
     settings.update(overrides)
     return settings

@@ -1,11 +1,21 @@
-"""Counts into tables. Every figure a user sees of a campaign comes out of here."""
+"""Counts into tables. Every figure a user sees of a campaign comes out of here.
+
+The database counts (one GROUP BY per table, see queries.py); pandas only shapes the few
+hundred count rows into tables. No function here starts by reading every answer.
+
+Every function takes `units` (None: the whole campaign), the responsible units whose assignments
+count: a manager's figures are computed on their subtree only, not filtered afterwards.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import pandas as pd
 import sqlalchemy as sa
 
 from reports import queries
+from reports.queries import CLASSES, CampaignInfo, Units
 
 PER_ITEM_COLUMNS = [
     "number",
@@ -20,67 +30,391 @@ PER_ITEM_COLUMNS = [
     "ratio",
     "percent",
 ]
+COUNT_COLUMNS = ["compliant", "noncompliant", "applicable", "excluded", "unanswered"]
+DEPARTMENT_COLUMNS = [
+    "department_id",
+    "department_code",
+    "department",
+    "assignments",
+    "handed_in",
+    *COUNT_COLUMNS,
+    "ratio",
+    "percent",
+]
+DEPARTMENT_ITEM_COLUMNS = [
+    "department_id",
+    "department_code",
+    "department",
+    "number",
+    "key",
+    *COUNT_COLUMNS,
+    "ratio",
+    "percent",
+]
+CATEGORY_COLUMNS = ["category_code", "category", "items", *COUNT_COLUMNS, "ratio", "percent"]
+COMPARE_COLUMNS = [
+    "key",
+    "number",
+    "previous_number",
+    "category",
+    "text",
+    "previous_ratio",
+    "previous_percent",
+    "ratio",
+    "percent",
+    "change",
+    "state",  # "kept", "added" (only in this round) or "removed" (only in the previous one)
+]
 
 
-def per_item(conn: sa.Connection, campaign_code: str) -> tuple[queries.CampaignInfo, pd.DataFrame]:
+@dataclass(frozen=True)
+class Campaign:
+    """What every table of one campaign needs: its info, items, conditions and options."""
+
+    info: CampaignInfo
+    items: list[sa.Row]
+    conditions: list[queries.Condition]
+    options: dict[int, sa.Row]
+
+    @property
+    def has_scores(self) -> bool:
+        """True where some scale gives more than yes/no points (1 and 0)."""
+        return any((o.score or 0) > 1 for o in self.options.values())
+
+
+def load(conn: sa.Connection, campaign_code: str) -> Campaign:
+    info = queries.campaign_info(conn, campaign_code)
+    rows = queries.items(conn, info.checklist_id)
+    return Campaign(
+        info,
+        rows,
+        queries.conditions(rows),
+        {o.id: o for o in queries.options(conn, info.checklist_id)},
+    )
+
+
+def _campaign(conn: sa.Connection, campaign: str | Campaign) -> Campaign:
+    return campaign if isinstance(campaign, Campaign) else load(conn, campaign)
+
+
+# --- per item -----------------------------------------------------------------------------
+
+
+def _by_class(rows: list[sa.Row], keys: list[str], campaign: Campaign) -> pd.DataFrame:
+    """GROUP BY rows (keys..., option_id, n) summed per class: one column per class."""
+    frame = pd.DataFrame.from_records(
+        [tuple(r) for r in rows], columns=[*keys, "option_id", "n"], coerce_float=False
+    )
+    klass = {o.id: o.klass for o in campaign.options.values()}
+    frame["klass"] = frame["option_id"].map(klass)  # no option: not answered
+    frame = frame.dropna(subset=["klass"])
+    table = frame.pivot_table(index=keys, columns="klass", values="n", aggfunc="sum")
+    return table.reindex(columns=list(CLASSES)).fillna(0).astype("int64")
+
+
+def _with_ratios(frame: pd.DataFrame) -> pd.DataFrame:
+    for column in ("compliant", "noncompliant", "excluded", "unanswered"):
+        frame[column] = frame[column].astype("int64")
+    frame["applicable"] = frame["compliant"] + frame["noncompliant"]
+    frame["ratio"] = frame["compliant"].astype(str) + "/" + frame["applicable"].astype(str)
+    share = frame["compliant"] / frame["applicable"].where(frame["applicable"] > 0)
+    frame["percent"] = (share * 100).round(1)
+    return frame
+
+
+def _items_frame(campaign: Campaign) -> pd.DataFrame:
+    return pd.DataFrame.from_records(
+        [
+            (r.id, r.number, r.key, r.category_code, r.category_title, r.text)
+            for r in campaign.items
+        ],
+        columns=["item_id", "number", "key", "category_code", "category", "text"],
+    )
+
+
+def item_table(conn: sa.Connection, campaign: str | Campaign, units: Units = None) -> pd.DataFrame:
+    """per_item with the item id and category code kept (for pages that link and filter)."""
+    campaign = _campaign(conn, campaign)
+    units = queries.unit_ids(conn, units)
+    cid = campaign.info.id
+    counts = _by_class(
+        queries.answer_counts(conn, cid, campaign.conditions, units=units), ["item_id"], campaign
+    )
+    total = queries.assignment_counts(conn, cid, units=units)[0].total
+    frame = _items_frame(campaign).join(counts, on="item_id")
+    frame[list(CLASSES)] = frame[list(CLASSES)].fillna(0)
+    asked = pd.Series(total, index=frame.index)
+    for cond in campaign.conditions:
+        unmet = queries.condition_unmet_counts(conn, cid, cond, units=units)[0].n
+        asked[frame["item_id"] == cond.item_id] -= unmet
+    frame["unanswered"] = asked - frame[list(CLASSES)].sum(axis=1)
+    return _with_ratios(frame)
+
+
+def per_item(
+    conn: sa.Connection, campaign_code: str, units: Units = None
+) -> tuple[CampaignInfo, pd.DataFrame]:
     """Per item: compliant, noncompliant, applicable (their sum), excluded (対象外), unanswered,
     the ratio as the reports write it (`133/139`) and the percentage.
 
     対象外 is left out of both counts. A conditional item counts only the assignments where its
     condition held; where it did not, the item was never asked and is not "unanswered" either.
     """
-    info = queries.campaign_info(conn, campaign_code)
-    items = queries.items(conn, info.checklist_id)
-    total = queries.assignment_count(conn, info.id)
-    counts = {(row.item_id, row.klass): row.n for row in queries.class_counts(conn, info.id)}
-    ids_by_number = {row.number: row.id for row in items}
+    campaign = load(conn, campaign_code)
+    return campaign.info, item_table(conn, campaign, units)[PER_ITEM_COLUMNS]
 
-    records = []
-    for row in items:
-        by_class = {
-            k: counts.get((row.id, k), 0) for k in ("compliant", "noncompliant", "excluded")
+
+def per_category(items: pd.DataFrame) -> pd.DataFrame:
+    """Per category, from item_table(): the answers of its items added up."""
+    grouped = items.groupby(["category_code", "category"], sort=False)
+    frame = grouped[["compliant", "noncompliant", "excluded", "unanswered"]].sum().reset_index()
+    frame.insert(2, "items", grouped.size().to_numpy())
+    return _with_ratios(frame)[CATEGORY_COLUMNS]
+
+
+# --- per department -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DepartmentFigures:
+    summary: pd.DataFrame  # one row per department (DEPARTMENT_COLUMNS)
+    items: pd.DataFrame  # department × item, long (DEPARTMENT_ITEM_COLUMNS)
+
+    def matrix(self, value: str = "percent") -> pd.DataFrame:
+        """Departments down, item numbers across."""
+        table = self.items.pivot(index="department_id", columns="number", values=value)
+        return table.reindex(self.summary["department_id"])
+
+
+def per_department(
+    conn: sa.Connection, campaign: str | Campaign, units: Units = None
+) -> DepartmentFigures:
+    """Per 部局 (the top-level unit above each assignment's responsible unit), and per 部局 ×
+    item. Departments without an assignment in scope are left out."""
+    campaign = _campaign(conn, campaign)
+    units = queries.unit_ids(conn, units)
+    cid = campaign.info.id
+    rows = queries.answer_counts(conn, cid, campaign.conditions, units=units, by_department=True)
+    counts = _by_class(rows, ["department_id", "item_id"], campaign)
+    totals = pd.DataFrame.from_records(
+        [tuple(r) for r in queries.assignment_counts(conn, cid, units=units, by_department=True)],
+        columns=["department_id", "assignments", "handed_in"],
+    )
+    names = pd.DataFrame.from_records(
+        [tuple(r) for r in queries.departments(conn)],
+        columns=["department_id", "department_code", "department"],
+    )
+    names["order"] = range(len(names))
+    depts = totals.merge(names, on="department_id", how="left")
+    depts["department_id"] = depts["department_id"].fillna(0).astype("int64")
+    depts[["department_code", "department"]] = depts[["department_code", "department"]].fillna("")
+    depts = depts.sort_values("order", na_position="last").drop(columns="order")
+    counts = counts.rename(index=lambda v: 0 if pd.isna(v) else v, level="department_id")
+
+    grid = depts.merge(_items_frame(campaign)[["item_id", "number", "key"]], how="cross")
+    grid = grid.join(counts, on=["department_id", "item_id"])
+    grid[list(CLASSES)] = grid[list(CLASSES)].fillna(0)
+    asked = grid["assignments"].copy()
+    for cond in campaign.conditions:
+        unmet = {
+            (0 if r.department_id is None else r.department_id): r.n
+            for r in queries.condition_unmet_counts(
+                conn, cid, cond, units=units, by_department=True
+            )
         }
-        asked = total
-        if row.condition_number is not None:
-            parent_id = ids_by_number[row.condition_number]
-            codes = list(row.condition_options or [])
-            by_class = {"compliant": 0, "noncompliant": 0, "excluded": 0} | {
-                r.klass: r.n
-                for r in queries.conditional_class_counts(conn, info.id, row.id, parent_id, codes)
-            }
-            asked -= queries.condition_unmet_count(conn, info.id, parent_id, codes)
-        records.append(
-            {
-                "number": row.number,
-                "key": row.key,
-                "category": row.category_title,
-                "text": row.text,
-                **by_class,
-                "unanswered": asked - sum(by_class.values()),
-            }
-        )
+        at = grid["item_id"] == cond.item_id
+        asked[at] -= grid.loc[at, "department_id"].map(unmet).fillna(0).astype("int64")
+    grid["unanswered"] = asked - grid[list(CLASSES)].sum(axis=1)
+    grid = _with_ratios(grid)
+
+    sums = grid.groupby("department_id", sort=False)[
+        ["compliant", "noncompliant", "excluded", "unanswered"]
+    ].sum()
+    summary = _with_ratios(depts.join(sums, on="department_id"))
+    return DepartmentFigures(
+        summary[DEPARTMENT_COLUMNS].reset_index(drop=True),
+        grid[DEPARTMENT_ITEM_COLUMNS].reset_index(drop=True),
+    )
+
+
+def per_department_item(
+    conn: sa.Connection, campaign_code: str, units: Units = None
+) -> tuple[CampaignInfo, pd.DataFrame]:
+    campaign = load(conn, campaign_code)
+    return campaign.info, per_department(conn, campaign, units).items
+
+
+# --- two rounds -----------------------------------------------------------------------------
+
+
+def compare(
+    conn: sa.Connection,
+    campaign: str | Campaign,
+    previous: str | Campaign,
+    units: Units = None,
+    *,
+    current: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """This round against an earlier one of the same checklist, item by item, matched by key
+    (numbers and wording may change between versions). Items only in this round are "added",
+    items only in the earlier one "removed"; `change` is in percentage points. `current`: this
+    round's item_table() on the same scope, when the caller has it already."""
+    now = item_table(conn, campaign, units) if current is None else current
+    before = item_table(conn, previous, units)
+    merged = now[["key", "number", "category", "text", "ratio", "percent"]].merge(
+        before[["key", "number", "category", "text", "ratio", "percent"]].rename(
+            columns=lambda c: c if c == "key" else f"previous_{c}"
+        ),
+        on="key",
+        how="outer",
+        indicator=True,
+        sort=False,
+    )
+    merged["state"] = merged["_merge"].map(
+        {"both": "kept", "left_only": "added", "right_only": "removed"}
+    )
+    merged["text"] = merged["text"].fillna(merged["previous_text"])
+    merged["category"] = merged["category"].fillna(merged["previous_category"])
+    merged["change"] = (merged["percent"] - merged["previous_percent"]).round(1)
+    for column in ("number", "previous_number"):
+        merged[column] = merged[column].astype("Int64")
+    merged["order"] = merged["number"].fillna(merged["previous_number"]).astype("float")
+    merged = merged.sort_values(["order", "state"], kind="stable").reset_index(drop=True)
+    return merged[COMPARE_COLUMNS]
+
+
+def previous_round(conn: sa.Connection, campaign: str | Campaign) -> CampaignInfo | None:
+    return queries.previous_campaign(conn, _campaign(conn, campaign).info)
+
+
+# --- the rows behind a figure ---------------------------------------------------------------
+
+RESPONDENT_COLUMNS = [
+    "assignment_id",
+    "department_id",
+    "department",
+    "unit",
+    "target",
+    "status",
+    "submitted_at",
+    "compliant",
+    "noncompliant",
+    "excluded",
+    "percent",
+    "score",
+    "max_score",
+]
+
+
+def per_respondent(
+    conn: sa.Connection,
+    campaign: str | Campaign,
+    units: Units = None,
+    *,
+    sort: str = "department",
+    descending: bool = False,
+    limit: int | None = None,
+    offset: int = 0,
+) -> tuple[int, pd.DataFrame]:
+    """Per handed-in assignment: はい, いいえ (noncompliant), 対象外, percentage and the score
+    (sum of option scores, and the best possible on the items answered). Sorted and paged by the
+    database; returns (number of rows in all, this page)."""
+    campaign = _campaign(conn, campaign)
+    units = queries.unit_ids(conn, units)
+    total, rows = queries.respondent_rows(
+        conn,
+        campaign.info.id,
+        campaign.conditions,
+        units=units,
+        sort=sort,
+        descending=descending,
+        limit=limit,
+        offset=offset,
+    )
+    frame = pd.DataFrame.from_records([tuple(r) for r in rows], columns=RESPONDENT_COLUMNS)
+    frame["percent"] = frame["percent"].astype("float").round(1)
+    return total, frame
+
+
+ANSWER_COLUMNS = [
+    "assignment_id",
+    "department_id",
+    "department",
+    "unit",
+    "target",
+    "answer",
+    "klass",
+    "comment",
+    "answered_at",
+    "answered_by",
+]
+
+
+def answers_behind(
+    conn: sa.Connection,
+    campaign: str | Campaign,
+    number: int,
+    units: Units = None,
+    *,
+    klass: str | None = None,
+    sort: str = "department",
+    descending: bool = False,
+    limit: int | None = None,
+    offset: int = 0,
+) -> tuple[int, pd.DataFrame]:
+    """Who answered item `number` (with `klass`: noncompliant for いいえ), and their comments."""
+    campaign = _campaign(conn, campaign)
+    units = queries.unit_ids(conn, units)
+    item_id = next((r.id for r in campaign.items if r.number == number), None)
+    if item_id is None:
+        raise KeyError(number)
+    total, rows = queries.answer_rows(
+        conn,
+        campaign.info.id,
+        item_id,
+        campaign.conditions,
+        units=units,
+        klass=klass,
+        sort=sort,
+        descending=descending,
+        limit=limit,
+        offset=offset,
+    )
+    return total, pd.DataFrame.from_records([tuple(r) for r in rows], columns=ANSWER_COLUMNS)
+
+
+def departments_in_scope(
+    conn: sa.Connection, campaign: str | Campaign, units: Units = None
+) -> list[tuple[int, str]]:
+    """(id, name) of the departments with at least one assignment in scope, in their order."""
+    campaign = _campaign(conn, campaign)
+    units = queries.unit_ids(conn, units)
+    present = {
+        r.department_id
+        for r in queries.assignment_counts(conn, campaign.info.id, units=units, by_department=True)
+    }
+    return [(r.id, r.name) for r in queries.departments(conn) if r.id in present]
+
+
+PENDING_COLUMNS = ["assignment_id", "department_id", "department", "unit", "target", "status"]
+PENDING_COLUMNS += ["submitted_at", "due_on", "answered"]
+
+
+def pending(
+    conn: sa.Connection,
+    campaign: str | Campaign,
+    units: Units = None,
+    *,
+    limit: int | None = None,
+    offset: int = 0,
+) -> tuple[int, pd.DataFrame]:
+    """Assignments not handed in yet (not started, in progress, returned), one page of them."""
+    campaign = _campaign(conn, campaign)
+    units = queries.unit_ids(conn, units)
+    total, rows = queries.pending_rows(
+        conn, campaign.info.id, units=units, limit=limit, offset=offset
+    )
     frame = pd.DataFrame.from_records(
-        records,
-        columns=[
-            "number",
-            "key",
-            "category",
-            "text",
-            "compliant",
-            "noncompliant",
-            "excluded",
-            "unanswered",
-        ],
+        [tuple(r)[: len(PENDING_COLUMNS)] for r in rows], columns=PENDING_COLUMNS
     )
-    return info, _with_ratios(frame)
-
-
-def _with_ratios(frame: pd.DataFrame) -> pd.DataFrame:
-    frame = frame.astype(
-        {c: "int64" for c in ("number", "compliant", "noncompliant", "excluded", "unanswered")}
-    )
-    frame["applicable"] = frame["compliant"] + frame["noncompliant"]
-    frame["ratio"] = frame["compliant"].astype(str) + "/" + frame["applicable"].astype(str)
-    share = frame["compliant"] / frame["applicable"].where(frame["applicable"] > 0)
-    frame["percent"] = (share * 100).round(1)
-    return frame[PER_ITEM_COLUMNS]
+    return total, frame

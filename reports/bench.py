@@ -1,8 +1,21 @@
-"""`make bench`: the per-item report against the bare GROUP BY it is built on, in one run.
+"""`make bench`: tenken's reports against the bare work they are built on, in one run.
 
 A scratch SQLite database (and PostgreSQL when TEST_DATABASE_URL is set) is filled with a
-synthetic campaign; each figure is printed as `BENCH name value unit`. Ratios compare tenken's
-code with a baseline measured on the same data in the same run, so they hold on any machine.
+synthetic prefecture-wide campaign (100,000 respondents × 50 items = 5,000,000 answers) and a
+small one (10,000 respondents) of the same checklist. Each figure is printed as
+`BENCH name value unit`. Ratios compare tenken's code with a baseline measured on the same data
+in the same run, so they hold on any machine:
+
+- per_item_ratio: aggregate.per_item against the bare `GROUP BY item, option` SQL;
+- dept_item_ratio: aggregate.per_department against the bare `GROUP BY department, item,
+  option` SQL (the same recursive unit -> department CTE);
+- xlsx_export_ratio: the whole summary workbook against a bare exporter that streams the same
+  rows with bare SQL and writes the same cells with xlsxwriter (constant_memory), unformatted;
+- xlsx_peak_rss_mb, xlsx_growth, xlsx_rss_growth_mb: the export in a child process at 100,000
+  and at 10,000 respondents (peak RSS from os.wait4, so this process does not pollute it).
+
+The scratch schema is declared below with the table, column and index names of survey/models
+(tests/results/test_bench_schema.py keeps them in step), plus the covering index the counts need.
 """
 
 from __future__ import annotations
@@ -11,140 +24,654 @@ import argparse
 import os
 import random
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
+from datetime import date, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
 
-from reports import aggregate, queries
+from reports import aggregate
 
-SCHEMA = """
-CREATE TABLE checklist (id INTEGER PRIMARY KEY, code TEXT, version INTEGER, title TEXT);
-CREATE TABLE category (id INTEGER PRIMARY KEY, code TEXT, title TEXT);
-CREATE TABLE item (id INTEGER PRIMARY KEY, checklist_id INTEGER, category_id INTEGER,
-  number INTEGER, key TEXT, text TEXT, condition_number INTEGER, condition_options TEXT);
-CREATE TABLE scale_option (id INTEGER PRIMARY KEY, code TEXT, klass TEXT);
-CREATE TABLE campaign (id INTEGER PRIMARY KEY, code TEXT, title TEXT, checklist_id INTEGER,
-  opens_on DATE, closes_on DATE);
-CREATE TABLE assignment (id INTEGER PRIMARY KEY, campaign_id INTEGER, status TEXT);
-CREATE TABLE answer (id INTEGER PRIMARY KEY, assignment_id INTEGER, item_id INTEGER,
-  option_id INTEGER);
-CREATE UNIQUE INDEX answer_assignment_item ON answer (assignment_id, item_id);
-CREATE INDEX answer_item_option ON answer (item_id, option_id);
-CREATE INDEX assignment_campaign_status ON assignment (campaign_id, status);
-"""
+# --- the scratch schema: names and types as in survey/models -----------------------------------
 
-BARE = """
+metadata = sa.MetaData()
+org_unit = sa.Table(
+    "org_unit",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("code", sa.String(32), nullable=False, unique=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("parent_id", sa.Integer, index=True),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+)
+checklist = sa.Table(
+    "checklist",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("code", sa.String(64), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("target_kind", sa.String(16), nullable=False),
+)
+category = sa.Table(
+    "category",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("checklist_id", sa.Integer, nullable=False),
+    sa.Column("code", sa.String(32), nullable=False),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+)
+scale = sa.Table(
+    "scale",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("code", sa.String(32), nullable=False),
+    sa.Column("title", sa.String(100), nullable=False),
+)
+scale_option = sa.Table(
+    "scale_option",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("scale_id", sa.Integer, nullable=False),
+    sa.Column("code", sa.String(32), nullable=False),
+    sa.Column("label", sa.String(100), nullable=False),
+    sa.Column("klass", sa.String(16), nullable=False),
+    sa.Column("score", sa.Integer),
+    sa.Column("position", sa.Integer, nullable=False),
+)
+item = sa.Table(
+    "item",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("checklist_id", sa.Integer, nullable=False),
+    sa.Column("category_id", sa.Integer, nullable=False, index=True),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("key", sa.String(100), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("scale_id", sa.Integer, nullable=False),
+    sa.Column("condition_number", sa.Integer),
+    sa.Column("condition_options", sa.JSON),
+)
+campaign = sa.Table(
+    "campaign",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("code", sa.String(64), nullable=False, unique=True),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("checklist_id", sa.Integer, nullable=False, index=True),
+    sa.Column("opens_on", sa.Date, nullable=False),
+    sa.Column("closes_on", sa.Date, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+)
+information_system = sa.Table(
+    "information_system",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("code", sa.String(32), nullable=False, unique=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("unit_id", sa.Integer, nullable=False, index=True),
+)
+contract = sa.Table(
+    "contract",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("code", sa.String(32), nullable=False),
+    sa.Column("title", sa.String(300), nullable=False),
+)
+contractor = sa.Table(
+    "contractor",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("code", sa.String(32), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+)
+user_account = sa.Table(
+    "user_account",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("username", sa.String(64), nullable=False),
+    sa.Column("display_name", sa.String(100), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+)
+assignment = sa.Table(
+    "assignment",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("campaign_id", sa.Integer, nullable=False),
+    sa.Column("target_kind", sa.String(16), nullable=False),
+    sa.Column("unit_id", sa.Integer, index=True),
+    sa.Column("system_id", sa.Integer, index=True),
+    sa.Column("contract_id", sa.Integer, index=True),
+    sa.Column("contractor_id", sa.Integer, index=True),
+    sa.Column("responsible_unit_id", sa.Integer, index=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("due_on", sa.Date),
+    sa.Column("submitted_at", sa.DateTime(timezone=True)),
+    sa.Index("ix_assignment_campaign_status", "campaign_id", "status"),
+)
+answer = sa.Table(
+    "answer",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("assignment_id", sa.Integer, nullable=False),
+    sa.Column("item_id", sa.Integer, nullable=False),
+    sa.Column("option_id", sa.Integer),
+    sa.Column("comment", sa.Text, nullable=False),
+    sa.Column("answered_by_id", sa.Integer),
+    sa.Column("answered_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.UniqueConstraint("assignment_id", "item_id", name="uq_answer_assignment_id_item_id"),
+    # The two indexes below are proposed for survey/models (docs/performance.md): together they
+    # let every count read only an index, whichever way the planner joins.
+    sa.Index("ix_answer_item_option", "item_id", "option_id", "assignment_id"),
+    sa.Index("ix_answer_assignment_item_option", "assignment_id", "item_id", "option_id"),
+)
+# Indexes that differ from survey/models on purpose, until the models take them.
+PROPOSED_INDEXES = {
+    "ix_answer_item_option": "(item_id, option_id) -> (item_id, option_id, assignment_id)",
+    "ix_answer_assignment_item_option": "new: (assignment_id, item_id, option_id)",
+}
+
+BARE_PER_ITEM = """
 SELECT a.item_id, a.option_id, count(*) FROM answer a
 JOIN assignment s ON s.id = a.assignment_id
-WHERE s.campaign_id = 1 AND s.status IN ('submitted', 'approved')
+WHERE s.campaign_id = {campaign} AND s.status IN ('submitted', 'approved')
 GROUP BY a.item_id, a.option_id
 """
 
+BARE_DEPT_ITEM = """
+WITH RECURSIVE unit_department(unit_id, department_id) AS (
+  SELECT id, id FROM org_unit WHERE parent_id IS NULL
+  UNION ALL
+  SELECT u.id, d.department_id FROM org_unit u JOIN unit_department d ON u.parent_id = d.unit_id
+)
+SELECT d.department_id, a.item_id, a.option_id, count(*) FROM answer a
+JOIN assignment s ON s.id = a.assignment_id
+LEFT JOIN unit_department d ON d.unit_id = s.responsible_unit_id
+WHERE s.campaign_id = {campaign} AND s.status IN ('submitted', 'approved')
+GROUP BY d.department_id, a.item_id, a.option_id
+"""
 
-def fill(engine: sa.Engine, respondents: int, items: int) -> None:
-    rng = random.Random(0)
+DEPARTMENTS = 50
+DIVISIONS = 40  # per department
+OPTIONS = ((1, "yes", "はい", "compliant", 1), (2, "no", "いいえ", "noncompliant", 0))
+OPTIONS += ((3, "na", "対象外", "excluded", None),)
+COMMENTS = (
+    "手順書を見直し、来月から実施します。",
+    "担当者の異動により未実施。今年度中に対応予定。",
+    "予算措置を要するため、次年度に対応します。",
+    "一部の職員が未受講。3月末までに受講させます。",
+    "=SUM(A1:A2) と書かれた付箋を撤去しました。",
+)
+
+
+def campaigns(respondents: int, small: int) -> list[tuple[int, str, int]]:
+    """(id, code, respondents): the large campaign and the small one for the growth figures."""
+    return [(1, f"bench-{respondents}", respondents), (2, f"bench-{small}", small)]
+
+
+def fill(engine: sa.Engine, respondents: int, small: int, items: int) -> None:
+    metadata.create_all(engine, tables=[t for t in metadata.sorted_tables if t is not answer])
     with engine.begin() as conn:
-        for statement in SCHEMA.split(";"):
-            if statement.strip():
-                conn.exec_driver_sql(statement)
-        conn.exec_driver_sql("INSERT INTO checklist VALUES (1, 'bench', 1, 'bench')")
-        conn.exec_driver_sql("INSERT INTO category VALUES (1, 'A', 'A')")
-        conn.exec_driver_sql(
-            "INSERT INTO scale_option VALUES (1, 'yes', 'compliant'), (2, 'no', 'noncompliant'),"
-            " (3, 'na', 'excluded')"
-        )
-        conn.exec_driver_sql(
-            "INSERT INTO campaign VALUES (1, 'bench', 'bench', 1, '2026-01-01', '2026-01-31')"
+        conn.execute(sa.schema.CreateTable(answer))  # its indexes once it is filled
+    rng = random.Random(0)
+    now = datetime(2026, 11, 20, 10, 0)
+    with engine.begin() as conn:
+        conn.execute(
+            checklist.insert(),
+            [dict(id=1, code="bench", version=1, title="ベンチ点検", target_kind="system")],
         )
         conn.execute(
-            sa.text("INSERT INTO item VALUES (:id, 1, 1, :id, :key, :key, NULL, NULL)"),
-            [{"id": n, "key": f"item-{n}"} for n in range(1, items + 1)],
+            category.insert(),
+            [
+                dict(id=c, checklist_id=1, code=chr(64 + c), title=f"分類{c}", position=c)
+                for c in range(1, 6)
+            ],
+        )
+        conn.execute(scale.insert(), [dict(id=1, code="yes_no_na", title="はい／いいえ／対象外")])
+        conn.execute(
+            scale_option.insert(),
+            [
+                dict(id=i, scale_id=1, code=c, label=lb, klass=k, score=s, position=i)
+                for i, c, lb, k, s in OPTIONS
+            ],
         )
         conn.execute(
-            sa.text("INSERT INTO assignment VALUES (:id, 1, 'approved')"),
-            [{"id": n} for n in range(1, respondents + 1)],
-        )
-        batch = []
-        for respondent in range(1, respondents + 1):
-            for item in range(1, items + 1):
-                option = rng.choices((1, 2, 3), weights=(90, 7, 3))[0]
-                batch.append({"s": respondent, "i": item, "o": option})
-            if len(batch) >= 50_000:
-                conn.execute(
-                    sa.text(
-                        "INSERT INTO answer (assignment_id, item_id, option_id) VALUES (:s, :i, :o)"
-                    ),
-                    batch,
+            item.insert(),
+            [
+                dict(
+                    id=n,
+                    checklist_id=1,
+                    category_id=1 + (n - 1) * 5 // items,
+                    number=n,
+                    key=f"item-{n}",
+                    text=f"点検項目{n}：情報資産を適切に管理している",
+                    scale_id=1,
                 )
-                batch = []
-        if batch:
-            conn.execute(
-                sa.text(
-                    "INSERT INTO answer (assignment_id, item_id, option_id) VALUES (:s, :i, :o)"
-                ),
-                batch,
-            )
-
-
-def timed(function, repeat: int) -> float:
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        function()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
-
-
-def measure(engine: sa.Engine, label: str, repeat: int) -> None:
-    with engine.connect() as conn:
-        bare = timed(lambda: conn.exec_driver_sql(BARE).all(), repeat)
-        ours = timed(lambda: aggregate.per_item(conn, "bench"), repeat)
-        _, frame = aggregate.per_item(conn, "bench")
-        assert int(frame[["compliant", "noncompliant", "excluded"]].sum().sum()) == conn.scalar(
-            sa.select(sa.func.count()).select_from(queries.answer)
+                for n in range(1, items + 1)
+            ],
         )
-    print(f"BENCH {label}per_item_bare_sql {bare * 1000:.1f} ms")
-    print(f"BENCH {label}per_item_report {ours * 1000:.1f} ms")
-    print(f"BENCH {label}per_item_ratio {ours / bare:.2f} x")
+        units = [
+            dict(
+                id=d,
+                code=f"D{d:02d}",
+                name=f"第{d}部",
+                kind="department",
+                parent_id=None,
+                position=d,
+                active=True,
+            )
+            for d in range(1, DEPARTMENTS + 1)
+        ]
+        for d in range(1, DEPARTMENTS + 1):
+            for v in range(1, DIVISIONS + 1):
+                units.append(
+                    dict(
+                        id=DEPARTMENTS + (d - 1) * DIVISIONS + v,
+                        code=f"D{d:02d}-{v:02d}",
+                        name=f"第{d}部第{v}課",
+                        kind="division",
+                        parent_id=d,
+                        position=v,
+                        active=True,
+                    )
+                )
+        conn.execute(org_unit.insert(), units)
+        plan = campaigns(respondents, small)
+        conn.execute(
+            campaign.insert(),
+            [
+                dict(
+                    id=cid,
+                    code=code,
+                    title=f"県内一斉点検 {n:,}件",
+                    checklist_id=1,
+                    opens_on=date(2026, 11, 2),
+                    closes_on=date(2026, 12, 11),
+                    status="open",
+                )
+                for cid, code, n in plan
+            ],
+        )
+    systems, assignments = [], []
+    sid = 0
+    for cid, _, n in plan:
+        for _ in range(n):
+            sid += 1
+            unit = DEPARTMENTS + 1 + rng.randrange(DEPARTMENTS * DIVISIONS)
+            systems.append((sid, f"S{sid:06d}", f"業務システム{sid:06d}", unit))
+            roll = rng.random()
+            status = "approved" if roll < 0.97 else "submitted" if roll < 0.99 else "draft"
+            assignments.append((sid, cid, "system", sid, unit, status, date(2026, 12, 11), now))
+    _bulk(engine, "information_system", ("id", "code", "name", "unit_id"), systems)
+    _bulk(
+        engine,
+        "assignment",
+        (
+            "id",
+            "campaign_id",
+            "target_kind",
+            "system_id",
+            "responsible_unit_id",
+            "status",
+            "due_on",
+            "submitted_at",
+        ),
+        assignments,
+    )
+    del systems, assignments
+
+    def rows():
+        aid = 0
+        for assignment_id in range(1, sid + 1):
+            chosen = rng.choices((1, 2, 3), cum_weights=(90, 97, 100), k=items)
+            for number, option in enumerate(chosen, start=1):
+                aid += 1
+                comment = COMMENTS[aid % len(COMMENTS)] if option == 2 else ""
+                yield (aid, assignment_id, number, option, comment, now, 1)
+
+    _bulk(
+        engine,
+        "answer",
+        ("id", "assignment_id", "item_id", "option_id", "comment", "answered_at", "version"),
+        rows(),
+    )
+    with engine.begin() as conn:
+        for index in answer.indexes:
+            index.create(conn)
+
+
+def _bulk(engine: sa.Engine, table: str, columns: tuple[str, ...], rows) -> None:
+    """Fast loading: COPY on PostgreSQL, executemany in batches on SQLite."""
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        if engine.dialect.name == "postgresql":
+            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join("?" for _ in columns)
+            sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
+            batch = []
+            for row in rows:
+                batch.append(row)
+                if len(batch) >= 100_000:
+                    cursor.executemany(sql, batch)
+                    batch = []
+            cursor.executemany(sql, batch)
+        raw.commit()
+    finally:
+        raw.close()
+
+
+# --- measurements ------------------------------------------------------------------------------
+
+
+def timed(function) -> float:
+    start = time.perf_counter()
+    function()
+    return time.perf_counter() - start
+
+
+def paired(bare, ours, repeat: int) -> tuple[float, float]:
+    """Medians of `repeat` runs of each, taken in turns so that both see the same machine."""
+    samples = [(timed(bare), timed(ours)) for _ in range(repeat)]
+    return statistics.median(s[0] for s in samples), statistics.median(s[1] for s in samples)
+
+
+def report(label: str, name: str, value: float, unit: str) -> None:
+    print(
+        f"BENCH {label}{name} {value:.2f} {unit}"
+        if unit == "x" or unit == "s"
+        else f"BENCH {label}{name} {value:.1f} {unit}",
+        flush=True,
+    )
+
+
+def measure_counts(engine: sa.Engine, label: str, code: str, repeat: int) -> None:
+    with engine.connect() as conn:
+        cid = conn.scalar(sa.text("SELECT id FROM campaign WHERE code = :c"), {"c": code})
+        bare_item = BARE_PER_ITEM.format(campaign=cid)
+        bare_dept = BARE_DEPT_ITEM.format(campaign=cid)
+        conn.exec_driver_sql(bare_item).all()  # warm the cache for both sides alike
+        bare, ours = paired(
+            lambda: conn.exec_driver_sql(bare_item).all(),
+            lambda: aggregate.per_item(conn, code),
+            repeat,
+        )
+        report(label, "per_item_bare_sql", bare * 1000, "ms")
+        report(label, "per_item_report", ours * 1000, "ms")
+        report(label, "per_item_ratio", ours / bare, "x")
+        bare, ours = paired(
+            lambda: conn.exec_driver_sql(bare_dept).all(),
+            lambda: aggregate.per_department(conn, code),
+            repeat,
+        )
+        report(label, "dept_item_bare_sql", bare * 1000, "ms")
+        report(label, "dept_item_report", ours * 1000, "ms")
+        report(label, "dept_item_ratio", ours / bare, "x")
+        _, frame = aggregate.per_item(conn, code)
+        handed_in = conn.scalar(
+            sa.text(
+                "SELECT count(*) FROM answer a JOIN assignment s ON s.id = a.assignment_id "
+                "WHERE s.campaign_id = :c AND s.status IN ('submitted', 'approved')"
+            ),
+            {"c": cid},
+        )
+        assert int(frame[["compliant", "noncompliant", "excluded"]].sum().sum()) == handed_in
+
+
+def child(mode: str, url: str, code: str, out: Path) -> tuple[float, float]:
+    """Runs one export in a fresh interpreter: (seconds it reports, its peak RSS in MB).
+
+    The peak is the child's own VmHWM, read from /proc by the child as it ends: getrusage()'s
+    ru_maxrss of a child starts from this process's size at fork (Linux carries it across exec),
+    which would add the bench's own memory to the export's."""
+    result = subprocess.run(
+        [sys.executable, "-m", "reports.bench", mode, url, code, str(out)],
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"{mode} {code} failed:\n{result.stderr}")
+    seconds, peak_kb = result.stdout.split()[-2:]
+    return float(seconds), int(peak_kb) / 1024
+
+
+def measure_exports(url: str, label: str, large: str, small: str, scratch: Path) -> None:
+    bare, bare_rss = child("bare-export", url, large, scratch / "bare.xlsx")
+    ours, rss = child("export", url, large, scratch / "ours.xlsx")
+    ours_small, rss_small = child("export", url, small, scratch / "small.xlsx")
+    report(label, "xlsx_bare_s", bare, "s")
+    report(label, "xlsx_export_s", ours, "s")
+    report(label, "xlsx_export_ratio", ours / bare, "x")
+    report(label, "xlsx_bare_peak_rss_mb", bare_rss, "MB")
+    report(label, "xlsx_peak_rss_mb", rss, "MB")
+    report(label, "xlsx_export_small_s", ours_small, "s")
+    report(label, "xlsx_growth", ours / ours_small, "x")
+    report(label, "xlsx_peak_rss_small_mb", rss_small, "MB")
+    report(label, "xlsx_rss_growth_mb", rss - rss_small, "MB")
+    report(label, "xlsx_file_mb", (scratch / "ours.xlsx").stat().st_size / 2**20, "MB")
+
+
+def run(url: str, label: str, args: argparse.Namespace, scratch: Path) -> None:
+    engine = sa.create_engine(url)
+    start = time.perf_counter()
+    fill(engine, args.respondents, args.small, args.items)
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE")
+    else:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("ANALYZE")
+    report(label, "fill_s", time.perf_counter() - start, "s")
+    plan = campaigns(args.respondents, args.small)
+    measure_counts(engine, label, plan[0][1], args.repeat)
+    engine.dispose()
+    if not args.no_export:
+        measure_exports(url, label, plan[0][1], plan[1][1], scratch)
 
 
 def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] in ("export", "bare-export"):
+        return export_main(*sys.argv[1:5])
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--respondents", type=int, default=10_000)
+    parser.add_argument("--respondents", type=int, default=100_000)
+    parser.add_argument("--small", type=int, default=10_000)
     parser.add_argument("--items", type=int, default=50)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--no-export", action="store_true")
+    parser.add_argument("--only", choices=["sqlite", "postgres"])
     args = parser.parse_args()
-    print(f"BENCH answers {args.respondents * args.items} rows")
+    print(f"BENCH answers {args.respondents * args.items} rows", flush=True)
     with tempfile.TemporaryDirectory() as scratch:
-        engine = sa.create_engine(f"sqlite:///{Path(scratch) / 'bench.db'}")
-        fill(engine, args.respondents, args.items)
-        measure(engine, "sqlite_", args.repeat)
-        engine.dispose()
-    url = os.environ.get("TEST_DATABASE_URL")
-    if url:
-        measure_postgres(url, args)
+        scratch = Path(scratch)
+        if args.only != "postgres":
+            run(f"sqlite:///{scratch / 'bench.db'}", "sqlite_", args, scratch)
+        url = os.environ.get("TEST_DATABASE_URL")
+        if url and args.only != "sqlite":
+            with postgres_database(url) as bench_url:
+                run(bench_url, "postgres_", args, scratch)
 
 
-def measure_postgres(url: str, args: argparse.Namespace) -> None:
-    name = f"tenken_bench_{os.getpid()}"
-    admin = sa.create_engine(
-        sa.engine.make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT"
+class postgres_database:
+    """A throwaway database next to TEST_DATABASE_URL's, dropped afterwards."""
+
+    def __init__(self, url: str):
+        self.name = f"tenken_bench_{os.getpid()}"
+        self.url = sa.engine.make_url(url)
+        self.admin = sa.create_engine(
+            self.url.set(database="postgres"), isolation_level="AUTOCOMMIT"
+        )
+
+    def __enter__(self) -> str:
+        with self.admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{self.name}"')
+        return self.url.set(database=self.name).render_as_string(hide_password=False)
+
+    def __exit__(self, *_):
+        with self.admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+        self.admin.dispose()
+
+
+def export_main(mode: str, url: str, code: str, out: str) -> None:
+    """In the child process: one export, timed from the first query to the closed file."""
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        conn.exec_driver_sql("SELECT 1")  # connecting is not part of the export
+        start = time.perf_counter()
+        if mode == "export":
+            from reports import excel
+
+            excel.write_summary(conn, code, out, generated_by="make bench")
+        else:
+            bare_export(conn, code, out)
+        elapsed = time.perf_counter() - start
+    engine.dispose()
+    print(f"{elapsed:.3f} {peak_rss_kb()}")
+
+
+def peak_rss_kb() -> int:
+    """This process's peak resident set size (VmHWM), in kB."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+BARE_NAMES = """
+WITH RECURSIVE unit_department(unit_id, department_id) AS (
+  SELECT id, id FROM org_unit WHERE parent_id IS NULL
+  UNION ALL
+  SELECT u.id, d.department_id FROM org_unit u JOIN unit_department d ON u.parent_id = d.unit_id
+)
+SELECT s.id, dep.name, ru.name, coalesce(tu.name, sy.name, co.title, ct.name),
+       s.status, s.submitted_at, s.due_on {extra}
+FROM assignment s
+LEFT JOIN unit_department d ON d.unit_id = s.responsible_unit_id
+LEFT JOIN org_unit dep ON dep.id = d.department_id
+LEFT JOIN org_unit ru ON ru.id = s.responsible_unit_id
+LEFT JOIN org_unit tu ON tu.id = s.unit_id
+LEFT JOIN information_system sy ON sy.id = s.system_id
+LEFT JOIN contract co ON co.id = s.contract_id
+LEFT JOIN contractor ct ON ct.id = s.contractor_id
+{join}
+WHERE s.campaign_id = {campaign} AND {status}
+ORDER BY {order}
+"""
+HANDED_IN = "s.status IN ('submitted', 'approved')"
+
+
+def bare_export(conn: sa.Connection, code: str, out: str) -> None:
+    """The baseline: the same cells, read with bare SQL and written with plain write_row in
+    constant_memory mode, without formats, widths, charts or any checks."""
+    import xlsxwriter
+
+    cid, checklist_id = conn.execute(
+        sa.text("SELECT id, checklist_id FROM campaign WHERE code = :c"), {"c": code}
+    ).one()
+    items = conn.execute(
+        sa.text(
+            "SELECT i.id, i.number, c.title, i.text FROM item i "
+            "JOIN category c ON c.id = i.category_id WHERE i.checklist_id = :c ORDER BY i.number"
+        ),
+        {"c": checklist_id},
+    ).all()
+    options = {
+        r[0]: r[1:] for r in conn.exec_driver_sql("SELECT id, label, klass FROM scale_option")
+    }
+    book = xlsxwriter.Workbook(out, {"constant_memory": True, "remove_timezone": True})
+    stream = conn.execution_options(stream_results=True, yield_per=5_000)
+
+    counts = {}
+    for item_id, option_id, n in conn.exec_driver_sql(BARE_PER_ITEM.format(campaign=cid)):
+        counts.setdefault(item_id, {})[options[option_id][1]] = n
+    ws = book.add_worksheet("集計")
+    ws.write_row(0, 0, ["番号", "分類", "点検項目", "該当", "該当率", "はい", "いいえ", "対象外"])
+    for r, (item_id, number, category, text) in enumerate(items, start=1):
+        c = counts.get(item_id, {})
+        yes, no, na = c.get("compliant", 0), c.get("noncompliant", 0), c.get("excluded", 0)
+        share = yes / (yes + no) if yes + no else None
+        ws.write_row(r, 0, [number, category, text, f"{yes}/{yes + no}", share, yes, no, na])
+
+    matrix = {}
+    for dept, item_id, option_id, n in conn.exec_driver_sql(BARE_DEPT_ITEM.format(campaign=cid)):
+        cell = matrix.setdefault(dept, {}).setdefault(item_id, [0, 0])
+        klass = options[option_id][1]
+        if klass != "excluded":
+            cell[klass == "compliant"] += n
+    names = dict(
+        conn.exec_driver_sql("SELECT id, name FROM org_unit WHERE parent_id IS NULL").all()
     )
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        engine = sa.create_engine(sa.engine.make_url(url).set(database=name))
-        fill(engine, args.respondents, args.items)
-        with engine.begin() as conn:
-            conn.exec_driver_sql("ANALYZE")
-        measure(engine, "postgres_", args.repeat)
-        engine.dispose()
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    ws = book.add_worksheet("部局別")
+    ws.write_row(0, 0, ["部局", *(str(i[1]) for i in items)])
+    for r, (dept, cells) in enumerate(matrix.items(), start=1):
+        shares = [cells.get(i[0], (0, 0)) for i in items]
+        ws.write_row(r, 0, [names.get(dept), *(y / (y + n) if y + n else None for n, y in shares)])
+
+    ws = book.add_worksheet("回答一覧")
+    ws.write_row(0, 0, ["部局", "担当所属", "対象", "状態", "提出日時", "はい", "いいえ", "対象外"])
+    column = {item[0]: 9 + 2 * k for k, item in enumerate(items)}
+    answers = stream.exec_driver_sql(
+        "SELECT a.assignment_id, a.item_id, a.option_id, a.comment FROM answer a "
+        f"JOIN assignment s ON s.id = a.assignment_id WHERE s.campaign_id = {cid} AND {HANDED_IN} "
+        "ORDER BY a.assignment_id, a.item_id"
+    )
+    pending = next(answers, None)
+    people = BARE_NAMES.format(extra="", join="", campaign=cid, status=HANDED_IN, order="s.id")
+    for r, person in enumerate(stream.exec_driver_sql(people), start=1):
+        row = [None] * (9 + 2 * len(items))
+        row[:5] = person[1:6]
+        tally = {"compliant": 0, "noncompliant": 0, "excluded": 0}
+        while pending is not None and pending[0] == person[0]:
+            label, klass = options[pending[2]]
+            tally[klass] += 1
+            row[column[pending[1]]] = label
+            row[column[pending[1]] + 1] = pending[3] or None
+            pending = next(answers, None)
+        row[5:8] = tally.values()
+        yes, no = tally["compliant"], tally["noncompliant"]
+        row[8] = yes / (yes + no) if yes + no else None
+        for c, value in enumerate(row):  # the same cells: none where there is nothing
+            if value is not None:
+                ws.write(r, c, value)
+
+    ws = book.add_worksheet("いいえ・コメント一覧")
+    ws.write_row(
+        0, 0, ["番号", "点検項目", "部局", "担当所属", "対象", "回答", "コメント", "回答日時"]
+    )
+    texts = {i[0]: (i[1], i[3]) for i in items}
+    remarks = BARE_NAMES.format(
+        extra=", a.item_id, o.label, a.comment, a.answered_at",
+        join="JOIN answer a ON a.assignment_id = s.id JOIN scale_option o ON o.id = a.option_id "
+        "JOIN item i ON i.id = a.item_id",
+        campaign=cid,
+        status=f"{HANDED_IN} AND (o.klass = 'noncompliant' OR a.comment <> '')",
+        order="i.number, dep.position, ru.code, s.id",
+    )
+    for r, row in enumerate(stream.exec_driver_sql(remarks), start=1):
+        number, text = texts[row[7]]
+        ws.write_row(r, 0, [number, text, row[1], row[2], row[3], row[8], row[9], row[10]])
+
+    ws = book.add_worksheet("未提出一覧")
+    ws.write_row(0, 0, ["部局", "担当所属", "対象", "状態", "回答期限"])
+    pending_rows = BARE_NAMES.format(
+        extra="", join="", campaign=cid, status=f"NOT {HANDED_IN}", order="s.id"
+    )
+    for r, row in enumerate(stream.exec_driver_sql(pending_rows), start=1):
+        ws.write_row(r, 0, [row[1], row[2], row[3], row[4], row[6]])
+    book.close()
 
 
 if __name__ == "__main__":

@@ -2,16 +2,27 @@
 
 The tables are declared here by name rather than imported from the Flask models, so this package
 stays usable without the application. Only the columns the counts need are listed.
+
+Every count is one GROUP BY in the database; nothing here reads answers one by one except the
+`stream_*` functions, which hand rows to a file writer as they come (server-side cursor on
+PostgreSQL, so memory stays flat whatever the size of the campaign).
+
+Scope: every function takes `units`, the responsible units whose assignments count (None: all).
+It may be a list of ids or a SQL selectable of ids, such as survey.access.subtree_ids(unit) or
+`subtree()` below, so a manager's figures are computed on their subtree only.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import date
 
 import sqlalchemy as sa
 
 # Answers count once their assignment has been handed in; drafts are still the respondent's.
 COUNTED_STATUSES = ("submitted", "approved")
+CLASSES = ("compliant", "noncompliant", "excluded")
 
 campaign = sa.table(
     "campaign",
@@ -19,13 +30,16 @@ campaign = sa.table(
     sa.column("code"),
     sa.column("title"),
     sa.column("checklist_id"),
-    sa.column("opens_on"),
-    sa.column("closes_on"),
+    sa.column("opens_on", sa.Date),
+    sa.column("closes_on", sa.Date),
+    sa.column("status"),
 )
 checklist = sa.table(
     "checklist", sa.column("id"), sa.column("code"), sa.column("version"), sa.column("title")
 )
-category = sa.table("category", sa.column("id"), sa.column("code"), sa.column("title"))
+category = sa.table(
+    "category", sa.column("id"), sa.column("code"), sa.column("title"), sa.column("position")
+)
 item = sa.table(
     "item",
     sa.column("id"),
@@ -34,18 +48,58 @@ item = sa.table(
     sa.column("number"),
     sa.column("key"),
     sa.column("text"),
+    sa.column("scale_id"),
     sa.column("condition_number"),
     sa.column("condition_options", sa.JSON),
 )
-option = sa.table("scale_option", sa.column("id"), sa.column("code"), sa.column("klass"))
-assignment = sa.table("assignment", sa.column("id"), sa.column("campaign_id"), sa.column("status"))
+option = sa.table(
+    "scale_option",
+    sa.column("id"),
+    sa.column("scale_id"),
+    sa.column("code"),
+    sa.column("label"),
+    sa.column("klass"),
+    sa.column("score"),
+    sa.column("position"),
+)
+org_unit = sa.table(
+    "org_unit",
+    sa.column("id"),
+    sa.column("code"),
+    sa.column("name"),
+    sa.column("kind"),
+    sa.column("parent_id"),
+    sa.column("position"),
+)
+assignment = sa.table(
+    "assignment",
+    sa.column("id"),
+    sa.column("campaign_id"),
+    sa.column("unit_id"),
+    sa.column("system_id"),
+    sa.column("contract_id"),
+    sa.column("contractor_id"),
+    sa.column("responsible_unit_id"),
+    sa.column("status"),
+    sa.column("due_on", sa.Date),
+    sa.column("submitted_at", sa.DateTime(timezone=True)),
+)
 answer = sa.table(
     "answer",
     sa.column("id"),
     sa.column("assignment_id"),
     sa.column("item_id"),
     sa.column("option_id"),
+    sa.column("comment"),
+    sa.column("answered_by_id"),
+    sa.column("answered_at", sa.DateTime(timezone=True)),
 )
+information_system = sa.table("information_system", sa.column("id"), sa.column("name"))
+contract = sa.table("contract", sa.column("id"), sa.column("title"))
+contractor = sa.table("contractor", sa.column("id"), sa.column("name"))
+user_account = sa.table("user_account", sa.column("id"), sa.column("display_name"))
+
+Units = Iterable[int] | sa.Select | None
 
 
 class UnknownCampaign(LookupError):
@@ -63,6 +117,18 @@ class CampaignInfo:
     checklist_code: str
     checklist_version: int
     checklist_title: str
+    opens_on: date | None = None
+    closes_on: date | None = None
+    status: str = ""
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A conditional item: asked only where `parent_id` was answered with one of `codes`."""
+
+    item_id: int
+    parent_id: int
+    codes: tuple[str, ...]
 
 
 def campaign_info(conn: sa.Connection, code: str) -> CampaignInfo:
@@ -75,6 +141,9 @@ def campaign_info(conn: sa.Connection, code: str) -> CampaignInfo:
             checklist.c.code,
             checklist.c.version,
             checklist.c.title,
+            campaign.c.opens_on,
+            campaign.c.closes_on,
+            campaign.c.status,
         )
         .join(checklist, checklist.c.id == campaign.c.checklist_id)
         .where(campaign.c.code == code)
@@ -82,6 +151,22 @@ def campaign_info(conn: sa.Connection, code: str) -> CampaignInfo:
     if row is None:
         raise UnknownCampaign(code)
     return CampaignInfo(*row)
+
+
+def previous_campaign(conn: sa.Connection, info: CampaignInfo) -> CampaignInfo | None:
+    """The latest earlier round of the same checklist (any version), or None."""
+    earlier = sa.or_(
+        campaign.c.opens_on < info.opens_on,
+        sa.and_(campaign.c.opens_on == info.opens_on, campaign.c.id < info.id),
+    )
+    code = conn.scalar(
+        sa.select(campaign.c.code)
+        .join(checklist, checklist.c.id == campaign.c.checklist_id)
+        .where(checklist.c.code == info.checklist_code, campaign.c.id != info.id, earlier)
+        .order_by(campaign.c.opens_on.desc(), campaign.c.id.desc())
+        .limit(1)
+    )
+    return campaign_info(conn, code) if code else None
 
 
 def items(conn: sa.Connection, checklist_id: int) -> list[sa.Row]:
@@ -92,6 +177,7 @@ def items(conn: sa.Connection, checklist_id: int) -> list[sa.Row]:
                 item.c.number,
                 item.c.key,
                 item.c.text,
+                item.c.scale_id,
                 category.c.code.label("category_code"),
                 category.c.title.label("category_title"),
                 item.c.condition_number,
@@ -104,16 +190,245 @@ def items(conn: sa.Connection, checklist_id: int) -> list[sa.Row]:
     )
 
 
+def conditions(item_rows: list[sa.Row]) -> list[Condition]:
+    ids = {row.number: row.id for row in item_rows}
+    return [
+        Condition(row.id, ids[row.condition_number], tuple(row.condition_options or ()))
+        for row in item_rows
+        if row.condition_number is not None and row.condition_number in ids
+    ]
+
+
+def options(conn: sa.Connection, checklist_id: int) -> list[sa.Row]:
+    """The options of every scale the checklist's items use: id, code, label, klass, score."""
+    used = sa.select(item.c.scale_id).where(item.c.checklist_id == checklist_id)
+    return list(
+        conn.execute(
+            sa.select(
+                option.c.id,
+                option.c.scale_id,
+                option.c.code,
+                option.c.label,
+                option.c.klass,
+                option.c.score,
+            )
+            .where(option.c.scale_id.in_(used))
+            .order_by(option.c.scale_id, option.c.position)
+        )
+    )
+
+
+# --- scope --------------------------------------------------------------------------------
+
+
+def subtree(unit_id: int) -> sa.Select:
+    """Ids of a unit and every unit below it (a recursive CTE, one query at any depth)."""
+    tree = (
+        sa.select(org_unit.c.id)
+        .where(org_unit.c.id == unit_id)
+        .cte(f"unit_subtree_{int(unit_id)}", recursive=True)
+    )
+    child = org_unit.alias(f"subtree_child_{int(unit_id)}")
+    tree = tree.union_all(
+        sa.select(child.c.id).select_from(child.join(tree, child.c.parent_id == tree.c.id))
+    )
+    return sa.select(tree.c.id)
+
+
+def unit_ids(conn: sa.Connection, units: Units) -> list[int] | None:
+    """The scope as a plain list of ids, read once. A manager's subtree is a few dozen units;
+    as literals in `IN (...)` the planner estimates them well (PostgreSQL: the department ×
+    item counts of one department in 0.07 s instead of 1.45 s with the recursive CTE inline)."""
+    if units is None:
+        return None
+    if isinstance(units, sa.Select):
+        return [int(i) for (i,) in conn.execute(units)]
+    return [int(i) for i in units]
+
+
+def _ids(units: Units):
+    if isinstance(units, sa.Select):
+        return units
+    # Ints only, written as literals: no limit on bound parameters, nothing to inject.
+    return sa.bindparam(
+        "units", [int(i) for i in units], expanding=True, literal_execute=True, unique=True
+    )
+
+
+def narrow(units: Units, more: Units) -> Units:
+    """Both restrictions at once (a manager filtering on one department)."""
+    if units is None:
+        return more
+    if more is None:
+        return units
+    return sa.select(org_unit.c.id).where(
+        org_unit.c.id.in_(_ids(units)), org_unit.c.id.in_(_ids(more))
+    )
+
+
+def _scoped(stmt: sa.Select, units: Units) -> sa.Select:
+    if units is None:
+        return stmt
+    return stmt.where(assignment.c.responsible_unit_id.in_(_ids(units)))
+
+
+def unit_departments() -> sa.CTE:
+    """(unit_id, department_id): every unit with the top-level unit above it (its 部局)."""
+    tree = (
+        sa.select(org_unit.c.id.label("unit_id"), org_unit.c.id.label("department_id"))
+        .where(org_unit.c.parent_id.is_(None))
+        .cte("unit_department", recursive=True)
+    )
+    child = org_unit.alias("department_child")
+    return tree.union_all(
+        sa.select(child.c.id, tree.c.department_id).select_from(
+            child.join(tree, child.c.parent_id == tree.c.unit_id)
+        )
+    )
+
+
+def departments(conn: sa.Connection) -> list[sa.Row]:
+    """Top-level units in their order: id, code, name."""
+    return list(
+        conn.execute(
+            sa.select(org_unit.c.id, org_unit.c.code, org_unit.c.name)
+            .where(org_unit.c.parent_id.is_(None))
+            .order_by(org_unit.c.position, org_unit.c.code)
+        )
+    )
+
+
+# --- counts -------------------------------------------------------------------------------
+
+
+# The campaign and the statuses are written into the SQL as literals (an int and constants, so
+# nothing to inject): the planner then sees the values, as in a hand-written query, and SQLite
+# can pick the index-only scan when one campaign holds most of the answers.
+def _of_campaign(campaign_id: int):
+    return assignment.c.campaign_id == sa.bindparam(
+        "campaign_id", int(campaign_id), unique=True, literal_execute=True
+    )
+
+
+def _counted_status():
+    return assignment.c.status.in_(
+        sa.bindparam(
+            "counted", list(COUNTED_STATUSES), unique=True, expanding=True, literal_execute=True
+        )
+    )
+
+
+def _handed_in(campaign_id: int):
+    return sa.and_(_of_campaign(campaign_id), _counted_status())
+
+
+def visible(conds: list[Condition]):
+    """Leaves out answers to conditional items whose condition did not hold (None: no such
+    items). Such answers may linger after a respondent changed the earlier answer; the item was
+    not asked, so they belong in no count."""
+    if not conds:
+        return None
+    clauses = [answer.c.item_id.not_in([c.item_id for c in conds])]
+    for cond in conds:
+        parent = answer.alias(f"condition_parent_{cond.item_id}")
+        parent_option = option.alias(f"condition_option_{cond.item_id}")
+        clauses.append(
+            sa.and_(
+                answer.c.item_id == cond.item_id,
+                sa.exists().where(
+                    parent.c.assignment_id == answer.c.assignment_id,
+                    parent.c.item_id == cond.parent_id,
+                    parent_option.c.id == parent.c.option_id,
+                    parent_option.c.code.in_(cond.codes),
+                ),
+            )
+        )
+    return sa.or_(*clauses)
+
+
+def _where_visible(stmt: sa.Select, conds: list[Condition]) -> sa.Select:
+    clause = visible(conds)
+    return stmt if clause is None else stmt.where(clause)
+
+
+def answer_counts(
+    conn: sa.Connection,
+    campaign_id: int,
+    conds: list[Condition],
+    *,
+    units: Units = None,
+    by_department: bool = False,
+) -> list[sa.Row]:
+    """(department_id,) item_id, option_id, n over the handed-in answers: one GROUP BY, which
+    the covering index on answer (assignment_id, item_id, option_id) serves from the index."""
+    keys = [answer.c.item_id, answer.c.option_id]
+    joined = answer.join(assignment, assignment.c.id == answer.c.assignment_id)
+    if by_department:
+        dept = unit_departments()
+        joined = joined.outerjoin(dept, dept.c.unit_id == assignment.c.responsible_unit_id)
+        keys = [dept.c.department_id, *keys]
+    stmt = sa.select(*keys, sa.func.count().label("n")).select_from(joined)
+    stmt = stmt.where(_handed_in(campaign_id)).group_by(*keys)
+    return list(conn.execute(_where_visible(_scoped(stmt, units), conds)))
+
+
+def assignment_counts(
+    conn: sa.Connection, campaign_id: int, *, units: Units = None, by_department: bool = False
+) -> list[sa.Row]:
+    """(department_id,) total, handed_in: every assignment, whatever its status."""
+    handed_in = sa.func.sum(sa.case((_counted_status(), 1), else_=0))
+    columns = [sa.func.count().label("total"), handed_in.label("handed_in")]
+    stmt = sa.select(*columns).select_from(assignment)
+    if by_department:
+        dept = unit_departments()
+        stmt = (
+            sa.select(dept.c.department_id, *columns)
+            .select_from(
+                assignment.outerjoin(dept, dept.c.unit_id == assignment.c.responsible_unit_id)
+            )
+            .group_by(dept.c.department_id)
+        )
+    stmt = stmt.where(_of_campaign(campaign_id))
+    return list(conn.execute(_scoped(stmt, units)))
+
+
+def condition_unmet_counts(
+    conn: sa.Connection,
+    campaign_id: int,
+    cond: Condition,
+    *,
+    units: Units = None,
+    by_department: bool = False,
+) -> list[sa.Row]:
+    """(department_id,) n: handed-in assignments that answered the condition item outside its
+    codes. For them the conditional item was never asked: neither answered nor unanswered."""
+    joined = answer.join(assignment, assignment.c.id == answer.c.assignment_id).join(
+        option, option.c.id == answer.c.option_id
+    )
+    keys = []
+    if by_department:
+        dept = unit_departments()
+        joined = joined.outerjoin(dept, dept.c.unit_id == assignment.c.responsible_unit_id)
+        keys = [dept.c.department_id]
+    stmt = (
+        sa.select(*keys, sa.func.count().label("n"))
+        .select_from(joined)
+        .where(
+            _handed_in(campaign_id),
+            answer.c.item_id == cond.parent_id,
+            option.c.code.not_in(cond.codes),
+        )
+    )
+    if keys:
+        stmt = stmt.group_by(*keys)
+    return list(conn.execute(_scoped(stmt, units)))
+
+
+# --- kept for callers of the first version ----------------------------------------------------
+
+
 def assignment_count(conn: sa.Connection, campaign_id: int) -> int:
     return conn.scalar(sa.select(sa.func.count()).where(assignment.c.campaign_id == campaign_id))
-
-
-def _counted(campaign_id: int):
-    return sa.and_(
-        assignment.c.id == answer.c.assignment_id,
-        assignment.c.campaign_id == campaign_id,
-        assignment.c.status.in_(COUNTED_STATUSES),
-    )
 
 
 def class_counts(conn: sa.Connection, campaign_id: int) -> list[sa.Row]:
@@ -122,48 +437,299 @@ def class_counts(conn: sa.Connection, campaign_id: int) -> list[sa.Row]:
         conn.execute(
             sa.select(answer.c.item_id, option.c.klass, sa.func.count().label("n"))
             .select_from(answer)
-            .join(assignment, _counted(campaign_id))
+            .join(assignment, assignment.c.id == answer.c.assignment_id)
             .join(option, option.c.id == answer.c.option_id)
+            .where(_handed_in(campaign_id))
             .group_by(answer.c.item_id, option.c.klass)
         )
     )
 
 
-def conditional_class_counts(
-    conn: sa.Connection, campaign_id: int, item_id: int, condition_item_id: int, codes: list[str]
-) -> list[sa.Row]:
-    """(klass, n) for a conditional item, counting only where its condition holds."""
-    parent = answer.alias("parent")
-    parent_option = option.alias("parent_option")
-    return list(
-        conn.execute(
-            sa.select(option.c.klass, sa.func.count().label("n"))
-            .select_from(answer)
-            .join(assignment, _counted(campaign_id))
-            .join(option, option.c.id == answer.c.option_id)
-            .join(
-                parent,
-                sa.and_(
-                    parent.c.assignment_id == answer.c.assignment_id,
-                    parent.c.item_id == condition_item_id,
-                ),
-            )
-            .join(parent_option, parent_option.c.id == parent.c.option_id)
-            .where(answer.c.item_id == item_id, parent_option.c.code.in_(codes))
-            .group_by(option.c.klass)
-        )
+# --- rows behind the figures --------------------------------------------------------------
+
+
+def target_name():
+    """The assignment's target, whichever kind it is (one LEFT JOIN per kind)."""
+    target_unit = org_unit.alias("target_unit")
+    joined = (
+        assignment.outerjoin(target_unit, target_unit.c.id == assignment.c.unit_id)
+        .outerjoin(information_system, information_system.c.id == assignment.c.system_id)
+        .outerjoin(contract, contract.c.id == assignment.c.contract_id)
+        .outerjoin(contractor, contractor.c.id == assignment.c.contractor_id)
+    )
+    name = sa.func.coalesce(
+        target_unit.c.name, information_system.c.name, contract.c.title, contractor.c.name, ""
+    )
+    return joined, name
+
+
+def _with_names(joined):
+    """Adds the responsible unit and its department; returns (from clause, columns, ordering)."""
+    dept = unit_departments()
+    responsible = org_unit.alias("responsible_unit")
+    department = org_unit.alias("department_unit")
+    joined = (
+        joined.outerjoin(responsible, responsible.c.id == assignment.c.responsible_unit_id)
+        .outerjoin(dept, dept.c.unit_id == assignment.c.responsible_unit_id)
+        .outerjoin(department, department.c.id == dept.c.department_id)
+    )
+    columns = [
+        dept.c.department_id,
+        sa.func.coalesce(department.c.name, "").label("department"),
+        sa.func.coalesce(responsible.c.name, "").label("unit"),
+    ]
+    order = {
+        "department": [department.c.position, department.c.code],
+        "unit": [responsible.c.code],
+    }
+    return joined, columns, order
+
+
+RESPONDENT_SORTS = ("department", "target", "noncompliant", "percent", "score", "submitted_at")
+
+
+def respondent_rows(
+    conn: sa.Connection,
+    campaign_id: int,
+    conds: list[Condition],
+    *,
+    units: Units = None,
+    sort: str = "department",
+    descending: bool = False,
+    limit: int | None = None,
+    offset: int = 0,
+) -> tuple[int, list[sa.Row]]:
+    """Per handed-in assignment: counts by class and the score, sorted and paged in SQL."""
+    best = (
+        sa.select(option.c.scale_id, sa.func.max(option.c.score).label("best"))
+        .group_by(option.c.scale_id)
+        .subquery("scale_best")
     )
 
+    def n(klass):
+        return sa.func.sum(sa.case((option.c.klass == klass, 1), else_=0))
 
-def condition_unmet_count(
-    conn: sa.Connection, campaign_id: int, condition_item_id: int, codes: list[str]
-) -> int:
-    """How many handed-in assignments answered the condition item outside `codes`: for them
-    the conditional item was never asked, so it is neither answered nor unanswered."""
-    return conn.scalar(
+    counted = option.c.klass != "excluded"
+    figures = (
+        sa.select(
+            answer.c.assignment_id,
+            n("compliant").label("compliant"),
+            n("noncompliant").label("noncompliant"),
+            n("excluded").label("excluded"),
+            sa.func.sum(sa.case((counted, option.c.score), else_=None)).label("score"),
+            sa.func.sum(sa.case((counted, best.c.best), else_=None)).label("max_score"),
+        )
+        .select_from(
+            answer.join(assignment, assignment.c.id == answer.c.assignment_id)
+            .join(option, option.c.id == answer.c.option_id)
+            .join(best, best.c.scale_id == option.c.scale_id)
+        )
+        .where(_handed_in(campaign_id))
+        .group_by(answer.c.assignment_id)
+    )
+    figures = _where_visible(_scoped(figures, units), conds).subquery("respondent_figures")
+    joined, name = target_name()
+    joined, name_columns, order = _with_names(joined)
+    joined = joined.outerjoin(figures, figures.c.assignment_id == assignment.c.id)
+    zero = sa.literal(0)
+    compliant = sa.func.coalesce(figures.c.compliant, zero)
+    noncompliant = sa.func.coalesce(figures.c.noncompliant, zero)
+    applicable = compliant + noncompliant
+    percent = sa.case((applicable > 0, 100.0 * compliant / applicable), else_=None)
+    stmt = _scoped(
+        sa.select(
+            assignment.c.id.label("assignment_id"),
+            *name_columns,
+            name.label("target"),
+            assignment.c.status,
+            assignment.c.submitted_at,
+            compliant.label("compliant"),
+            noncompliant.label("noncompliant"),
+            sa.func.coalesce(figures.c.excluded, zero).label("excluded"),
+            percent.label("percent"),
+            figures.c.score,
+            figures.c.max_score,
+        )
+        .select_from(joined)
+        .where(_handed_in(campaign_id)),
+        units,
+    )
+    keys = {
+        "department": [*order["department"], *order["unit"], name],
+        "target": [name],
+        "noncompliant": [noncompliant],
+        "percent": [percent],
+        "score": [figures.c.score],
+        "submitted_at": [assignment.c.submitted_at],
+    }[sort if sort in RESPONDENT_SORTS else "department"]
+    keys = [k.desc() if descending else k.asc() for k in keys]
+    # NULLs last whichever way: the same on SQLite and PostgreSQL.
+    stmt = stmt.order_by(*[sa.nulls_last(k) for k in keys], assignment.c.id)
+    if limit is not None:
+        stmt = stmt.limit(limit).offset(offset)
+    total = conn.scalar(
+        _scoped(
+            sa.select(sa.func.count()).select_from(assignment).where(_handed_in(campaign_id)),
+            units,
+        )
+    )
+    return total, list(conn.execute(stmt))
+
+
+ANSWER_SORTS = ("department", "target", "answer", "answered_at")
+
+
+def answer_rows(
+    conn: sa.Connection,
+    campaign_id: int,
+    item_id: int,
+    conds: list[Condition],
+    *,
+    units: Units = None,
+    klass: str | None = None,
+    sort: str = "department",
+    descending: bool = False,
+    limit: int | None = None,
+    offset: int = 0,
+) -> tuple[int, list[sa.Row]]:
+    """The handed-in answers to one item behind a figure, with who answered and their comment."""
+    joined, name = target_name()
+    joined, name_columns, order = _with_names(joined)
+    joined = (
+        joined.join(answer, answer.c.assignment_id == assignment.c.id)
+        .outerjoin(option, option.c.id == answer.c.option_id)
+        .outerjoin(user_account, user_account.c.id == answer.c.answered_by_id)
+    )
+    where = [_handed_in(campaign_id), answer.c.item_id == item_id]
+    if klass:
+        where.append(option.c.klass == klass)
+    stmt = _scoped(
+        sa.select(
+            assignment.c.id.label("assignment_id"),
+            *name_columns,
+            name.label("target"),
+            option.c.label.label("answer"),
+            option.c.klass,
+            answer.c.comment,
+            answer.c.answered_at,
+            sa.func.coalesce(user_account.c.display_name, "").label("answered_by"),
+        )
+        .select_from(joined)
+        .where(*where),
+        units,
+    )
+    stmt = _where_visible(stmt, conds)
+    count = sa.select(sa.func.count()).select_from(stmt.subquery())
+    keys = {
+        "department": [*order["department"], *order["unit"], name],
+        "target": [name],
+        "answer": [option.c.position],
+        "answered_at": [answer.c.answered_at],
+    }[sort if sort in ANSWER_SORTS else "department"]
+    keys = [k.desc() if descending else k.asc() for k in keys]
+    stmt = stmt.order_by(*keys, assignment.c.id)
+    if limit is not None:
+        stmt = stmt.limit(limit).offset(offset)
+    return conn.scalar(count), list(conn.execute(stmt))
+
+
+# --- streams for the export (constant memory) ---------------------------------------------
+
+STREAM_BATCH = 5_000
+
+
+def _stream(conn: sa.Connection, stmt) -> Iterator[sa.Row]:
+    result = conn.execution_options(stream_results=True, yield_per=STREAM_BATCH).execute(stmt)
+    try:
+        yield from result
+    finally:
+        result.close()
+
+
+def stream_assignments(
+    conn: sa.Connection, campaign_id: int, *, units: Units = None, handed_in: bool = True
+) -> Iterator[sa.Row]:
+    """Handed-in (or, with handed_in=False, the other) assignments by id, with their names."""
+    return _stream(conn, _assignments(campaign_id, units, handed_in).order_by(assignment.c.id))
+
+
+def pending_rows(
+    conn: sa.Connection, campaign_id: int, *, units: Units = None, limit=None, offset: int = 0
+) -> tuple[int, list[sa.Row]]:
+    """Assignments not handed in yet, by department and unit, one page of them."""
+    stmt = _assignments(campaign_id, units, handed_in=False)
+    total = conn.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
+    stmt = stmt.order_by(sa.text("department_position"), sa.text("unit_code"), assignment.c.id)
+    if limit is not None:
+        stmt = stmt.limit(limit).offset(offset)
+    return total, list(conn.execute(stmt))
+
+
+def _assignments(campaign_id: int, units: Units, handed_in: bool) -> sa.Select:
+    joined, name = target_name()
+    joined, name_columns, order = _with_names(joined)
+    status = _counted_status()
+    answered = (
         sa.select(sa.func.count())
-        .select_from(answer)
-        .join(assignment, _counted(campaign_id))
-        .join(option, option.c.id == answer.c.option_id)
-        .where(answer.c.item_id == condition_item_id, option.c.code.not_in(codes))
+        .where(answer.c.assignment_id == assignment.c.id, answer.c.option_id.is_not(None))
+        .correlate(assignment)
+        .scalar_subquery()
+    )
+    stmt = sa.select(
+        assignment.c.id,
+        *name_columns,
+        name.label("target"),
+        assignment.c.status,
+        assignment.c.submitted_at,
+        assignment.c.due_on,
+        *([] if handed_in else [answered.label("answered")]),
+        *(
+            c.label(label)
+            for c, label in zip(
+                order["department"], ("department_position", "department_code"), strict=True
+            )
+        ),
+        order["unit"][0].label("unit_code"),
+    ).select_from(joined)
+    stmt = stmt.where(_of_campaign(campaign_id), status if handed_in else sa.not_(status))
+    return _scoped(stmt, units)
+
+
+def stream_answers(conn: sa.Connection, campaign_id: int, *, units: Units = None):
+    """(assignment_id, item_id, option_id, comment) of handed-in assignments, by assignment."""
+    stmt = (
+        sa.select(answer.c.assignment_id, answer.c.item_id, answer.c.option_id, answer.c.comment)
+        .select_from(answer.join(assignment, assignment.c.id == answer.c.assignment_id))
+        .where(_handed_in(campaign_id))
+    )
+    return _stream(conn, _scoped(stmt, units).order_by(answer.c.assignment_id, answer.c.item_id))
+
+
+def stream_remarks(
+    conn: sa.Connection, campaign_id: int, conds: list[Condition], *, units: Units = None
+):
+    """Every いいえ and every comment of the handed-in answers, by item then department."""
+    joined, name = target_name()
+    joined, name_columns, order = _with_names(joined)
+    joined = (
+        joined.join(answer, answer.c.assignment_id == assignment.c.id)
+        .join(item, item.c.id == answer.c.item_id)
+        .outerjoin(option, option.c.id == answer.c.option_id)
+    )
+    stmt = sa.select(
+        item.c.number,
+        *name_columns,
+        name.label("target"),
+        option.c.label.label("answer"),
+        option.c.klass,
+        answer.c.comment,
+        answer.c.answered_at,
+    ).select_from(joined)
+    stmt = stmt.where(
+        _handed_in(campaign_id), sa.or_(option.c.klass == "noncompliant", answer.c.comment != "")
+    )
+    stmt = _where_visible(_scoped(stmt, units), conds)
+    return _stream(
+        conn,
+        stmt.order_by(item.c.number, *order["department"], *order["unit"], assignment.c.id),
     )

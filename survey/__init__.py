@@ -54,9 +54,13 @@ def register_blueprints(app: Flask) -> None:
     from survey.auth import bp as auth_bp
     from survey.errors import bp as errors_bp
     from survey.main import bp as main_bp
+    from survey.respond import bp as respond_bp
+    from survey.results import bp as results_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(main_bp)
+    app.register_blueprint(results_bp)
+    app.register_blueprint(respond_bp)
     app.register_blueprint(errors_bp)
 
 

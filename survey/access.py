@@ -7,8 +7,11 @@ scope leaves out, whatever id it puts in a URL.
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask import abort
 
+from survey.extensions import db
 from survey.models import Assignment, Contract, OrgUnit, Role, User
+from survey.models.campaigns import AssignmentStatus, CampaignStatus
 
 SEE_ALL = (Role.ADMIN, Role.AUDITOR)
 
@@ -37,3 +40,117 @@ def scope_assignments(user: User, stmt: sa.Select) -> sa.Select:
             )
         )
     return stmt.where(sa.false())
+
+
+# --- decisions on one assignment ------------------------------------------------------------
+
+EDITABLE = (AssignmentStatus.NOT_STARTED, AssignmentStatus.DRAFT, AssignmentStatus.RETURNED)
+
+
+def _in_subtree(user: User, unit_id: int | None) -> bool:
+    if user.unit_id is None or unit_id is None:
+        return False
+    return db.session.scalar(sa.select(sa.literal(unit_id).in_(subtree_ids(user.unit_id))))
+
+
+def answers_for(user: User, assignment: Assignment) -> bool:
+    """The people who fill in this questionnaire: the responsible unit's staff, and for a
+    contract, the contractor's own staff."""
+    if user.role == Role.RESPONDENT:
+        return user.unit_id == assignment.responsible_unit_id
+    if user.role == Role.CONTRACTOR:
+        contract = assignment.contract
+        return (contract is not None and contract.contractor_id == user.contractor_id) or (
+            assignment.contractor_id is not None and assignment.contractor_id == user.contractor_id
+        )
+    return False
+
+
+def _reviews(user: User, assignment: Assignment) -> bool:
+    """Who approves or returns: the manager of the responsible unit's subtree, the security
+    office, and for a contract answered by its contractor, the owning division, which is
+    accountable for its contractor's answers."""
+    if user.role == Role.ADMIN:
+        return True
+    if user.role == Role.MANAGER:
+        return _in_subtree(user, assignment.responsible_unit_id)
+    if user.role == Role.RESPONDENT and assignment.contract_id is not None:
+        return user.unit_id == assignment.responsible_unit_id
+    return False
+
+
+def can(user: User, action: str, assignment: Assignment) -> bool:
+    """The one answer to "may this user do this to this assignment?".
+
+    Actions: view, answer (edit and submit), review (approve or return), invite (a contractor).
+    """
+    open_campaign = assignment.campaign.status == CampaignStatus.OPEN
+    if action == "view":
+        return user.role in SEE_ALL or (
+            db.session.scalar(
+                scope_assignments(user, sa.select(Assignment.id)).where(
+                    Assignment.id == assignment.id
+                )
+            )
+            is not None
+        )
+    if action == "answer":
+        return open_campaign and assignment.status in EDITABLE and answers_for(user, assignment)
+    if action == "review":
+        return (
+            open_campaign
+            and assignment.status == AssignmentStatus.SUBMITTED
+            and _reviews(user, assignment)
+        )
+    if action == "invite":
+        return (
+            open_campaign
+            and assignment.contract_id is not None
+            and (
+                user.role == Role.ADMIN
+                or (user.role == Role.RESPONDENT and user.unit_id == assignment.responsible_unit_id)
+                or (user.role == Role.MANAGER and _in_subtree(user, assignment.responsible_unit_id))
+            )
+        )
+    raise ValueError(f"unknown action {action!r}")
+
+
+def assignment_or_404(assignment_id: int, user: User, action: str = "view") -> Assignment:
+    """The assignment if the user may see it; 404 otherwise, so that guessing ids reveals
+    nothing. A visible assignment the user may not act on is a 403."""
+    assignment = db.session.get(Assignment, assignment_id)
+    if assignment is None or not can(user, "view", assignment):
+        abort(404)
+    if action != "view" and not can(user, action, assignment):
+        abort(403)
+    return assignment
+
+
+# --- results of a campaign ------------------------------------------------------------------
+
+
+def can_view_results(user: User, campaign=None) -> bool:
+    """Who may see a campaign's figures and download them: admin and auditor, every campaign;
+    a manager, the campaigns with assignments in their subtree, and then only figures computed
+    on that subtree (results_units). Respondents and contractors: never. Without a campaign:
+    whether the user may see results at all (the menu link)."""
+    if user.role in SEE_ALL:
+        return True
+    if user.role != Role.MANAGER or user.unit_id is None:
+        return False
+    if campaign is None:
+        return True
+    in_scope = sa.exists().where(
+        Assignment.campaign_id == campaign.id,
+        Assignment.responsible_unit_id.in_(subtree_ids(user.unit_id)),
+    )
+    return bool(db.session.scalar(sa.select(in_scope)))
+
+
+def results_units(user: User) -> sa.Select | None:
+    """The responsible units whose assignments count in the figures `user` sees (None: all)."""
+    if user.role in SEE_ALL:
+        return None
+    if user.role == Role.MANAGER and user.unit_id is not None:
+        return subtree_ids(user.unit_id)
+    return sa.select(OrgUnit.id).where(sa.false())

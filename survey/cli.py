@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup
 
+from checklists.loader import load_files
 from checklists.writer import dump_yaml, write_xlsx
 from reports import aggregate, formats
 from reports.queries import UnknownCampaign
@@ -46,14 +47,7 @@ checklist_cli = AppGroup("checklist", help="Validate, import, list and export ch
 @lang_option
 def checklist_validate(files, lang):
     """Check files without importing; every problem is listed, exit status 1 if any."""
-    from checklists.loader import ChecklistFileError, load_file
-
-    problems = []
-    for path in files:
-        try:
-            load_file(path, max_bytes=current_app.config["CHECKLIST_MAX_BYTES"])
-        except ChecklistFileError as error:
-            problems += error.problems
+    _, problems = load_files(files, max_bytes=current_app.config["CHECKLIST_MAX_BYTES"])
     for problem in problems:
         click.echo(problem.render(_lang(lang)), err=True)
     if problems:
@@ -184,6 +178,110 @@ def report_ratios(campaign_code, fmt, lang):
             f"{info.checklist_code}@{info.checklist_version}"
         )
         click.echo(formats.to_text(frame, _lang(lang)), nl=False)
+
+
+def _report_scope(unit_code: str | None):
+    """(units, scope label) for --unit: that unit and every unit below it, as a manager sees."""
+    if not unit_code:
+        return None, "全体"
+    from reports.queries import subtree
+    from survey.models import OrgUnit
+
+    unit = db.session.scalar(sa.select(OrgUnit).where(OrgUnit.code == unit_code))
+    if unit is None:
+        _fail(f"所属コード {unit_code} は登録されていません。")
+    return subtree(unit.id), f"{unit.name}（配下の所属を含む）"
+
+
+def _generated_by(value: str | None) -> str:
+    if value:
+        return value
+    import getpass
+
+    return f"コマンドライン（{getpass.getuser()}）"
+
+
+report_unit_option = click.option(
+    "--unit", "unit_code", help="Only this unit and the units below it (a manager's figures)."
+)
+report_by_option = click.option(
+    "--by", "generated_by", help="Who made it, for the title block (default: the OS user)."
+)
+
+
+@report_cli.command("xlsx")
+@click.argument("campaign_code")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="File to write.")
+@report_unit_option
+@report_by_option
+def report_xlsx(campaign_code, out, unit_code, generated_by):
+    """The Excel summary: 集計 (with a chart), 部局別, 回答一覧, いいえ・コメント, 未提出."""
+    from reports import excel, tables
+
+    units, scope = _report_scope(unit_code)
+    try:
+        with tables.snapshot(db.engine) as conn:
+            report = excel.write_summary(
+                conn,
+                campaign_code,
+                out,
+                units=units,
+                scope=scope,
+                generated_by=_generated_by(generated_by),
+            )
+    except UnknownCampaign:
+        _fail(f"点検 {campaign_code} は登録されていません。")
+    click.echo(f"{out} を作成しました（{report.info.title}、集計範囲：{scope}）。")
+
+
+@report_cli.command("table")
+@click.argument("campaign_code")
+@click.option(
+    "--table",
+    "name",
+    type=click.Choice(["items", "departments", "respondents", "remarks", "pending"]),
+    default="items",
+    help="集計 / 部局別 / 回答一覧 / いいえ・コメント一覧 / 未提出一覧",
+)
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv")
+@click.option(
+    "--encoding",
+    type=click.Choice(["utf-8", "cp932"]),
+    default="utf-8",
+    help="CSV: UTF-8 with BOM (default) or cp932 (Shift_JIS).",
+)
+@click.option("--out", type=click.Path(dir_okay=False), help="File to write (default: stdout).")
+@report_unit_option
+@report_by_option
+def report_table(campaign_code, name, fmt, encoding, out, unit_code, generated_by):
+    """One table of the summary as CSV or JSON, streamed row by row."""
+    from reports import tables
+
+    units, scope = _report_scope(unit_code)
+    stream = open(out, "wb") if out else sys.stdout.buffer  # noqa: SIM115
+    try:
+        with tables.snapshot(db.engine) as conn:
+            report = tables.build(
+                conn,
+                campaign_code,
+                units=units,
+                scope=scope,
+                generated_by=_generated_by(generated_by),
+            )
+            table = tables.table(report, name)
+            if fmt == "csv":
+                tables.write_csv(table, stream, encoding)
+            else:
+                for chunk in tables.json_chunks(report, table):
+                    stream.write(chunk.encode("utf-8"))
+                stream.write(b"\n")
+    except UnknownCampaign:
+        _fail(f"点検 {campaign_code} は登録されていません。")
+    finally:
+        if out:
+            stream.close()
+        else:
+            stream.flush()
 
 
 # --- user -----------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The deterministic demo: さくら区 and its 2017 emergency inspection, plus a campaign under way.
+"""The deterministic demo: さくら区 and its 2017 emergency inspection, plus this year's rounds.
 
 Used by `flask demo load` and by the tests, so what a newcomer sees on `make run` is what the
 tests check. The closed 2017 campaigns reproduce the published figures of seed 003 for items 1–4;
@@ -20,6 +20,7 @@ from survey.extensions import db
 from survey.models import (
     Answer,
     Assignment,
+    AssignmentEvent,
     Campaign,
     Checklist,
     Contract,
@@ -114,7 +115,25 @@ def load() -> Ward:
         date(2017, 1, 13),
         date(2017, 2, 3),
     )
-    _open_campaign(ward, checklists["emergency-assets"])
+    _open_campaign(
+        ward,
+        "2026-annual-assets",
+        "令和8年度 情報資産の取扱状況 自己点検",
+        checklists["emergency-assets"],
+        {
+            AssignmentStatus.APPROVED: 22,
+            AssignmentStatus.SUBMITTED: 40,
+            AssignmentStatus.RETURNED: 4,
+            AssignmentStatus.DRAFT: 25,
+        },
+    )
+    _open_campaign(
+        ward,
+        "2026-annual-contracts",
+        "令和8年度 委託事業者の個人情報取扱い 自己点検",
+        checklists["emergency-contracts"],
+        {AssignmentStatus.APPROVED: 6, AssignmentStatus.SUBMITTED: 14, AssignmentStatus.DRAFT: 10},
+    )
     db.session.commit()
     return ward
 
@@ -346,29 +365,21 @@ def _closed_campaign(
         rows += _answer_rows(assignment.id, checklist, codes, options, respondent.id, day, rng)
         manager = ward.managers[respondent.unit.parent_id]
         assignment.status = AssignmentStatus.APPROVED
-        assignment.submitted_at = _moment(day, rng)
-        assignment.approved_at = assignment.submitted_at + timedelta(days=1)
-        assignment.approved_by_id = manager.id
+        _review_steps(assignment, AssignmentStatus.APPROVED, respondent, manager, _moment(day, rng))
     db.session.execute(sa.insert(Answer), rows)
 
 
-def _open_campaign(ward: Ward, checklist: Checklist) -> None:
-    """This year's round, half answered: some approved, some handed in, some under way."""
+def _open_campaign(
+    ward: Ward, code: str, title: str, checklist: Checklist, mix: dict[str, int]
+) -> None:
+    """This year's round, under way: `mix` says how many assignments are in each state."""
     opens, closes = date(2026, 11, 2), date(2026, 12, 11)
-    code = "2026-annual-assets"
-    campaign = _campaign(
-        code, "令和8年度 情報資産の取扱状況 自己点検", checklist, opens, closes, CampaignStatus.OPEN
-    )
+    campaign = _campaign(code, title, checklist, opens, closes, CampaignStatus.OPEN)
     assignments = _assignments(ward, campaign)
     plan = _item_plan(code, checklist, len(assignments))
     options = _options()
     rng = random.Random(code)
-    statuses = (
-        [AssignmentStatus.APPROVED] * 22
-        + [AssignmentStatus.SUBMITTED] * 40
-        + [AssignmentStatus.RETURNED] * 4
-        + [AssignmentStatus.DRAFT] * 25
-    )
+    statuses = [status for status, n in mix.items() for _ in range(n)]
     statuses += [AssignmentStatus.NOT_STARTED] * (len(assignments) - len(statuses))
     rng.shuffle(statuses)
     rows = []
@@ -385,9 +396,44 @@ def _open_campaign(ward: Ward, checklist: Checklist) -> None:
         respondent = ward.respondents[assignment.responsible_unit_id]
         day = opens + timedelta(days=rng.randint(0, 14))
         rows += _answer_rows(assignment.id, checklist, codes, options, respondent.id, day, rng)
-        if status in (AssignmentStatus.SUBMITTED, AssignmentStatus.APPROVED):
-            assignment.submitted_at = _moment(day, rng)
-        if status == AssignmentStatus.APPROVED:
-            assignment.approved_at = assignment.submitted_at + timedelta(days=2)
-            assignment.approved_by_id = ward.managers[respondent.unit.parent_id].id
+        manager = ward.managers[respondent.unit.parent_id]
+        _review_steps(assignment, status, respondent, manager, _moment(day, rng))
     db.session.execute(sa.insert(Answer), rows)
+
+
+def _review_steps(
+    assignment: Assignment, status: str, respondent: User, manager: User, submitted: datetime
+) -> None:
+    """The events that brought an assignment to `status`, as the workflow would have recorded."""
+    if status == AssignmentStatus.DRAFT:
+        return
+    steps = [("submit", AssignmentStatus.DRAFT, AssignmentStatus.SUBMITTED, respondent, "")]
+    if status == AssignmentStatus.RETURNED:
+        steps.append(
+            (
+                "return",
+                AssignmentStatus.SUBMITTED,
+                AssignmentStatus.RETURNED,
+                manager,
+                "「いいえ」の項目について、改善の予定時期をコメントに記入してください。",
+            )
+        )
+    if status == AssignmentStatus.APPROVED:
+        steps.append(
+            ("approve", AssignmentStatus.SUBMITTED, AssignmentStatus.APPROVED, manager, "")
+        )
+        assignment.approved_at = submitted + timedelta(days=1)
+        assignment.approved_by_id = manager.id
+    assignment.submitted_at = submitted
+    for n, (action, before, after, who, comment) in enumerate(steps):
+        db.session.add(
+            AssignmentEvent(
+                assignment_id=assignment.id,
+                action=action,
+                from_status=before,
+                to_status=after,
+                comment=comment,
+                user_id=who.id,
+                at=submitted + timedelta(days=n),
+            )
+        )

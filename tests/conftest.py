@@ -4,6 +4,7 @@ that `flask demo load` uses."""
 
 from __future__ import annotations
 
+import contextvars
 import os
 import shutil
 import uuid
@@ -11,6 +12,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask import has_app_context
+from flask.testing import FlaskClient
 
 from survey import create_app, demo
 from survey.extensions import db
@@ -62,9 +65,25 @@ def databases(tmp_path_factory):
     dbs.drop_all()
 
 
+class IsolatedClient(FlaskClient):
+    """Each request runs as a browser's would: in its own app context, with its own database
+    session and its own `g` (where Flask-Login keeps the signed-in user).
+
+    Without this, a request would reuse the app context the test fixture pushed: two clients
+    would share one signed-in user, and a view that forgot to commit would look as if it had.
+    Afterwards the test's own session ends its transaction, so it reads what the request wrote.
+    """
+
+    def open(self, *args, **kwargs):
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        if has_app_context():
+            db.session.commit()
+        return response
+
+
 def make_app(url: str, instance: Path):
     os.environ["SURVEY_INSTANCE_PATH"] = str(instance)
-    return create_app(
+    app = create_app(
         {
             "SURVEY_ENV": "testing",
             "SECRET_KEY": "test-secret",
@@ -72,6 +91,8 @@ def make_app(url: str, instance: Path):
             "WTF_CSRF_ENABLED": False,
         }
     )
+    app.test_client_class = IsolatedClient
+    return app
 
 
 @pytest.fixture

@@ -100,8 +100,8 @@ def test_contractor_sees_only_its_own_contracts(auth, demo_client, demo_app):
     contracts = db.session.scalars(db.select(Contract)).all()
     own = [c.title for c in contracts if c.contractor_id == me.contractor_id]
     others = [c.title for c in contracts if c.contractor_id != me.contractor_id]
-    assert own and all(f"<td>{title}</td>" in page for title in own)
-    assert not any(f"<td>{title}</td>" in page for title in others)
+    assert own and all(f">{title}</a></td>" in page for title in own)
+    assert not any(f">{title}</a></td>" in page for title in others)
     assert "2017-emergency-assets" not in page  # divisions' questionnaires are not theirs
 
 

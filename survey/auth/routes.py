@@ -22,6 +22,15 @@ def _safe_next(target: str | None) -> str:
     return url_for("main.home")
 
 
+def start_session(user: User) -> None:
+    """Sign in with a fresh session: nothing from before sign-in carries over but the language."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    login_user(user)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
@@ -32,11 +41,7 @@ def login():
         if user is None:
             flash(_("ユーザー名またはパスワードが正しくありません。"), "error")
         else:
-            lang = session.get("lang")
-            session.clear()  # a fresh session at sign-in: nothing from before carries over
-            if lang:
-                session["lang"] = lang
-            login_user(user)
+            start_session(user)
             db.session.commit()
             return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form)

@@ -1,13 +1,24 @@
 """Typed SQLAlchemy models, one module per aggregate."""
 
-from survey.models.campaigns import Answer, Assignment, AssignmentStatus, Attachment, Campaign
+from survey.models.campaigns import (
+    Answer,
+    AnswerHistory,
+    Assignment,
+    AssignmentEvent,
+    AssignmentStatus,
+    Attachment,
+    Campaign,
+)
 from survey.models.checklists import Category, Checklist, Item, Option, Scale
-from survey.models.org import Contractor, OrgUnit, Role, User
+from survey.models.mail import OutgoingMail
+from survey.models.org import Contractor, Invitation, OrgUnit, Role, User
 from survey.models.registers import Contract, InformationSystem, Subcontract
 
 __all__ = [
     "Answer",
+    "AnswerHistory",
     "Assignment",
+    "AssignmentEvent",
     "AssignmentStatus",
     "Attachment",
     "Campaign",
@@ -16,9 +27,11 @@ __all__ = [
     "Contract",
     "Contractor",
     "InformationSystem",
+    "Invitation",
     "Item",
     "Option",
     "OrgUnit",
+    "OutgoingMail",
     "Role",
     "Scale",
     "Subcontract",

@@ -87,6 +87,9 @@ class Assignment(db.Model):
     submitted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     approved_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     approved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    # Grows with every save; a form posted with an older revision was loaded before someone
+    # else's change, and must not overwrite it silently.
+    revision: Mapped[int] = mapped_column(default=0)
 
     campaign: Mapped[Campaign] = relationship(back_populates="assignments")
     unit: Mapped[OrgUnit | None] = relationship(foreign_keys=[unit_id])
@@ -151,3 +154,50 @@ class Attachment(db.Model):
     sha256: Mapped[str] = mapped_column(sa.String(64))
     uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
     uploaded_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+
+class AnswerHistory(db.Model):
+    """Every change to an answer, never updated or deleted: who changed what, from what, when.
+
+    `revision` is the assignment's revision the change produced, so a stale form can be told
+    exactly which answers changed after it was loaded.
+    """
+
+    __tablename__ = "answer_history"
+    __table_args__ = (
+        sa.Index("ix_answer_history_assignment_revision", "assignment_id", "revision"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(sa.ForeignKey("assignment.id"))
+    item_id: Mapped[int] = mapped_column(sa.ForeignKey("item.id"))
+    revision: Mapped[int]
+    old_option_id: Mapped[int | None] = mapped_column(sa.ForeignKey("scale_option.id"))
+    new_option_id: Mapped[int | None] = mapped_column(sa.ForeignKey("scale_option.id"))
+    old_comment: Mapped[str] = mapped_column(sa.Text, default="")
+    new_comment: Mapped[str] = mapped_column(sa.Text, default="")
+    source: Mapped[str] = mapped_column(sa.String(16), default="form")  # form | autosave | sheet
+    changed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    changed_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+    item: Mapped[Item] = relationship()
+    old_option: Mapped[Option | None] = relationship(foreign_keys=[old_option_id])
+    new_option: Mapped[Option | None] = relationship(foreign_keys=[new_option_id])
+    changed_by: Mapped[User | None] = relationship()
+
+
+class AssignmentEvent(db.Model):
+    """A step of the review workflow: submitted, returned (with the reason), approved …"""
+
+    __tablename__ = "assignment_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(sa.ForeignKey("assignment.id"), index=True)
+    action: Mapped[str] = mapped_column(sa.String(16))
+    from_status: Mapped[str] = mapped_column(sa.String(16))
+    to_status: Mapped[str] = mapped_column(sa.String(16))
+    comment: Mapped[str] = mapped_column(sa.Text, default="")
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+    user: Mapped[User | None] = relationship()

@@ -1,0 +1,511 @@
+"""The tables of a campaign's summary, the same for the Excel workbook, CSV and JSON.
+
+A table is a list of columns and an iterable of row tuples. The small tables (per item, per
+department) come from DataFrames; the long ones (one row per respondent, every いいえ and
+comment, who has not handed in) are generators over server-side cursors, so a row goes from the
+database to the file without the whole table ever being in memory.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import IO
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+import sqlalchemy as sa
+
+from reports import aggregate, queries
+from reports.dates import wareki
+from reports.queries import Units
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+
+# Text a user typed that starts with one of these could be taken for a formula by a spreadsheet.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+STATUS_LABELS = {
+    "ja": {
+        "not_started": "未着手",
+        "draft": "回答中",
+        "submitted": "提出済",
+        "returned": "差戻し",
+        "approved": "承認済",
+    },
+    "en": {
+        "not_started": "not started",
+        "draft": "in progress",
+        "submitted": "submitted",
+        "returned": "returned",
+        "approved": "approved",
+    },
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str  # English: JSON keys and English CSV headers
+    title: str  # Japanese header
+    kind: str = "text"  # text (typed by someone) | int | percent | ratio | datetime | date
+    width: float | None = None  # Excel width in characters; None: fitted to the content
+    wrap: bool = False
+    title_en: str = ""
+
+
+@dataclass
+class Table:
+    name: str  # items, departments, respondents, remarks, pending
+    sheet: str  # the Excel sheet's name
+    columns: list[Column]
+    rows: Iterable[tuple]
+    freeze_columns: int = 0  # key columns kept in view when scrolling right
+    totals: tuple | None = None  # a closing row (per item: the whole checklist)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Meta:
+    """The title block: which campaign, which checklist, when and by whom, on what scope."""
+
+    campaign: queries.CampaignInfo
+    generated_at: datetime  # aware
+    generated_by: str
+    scope: str
+
+    def lines(self) -> list[str]:
+        c = self.campaign
+        period = (
+            f"{wareki(c.opens_on)}〜{wareki(c.closes_on)}"
+            f"（{c.opens_on.isoformat()}〜{c.closes_on.isoformat()}）"
+            if c.opens_on and c.closes_on
+            else ""
+        )
+        at = self.generated_at
+        return [
+            f"{c.title}　集計結果",
+            f"チェックリスト：{c.checklist_title}（{c.checklist_code} 第{c.checklist_version}版）"
+            f"　点検コード：{c.code}",
+            f"実施期間：{period}",
+            f"集計時点：{wareki(at)} {at:%H:%M}（{at:%Y-%m-%d %H:%M}）"
+            f"　作成者：{self.generated_by}　集計範囲：{self.scope}",
+            "該当率＝はい÷（はい＋いいえ）。対象外は分母に含めません。"
+            "提出済・承認済の回答だけを集計しています。",
+        ]
+
+    def as_json(self) -> dict:
+        c = self.campaign
+        return {
+            "campaign": c.code,
+            "title": c.title,
+            "checklist": f"{c.checklist_code}@{c.checklist_version}",
+            "checklist_title": c.checklist_title,
+            "opens_on": c.opens_on.isoformat() if c.opens_on else None,
+            "closes_on": c.closes_on.isoformat() if c.closes_on else None,
+            "generated_at": self.generated_at.isoformat(timespec="seconds"),
+            "generated_by": self.generated_by,
+            "scope": self.scope,
+        }
+
+
+@dataclass
+class Report:
+    """One campaign's figures on one scope; the long tables are read from `conn` on demand."""
+
+    conn: sa.Connection
+    campaign: aggregate.Campaign
+    units: Units
+    meta: Meta
+    tz: ZoneInfo
+    items: pd.DataFrame
+    departments: aggregate.DepartmentFigures
+
+    @property
+    def info(self) -> queries.CampaignInfo:
+        return self.campaign.info
+
+
+def build(
+    conn: sa.Connection,
+    campaign_code: str,
+    *,
+    units: Units = None,
+    generated_by: str = "",
+    scope: str = "全体",
+    now: datetime | None = None,
+    tz: ZoneInfo = TOKYO,
+) -> Report:
+    campaign = aggregate.load(conn, campaign_code)
+    units = queries.unit_ids(conn, units)
+    now = (now or datetime.now(UTC)).astimezone(tz)
+    return Report(
+        conn,
+        campaign,
+        units,
+        Meta(campaign.info, now, generated_by, scope),
+        tz,
+        aggregate.item_table(conn, campaign, units),
+        aggregate.per_department(conn, campaign, units),
+    )
+
+
+@contextmanager
+def snapshot(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """A connection whose every query sees the same state of the database (on PostgreSQL a
+    REPEATABLE READ transaction; SQLite's read transaction already does), so the sheets of one
+    workbook agree with each other even while answers are being handed in."""
+    options = {"isolation_level": "REPEATABLE READ"} if engine.dialect.name == "postgresql" else {}
+    with engine.connect().execution_options(**options) as conn:
+        yield conn
+
+
+def local(moment: datetime | None, tz: ZoneInfo) -> datetime | None:
+    """Naive local time (Excel has no time zones); stored times are UTC."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:  # SQLite hands back naive datetimes; they were stored in UTC
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(tz).replace(tzinfo=None)
+
+
+def _none(value):
+    return None if value is None or (isinstance(value, float) and pd.isna(value)) else value
+
+
+# --- the tables -------------------------------------------------------------------------------
+
+ITEM_COLUMNS = [
+    Column("number", "番号", "int", 6, title_en="No."),
+    Column("category", "分類", "text", 18, wrap=True, title_en="category"),
+    Column("text", "点検項目", "text", 56, wrap=True, title_en="item"),
+    Column("ratio", "該当（はい／対象）", "ratio", 14, title_en="compliant/applicable"),
+    Column("percent", "該当率", "percent", 9, title_en="percent"),
+    Column("compliant", "はい", "int", 8, title_en="yes"),
+    Column("noncompliant", "いいえ", "int", 8, title_en="no"),
+    Column("excluded", "対象外", "int", 8, title_en="not applicable"),
+    Column("unanswered", "未回答", "int", 8, title_en="unanswered"),
+]
+
+
+def items_table(report: Report) -> Table:
+    frame = report.items
+    rows = (
+        tuple(_none(v) for v in row)
+        for row in frame[[c.key for c in ITEM_COLUMNS]].itertuples(index=False)
+    )
+    sums = frame[["compliant", "noncompliant", "excluded", "unanswered"]].sum()
+    applicable = int(sums["compliant"] + sums["noncompliant"])
+    percent = round(100 * sums["compliant"] / applicable, 1) if applicable else None
+    totals = (
+        None,
+        "",
+        "全項目",
+        f"{int(sums['compliant'])}/{applicable}",
+        percent,
+        *(int(sums[k]) for k in ("compliant", "noncompliant", "excluded", "unanswered")),
+    )
+    return Table("items", "集計", ITEM_COLUMNS, rows, freeze_columns=3, totals=totals)
+
+
+def departments_table(report: Report) -> Table:
+    """部局 down, items across: the percentage of each item in each department."""
+    figures = report.departments
+    matrix = figures.matrix()
+    numbers = list(report.items["number"])
+    columns = [
+        Column("department", "部局", "text", None, title_en="department"),
+        Column("assignments", "対象数", "int", 8, title_en="targets"),
+        Column("handed_in", "提出数", "int", 8, title_en="handed in"),
+        Column("ratio", "該当（はい／対象）", "ratio", 12, title_en="compliant/applicable"),
+        Column("percent", "全項目", "percent", 9, title_en="all items"),
+        *(Column(f"item_{n}", str(n), "percent", 7, title_en=f"item {n}") for n in numbers),
+    ]
+
+    def rows():
+        for summary in figures.summary.itertuples(index=False):
+            cells = matrix.loc[summary.department_id]
+            yield (
+                summary.department or "（所属未設定）",
+                summary.assignments,
+                summary.handed_in,
+                summary.ratio,
+                _none(summary.percent),
+                *(_none(cells.get(n)) for n in numbers),
+            )
+
+    return Table(
+        "departments",
+        "部局別",
+        columns,
+        rows(),
+        freeze_columns=1,
+        notes=["各項目の値は該当率（はい÷（はい＋いいえ））。－は回答のない項目。"],
+    )
+
+
+def _answer_lookup(report: Report):
+    options = report.campaign.options
+    return (
+        {o.id: o.label for o in options.values()},
+        {o.id: o.klass for o in options.values()},
+        {o.id: o.code for o in options.values()},
+        {o.id: o.score for o in options.values()},
+    )
+
+
+def respondents_table(report: Report, lang: str = "ja") -> Table:
+    """One row per handed-in respondent, one column per item with its comment beside it."""
+    campaign = report.campaign
+    items = campaign.items
+    with_score = campaign.has_scores
+    columns = [
+        Column("department", "部局", "text", None, title_en="department"),
+        Column("unit", "担当所属", "text", None, title_en="unit"),
+        Column("target", "対象", "text", None, title_en="target"),
+        Column("status", "状態", "text", 8, title_en="status"),
+        Column("submitted_at", "提出日時", "datetime", 16, title_en="submitted at"),
+        Column("compliant", "はい", "int", 6, title_en="yes"),
+        Column("noncompliant", "いいえ", "int", 6, title_en="no"),
+        Column("excluded", "対象外", "int", 6, title_en="not applicable"),
+        Column("percent", "該当率", "percent", 8, title_en="percent"),
+    ]
+    if with_score:
+        columns.append(Column("score", "得点", "int", 6, title_en="score"))
+    fixed = len(columns)
+    for row in items:
+        columns.append(Column(f"item_{row.number}", f"{row.number}", "text", 7))
+        columns.append(Column(f"comment_{row.number}", f"{row.number} コメント", "text", 24))
+    position = {row.id: fixed + 2 * i for i, row in enumerate(items)}
+    label, klass, code, score = _answer_lookup(report)
+    # A conditional item counts only where its condition held (same rule as the figures).
+    conditions = {c.item_id: (c.parent_id, frozenset(c.codes)) for c in campaign.conditions}
+    statuses = STATUS_LABELS[lang]
+    width = len(columns)
+    tz = report.tz
+
+    def rows() -> Iterator[tuple]:
+        answers = queries.stream_answers(report.conn, campaign.info.id, units=report.units)
+        pending = next(answers, None)
+        people = queries.stream_assignments(report.conn, campaign.info.id, units=report.units)
+        for person in people:
+            while pending is not None and pending.assignment_id < person.id:
+                pending = next(answers, None)  # not in this stream's scope (cannot happen)
+            chosen = {}
+            while pending is not None and pending.assignment_id == person.id:
+                chosen[pending.item_id] = pending
+                pending = next(answers, None)
+            cells = [None] * width
+            counts = {"compliant": 0, "noncompliant": 0, "excluded": 0}
+            points = 0
+            for item_id, given in chosen.items():
+                if item_id in conditions:
+                    parent_id, codes = conditions[item_id]
+                    parent = chosen.get(parent_id)
+                    if parent is None or code.get(parent.option_id) not in codes:
+                        continue  # not asked: left out, as in the figures
+                at = position.get(item_id)
+                if at is None:
+                    continue
+                option_id = given.option_id
+                if option_id is not None:
+                    cells[at] = label[option_id]
+                    counts[klass[option_id]] += 1
+                    points += score[option_id] or 0
+                if given.comment:
+                    cells[at + 1] = given.comment
+            applicable = counts["compliant"] + counts["noncompliant"]
+            cells[0] = person.department
+            cells[1] = person.unit
+            cells[2] = person.target
+            cells[3] = statuses.get(person.status, person.status)
+            cells[4] = local(person.submitted_at, tz)
+            cells[5] = counts["compliant"]
+            cells[6] = counts["noncompliant"]
+            cells[7] = counts["excluded"]
+            cells[8] = round(100 * counts["compliant"] / applicable, 1) if applicable else None
+            if with_score:
+                cells[9] = points
+            yield tuple(cells)
+
+    return Table("respondents", "回答一覧", columns, rows(), freeze_columns=3)
+
+
+def remarks_table(report: Report) -> Table:
+    """Every いいえ, and every comment, handed in: what the manager reads first."""
+    texts = {row.number: row.text for row in report.campaign.items}
+    columns = [
+        Column("number", "番号", "int", 6, title_en="No."),
+        Column("item", "点検項目", "text", 30, title_en="item"),
+        Column("department", "部局", "text", None, title_en="department"),
+        Column("unit", "担当所属", "text", None, title_en="unit"),
+        Column("target", "対象", "text", None, title_en="target"),
+        Column("answer", "回答", "text", 8, title_en="answer"),
+        Column("comment", "コメント", "text", 50, wrap=True, title_en="comment"),
+        Column("answered_at", "回答日時", "datetime", 16, title_en="answered at"),
+    ]
+    tz = report.tz
+
+    def rows() -> Iterator[tuple]:
+        stream = queries.stream_remarks(
+            report.conn, report.info.id, report.campaign.conditions, units=report.units
+        )
+        for r in stream:
+            yield (
+                r.number,
+                texts.get(r.number, ""),
+                r.department,
+                r.unit,
+                r.target,
+                r.answer,
+                r.comment or None,
+                local(r.answered_at, tz),
+            )
+
+    return Table("remarks", "いいえ・コメント一覧", columns, rows(), freeze_columns=2)
+
+
+def pending_table(report: Report, lang: str = "ja") -> Table:
+    """Who has not handed in yet (not started, in progress, returned)."""
+    statuses = STATUS_LABELS[lang]
+    total = len(report.campaign.items)
+    columns = [
+        Column("department", "部局", "text", None, title_en="department"),
+        Column("unit", "担当所属", "text", None, title_en="unit"),
+        Column("target", "対象", "text", None, title_en="target"),
+        Column("status", "状態", "text", 9, title_en="status"),
+        Column("answered", "回答済項目数", "int", 12, title_en="items answered"),
+        Column("items", "項目数", "int", 8, title_en="items"),
+        Column("due_on", "回答期限", "date", 12, title_en="due on"),
+    ]
+
+    def rows() -> Iterator[tuple]:
+        stream = queries.stream_assignments(
+            report.conn, report.info.id, units=report.units, handed_in=False
+        )
+        for r in stream:
+            yield (
+                r.department,
+                r.unit,
+                r.target,
+                statuses.get(r.status, r.status),
+                r.answered,
+                total,
+                r.due_on or report.info.closes_on,
+            )
+
+    return Table("pending", "未提出一覧", columns, rows(), freeze_columns=3)
+
+
+TABLES = {
+    "items": items_table,
+    "departments": departments_table,
+    "respondents": respondents_table,
+    "remarks": remarks_table,
+    "pending": pending_table,
+}
+
+
+def table(report: Report, name: str) -> Table:
+    return TABLES[name](report)
+
+
+# --- CSV and JSON -----------------------------------------------------------------------------
+
+# Characters Python's cp932 codec lacks that Japanese text often holds, and the ones it has.
+CP932_FIXES = str.maketrans(
+    {
+        "\u301c": "\uff5e",  # 〜 WAVE DASH -> FULLWIDTH TILDE
+        "\u2016": "\u2225",  # ‖ -> ∥
+        "\u2212": "\uff0d",  # − MINUS SIGN -> FULLWIDTH HYPHEN-MINUS
+        "\u00a2": "\uffe0",
+        "\u00a3": "\uffe1",
+        "\u00ac": "\uffe2",
+        "\u2014": "\u2015",  # — EM DASH -> HORIZONTAL BAR
+    }
+)
+
+
+def guard(text: str) -> str:
+    """Text as a spreadsheet will show it, never as a formula: a leading apostrophe is what
+    Excel and LibreOffice take as "this is text", and it is not shown in the cell."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def _csv_value(column: Column, value, lang: str) -> str:
+    if value is None:
+        return ""
+    if column.kind == "text":
+        return guard(str(value))
+    if column.kind == "datetime":
+        return value.strftime("%Y-%m-%d %H:%M")
+    if column.kind == "date":
+        return value.isoformat()
+    return str(value)
+
+
+def csv_lines(table: Table, lang: str = "ja") -> Iterator[str]:
+    """The table as CSV lines (CRLF, as Excel writes them), streamed."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    titles = [(c.title_en or c.key) if lang == "en" else c.title for c in table.columns]
+    writer.writerow(guard(t) for t in titles)
+    for count, row in enumerate(table.rows, start=1):
+        writer.writerow(_csv_value(c, v, lang) for c, v in zip(table.columns, row, strict=True))
+        if count % 1000 == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    if table.totals is not None:
+        writer.writerow(
+            _csv_value(c, v, lang) for c, v in zip(table.columns, table.totals, strict=True)
+        )
+    yield buffer.getvalue()
+
+
+def encode_csv(lines: Iterable[str], encoding: str = "utf-8") -> Iterator[bytes]:
+    """UTF-8 with the BOM Excel needs to read it, or cp932 (Shift_JIS) for older tools;
+    a character cp932 lacks becomes `?` rather than failing the download."""
+    if encoding == "cp932":
+        for text in lines:
+            yield text.translate(CP932_FIXES).encode("cp932", errors="replace")
+        return
+    yield "\ufeff".encode()
+    for text in lines:
+        yield text.encode("utf-8")
+
+
+def write_csv(table: Table, out: IO[bytes], encoding: str = "utf-8", lang: str = "ja") -> None:
+    for chunk in encode_csv(csv_lines(table, lang), encoding):
+        out.write(chunk)
+
+
+def _json_value(value, tz: ZoneInfo):
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=tz).isoformat(timespec="seconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    if hasattr(value, "item"):  # numpy numbers
+        return value.item()
+    return value
+
+
+def json_chunks(report: Report, table: Table) -> Iterator[str]:
+    """{"campaign": ..., "table": ..., "columns": [...], "rows": [{key: value}, ...]} streamed;
+    English keys, as for the other JSON of tenken (read by programs, not people)."""
+    head = {
+        **report.meta.as_json(),
+        "table": table.name,
+        "columns": [{"key": c.key, "title": c.title} for c in table.columns],
+    }
+    text = json.dumps(head, ensure_ascii=False)
+    yield text[:-1] + ', "rows": ['
+    keys = [c.key for c in table.columns]
+    for count, row in enumerate(table.rows):
+        record = {k: _json_value(v, report.tz) for k, v in zip(keys, row, strict=True)}
+        yield ("," if count else "") + json.dumps(record, ensure_ascii=False)
+    yield "]}"

@@ -1,0 +1,246 @@
+"""Thin views over survey.services.answering: parse, call, commit, redirect."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import (
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from survey import access
+from survey.extensions import db
+from survey.models import Attachment
+from survey.respond import bp
+from survey.respond.forms import (
+    ReviewForm,
+    evidence_field,
+    fill,
+    inputs_from,
+    questionnaire_form_class,
+)
+from survey.services import answering, evidence, inbox
+
+
+@bp.before_request
+@login_required
+def require_login():
+    """Every answering page needs a signed-in user."""
+
+
+@bp.route("/")
+def index():
+    today = date.today()
+    return render_template(
+        "respond/inbox.html",
+        to_answer=inbox.to_answer(current_user, today),
+        to_review=inbox.to_review(current_user, today),
+    )
+
+
+def _page(assignment, form, *, problems=None, conflict=None, status=200):
+    checklist = assignment.campaign.checklist
+    answered, asked = answering.progress(assignment)
+    return (
+        render_template(
+            "respond/assignment.html",
+            assignment=assignment,
+            checklist=checklist,
+            form=form,
+            problems=problems or {},
+            conflict=conflict,
+            answered=answered,
+            asked=asked,
+            editable=access.can(current_user, "answer", assignment),
+            review_form=ReviewForm() if access.can(current_user, "review", assignment) else None,
+            may_invite=access.can(current_user, "invite", assignment),
+            attachments=_attachments(assignment),
+            events=answering.events(assignment),
+        ),
+        status,
+    )
+
+
+def _attachments(assignment) -> dict[int, list[Attachment]]:
+    found: dict[int, list[Attachment]] = {}
+    for attachment in db.session.scalars(
+        db.select(Attachment).where(Attachment.assignment_id == assignment.id)
+    ):
+        found.setdefault(attachment.item_id, []).append(attachment)
+    return found
+
+
+@bp.route("/<int:assignment_id>", methods=["GET"])
+def assignment(assignment_id: int):
+    assignment = access.assignment_or_404(assignment_id, current_user)
+    checklist = assignment.campaign.checklist
+    form = questionnaire_form_class(checklist)(formdata=None)
+    fill(form, checklist, answering.stored_inputs(assignment))
+    form.revision.data = str(assignment.revision)
+    return _page(assignment, form)
+
+
+def _posted_revision(form) -> int:
+    try:
+        return int(form.revision.data)
+    except (TypeError, ValueError):
+        abort(400)
+
+
+def _store_evidence(assignment, checklist, form) -> dict[int, list[str]]:
+    problems: dict[int, list[str]] = {}
+    for item in checklist.items:
+        name = evidence_field(item)
+        upload = form[name].data if name in form else None
+        if upload and upload.filename:
+            try:
+                evidence.store(assignment, item, upload, current_user)
+            except evidence.EvidenceRefused as refused:
+                problems.setdefault(item.id, []).append(str(refused))
+    return problems
+
+
+@bp.route("/<int:assignment_id>", methods=["POST"])
+def save(assignment_id: int):
+    assignment = access.assignment_or_404(assignment_id, current_user, "answer")
+    checklist = assignment.campaign.checklist
+    form = questionnaire_form_class(checklist)()
+    if not form.validate_on_submit():
+        problems = {
+            int(name.split("_")[1]): errors
+            for name, errors in form.errors.items()
+            if name.split("_")[-1].isdigit()
+        }
+        return _page(assignment, form, problems=problems, status=422)
+    try:
+        changed = answering.save(
+            assignment,
+            inputs_from(form, checklist),
+            current_user,
+            revision=_posted_revision(form),
+        )
+    except answering.Conflict as conflict:
+        form.revision.data = str(conflict.revision)
+        return _page(assignment, form, conflict=conflict.changes, status=409)
+    except answering.Invalid as invalid:
+        db.session.rollback()
+        return _page(assignment, form, problems=invalid.problems, status=422)
+    problems = _store_evidence(assignment, checklist, form)
+    db.session.commit()  # the draft is safe before anything else can go wrong
+    if problems:
+        form.revision.data = str(assignment.revision)
+        return _page(assignment, form, problems=problems, status=422)
+    if request.form.get("action") != "submit":
+        flash(_("下書きを保存しました（%(n)d 項目を更新）。", n=changed), "success")
+        return redirect(url_for("respond.assignment", assignment_id=assignment.id))
+    try:
+        answering.submit(assignment, current_user)
+    except answering.Invalid as invalid:
+        db.session.rollback()
+        flash(_("下書きは保存しました。提出するには、次の項目を確認してください。"), "error")
+        form.revision.data = str(assignment.revision)
+        return _page(assignment, form, problems=invalid.problems, status=422)
+    db.session.commit()
+    flash(_("回答を提出しました。所属長の承認をお待ちください。"), "success")
+    return redirect(url_for("respond.assignment", assignment_id=assignment.id))
+
+
+@bp.route("/<int:assignment_id>/autosave", methods=["POST"])
+def autosave(assignment_id: int):
+    """The same save as the form's, answered in JSON for the page's script."""
+    assignment = access.assignment_or_404(assignment_id, current_user, "answer")
+    checklist = assignment.campaign.checklist
+    form = questionnaire_form_class(checklist)()
+    if not form.validate_on_submit():
+        return jsonify(ok=False, message=_("入力内容を確認してください。")), 422
+    try:
+        answering.save(
+            assignment,
+            inputs_from(form, checklist),
+            current_user,
+            revision=_posted_revision(form),
+            source="autosave",
+        )
+    except answering.Conflict as conflict:
+        return jsonify(
+            ok=False,
+            conflict=True,
+            revision=conflict.revision,
+            message=_(
+                "ほかの人がこの回答を更新しました。入力内容は画面に残っています。"
+                "「下書き保存」を押すと変更内容を確認できます。"
+            ),
+        ), 409
+    except answering.Invalid:
+        db.session.rollback()
+        return jsonify(ok=False, message=_("入力内容を確認してください。")), 422
+    db.session.commit()
+    answered, asked = answering.progress(assignment)
+    return jsonify(ok=True, revision=assignment.revision, answered=answered, asked=asked)
+
+
+@bp.route("/<int:assignment_id>/review", methods=["POST"])
+def review(assignment_id: int):
+    assignment = access.assignment_or_404(assignment_id, current_user, "review")
+    form = ReviewForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if form.send_back.data:
+        try:
+            answering.return_for_correction(assignment, current_user, form.comment.data or "")
+        except answering.Invalid as invalid:
+            flash(" ".join(invalid.problems[0]), "error")
+            return redirect(url_for("respond.assignment", assignment_id=assignment.id))
+        message = _("差し戻しました。回答者に修正を依頼しました。")
+    else:
+        answering.approve(assignment, current_user, form.comment.data or "")
+        message = _("承認しました。回答は確定され、変更できなくなりました。")
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("respond.assignment", assignment_id=assignment.id))
+
+
+@bp.route("/<int:assignment_id>/history")
+def history(assignment_id: int):
+    assignment = access.assignment_or_404(assignment_id, current_user)
+    return render_template(
+        "respond/history.html",
+        assignment=assignment,
+        changes=answering.history(assignment),
+        events=answering.events(assignment),
+    )
+
+
+@bp.route("/<int:assignment_id>/print")
+def print_view(assignment_id: int):
+    assignment = access.assignment_or_404(assignment_id, current_user)
+    return render_template(
+        "respond/print.html",
+        assignment=assignment,
+        checklist=assignment.campaign.checklist,
+        inputs=answering.stored_inputs(assignment),
+        events=answering.events(assignment),
+    )
+
+
+@bp.route("/<int:assignment_id>/evidence/<int:attachment_id>")
+def evidence_file(assignment_id: int, attachment_id: int):
+    assignment = access.assignment_or_404(assignment_id, current_user)
+    attachment = db.session.get(Attachment, attachment_id)
+    if attachment is None or attachment.assignment_id != assignment.id:
+        abort(404)
+    return send_file(
+        evidence.path_of(attachment),
+        mimetype=attachment.content_type,
+        as_attachment=True,
+        download_name=attachment.filename,
+    )

@@ -1,0 +1,109 @@
+"""The Excel answer sheet: download it, fill it in offline, upload it as a draft."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+from flask import Response, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import SubmitField
+
+from survey.access import assignment_or_404
+from survey.extensions import db
+from survey.respond import bp
+from survey.services import answer_sheet, answering
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class SheetUploadForm(FlaskForm):
+    sheet = FileField(
+        _l("記入した回答シート（.xlsx）"),
+        validators=[
+            FileRequired(_l("ファイルを選んでください。")),
+            FileAllowed(["xlsx"], _l("Excel のブック（.xlsx）を選んでください。")),
+        ],
+        render_kw={"accept": f".xlsx,{XLSX}"},
+    )
+    submit = SubmitField(_l("取り込む"))
+
+
+def content_disposition(filename: str, fallback: str) -> str:
+    """RFC 6266: the UTF-8 name for every current browser, an ASCII one for the rest."""
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+@bp.route("/<int:assignment_id>/sheet.xlsx")
+@login_required
+def sheet_download(assignment_id: int):
+    assignment = assignment_or_404(assignment_id, current_user)
+    code = re.sub(r"[^A-Za-z0-9._-]", "_", assignment.campaign.code)
+    response = Response(answer_sheet.build_sheet(assignment), mimetype=XLSX)
+    response.headers["Content-Disposition"] = content_disposition(
+        answer_sheet.sheet_filename(assignment), f"answer-sheet_{code}_{assignment.id}.xlsx"
+    )
+    response.headers["Cache-Control"] = "no-store"  # it holds the answers
+    return response
+
+
+@bp.route("/<int:assignment_id>/sheet", methods=["GET", "POST"])
+@login_required
+def sheet_upload(assignment_id: int):
+    assignment = assignment_or_404(assignment_id, current_user, "answer")
+    form = SheetUploadForm()
+    problems: list[str] = []
+    status = 200
+    if form.validate_on_submit():
+        try:
+            imported = answer_sheet.import_sheet(assignment, form.sheet.data.stream, current_user)
+        except answer_sheet.SheetError as error:
+            db.session.rollback()
+            problems, status = error.problems, 422
+        except answering.Conflict:  # save() has rolled back
+            problems = [
+                _(
+                    "取り込んでいる間に、ほかの人がこの点検の回答を保存しました。何も取り込んでいません。"
+                    "もう一度アップロードしてください。"
+                )
+            ]
+            status = 409
+        else:
+            db.session.commit()
+            if imported.changed:
+                flash(
+                    _(
+                        "回答シートを取り込み、%(n)d 項目の回答を下書きとして保存しました。"
+                        "内容を確認して提出してください。",
+                        n=imported.changed,
+                    ),
+                    "success",
+                )
+            else:
+                flash(_("回答シートを取り込みました。変更された回答はありませんでした。"), "info")
+            if imported.overwritten:
+                flash(
+                    _(
+                        "回答シートのダウンロード後に画面で変更された %(n)d 項目の回答を、"
+                        "回答シートの内容で上書きしました。以前の回答は変更履歴で確認できます。",
+                        n=imported.overwritten,
+                    ),
+                    "info",
+                )
+            return redirect(url_for("respond.assignment", assignment_id=assignment.id))
+    elif form.is_submitted():
+        status = 422
+    return (
+        render_template(
+            "respond/sheet_upload.html",
+            assignment=assignment,
+            form=form,
+            problems=problems,
+            limit=answer_sheet.MAX_SHEET_BYTES // (1024 * 1024),
+        ),
+        status,
+    )

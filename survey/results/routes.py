@@ -1,0 +1,395 @@
+"""Results pages and downloads. Every figure comes from reports/ on the user's scope: a manager's
+numbers are computed on their subtree, not filtered from the whole (survey.access)."""
+
+from __future__ import annotations
+
+import math
+import re
+import tempfile
+from dataclasses import dataclass
+from urllib.parse import quote
+
+import pandas as pd
+import sqlalchemy as sa
+from flask import Response, abort, render_template, request, send_file
+from flask import url_for as flask_url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from reports import aggregate, excel, queries, tables
+from survey.access import can_view_results, results_units
+from survey.extensions import db
+from survey.models import Campaign, OrgUnit
+from survey.results import bp, charts
+from survey.services.overview import campaign_summaries
+
+PAGE_SIZE = 50
+KLASSES = ("compliant", "noncompliant", "excluded")
+
+bp.add_app_template_global(can_view_results, "can_view_results")
+
+
+def url_for(endpoint: str, **values) -> str:
+    return flask_url_for(endpoint, **{k: v for k, v in values.items() if v not in (None, "")})
+
+
+@dataclass(frozen=True)
+class Scope:
+    units: queries.Units
+    departments: list[tuple[int, str]]  # the departments the user may filter on
+    department: tuple[int, str] | None  # the one chosen, if any
+    label: str  # for the title block of downloads (Japanese: the workbook is)
+
+
+def _campaign_or_abort(code: str) -> Campaign:
+    campaign = db.session.scalar(sa.select(Campaign).where(Campaign.code == code))
+    if campaign is None:
+        abort(404)
+    if not can_view_results(current_user, campaign):
+        # Roles that never see results are told so; a manager outside the campaign learns
+        # nothing about it.
+        abort(404 if can_view_results(current_user) else 403)
+    return campaign
+
+
+def _conn() -> sa.Connection:
+    return db.session.connection()
+
+
+def _scope(conn: sa.Connection, campaign: aggregate.Campaign) -> Scope:
+    units = results_units(current_user)
+    departments = aggregate.departments_in_scope(conn, campaign, units)
+    label = "全体"
+    if units is not None and current_user.unit is not None:
+        label = f"{current_user.unit.name}（配下の所属を含む）"
+    chosen = None
+    dept = request.args.get("dept", type=int)
+    if dept:
+        chosen = next((d for d in departments if d[0] == dept), None)
+        if chosen is None:
+            abort(404)
+        units = queries.narrow(units, queries.subtree(dept))
+        label = chosen[1] if label == "全体" else f"{label}のうち{chosen[1]}"
+    return Scope(units, departments, chosen, label)
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """DataFrame rows as dicts for templates, with NaN / NA as None."""
+    return [
+        {k: (None if _missing(v) else v) for k, v in row.items()}
+        for row in frame.to_dict("records")
+    ]
+
+
+def _missing(value) -> bool:
+    try:
+        return value is None or bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _page() -> int:
+    return max(1, request.args.get("page", 1, type=int))
+
+
+def _sort(allowed: tuple[str, ...], default: str) -> tuple[str, bool]:
+    sort = request.args.get("sort", default)
+    return (sort if sort in allowed else default), request.args.get("dir") == "desc"
+
+
+@bp.route("/")
+@login_required
+def index():
+    if not can_view_results(current_user):
+        abort(403)
+    summaries = campaign_summaries(current_user)
+    return render_template("results/index.html", summaries=summaries)
+
+
+@bp.route("/<code>")
+@login_required
+def campaign(code: str):
+    stored = _campaign_or_abort(code)
+    conn = _conn()
+    report = aggregate.load(conn, code)
+    scope = _scope(conn, report)
+    items = aggregate.item_table(conn, report, scope.units)
+    categories = aggregate.per_category(items)
+    departments = aggregate.per_department(conn, report, scope.units)
+    previous = aggregate.previous_round(conn, report)
+    comparison = None
+    if previous is not None:
+        comparison = aggregate.compare(conn, report, previous.code, scope.units, current=items)
+
+    category = request.args.get("category") or None
+    category_codes = list(categories["category_code"])
+    if category is not None and category not in category_codes:
+        abort(404)
+    shown = items if category is None else items[items["category_code"] == category]
+    if comparison is not None:
+        shown = shown.merge(
+            comparison[["key", "previous_ratio", "previous_percent", "change"]],
+            on="key",
+            how="left",
+        )
+        titles = set(shown["category"])
+        comparison = comparison[comparison["category"].isin(titles) | (category is None)]
+    numbers = list(shown["number"])
+    matrix = departments.matrix().reindex(columns=numbers)
+    ratios = departments.matrix("ratio").reindex(columns=numbers)
+
+    answered = shown[["compliant", "noncompliant", "excluded", "unanswered"]].sum()
+    applicable = int(answered["compliant"] + answered["noncompliant"])
+    summary = departments.summary
+    figures = {
+        "assignments": int(summary["assignments"].sum()),
+        "handed_in": int(summary["handed_in"].sum()),
+        "compliant": int(answered["compliant"]),
+        "applicable": applicable,
+        "noncompliant": int(answered["noncompliant"]),
+        "percent": round(100 * answered["compliant"] / applicable, 1) if applicable else None,
+    }
+    args = {"dept": scope.department[0] if scope.department else None}
+    bars = [
+        charts.Bar(
+            label=f"{row['number']} {row['text']}",
+            title=f"{row['number']}. {row['text']}",
+            percent=row["percent"],
+            previous=row.get("previous_percent"),
+            href=url_for("results.answers", code=code, item=row["number"], **args),
+        )
+        for row in _records(shown)
+    ]
+    return render_template(
+        "results/campaign.html",
+        campaign=stored,
+        report=report,
+        scope=scope,
+        category=category,
+        categories=_records(categories),
+        items=_records(shown),
+        figures=figures,
+        chart=charts.bar_chart(bars, label=_("項目別の該当率")),
+        legend=charts.legend(),
+        band=charts.band,
+        matrix_rows=[
+            {
+                "department_id": int(row["department_id"]),
+                "department": row["department"],
+                "assignments": row["assignments"],
+                "handed_in": row["handed_in"],
+                "ratio": row["ratio"],
+                "percent": row["percent"],
+                "cells": [
+                    (n, None if _missing(p) else float(p), r)
+                    for n, p, r in zip(
+                        numbers,
+                        matrix.loc[row["department_id"]],
+                        ratios.loc[row["department_id"]],
+                        strict=True,
+                    )
+                ],
+            }
+            for row in _records(summary)
+        ],
+        numbers=numbers,
+        previous=previous,
+        comparison=None if comparison is None else _records(comparison),
+        args=args,
+        url_for=url_for,
+    )
+
+
+@bp.route("/<code>/answers")
+@login_required
+def answers(code: str):
+    """The respondents behind a figure: who answered an item (how), with their comments."""
+    stored = _campaign_or_abort(code)
+    conn = _conn()
+    report = aggregate.load(conn, code)
+    scope = _scope(conn, report)
+    number = request.args.get("item", type=int)
+    item = next((r for r in report.items if r.number == number), None)
+    if item is None:
+        abort(404)
+    klass = request.args.get("klass") or None
+    if klass is not None and klass not in KLASSES:
+        abort(404)
+    sort, descending = _sort(queries.ANSWER_SORTS, "department")
+    page = _page()
+    total, frame = aggregate.answers_behind(
+        conn,
+        report,
+        number,
+        scope.units,
+        klass=klass,
+        sort=sort,
+        descending=descending,
+        limit=PAGE_SIZE,
+        offset=(page - 1) * PAGE_SIZE,
+    )
+    figures = aggregate.item_table(conn, report, scope.units)
+    row = _records(figures[figures["number"] == number])[0]
+    return render_template(
+        "results/answers.html",
+        campaign=stored,
+        report=report,
+        scope=scope,
+        item=item,
+        figures=row,
+        klass=klass,
+        rows=_records(frame),
+        total=total,
+        page=page,
+        pages=max(1, math.ceil(total / PAGE_SIZE)),
+        sort=sort,
+        descending=descending,
+        args={"dept": scope.department[0] if scope.department else None, "item": number},
+        url_for=url_for,
+    )
+
+
+@bp.route("/<code>/respondents")
+@login_required
+def respondents(code: str):
+    """One row per respondent: handed in (with their figures) or still to hand in."""
+    stored = _campaign_or_abort(code)
+    conn = _conn()
+    report = aggregate.load(conn, code)
+    scope = _scope(conn, report)
+    view = "pending" if request.args.get("view") == "pending" else "handed_in"
+    page = _page()
+    offset = (page - 1) * PAGE_SIZE
+    sort, descending = _sort(queries.RESPONDENT_SORTS, "department")
+    if view == "pending":
+        total, frame = aggregate.pending(conn, report, scope.units, limit=PAGE_SIZE, offset=offset)
+    else:
+        total, frame = aggregate.per_respondent(
+            conn,
+            report,
+            scope.units,
+            sort=sort,
+            descending=descending,
+            limit=PAGE_SIZE,
+            offset=offset,
+        )
+    return render_template(
+        "results/respondents.html",
+        campaign=stored,
+        report=report,
+        scope=scope,
+        view=view,
+        rows=_records(frame),
+        total=total,
+        page=page,
+        pages=max(1, math.ceil(total / PAGE_SIZE)),
+        sort=sort,
+        descending=descending,
+        items=len(report.items),
+        args={"dept": scope.department[0] if scope.department else None, "view": view},
+        url_for=url_for,
+    )
+
+
+# --- downloads --------------------------------------------------------------------------------
+
+TABLE_NAMES = {
+    "items": "集計",
+    "departments": "部局別",
+    "respondents": "回答一覧",
+    "remarks": "いいえ・コメント一覧",
+    "pending": "未提出一覧",
+}
+
+
+def content_disposition(filename: str, fallback: str) -> str:
+    """RFC 6266: an ASCII `filename` for old clients and the real (Japanese) name as RFC 5987
+    `filename*`, which every current browser prefers."""
+    ascii_name = re.sub(r"[^A-Za-z0-9._-]", "_", fallback)
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def _report(conn, report: aggregate.Campaign, scope: Scope) -> tables.Report:
+    return tables.build(
+        conn,
+        report.info.code,
+        units=scope.units,
+        generated_by=f"{current_user.display_name}（{current_user.username}）",
+        scope=scope.label,
+    )
+
+
+def _filename(built: tables.Report, scope: Scope, suffix: str, extension: str) -> str:
+    """`2017情報セキュリティに係る緊急一斉点検（情報資産）_集計.xlsx`, with the department or
+    the manager's unit after it when the figures cover only that."""
+    if scope.label != "全体":
+        suffix = f"{suffix}_{scope.department[1] if scope.department else _unit_name()}"
+    return excel.filename(built, suffix, extension)
+
+
+def _unit_name() -> str:
+    unit = db.session.get(OrgUnit, current_user.unit_id) if current_user.unit_id else None
+    return unit.name if unit else ""
+
+
+@bp.route("/<code>/export.xlsx")
+@login_required
+def export_xlsx(code: str):
+    _campaign_or_abort(code)
+    conn = _conn()
+    report = aggregate.load(conn, code)
+    scope = _scope(conn, report)
+    handle = tempfile.TemporaryFile()
+    with tables.snapshot(db.engine) as own:
+        built = _report(own, report, scope)
+        excel.write_report(built, handle)
+    handle.seek(0)
+    response = send_file(
+        handle,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        as_attachment=True,
+        download_name=f"{code}_summary.xlsx",
+    )
+    response.headers["Content-Disposition"] = content_disposition(
+        _filename(built, scope, "集計", "xlsx"), f"{code}_summary.xlsx"
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/<code>/export/<table>.<fmt>")
+@login_required
+def export_table(code: str, table: str, fmt: str):
+    _campaign_or_abort(code)
+    if table not in TABLE_NAMES or fmt not in ("csv", "json"):
+        abort(404)
+    encoding = "cp932" if request.args.get("encoding") == "cp932" else "utf-8"
+    conn = _conn()
+    report = aggregate.load(conn, code)
+    scope = _scope(conn, report)
+    name = _filename(_report(conn, report, scope), scope, TABLE_NAMES[table], fmt)
+    generated_by = f"{current_user.display_name}（{current_user.username}）"
+    engine = db.engine
+
+    def body():
+        # The rows stream after this view has returned, outside any Flask context: on a
+        # connection of their own, so nothing here needs the request.
+        with tables.snapshot(engine) as own:
+            built = tables.build(
+                own, code, units=scope.units, generated_by=generated_by, scope=scope.label
+            )
+            data = tables.table(built, table)
+            if fmt == "csv":
+                yield from tables.encode_csv(tables.csv_lines(data), encoding)
+            else:
+                for chunk in tables.json_chunks(built, data):
+                    yield chunk.encode("utf-8")
+
+    if fmt == "csv":
+        mimetype = f"text/csv; charset={'Shift_JIS' if encoding == 'cp932' else 'utf-8'}"
+    else:
+        mimetype = "application/json"
+    response = Response(body(), content_type=mimetype)
+    response.headers["Content-Disposition"] = content_disposition(name, f"{code}_{table}.{fmt}")
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,66 @@
+"""Evidence files: checked by content, stored under random names outside the static folder."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import gettext as _
+from werkzeug.datastructures import FileStorage
+
+from survey.extensions import db
+from survey.models import Assignment, Attachment, Item, User
+
+# What a file must start with to be what its type claims; the name and the browser's word for
+# the type are not trusted.
+SIGNATURES = {
+    b"%PDF-": "application/pdf",
+    b"\x89PNG\r\n\x1a\n": "image/png",
+    b"\xff\xd8\xff": "image/jpeg",
+    b"PK\x03\x04": "application/zip",  # .xlsx, .docx and other Office files are zip archives
+}
+
+
+class EvidenceRefused(ValueError):
+    pass
+
+
+def upload_dir() -> Path:
+    path = Path(current_app.instance_path) / "uploads"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def content_type(head: bytes) -> str | None:
+    return next((kind for magic, kind in SIGNATURES.items() if head.startswith(magic)), None)
+
+
+def store(assignment: Assignment, item: Item, upload: FileStorage, user: User) -> Attachment:
+    data = upload.read(current_app.config["MAX_CONTENT_LENGTH"] + 1)
+    if not data:
+        raise EvidenceRefused(_("ファイルが空です。"))
+    kind = content_type(data[:8])
+    if kind is None:
+        raise EvidenceRefused(
+            _("PDF、画像（PNG・JPEG）、Office 文書のいずれかを添付してください。")
+        )
+    stored_name = secrets.token_hex(16)
+    (upload_dir() / stored_name).write_bytes(data)
+    attachment = Attachment(
+        assignment_id=assignment.id,
+        item_id=item.id,
+        filename=Path(upload.filename or "evidence").name[:255],
+        stored_name=stored_name,
+        content_type=kind,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        uploaded_by_id=user.id,
+    )
+    db.session.add(attachment)
+    return attachment
+
+
+def path_of(attachment: Attachment) -> Path:
+    return upload_dir() / attachment.stored_name

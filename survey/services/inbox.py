@@ -1,0 +1,58 @@
+"""The inbox: what a user must answer, and what waits for their approval."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from survey import access
+from survey.extensions import db
+from survey.models import Answer, Assignment, Campaign, User
+from survey.models.campaigns import AssignmentStatus, CampaignStatus
+from survey.services.answering import progress
+
+
+@dataclass(frozen=True)
+class Row:
+    assignment: Assignment
+    answered: int
+    asked: int
+    due: date
+    overdue: bool
+
+
+def _rows(assignments: list[Assignment], today: date) -> list[Row]:
+    rows = []
+    for a in assignments:
+        answered, asked = progress(a)
+        due = a.due_on or a.campaign.closes_on
+        overdue = due < today and a.status in access.EDITABLE
+        rows.append(Row(a, answered, asked, due, overdue))
+    # Overdue first, then the nearest deadline.
+    return sorted(rows, key=lambda r: (not r.overdue, r.due, r.assignment.id))
+
+
+def _open_in_scope(user: User) -> sa.Select:
+    stmt = (
+        sa.select(Assignment)
+        .join(Campaign)
+        .where(Campaign.status == CampaignStatus.OPEN)
+        .options(
+            selectinload(Assignment.campaign).selectinload(Campaign.checklist),
+            selectinload(Assignment.answers).selectinload(Answer.option),
+        )
+    )
+    return access.scope_assignments(user, stmt)
+
+
+def to_answer(user: User, today: date) -> list[Row]:
+    assignments = db.session.scalars(_open_in_scope(user)).all()
+    return _rows([a for a in assignments if access.answers_for(user, a)], today)
+
+
+def to_review(user: User, today: date) -> list[Row]:
+    stmt = _open_in_scope(user).where(Assignment.status == AssignmentStatus.SUBMITTED)
+    return _rows([a for a in db.session.scalars(stmt) if access.can(user, "review", a)], today)

@@ -1,0 +1,79 @@
+// The questionnaire without a page reload: conditional items, the counter, and autosave.
+// Everything here is a convenience; the form works and is checked on the server without it.
+(function () {
+  "use strict";
+  const form = document.querySelector("form.questionnaire");
+  if (!form) return;
+  const items = Array.from(form.querySelectorAll("fieldset.item"));
+  const byNumber = new Map(items.map((f) => [f.dataset.number, f]));
+  const counter = form.querySelector("[data-counter]");
+  const status = form.querySelector("[data-autosave-status]");
+  const revision = form.querySelector("input[name=revision]");
+
+  function chosen(fieldset) {
+    const checked = fieldset && fieldset.querySelector("input[type=radio]:checked");
+    return checked ? checked.value : null;
+  }
+
+  function asked(fieldset) {
+    const parent = fieldset.dataset.conditionItem;
+    if (!parent) return true;
+    const parentSet = byNumber.get(parent);
+    const allowed = (fieldset.dataset.conditionOptions || "").split(",");
+    return asked(parentSet) && allowed.includes(chosen(parentSet));
+  }
+
+  function refresh() {
+    let left = 0;
+    for (const fieldset of items) {
+      const show = asked(fieldset);
+      fieldset.hidden = !show;
+      if (show && chosen(fieldset) === null) left += 1;
+    }
+    if (counter) counter.textContent = form.dataset.counterText.replace("{n}", left);
+  }
+
+  let timer = null;
+  let stopped = false;
+  function save() {
+    if (stopped || !form.dataset.autosave) return;
+    const data = new FormData(form);
+    for (const key of Array.from(data.keys())) {
+      if (key.startsWith("evidence_")) data.delete(key);
+    }
+    fetch(form.dataset.autosave, {
+      method: "POST",
+      body: data,
+      credentials: "same-origin",
+      headers: { "X-Requested-With": "fetch" },
+    })
+      .then((response) => response.json().then((body) => ({ response, body })))
+      .then(({ response, body }) => {
+        if (response.ok && body.ok) {
+          revision.value = body.revision;
+          const time = new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+          status.textContent = form.dataset.savedText.replace("{time}", time);
+        } else {
+          // A conflict or a refusal: stop, keep the input, let the user save by hand.
+          stopped = body.conflict === true;
+          status.textContent = body.message || form.dataset.errorText;
+        }
+      })
+      .catch(() => { status.textContent = form.dataset.errorText; });
+  }
+
+  function later(delay) {
+    clearTimeout(timer);
+    timer = setTimeout(save, delay);
+  }
+
+  form.addEventListener("change", (event) => {
+    refresh();
+    if (event.target.type !== "file") later(300);
+  });
+  form.addEventListener("input", (event) => {
+    if (event.target.tagName === "TEXTAREA") later(1500);
+  });
+  form.addEventListener("submit", () => clearTimeout(timer));
+  refresh();
+})();

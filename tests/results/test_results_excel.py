@@ -1,0 +1,157 @@
+"""The Excel summary a manager attaches to a report to the mayor without touching it."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import openpyxl
+import sqlalchemy as sa
+
+from reports import excel, tables
+from survey.extensions import db
+from survey.models import Answer, Assignment, Campaign, InformationSystem
+from tests.results.conftest import unit
+
+SHEETS = ["集計", "部局別", "回答一覧", "いいえ・コメント一覧", "未提出一覧"]
+HEADER = 7  # the header row, under the five-line title block and a blank row
+
+
+def test_summary_workbook_holds_the_published_figures_ready_to_print(demo_runner, tmp_path):
+    out = tmp_path / "summary.xlsx"
+    result = demo_runner.invoke(
+        args=["report", "xlsx", "2017-emergency-assets", "--out", str(out), "--by", "情報 守"]
+    )
+    assert result.exit_code == 0, result.output
+    book = openpyxl.load_workbook(out)
+    assert book.sheetnames == SHEETS
+    sheet = book["集計"]
+    assert [c.value for c in sheet[HEADER]] == (
+        ["番号", "分類", "点検項目", "該当（はい／対象）", "該当率"]
+        + ["はい", "いいえ", "対象外", "未回答"]
+    )
+    firsts = [[c.value for c in row] for row in sheet.iter_rows(min_row=HEADER + 1, max_row=11)]
+    assert [r[3] for r in firsts] == ["133/139", "134/139", "135/139", "138/139"]
+    assert [r[6] for r in firsts] == [6, 5, 4, 1]  # いいえ
+    assert abs(firsts[0][4] - 133 / 139) < 0.0005 and sheet["E8"].number_format == "0.0%"
+    totals = [c.value for c in sheet[HEADER + 22]]
+    assert totals[2] == "全項目" and totals[3] == "2678/2864"
+
+    title = [sheet.cell(row=r, column=1).value for r in range(1, 6)]
+    assert title[0] == "情報セキュリティに係る緊急一斉点検（情報資産）　集計結果"
+    assert "emergency-assets 第1版" in title[1]
+    assert "平成29年1月13日〜平成29年1月31日" in title[2]
+    assert "集計時点：令和" in title[3] and "作成者：情報 守" in title[3]
+
+    # A native bar chart of the per-item ratios.
+    (chart,) = sheet._charts
+    assert chart.tagname == "barChart"
+    assert chart.series[0].val.numRef.f == "集計!$E$8:$E$28"
+    # Print set-up: A4 landscape, one page wide, header row on every page, page numbers.
+    for name in SHEETS:
+        ws = book[name]
+        assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9
+        assert ws.print_title_rows == f"${HEADER}:${HEADER}"
+        assert "&P" in ws.oddFooter.center.text and "&N" in ws.oddFooter.center.text
+        assert ws.freeze_panes is not None and ws.freeze_panes.endswith(str(HEADER + 1))
+        assert ws.auto_filter.ref.startswith(f"A{HEADER}:")
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage and sheet.page_setup.fitToHeight == 0
+    assert book._fonts[0].name == "游ゴシック"  # a Japanese font, set explicitly
+    assert sheet.column_dimensions["C"].width > 40  # the item text has room
+
+    # 部局別: every department's row, with a colour scale over the ratios.
+    departments = book["部局別"]
+    names = [r[0].value for r in departments.iter_rows(min_row=HEADER + 1) if r[1].value]
+    assert len(names) == 15 and names[0] == "区長室"
+    assert any(
+        rule.type == "colorScale"
+        for rules in departments.conditional_formatting
+        for rule in rules.rules
+    )
+    # 回答一覧: one row per respondent, one column per item with the comment beside it.
+    answers = book["回答一覧"]
+    header = [c.value for c in answers[HEADER]]
+    assert header[:3] == ["部局", "担当所属", "対象"] and header[9:11] == ["1", "1 コメント"]
+    assert answers.max_row == HEADER + 139
+    remarks = book["いいえ・コメント一覧"]
+    noes = [r for r in remarks.iter_rows(min_row=HEADER + 1, values_only=True) if r[5] == "いいえ"]
+    assert len(noes) == 186  # every いいえ of the campaign
+    assert book["未提出一覧"].max_row == HEADER  # everyone handed in
+
+
+def test_pending_respondents_are_listed_while_a_campaign_is_open(demo_app, tmp_path):
+    out = tmp_path / "open.xlsx"
+    with tables.snapshot(db.engine) as conn:
+        excel.write_summary(conn, "2026-annual-assets", out)
+    book = openpyxl.load_workbook(out)
+    pending = list(book["未提出一覧"].iter_rows(min_row=HEADER + 1, values_only=True))
+    assert len(pending) == 78
+    assert {row[3] for row in pending} == {"未着手", "回答中", "差戻し"}
+    assert book["回答一覧"].max_row == HEADER + 61  # only the handed-in
+
+
+def test_a_sheet_past_the_row_limit_continues_on_another_sheet(demo_app, tmp_path):
+    out = tmp_path / "split.xlsx"
+    with tables.snapshot(db.engine) as conn:
+        excel.write_summary(conn, "2017-emergency-assets", out, max_rows=HEADER + 50)
+    book = openpyxl.load_workbook(out)
+    parts = [n for n in book.sheetnames if n.startswith("回答一覧")]
+    assert parts == ["回答一覧", "回答一覧 (2)", "回答一覧 (3)"]
+    rows = []
+    for name in parts:
+        sheet = book[name]
+        assert sheet[HEADER][0].value == "部局"  # the header again on each
+        assert sheet.max_row <= HEADER + 50
+        rows += list(sheet.iter_rows(min_row=HEADER + 1, values_only=True))
+    assert len(rows) == 139 and len({r[2] for r in rows}) == 139
+
+
+DANGEROUS = [
+    '=HYPERLINK("http://x","click")',
+    "+cmd|' /C calc'!A0",
+    "@SUM(1)",
+    "-2+3",
+    "\t=1+1",
+]
+
+
+def test_text_that_looks_like_a_formula_is_written_as_text(demo_app, signed_in, tmp_path):
+    systems = db.session.scalar(
+        sa.select(Campaign).where(Campaign.code == "2017-emergency-systems")
+    )
+    first = db.session.scalar(
+        sa.select(Assignment).where(Assignment.campaign_id == systems.id).order_by(Assignment.id)
+    )
+    system = db.session.get(InformationSystem, first.system_id)
+    system.name = DANGEROUS[0]
+    unit("秘書課").name = DANGEROUS[2]
+    answers = db.session.scalars(
+        sa.select(Answer).where(Answer.assignment_id == first.id).order_by(Answer.item_id).limit(3)
+    ).all()
+    for answer, comment in zip(answers, DANGEROUS[1:2] + DANGEROUS[3:], strict=True):
+        answer.comment = comment
+    db.session.commit()
+
+    out = tmp_path / "guarded.xlsx"
+    with tables.snapshot(db.engine) as conn:
+        excel.write_summary(conn, systems.code, out)
+    book = openpyxl.load_workbook(out)
+    found = {}
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
+                if cell.value in DANGEROUS:
+                    found.setdefault(cell.value, []).append(cell)
+    assert set(found) == set(DANGEROUS)
+    for cells in found.values():
+        for cell in cells:  # kept exactly, as text, and marked so that editing keeps it text
+            assert cell.data_type == "s" and cell.quotePrefix
+
+    client = signed_in("admin")
+    response = client.get(f"/results/{systems.code}/export/respondents.csv")
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    cells = {value for row in rows for value in row}
+    for value in DANGEROUS:
+        assert "'" + value in cells and value not in cells
+    assert "'@SUM(1)" in {row[1] for row in rows}  # the unit's name, guarded too
