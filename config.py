@@ -60,6 +60,22 @@ def _flag(name: str, default: bool = False) -> bool:
     return value.strip().lower() in ("1", "true", "yes", "on")
 
 
+def _int(name: str, default: int, minimum: int = 1) -> int:
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        number = None
+    if number is None or number < minimum:
+        raise ConfigError(
+            f"{name}={value!r} は使えません。{minimum} 以上の整数を指定してください "
+            f"({name} must be a whole number of at least {minimum})."
+        )
+    return number
+
+
 def load(overrides: dict | None = None) -> dict:
     """Build the settings dictionary for `create_app`, validating production settings."""
     overrides = overrides or {}
@@ -86,10 +102,29 @@ def load(overrides: dict | None = None) -> dict:
         "LANGUAGES": ("ja", "en"),
         "MAX_CONTENT_LENGTH": int(os.environ.get("SURVEY_MAX_UPLOAD_MB", "10")) * 1024 * 1024,
         "CHECKLIST_MAX_BYTES": int(os.environ.get("SURVEY_CHECKLIST_MAX_KB", "1024")) * 1024,
+        # Cookies: never readable by scripts, not sent by other sites' forms, HTTPS-only in
+        # production. Remember-me is not used; its cookie is locked down all the same.
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env == "production",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": env == "production",
+        # Sign-in (survey.services.signin, survey.auth): the password policy, the lockout of an
+        # account after repeated failures, the limit per client address, two-factor sign-in and
+        # how long a session lasts.
+        "PASSWORD_MIN_LENGTH": _int("SURVEY_PASSWORD_MIN_LENGTH", 12, minimum=8),
+        "SIGNIN_MAX_FAILURES": _int("SURVEY_SIGNIN_MAX_FAILURES", 5),
+        "SIGNIN_FAILURE_WINDOW_MINUTES": _int("SURVEY_SIGNIN_FAILURE_WINDOW_MINUTES", 15),
+        "SIGNIN_LOCK_MINUTES": _int("SURVEY_SIGNIN_LOCK_MINUTES", 15),
+        "LOGIN_RATE_LIMIT": os.environ.get("SURVEY_LOGIN_RATE_LIMIT", "20 per minute"),
+        "RATELIMIT_STORAGE_URI": os.environ.get("SURVEY_RATELIMIT_STORAGE_URI") or "memory://",
+        "RATELIMIT_KEY_PREFIX": "tenken",
+        "PROXY_COUNT": _int("SURVEY_PROXY_COUNT", 0, minimum=0),
+        "REQUIRE_2FA": _flag("SURVEY_REQUIRE_2FA", default=env == "production"),
+        "TOTP_ISSUER": os.environ.get("SURVEY_TOTP_ISSUER", "tenken"),
+        "SESSION_IDLE_MINUTES": _int("SURVEY_SESSION_IDLE_MINUTES", 30),
+        "SESSION_MAX_HOURS": _int("SURVEY_SESSION_MAX_HOURS", 12),
         "WTF_CSRF_ENABLED": True,
         "INVITATION_DAYS": int(os.environ.get("SURVEY_INVITATION_DAYS", "14")),
         "SURVEY_BASE_URL": os.environ.get("SURVEY_BASE_URL", "http://127.0.0.1:5000"),

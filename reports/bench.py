@@ -167,16 +167,10 @@ answer = sa.Table(
     sa.Column("answered_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
     sa.UniqueConstraint("assignment_id", "item_id", name="uq_answer_assignment_id_item_id"),
-    # The two indexes below are proposed for survey/models (docs/performance.md): together they
-    # let every count read only an index, whichever way the planner joins.
+    # Together these let every count read only an index, whichever way the planner joins.
     sa.Index("ix_answer_item_option", "item_id", "option_id", "assignment_id"),
     sa.Index("ix_answer_assignment_item_option", "assignment_id", "item_id", "option_id"),
 )
-# Indexes that differ from survey/models on purpose, until the models take them.
-PROPOSED_INDEXES = {
-    "ix_answer_item_option": "(item_id, option_id) -> (item_id, option_id, assignment_id)",
-    "ix_answer_assignment_item_option": "new: (assignment_id, item_id, option_id)",
-}
 
 BARE_PER_ITEM = """
 SELECT a.item_id, a.option_id, count(*) FROM answer a

@@ -389,6 +389,8 @@ COMPRESSION = 1  # zlib level: the XML shrinks about as well, several times fast
 def _chart(book, ws, table: Table, first: int, last: int, anchor_row: int) -> None:
     """A native bar chart of the per-item ratios (該当率), item 1 at the top."""
     name = ws.get_name()
+    count = last - first + 1
+    small = 7 if count > 30 else 8  # a long checklist still fits one printed page
     chart = book.add_chart({"type": "bar"})
     chart.add_series(
         {
@@ -397,7 +399,7 @@ def _chart(book, ws, table: Table, first: int, last: int, anchor_row: int) -> No
             "values": [name, first, 4, last, 4],
             "fill": {"color": "#1F5FA8"},
             "gap": 40,
-            "data_labels": {"value": True, "num_format": "0%", "font": {"size": 7}},
+            "data_labels": {"value": True, "num_format": "0%", "font": {"size": small - 1}},
         }
     )
     chart.set_title({"name": "項目別の該当率", "name_font": {"size": 11, "name": FONT}})
@@ -414,13 +416,13 @@ def _chart(book, ws, table: Table, first: int, last: int, anchor_row: int) -> No
         {
             "reverse": True,
             "name": "項目番号",
-            "num_font": {"name": FONT, "size": 8},
+            "num_font": {"name": FONT, "size": small},
             "name_font": {"name": FONT, "size": 9},
         }
     )
     chart.set_legend({"none": True})
-    count = last - first + 1
-    chart.set_size({"width": 760, "height": max(240, 60 + 16 * count)})
+    # Up to 620 px: one A4 landscape page under the repeated header row.
+    chart.set_size({"width": 760, "height": min(620, max(240, 60 + 16 * count))})
     ws.insert_chart(anchor_row, 1, chart, {"x_offset": 4, "y_offset": 4})
 
 

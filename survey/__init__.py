@@ -6,7 +6,8 @@ from flask import Flask, request, session
 from flask_babel import lazy_gettext as _l
 
 import config as settings
-from survey.extensions import babel, csrf, db, login_manager, migrate
+from survey import headers
+from survey.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -16,6 +17,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_blueprints(app)
     register_template_helpers(app)
     register_commands(app)
+    headers.init_app(app)
     return app
 
 
@@ -43,6 +45,14 @@ def register_extensions(app: Flask) -> None:
     from survey.auth.routes import load_user
 
     login_manager.user_loader(load_user)
+    limiter.init_app(app)
+    if app.config.get("PROXY_COUNT"):
+        # Behind nginx/Apache: take the client's address (for the limits) and scheme from the
+        # headers set by that many trusted proxies.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         from survey.sqlite import enable_sqlite_pragmas
 
@@ -51,6 +61,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from survey.audit import bp as audit_bp
     from survey.auth import bp as auth_bp
     from survey.errors import bp as errors_bp
     from survey.main import bp as main_bp
@@ -61,6 +72,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(main_bp)
     app.register_blueprint(results_bp)
     app.register_blueprint(respond_bp)
+    app.register_blueprint(audit_bp)
     app.register_blueprint(errors_bp)
 
 

@@ -12,6 +12,7 @@ from flask import abort
 from survey.extensions import db
 from survey.models import Assignment, Contract, OrgUnit, Role, User
 from survey.models.campaigns import AssignmentStatus, CampaignStatus
+from survey.services import audit
 
 SEE_ALL = (Role.ADMIN, Role.AUDITOR)
 
@@ -120,6 +121,7 @@ def assignment_or_404(assignment_id: int, user: User, action: str = "view") -> A
     nothing. A visible assignment the user may not act on is a 403."""
     assignment = db.session.get(Assignment, assignment_id)
     if assignment is None or not can(user, "view", assignment):
+        audit.record_denied("assignment", assignment_id, user, found=assignment)
         abort(404)
     if action != "view" and not can(user, action, assignment):
         abort(403)

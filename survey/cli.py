@@ -17,6 +17,7 @@ from reports.queries import UnknownCampaign
 from survey import demo
 from survey.extensions import db
 from survey.models import Checklist
+from survey.services import audit, backup
 from survey.services import checklists as checklist_service
 from survey.services.accounts import AccountError, add_user
 
@@ -142,6 +143,7 @@ def demo_load(reset, if_empty):
             return
         _fail("データベースは空ではありません。--reset を付けると全データを削除して読み込みます。")
     demo.load()
+    audit.record("demo.load", summary="demo", after={"reset": reset}, commit=True)
     click.echo(f"デモデータを読み込みました。ログイン（パスワードはすべて {demo.DEMO_PASSWORD}）:")
     for username, role in demo.DEMO_LOGINS.items():
         click.echo(f"  {username:<12} {role}")
@@ -231,6 +233,7 @@ def report_xlsx(campaign_code, out, unit_code, generated_by):
             )
     except UnknownCampaign:
         _fail(f"点検 {campaign_code} は登録されていません。")
+    audit.record_export(campaign_code, f"xlsx {scope}")
     click.echo(f"{out} を作成しました（{report.info.title}、集計範囲：{scope}）。")
 
 
@@ -282,6 +285,7 @@ def report_table(campaign_code, name, fmt, encoding, out, unit_code, generated_b
             stream.close()
         else:
             stream.flush()
+    audit.record_export(campaign_code, f"{name}.{fmt} {scope}")
 
 
 # --- user -----------------------------------------------------------------------------------
@@ -322,8 +326,95 @@ def user_add(username, role, unit_code, contractor_code, display_name, email, pa
     except AccountError as error:
         db.session.rollback()
         _fail(str(error))
+    audit.record("user.create", user, summary=f"{user.username} ({user.role})")
     db.session.commit()
     click.echo(f"ユーザー {user.username}（{user.role}）を作成しました。")
 
 
-commands = [checklist_cli, demo_cli, report_cli, user_cli]
+# --- backup ---------------------------------------------------------------------------------
+
+backup_cli = AppGroup("backup", help="Back up and restore a SQLite deployment.")
+
+
+@backup_cli.command("create")
+@click.argument("directory", type=click.Path(file_okay=False))
+def backup_create(directory):
+    """Copy the database (online) and uploaded files into a new folder under DIRECTORY."""
+    try:
+        target = backup.create(Path(directory))
+    except backup.BackupError as error:
+        _fail(str(error))
+    click.echo(f"バックアップを作成しました: {target}")
+
+
+@backup_cli.command("restore")
+@click.argument("directory", type=click.Path(file_okay=False, exists=True))
+@click.confirmation_option(
+    prompt="現在のデータをバックアップの内容で置き換えます。よろしいですか？"
+)
+def backup_restore(directory):
+    """Replace the database and uploaded files with a backup (stop the app first)."""
+    try:
+        restored = backup.restore(Path(directory))
+    except backup.BackupError as error:
+        _fail(str(error))
+    click.echo(f"{restored} 個のファイルを復元しました。")
+
+
+# --- audit ----------------------------------------------------------------------------------
+
+audit_cli = AppGroup("audit", help="The audit trail.")
+
+
+def _when(moment) -> str:
+    return audit.local(moment).strftime("%Y-%m-%d %H:%M:%S %Z") if moment else "?"
+
+
+def _intact(count: int) -> str:
+    return f"{count} 件目までは正常です。" if count else ""
+
+
+@audit_cli.command("verify")
+def audit_verify():
+    """Check the hash chain of the whole trail; exit 1 naming the first entry altered or
+    removed."""
+    report = audit.verify()
+    problem = report.problem
+    if problem is None:
+        if report.count == 0:
+            click.echo("監査ログは空です（0 件）。")
+            return
+        click.echo(
+            f"監査ログを検証しました: {report.count} 件、改ざんや削除は見つかりませんでした。"
+        )
+        click.echo(
+            f"最新の記録: id={report.last_id}（{_when(report.last_at)}）"
+            f" ハッシュ {report.last_hash}"
+        )
+        return
+    if problem.kind == "removed":
+        missing = f"id={problem.entry_id}"
+        if problem.last_missing != problem.entry_id:
+            missing += f"〜{problem.last_missing}"
+        around = []
+        if problem.previous:
+            around.append(f"直前: id={problem.previous[0]}（{_when(problem.previous[1])}）")
+        if problem.following:
+            around.append(f"直後: id={problem.following[0]}（{_when(problem.following[1])}）")
+        _fail(
+            f"監査ログの削除を検出しました: {missing} の記録がありません"
+            f"（{'、'.join(around)}）。{_intact(report.count)}"
+        )
+    if problem.kind == "relinked":
+        _fail(
+            f"監査ログの改ざんを検出しました: id={problem.entry_id}（{_when(problem.at)}）"
+            f"の記録が書き換えられています（id={problem.following[0]} に記録された直前の"
+            f"ハッシュと一致しません）。{_intact(report.count - 1)}"
+        )
+    _fail(
+        f"監査ログの改ざんを検出しました: id={problem.entry_id}（{_when(problem.at)}）"
+        f"の記録の内容がハッシュと一致しません。{_intact(report.count)}"
+    )
+
+
+commands = [checklist_cli, demo_cli, report_cli, user_cli, backup_cli, audit_cli]

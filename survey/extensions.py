@@ -1,6 +1,8 @@
 """Extensions created once, unbound, and attached to the app in `create_app`."""
 
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -27,3 +29,6 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+# Limits per client address (sign-in attempts); storage from RATELIMIT_STORAGE_URI: memory by
+# default, Redis when several processes must share the counts.
+limiter = Limiter(key_func=get_remote_address)

@@ -8,6 +8,7 @@ import contextvars
 import os
 import shutil
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -89,6 +90,9 @@ def make_app(url: str, instance: Path):
             "SECRET_KEY": "test-secret",
             "SQLALCHEMY_DATABASE_URI": url,
             "WTF_CSRF_ENABLED": False,
+            # Whatever the developer's shell says: tests that need these turn them on themselves.
+            "REQUIRE_2FA": False,
+            "RATELIMIT_STORAGE_URI": "memory://",
         }
     )
     app.test_client_class = IsolatedClient
@@ -166,6 +170,10 @@ class AuthActions:
     def login(self, username: str, password: str = demo.DEMO_PASSWORD):
         return self.client.post("/auth/login", data={"username": username, "password": password})
 
+    def second_step(self, code: str):
+        """The code (TOTP or recovery) asked for after the password of a two-factor account."""
+        return self.client.post("/auth/2fa", data={"code": code})
+
     def logout(self):
         return self.client.post("/auth/logout")
 
@@ -173,3 +181,22 @@ class AuthActions:
 @pytest.fixture
 def auth(demo_client):
     return AuthActions(demo_client)
+
+
+class Clock:
+    """A clock the sign-in rules read instead of the real one (survey.services.signin.now)."""
+
+    def __init__(self, start: datetime):
+        self.now = start
+
+    def advance(self, **delta) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    from survey.services import signin
+
+    clock = Clock(datetime(2026, 11, 24, 0, 30, tzinfo=UTC))
+    monkeypatch.setattr(signin, "now", lambda: clock.now)
+    return clock

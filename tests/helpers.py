@@ -6,8 +6,9 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
+from survey.demo import DEMO_PASSWORD
 from survey.extensions import db
-from survey.models import Assignment, Campaign, Checklist, User
+from survey.models import Assignment, Campaign, Checklist, OrgUnit, User
 from survey.models.campaigns import CampaignStatus
 from survey.services.checklists import import_files
 
@@ -56,3 +57,38 @@ def open_campaign(
         assignments.append(assignment)
     db.session.commit()
     return assignments
+
+
+ANNUAL = "2026-annual-assets"
+
+
+def login(app, username):
+    client = app.test_client()
+    response = client.post("/auth/login", data={"username": username, "password": DEMO_PASSWORD})
+    assert response.status_code == 302
+    return client
+
+
+def assignment_of(unit_name, campaign=ANNUAL) -> Assignment:
+    return db.session.scalar(
+        sa.select(Assignment)
+        .join(Campaign)
+        .join(OrgUnit, OrgUnit.id == Assignment.unit_id)
+        .where(Campaign.code == campaign, OrgUnit.name == unit_name)
+    )
+
+
+def form_data(assignment, answers=None, comments=None, action="save", keep=True):
+    """What the browser posts: the stored answers (as the page shows them) with changes."""
+    data = {"revision": str(assignment.revision), "action": action}
+    if keep:
+        for answer in assignment.answers:
+            if answer.option:
+                data[f"item_{answer.item_id}"] = answer.option.code
+            data[f"comment_{answer.item_id}"] = answer.comment
+    items = {item.number: item for item in assignment.campaign.checklist.items}
+    for number, code in (answers or {}).items():
+        data[f"item_{items[number].id}"] = code
+    for number, text in (comments or {}).items():
+        data[f"comment_{items[number].id}"] = text
+    return data

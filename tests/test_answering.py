@@ -5,44 +5,10 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from survey.demo import DEMO_PASSWORD
 from survey.extensions import db
-from survey.models import Answer, AnswerHistory, Assignment, Campaign, OrgUnit
+from survey.models import Answer, AnswerHistory, Assignment, OrgUnit
 from tests import helpers
-
-ANNUAL = "2026-annual-assets"
-
-
-def login(app, username):
-    client = app.test_client()
-    response = client.post("/auth/login", data={"username": username, "password": DEMO_PASSWORD})
-    assert response.status_code == 302
-    return client
-
-
-def assignment_of(unit_name, campaign=ANNUAL) -> Assignment:
-    return db.session.scalar(
-        sa.select(Assignment)
-        .join(Campaign)
-        .join(OrgUnit, OrgUnit.id == Assignment.unit_id)
-        .where(Campaign.code == campaign, OrgUnit.name == unit_name)
-    )
-
-
-def form_data(assignment, answers=None, comments=None, action="save", keep=True):
-    """What the browser posts: the stored answers (as the page shows them) with changes."""
-    data = {"revision": str(assignment.revision), "action": action}
-    if keep:
-        for answer in assignment.answers:
-            if answer.option:
-                data[f"item_{answer.item_id}"] = answer.option.code
-            data[f"comment_{answer.item_id}"] = answer.comment
-    items = {item.number: item for item in assignment.campaign.checklist.items}
-    for number, code in (answers or {}).items():
-        data[f"item_{items[number].id}"] = code
-    for number, text in (comments or {}).items():
-        data[f"comment_{items[number].id}"] = text
-    return data
+from tests.helpers import assignment_of, form_data, login
 
 
 def all_answers(assignment, code="yes"):

@@ -15,14 +15,15 @@ from survey.auth.invite_forms import AcceptInvitationForm, SetPasswordForm
 from survey.auth.routes import start_session
 from survey.extensions import db
 from survey.models.types import utcnow
-from survey.services import invitations
+from survey.passwords import min_length
+from survey.services import audit, invitations
 
 TEMPLATE = "auth/accept_invitation.html"
 
 
 def _page(status: int = 200, **context):
     response = make_response(
-        render_template(TEMPLATE, password_min=invitations.PASSWORD_MIN, **context), status
+        render_template(TEMPLATE, password_min=min_length(), **context), status
     )
     # The token is in the URL: keep it out of caches and out of Referer headers.
     response.headers["Cache-Control"] = "no-store"
@@ -59,6 +60,12 @@ def accept_invitation(token: str):
                 form.password.data,
             )
             user.last_login_at = utcnow()
+            audit.record(
+                "invitation.accept",
+                user,
+                user=user,
+                after={"invitation_id": invitation.id, "new_account": new_account},
+            )
             db.session.commit()
         except invitations.InvitationUnusable:
             db.session.rollback()

@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
+from survey.passwords import password_problem
 from survey.services import invitations
 
 
@@ -57,7 +58,7 @@ class SetPasswordForm(FlaskForm):
         return self.account_username
 
     def validate_password(self, field):
-        problem = invitations.password_problem(field.data, self.chosen_username())
+        problem = password_problem(field.data, self.chosen_username())
         if problem:
             raise ValidationError(problem)
 

@@ -1,14 +1,38 @@
+"""Signing in and out.
+
+Sign-in has up to two steps. The password step (`login`) never signs in an account that has
+two-factor sign-in: it leaves the session *pending* (survey.auth.sessions) and asks for a code
+(`two_factor`). An admin or auditor without two-factor sign-in, when SURVEY_REQUIRE_2FA is on,
+is sent to enroll (survey.auth.account.enroll) and can do nothing else until done.
+
+Every failed password looks the same whether the user is unknown, locked or mistyped; POSTs that
+fail are limited per client address (LOGIN_RATE_LIMIT, shared by the steps that check a
+password or a code), and repeated failures lock the account (survey.services.signin).
+"""
+
+import time
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user
 
 from survey.auth import bp
-from survey.auth.forms import LoginForm
-from survey.extensions import db
+from survey.auth.forms import CodeForm, LoginForm
+from survey.auth.sessions import (
+    begin_pending,
+    drop_pending,
+    end_session,
+    pending_next,
+    pending_user,
+    start_session,
+)
+from survey.extensions import db, limiter
 from survey.models import User
+from survey.services import audit, signin
 from survey.services.accounts import authenticate
+
+__all__ = ["load_user", "start_session", "signin_limit"]
 
 
 def load_user(user_id: str) -> User | None:
@@ -17,21 +41,34 @@ def load_user(user_id: str) -> User | None:
 
 def _safe_next(target: str | None) -> str:
     # Only local paths: an attacker's link must not bounce a user off-site after login.
-    if target and target.startswith("/") and not urlsplit(target).netloc:
-        return target
+    if target and target.startswith("/") and not target.startswith("//"):
+        if not urlsplit(target).netloc and "\\" not in target:
+            return target
     return url_for("main.home")
 
 
-def start_session(user: User) -> None:
-    """Sign in with a fresh session: nothing from before sign-in carries over but the language."""
-    lang = session.get("lang")
-    session.clear()
-    if lang:
-        session["lang"] = lang
-    login_user(user)
+def _login_rate_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _failed(response) -> bool:
+    # Only failures count: a whole office signing in at nine behind one proxy is not an attack.
+    return response.status_code != 302
+
+
+# One budget per client address for every step that checks a password or a code.
+signin_limit = limiter.shared_limit(
+    _login_rate_limit, scope="signin", methods=["POST"], deduct_when=_failed
+)
+
+
+def _no_store(response):
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@signin_limit
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
@@ -39,17 +76,101 @@ def login():
     if form.validate_on_submit():
         user = authenticate(form.username.data, form.password.data)
         if user is None:
+            audit.record("auth.login_failed", user=None, username=form.username.data)
+            db.session.commit()  # the failure count and the log entry
             flash(_("ユーザー名またはパスワードが正しくありません。"), "error")
         else:
-            start_session(user)
+            target = _safe_next(request.args.get("next"))
+            if user.totp_enabled:
+                begin_pending(user, "totp", target)
+                destination = url_for("auth.two_factor")
+            elif signin.needs_enrollment(user):
+                begin_pending(user, "enroll", target)
+                destination = url_for("auth.enroll")
+            else:
+                start_session(user)
+                audit.record("auth.login", user, user=user)
+                destination = target
             db.session.commit()
-            return redirect(_safe_next(request.args.get("next")))
-    return render_template("auth/login.html", form=form)
+            return redirect(destination)
+    return _no_store(make_response(render_template("auth/login.html", form=form)))
+
+
+@bp.route("/2fa", methods=["GET", "POST"])
+@signin_limit
+def two_factor():
+    user = pending_user("totp")
+    if user is None:
+        return _start_again()
+    form = CodeForm()
+    if form.validate_on_submit():
+        if signin.is_locked(user):
+            return _locked_out()
+        code = form.code.data
+        used_recovery_code = False
+        accepted = signin.verify_totp(user, code)
+        if not accepted and not signin.looks_like_totp(code):
+            accepted = used_recovery_code = signin.use_recovery_code(user, code)
+        if accepted:
+            target = _safe_next(pending_next())
+            start_session(user)
+            step = "recovery_code" if used_recovery_code else "totp"
+            audit.record("auth.login", user, user=user, after={"second_step": step})
+            db.session.commit()
+            if used_recovery_code:
+                left = signin.remaining_recovery_codes(user)
+                flash(
+                    _(
+                        "回復コードを使ってログインしました。残りの回復コードは%(count)s個です。"
+                        "少なくなったら、アカウント画面で新しい回復コードを発行してください。",
+                        count=left,
+                    ),
+                    "info",
+                )
+            return redirect(target)
+        signin.record_failure(user)
+        audit.record(
+            "auth.login_failed", user, user=None, username=user.username, after={"step": "2fa"}
+        )
+        db.session.commit()
+        if signin.is_locked(user):
+            return _locked_out()
+        form.code.errors = [*form.code.errors, _("確認コードが正しくありません。")]
+    return _no_store(make_response(render_template("auth/two_factor.html", form=form)))
+
+
+def _start_again():
+    drop_pending()
+    flash(_("ログインの手続きの有効期限が切れました。もう一度ログインしてください。"), "info")
+    return redirect(url_for("auth.login"))
+
+
+def _locked_out():
+    drop_pending()
+    flash(
+        _(
+            "確認コードを続けて間違えたため、しばらくログインできません。"
+            "しばらくしてからもう一度お試しください。"
+        ),
+        "error",
+    )
+    return redirect(url_for("auth.login"))
 
 
 @bp.route("/logout", methods=["POST"])
-@login_required
 def logout():
-    logout_user()
+    # Also ends a sign-in waiting for its second step, so it needs no signed-in user.
+    if current_user.is_authenticated:
+        audit.record("auth.logout", commit=True)
+    end_session()
     flash(_("ログアウトしました。"), "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.errorhandler(429)
+def too_many_attempts(_error):
+    response = make_response(render_template("auth/too_many_attempts.html"), 429)
+    current = limiter.current_limit
+    if current is not None:
+        response.headers["Retry-After"] = str(max(1, int(current.reset_at - time.time())))
+    return response

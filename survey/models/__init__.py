@@ -1,5 +1,6 @@
 """Typed SQLAlchemy models, one module per aggregate."""
 
+from survey.models.audit import AuditEntry
 from survey.models.campaigns import (
     Answer,
     AnswerHistory,
@@ -21,6 +22,7 @@ __all__ = [
     "AssignmentEvent",
     "AssignmentStatus",
     "Attachment",
+    "AuditEntry",
     "Campaign",
     "Category",
     "Checklist",

@@ -15,7 +15,7 @@ from wtforms.validators import Length, Optional
 from survey.models import Checklist, Item
 from survey.services.answering import COMMENT_MAX, ItemInput
 
-_classes: dict[tuple[int, str], type[FlaskForm]] = {}
+_classes: dict[tuple[int, str, str], type[FlaskForm]] = {}
 
 
 def answer_field(item: Item) -> str:
@@ -32,7 +32,8 @@ def evidence_field(item: Item) -> str:
 
 def questionnaire_form_class(checklist: Checklist) -> type[FlaskForm]:
     lang = str(get_locale())
-    key = (checklist.id, lang)
+    # The content hash, not only the id: an unpublished draft can be replaced under a reused id.
+    key = (checklist.id, checklist.content_hash, lang)
     if key not in _classes:
         attrs = {"revision": HiddenField()}
         for item in checklist.items:

@@ -15,7 +15,7 @@ from survey.extensions import db
 from survey.formatting import format_datetime
 from survey.models import Assignment
 from survey.respond import bp
-from survey.services import invitations
+from survey.services import audit, invitations
 
 PREFIX = "invite"  # field names "invite-email": no clash with the other forms of the page
 KEPT = "invite_email"
@@ -51,6 +51,7 @@ def invite(assignment_id: int):
     except invitations.InvitationError as error:
         db.session.rollback()
         return _refused(assignment, form.email.data, [error.message])
+    audit.record_invitation(invitation, assignment)
     db.session.commit()
     flash(
         _(

@@ -28,7 +28,7 @@ from survey.respond.forms import (
     inputs_from,
     questionnaire_form_class,
 )
-from survey.services import answering, evidence, inbox
+from survey.services import answering, audit, evidence, inbox
 
 
 @bp.before_request
@@ -103,9 +103,11 @@ def _store_evidence(assignment, checklist, form) -> dict[int, list[str]]:
         upload = form[name].data if name in form else None
         if upload and upload.filename:
             try:
-                evidence.store(assignment, item, upload, current_user)
+                stored = evidence.store(assignment, item, upload, current_user)
             except evidence.EvidenceRefused as refused:
                 problems.setdefault(item.id, []).append(str(refused))
+            else:
+                audit.record_file("evidence.upload", stored)
     return problems
 
 
@@ -135,6 +137,8 @@ def save(assignment_id: int):
         db.session.rollback()
         return _page(assignment, form, problems=invalid.problems, status=422)
     problems = _store_evidence(assignment, checklist, form)
+    if changed:
+        audit.record_answers(assignment, "answer.save", changed)
     db.session.commit()  # the draft is safe before anything else can go wrong
     if problems:
         form.revision.data = str(assignment.revision)
@@ -149,6 +153,7 @@ def save(assignment_id: int):
         flash(_("下書きは保存しました。提出するには、次の項目を確認してください。"), "error")
         form.revision.data = str(assignment.revision)
         return _page(assignment, form, problems=invalid.problems, status=422)
+    audit.record_event(assignment)
     db.session.commit()
     flash(_("回答を提出しました。所属長の承認をお待ちください。"), "success")
     return redirect(url_for("respond.assignment", assignment_id=assignment.id))
@@ -163,7 +168,7 @@ def autosave(assignment_id: int):
     if not form.validate_on_submit():
         return jsonify(ok=False, message=_("入力内容を確認してください。")), 422
     try:
-        answering.save(
+        changed = answering.save(
             assignment,
             inputs_from(form, checklist),
             current_user,
@@ -183,6 +188,8 @@ def autosave(assignment_id: int):
     except answering.Invalid:
         db.session.rollback()
         return jsonify(ok=False, message=_("入力内容を確認してください。")), 422
+    if changed:
+        audit.record_answers(assignment, "answer.autosave", changed)
     db.session.commit()
     answered, asked = answering.progress(assignment)
     return jsonify(ok=True, revision=assignment.revision, answered=answered, asked=asked)
@@ -204,6 +211,7 @@ def review(assignment_id: int):
     else:
         answering.approve(assignment, current_user, form.comment.data or "")
         message = _("承認しました。回答は確定され、変更できなくなりました。")
+    audit.record_event(assignment)
     db.session.commit()
     flash(message, "success")
     return redirect(url_for("respond.assignment", assignment_id=assignment.id))
@@ -238,6 +246,7 @@ def evidence_file(assignment_id: int, attachment_id: int):
     attachment = db.session.get(Attachment, attachment_id)
     if attachment is None or attachment.assignment_id != assignment.id:
         abort(404)
+    audit.record_file("download.evidence", attachment, commit=True)
     return send_file(
         evidence.path_of(attachment),
         mimetype=attachment.content_type,

@@ -16,7 +16,7 @@ from wtforms import SubmitField
 from survey.access import assignment_or_404
 from survey.extensions import db
 from survey.respond import bp
-from survey.services import answer_sheet, answering
+from survey.services import answer_sheet, answering, audit
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -48,6 +48,7 @@ def sheet_download(assignment_id: int):
         answer_sheet.sheet_filename(assignment), f"answer-sheet_{code}_{assignment.id}.xlsx"
     )
     response.headers["Cache-Control"] = "no-store"  # it holds the answers
+    audit.record_assignment("download.sheet", assignment, commit=True)
     return response
 
 
@@ -73,6 +74,7 @@ def sheet_upload(assignment_id: int):
             ]
             status = 409
         else:
+            audit.record_answers(assignment, "answer.sheet_import", imported.changed)
             db.session.commit()
             if imported.changed:
                 flash(

@@ -1,13 +1,18 @@
-"""Accounts: creating users and checking passwords."""
+"""Accounts: creating users, checking and changing passwords.
+
+Every password set here meets the one policy of survey.passwords; checking one goes through
+survey.services.signin, which counts failures and locks the account after too many.
+"""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask_babel import gettext
 
 from survey.extensions import db
 from survey.models import Contractor, OrgUnit, Role, User
-from survey.models.types import utcnow
-from survey.passwords import DUMMY_HASH, hash_password, verify_password
+from survey.passwords import hash_password, password_problem, verify_password
+from survey.services import signin
 
 
 class AccountError(ValueError):
@@ -15,14 +20,33 @@ class AccountError(ValueError):
 
 
 def authenticate(username: str, password: str) -> User | None:
-    user = db.session.scalar(sa.select(User).where(User.username == username.strip()))
-    if user is None:
-        verify_password(DUMMY_HASH, password)
-        return None
-    if not user.active or not verify_password(user.password_hash, password):
-        return None
-    user.last_login_at = utcnow()
-    return user
+    """The user if the password is right and the account may sign in now (see
+    `signin.check_password`: unknown, inactive, locked and wrong all give None alike). With
+    two-factor sign-in on, this is only the first step."""
+    return signin.check_password(username, password)
+
+
+def set_password(user: User, password: str) -> None:
+    """Check the password against the policy, store its hash and end the user's other sessions."""
+    problem = password_problem(password, user.username)
+    if problem:
+        raise AccountError(problem)
+    user.password_hash = hash_password(password)
+    user.password_changed_at = signin.now()
+    signin.clear_failures(user)
+    if user.id is not None:
+        signin.end_other_sessions(user)
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """The user changes their own password; the current one is checked first (and a wrong one
+    counts as a failed sign-in, so this form cannot be used to guess it)."""
+    locked = signin.is_locked(user)
+    if locked or not verify_password(user.password_hash, current or ""):
+        if not locked:
+            signin.record_failure(user)
+        raise AccountError(gettext("現在のパスワードが正しくありません。"))
+    set_password(user, new)
 
 
 def add_user(
@@ -49,12 +73,17 @@ def add_user(
         raise AccountError("--contractor を指定できるのは役割 contractor のときだけです。")
     if role in (Role.MANAGER, Role.RESPONDENT) and not unit_code:
         raise AccountError(f"役割 {role} のユーザーには --unit で所属コードを指定してください。")
+    if password is not None:
+        problem = password_problem(password, username)
+        if problem:
+            raise AccountError(problem)
     user = User(
         username=username,
         role=role,
         display_name=display_name or username,
         email=email,
         password_hash=hash_password(password) if password else None,
+        password_changed_at=signin.now() if password else None,
     )
     if unit_code:
         user.unit = db.session.scalar(sa.select(OrgUnit).where(OrgUnit.code == unit_code))

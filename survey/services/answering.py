@@ -54,6 +54,15 @@ class Invalid(Exception):
         self.problems = problems
 
 
+# Control characters other than tab and newlines cannot be typed, print nothing, and a NUL is
+# refused by PostgreSQL: a crafted post must not turn into a server error.
+_CONTROL = dict.fromkeys(c for c in range(32) if chr(c) not in "\t\n\r")
+
+
+def _printable(text: str) -> str:
+    return text.translate(_CONTROL)
+
+
 def option_codes(item: Item) -> dict[str, Option]:
     return {option.code: option for option in item.scale.options}
 
@@ -155,6 +164,7 @@ def save(
     Posting what is already stored changes nothing and is no conflict, so a double click, a
     retry or the back button cannot store an answer twice or trip over its own earlier save.
     """
+    inputs = {k: ItemInput(v.option, _printable(v.comment)) for k, v in inputs.items()}
     problems = check_values(assignment, inputs)
     if problems:
         raise Invalid(problems)

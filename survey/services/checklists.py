@@ -20,6 +20,7 @@ from checklists.problems import Problem
 from survey.extensions import db
 from survey.models import Category, Checklist, Item, Option, Scale
 from survey.models.types import utcnow
+from survey.services import audit
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ def import_files(
     if problems:
         return [], problems
     outcomes = [_save(checklist, source, publish) for checklist, source in parsed]
+    audit.record_imports(outcomes)
     db.session.commit()
     return outcomes, []
 

@@ -22,12 +22,12 @@ from survey.extensions import db
 from survey.formatting import local
 from survey.models import Assignment, Invitation, Role, User
 from survey.models.types import utcnow
-from survey.passwords import hash_password
+from survey.passwords import password_problem
+from survey.services.accounts import set_password
 from survey.services.notify import queue_mail
 
 TOKEN_BYTES = 32
 TOKEN_MAX = 128  # token_urlsafe(32) is 43 characters; anything much longer is not ours
-PASSWORD_MIN = 12
 EMAIL_MAX = 254
 DISPLAY_NAME_MAX = 100  # User.display_name
 # local@domain.tld: enough to catch typing mistakes without a dependency; the mail itself is
@@ -83,13 +83,7 @@ def username_problem(username: str | None) -> str | None:
     return None
 
 
-def password_problem(password: str | None, username: str | None) -> str | None:
-    password = password or ""
-    if len(password) < PASSWORD_MIN:
-        return _("パスワードは%(min)s文字以上にしてください。", min=PASSWORD_MIN)
-    if username and password.strip().lower() == username.strip().lower():
-        return _("ユーザー名と同じパスワードは使えません。")
-    return None
+# Passwords follow the one policy of survey.passwords (`password_problem`, imported above).
 
 
 # --- inviting -------------------------------------------------------------------------------
@@ -283,7 +277,7 @@ def accept(
             contractor_id=invitation.contractor_id,
         )
         db.session.add(user)
-    user.password_hash = hash_password(password)
+    set_password(user, password)  # for an existing account, this also ends its other sessions
     invitation.used_at = now
     invitation.user = user
     return user

@@ -18,7 +18,7 @@ def sign_in(page, base, username):
 def test_respondent_answers_all_21_items_and_submits(live_server, page):
     sign_in(page, live_server, "respondent")
     page.get_by_role("link", name="回答・承認").click()
-    page.get_by_role("link", name="戸籍住民課").first.click()
+    page.get_by_role("link", name="戸籍住民課", exact=True).first.click()
     expect(page.get_by_role("heading", name="戸籍住民課")).to_be_visible()
 
     items = page.locator("fieldset.item")
@@ -40,7 +40,7 @@ def test_respondent_answers_all_21_items_and_submits(live_server, page):
 def test_missing_comment_is_shown_next_to_its_item(live_server, page):
     sign_in(page, live_server, "respondent")
     page.goto(live_server + "/assignments/")
-    page.get_by_role("link", name="戸籍住民課").first.click()
+    page.get_by_role("link", name="戸籍住民課", exact=True).first.click()
     items = page.locator("fieldset.item")
     for index in range(21):
         items.nth(index).get_by_label("はい", exact=True).check()
@@ -56,7 +56,7 @@ def test_questionnaire_fits_a_360px_screen(live_server, page):
     page.set_viewport_size({"width": 360, "height": 740})
     sign_in(page, live_server, "respondent")
     page.goto(live_server + "/assignments/")
-    page.get_by_role("link", name="戸籍住民課").first.click()
+    page.get_by_role("link", name="戸籍住民課", exact=True).first.click()
     fits = page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     page.screenshot(path=f"{SHOTS}/12-questionnaire-360.png")
     assert fits

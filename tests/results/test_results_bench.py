@@ -19,8 +19,6 @@ def test_bench_schema_uses_the_tables_columns_and_types_of_the_models(app):
             expected = real.columns[column.name].type._type_affinity
             assert column.type._type_affinity is expected, f"{table.name}.{column.name}"
         for index in table.indexes:
-            if index.name in bench.PROPOSED_INDEXES:
-                continue  # measured in docs/performance.md, proposed for the models
             same = next(i for i in real.indexes if i.name == index.name)
             assert [c.name for c in index.columns] == [c.name for c in same.columns]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime
 
 import openpyxl
 import sqlalchemy as sa
@@ -73,6 +74,9 @@ def test_summary_workbook_holds_the_published_figures_ready_to_print(demo_runner
     header = [c.value for c in answers[HEADER]]
     assert header[:3] == ["部局", "担当所属", "対象"] and header[9:11] == ["1", "1 コメント"]
     assert answers.max_row == HEADER + 139
+    submitted = answers.cell(row=HEADER + 1, column=5).value  # a real date and time, in Tokyo
+    assert isinstance(submitted, datetime) and (submitted.year, submitted.month) == (2017, 1)
+    assert answers.cell(row=HEADER + 1, column=5).number_format == "yyyy/mm/dd hh:mm"
     remarks = book["いいえ・コメント一覧"]
     noes = [r for r in remarks.iter_rows(min_row=HEADER + 1, values_only=True) if r[5] == "いいえ"]
     assert len(noes) == 186  # every いいえ of the campaign
@@ -155,3 +159,35 @@ def test_text_that_looks_like_a_formula_is_written_as_text(demo_app, signed_in, 
     for value in DANGEROUS:
         assert "'" + value in cells and value not in cells
     assert "'@SUM(1)" in {row[1] for row in rows}  # the unit's name, guarded too
+
+
+def test_streamed_rows_escape_text_exactly_as_xlsxwriter_does():
+    """The long sheets' rows are written by tenken, not xlsxwriter (for speed): their text must
+    come out as xlsxwriter itself writes it, control characters and all."""
+    import re
+    import zipfile
+
+    import xlsxwriter
+
+    from reports.excel import _xml_text
+
+    samples = [
+        "はい",
+        "a\x01b",
+        "x_x0041_y",
+        "<&>",
+        " lead",
+        "trail ",
+        "\t=1+1",
+        "改行\nあり",
+        "\r",
+    ]
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"constant_memory": True})
+    sheet = book.add_worksheet()
+    for row, sample in enumerate(samples):
+        sheet.write_string(row, 0, sample)
+    book.close()
+    xml = zipfile.ZipFile(buffer).read("xl/worksheets/sheet1.xml").decode("utf-8")
+    theirs = re.findall(r"<is>(.*?)</is>", xml, re.S)
+    assert theirs == [_xml_text(sample) for sample in samples]

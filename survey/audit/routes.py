@@ -1,0 +1,183 @@
+"""Auditor pages: the trail searched and filtered, one entry, the review, the Excel export.
+
+Only the security office (admin) and auditors see them; for everyone else they do not exist
+(404, and the attempt is recorded like any other refused access).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from datetime import datetime, timedelta
+
+from flask import abort, flash, redirect, render_template, request, send_file
+from flask import url_for as flask_url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from survey.access import SEE_ALL
+from survey.audit import bp
+from survey.audit.forms import ReviewForm, SearchForm
+from survey.extensions import db
+from survey.models import AuditEntry
+from survey.models.types import utcnow
+from survey.services import audit
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def can_view_audit(user) -> bool:
+    return bool(user and user.is_authenticated and user.role in SEE_ALL)
+
+
+bp.add_app_template_global(can_view_audit, "can_view_audit")
+
+
+@bp.app_template_filter("audit_time")
+def audit_time(moment: datetime | None) -> str:
+    """Local time to the second: 2026-11-23 21:05:33."""
+    return "" if moment is None else audit.local(moment).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def url_for(endpoint: str, **values) -> str:
+    return flask_url_for(endpoint, **{k: v for k, v in values.items() if v not in (None, "")})
+
+
+@bp.before_request
+@login_required
+def auditors_only():
+    if not can_view_audit(current_user):
+        audit.record_denied("audit_entry", None, current_user, reason="role")
+        abort(404)
+
+
+def _labels(entry: AuditEntry) -> dict:
+    return {
+        "action": str(audit.ACTIONS.get(entry.action, entry.action)),
+        "object": str(audit.OBJECT_TYPES.get(entry.object_type, entry.object_type)),
+        "off_hours": audit.is_off_hours(entry.at),
+    }
+
+
+@bp.route("/")
+def index():
+    form = SearchForm(request.args)
+    form.validate()
+    filters = form.filters()
+    found = audit.search(filters, request.args.get("page", 1, type=int))
+    args = filters.args()
+    return render_template(
+        "audit/index.html",
+        form=form,
+        found=found,
+        rows=[(entry, _labels(entry)) for entry in found.entries],
+        args=args,
+        filters=filters,
+        descending=filters.descending,
+        url_for=url_for,
+    )
+
+
+@bp.route("/entries/<int:entry_id>")
+def entry(entry_id: int):
+    found = db.session.get(AuditEntry, entry_id)
+    if found is None:
+        abort(404)
+
+    def pretty(value):
+        return None if value is None else json.dumps(value, ensure_ascii=False, indent=2)
+
+    return render_template(
+        "audit/entry.html",
+        entry=found,
+        labels=_labels(found),
+        before=pretty(found.before),
+        after=pretty(found.after),
+    )
+
+
+@bp.route("/review")
+def review():
+    form = ReviewForm(request.args)
+    form.validate()
+    today = datetime.now(audit.zone()).date()
+    date_to = (form.date_to.data if not form.date_to.errors else None) or today
+    date_from = (form.date_from.data if not form.date_from.errors else None) or (
+        date_to - timedelta(days=audit.REVIEW_DAYS - 1)
+    )
+    if date_from > date_to:
+        date_from = date_to
+    form.date_from.data, form.date_to.data = date_from, date_to
+    return render_template(
+        "audit/review.html",
+        form=form,
+        review=audit.review(date_from, date_to),
+        thresholds={
+            "downloads": audit.DOWNLOAD_BURST,
+            "download_minutes": int(audit.DOWNLOAD_WINDOW.total_seconds() // 60),
+            "failed": audit.FAILED_SIGN_INS,
+            "failed_minutes": int(audit.FAILED_WINDOW.total_seconds() // 60),
+            "night_starts": audit.NIGHT_STARTS,
+            "night_ends": audit.NIGHT_ENDS,
+        },
+        url_for=url_for,
+    )
+
+
+@bp.route("/export.xlsx")
+def export():
+    form = SearchForm(request.args)
+    form.validate()
+    filters = form.filters()
+    total = audit.count(filters)
+    if total > audit.EXPORT_MAX_ROWS:
+        flash(
+            _(
+                "該当する記録が %(n)d 件あり、一度に出力できる %(max)d 件を超えています。"
+                "条件を絞り込んでください。",
+                n=total,
+                max=audit.EXPORT_MAX_ROWS,
+            ),
+            "error",
+        )
+        return redirect(url_for("audit.index", **filters.args()))
+    handle = tempfile.TemporaryFile()
+    conditions = [
+        (_("出力日時"), audit.local(utcnow()).strftime("%Y-%m-%d %H:%M:%S")),
+        (_("出力者"), current_user.username),
+        (_("件数"), str(total)),
+    ] + [(name, str(value)) for name, value in filters.args().items()]
+    rows = audit.write_xlsx(
+        filters,
+        handle,
+        headers=[
+            _("ID"),
+            _("日時"),
+            _("ユーザーID"),
+            _("ユーザー名"),
+            _("接続元"),
+            _("操作コード"),
+            _("操作"),
+            _("対象の種類"),
+            _("対象ID"),
+            _("概要"),
+            _("変更前"),
+            _("変更後"),
+            _("直前のハッシュ"),
+            _("ハッシュ"),
+        ],
+        conditions=conditions,
+    )
+    audit.record(
+        "export.audit",
+        summary=str(rows),
+        after={"filters": filters.args(), "rows": rows},
+        commit=True,
+    )
+    handle.seek(0)
+    stamp = audit.local(utcnow()).strftime("%Y%m%d-%H%M%S")
+    response = send_file(
+        handle, mimetype=XLSX, as_attachment=True, download_name=f"audit-log_{stamp}.xlsx"
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response

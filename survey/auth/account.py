@@ -1,0 +1,237 @@
+"""The user's own account: two-factor sign-in, signing out everywhere, changing the password.
+
+Enrolling (`enroll`) serves both someone signed in who turns two-factor sign-in on and an admin
+or auditor who must enroll right after the password step (a pending session, see
+survey.auth.sessions): the secret waits in the session until a code from the app confirms it,
+and the 10 recovery codes are shown once, on the page that confirms.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from flask import abort, flash, make_response, redirect, render_template, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from survey.auth import bp
+from survey.auth.forms import (
+    ChangePasswordForm,
+    DisableTwoFactorForm,
+    EnrollForm,
+    RecoveryCodesForm,
+    SignOutEverywhereForm,
+)
+from survey.auth.routes import signin_limit
+from survey.auth.sessions import keep_this_session, pending_next, pending_user, start_session
+from survey.extensions import db
+from survey.passwords import min_length, verify_password
+from survey.services import audit, signin
+from survey.services.accounts import AccountError, change_password
+
+SETUP_KEY = "totp_setup"
+
+
+def _no_store(response):
+    # Secrets and recovery codes must not stay in a cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _forms(**given):
+    forms = {
+        "password_form": ChangePasswordForm(prefix="pw"),
+        "disable_form": DisableTwoFactorForm(prefix="off"),
+        "codes_form": RecoveryCodesForm(prefix="rc"),
+        "everywhere_form": SignOutEverywhereForm(prefix="all"),
+    }
+    forms.update(given)
+    return forms
+
+
+def _account_page(status: int = 200, **forms):
+    user = current_user._get_current_object()
+    context = _forms(**forms)
+    return _no_store(
+        make_response(
+            render_template(
+                "auth/account.html",
+                user=user,
+                required=signin.requires_2fa(user),
+                codes_left=signin.remaining_recovery_codes(user) if user.totp_enabled else 0,
+                password_min=min_length(),
+                **context,
+            ),
+            status,
+        )
+    )
+
+
+@bp.route("/account")
+@login_required
+def account():
+    return _account_page()
+
+
+@bp.route("/account/password", methods=["POST"])
+@login_required
+@signin_limit
+def change_own_password():
+    user = current_user._get_current_object()
+    form = ChangePasswordForm(prefix="pw")
+    form.username = user.username
+    if form.validate_on_submit():
+        try:
+            change_password(user, form.current.data, form.password.data)
+        except AccountError as error:
+            db.session.commit()  # a wrong current password counts as a failed sign-in
+            form.current.errors = [*form.current.errors, str(error)]
+        else:
+            keep_this_session(user)  # the new password ends every other session
+            db.session.commit()
+            flash(
+                _("パスワードを変更しました。他の端末のセッションはすべて終了しました。"),
+                "success",
+            )
+            return redirect(url_for("auth.account"))
+    return _account_page(password_form=form)
+
+
+@bp.route("/account/sign-out-everywhere", methods=["POST"])
+@login_required
+def sign_out_everywhere():
+    form = SignOutEverywhereForm(prefix="all")
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        signin.end_other_sessions(user)
+        keep_this_session(user)
+        db.session.commit()
+        flash(_("この端末以外のすべてのセッションからログアウトしました。"), "success")
+    return redirect(url_for("auth.account"))
+
+
+# --- two-factor -----------------------------------------------------------------------------
+
+
+def _setup_secret() -> str:
+    secret = session.get(SETUP_KEY)
+    try:
+        if isinstance(secret, str) and len(base64.b32decode(secret)) >= 20:
+            return secret
+    except (binascii.Error, ValueError):
+        pass
+    secret = signin.new_totp_secret()
+    session[SETUP_KEY] = secret
+    return secret
+
+
+def _qr_code(uri: str) -> str | None:
+    """The otpauth URI as a QR code, an SVG data: URI made here (no request leaves the server)."""
+    try:
+        import segno
+    except ImportError:  # optional: the secret and the URI are on the page anyway
+        return None
+    return segno.make(uri, error="m").svg_data_uri(scale=5, border=2)
+
+
+@bp.route("/2fa/setup", methods=["GET", "POST"])
+def enroll():
+    pending = pending_user("enroll")
+    if pending is not None:
+        user = pending
+    elif current_user.is_authenticated:
+        user = current_user._get_current_object()
+    else:
+        flash(_("ログインの手続きの有効期限が切れました。もう一度ログインしてください。"), "info")
+        return redirect(url_for("auth.login"))
+    if user.totp_enabled:
+        return redirect(url_for("auth.account"))
+    secret = _setup_secret()
+    form = EnrollForm()
+    if form.validate_on_submit():
+        try:
+            codes = signin.enable_totp(user, secret, form.code.data)
+        except ValueError:
+            form.code.errors = [
+                *form.code.errors,
+                _("確認コードが正しくありません。アプリの時刻が合っているか確かめてください。"),
+            ]
+        else:
+            session.pop(SETUP_KEY, None)
+            target = pending_next() if pending is not None else url_for("auth.account")
+            if pending is not None:
+                start_session(user)  # enrolled: now fully signed in
+                audit.record("auth.login", user, user=user, after={"enrolled": True})
+            db.session.commit()
+            return _no_store(
+                make_response(
+                    render_template("auth/recovery_codes.html", codes=codes, target=target)
+                )
+            )
+    uri = signin.provisioning_uri(user, secret)
+    return _no_store(
+        make_response(
+            render_template(
+                "auth/enroll.html",
+                form=form,
+                secret=secret,
+                uri=uri,
+                qr=_qr_code(uri),
+                required=pending is not None,
+                user=user,
+            )
+        )
+    )
+
+
+@bp.route("/2fa/disable", methods=["POST"])
+@login_required
+@signin_limit
+def disable_two_factor():
+    user = current_user._get_current_object()
+    if signin.requires_2fa(user):
+        abort(403)
+    form = DisableTwoFactorForm(prefix="off")
+    if form.validate_on_submit():
+        if _password_confirmed(user, form.password.data):
+            signin.disable_totp(user)
+            db.session.commit()
+            flash(_("2段階認証を無効にしました。"), "success")
+            return redirect(url_for("auth.account"))
+        form.password.errors = [*form.password.errors, _("現在のパスワードが正しくありません。")]
+    return _account_page(disable_form=form)
+
+
+@bp.route("/2fa/recovery-codes", methods=["POST"])
+@login_required
+@signin_limit
+def new_recovery_codes():
+    user = current_user._get_current_object()
+    if not user.totp_enabled:
+        return redirect(url_for("auth.account"))
+    form = RecoveryCodesForm(prefix="rc")
+    if form.validate_on_submit():
+        if _password_confirmed(user, form.password.data):
+            codes = signin.new_recovery_codes(user)
+            db.session.commit()
+            return _no_store(
+                make_response(
+                    render_template(
+                        "auth/recovery_codes.html", codes=codes, target=url_for("auth.account")
+                    )
+                )
+            )
+        form.password.errors = [*form.password.errors, _("現在のパスワードが正しくありません。")]
+    return _account_page(codes_form=form)
+
+
+def _password_confirmed(user, password: str) -> bool:
+    """Check the current password before a change to two-factor sign-in; a wrong one counts as a
+    failed sign-in."""
+    if not signin.is_locked(user) and verify_password(user.password_hash, password or ""):
+        return True
+    if not signin.is_locked(user):
+        signin.record_failure(user)
+    db.session.commit()
+    return False

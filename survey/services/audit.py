@@ -1,0 +1,993 @@
+"""The audit trail: recording entries, checking the hash chain, searching, reviewing, exporting.
+
+Recording (`record`) is one INSERT after reading the newest entry's id and hash under a lock:
+a PostgreSQL advisory lock held until the transaction ends, on SQLite the database's write
+lock, taken up front. Two requests recording at once therefore append one after the other and
+never fork the chain. The entry joins the caller's transaction, so it commits (or rolls back)
+with the change it describes.
+
+`verify` streams the whole chain and names the first entry that was altered or removed.
+`review` looks for patterns an auditor should look at (bursts of downloads, use at night or on
+holidays, attempts to open other units' objects, repeated failed sign-ins).
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import itertools
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from enum import Enum
+from typing import Any, BinaryIO
+from zoneinfo import ZoneInfo
+
+import jpholiday
+import sqlalchemy as sa
+from flask import after_this_request, current_app, g, has_request_context, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy.orm import Session
+
+from survey.extensions import db
+from survey.models.audit import GENESIS_HASH, AuditEntry
+from survey.models.types import utcnow
+
+# --- what is recorded -----------------------------------------------------------------------
+
+ACTIONS = {
+    "auth.login": _l("ログイン"),
+    "auth.login_failed": _l("ログイン失敗"),
+    "auth.lockout": _l("アカウントのロック"),
+    "auth.logout": _l("ログアウト"),
+    "invitation.accept": _l("招待の受諾（アカウント作成）"),
+    "answer.save": _l("回答の保存"),
+    "answer.autosave": _l("回答の自動保存"),
+    "answer.sheet_import": _l("回答シートの取り込み"),
+    "evidence.upload": _l("証跡ファイルの添付"),
+    "assignment.submit": _l("提出"),
+    "assignment.approve": _l("承認"),
+    "assignment.return": _l("差し戻し"),
+    "invitation.create": _l("委託事業者の招待"),
+    "download.sheet": _l("回答シートのダウンロード"),
+    "download.evidence": _l("証跡ファイルのダウンロード"),
+    "export.results": _l("集計結果のダウンロード"),
+    "export.audit": _l("監査ログのエクスポート"),
+    "access.denied": _l("権限外の対象へのアクセス"),
+    "checklist.import": _l("チェックリストの取り込み"),
+    "user.create": _l("ユーザーの作成"),
+    "demo.load": _l("デモデータの読み込み"),
+}
+
+# Filter values that stand for several actions.
+DOWNLOADS = "downloads"
+DOWNLOAD_PREFIXES = ("download.", "export.")
+ACTION_GROUPS = {
+    DOWNLOADS: _l("ダウンロード・エクスポート（すべて）"),
+    "auth.*": _l("ログイン・ログアウト（すべて）"),
+    "answer.*": _l("回答の変更（すべて）"),
+    "assignment.*": _l("提出・承認・差し戻し（すべて）"),
+}
+
+OBJECT_TYPES = {
+    "assignment": _l("点検の回答"),
+    "attachment": _l("証跡ファイル"),
+    "campaign": _l("点検"),
+    "checklist": _l("チェックリスト"),
+    "invitation": _l("招待"),
+    "user_account": _l("ユーザー"),
+    "audit_entry": _l("監査ログ"),
+}
+
+COMMENT_CHARS = 200  # answer comments are cut to this in before/after (history keeps them whole)
+
+# --- what the review flags (module constants; tests may change them) ------------------------
+
+TIMEZONE = "Asia/Tokyo"  # office hours and holidays are those of Japan, whatever the server's
+NIGHT_STARTS = 22  # 22:00 …
+NIGHT_ENDS = 6  # … to 06:00, local time
+DOWNLOAD_BURST = 20  # downloads and exports by one user …
+DOWNLOAD_WINDOW = timedelta(minutes=10)  # … within this time
+FAILED_SIGN_INS = 5  # failed sign-ins for one username, or from one address …
+FAILED_WINDOW = timedelta(minutes=15)  # … within this time
+REVIEW_DAYS = 30  # the review covers this many days up to today unless told otherwise
+
+# Any constant 64-bit number: the PostgreSQL advisory lock that serializes appends.
+CHAIN_LOCK = 0x74656E6B656E01  # "tenken" + 1
+
+PAGE_SIZE = 50
+EXPORT_MAX_ROWS = 200_000  # Excel holds 1,048,576 rows; past this the auditor narrows down
+
+
+class _Current:
+    def __repr__(self) -> str:
+        return "CURRENT"
+
+
+CURRENT: Any = _Current()  # default actor and address: the request's signed-in user and peer
+
+
+@dataclass(frozen=True)
+class Recorded:
+    id: int
+    hash: str
+    at: datetime
+
+
+# --- hashing --------------------------------------------------------------------------------
+
+# The fields of an entry that its hash covers, besides the previous entry's hash.
+HASHED = (
+    "id",
+    "at",
+    "user_id",
+    "username",
+    "remote_addr",
+    "action",
+    "object_type",
+    "object_id",
+    "summary",
+    "before_json",
+    "after_json",
+)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes (stored in UTC); PostgreSQL aware ones in any zone."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def _iso(moment: datetime) -> str:
+    return as_utc(moment).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return _iso(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, set | frozenset | tuple):
+        return sorted(value) if isinstance(value, set | frozenset) else list(value)
+    return str(value)
+
+
+def canonical(value: Any) -> str:
+    """One text per value: sorted keys, no spaces, UTF-8 as is."""
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_plain
+    )
+
+
+def entry_hash(prev_hash: str, values: dict[str, Any]) -> str:
+    """sha256(previous hash + canonical JSON of this entry's fields)."""
+    fields = {name: values[name] for name in HASHED}
+    fields["at"] = _iso(values["at"])
+    return hashlib.sha256((prev_hash + canonical(fields)).encode("utf-8")).hexdigest()
+
+
+# --- recording ------------------------------------------------------------------------------
+
+
+def _lock_chain(session: Session) -> None:
+    """Serialize appends until this transaction ends."""
+    conn = session.connection()
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK})
+    elif dialect == "sqlite":
+        # Python's sqlite3 starts a transaction only at the first INSERT/UPDATE/DELETE, which
+        # takes the write lock. Without one yet, take the write lock now, before reading the
+        # newest entry: otherwise another connection could append between the read and the
+        # INSERT.
+        if not conn.connection.dbapi_connection.in_transaction:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _newest(session: Session, *, lock: bool) -> tuple[int, str]:
+    table = AuditEntry.__table__
+    stmt = sa.select(table.c.id, table.c.hash).order_by(table.c.id.desc()).limit(1)
+    if lock and session.connection().dialect.name not in ("postgresql", "sqlite"):
+        stmt = stmt.with_for_update()  # elsewhere: at least lock the newest row
+    last = session.execute(stmt).first()
+    return (last.id, last.hash) if last else (0, GENESIS_HASH)
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else canonical(value)
+
+
+def _actor(user: Any) -> tuple[int | None, str]:
+    if user is CURRENT:
+        user = None
+        if has_request_context() and current_user and current_user.is_authenticated:
+            user = current_user
+    if user is not None:
+        return user.id, user.username
+    if has_request_context():
+        return None, ""
+    try:
+        return None, f"cli:{getpass.getuser()}"
+    except (OSError, KeyError):
+        return None, "cli"
+
+
+def _text(value: str | None, limit: int) -> str:
+    # PostgreSQL text cannot hold NUL; typed input (an attempted username, say) may.
+    return (value or "").replace("\x00", "\ufffd")[:limit]
+
+
+def _append(
+    session: Session,
+    *,
+    action: str,
+    user_id: int | None,
+    username: str,
+    remote_addr: str | None,
+    object_type: str,
+    object_id: str,
+    summary: str,
+    before: Any,
+    after: Any,
+    at: datetime | None,
+) -> Recorded:
+    _lock_chain(session)
+    last_id, prev_hash = _newest(session, lock=True)
+    values = {
+        "id": last_id + 1,
+        "at": as_utc(at) if at is not None else utcnow(),
+        "user_id": user_id,
+        "username": _text(username, 64),
+        "remote_addr": _text(remote_addr, 64) or None,
+        "action": _text(action, 40),
+        "object_type": _text(object_type, 32),
+        "object_id": _text(object_id, 64),
+        "summary": _text(summary, 500),
+        "before_json": _json(before),
+        "after_json": _json(after),
+    }
+    digest = entry_hash(prev_hash, values)
+    session.execute(
+        sa.insert(AuditEntry.__table__).values(prev_hash=prev_hash, hash=digest, **values)
+    )
+    return Recorded(values["id"], digest, values["at"])
+
+
+def record(
+    action: str,
+    obj: Any = None,
+    *,
+    summary: str = "",
+    before: Any = None,
+    after: Any = None,
+    object_type: str | None = None,
+    object_id: str | int | None = None,
+    user: Any = CURRENT,
+    username: str | None = None,
+    remote_addr: Any = CURRENT,
+    at: datetime | None = None,
+    commit: bool = False,
+    session: Session | None = None,
+) -> Recorded:
+    """Append one entry to the trail, in the caller's transaction (`commit=True`: commit now).
+
+    `obj` is the model instance acted on (its table and id are kept); `user` defaults to the
+    signed-in user of the request (None: nobody, as for a failed sign-in, whose attempted name
+    goes in `username`); outside a request the actor is the command line's OS user. `at` is
+    for tests and imports only: entries are otherwise stamped when they are appended.
+    """
+    session = session or db.session
+    if obj is not None:
+        if getattr(obj, "id", None) is None:
+            session.flush()  # a new object gets its id
+        object_type = object_type or obj.__tablename__
+        object_id = obj.id if object_id is None else object_id
+    user_id, name = _actor(user)
+    if remote_addr is CURRENT:
+        remote_addr = request.remote_addr if has_request_context() else None
+    recorded = _append(
+        session,
+        action=action,
+        user_id=user_id,
+        username=name if username is None else username,
+        remote_addr=remote_addr,
+        object_type=object_type or "",
+        object_id="" if object_id is None else str(object_id),
+        summary=summary,
+        before=before,
+        after=after,
+        at=at,
+    )
+    if commit:
+        session.commit()
+    return recorded
+
+
+def record_denied(
+    object_type: str, object_id: Any, user: Any, *, found: Any = None, reason: str | None = None
+) -> None:
+    """A refused attempt to open an object outside the user's scope (answered with a 404).
+
+    `found` is the object if it exists (reason "scope") or None ("missing": a guessed id).
+    The request is about to abort, and its transaction will be rolled back: the entry is
+    written after the response is made, in a transaction of its own.
+    """
+    reason = reason or ("scope" if found is not None else "missing")
+    user_id, name = _actor(user)
+    details = {
+        "action": "access.denied",
+        "user_id": user_id,
+        "username": name,
+        "object_type": object_type,
+        "object_id": "" if object_id is None else str(object_id),
+        "summary": f"{object_type} {object_id}",
+        "before": None,
+        "at": None,
+    }
+    if not has_request_context():
+        with Session(db.engine) as own:
+            _append(own, remote_addr=None, after={"reason": reason}, **details)
+            own.commit()
+        return
+    details["remote_addr"] = request.remote_addr
+    details["after"] = {"reason": reason, "method": request.method, "path": request.path[:200]}
+    pending = g.setdefault("audit_denied", [])
+    if not pending:
+        after_this_request(_write_denied)
+    pending.append(details)
+
+
+def _write_denied(response):
+    pending = g.pop("audit_denied", [])
+    try:
+        # The refused request changes nothing: end its transaction (its locks too) first.
+        db.session.rollback()
+        for details in pending:
+            _append(db.session, **details)
+        db.session.commit()
+    except Exception:  # the 404 must still go out; the failure is logged loudly
+        db.session.rollback()
+        current_app.logger.exception("audit: a refused access could not be recorded")
+    return response
+
+
+# --- helpers for the callers: one line each -------------------------------------------------
+
+
+def assignment_summary(assignment) -> str:
+    return f"{assignment.campaign.code} #{assignment.id} {assignment.target_name}"
+
+
+def _cut(text: str | None) -> str:
+    text = text or ""
+    return text if len(text) <= COMMENT_CHARS else text[:COMMENT_CHARS] + "…"
+
+
+def record_assignment(action: str, assignment, *, commit: bool = False, **after: Any) -> Recorded:
+    """An action on one assignment (a download, say), with optional details."""
+    summary = assignment_summary(assignment)
+    return record(action, assignment, summary=summary, after=after or None, commit=commit)
+
+
+def record_file(action: str, attachment, *, commit: bool = False) -> Recorded:
+    """An evidence file stored or downloaded."""
+    details = {
+        "assignment_id": attachment.assignment_id,
+        "item_id": attachment.item_id,
+        "size": attachment.size,
+        "sha256": attachment.sha256,
+    }
+    return record(action, attachment, summary=attachment.filename, after=details, commit=commit)
+
+
+def record_invitation(invitation, assignment) -> Recorded:
+    """A contractor invited to answer (the token is never recorded: only its owner has it)."""
+    details = {
+        "assignment_id": assignment.id,
+        "email": invitation.email,
+        "expires_at": invitation.expires_at,
+    }
+    return record(
+        "invitation.create", invitation, summary=assignment_summary(assignment), after=details
+    )
+
+
+def record_export(campaign_code: str, what: str, **details: Any) -> Recorded:
+    """A campaign's results downloaded or exported (a workbook, a table); commits at once, as
+    a download changes nothing else."""
+    summary = f"{campaign_code} {what}"
+    return record(
+        "export.results",
+        object_type="campaign",
+        object_id=campaign_code,
+        summary=summary,
+        after=details or None,
+        commit=True,
+    )
+
+
+def record_imports(outcomes) -> None:
+    """Checklist versions imported (created, replaced or published; unchanged ones are not)."""
+    for outcome in outcomes:
+        if outcome.action == "unchanged":
+            continue
+        checklist = outcome.checklist
+        details = {
+            "code": checklist.code,
+            "version": checklist.version,
+            "result": outcome.action,
+            "published": checklist.published_at is not None,
+            "content_hash": checklist.content_hash,
+            "source": checklist.source_name,
+        }
+        summary = f"{checklist.code}@{checklist.version}: {outcome.action}"
+        record("checklist.import", checklist, summary=summary, after=details)
+
+
+def record_answers(assignment, action: str, changed: int) -> Recorded:
+    """The answers a save just changed, before → after: the history rows of the revision the
+    save produced (`changed` is what save() returned; 0: it changed nothing, no new revision)."""
+    from survey.models import AnswerHistory
+
+    changes = []
+    if changed:
+        changes = db.session.scalars(
+            sa.select(AnswerHistory)
+            .where(
+                AnswerHistory.assignment_id == assignment.id,
+                AnswerHistory.revision == assignment.revision,
+            )
+            .order_by(AnswerHistory.id)
+        ).all()
+    before, after = {}, {}
+    for change in changes:
+        key = str(change.item.number)
+        before[key] = {
+            "option": change.old_option.code if change.old_option else None,
+            "comment": _cut(change.old_comment),
+        }
+        after[key] = {
+            "option": change.new_option.code if change.new_option else None,
+            "comment": _cut(change.new_comment),
+        }
+    after_all = {"revision": assignment.revision, "answers": after}
+    return record(
+        action,
+        assignment,
+        summary=f"{assignment_summary(assignment)}: {len(changes)}",
+        before={"answers": before},
+        after=after_all,
+    )
+
+
+def record_event(assignment) -> Recorded:
+    """The newest review step of the assignment (submit, approve, return), with its status."""
+    from survey.models import AssignmentEvent
+
+    event = db.session.scalar(
+        sa.select(AssignmentEvent)
+        .where(AssignmentEvent.assignment_id == assignment.id)
+        .order_by(AssignmentEvent.id.desc())
+        .limit(1)
+    )
+    after = {"status": event.to_status}
+    if event.comment:
+        after["comment"] = _cut(event.comment)
+    return record(
+        f"assignment.{event.action}",
+        assignment,
+        summary=assignment_summary(assignment),
+        before={"status": event.from_status},
+        after=after,
+    )
+
+
+# --- verifying the chain --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChainProblem:
+    kind: str  # altered | removed | relinked
+    entry_id: int  # the entry altered, or the first one missing
+    at: datetime | None  # when it was recorded (None: removed)
+    previous: tuple[int, datetime] | None = None  # removed: the entries around the gap
+    following: tuple[int, datetime] | None = None
+    last_missing: int | None = None
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    count: int
+    last_id: int | None = None
+    last_at: datetime | None = None
+    last_hash: str | None = None
+    problem: ChainProblem | None = None
+
+
+def verify(engine: sa.Engine | None = None, *, batch: int = 1000) -> ChainReport:
+    """Walk the whole chain in id order, streaming, and stop at the first problem."""
+    engine = engine or db.engine
+    table = AuditEntry.__table__
+    columns = (table.c[name] for name in (*HASHED, "prev_hash", "hash"))
+    stmt = sa.select(*columns).order_by(table.c.id)
+    with engine.connect() as conn:
+        result = conn.execution_options(stream_results=True, yield_per=batch).execute(stmt)
+        try:
+            return _walk(result)
+        finally:
+            result.close()  # a server-side cursor left open at the first problem
+
+
+def _walk(rows) -> ChainReport:
+    expected, prev_hash, previous, count = 1, GENESIS_HASH, None, 0
+    for row in rows:
+        if row.id != expected:
+            problem = ChainProblem(
+                "removed",
+                expected,
+                None,
+                previous=previous,
+                following=(row.id, row.at),
+                last_missing=row.id - 1,
+            )
+            return ChainReport(count, problem=problem)
+        if entry_hash(row.prev_hash, row._asdict()) != row.hash:
+            return ChainReport(count, problem=ChainProblem("altered", row.id, row.at))
+        if row.prev_hash != prev_hash:
+            # This entry is intact but does not follow the one before: that one was rewritten,
+            # hash and all (or, for the first entry, this one was).
+            if previous is None:
+                return ChainReport(count, problem=ChainProblem("altered", row.id, row.at))
+            problem = ChainProblem("relinked", previous[0], previous[1], following=(row.id, row.at))
+            return ChainReport(count, problem=problem)
+        prev_hash, previous = row.hash, (row.id, row.at)
+        expected += 1
+        count += 1
+    if previous is None:
+        return ChainReport(0)
+    return ChainReport(count, previous[0], previous[1], prev_hash)
+
+
+# --- time of day, holidays ------------------------------------------------------------------
+
+
+def zone() -> ZoneInfo:
+    return ZoneInfo(TIMEZONE)
+
+
+def local(moment: datetime) -> datetime:
+    return as_utc(moment).astimezone(zone())
+
+
+def day_start(day: date) -> datetime:
+    """00:00 local time of a day, in UTC (what the database compares with)."""
+    return datetime.combine(day, time(), zone()).astimezone(UTC)
+
+
+def holiday_name(day: date) -> str | None:
+    return jpholiday.is_holiday_name(day)
+
+
+def is_day_off(day: date) -> bool:
+    return day.weekday() >= 5 or jpholiday.is_holiday(day)
+
+
+def is_off_hours(moment: datetime) -> bool:
+    """At night (22:00–06:00) or on a weekend or Japanese public holiday, local time."""
+    moment = local(moment)
+    return moment.hour >= NIGHT_STARTS or moment.hour < NIGHT_ENDS or is_day_off(moment.date())
+
+
+def _local_parts(dialect: str):
+    """(hour, day of week with 0 = Sunday, local date) of the entry's time, in SQL."""
+    column = AuditEntry.__table__.c.at
+    if dialect == "postgresql":
+        moment = sa.func.timezone(TIMEZONE, column)
+        return sa.extract("hour", moment), sa.extract("dow", moment), sa.cast(moment, sa.Date)
+    # SQLite stores UTC text; Japan keeps one offset all year, so a fixed shift is exact.
+    offset = datetime.now(zone()).utcoffset() or timedelta()
+    shift = f"{int(offset.total_seconds()) // 60:+d} minutes"
+    hour = sa.cast(sa.func.strftime("%H", column, shift), sa.Integer)
+    dow = sa.cast(sa.func.strftime("%w", column, shift), sa.Integer)
+    return hour, dow, sa.func.date(column, shift)
+
+
+def _day_value(dialect: str, day: date):
+    return day if dialect == "postgresql" else day.isoformat()
+
+
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def off_hours_clause(dialect: str, first: date, last: date) -> sa.ColumnElement[bool]:
+    hour, dow, day = _local_parts(dialect)
+    holidays = [_day_value(dialect, d) for d, _name in jpholiday.between(first, last)]
+    clauses = [hour >= NIGHT_STARTS, hour < NIGHT_ENDS, dow.in_([0, 6])]
+    if holidays:
+        clauses.append(day.in_(holidays))
+    return sa.or_(*clauses)
+
+
+# --- searching ------------------------------------------------------------------------------
+
+
+@dataclass
+class Filters:
+    user: str = ""
+    addr: str = ""
+    action: str = ""
+    object_type: str = ""
+    object_id: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    since: datetime | None = None  # exact bounds, for the review's links
+    until: datetime | None = None
+    text: str = ""
+    off_hours: bool = False
+    descending: bool = True
+
+    def args(self) -> dict[str, Any]:
+        """The same filters as query arguments."""
+        values = {
+            "user": self.user,
+            "addr": self.addr,
+            "action": self.action,
+            "object_type": self.object_type,
+            "object_id": self.object_id,
+            "date_from": self.date_from.isoformat() if self.date_from else None,
+            "date_to": self.date_to.isoformat() if self.date_to else None,
+            "since": _iso(self.since) if self.since else None,
+            "until": _iso(self.until) if self.until else None,
+            "text": self.text,
+            "off_hours": "y" if self.off_hours else None,
+            "sort": "asc" if not self.descending else None,
+        }
+        return {k: v for k, v in values.items() if v not in (None, "")}
+
+
+def parse_moment(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return as_utc(datetime.fromisoformat(text.strip().replace("Z", "+00:00")))
+    except ValueError:
+        return None
+
+
+def action_clause(action: str) -> sa.ColumnElement[bool]:
+    column = AuditEntry.__table__.c.action
+    if action == DOWNLOADS:
+        return sa.or_(*(column.startswith(prefix) for prefix in DOWNLOAD_PREFIXES))
+    if action.endswith(".*"):
+        return column.startswith(action[:-1])
+    return column == action
+
+
+def _date_bounds(session: Session, filters: Filters) -> tuple[date, date]:
+    """The local days the filter covers, or those of the whole trail."""
+    table = AuditEntry.__table__
+    first, last = filters.date_from, filters.date_to
+    if first is None or last is None:
+        lo, hi = session.execute(sa.select(sa.func.min(table.c.at), sa.func.max(table.c.at))).one()
+        today = datetime.now(zone()).date()
+        first = first or (local(lo).date() if lo else today)
+        last = last or (local(hi).date() if hi else today)
+    return first, max(first, last)
+
+
+def statement(filters: Filters, session: Session | None = None) -> sa.Select:
+    """SELECT AuditEntry … with every filter, ordered by time."""
+    session = session or db.session
+    table = AuditEntry.__table__
+    stmt = sa.select(AuditEntry)
+    if filters.user:
+        stmt = stmt.where(table.c.username == filters.user)
+    if filters.addr:
+        stmt = stmt.where(table.c.remote_addr == filters.addr)
+    if filters.action:
+        stmt = stmt.where(action_clause(filters.action))
+    if filters.object_type:
+        stmt = stmt.where(table.c.object_type == filters.object_type)
+    if filters.object_id:
+        stmt = stmt.where(table.c.object_id == filters.object_id)
+    if filters.date_from:
+        stmt = stmt.where(table.c.at >= day_start(filters.date_from))
+    if filters.date_to:
+        stmt = stmt.where(table.c.at < day_start(filters.date_to + timedelta(days=1)))
+    if filters.since:
+        stmt = stmt.where(table.c.at >= filters.since)
+    if filters.until:
+        stmt = stmt.where(table.c.at <= filters.until)
+    if filters.text:
+        stmt = stmt.where(
+            sa.or_(
+                *(
+                    table.c[name].icontains(filters.text, autoescape=True)
+                    for name in (
+                        "summary",
+                        "username",
+                        "remote_addr",
+                        "object_id",
+                        "before_json",
+                        "after_json",
+                    )
+                )
+            )
+        )
+    if filters.off_hours:
+        first, last = _date_bounds(session, filters)
+        stmt = stmt.where(off_hours_clause(session.connection().dialect.name, first, last))
+    order = (
+        (table.c.at.desc(), table.c.id.desc()) if filters.descending else (table.c.at, table.c.id)
+    )
+    return stmt.order_by(*order)
+
+
+@dataclass(frozen=True)
+class Page:
+    entries: list[AuditEntry]
+    total: int
+    page: int
+    pages: int
+
+
+def search(filters: Filters, page: int = 1) -> Page:
+    stmt = statement(filters)
+    total = db.session.scalar(
+        sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
+    )
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(1, page), pages)
+    entries = db.session.scalars(stmt.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    return Page(list(entries), total, page, pages)
+
+
+def count(filters: Filters) -> int:
+    stmt = statement(filters).order_by(None)
+    return db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
+
+
+# --- reviewing ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Flag:
+    kind: str  # downloads | off_hours | denied | failed_by_user | failed_by_address
+    who: str  # a username or an address
+    count: int
+    first: datetime
+    last: datetime
+    link: dict[str, str]  # search filters that list the entries behind the flag
+    day: date | None = None  # off_hours: the local day
+    day_off: str | None = None  # off_hours: the holiday's name, "weekend", or None (a night)
+
+
+@dataclass
+class Review:
+    date_from: date
+    date_to: date
+    downloads: list[Flag] = field(default_factory=list)
+    off_hours: list[Flag] = field(default_factory=list)
+    denied: list[Flag] = field(default_factory=list)
+    failed_sign_ins: list[Flag] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return (
+            len(self.downloads) + len(self.off_hours) + len(self.denied) + len(self.failed_sign_ins)
+        )
+
+
+def bursts(times: list[datetime], threshold: int, window: timedelta) -> list[tuple[int, int]]:
+    """Index ranges (first, last) of the runs where `threshold` or more times fall within
+    `window`; overlapping runs are merged into one. `times` must be sorted."""
+    found: list[tuple[int, int]] = []
+    start = 0
+    for end, moment in enumerate(times):
+        while moment - times[start] > window:
+            start += 1
+        if end - start + 1 >= threshold:
+            if found and start <= found[-1][1]:
+                found[-1] = (found[-1][0], end)
+            else:
+                found.append((start, end))
+    return found
+
+
+def _window_flags(
+    rows: Iterator, key: str, kind: str, threshold: int, window: timedelta, link: dict[str, str]
+) -> list[Flag]:
+    flags = []
+    for who, group in itertools.groupby(rows, key=lambda row: getattr(row, key)):
+        if not who:
+            continue
+        times = [as_utc(row.at) for row in group]
+        for first, last in bursts(times, threshold, window):
+            args = {
+                **link,
+                "user" if key == "username" else "addr": who,
+                "since": _iso(times[first]),
+                "until": _iso(times[last]),
+            }
+            flags.append(Flag(kind, who, last - first + 1, times[first], times[last], args))
+    return flags
+
+
+def review(date_from: date, date_to: date, session: Session | None = None) -> Review:
+    session = session or db.session
+    table = AuditEntry.__table__
+    dialect = session.connection().dialect.name
+    period = sa.and_(
+        table.c.at >= day_start(date_from), table.c.at < day_start(date_to + timedelta(days=1))
+    )
+    found = Review(date_from, date_to)
+
+    def stream(stmt):
+        return session.execute(stmt.execution_options(yield_per=1000))
+
+    downloads = (
+        sa.select(table.c.username, table.c.at)
+        .where(period, action_clause(DOWNLOADS))
+        .order_by(table.c.username, table.c.at, table.c.id)
+    )
+    found.downloads = _window_flags(
+        stream(downloads),
+        "username",
+        "downloads",
+        DOWNLOAD_BURST,
+        DOWNLOAD_WINDOW,
+        {"action": DOWNLOADS},
+    )
+
+    failed = table.c.action == "auth.login_failed"
+    for key, kind in (("username", "failed_by_user"), ("remote_addr", "failed_by_address")):
+        rows = (
+            sa.select(table.c[key], table.c.at)
+            .where(period, failed)
+            .order_by(table.c[key], table.c.at, table.c.id)
+        )
+        found.failed_sign_ins += _window_flags(
+            stream(rows),
+            key,
+            kind,
+            FAILED_SIGN_INS,
+            FAILED_WINDOW,
+            {"action": "auth.login_failed"},
+        )
+
+    denied = (
+        sa.select(
+            table.c.username,
+            sa.func.count().label("n"),
+            sa.func.min(table.c.at).label("first"),
+            sa.func.max(table.c.at).label("last"),
+        )
+        .where(period, table.c.action == "access.denied")
+        .group_by(table.c.username)
+        .order_by(sa.func.count().desc(), table.c.username)
+    )
+    for row in session.execute(denied):
+        first, last = as_utc(row.first), as_utc(row.last)
+        link = {"action": "access.denied", "user": row.username, "since": _iso(first)}
+        link["until"] = _iso(last)
+        found.denied.append(Flag("denied", row.username, row.n, first, last, link))
+
+    _hour, _dow, day = _local_parts(dialect)
+    off = (
+        sa.select(
+            table.c.username,
+            day.label("day"),
+            sa.func.count().label("n"),
+            sa.func.min(table.c.at).label("first"),
+            sa.func.max(table.c.at).label("last"),
+        )
+        .where(
+            period,
+            table.c.user_id.is_not(None),
+            off_hours_clause(dialect, date_from - timedelta(days=1), date_to + timedelta(days=1)),
+        )
+        .group_by(table.c.username, day)
+        .order_by(day, table.c.username)
+    )
+    for row in session.execute(off):
+        on = _as_date(row.day)
+        day_off = holiday_name(on) or ("weekend" if on.weekday() >= 5 else None)
+        link = {
+            "user": row.username,
+            "date_from": on.isoformat(),
+            "date_to": on.isoformat(),
+            "off_hours": "y",
+        }
+        flag = Flag(
+            "off_hours", row.username, row.n, as_utc(row.first), as_utc(row.last), link, on, day_off
+        )
+        found.off_hours.append(flag)
+    return found
+
+
+# --- export ---------------------------------------------------------------------------------
+
+# Text that a spreadsheet could take for a formula, or for the start of one.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Characters that cannot be stored in an .xlsx file (control characters but tab and newlines).
+ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+CELL_MAX = 32_767
+
+
+def write_xlsx(
+    filters: Filters, out: BinaryIO, *, headers: list[str], conditions: list[tuple[str, str]]
+) -> int:
+    """The filtered entries, one row each, oldest first or as sorted; returns the row count.
+
+    Written in write-only mode from a streamed query: memory stays flat whatever the count.
+    Every text is a text cell: never a formula, and text starting with = + - @ gets Excel's
+    quote prefix so that editing the cell cannot turn it into one either.
+    """
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("audit")
+    sheet.freeze_panes = "A2"
+    widths = [8, 20, 8, 16, 16, 20, 24, 14, 10, 40, 40, 40, 66, 66]
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[_column(index)].width = width
+    bold = Font(bold=True)
+
+    def text(value: str | None) -> WriteOnlyCell:
+        value = ILLEGAL_XML.sub("\ufffd", value or "")[:CELL_MAX]
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"  # openpyxl would store text starting with "=" as a formula
+        if value.startswith(FORMULA_START):
+            cell.quotePrefix = True
+        return cell
+
+    def header(value: str) -> WriteOnlyCell:
+        cell = text(value)
+        cell.font = bold
+        return cell
+
+    sheet.append([header(h) for h in headers])
+    rows = 0
+    stmt = statement(filters).execution_options(yield_per=500)
+    for entry in db.session.scalars(stmt):
+        moment = WriteOnlyCell(sheet, value=local(entry.at).replace(tzinfo=None))
+        moment.number_format = "yyyy-mm-dd hh:mm:ss"
+        sheet.append(
+            [
+                entry.id,
+                moment,
+                entry.user_id,
+                text(entry.username),
+                text(entry.remote_addr),
+                text(entry.action),
+                text(str(ACTIONS.get(entry.action, entry.action))),
+                text(entry.object_type),
+                text(entry.object_id),
+                text(entry.summary),
+                text(entry.before_json),
+                text(entry.after_json),
+                text(entry.prev_hash),
+                text(entry.hash),
+            ]
+        )
+        rows += 1
+    about = book.create_sheet("conditions")
+    for name, value in conditions:
+        about.append([header(name), text(value)])
+    book.save(out)
+    return rows
+
+
+def _column(index: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(index)
