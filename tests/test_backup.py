@@ -75,3 +75,19 @@ def test_damaged_backup_is_refused_and_nothing_changes(demo_app, tmp_path):
 def test_restore_of_a_folder_that_is_no_backup_is_refused(demo_app, tmp_path):
     result = demo_app.test_cli_runner().invoke(args=["backup", "restore", str(tmp_path), "--yes"])
     assert result.exit_code == 1 and "バックアップではありません" in result.output
+
+
+def test_a_restore_is_recorded_with_the_newest_entry_it_replaced(demo_app, tmp_path):
+    from survey.models import AuditEntry
+
+    runner = demo_app.test_cli_runner()
+    runner.invoke(args=["backup", "create", str(tmp_path / "b")])
+    folder = next((tmp_path / "b").iterdir())
+    login(demo_app, "respondent")  # something happens after the backup: a sign-in
+    newest = db.session.scalar(sa.select(sa.func.max(AuditEntry.id)))
+    assert runner.invoke(args=["backup", "restore", str(folder), "--yes"]).exit_code == 0
+    db.session.remove()
+    last = db.session.scalar(sa.select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1))
+    assert last.action == "backup.restore"
+    assert last.after["replaced_newest"]["id"] == newest
+    assert runner.invoke(args=["audit", "verify"]).exit_code == 0

@@ -208,6 +208,23 @@ def test_an_address_with_an_account_of_the_same_company_sets_that_accounts_passw
     assert auth.login("c-c028", PASSWORD).headers["Location"] == "/"
 
 
+def test_an_invitation_does_not_bypass_the_accounts_second_factor(
+    auth, demo_client, assignments
+):
+    account = user("c-c028")
+    account.totp_enabled_at = utcnow()
+    account.totp_secret = "JBSWY3DPEHPK3PXP"
+    db.session.commit()
+    auth.login("respondent")
+    invite(demo_client, assignments[OWN].id, "C-C028@example.jp")
+    auth.logout()
+    response = demo_client.post(
+        link_path(last_mail()), data={"password": PASSWORD, "confirm": PASSWORD}
+    )
+    assert response.headers["Location"] == "/auth/2fa"
+    assert demo_client.get("/").status_code == 302  # not signed in without the code
+
+
 def test_a_staff_members_address_gets_a_new_contractor_account_not_the_staff_account(
     auth, demo_client, assignments
 ):

@@ -89,6 +89,7 @@ def change_own_password():
             form.current.errors = [*form.current.errors, str(error)]
         else:
             keep_this_session(user)  # the new password ends every other session
+            audit.record("auth.password_change", user)
             db.session.commit()
             flash(
                 _("パスワードを変更しました。他の端末のセッションはすべて終了しました。"),
@@ -106,6 +107,7 @@ def sign_out_everywhere():
         user = current_user._get_current_object()
         signin.end_other_sessions(user)
         keep_this_session(user)
+        audit.record("auth.sign_out_everywhere", user)
         db.session.commit()
         flash(_("この端末以外のすべてのセッションからログアウトしました。"), "success")
     return redirect(url_for("auth.account"))
@@ -163,6 +165,7 @@ def enroll():
             if pending is not None:
                 start_session(user)  # enrolled: now fully signed in
                 audit.record("auth.login", user, user=user, after={"enrolled": True})
+            audit.record("auth.2fa_enable", user, user=user)
             db.session.commit()
             return _no_store(
                 make_response(
@@ -196,6 +199,7 @@ def disable_two_factor():
     if form.validate_on_submit():
         if _password_confirmed(user, form.password.data):
             signin.disable_totp(user)
+            audit.record("auth.2fa_disable", user)
             db.session.commit()
             flash(_("2段階認証を無効にしました。"), "success")
             return redirect(url_for("auth.account"))
@@ -214,6 +218,7 @@ def new_recovery_codes():
     if form.validate_on_submit():
         if _password_confirmed(user, form.password.data):
             codes = signin.new_recovery_codes(user)
+            audit.record("auth.recovery_codes", user)
             db.session.commit()
             return _no_store(
                 make_response(

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from survey.auth import bp
 from survey.auth.invite_forms import AcceptInvitationForm, SetPasswordForm
 from survey.auth.routes import start_session
+from survey.auth.sessions import begin_pending
 from survey.extensions import db
 from survey.models.types import utcnow
 from survey.passwords import min_length
@@ -81,6 +82,10 @@ def accept_invitation(token: str):
             field = form[error.field] if error.field in form else form.password
             field.errors = [*field.errors, error.message]
         else:
+            if user.totp_enabled:
+                # A reset through the mailed link is no way around the account's second factor.
+                begin_pending(user, "totp", url_for("main.home"))
+                return redirect(url_for("auth.two_factor"))
             start_session(user)
             flash(_("アカウントを設定しました。点検への回答を始められます。"), "success")
             return redirect(url_for("main.home"))

@@ -245,6 +245,8 @@ def evidence_file(assignment_id: int, attachment_id: int):
     assignment = access.assignment_or_404(assignment_id, current_user)
     attachment = db.session.get(Attachment, attachment_id)
     if attachment is None or attachment.assignment_id != assignment.id:
+        # Another questionnaire's file asked for through one the user may see: a guessed id.
+        audit.record_denied("attachment", attachment_id, current_user, found=attachment)
         abort(404)
     audit.record_file("download.evidence", attachment, commit=True)
     return send_file(

@@ -74,7 +74,8 @@ def sheet_upload(assignment_id: int):
             ]
             status = 409
         else:
-            audit.record_answers(assignment, "answer.sheet_import", imported.changed)
+            if imported.changed:  # an import that changes nothing records nothing
+                audit.record_answers(assignment, "answer.sheet_import", imported.changed)
             db.session.commit()
             if imported.changed:
                 flash(

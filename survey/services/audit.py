@@ -43,6 +43,13 @@ ACTIONS = {
     "auth.login_failed": _l("ログイン失敗"),
     "auth.lockout": _l("アカウントのロック"),
     "auth.logout": _l("ログアウト"),
+    "auth.password_change": _l("パスワードの変更"),
+    "auth.2fa_enable": _l("2段階認証の有効化"),
+    "auth.2fa_disable": _l("2段階認証の無効化"),
+    "auth.recovery_codes": _l("回復コードの再発行"),
+    "auth.sign_out_everywhere": _l("すべてのセッションの終了"),
+    "backup.create": _l("バックアップの作成"),
+    "backup.restore": _l("バックアップからの復元"),
     "invitation.accept": _l("招待の受諾（アカウント作成）"),
     "answer.save": _l("回答の保存"),
     "answer.autosave": _l("回答の自動保存"),
@@ -197,6 +204,11 @@ def _newest(session: Session, *, lock: bool) -> tuple[int, str]:
         stmt = stmt.with_for_update()  # elsewhere: at least lock the newest row
     last = session.execute(stmt).first()
     return (last.id, last.hash) if last else (0, GENESIS_HASH)
+
+
+def newest_entry(session: Session) -> tuple[int, str]:
+    """The id and hash of the newest entry (0 and the genesis hash for an empty trail)."""
+    return _newest(session, lock=False)
 
 
 def _json(value: Any) -> str | None:

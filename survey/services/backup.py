@@ -17,6 +17,7 @@ from pathlib import Path
 from flask import current_app
 
 from survey.extensions import db
+from survey.services import audit
 
 MANIFEST = "manifest.json"
 
@@ -63,6 +64,7 @@ def create(directory: Path) -> Path:
             files[f"uploads/{path.name}"] = _digest(path)
     manifest = {"created_at": datetime.now().isoformat(timespec="seconds"), "files": files}
     (target / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    audit.record("backup.create", after={"folder": str(target)}, commit=True)
     return target
 
 
@@ -83,6 +85,10 @@ def restore(backup: Path) -> int:
         path = backup / name
         if not path.is_file() or _digest(path) != digest:
             raise BackupError(f"{path} が壊れているか、ありません。復元を中止しました。")
+    # The restored trail ends where the backup was taken; what came after is named in the
+    # first entry written after the restore, so the gap itself stays on record.
+    newest_id, newest_hash = audit.newest_entry(db.session)
+    replaced = {"id": newest_id, "hash": newest_hash}
     db.session.remove()
     db.engine.dispose()  # no connection may keep the old file open
     with sqlite3.connect(backup / "tenken.db") as source, sqlite3.connect(database) as live:
@@ -93,4 +99,7 @@ def restore(backup: Path) -> int:
         shutil.rmtree(_uploads())
     if (backup / "uploads").is_dir():
         shutil.copytree(backup / "uploads", _uploads())
+    audit.record(
+        "backup.restore", after={"backup": str(backup), "replaced_newest": replaced}, commit=True
+    )
     return len(manifest["files"])
