@@ -74,6 +74,14 @@ def _scope(conn: sa.Connection, campaign: aggregate.Campaign) -> Scope:
     return Scope(units, departments, chosen, label)
 
 
+def _open(code: str) -> tuple[Campaign, sa.Connection, aggregate.Campaign, Scope]:
+    """The campaign the user may see, its figures' source and the user's scope, or an abort."""
+    stored = _campaign_or_abort(code)
+    conn = _conn()
+    report = aggregate.load(conn, code)
+    return stored, conn, report, _scope(conn, report)
+
+
 def _records(frame: pd.DataFrame) -> list[dict]:
     """DataFrame rows as dicts for templates, with NaN / NA as None."""
     return [
@@ -110,10 +118,7 @@ def index():
 @bp.route("/<code>")
 @login_required
 def campaign(code: str):
-    stored = _campaign_or_abort(code)
-    conn = _conn()
-    report = aggregate.load(conn, code)
-    scope = _scope(conn, report)
+    stored, conn, report, scope = _open(code)
     items = aggregate.item_table(conn, report, scope.units)
     categories = aggregate.per_category(items)
     departments = aggregate.per_department(conn, report, scope.units)
@@ -205,10 +210,7 @@ def campaign(code: str):
 @login_required
 def answers(code: str):
     """The respondents behind a figure: who answered an item (how), with their comments."""
-    stored = _campaign_or_abort(code)
-    conn = _conn()
-    report = aggregate.load(conn, code)
-    scope = _scope(conn, report)
+    stored, conn, report, scope = _open(code)
     number = request.args.get("item", type=int)
     item = next((r for r in report.items if r.number == number), None)
     if item is None:
@@ -254,10 +256,7 @@ def answers(code: str):
 @login_required
 def respondents(code: str):
     """One row per respondent: handed in (with their figures) or still to hand in."""
-    stored = _campaign_or_abort(code)
-    conn = _conn()
-    report = aggregate.load(conn, code)
-    scope = _scope(conn, report)
+    stored, conn, report, scope = _open(code)
     view = "pending" if request.args.get("view") == "pending" else "handed_in"
     page = _page()
     offset = (page - 1) * PAGE_SIZE
@@ -336,10 +335,7 @@ def _unit_name() -> str:
 @bp.route("/<code>/export.xlsx")
 @login_required
 def export_xlsx(code: str):
-    _campaign_or_abort(code)
-    conn = _conn()
-    report = aggregate.load(conn, code)
-    scope = _scope(conn, report)
+    _, conn, report, scope = _open(code)
     handle = tempfile.TemporaryFile()
     with tables.snapshot(db.engine) as own:
         built = _report(own, report, scope)
