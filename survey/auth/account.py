@@ -26,9 +26,9 @@ from survey.auth.forms import (
 from survey.auth.routes import signin_limit
 from survey.auth.sessions import keep_this_session, pending_next, pending_user, start_session
 from survey.extensions import db
-from survey.passwords import min_length, verify_password
+from survey.passwords import min_length
 from survey.services import audit, signin
-from survey.services.accounts import AccountError, change_password
+from survey.services.accounts import AccountError, change_password, confirm_current_password
 
 SETUP_KEY = "totp_setup"
 
@@ -232,11 +232,7 @@ def new_recovery_codes():
 
 
 def _password_confirmed(user, password: str) -> bool:
-    """Check the current password before a change to two-factor sign-in; a wrong one counts as a
-    failed sign-in."""
-    if not signin.is_locked(user) and verify_password(user.password_hash, password or ""):
-        return True
-    if not signin.is_locked(user):
-        signin.record_failure(user)
-    db.session.commit()
-    return False
+    """Check the current password before a change to two-factor sign-in."""
+    confirmed = confirm_current_password(user, password)
+    db.session.commit()  # a wrong password's failure count
+    return confirmed

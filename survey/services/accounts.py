@@ -38,13 +38,21 @@ def set_password(user: User, password: str) -> None:
         signin.end_other_sessions(user)
 
 
+def confirm_current_password(user: User, password: str) -> bool:
+    """Before a change to one's own account: the current password, checked like a sign-in (a
+    wrong one counts as a failed sign-in, and a locked account is refused), so these forms
+    cannot be used to guess it."""
+    if signin.is_locked(user):
+        return False
+    if verify_password(user.password_hash, password or ""):
+        return True
+    signin.record_failure(user)
+    return False
+
+
 def change_password(user: User, current: str, new: str) -> None:
-    """The user changes their own password; the current one is checked first (and a wrong one
-    counts as a failed sign-in, so this form cannot be used to guess it)."""
-    locked = signin.is_locked(user)
-    if locked or not verify_password(user.password_hash, current or ""):
-        if not locked:
-            signin.record_failure(user)
+    """The user changes their own password; the current one is checked first."""
+    if not confirm_current_password(user, current):
         raise AccountError(gettext("現在のパスワードが正しくありません。"))
     set_password(user, new)
 
