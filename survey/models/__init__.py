@@ -11,11 +11,14 @@ from survey.models.campaigns import (
     Campaign,
 )
 from survey.models.checklists import Category, Checklist, Item, Option, Scale
+from survey.models.followup import ActionEvent, ActionStatus, CorrectiveAction
 from survey.models.mail import OutgoingMail
 from survey.models.org import Contractor, Invitation, OrgUnit, Role, User
 from survey.models.registers import Contract, InformationSystem, Subcontract
 
 __all__ = [
+    "ActionEvent",
+    "ActionStatus",
     "Answer",
     "AnswerHistory",
     "Assignment",
@@ -28,6 +31,7 @@ __all__ = [
     "Checklist",
     "Contract",
     "Contractor",
+    "CorrectiveAction",
     "InformationSystem",
     "Invitation",
     "Item",

@@ -67,6 +67,7 @@ ACTIONS = {
     "checklist.import": _l("チェックリストの取り込み"),
     "user.create": _l("ユーザーの作成"),
     "demo.load": _l("デモデータの読み込み"),
+    "action.open": _l("是正措置の登録"),
 }
 
 # Filter values that stand for several actions.
