@@ -157,6 +157,16 @@ def test_uploaded_file_becomes_a_draft_shown_with_its_preview(admin):
     assert "下書き" in page and "公開する" in page
 
 
+def test_the_file_is_named_without_its_folder_and_a_long_name_is_shortened(admin):
+    upload(admin, "点検/2026/点検票.yaml", GOOD)
+    assert stored("sample")[0].source_name == "点検票.yaml"
+    long_name = "点" * 300 + ".yaml"
+    response = upload(admin, long_name, GOOD.replace("version: 1", "version: 2"))
+    assert response.status_code == 302
+    name = stored("sample")[1].source_name
+    assert len(name) == 200 and name.endswith(".yaml")
+
+
 def test_uploading_a_draft_again_replaces_it_and_the_same_content_changes_nothing(admin):
     upload(admin, "sample.yaml", GOOD)
     response = upload(admin, "sample.yaml", GOOD.replace("全職員が", "臨時職員を含む全職員が"))

@@ -53,9 +53,12 @@ def import_upload(
     """A file sent from a browser, imported as import_files does. Problems and the stored
     source name use the file's own name (without any folder the browser sent along)."""
     name = PurePosixPath(filename.replace("\\", "/")).name or "checklist"
+    suffix = PurePosixPath(name).suffix.lower()[:8]  # only .yaml, .yml and .xlsx are read
+    if len(name) > 200:  # the stored source name has room for 255 characters
+        name = name[: 200 - len(suffix)] + suffix
     with tempfile.TemporaryDirectory(prefix="tenken-checklist-") as folder:
         # The reader tells YAML from Excel by the suffix, so the copy keeps it.
-        path = Path(folder) / f"upload{PurePosixPath(name).suffix.lower()}"
+        path = Path(folder) / f"upload{suffix}"
         with path.open("wb") as copy:
             shutil.copyfileobj(stream, copy)
         return _import([(str(path), name)], publish)
