@@ -91,9 +91,15 @@ SCALE_COLUMNS = {
 REQUIRED_SCALE_COLUMNS = ("scale", "scale_title", "code", "label", "class")
 
 
-def load_file(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Checklist:
-    """The checklist in the file; ChecklistFileError lists every problem if there is any."""
-    checklist, problems = _load(Path(path), str(path), max_bytes)
+def load_file(
+    path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES, name: str | None = None
+) -> Checklist:
+    """The checklist in the file; ChecklistFileError lists every problem if there is any.
+
+    Problems name the file by `name` when given: an uploaded file is read from a temporary
+    path, but its author knows it by the name it had on their computer.
+    """
+    checklist, problems = _load(Path(path), name or str(path), max_bytes)
     if problems:
         raise ChecklistFileError(problems)
     return checklist

@@ -156,3 +156,17 @@ def results_units(user: User) -> sa.Select | None:
     if user.role == Role.MANAGER and user.unit_id is not None:
         return subtree_ids(user.unit_id)
     return sa.select(OrgUnit.id).where(sa.false())
+
+
+# --- checklists -----------------------------------------------------------------------------
+
+
+def can_read_checklists(user) -> bool:
+    """The checklist pages: the security office and the auditors. For everyone else they do
+    not exist (404); an auditor is refused (403) what would change anything."""
+    return bool(user and user.is_authenticated and user.role in SEE_ALL)
+
+
+def can_manage_checklists(user) -> bool:
+    """Upload, publish and copy checklist versions: the security office only."""
+    return bool(user and user.is_authenticated and user.role == Role.ADMIN)

@@ -171,6 +171,42 @@ DECISIONS.update(
     }
 )
 
+
+def checklist_read(role, target):
+    # Checklist management is the office's; auditors read it, for everyone else it is not there.
+    return 200 if role in AUDITORS else 404
+
+
+def checklist_change(ok):
+    def decide(role, target):
+        if role not in AUDITORS:
+            return 404
+        return ok if role == "admin" else 403
+
+    return decide
+
+
+ASSETS = "/admin/checklists/emergency-assets"
+DECISIONS.update(
+    {
+        "admin.checklists": [("GET", "/admin/checklists/", checklist_read, ["own"])],
+        "admin.checklist_version": [("GET", f"{ASSETS}/1", checklist_read, ["own"])],
+        "admin.checklist_compare": [("GET", f"{ASSETS}/compare", checklist_read, ["own"])],
+        "admin.checklist_download": [("GET", f"{ASSETS}/1/download.yaml", checklist_read, ["own"])],
+        # Without a file the upload is refused (422); a published version is not published
+        # again (302 back to it); a copy makes the next draft (302 to it).
+        "admin.checklist_upload": [
+            ("GET", "/admin/checklists/upload", checklist_change(200), ["own"]),
+            ("POST", "/admin/checklists/upload", checklist_change(422), ["own"]),
+        ],
+        "admin.checklist_publish": [
+            ("GET", f"{ASSETS}/1/publish", checklist_change(302), ["own"]),
+            ("POST", f"{ASSETS}/1/publish", checklist_change(302), ["own"]),
+        ],
+        "admin.checklist_copy": [("POST", f"{ASSETS}/1/copy", checklist_change(302), ["own"])],
+    }
+)
+
 PUBLIC = {
     "static": ("GET", "/static/css/tenken.css", 200),
     "auth.login": ("GET", "/auth/login", 200),

@@ -7,9 +7,12 @@ writes everything in one transaction, so a batch with any problem imports nothin
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 import sqlalchemy as sa
 from flask import current_app
@@ -41,13 +44,36 @@ def import_files(
     paths: Iterable[str | Path], *, publish: bool = False
 ) -> tuple[list[ImportOutcome], list[Problem]]:
     """Validate every file, then import all of them or, if anything is wrong, none."""
+    return _import([(str(path), str(path)) for path in paths], publish)
+
+
+def import_upload(
+    stream: BinaryIO, filename: str, *, publish: bool = False
+) -> tuple[list[ImportOutcome], list[Problem]]:
+    """A file sent from a browser, imported as import_files does. Problems and the stored
+    source name use the file's own name (without any folder the browser sent along)."""
+    name = PurePosixPath(filename.replace("\\", "/")).name or "checklist"
+    suffix = PurePosixPath(name).suffix.lower()[:8]  # only .yaml, .yml and .xlsx are read
+    if len(name) > 200:  # the stored source name has room for 255 characters
+        name = name[: 200 - len(suffix)] + suffix
+    with tempfile.TemporaryDirectory(prefix="tenken-checklist-") as folder:
+        # The reader tells YAML from Excel by the suffix, so the copy keeps it.
+        path = Path(folder) / f"upload{suffix}"
+        with path.open("wb") as copy:
+            shutil.copyfileobj(stream, copy)
+        return _import([(str(path), name)], publish)
+
+
+def _import(
+    sources: list[tuple[str, str]], publish: bool
+) -> tuple[list[ImportOutcome], list[Problem]]:
+    """(path, name) of each file: all imported, or none if any has a problem."""
     parsed: list[tuple[schema.Checklist, str]] = []
     problems: list[Problem] = []
-    for path in map(str, paths):
+    max_bytes = current_app.config["CHECKLIST_MAX_BYTES"]
+    for path, name in sources:
         try:
-            parsed.append(
-                (load_file(path, max_bytes=current_app.config["CHECKLIST_MAX_BYTES"]), path)
-            )
+            parsed.append((load_file(path, max_bytes=max_bytes, name=name), name))
         except ChecklistFileError as error:
             problems += error.problems
     problems += _database_problems(parsed)
@@ -221,3 +247,12 @@ def to_schema(stored: Checklist) -> schema.Checklist:
         categories=categories,
         scales=tuple(own_scales.values()),
     )
+
+
+def add_version(checklist: schema.Checklist, source_name: str) -> Checklist:
+    """A new unpublished version made from the file format's objects, without any file (a
+    copy of another version); the caller has checked that the code and version are free."""
+    stored = _build(checklist, source_name)
+    db.session.add(stored)
+    db.session.flush()
+    return stored
