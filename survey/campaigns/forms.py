@@ -42,7 +42,10 @@ class CampaignForm(FlaskForm):
         ),
     )
     title = StringField(_l("点検名"), render_kw={"maxlength": TITLE_MAX})
-    checklist_id = SelectField(_l("チェックリスト（公開済みの版）"), coerce=_int_or_none)
+    # The service judges the choice (published or not) and says so in Japanese.
+    checklist_id = SelectField(
+        _l("チェックリスト（公開済みの版）"), coerce=_int_or_none, validate_choice=False
+    )
     opens_on = DayField(_l("開始日"))
     closes_on = DayField(_l("締切日"))
     submit = SubmitField(_l("保存する"))
