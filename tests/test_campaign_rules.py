@@ -403,3 +403,25 @@ def test_the_service_function_for_follow_up_reopens_with_a_mail(demo_app):
         sa.select(OutgoingMail).where(OutgoingMail.recipient == "respondent@example.jp")
     )
     assert "是正後の再確認" in mail.body and f"/assignments/{target.id}" in mail.body
+
+
+def test_a_copy_suggests_next_years_code_title_and_dates_and_never_a_taken_code(demo_app, admin):
+    source = campaign(ANNUAL)
+    suggested = service.suggested_copy(source)
+    assert suggested.code == "2027-annual-assets"
+    assert suggested.title == "令和9年度 情報資産の取扱状況 自己点検"
+    assert (suggested.opens_on, suggested.closes_on) == (date(2027, 11, 2), date(2027, 12, 11))
+    form = {
+        "code": suggested.code,
+        "title": suggested.title,
+        "checklist_id": str(suggested.checklist_id),
+        "opens_on": suggested.opens_on.isoformat(),
+        "closes_on": suggested.closes_on.isoformat(),
+    }
+    assert admin.post(f"/campaigns/{ANNUAL}/copy", data=form).status_code == 302
+    assert service.suggested_copy(campaign(ANNUAL)).code == "2027-annual-assets-2"
+    # The copy starts from the round's assignments: the same divisions, all still active.
+    assert service.target_count(campaign("2027-annual-assets")) == len(source.assignments)
+    taken = admin.post(f"/campaigns/{ANNUAL}/copy", data=form)
+    assert taken.status_code == 422
+    assert "既に使われています" in taken.get_data(as_text=True)

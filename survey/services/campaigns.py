@@ -401,13 +401,17 @@ def external_url(endpoint: str, **values) -> str:
         return url_for(endpoint, _external=True, **values)
 
 
+def _company(assignment: Assignment) -> int | None:
+    if assignment.contractor_id is not None:
+        return assignment.contractor_id
+    return assignment.contract.contractor_id if assignment.contract else None
+
+
 def recipients(assignment: Assignment) -> list[User]:
     """Who is told about an assignment: the responsible unit's respondents, and for a contract
     or a company, that company's own accounts (they answer too). Only accounts with a mail
     address."""
-    company = assignment.contractor_id or (
-        assignment.contract.contractor_id if assignment.contract else None
-    )
+    company = _company(assignment)
     who = sa.and_(User.role == Role.RESPONDENT, User.unit_id == assignment.responsible_unit_id)
     if company is not None:
         who = sa.or_(who, sa.and_(User.role == Role.CONTRACTOR, User.contractor_id == company))
@@ -555,12 +559,15 @@ def _notify_opened(campaign: Campaign, made: list[Assignment], user: User) -> Op
     people: dict[int, User] = {}
     theirs: dict[int, list[Assignment]] = defaultdict(list)
     silent: set[str] = set()
+    found_for: dict[tuple, list[User]] = {}  # the same unit (and company) asked once
     for assignment in made:
-        found = recipients(assignment)
-        if not found:
+        key = (assignment.responsible_unit_id, _company(assignment))
+        if key not in found_for:
+            found_for[key] = recipients(assignment)
+        if not found_for[key]:
             unit = assignment.responsible_unit
             silent.add(unit.name if unit else assignment.target_name)
-        for person in found:
+        for person in found_for[key]:
             people[person.id] = person
             theirs[person.id].append(assignment)
     sender = _sender(user)
