@@ -64,6 +64,7 @@ def register_blueprints(app: Flask) -> None:
     from survey.admin import bp as admin_bp
     from survey.audit import bp as audit_bp
     from survey.auth import bp as auth_bp
+    from survey.campaigns import bp as campaigns_bp
     from survey.errors import bp as errors_bp
     from survey.main import bp as main_bp
     from survey.respond import bp as respond_bp
@@ -72,6 +73,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(main_bp)
     app.register_blueprint(results_bp)
+    app.register_blueprint(campaigns_bp)
     app.register_blueprint(respond_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(admin_bp)

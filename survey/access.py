@@ -6,12 +6,15 @@ scope leaves out, whatever id it puts in a URL.
 
 from __future__ import annotations
 
+from datetime import date
+
 import sqlalchemy as sa
 from flask import abort
 
 from survey.extensions import db
 from survey.models import Assignment, Contract, OrgUnit, Role, User
 from survey.models.campaigns import AssignmentStatus, CampaignStatus
+from survey.models.types import utcnow
 from survey.services import audit
 
 SEE_ALL = (Role.ADMIN, Role.AUDITOR)
@@ -80,12 +83,30 @@ def _reviews(user: User, assignment: Assignment) -> bool:
     return False
 
 
+def local_today() -> date:
+    """Today where the office is (SURVEY_TIMEZONE), not where the server's clock is set."""
+    from survey.formatting import local
+
+    return local(utcnow()).date()
+
+
+def accepts_work(assignment: Assignment, today: date | None = None) -> bool:
+    """Whether an assignment takes answers and reviews: while its campaign is open, or, after
+    the campaign, until the end of the window given to this assignment alone (`open_until`:
+    reopened, or its deadline extended past the close)."""
+    if assignment.campaign.status == CampaignStatus.OPEN:
+        return True
+    if assignment.campaign.status != CampaignStatus.CLOSED or assignment.open_until is None:
+        return False
+    return (today or local_today()) <= assignment.open_until
+
+
 def can(user: User, action: str, assignment: Assignment) -> bool:
     """The one answer to "may this user do this to this assignment?".
 
     Actions: view, answer (edit and submit), review (approve or return), invite (a contractor).
     """
-    open_campaign = assignment.campaign.status == CampaignStatus.OPEN
+    open_campaign = action != "view" and accepts_work(assignment)
     if action == "view":
         return user.role in SEE_ALL or (
             db.session.scalar(
@@ -170,3 +191,18 @@ def can_read_checklists(user) -> bool:
 def can_manage_checklists(user) -> bool:
     """Upload, publish and copy checklist versions: the security office only."""
     return bool(user and user.is_authenticated and user.role == Role.ADMIN)
+
+
+# --- running campaigns ----------------------------------------------------------------------
+
+
+def can_manage_campaigns(user: User) -> bool:
+    """Creating, opening, extending, closing, copying campaigns and reopening assignments: the
+    security office only."""
+    return user.is_authenticated and user.role == Role.ADMIN
+
+
+def can_view_progress(user: User, campaign=None) -> bool:
+    """Who follows a campaign's progress: the same people, on the same scope, as its results
+    (admin and auditor everything; a manager the campaigns reaching their subtree)."""
+    return can_view_results(user, campaign)

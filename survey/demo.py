@@ -15,6 +15,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from survey import demo_campaigns
 from survey import demo_data as data
 from survey.extensions import db
 from survey.models import (
@@ -88,6 +89,7 @@ def load() -> Ward:
     ward = Ward()
     _build_org(ward)
     _build_registers(ward)
+    demo_campaigns.load(ward)
     _build_users(ward)
     outcomes, problems = import_files(sorted(DEFINITIONS.glob("*.yaml")), publish=True)
     if problems:

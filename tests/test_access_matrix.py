@@ -207,6 +207,82 @@ DECISIONS.update(
     }
 )
 
+# Running campaigns: the security office acts; auditors read the management pages; managers
+# follow progress on their subtree; respondents and contractors are refused. The demo's open
+# round is `2026-annual-assets`, its 2017 round is closed: posts that would change either are
+# aimed where the state refuses them (a redirect with a message) or carry no valid input (422).
+OPEN_ROUND = "/campaigns/2026-annual-assets"
+CLOSED_ROUND = "/campaigns/2017-emergency-assets"
+
+
+def admin_only(ok):
+    return lambda role, target: ok if role == "admin" else 403
+
+
+def management(role, target):
+    return 200 if role in AUDITORS else 403
+
+
+def follows_progress(role, target):
+    return 200 if role in RESULTS else 403
+
+
+DECISIONS.update(
+    {
+        "campaigns.index": [("GET", "/campaigns/", follows_progress, ["own"])],
+        "campaigns.new": [
+            ("GET", "/campaigns/new", admin_only(200), ["own"]),
+            ("POST", "/campaigns/new", admin_only(422), ["own"]),
+        ],
+        "campaigns.detail": [("GET", OPEN_ROUND, management, ["own"])],
+        "campaigns.edit": [
+            ("GET", OPEN_ROUND + "/edit", admin_only(302), ["own"]),
+            ("POST", OPEN_ROUND + "/edit", admin_only(302), ["own"]),
+        ],
+        "campaigns.delete": [
+            ("GET", OPEN_ROUND + "/delete", admin_only(302), ["own"]),
+            ("POST", OPEN_ROUND + "/delete", admin_only(302), ["own"]),
+        ],
+        "campaigns.targets": [("GET", OPEN_ROUND + "/targets", admin_only(302), ["own"])],
+        "campaigns.targets_filter": [
+            ("POST", OPEN_ROUND + "/targets/filter", admin_only(302), ["own"])
+        ],
+        "campaigns.targets_pick": [
+            ("POST", OPEN_ROUND + "/targets/pick", admin_only(302), ["own"])
+        ],
+        "campaigns.targets_clear": [
+            ("POST", OPEN_ROUND + "/targets/clear", admin_only(302), ["own"])
+        ],
+        "campaigns.open_campaign": [
+            ("GET", OPEN_ROUND + "/open", admin_only(302), ["own"]),
+            ("POST", OPEN_ROUND + "/open", admin_only(302), ["own"]),
+        ],
+        "campaigns.extend": [
+            ("GET", OPEN_ROUND + "/extend", admin_only(200), ["own"]),
+            ("POST", OPEN_ROUND + "/extend", admin_only(422), ["own"]),
+        ],
+        "campaigns.close": [
+            ("GET", OPEN_ROUND + "/close", admin_only(200), ["own"]),
+            ("POST", CLOSED_ROUND + "/close", admin_only(302), ["own"]),
+        ],
+        "campaigns.copy": [
+            ("GET", OPEN_ROUND + "/copy", admin_only(200), ["own"]),
+            ("POST", OPEN_ROUND + "/copy", admin_only(422), ["own"]),
+        ],
+        "campaigns.progress": [("GET", OPEN_ROUND + "/progress", follows_progress, ["own"])],
+        "campaigns.pending_xlsx": [
+            ("GET", OPEN_ROUND + "/progress/pending.xlsx", follows_progress, ["own"])
+        ],
+        "campaigns.assignment": [("GET", "/campaigns/assignments/{id}", management, list(VISIBLE))],
+        "campaigns.assignment_extend": [
+            ("POST", "/campaigns/assignments/{id}/extend", admin_only(422), list(VISIBLE))
+        ],
+        "campaigns.assignment_reopen": [
+            ("POST", "/campaigns/assignments/{id}/reopen", admin_only(422), list(VISIBLE))
+        ],
+    }
+)
+
 PUBLIC = {
     "static": ("GET", "/static/css/tenken.css", 200),
     "auth.login": ("GET", "/auth/login", 200),

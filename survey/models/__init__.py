@@ -9,6 +9,7 @@ from survey.models.campaigns import (
     AssignmentStatus,
     Attachment,
     Campaign,
+    CampaignTarget,
 )
 from survey.models.checklists import Category, Checklist, Item, Option, Scale
 from survey.models.followup import ActionEvent, ActionStatus, CorrectiveAction
@@ -27,6 +28,7 @@ __all__ = [
     "Attachment",
     "AuditEntry",
     "Campaign",
+    "CampaignTarget",
     "Category",
     "Checklist",
     "Contract",

@@ -48,6 +48,47 @@ class Campaign(db.Model):
 
     checklist: Mapped[Checklist] = relationship()
     assignments: Mapped[list[Assignment]] = relationship(back_populates="campaign")
+    targets: Mapped[list[CampaignTarget]] = relationship(
+        back_populates="campaign", cascade="all, delete-orphan"
+    )
+
+
+TARGET_COLUMNS = {
+    "unit": "unit_id",
+    "system": "system_id",
+    "contract": "contract_id",
+    "contractor": "contractor_id",
+}
+
+
+def _one_target() -> sa.CheckConstraint:
+    return sa.CheckConstraint(
+        " + ".join(
+            f"CASE WHEN {column} IS NULL THEN 0 ELSE 1 END" for column in TARGET_COLUMNS.values()
+        )
+        + " = 1",
+        name="one_target",
+    )
+
+
+class CampaignTarget(db.Model):
+    """A target chosen for a campaign while it is being prepared; opening the campaign turns
+    each into an assignment. Kept afterwards, so a copy for next year starts from the same."""
+
+    __tablename__ = "campaign_target"
+    __table_args__ = (
+        _one_target(),
+        *(sa.UniqueConstraint("campaign_id", column) for column in TARGET_COLUMNS.values()),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaign.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("org_unit.id"))
+    system_id: Mapped[int | None] = mapped_column(sa.ForeignKey("information_system.id"))
+    contract_id: Mapped[int | None] = mapped_column(sa.ForeignKey("contract.id"))
+    contractor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("contractor.id"))
+
+    campaign: Mapped[Campaign] = relationship(back_populates="targets")
 
 
 class Assignment(db.Model):
@@ -59,14 +100,7 @@ class Assignment(db.Model):
 
     __tablename__ = "assignment"
     __table_args__ = (
-        sa.CheckConstraint(
-            " + ".join(
-                f"CASE WHEN {column} IS NULL THEN 0 ELSE 1 END"
-                for column in ("unit_id", "system_id", "contract_id", "contractor_id")
-            )
-            + " = 1",
-            name="one_target",
-        ),
+        _one_target(),
         sa.Index("ix_assignment_campaign_status", "campaign_id", "status"),
     )
 
@@ -90,6 +124,9 @@ class Assignment(db.Model):
     # Grows with every save; a form posted with an older revision was loaded before someone
     # else's change, and must not overwrite it silently.
     revision: Mapped[int] = mapped_column(default=0)
+    # An answering window of this assignment's own that outlasts its campaign (a reopening, an
+    # individual extension past the close): it accepts answers until the end of this day.
+    open_until: Mapped[date | None]
 
     campaign: Mapped[Campaign] = relationship(back_populates="assignments")
     unit: Mapped[OrgUnit | None] = relationship(foreign_keys=[unit_id])

@@ -71,6 +71,17 @@ ACTIONS = {
     "user.create": _l("ユーザーの作成"),
     "demo.load": _l("デモデータの読み込み"),
     "action.open": _l("是正措置の登録"),
+    "campaign.create": _l("点検の作成"),
+    "campaign.update": _l("点検の設定の変更"),
+    "campaign.delete": _l("点検の削除"),
+    "campaign.targets": _l("点検の対象の変更"),
+    "campaign.open": _l("点検の開始"),
+    "campaign.extend": _l("点検の期限の延長"),
+    "campaign.close": _l("点検の終了"),
+    "campaign.copy": _l("点検のコピー（次回の点検）"),
+    "assignment.extend": _l("回答期限の個別延長"),
+    "assignment.reopen": _l("回答の再開"),
+    "export.progress": _l("未提出一覧のダウンロード"),
 }
 
 # Filter values that stand for several actions.
@@ -81,6 +92,7 @@ ACTION_GROUPS = {
     "auth.*": _l("ログイン・ログアウト（すべて）"),
     "answer.*": _l("回答の変更（すべて）"),
     "assignment.*": _l("提出・承認・差し戻し（すべて）"),
+    "campaign.*": _l("点検の作成・開始・延長・終了（すべて）"),
 }
 
 OBJECT_TYPES = {

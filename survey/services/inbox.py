@@ -35,11 +35,13 @@ def _rows(assignments: list[Assignment], today: date) -> list[Row]:
     return sorted(rows, key=lambda r: (not r.overdue, r.due, r.assignment.id))
 
 
-def _open_in_scope(user: User) -> sa.Select:
+def _open_in_scope(user: User, today: date) -> sa.Select:
+    # A closed campaign's assignment still shows while its own window (access.accepts_work) lasts.
+    reopened = sa.and_(Campaign.status == CampaignStatus.CLOSED, Assignment.open_until >= today)
     stmt = (
         sa.select(Assignment)
         .join(Campaign)
-        .where(Campaign.status == CampaignStatus.OPEN)
+        .where(sa.or_(Campaign.status == CampaignStatus.OPEN, reopened))
         .options(
             selectinload(Assignment.campaign).selectinload(Campaign.checklist),
             selectinload(Assignment.answers).selectinload(Answer.option),
@@ -49,10 +51,10 @@ def _open_in_scope(user: User) -> sa.Select:
 
 
 def to_answer(user: User, today: date) -> list[Row]:
-    assignments = db.session.scalars(_open_in_scope(user)).all()
+    assignments = db.session.scalars(_open_in_scope(user, today)).all()
     return _rows([a for a in assignments if access.answers_for(user, a)], today)
 
 
 def to_review(user: User, today: date) -> list[Row]:
-    stmt = _open_in_scope(user).where(Assignment.status == AssignmentStatus.SUBMITTED)
+    stmt = _open_in_scope(user, today).where(Assignment.status == AssignmentStatus.SUBMITTED)
     return _rows([a for a in db.session.scalars(stmt) if access.can(user, "review", a)], today)
