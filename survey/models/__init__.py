@@ -11,6 +11,12 @@ from survey.models.campaigns import (
     Campaign,
 )
 from survey.models.checklists import Category, Checklist, Item, Option, Scale
+from survey.models.evaluations import (
+    ContractorEvaluation,
+    Recommendation,
+    RequestStatus,
+    SubcontractRequest,
+)
 from survey.models.followup import ActionEvent, ActionStatus, CorrectiveAction
 from survey.models.mail import OutgoingMail
 from survey.models.org import Contractor, Invitation, OrgUnit, Role, User
@@ -31,6 +37,7 @@ __all__ = [
     "Checklist",
     "Contract",
     "Contractor",
+    "ContractorEvaluation",
     "CorrectiveAction",
     "InformationSystem",
     "Invitation",
@@ -38,8 +45,11 @@ __all__ = [
     "Option",
     "OrgUnit",
     "OutgoingMail",
+    "Recommendation",
+    "RequestStatus",
     "Role",
     "Scale",
     "Subcontract",
+    "SubcontractRequest",
     "User",
 ]
