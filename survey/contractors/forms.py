@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, RadioField, StringField, TextAreaField
+from wtforms import IntegerField, RadioField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from survey.services.subcontracting import STAFF_MAX
@@ -42,7 +42,7 @@ class SubcontractRequestForm(FlaskForm):
 class DecisionForm(FlaskForm):
     decision = RadioField(
         _l("判断"),
-        choices=[("approve", _l("承認する")), ("reject", _l("承認しない"))],
+        choices=[SelectChoice("approve", _l("承認する")), SelectChoice("reject", _l("承認しない"))],
         validators=[InputRequired(_l("承認するか承認しないかを選んでください。"))],
     )
     conditions = TextAreaField(
