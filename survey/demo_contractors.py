@@ -5,7 +5,8 @@ What a newcomer sees: most companies were never evaluated (期限超過); some w
 year (未実施 this year); 東都システム開発 was recommended a correction in 令和6年度 and fixed it;
 株式会社みなと電算 fell below the line in 令和7年度 and let the deadline pass (委託終了の検討);
 the demo contractor (さくら情報サービス) has a recommendation open this year and a request to
-subcontract waiting for 区民部 (the demo manager), and one contract lists a subcontractor nobody approved.
+subcontract waiting for 区民部 (the demo manager), and one contract lists a subcontractor
+nobody approved.
 """
 
 from __future__ import annotations
@@ -58,14 +59,20 @@ PLANS = {
     "B": ["good"] * 6 + ["partial"] * 3 + ["poor", "good"],
     "C": ["good"] * 3 + ["partial"] * 3 + ["poor"] * 4 + ["na"],
 }
-WEAK_COMMENTS = [
-    "教育の受講記録が一部の派遣社員について確認できなかった。",
-    "入退室記録簿の記入漏れが複数見られた。",
-    "USBメモリの接続制限が一部の端末で設定されていなかった。",
-    "リスク分析表が前年度から更新されていなかった。",
-    "アクセスログを定期的に確認した記録がなかった。",
-    "誓約書を取得していない従業者がいた。",
-]
+# What the evaluator wrote where an item fell short, by item number.
+WEAK_COMMENTS = {
+    1: "個人情報保護規程が前回の法改正に合わせて改定されていなかった。",
+    2: "個人情報管理台帳が前年度から更新されていなかった。",
+    3: "内部監査が今年度は実施されていなかった。",
+    4: "リスク分析表が前年度から更新されていなかった。",
+    5: "教育の受講記録が一部の派遣社員について確認できなかった。",
+    6: "誓約書を取得していない従業者がいた。",
+    7: "朝礼での周知は行われていたが、巡回の記録がなかった。",
+    8: "入退室記録簿の記入漏れが複数見られた。",
+    9: "更新プログラムが適用されていない端末があった。",
+    10: "USBメモリの接続制限が一部の端末で設定されていなかった。",
+    11: "再委託先の評価が行われていなかった。",
+}
 
 
 def load(ward: Ward) -> None:
@@ -137,7 +144,7 @@ def _answers(assignment: Assignment, codes: list[str], who: User, day: date) -> 
                 "assignment_id": assignment.id,
                 "item_id": item.id,
                 "option_id": options[code],
-                "comment": rng.choice(WEAK_COMMENTS) if code in ("partial", "poor") else "",
+                "comment": WEAK_COMMENTS[item.number] if code in ("partial", "poor") else "",
                 "answered_by_id": who.id,
                 "answered_at": datetime.combine(day, time(14), tzinfo=UTC),
                 "version": 1,

@@ -225,8 +225,8 @@ def recommend(evaluation: ContractorEvaluation, user: User | None, today: date) 
     label = fiscal_year_label(evaluation.fiscal_year)
     text = "\n".join(
         [
-            f"{label}の個人情報委託先評価の結果（評価 {evaluation.grade}、"
-            f"{evaluation.score if evaluation.score is not None else '－'}点）が基準に達しません"
+            f"{label}の個人情報委託先評価の結果（評価 {evaluation.grade}、得点率 "
+            f"{evaluation.score if evaluation.score is not None else '－'}%）が基準に達しません"
             "でした。次の点を是正し、期限までに措置の内容を報告してください。"
             "期限までに是正されない場合は、委託の終了を検討します。",
             "",
