@@ -115,7 +115,7 @@ def _evaluation(company, year, grade, day, office, evaluator, admin) -> None:
     assignment.approved_by_id = admin.id
     db.session.flush()
     db.session.refresh(assignment)
-    evaluation = evaluations.complete(assignment, admin, day)
+    evaluation = evaluations.complete(assignment, admin, day, notify=False)
     evaluation.evaluated_at = moment
     recommendation = evaluation.recommendation
     if recommendation is not None and (ward_index(company), year) in RESOLVED:

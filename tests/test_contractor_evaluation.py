@@ -199,8 +199,12 @@ def test_office_records_notice_of_ending_the_contract(demo_app, today):
     overdue = _recommendation_of("C003")
     assert evaluations.recommendation_state(overdue, TODAY) == "overdue"
     admin = login(demo_app, "admin")
-    response = admin.post(f"/contractors/recommendations/{overdue.id}/end-notice")
-    assert response.status_code == 302
+    url = f"/contractors/recommendations/{overdue.id}/end-notice"
+    unconfirmed = admin.post(url, follow_redirects=True).get_data(as_text=True)
+    assert "チェックを入れてください" in unconfirmed
+    db.session.expire_all()
+    assert overdue.contract_end_noticed_on is None
+    assert admin.post(url, data={"confirm": "y"}).status_code == 302
     db.session.expire_all()
     assert overdue.contract_end_noticed_on == TODAY
     page = admin.get(f"/contractors/{company('C003').id}").get_data(as_text=True)
@@ -211,7 +215,9 @@ def test_notice_of_ending_is_refused_before_the_deadline(demo_app, today):
     still_open = _recommendation_of("C001")
     admin = login(demo_app, "admin")
     response = admin.post(
-        f"/contractors/recommendations/{still_open.id}/end-notice", follow_redirects=True
+        f"/contractors/recommendations/{still_open.id}/end-notice",
+        data={"confirm": "y"},
+        follow_redirects=True,
     )
     assert "期限を過ぎて是正されていない" in response.get_data(as_text=True)
     db.session.expire_all()

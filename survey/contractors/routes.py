@@ -177,6 +177,9 @@ def end_notice(recommendation_id: int):
     if not access.can_evaluate(current_user) or not ConfirmForm().validate_on_submit():
         abort(403)
     company = recommendation.evaluation.contractor
+    if not request.form.get("confirm"):
+        flash(_("委託終了を通知したことを確認する欄にチェックを入れてください。"), "error")
+        return redirect(url_for("contractors.contractor", contractor_id=company.id))
     try:
         evaluations.notice_contract_end(recommendation, evaluations.today())
     except ValueError:

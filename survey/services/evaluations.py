@@ -178,8 +178,11 @@ def _due_date(year: int) -> date:
     return following - timedelta(days=1)
 
 
-def complete(assignment: Assignment, user: User, today: date) -> ContractorEvaluation:
-    """Score an approved evaluation questionnaire; issue a recommendation below the line."""
+def complete(
+    assignment: Assignment, user: User, today: date, *, notify: bool = True
+) -> ContractorEvaluation:
+    """Score an approved evaluation questionnaire; issue a recommendation below the line
+    (`notify=False`: without mailing the company, for the demo's past years)."""
     year = fiscal_year(assignment.campaign.opens_on)
     score = score_of(assignment)
     evaluation = db.session.scalar(
@@ -202,7 +205,7 @@ def complete(assignment: Assignment, user: User, today: date) -> ContractorEvalu
         after={"score": evaluation.score, "grade": evaluation.grade},
     )
     if needs_recommendation(evaluation.grade) and evaluation.recommendation is None:
-        recommend(evaluation, user, today)
+        recommend(evaluation, user, today, notify=notify)
     return evaluation
 
 
@@ -217,7 +220,9 @@ def _weak_points(assignment: Assignment) -> list[str]:
     return lines
 
 
-def recommend(evaluation: ContractorEvaluation, user: User | None, today: date) -> Recommendation:
+def recommend(
+    evaluation: ContractorEvaluation, user: User | None, today: date, *, notify: bool = True
+) -> Recommendation:
     """A correction recommendation with a deadline, tracked as the company's corrective action,
     and a mail to the company's accounts."""
     deadline = today + timedelta(days=current_app.config["EVALUATION_RECOMMENDATION_DAYS"])
@@ -252,7 +257,7 @@ def recommend(evaluation: ContractorEvaluation, user: User | None, today: date) 
     db.session.add(recommendation)
     db.session.flush()
     audit.record("recommendation.issue", recommendation, summary=action.title)
-    for account in _company_accounts(company):
+    for account in _company_accounts(company) if notify else []:
         queue_mail(
             account.email,
             f"【tenken】是正勧告（{label} 個人情報委託先評価）",
