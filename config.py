@@ -76,6 +76,70 @@ def _int(name: str, default: int, minimum: int = 1) -> int:
     return number
 
 
+def _grades(value: str) -> list[tuple[str, int]]:
+    """EVALUATION_GRADES, e.g. "A:80,B:60,C:0": grades from best to worst, each with the lowest
+    score (percent) that earns it. The last must start at 0 so that every score gets a grade."""
+    name = "SURVEY_EVALUATION_GRADES"
+    grades = []
+    for part in value.split(","):
+        grade, _, floor = part.strip().partition(":")
+        try:
+            number = int(floor)
+        except ValueError:
+            number = -1
+        if not grade.strip() or not 0 <= number <= 100:
+            raise ConfigError(
+                f"{name}={value!r} の「{part.strip()}」が読めません。「A:80,B:60,C:0」のように"
+                f"評価と下限の点数（0〜100）を指定してください "
+                f"({name} must look like A:80,B:60,C:0)."
+            )
+        grades.append((grade.strip(), number))
+    floors = [floor for _, floor in grades]
+    names = [grade for grade, _ in grades]
+    if (
+        floors != sorted(set(floors), reverse=True)
+        or floors[-1] != 0
+        or len(set(names)) < len(names)
+    ):
+        raise ConfigError(
+            f"{name}={value!r} は使えません。評価は高い順に、下限の点数が重ならないように並べ、"
+            f"最後の評価の下限を 0 にしてください ({name}: grades from best to worst, distinct, "
+            "the last starting at 0)."
+        )
+    return grades
+
+
+def _recommend_below(grades: list[tuple[str, int]]) -> str:
+    name = "SURVEY_EVALUATION_RECOMMEND_BELOW"
+    value = os.environ.get(name, "B").strip()
+    names = [grade for grade, _ in grades]
+    if value not in names:
+        raise ConfigError(
+            f"{name}={value!r} は評価の一覧（{', '.join(names)}）にありません "
+            f"({name} must be one of the grades in SURVEY_EVALUATION_GRADES)."
+        )
+    return value
+
+
+def _evaluation_settings() -> dict:
+    """Contractor evaluations (survey.services.evaluations): grades, the grade below which a
+    correction recommendation is issued, its deadline, and the month by which each year's
+    evaluation should be done."""
+    grades = _grades(os.environ.get("SURVEY_EVALUATION_GRADES", "A:80,B:60,C:0"))
+    due_month = _int("SURVEY_EVALUATION_DUE_MONTH", 12)
+    if due_month > 12:
+        raise ConfigError(
+            f"SURVEY_EVALUATION_DUE_MONTH={due_month} は使えません。1〜12 の月を指定してください "
+            "(SURVEY_EVALUATION_DUE_MONTH must be a month, 1 to 12)."
+        )
+    return {
+        "EVALUATION_GRADES": grades,
+        "EVALUATION_RECOMMEND_BELOW": _recommend_below(grades),
+        "EVALUATION_RECOMMENDATION_DAYS": _int("SURVEY_EVALUATION_RECOMMENDATION_DAYS", 30),
+        "EVALUATION_DUE_MONTH": due_month,
+    }
+
+
 def load(overrides: dict | None = None) -> dict:
     """Build the settings dictionary for `create_app`, validating production settings."""
     overrides = overrides or {}
@@ -128,6 +192,7 @@ def load(overrides: dict | None = None) -> dict:
         "WTF_CSRF_ENABLED": True,
         "INVITATION_DAYS": int(os.environ.get("SURVEY_INVITATION_DAYS", "14")),
         "SURVEY_BASE_URL": os.environ.get("SURVEY_BASE_URL", "http://127.0.0.1:5000"),
+        **_evaluation_settings(),
     }
     settings.update(overrides)
     return settings

@@ -65,6 +65,7 @@ def register_blueprints(app: Flask) -> None:
     from survey.audit import bp as audit_bp
     from survey.auth import bp as auth_bp
     from survey.campaigns import bp as campaigns_bp
+    from survey.contractors import bp as contractors_bp
     from survey.errors import bp as errors_bp
     from survey.main import bp as main_bp
     from survey.respond import bp as respond_bp
@@ -77,6 +78,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(respond_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(contractors_bp)
     app.register_blueprint(errors_bp)
 
 

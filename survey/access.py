@@ -12,8 +12,9 @@ import sqlalchemy as sa
 from flask import abort
 
 from survey.extensions import db
-from survey.models import Assignment, Contract, OrgUnit, Role, User
+from survey.models import Assignment, Campaign, Checklist, Contract, Contractor, OrgUnit, Role, User
 from survey.models.campaigns import AssignmentStatus, CampaignStatus
+from survey.models.evaluations import EVALUATION_CHECKLIST, Recommendation, SubcontractRequest
 from survey.models.types import utcnow
 from survey.services import audit
 
@@ -25,6 +26,16 @@ def subtree_ids(unit_id: int) -> sa.Select:
     tree = sa.select(OrgUnit.id).where(OrgUnit.id == unit_id).cte("tree", recursive=True)
     tree = tree.union_all(sa.select(OrgUnit.id).join(tree, OrgUnit.parent_id == tree.c.id))
     return sa.select(tree.c.id)
+
+
+def evaluation_campaigns() -> sa.Select:
+    """The campaigns that evaluate contractors: the security office answers them about a
+    company, so the company neither answers nor sees them (it sees the result instead)."""
+    return (
+        sa.select(Campaign.id)
+        .join(Checklist, Checklist.id == Campaign.checklist_id)
+        .where(Checklist.code == EVALUATION_CHECKLIST)
+    )
 
 
 def scope_assignments(user: User, stmt: sa.Select) -> sa.Select:
@@ -40,7 +51,10 @@ def scope_assignments(user: User, stmt: sa.Select) -> sa.Select:
         return stmt.where(
             sa.or_(
                 Assignment.contract_id.in_(own_contracts),
-                Assignment.contractor_id == user.contractor_id,
+                sa.and_(
+                    Assignment.contractor_id == user.contractor_id,
+                    Assignment.campaign_id.not_in(evaluation_campaigns()),
+                ),
             )
         )
     return stmt.where(sa.false())
@@ -65,7 +79,9 @@ def answers_for(user: User, assignment: Assignment) -> bool:
     if user.role == Role.CONTRACTOR:
         contract = assignment.contract
         return (contract is not None and contract.contractor_id == user.contractor_id) or (
-            assignment.contractor_id is not None and assignment.contractor_id == user.contractor_id
+            assignment.contractor_id is not None
+            and assignment.contractor_id == user.contractor_id
+            and assignment.campaign.checklist.code != EVALUATION_CHECKLIST
         )
     return False
 
@@ -206,3 +222,102 @@ def can_view_progress(user: User, campaign=None) -> bool:
     """Who follows a campaign's progress: the same people, on the same scope, as its results
     (admin and auditor everything; a manager the campaigns reaching their subtree)."""
     return can_view_results(user, campaign)
+
+
+# --- contractors: evaluations, recommendations, contracts and subcontracting ----------------
+
+
+def can_manage_contractors(user: User) -> bool:
+    """The 委託先管理 pages (the list of companies due for evaluation): the security office,
+    auditors, and managers for the companies of their subtree's contracts."""
+    return user.role in SEE_ALL or (user.role == Role.MANAGER and user.unit_id is not None)
+
+
+def scope_contracts(user: User, stmt: sa.Select) -> sa.Select:
+    """Restrict a query over Contract: a manager's subtree, a respondent's unit, a contractor's
+    own company."""
+    if user.role in SEE_ALL:
+        return stmt
+    if user.role == Role.MANAGER and user.unit_id is not None:
+        return stmt.where(Contract.unit_id.in_(subtree_ids(user.unit_id)))
+    if user.role == Role.RESPONDENT and user.unit_id is not None:
+        return stmt.where(Contract.unit_id == user.unit_id)
+    if user.role == Role.CONTRACTOR and user.contractor_id is not None:
+        return stmt.where(Contract.contractor_id == user.contractor_id)
+    return stmt.where(sa.false())
+
+
+def scope_contractors(user: User) -> sa.Select:
+    """The ids of the companies whose evaluations the user may see: every company for the
+    security office and auditors, those with a contract in a manager's subtree, and a
+    contractor's own company. Respondents: none (evaluations are the office's business)."""
+    if user.role in SEE_ALL:
+        return sa.select(Contractor.id)
+    if user.role == Role.MANAGER and user.unit_id is not None:
+        return scope_contracts(user, sa.select(Contract.contractor_id))
+    if user.role == Role.CONTRACTOR and user.contractor_id is not None:
+        return sa.select(Contractor.id).where(Contractor.id == user.contractor_id)
+    return sa.select(Contractor.id).where(sa.false())
+
+
+def _visible(user: User, ids: sa.Select, object_id: int) -> bool:
+    return db.session.scalar(sa.select(sa.literal(object_id).in_(ids)))
+
+
+def contractor_or_404(contractor_id: int, user: User) -> Contractor:
+    contractor = db.session.get(Contractor, contractor_id)
+    if contractor is None or not _visible(user, scope_contractors(user), contractor_id):
+        audit.record_denied("contractor", contractor_id, user, found=contractor)
+        abort(404)
+    return contractor
+
+
+def contract_or_404(contract_id: int, user: User) -> Contract:
+    contract = db.session.get(Contract, contract_id)
+    visible = scope_contracts(user, sa.select(Contract.id))
+    if contract is None or not _visible(user, visible, contract_id):
+        audit.record_denied("contract", contract_id, user, found=contract)
+        abort(404)
+    return contract
+
+
+def recommendation_or_404(recommendation_id: int, user: User) -> Recommendation:
+    recommendation = db.session.get(Recommendation, recommendation_id)
+    if recommendation is None or not _visible(
+        user, scope_contractors(user), recommendation.evaluation.contractor_id
+    ):
+        audit.record_denied("recommendation", recommendation_id, user, found=recommendation)
+        abort(404)
+    return recommendation
+
+
+def subcontract_request_or_404(request_id: int, user: User) -> SubcontractRequest:
+    filed = db.session.get(SubcontractRequest, request_id)
+    visible = scope_contracts(user, sa.select(Contract.id))
+    if filed is None or not _visible(user, visible, filed.contract_id):
+        audit.record_denied("subcontract_request", request_id, user, found=filed)
+        abort(404)
+    return filed
+
+
+def can_evaluate(user: User) -> bool:
+    """Starting an evaluation and giving notice of a contract's end: the security office."""
+    return user.role == Role.ADMIN
+
+
+def can_request_subcontract(user: User, contract: Contract) -> bool:
+    """Only the company carrying out the contract asks to subcontract its work."""
+    return (
+        user.role == Role.CONTRACTOR
+        and contract.active
+        and user.contractor_id == contract.contractor_id
+    )
+
+
+def can_decide_subcontract(user: User, contract: Contract) -> bool:
+    """The owning unit decides (its respondents, the managers above it), or the office."""
+    if user.role == Role.ADMIN:
+        return True
+    if user.role == Role.MANAGER:
+        return _in_subtree(user, contract.unit_id)
+    return user.role == Role.RESPONDENT and user.unit_id == contract.unit_id

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from survey import demo_campaigns
+from survey import demo_campaigns, demo_contractors
 from survey import demo_data as data
 from survey.extensions import db
 from survey.models import (
@@ -138,6 +138,7 @@ def load() -> Ward:
         checklists["emergency-contracts"],
         {AssignmentStatus.APPROVED: 6, AssignmentStatus.SUBMITTED: 14, AssignmentStatus.DRAFT: 10},
     )
+    demo_contractors.load(ward)
     db.session.commit()
     return ward
 

@@ -4,14 +4,25 @@ the role's own unit or company and of another. A new route without a decision he
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from survey.extensions import db
-from survey.models import Assignment, Attachment, AuditEntry, Campaign, Contract, OrgUnit
+from survey.models import (
+    Assignment,
+    Attachment,
+    AuditEntry,
+    Campaign,
+    Contract,
+    Contractor,
+    ContractorEvaluation,
+    OrgUnit,
+    Recommendation,
+    SubcontractRequest,
+)
 from survey.services import audit as audit_service
 from tests.helpers import login
 
@@ -26,6 +37,9 @@ class World:
     contract: Assignment  # a C001 contract owned by 秘書課: answered by `contractor`
     attachments: dict[int, int]  # assignment id -> an attachment on it
     first_entry: int  # an audit log entry
+    # 委託先管理, per target: a contract, a pending subcontract request on it, a company and its
+    # recommendation (see CONTRACTS and COMPANIES for who may see which).
+    places: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 def _assignment(campaign: str, **where) -> Assignment:
@@ -67,9 +81,51 @@ def world(demo_app) -> World:
         db.session.flush()
         attachments[a.id] = attachment.id
     audit_service.record("test.setup", summary="access matrix")
+    places = _places()
     db.session.commit()
     first = db.session.scalar(sa.select(sa.func.min(AuditEntry.id)))
-    return World(own, other, contract, attachments, first)
+    return World(own, other, contract, attachments, first, places)
+
+
+def _places() -> dict[str, dict[str, int]]:
+    """own: 戸籍住民課's contract with C010 (区民部); contract: 秘書課's with C001 (the demo
+    contractor); other: 情報政策課's with C010, a company of no contract under 区民部 (C002)."""
+
+    def contract(code: str) -> Contract:
+        return db.session.scalar(sa.select(Contract).where(Contract.code == code))
+
+    def company(code: str) -> Contractor:
+        return db.session.scalar(sa.select(Contractor).where(Contractor.code == code))
+
+    def recommendation(code: str) -> int | None:
+        return db.session.scalar(
+            sa.select(Recommendation.id)
+            .join(ContractorEvaluation)
+            .where(ContractorEvaluation.contractor_id == company(code).id)
+        )
+
+    places = {}
+    for target, contract_code, company_code in (
+        ("own", "K28-049", "C010"),
+        ("contract", "K28-001", "C001"),
+        ("other", "K28-009", "C002"),
+    ):
+        filed = SubcontractRequest(
+            contract=contract(contract_code),
+            company_name="株式会社テスト",
+            work="入力",
+            data_handled="氏名",
+            staff_count=1,
+        )
+        db.session.add(filed)
+        db.session.flush()
+        places[target] = {
+            "contract": contract(contract_code).id,
+            "request": filed.id,
+            "company": company(company_code).id,
+            "recommendation": recommendation(company_code),
+        }
+    return places
 
 
 # Who may see (read) and who answers each target, by role.
@@ -186,6 +242,33 @@ def checklist_change(ok):
     return decide
 
 
+# 委託先管理: who sees each target's contract (and its requests) and company (evaluations).
+CONTRACTS = {
+    "own": {"admin", "auditor", "manager", "respondent"},
+    "contract": {"admin", "auditor", "contractor"},
+    "other": {"admin", "auditor"},
+}
+COMPANIES = {
+    "own": {"admin", "auditor", "manager"},
+    "contract": {"admin", "auditor", "manager", "contractor"},
+    "other": {"admin", "auditor"},
+}
+# Who decides on a subcontract request: the owning unit, the managers above it, the office.
+DECIDES = {"own": {"admin", "manager", "respondent"}, "contract": {"admin"}, "other": {"admin"}}
+
+
+def scoped(visible, acting=None, ok=200):
+    """200 (or `ok`) for those who may act, 403 for others who see the object, 404 otherwise."""
+
+    def decide(role, target):
+        if role not in visible[target]:
+            return 404
+        allowed = acting[target] if isinstance(acting, dict) else acting
+        return ok if allowed is None or role in allowed else 403
+
+    return decide
+
+
 ASSETS = "/admin/checklists/emergency-assets"
 DECISIONS.update(
     {
@@ -225,6 +308,10 @@ def management(role, target):
 
 def follows_progress(role, target):
     return 200 if role in RESULTS else 403
+
+
+def managers_of_contractors(role, target):
+    return 200 if role in {"admin", "auditor", "manager"} else 403
 
 
 DECISIONS.update(
@@ -280,6 +367,59 @@ DECISIONS.update(
         "campaigns.assignment_reopen": [
             ("POST", "/campaigns/assignments/{id}/reopen", admin_only(422), list(VISIBLE))
         ],
+        "contractors.index": [("GET", "/contractors/", managers_of_contractors, ["own"])],
+        "contractors.contractor": [
+            ("GET", "/contractors/{company}", scoped(COMPANIES), list(COMPANIES))
+        ],
+        "contractors.start_evaluation": [
+            (
+                "POST",
+                "/contractors/{company}/evaluation",
+                scoped(COMPANIES, {"admin"}, 302),
+                list(COMPANIES),
+            )
+        ],
+        "contractors.end_notice": [
+            (
+                "POST",
+                "/contractors/recommendations/{recommendation}/end-notice",
+                scoped(COMPANIES, {"admin"}, 302),
+                ["contract", "other"],
+            )
+        ],
+        "contractors.contracts": [("GET", "/contractors/contracts", signed_in, ["own"])],
+        "contractors.contract": [
+            ("GET", "/contractors/contracts/{contract}", scoped(CONTRACTS), list(CONTRACTS))
+        ],
+        # Only the company carrying out the contract asks; an empty form is refused (422).
+        "contractors.request_subcontract": [
+            (
+                "GET",
+                "/contractors/contracts/{contract}/subcontract-requests/new",
+                scoped(CONTRACTS, {"contractor"}),
+                list(CONTRACTS),
+            ),
+            (
+                "POST",
+                "/contractors/contracts/{contract}/subcontract-requests/new",
+                scoped(CONTRACTS, {"contractor"}, 422),
+                list(CONTRACTS),
+            ),
+        ],
+        "contractors.decide": [
+            (
+                "GET",
+                "/contractors/subcontract-requests/{request}",
+                scoped(CONTRACTS),
+                list(CONTRACTS),
+            ),
+            (
+                "POST",
+                "/contractors/subcontract-requests/{request}",
+                scoped(CONTRACTS, DECIDES, 422),
+                list(CONTRACTS),
+            ),
+        ],
     }
 )
 
@@ -314,6 +454,7 @@ def test_each_role_gets_exactly_what_it_may(demo_app, world, role):
                     id=assignment.id,
                     att=world.attachments[assignment.id],
                     first_entry=world.first_entry,
+                    **world.places[target],
                 )
                 response = client.open(path, method=method, data=_body(world, assignment))
                 response.close()  # downloads stream files

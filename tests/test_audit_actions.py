@@ -168,6 +168,7 @@ def test_commands_that_change_or_export_data_are_recorded(demo_app, demo_runner,
     assert created.summary == "kansa2 (auditor)" and created.object_type == "user_account"
     imports = entries(action="checklist.import")
     assert [e.after["code"] for e in imports] == [
+        "contractor-evaluation",
         "emergency-assets",
         "emergency-contracts",
         "emergency-systems",
@@ -179,6 +180,10 @@ def test_demo_reset_keeps_the_trail(demo_app, demo_runner):
     result = demo_runner.invoke(args=["demo", "load", "--reset"])
     assert result.exit_code == 0, result.output
     after = entries()
-    assert len(after) == before + 4  # three checklists imported again, and the load
+    # The checklists imported again, the demo's contractor evaluations, and the load.
+    added = [e.action for e in after[before:]]
+    assert added.count("checklist.import") == 4 and added.count("demo.load") == 1
+    evaluations = {"evaluation.start", "evaluation.complete", "recommendation.issue", "action.open"}
+    assert set(added) <= {"checklist.import", "demo.load"} | evaluations
     assert after[-1].action == "demo.load" and after[-1].after == {"reset": True}
     assert audit.verify().problem is None

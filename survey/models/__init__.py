@@ -12,6 +12,12 @@ from survey.models.campaigns import (
     CampaignTarget,
 )
 from survey.models.checklists import Category, Checklist, Item, Option, Scale
+from survey.models.evaluations import (
+    ContractorEvaluation,
+    Recommendation,
+    RequestStatus,
+    SubcontractRequest,
+)
 from survey.models.followup import ActionEvent, ActionStatus, CorrectiveAction
 from survey.models.mail import OutgoingMail
 from survey.models.org import Contractor, Invitation, OrgUnit, Role, User
@@ -33,6 +39,7 @@ __all__ = [
     "Checklist",
     "Contract",
     "Contractor",
+    "ContractorEvaluation",
     "CorrectiveAction",
     "InformationSystem",
     "Invitation",
@@ -40,8 +47,11 @@ __all__ = [
     "Option",
     "OrgUnit",
     "OutgoingMail",
+    "Recommendation",
+    "RequestStatus",
     "Role",
     "Scale",
     "Subcontract",
+    "SubcontractRequest",
     "User",
 ]

@@ -271,6 +271,10 @@ def approve(assignment: Assignment, user: User, comment: str = "") -> None:
     _record(assignment, "approve", AssignmentStatus.APPROVED, user, comment)
     assignment.approved_at = utcnow()
     assignment.approved_by_id = user.id
+    from survey.services import evaluations  # evaluations build on answering, not the reverse
+
+    if evaluations.is_evaluation(assignment):
+        evaluations.complete(assignment, user, evaluations.today())
 
 
 def return_for_correction(assignment: Assignment, user: User, comment: str) -> None:

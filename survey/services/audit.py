@@ -82,6 +82,13 @@ ACTIONS = {
     "assignment.extend": _l("回答期限の個別延長"),
     "assignment.reopen": _l("回答の再開"),
     "export.progress": _l("未提出一覧のダウンロード"),
+    "evaluation.start": _l("委託先評価の開始"),
+    "evaluation.complete": _l("委託先評価の確定"),
+    "recommendation.issue": _l("是正勧告"),
+    "recommendation.end_notice": _l("委託終了の通知"),
+    "subcontract.request": _l("再委託の承認申請"),
+    "subcontract.approve": _l("再委託の承認"),
+    "subcontract.reject": _l("再委託の不承認"),
 }
 
 # Filter values that stand for several actions.
@@ -93,6 +100,7 @@ ACTION_GROUPS = {
     "answer.*": _l("回答の変更（すべて）"),
     "assignment.*": _l("提出・承認・差し戻し（すべて）"),
     "campaign.*": _l("点検の作成・開始・延長・終了（すべて）"),
+    "subcontract.*": _l("再委託の申請・承認・不承認（すべて）"),
 }
 
 OBJECT_TYPES = {
@@ -103,6 +111,11 @@ OBJECT_TYPES = {
     "invitation": _l("招待"),
     "user_account": _l("ユーザー"),
     "audit_entry": _l("監査ログ"),
+    "contractor": _l("委託事業者"),
+    "contract": _l("委託契約"),
+    "contractor_evaluation": _l("委託先評価"),
+    "recommendation": _l("是正勧告"),
+    "subcontract_request": _l("再委託の承認申請"),
 }
 
 COMMENT_CHARS = 200  # answer comments are cut to this in before/after (history keeps them whole)

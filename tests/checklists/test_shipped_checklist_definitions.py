@@ -11,10 +11,15 @@ from checklists import load_file
 from checklists.writer import dump_yaml, write_xlsx
 
 DEFINITIONS = Path(checklists.__file__).parent / "definitions"
-EXPECTED_ITEMS = {"emergency-assets": 21, "emergency-systems": 54, "emergency-contracts": 33}
+EXPECTED_ITEMS = {
+    "emergency-assets": 21,
+    "emergency-systems": 54,
+    "emergency-contracts": 33,
+    "contractor-evaluation": 11,  # the eleven points of seed 002
+}
 
 
-def test_exactly_the_three_emergency_checklists_are_shipped():
+def test_exactly_the_emergency_checklists_and_the_contractor_evaluation_are_shipped():
     assert sorted(path.stem for path in DEFINITIONS.glob("*.yaml")) == sorted(EXPECTED_ITEMS)
 
 
@@ -32,3 +37,16 @@ def test_shipped_definition_round_trips_through_yaml_and_excel(path, tmp_path):
     write_xlsx(checklist, tmp_path / "again.xlsx")
     assert load_file(tmp_path / "again.yaml") == checklist
     assert load_file(tmp_path / "again.xlsx") == checklist
+
+
+def test_contractor_evaluation_rates_each_point_with_points():
+    checklist = load_file(DEFINITIONS / "contractor-evaluation.yaml")
+    assert checklist.target == "contractor"
+    (scale,) = checklist.scales
+    assert {item.scale for item in checklist.items} == {scale.code}
+    assert [(o.label, o.klass, o.score) for o in scale.options] == [
+        ("適切", "compliant", 2),
+        ("一部不十分", "noncompliant", 1),
+        ("不十分", "noncompliant", 0),
+        ("該当なし", "excluded", None),
+    ]

@@ -1,0 +1,346 @@
+"""委託先評価: the security office evaluates each company once a fiscal year; a grade below the
+line issues a correction recommendation (是正勧告), tracked as the company's corrective action."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+from flask import render_template_string
+
+import config
+from survey.extensions import db
+from survey.models import (
+    Assignment,
+    AuditEntry,
+    Contractor,
+    ContractorEvaluation,
+    CorrectiveAction,
+    OrgUnit,
+    OutgoingMail,
+    Recommendation,
+)
+from survey.models.followup import ActionSource, ActionStatus
+from survey.services import evaluations
+from tests.helpers import form_data, login
+
+TODAY = date(2026, 11, 24)
+# 11 items of the shipped 評価票, 2 points each; 該当なし leaves both counts.
+WEAK = {
+    1: "good",
+    2: "good",
+    3: "poor",
+    4: "poor",
+    5: "partial",
+    6: "poor",
+    7: "poor",
+    8: "partial",
+    9: "good",
+    10: "poor",
+    11: "na",
+}
+STRONG = {n: "good" for n in range(1, 12)} | {11: "na", 10: "partial"}
+
+
+@pytest.fixture
+def today(monkeypatch):
+    monkeypatch.setattr(evaluations, "today", lambda: TODAY)
+    return TODAY
+
+
+def company(code: str) -> Contractor:
+    return db.session.scalar(sa.select(Contractor).where(Contractor.code == code))
+
+
+def office_respondent() -> str:
+    office = db.session.scalar(sa.select(OrgUnit).where(OrgUnit.name == "情報政策課"))
+    return f"r-{office.code.lower()}"
+
+
+def evaluate(app, code: str, answers: dict[int, str]) -> Assignment:
+    """The whole flow in the browser: admin starts, the office answers and submits, admin
+    approves."""
+    admin = login(app, "admin")
+    target = company(code)
+    response = admin.post(f"/contractors/{target.id}/evaluation")
+    assert response.status_code == 302
+    assignment_id = int(response.headers["Location"].rstrip("/").split("/")[-1])
+    assignment = db.session.get(Assignment, assignment_id)
+    comments = {
+        n: "確認した事実と改善の要望" for n, c in answers.items() if c in ("partial", "poor")
+    }
+    staff = login(app, office_respondent())
+    response = staff.post(
+        f"/assignments/{assignment_id}",
+        data=form_data(assignment, answers, comments, action="submit"),
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Assignment, assignment_id).status == "submitted"
+    response = admin.post(f"/assignments/{assignment_id}/review", data={"approve": "承認する"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    return db.session.get(Assignment, assignment_id)
+
+
+def test_weak_evaluation_issues_a_recommendation_owned_by_the_company(demo_app, today):
+    assignment = evaluate(demo_app, "C010", WEAK)
+    target = company("C010")
+    evaluation = db.session.scalar(
+        sa.select(ContractorEvaluation).where(ContractorEvaluation.contractor_id == target.id)
+    )
+    # good 3×2 + partial 2×1 + poor 0, over 10 applicable items × 2.
+    assert (evaluation.points, evaluation.points_possible) == (8, 20)
+    assert evaluation.score == 40.0 and evaluation.grade == "C"
+    assert evaluation.fiscal_year == 2026 and evaluation.assignment_id == assignment.id
+    recommendation = evaluation.recommendation
+    assert recommendation.deadline == TODAY + timedelta(days=30)
+    action = db.session.get(CorrectiveAction, recommendation.corrective_action_id)
+    assert action.contractor_id == target.id and action.unit_id is None
+    assert action.source == ActionSource.RECOMMENDATION and action.due_on == recommendation.deadline
+    assert "不十分" in recommendation.text and "確認した事実" in recommendation.text
+    mails = db.session.scalars(
+        sa.select(OutgoingMail).where(OutgoingMail.recipient == "c-c010@example.jp")
+    ).all()
+    assert [m.subject for m in mails] == ["【tenken】是正勧告（令和8年度 個人情報委託先評価）"]
+    actions = set(db.session.scalars(sa.select(AuditEntry.action)))
+    assert {"evaluation.start", "evaluation.complete", "recommendation.issue"} <= actions
+
+
+def test_strong_evaluation_issues_nothing(demo_app, today):
+    evaluate(demo_app, "C010", STRONG)
+    evaluation = db.session.scalar(
+        sa.select(ContractorEvaluation).where(
+            ContractorEvaluation.contractor_id == company("C010").id
+        )
+    )
+    assert evaluation.grade == "A" and evaluation.score == 95.0
+    assert evaluation.recommendation is None
+
+
+def test_grades_follow_the_configured_thresholds(demo_app, today):
+    demo_app.config["EVALUATION_GRADES"] = [("S", 95), ("A", 30), ("B", 0)]
+    demo_app.config["EVALUATION_RECOMMEND_BELOW"] = "A"
+    evaluate(demo_app, "C010", WEAK)
+    evaluation = db.session.scalar(
+        sa.select(ContractorEvaluation).where(
+            ContractorEvaluation.contractor_id == company("C010").id
+        )
+    )
+    assert evaluation.grade == "A" and evaluation.recommendation is None
+
+
+def test_grade_boundaries(demo_app):
+    grades = [("A", 80), ("B", 60), ("C", 0)]
+    assert [evaluations.grade_of(p, grades) for p in (100, 80, 79.9, 60, 59.9, 0)] == [
+        "A",
+        "A",
+        "B",
+        "B",
+        "C",
+        "C",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("SURVEY_EVALUATION_GRADES", "A:80,B:x,C:0", "B:x"),
+        ("SURVEY_EVALUATION_GRADES", "A:80,B:120,C:0", "B:120"),
+        ("SURVEY_EVALUATION_GRADES", "A:60,B:80,C:0", "高い順"),
+        ("SURVEY_EVALUATION_GRADES", "A:80,B:60", "最後の評価の下限を 0"),
+        ("SURVEY_EVALUATION_GRADES", "A:80,A:40,C:0", "重ならない"),
+        ("SURVEY_EVALUATION_RECOMMEND_BELOW", "Z", "Z"),
+        ("SURVEY_EVALUATION_RECOMMENDATION_DAYS", "0", "SURVEY_EVALUATION_RECOMMENDATION_DAYS"),
+        ("SURVEY_EVALUATION_DUE_MONTH", "13", "1〜12"),
+    ],
+)
+def test_bad_evaluation_settings_stop_the_start(monkeypatch, tmp_path, variable, value, message):
+    monkeypatch.setenv("SURVEY_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(config.ConfigError, match=message):
+        config.load()
+
+
+def test_evaluation_settings_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("SURVEY_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("SURVEY_EVALUATION_GRADES", "S:90, A:70 ,B:0")
+    monkeypatch.setenv("SURVEY_EVALUATION_RECOMMEND_BELOW", "A")
+    settings = config.load()
+    assert settings["EVALUATION_GRADES"] == [("S", 90), ("A", 70), ("B", 0)]
+    assert settings["EVALUATION_RECOMMEND_BELOW"] == "A"
+
+
+def _recommendation_of(code: str) -> Recommendation:
+    return db.session.scalar(
+        sa.select(Recommendation)
+        .join(ContractorEvaluation)
+        .where(ContractorEvaluation.contractor_id == company(code).id)
+    )
+
+
+def test_recommendation_state_follows_its_corrective_action(demo_app):
+    recommendation = _recommendation_of("C001")
+    action = recommendation.corrective_action
+    before = recommendation.deadline - timedelta(days=1)
+    assert evaluations.recommendation_state(recommendation, before) == "open"
+    action.status = ActionStatus.REPORTED
+    assert evaluations.recommendation_state(recommendation, before) == "reported"
+    after = recommendation.deadline + timedelta(days=1)
+    assert evaluations.recommendation_state(recommendation, after) == "overdue"
+    assert recommendation in evaluations.recommendations_overdue(after)
+    action.status = ActionStatus.VERIFIED
+    assert evaluations.recommendation_state(recommendation, after) == "resolved"
+    assert recommendation not in evaluations.recommendations_overdue(after)
+
+
+def test_office_records_notice_of_ending_the_contract(demo_app, today):
+    overdue = _recommendation_of("C003")
+    assert evaluations.recommendation_state(overdue, TODAY) == "overdue"
+    admin = login(demo_app, "admin")
+    url = f"/contractors/recommendations/{overdue.id}/end-notice"
+    unconfirmed = admin.post(url, follow_redirects=True).get_data(as_text=True)
+    assert "チェックを入れてください" in unconfirmed
+    db.session.expire_all()
+    assert overdue.contract_end_noticed_on is None
+    assert admin.post(url, data={"confirm": "y"}).status_code == 302
+    db.session.expire_all()
+    assert overdue.contract_end_noticed_on == TODAY
+    page = admin.get(f"/contractors/{company('C003').id}").get_data(as_text=True)
+    assert "委託終了を通知済" in page
+
+
+def test_notice_of_ending_is_refused_before_the_deadline(demo_app, today):
+    still_open = _recommendation_of("C001")
+    admin = login(demo_app, "admin")
+    response = admin.post(
+        f"/contractors/recommendations/{still_open.id}/end-notice",
+        data={"confirm": "y"},
+        follow_redirects=True,
+    )
+    assert "期限を過ぎて是正されていない" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert still_open.contract_end_noticed_on is None
+
+
+def test_history_across_years_on_the_company_page(demo_app, today):
+    page = login(demo_app, "auditor").get(f"/contractors/{company('C002').id}")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert text.index("令和7年度") < text.index("令和6年度")
+    assert "是正確認済" in text  # 令和6年度's recommendation was corrected
+    assert "委託契約と再委託" in text
+
+
+def test_due_and_overdue_list(demo_app, today):
+    rows = {
+        r.contractor.code: r.status for r in evaluations.due_rows(sa.select(Contractor.id), TODAY)
+    }
+    assert rows["C004"] == "done"  # evaluated this year
+    assert rows["C005"] == "due"  # last year only, and before the due month has passed
+    assert rows["C010"] == "overdue"  # never evaluated
+    assert evaluations.due_rows(sa.select(Contractor.id), date(2027, 1, 5))[4].status == "overdue"
+    admin = login(demo_app, "admin")
+    overdue = admin.get("/contractors/?status=overdue").get_data(as_text=True)
+    assert company("C010").name in overdue and company("C005").name not in overdue
+    due = admin.get("/contractors/?status=due").get_data(as_text=True)
+    assert company("C005").name in due and company("C004").name not in due
+    found = admin.get("/contractors/?status=all&q=みなと").get_data(as_text=True)
+    assert company("C003").name in found and company("C004").name not in found
+
+
+def test_due_list_sorts_and_pages(demo_app, today):
+    admin = login(demo_app, "admin")
+    page = admin.get("/contractors/?status=all&sort=name&dir=desc").get_data(as_text=True)
+    names = sorted(
+        (r.contractor.name for r in evaluations.due_rows(sa.select(Contractor.id), TODAY)),
+        reverse=True,
+    )
+    assert page.index(names[0]) < page.index(names[1])
+
+
+def test_manager_sees_only_companies_of_their_subtree(demo_app, today):
+    page = login(demo_app, "manager").get("/contractors/?status=all").get_data(as_text=True)
+    assert company("C010").name in page  # holds a contract of 戸籍住民課 (区民部)
+    assert company("C002").name not in page  # none under 区民部
+    assert login(demo_app, "manager").get(f"/contractors/{company('C002').id}").status_code == 404
+
+
+def test_contractor_sees_its_own_result_but_never_the_questionnaire(demo_app, today):
+    contractor = login(demo_app, "contractor")
+    own = contractor.get(f"/contractors/{company('C001').id}")
+    text = own.get_data(as_text=True)
+    assert own.status_code == 200 and "是正待ち" in text and "評価票を開く" not in text
+    evaluation = db.session.scalar(
+        sa.select(ContractorEvaluation).where(
+            ContractorEvaluation.contractor_id == company("C001").id,
+            ContractorEvaluation.fiscal_year == 2026,
+        )
+    )
+    assert contractor.get(f"/assignments/{evaluation.assignment_id}").status_code == 404
+    assert "個人情報委託先評価" not in contractor.get("/assignments/").get_data(as_text=True)
+
+
+def test_contractor_cannot_see_other_companies_recommendations(demo_app, today):
+    other = company("C003")
+    contractor = login(demo_app, "contractor")
+    assert contractor.get(f"/contractors/{other.id}").status_code == 404
+    recommendation = _recommendation_of("C003")
+    response = contractor.post(f"/contractors/recommendations/{recommendation.id}/end-notice")
+    assert response.status_code == 404
+    denied = db.session.scalar(
+        sa.select(AuditEntry).where(
+            AuditEntry.action == "access.denied", AuditEntry.object_type == "contractor"
+        )
+    )
+    assert denied is not None and denied.object_id == str(other.id)
+    assert contractor.get("/contractors/").status_code == 403
+
+
+def test_respondent_sees_no_evaluations(demo_app, today):
+    respondent = login(demo_app, "respondent")
+    assert respondent.get("/contractors/").status_code == 403
+    assert respondent.get(f"/contractors/{company('C001').id}").status_code == 404
+
+
+def test_only_the_office_starts_an_evaluation(demo_app, today):
+    target = company("C010")
+    assert (
+        login(demo_app, "auditor").post(f"/contractors/{target.id}/evaluation").status_code == 403
+    )
+    assert (
+        login(demo_app, "manager").post(f"/contractors/{target.id}/evaluation").status_code == 403
+    )
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count()).select_from(
+                sa.select(Assignment).where(Assignment.contractor_id == target.id).subquery()
+            )
+        )
+        == 0
+    )
+
+
+def test_starting_twice_opens_the_same_questionnaire(demo_app, today):
+    admin = login(demo_app, "admin")
+    target = company("C010")
+    first = admin.post(f"/contractors/{target.id}/evaluation").headers["Location"]
+    second = admin.post(f"/contractors/{target.id}/evaluation").headers["Location"]
+    assert first == second
+
+
+def test_dashboard_partials(demo_app, today):
+    due = evaluations.evaluations_due(TODAY)
+    overdue = evaluations.recommendations_overdue(TODAY)
+    assert due["overdue"] >= 1 and due["rows"][0].status == "overdue"
+    assert [r.evaluation.contractor.code for r in overdue] == ["C003"]
+    with demo_app.test_request_context("/"):
+        html = render_template_string(
+            '{% include "followup/_evaluations_due.html" %}'
+            '{% include "followup/_recommendations_overdue.html" %}',
+            evaluations_due=due,
+            recommendations_overdue=overdue,
+        )
+    assert "令和8年度の委託先評価" in html.replace(" ", "")
+    assert company("C003").name in html
