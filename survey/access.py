@@ -156,3 +156,17 @@ def results_units(user: User) -> sa.Select | None:
     if user.role == Role.MANAGER and user.unit_id is not None:
         return subtree_ids(user.unit_id)
     return sa.select(OrgUnit.id).where(sa.false())
+
+
+# --- registers --------------------------------------------------------------------------------
+
+
+def can_read_registers(user: User) -> bool:
+    """The registers (units, users, systems, contractors, contracts): admin and auditor read
+    them; nobody else knows the pages exist."""
+    return bool(user and user.is_authenticated and user.role in SEE_ALL)
+
+
+def can_manage_registers(user: User) -> bool:
+    """Only the security office uploads and applies registers."""
+    return bool(user and user.is_authenticated and user.role == Role.ADMIN)

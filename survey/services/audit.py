@@ -68,6 +68,8 @@ ACTIONS = {
     "user.create": _l("ユーザーの作成"),
     "demo.load": _l("デモデータの読み込み"),
     "action.open": _l("是正措置の登録"),
+    "register.import": _l("台帳の取り込み"),
+    "export.register": _l("台帳のエクスポート"),
 }
 
 # Filter values that stand for several actions.
@@ -88,6 +90,7 @@ OBJECT_TYPES = {
     "invitation": _l("招待"),
     "user_account": _l("ユーザー"),
     "audit_entry": _l("監査ログ"),
+    "register": _l("台帳"),
 }
 
 COMMENT_CHARS = 200  # answer comments are cut to this in before/after (history keeps them whole)

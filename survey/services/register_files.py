@@ -159,7 +159,9 @@ def _xlsx_rows(data: bytes) -> list[tuple[int, list[Cell]]]:
             if number > MAX_ROWS + 1:
                 raise RegisterFileError(_too_many_rows())
             values = [_cell(cell.value) for cell in cells]
-            if any(v != "" for v in values):
+            while values and values[-1] == "":
+                values.pop()  # read-only sheets pad every row to max_col
+            if values:
                 rows.append((number, values))
         return rows
     finally:
