@@ -171,6 +171,48 @@ DECISIONS.update(
     }
 )
 
+REGISTER_READERS = {"admin", "auditor"}
+
+
+def register_read(role, target):
+    # Only the security office and auditors know the registers exist.
+    return 200 if role in REGISTER_READERS else 404
+
+
+def register_write(ok):
+    def decide(role, target):
+        if role not in REGISTER_READERS:
+            return 404
+        return ok if role == "admin" else 403
+
+    return decide
+
+
+# The upload token below belongs to nobody: the admin is sent back to upload again.
+UPLOAD = "/admin/registers/units/upload"
+DECISIONS.update(
+    {
+        "admin.registers_index": [("GET", "/admin/registers/", register_read, ["own"])],
+        "admin.register_list": [("GET", "/admin/registers/users", register_read, ["own"])],
+        "admin.register_template": [
+            ("GET", "/admin/registers/units/template.xlsx", register_read, ["own"])
+        ],
+        "admin.register_export": [
+            ("GET", "/admin/registers/users/export.csv", register_read, ["own"])
+        ],
+        "admin.register_upload": [
+            ("GET", UPLOAD, register_write(200), ["own"]),
+            ("POST", UPLOAD, register_write(422), ["own"]),  # no file in the body
+        ],
+        "admin.register_preview": [
+            ("GET", UPLOAD + "/nobodys-token-0123456789", register_write(302), ["own"])
+        ],
+        "admin.register_apply": [
+            ("POST", UPLOAD + "/nobodys-token-0123456789/apply", register_write(302), ["own"])
+        ],
+    }
+)
+
 PUBLIC = {
     "static": ("GET", "/static/css/tenken.css", 200),
     "auth.login": ("GET", "/auth/login", 200),
