@@ -331,6 +331,34 @@ def user_add(username, role, unit_code, contractor_code, display_name, email, pa
     click.echo(f"ユーザー {user.username}（{user.role}）を作成しました。")
 
 
+
+@user_cli.command("password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def user_password(username, password_stdin):
+    """Set the password of an existing account, e.g. one created by a register import."""
+    from flask_babel import force_locale
+
+    from survey.models import User
+    from survey.services.accounts import set_password
+
+    user = db.session.scalar(sa.select(User).where(User.username == username))
+    if user is None:
+        _fail(f"ユーザー {username} は登録されていません。")
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("パスワード", hide_input=True, confirmation_prompt=True)
+    try:
+        with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+            set_password(user, password)
+    except AccountError as error:
+        db.session.rollback()
+        _fail(str(error))
+    audit.record("user.password_set", user, summary=user.username)
+    db.session.commit()
+    click.echo(f"ユーザー {user.username} のパスワードを設定しました。")
+
 # --- register -------------------------------------------------------------------------------
 
 register_cli = AppGroup(
@@ -380,7 +408,8 @@ def register_import(kind, file, do_apply):
         if kind == "users" and result.added:
             click.echo(
                 "追加した利用者にはパスワードがありません（ログインできません）。"
-                "委託事業者は招待で、それ以外は管理者がパスワードを設定してください。"
+                "委託事業者には招待を送り、それ以外は flask user password USERNAME で"
+                "パスワードを設定してください。"
             )
         if not do_apply:
             click.echo("確認のみです。取り込むには --apply を付けて実行してください。")

@@ -361,3 +361,23 @@ def test_cli_previews_applies_and_reports_errors(demo_app, tmp_path):
     template = tmp_path / "t.csv"
     assert runner.invoke(args=["register", "template", "users", str(template)]).exit_code == 0
     assert read_csv(template.read_bytes())[0] == registers.headers("users")
+
+
+def test_an_imported_user_signs_in_once_an_admin_sets_a_password(demo_app, tmp_path):
+    with demo_app.test_request_context():
+        rows = read_csv(registers.export_file("users", "csv"))
+        unit_code = db.session.scalar(sa.select(OrgUnit.code).where(OrgUnit.name == "戸籍住民課"))
+        rows.append(["r-new", "新人 一郎", "", "回答者", unit_code, ""])
+        _apply("users", csv_bytes(rows))
+    runner = demo_app.test_cli_runner()
+    weak = runner.invoke(args=["user", "password", "r-new", "--password-stdin"], input="short\n")
+    assert weak.exit_code == 1
+    password = "a-long-enough-passphrase-26"
+    result = runner.invoke(
+        args=["user", "password", "r-new", "--password-stdin"], input=password + "\n"
+    )
+    assert result.exit_code == 0, result.output
+    response = demo_app.test_client().post(
+        "/auth/login", data={"username": "r-new", "password": password}
+    )
+    assert response.status_code == 302

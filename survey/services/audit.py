@@ -66,6 +66,7 @@ ACTIONS = {
     "access.denied": _l("権限外の対象へのアクセス"),
     "checklist.import": _l("チェックリストの取り込み"),
     "user.create": _l("ユーザーの作成"),
+    "user.password_set": _l("パスワードの設定（管理者）"),
     "demo.load": _l("デモデータの読み込み"),
     "action.open": _l("是正措置の登録"),
     "register.import": _l("台帳の取り込み"),
