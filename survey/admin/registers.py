@@ -79,7 +79,7 @@ def _matches(record: registers.Record, spec: registers.Kind, query: str, status:
         return False
     if not query:
         return True
-    return any(query in spec.column(c.key).show(record.values[c.key]).lower() for c in spec.columns)
+    return any(query in c.show(record.values[c.key]).lower() for c in spec.columns)
 
 
 @bp.route("/registers/<kind>")
