@@ -321,3 +321,15 @@ def can_decide_subcontract(user: User, contract: Contract) -> bool:
     if user.role == Role.MANAGER:
         return _in_subtree(user, contract.unit_id)
     return user.role == Role.RESPONDENT and user.unit_id == contract.unit_id
+# --- registers --------------------------------------------------------------------------------
+
+
+def can_read_registers(user: User) -> bool:
+    """The registers (units, users, systems, contractors, contracts): admin and auditor read
+    them; nobody else knows the pages exist."""
+    return bool(user and user.is_authenticated and user.role in SEE_ALL)
+
+
+def can_manage_registers(user: User) -> bool:
+    """Only the security office uploads and applies registers."""
+    return bool(user and user.is_authenticated and user.role == Role.ADMIN)

@@ -331,6 +331,119 @@ def user_add(username, role, unit_code, contractor_code, display_name, email, pa
     click.echo(f"ユーザー {user.username}（{user.role}）を作成しました。")
 
 
+
+@user_cli.command("password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def user_password(username, password_stdin):
+    """Set the password of an existing account, e.g. one created by a register import."""
+    from flask_babel import force_locale
+
+    from survey.models import User
+    from survey.services.accounts import set_password
+
+    user = db.session.scalar(sa.select(User).where(User.username == username))
+    if user is None:
+        _fail(f"ユーザー {username} は登録されていません。")
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("パスワード", hide_input=True, confirmation_prompt=True)
+    try:
+        with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+            set_password(user, password)
+    except AccountError as error:
+        db.session.rollback()
+        _fail(str(error))
+    audit.record("user.password_set", user, summary=user.username)
+    db.session.commit()
+    click.echo(f"ユーザー {user.username} のパスワードを設定しました。")
+
+# --- register -------------------------------------------------------------------------------
+
+register_cli = AppGroup(
+    "register", help="Registers: units, users, systems, contractors, contracts."
+)
+register_kind = click.argument(
+    "kind", type=click.Choice(["units", "users", "systems", "contractors", "contracts"])
+)
+
+
+def _register_format(out: str) -> str:
+    suffix = Path(out).suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        _fail("出力先のファイル名は .xlsx か .csv で終わるようにしてください。")
+    return suffix[1:]
+
+
+def _echo_changes(title: str, changes) -> None:
+    click.echo(f"{title}: {len(changes)}件")
+    for change in changes:
+        where = f"{change.row}行目 " if change.row else ""
+        fields = "、".join(
+            f"{label}: {old or '（空）'} → {new or '（空）'}" for label, old, new in change.fields
+        )
+        click.echo(f"  {where}{change.key} {change.name}  {fields}")
+
+
+@register_cli.command("import")
+@register_kind
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--apply", "do_apply", is_flag=True, help="Apply the changes (default: preview).")
+def register_import(kind, file, do_apply):
+    """Compare FILE (the whole register, .xlsx or CSV) with the database; --apply writes it."""
+    from flask_babel import force_locale
+
+    from survey.services import registers
+
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        result = registers.preview(kind, Path(file).read_bytes(), Path(file).name)
+        for problem in result.problems:
+            click.echo(problem.render(), err=True)
+        if not result.ok:
+            _fail(f"{len(result.problems)}件の問題があります。何も取り込んでいません。")
+        _echo_changes("追加", result.added)
+        _echo_changes("変更", result.changed)
+        _echo_changes("無効化", result.deactivated)
+        if kind == "users" and result.added:
+            click.echo(
+                "追加した利用者にはパスワードがありません（ログインできません）。"
+                "委託事業者には招待を送り、それ以外は flask user password USERNAME で"
+                "パスワードを設定してください。"
+            )
+        if not do_apply:
+            click.echo("確認のみです。取り込むには --apply を付けて実行してください。")
+            return
+        changed = registers.apply(result)
+        db.session.commit()
+    click.echo("取り込みました。" if changed else "変更はありません。")
+
+
+@register_cli.command("template")
+@register_kind
+@click.argument("out", type=click.Path(dir_okay=False))
+def register_template(kind, out):
+    """Write an empty register (header and one example row) as .xlsx or CSV (UTF-8 with BOM)."""
+    from survey.services import registers
+
+    Path(out).write_bytes(registers.template_file(kind, _register_format(out)))
+    click.echo(f"{out} を作成しました。")
+
+
+@register_cli.command("export")
+@register_kind
+@click.argument("out", type=click.Path(dir_okay=False))
+def register_export(kind, out):
+    """Write the register's active records in the import format (.xlsx or CSV)."""
+    from survey.services import registers
+
+    Path(out).write_bytes(registers.export_file(kind, _register_format(out)))
+    audit.record(
+        "export.register", object_type="register", object_id=kind, summary=out, commit=True
+    )
+    click.echo(f"{out} を作成しました。")
+
+
 # --- backup ---------------------------------------------------------------------------------
 
 backup_cli = AppGroup("backup", help="Back up and restore a SQLite deployment.")
@@ -417,4 +530,4 @@ def audit_verify():
     )
 
 
-commands = [checklist_cli, demo_cli, report_cli, user_cli, backup_cli, audit_cli]
+commands = [checklist_cli, demo_cli, report_cli, user_cli, backup_cli, audit_cli, register_cli]

@@ -423,6 +423,31 @@ DECISIONS.update(
     }
 )
 
+# The upload token below belongs to nobody: the admin is sent back to upload again.
+UPLOAD = "/admin/registers/units/upload"
+DECISIONS.update(
+    {
+        "admin.registers_index": [("GET", "/admin/registers/", checklist_read, ["own"])],
+        "admin.register_list": [("GET", "/admin/registers/users", checklist_read, ["own"])],
+        "admin.register_template": [
+            ("GET", "/admin/registers/units/template.xlsx", checklist_read, ["own"])
+        ],
+        "admin.register_export": [
+            ("GET", "/admin/registers/users/export.csv", checklist_read, ["own"])
+        ],
+        "admin.register_upload": [
+            ("GET", UPLOAD, checklist_change(200), ["own"]),
+            ("POST", UPLOAD, checklist_change(422), ["own"]),  # no file in the body
+        ],
+        "admin.register_preview": [
+            ("GET", UPLOAD + "/nobodys-token-0123456789", checklist_change(302), ["own"])
+        ],
+        "admin.register_apply": [
+            ("POST", UPLOAD + "/nobodys-token-0123456789/apply", checklist_change(302), ["own"])
+        ],
+    }
+)
+
 PUBLIC = {
     "static": ("GET", "/static/css/tenken.css", 200),
     "auth.login": ("GET", "/auth/login", 200),

@@ -69,6 +69,7 @@ ACTIONS = {
     "checklist.copy": _l("チェックリストの新しい版の作成（複製）"),
     "download.checklist": _l("チェックリストのダウンロード"),
     "user.create": _l("ユーザーの作成"),
+    "user.password_set": _l("パスワードの設定（管理者）"),
     "demo.load": _l("デモデータの読み込み"),
     "action.open": _l("是正措置の登録"),
     "campaign.create": _l("点検の作成"),
@@ -89,6 +90,8 @@ ACTIONS = {
     "subcontract.request": _l("再委託の承認申請"),
     "subcontract.approve": _l("再委託の承認"),
     "subcontract.reject": _l("再委託の不承認"),
+    "register.import": _l("台帳の取り込み"),
+    "export.register": _l("台帳のエクスポート"),
 }
 
 # Filter values that stand for several actions.
@@ -116,6 +119,7 @@ OBJECT_TYPES = {
     "contractor_evaluation": _l("委託先評価"),
     "recommendation": _l("是正勧告"),
     "subcontract_request": _l("再委託の承認申請"),
+    "register": _l("台帳"),
 }
 
 COMMENT_CHARS = 200  # answer comments are cut to this in before/after (history keeps them whole)

@@ -1,0 +1,238 @@
+"""The registers on screen: counts, lists, templates and exports for admin and auditor; upload →
+preview → apply for admin only. Everyone else is told nothing (404, recorded as refused)."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from functools import wraps
+
+from flask import Response, abort, current_app, flash, redirect, render_template, request
+from flask import url_for as flask_url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from survey.access import can_manage_registers, can_read_registers
+from survey.admin import bp
+from survey.admin.register_forms import ApplyForm, UploadForm
+from survey.extensions import db
+from survey.results.routes import content_disposition
+from survey.services import audit, register_uploads, registers
+from survey.services.register_files import MAX_BYTES, size_limit_text
+
+PAGE_SIZE = 50
+MIME = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+}
+STATUSES = ("active", "inactive", "all")
+
+bp.add_app_template_global(can_read_registers, "can_read_registers")
+
+
+def url_for(endpoint: str, **values) -> str:
+    return flask_url_for(endpoint, **{k: v for k, v in values.items() if v not in (None, "")})
+
+
+def _spec(kind: str) -> registers.Kind:
+    spec = registers.kind_or_none(kind)
+    if spec is None:
+        abort(404)
+    return spec
+
+
+def readers(view):
+    @wraps(view)
+    @login_required
+    def wrapper(*args, **kwargs):
+        if not can_read_registers(current_user):
+            audit.record_denied("register", kwargs.get("kind"), current_user, reason="role")
+            abort(404)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def managers(view):
+    @wraps(view)
+    @readers
+    def wrapper(*args, **kwargs):
+        if not can_manage_registers(current_user):
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+@bp.route("/registers/")
+@readers
+def registers_index():
+    return render_template(
+        "admin/registers/index.html", kinds=registers.KINDS.values(), counts=registers.counts()
+    )
+
+
+def _matches(record: registers.Record, spec: registers.Kind, query: str, status: str) -> bool:
+    if status == "active" and not record.obj.active:
+        return False
+    if status == "inactive" and record.obj.active:
+        return False
+    if not query:
+        return True
+    return any(query in c.show(record.values[c.key]).lower() for c in spec.columns)
+
+
+@bp.route("/registers/<kind>")
+@readers
+def register_list(kind: str):
+    spec = _spec(kind)
+    query = request.args.get("q", "").strip()
+    status = request.args.get("status", "active")
+    status = status if status in STATUSES else "active"
+    sort = request.args.get("sort", spec.key)
+    sort = sort if any(c.key == sort for c in spec.columns) else spec.key
+    descending = request.args.get("dir") == "desc"
+    found = [r for r in spec.load().values() if _matches(r, spec, query.lower(), status)]
+    column = spec.column(sort)
+    found.sort(key=lambda r: (column.show(r.values[sort]), r.values[spec.key]), reverse=descending)
+    pages = max(1, math.ceil(len(found) / PAGE_SIZE))
+    page = min(max(request.args.get("page", 1, type=int), 1), pages)
+    rows = found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    return render_template(
+        "admin/registers/list.html",
+        spec=spec,
+        rows=rows,
+        total=len(found),
+        page=page,
+        pages=pages,
+        args={"q": query, "status": status, "sort": sort, "dir": "desc" if descending else None},
+        url_for=url_for,
+    )
+
+
+def _download(filename: str, fallback: str, fmt: str, data: bytes) -> Response:
+    response = Response(data, mimetype=MIME[fmt])
+    response.headers["Content-Disposition"] = content_disposition(filename, fallback)
+    return response
+
+
+@bp.route("/registers/<kind>/template.<fmt>")
+@readers
+def register_template(kind: str, fmt: str):
+    spec = _spec(kind)
+    if fmt not in MIME:
+        abort(404)
+    return _download(
+        f"{spec.register_name}_テンプレート.{fmt}",
+        f"{kind}_template.{fmt}",
+        fmt,
+        registers.template_file(kind, fmt),
+    )
+
+
+@bp.route("/registers/<kind>/export.<fmt>")
+@readers
+def register_export(kind: str, fmt: str):
+    spec = _spec(kind)
+    if fmt not in MIME:
+        abort(404)
+    data = registers.export_file(kind, fmt)
+    audit.record("export.register", object_type="register", object_id=kind, summary=fmt)
+    db.session.commit()
+    stamp = date.today().strftime("%Y%m%d")
+    return _download(f"{spec.register_name}_{stamp}.{fmt}", f"{kind}_{stamp}.{fmt}", fmt, data)
+
+
+@bp.route("/registers/<kind>/upload", methods=["GET", "POST"])
+@managers
+def register_upload(kind: str):
+    spec = _spec(kind)
+    form = UploadForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        data = upload.stream.read(MAX_BYTES + 1)
+        if len(data) > MAX_BYTES:
+            form.file.errors.append(
+                _("ファイルが大きすぎます（上限 %(limit)s）。", limit=size_limit_text())
+            )
+        else:
+            token = register_uploads.save(
+                current_app.instance_path, current_user.id, kind, upload.filename or "", data
+            )
+            return redirect(url_for("admin.register_preview", kind=kind, token=token))
+    return render_template(
+        "admin/registers/upload.html", spec=spec, form=form, limit=size_limit_text()
+    ), (422 if form.errors else 200)
+
+
+def _upload_or_gone(kind: str, token: str):
+    upload = register_uploads.load(current_app.instance_path, token, current_user.id, kind)
+    if upload is None:
+        flash(
+            _(
+                "この取り込みは適用済みか、期限が切れています。"
+                "もう一度ファイルをアップロードしてください。"
+            ),
+            "info",
+        )
+    return upload
+
+
+def _preview(upload: register_uploads.Upload) -> registers.Preview:
+    return registers.preview(upload.kind, upload.data, upload.filename, actor=current_user)
+
+
+@bp.route("/registers/<kind>/upload/<token>")
+@managers
+def register_preview(kind: str, token: str):
+    spec = _spec(kind)
+    upload = _upload_or_gone(kind, token)
+    if upload is None:
+        return redirect(url_for("admin.register_upload", kind=kind))
+    result = _preview(upload)
+    form = ApplyForm(digest=result.digest())
+    return _render_preview(spec, result, form, token)
+
+
+def _render_preview(spec, result, form, token, status: int = 200):
+    return render_template(
+        "admin/registers/preview.html", spec=spec, result=result, form=form, token=token
+    ), (status if result.ok else 422)
+
+
+@bp.route("/registers/<kind>/upload/<token>/apply", methods=["POST"])
+@managers
+def register_apply(kind: str, token: str):
+    spec = _spec(kind)
+    upload = _upload_or_gone(kind, token)
+    if upload is None:
+        return redirect(url_for("admin.register_list", kind=kind))
+    result = _preview(upload)
+    form = ApplyForm()
+    if not form.validate_on_submit() or not result.ok:
+        return _render_preview(spec, result, form, token, 422)
+    if form.digest.data != result.digest():
+        flash(
+            _(
+                "確認の後で台帳が変更されたため、取り込みませんでした。"
+                "最新の内容と比べた結果を確認してください。"
+            ),
+            "error",
+        )
+        return redirect(url_for("admin.register_preview", kind=kind, token=token))
+    changed = registers.apply(result)
+    db.session.commit()
+    register_uploads.discard(current_app.instance_path, token)
+    if changed:
+        flash(
+            _(
+                "%(register)sを更新しました（追加 %(added)d件、変更 %(changed)d件、"
+                "無効化 %(deactivated)d件）。",
+                register=spec.register_name,
+                **result.counts(),
+            ),
+            "success",
+        )
+    else:
+        flash(_("台帳とファイルの内容は同じです。変更はありません。"), "info")
+    return redirect(url_for("admin.register_list", kind=kind))
