@@ -61,6 +61,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from survey.admin import bp as admin_bp
     from survey.audit import bp as audit_bp
     from survey.auth import bp as auth_bp
     from survey.errors import bp as errors_bp
@@ -73,6 +74,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(results_bp)
     app.register_blueprint(respond_bp)
     app.register_blueprint(audit_bp)
+    app.register_blueprint(admin_bp)
     app.register_blueprint(errors_bp)
 
 

@@ -156,3 +156,12 @@ def results_units(user: User) -> sa.Select | None:
     if user.role == Role.MANAGER and user.unit_id is not None:
         return subtree_ids(user.unit_id)
     return sa.select(OrgUnit.id).where(sa.false())
+
+
+# --- mail -----------------------------------------------------------------------------------
+
+
+def can_manage_mail(user) -> bool:
+    """The outbox (every mail the system sent, invitation links included): the security office
+    only. Auditors neither: the mails' links are credentials, not records."""
+    return bool(user and user.is_authenticated and user.role == Role.ADMIN)

@@ -12,7 +12,7 @@ from survey.models.campaigns import (
 )
 from survey.models.checklists import Category, Checklist, Item, Option, Scale
 from survey.models.followup import ActionEvent, ActionStatus, CorrectiveAction
-from survey.models.mail import OutgoingMail
+from survey.models.mail import OutgoingMail, ReminderLog
 from survey.models.org import Contractor, Invitation, OrgUnit, Role, User
 from survey.models.registers import Contract, InformationSystem, Subcontract
 
@@ -38,6 +38,7 @@ __all__ = [
     "Option",
     "OrgUnit",
     "OutgoingMail",
+    "ReminderLog",
     "Role",
     "Scale",
     "Subcontract",

@@ -68,6 +68,8 @@ ACTIONS = {
     "user.create": _l("ユーザーの作成"),
     "demo.load": _l("デモデータの読み込み"),
     "action.open": _l("是正措置の登録"),
+    "reminder.send": _l("回答期限のお知らせメールの作成"),
+    "mail.retry": _l("送信メールの再送"),
 }
 
 # Filter values that stand for several actions.
@@ -88,6 +90,7 @@ OBJECT_TYPES = {
     "invitation": _l("招待"),
     "user_account": _l("ユーザー"),
     "audit_entry": _l("監査ログ"),
+    "outgoing_mail": _l("送信メール"),
 }
 
 COMMENT_CHARS = 200  # answer comments are cut to this in before/after (history keeps them whole)

@@ -1,0 +1,7 @@
+"""Administration: registers, checklists, the outbox."""
+
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+from survey.admin import outbox  # noqa: E402,F401
