@@ -1,6 +1,6 @@
 """A real SMTP server on 127.0.0.1 (aiosmtpd), started by the test, collecting what it accepts.
 
-Import the fixtures into a test module: `from tests.smtp_server import smtp, smtp_app, ...`.
+The `smtp` fixture is registered for every test by tests/conftest.py (pytest_plugins).
 """
 
 from __future__ import annotations

@@ -11,7 +11,16 @@ import pytest
 import sqlalchemy as sa
 
 from survey.extensions import db
-from survey.models import Assignment, Attachment, AuditEntry, Campaign, Contract, OrgUnit
+from survey.models import (
+    Assignment,
+    Attachment,
+    AuditEntry,
+    Campaign,
+    Contract,
+    OrgUnit,
+    OutgoingMail,
+)
+from survey.models.types import utcnow
 from survey.services import audit as audit_service
 from tests.helpers import login
 
@@ -26,6 +35,7 @@ class World:
     contract: Assignment  # a C001 contract owned by 秘書課: answered by `contractor`
     attachments: dict[int, int]  # assignment id -> an attachment on it
     first_entry: int  # an audit log entry
+    mail: int = 0  # a failed mail in the outbox
 
 
 def _assignment(campaign: str, **where) -> Assignment:
@@ -67,9 +77,12 @@ def world(demo_app) -> World:
         db.session.flush()
         attachments[a.id] = attachment.id
     audit_service.record("test.setup", summary="access matrix")
+    mail = OutgoingMail(recipient="x@example.jp", subject="s", body="b", attempts=1)
+    mail.next_attempt_at = mail.last_attempt_at = utcnow()
+    db.session.add(mail)
     db.session.commit()
     first = db.session.scalar(sa.select(sa.func.min(AuditEntry.id)))
-    return World(own, other, contract, attachments, first)
+    return World(own, other, contract, attachments, first, mail.id)
 
 
 # Who may see (read) and who answers each target, by role.
@@ -171,6 +184,27 @@ DECISIONS.update(
     }
 )
 
+
+def mail_admin(role, target):
+    # The outbox holds invitation links: the security office only; for others it does not exist.
+    return 200 if role == "admin" else 404
+
+
+DECISIONS.update(
+    {
+        "admin.outbox": [("GET", "/admin/outbox/", mail_admin, ["own"])],
+        "admin.outbox_mail": [("GET", "/admin/outbox/{mail}", mail_admin, ["own"])],
+        "admin.outbox_retry": [
+            (
+                "POST",
+                "/admin/outbox/{mail}/retry",
+                lambda role, target: 302 if role == "admin" else 404,
+                ["own"],
+            )
+        ],
+    }
+)
+
 PUBLIC = {
     "static": ("GET", "/static/css/tenken.css", 200),
     "auth.login": ("GET", "/auth/login", 200),
@@ -202,6 +236,7 @@ def test_each_role_gets_exactly_what_it_may(demo_app, world, role):
                     id=assignment.id,
                     att=world.attachments[assignment.id],
                     first_entry=world.first_entry,
+                    mail=world.mail,
                 )
                 response = client.open(path, method=method, data=_body(world, assignment))
                 response.close()  # downloads stream files

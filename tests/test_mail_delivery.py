@@ -13,14 +13,14 @@ from survey.models import OutgoingMail
 from survey.models.types import utcnow
 from survey.services import mailer
 from survey.services.notify import queue_mail
-from tests.smtp_server import SMTPServer, free_port, smtp, smtp_settings  # noqa: F401
+from tests.smtp_server import free_port, smtp_settings
 
 SUBJECT = "【情報セキュリティ自己点検】差し戻しのお知らせ（戸籍住民課）"
 BODY = "差し戻しの理由:\n証跡ファイルが添付されていません。\n\n回答画面:\nhttps://tenken.example.jp/x\n"
 
 
 @pytest.fixture
-def mail_app(app, smtp):  # noqa: F811
+def mail_app(app, smtp):
     smtp_settings(app, smtp.port)
     return app
 
@@ -31,7 +31,7 @@ def _queue(*recipients: str) -> list[OutgoingMail]:
     return mails
 
 
-def test_queued_mail_arrives_as_readable_japanese_mime(mail_app, smtp):  # noqa: F811
+def test_queued_mail_arrives_as_readable_japanese_mime(mail_app, smtp):
     [mail] = _queue("tanaka@example.jp")
 
     report = mailer.deliver_queued()
@@ -54,14 +54,14 @@ def test_queued_mail_arrives_as_readable_japanese_mime(mail_app, smtp):  # noqa:
     assert mail.sent_at is not None and mail.attempts == 0 and mail.claim is None
 
 
-def test_a_second_run_sends_nothing_again(mail_app, smtp):  # noqa: F811
+def test_a_second_run_sends_nothing_again(mail_app, smtp):
     _queue("a@example.jp", "b@example.jp")
     assert len(mailer.deliver_queued().sent) == 2
     assert mailer.deliver_queued().sent == []
     assert sorted(r.recipients[0] for r in smtp.received) == ["a@example.jp", "b@example.jp"]
 
 
-def test_server_down_records_the_error_and_a_later_run_sends_once(mail_app, smtp):  # noqa: F811
+def test_server_down_records_the_error_and_a_later_run_sends_once(mail_app, smtp):
     [mail] = _queue("tanaka@example.jp")
     mail_app.config["SMTP_PORT"] = free_port()  # nobody listens there
     moment = utcnow()
@@ -81,7 +81,7 @@ def test_server_down_records_the_error_and_a_later_run_sends_once(mail_app, smtp
     assert len(smtp.received) == 1
 
 
-def test_a_refused_address_is_retried_and_the_others_are_sent(mail_app, smtp):  # noqa: F811
+def test_a_refused_address_is_retried_and_the_others_are_sent(mail_app, smtp):
     smtp.handler.refuse.add("gone@example.jp")
     ok, refused = _queue("tanaka@example.jp", "gone@example.jp")
 
@@ -94,7 +94,7 @@ def test_a_refused_address_is_retried_and_the_others_are_sent(mail_app, smtp):  
     assert [r.recipients for r in smtp.received] == [["tanaka@example.jp"]]
 
 
-def test_retries_stop_after_the_last_attempt(mail_app, smtp, monkeypatch):  # noqa: F811
+def test_retries_stop_after_the_last_attempt(mail_app, smtp, monkeypatch):
     monkeypatch.setattr(mailer, "MAX_ATTEMPTS", 2)
     smtp.handler.refuse.add("gone@example.jp")
     [mail] = _queue("gone@example.jp")
@@ -111,7 +111,7 @@ def test_retries_stop_after_the_last_attempt(mail_app, smtp, monkeypatch):  # no
     assert [m.id for m in mailer.deliver_queued(moment + timedelta(days=30)).sent] == [mail.id]
 
 
-def test_overlapping_runs_never_send_the_same_mail(mail_app, smtp):  # noqa: F811
+def test_overlapping_runs_never_send_the_same_mail(mail_app, smtp):
     _queue("a@example.jp", "b@example.jp")
     moment = utcnow()
     first = mailer.claim(moment)  # a run that claimed the queue and is still sending
@@ -126,7 +126,7 @@ def test_overlapping_runs_never_send_the_same_mail(mail_app, smtp):  # noqa: F81
     assert len(smtp.received) == 2
 
 
-def test_the_outbox_backend_keeps_mail_in_the_outbox(mail_app, smtp):  # noqa: F811
+def test_the_outbox_backend_keeps_mail_in_the_outbox(mail_app, smtp):
     mail_app.config["MAIL_BACKEND"] = "outbox"
     [mail] = _queue("tanaka@example.jp")
 
@@ -138,7 +138,7 @@ def test_the_outbox_backend_keeps_mail_in_the_outbox(mail_app, smtp):  # noqa: F
     assert mail.sent_at is None and mail.state == "queued"
 
 
-def test_mail_send_command_reports_and_exits_nonzero_on_failure(mail_app, smtp):  # noqa: F811
+def test_mail_send_command_reports_and_exits_nonzero_on_failure(mail_app, smtp):
     _queue("tanaka@example.jp")
     runner = mail_app.test_cli_runner()
     port = mail_app.config["SMTP_PORT"]
