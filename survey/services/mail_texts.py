@@ -13,8 +13,8 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from survey import labels
-from survey.formatting import format_date
-from survey.models import Assignment, User
+from survey.formatting import format_date, format_datetime
+from survey.models import Assignment, Invitation, User
 
 
 def _signature() -> str:
@@ -119,4 +119,43 @@ def reminder(name: str, lines: list[str], days_before: int):
             lines="\n\n".join(lines),
             days=days_before,
         )
+        return subject, body + "\n" + _signature()
+
+
+def invitation(assignment: Assignment, invitation: Invitation, link: str, invited_by: User | None):
+    """A contractor's contact invited to set a password and answer a contract's checklist."""
+    with force_locale("ja"):
+        contract = assignment.contract
+        company = contract.contractor.name
+        owner = (assignment.responsible_unit or contract.unit).name
+        sender = ""
+        if invited_by is not None:
+            unit = invited_by.unit.name if invited_by.unit else owner
+            sender = _("依頼者: %(name)s（%(unit)s）", name=invited_by.display_name, unit=unit)
+        subject = _(
+            "【情報セキュリティ自己点検】ご回答のお願い（%(contract)s）", contract=contract.title
+        )
+        body = _(
+            "%(company)s\nご担当者様\n\n"
+            "%(owner)sから、次の委託業務について情報セキュリティ自己点検へのご回答をお願いします。"
+            "\n\n"
+            "点検: %(campaign)s\n"
+            "委託業務: %(contract)s\n"
+            "事業者: %(company)s\n"
+            "回答期限: %(due)s\n\n"
+            "下のリンクを開いてユーザー名とパスワードを設定すると、そのまま点検票に回答できます。"
+            "\n\n%(link)s\n\n"
+            "・このリンクは一度だけ使えます。有効期限は %(expires)s です。\n"
+            "・期限が切れた場合は、%(owner)sに招待メールの再送を依頼してください。\n"
+            "・お心当たりのない場合は、このメールを破棄してください。\n",
+            company=company,
+            owner=owner,
+            campaign=assignment.campaign.title,
+            contract=contract.title,
+            due=format_date(_due(assignment)),
+            link=link,
+            expires=format_datetime(invitation.expires_at),
+        )
+        if sender:
+            body += "\n" + sender + "\n"
         return subject, body + "\n" + _signature()
