@@ -436,10 +436,12 @@ def _deliver() -> bool:
         )
         return True
     click.echo(f"送信しました: {len(report.sent)} 件、失敗: {len(report.failed)} 件。")
+    by_error: dict[str, list[str]] = {}
     for mail in report.failed:
-        click.echo(
-            f"  送信できませんでした #{mail.id} {mail.recipient}: {mail.last_error}", err=True
-        )
+        by_error.setdefault(mail.last_error or "", []).append(mail.recipient)
+    for error, recipients in by_error.items():
+        shown = "、".join(recipients[:5]) + (" …" if len(recipients) > 5 else "")
+        click.echo(f"  {error}（{len(recipients)} 件: {shown}）", err=True)
     if report.failed:
         click.echo("送信できなかったメールは、次の実行で再送します。", err=True)
     return report.ok

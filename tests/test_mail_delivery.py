@@ -111,6 +111,17 @@ def test_retries_stop_after_the_last_attempt(mail_app, smtp, monkeypatch):
     assert [m.id for m in mailer.deliver_queued(moment + timedelta(days=30)).sent] == [mail.id]
 
 
+def test_starttls_is_required_when_asked_and_never_skipped(mail_app, smtp):
+    mail_app.config["SMTP_SECURITY"] = "starttls"  # the test server offers no STARTTLS
+    [mail] = _queue("tanaka@example.jp")
+
+    report = mailer.deliver_queued()
+
+    assert report.sent == [] and smtp.received == []
+    db.session.refresh(mail)
+    assert mail.sent_at is None and "STARTTLS" in mail.last_error
+
+
 def test_overlapping_runs_never_send_the_same_mail(mail_app, smtp):
     _queue("a@example.jp", "b@example.jp")
     moment = utcnow()
