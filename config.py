@@ -121,6 +121,20 @@ def _recommend_below(grades: list[tuple[str, int]]) -> str:
     return value
 
 
+MAIL_BACKENDS = ("smtp", "outbox")
+SMTP_SECURITY = {"none": 25, "starttls": 587, "ssl": 465}  # each mode's usual port
+
+
+def _choice(name: str, default: str, choices) -> str:
+    value = (os.environ.get(name) or default).strip().lower()
+    if value not in choices:
+        raise ConfigError(
+            f"{name}={value!r} は使えません。{', '.join(choices)} のいずれかを指定してください "
+            f"({name} must be one of {', '.join(choices)})."
+        )
+    return value
+
+
 def _evaluation_settings() -> dict:
     """Contractor evaluations (survey.services.evaluations): grades, the grade below which a
     correction recommendation is issued, its deadline, and the month by which each year's
@@ -138,6 +152,35 @@ def _evaluation_settings() -> dict:
         "EVALUATION_RECOMMENDATION_DAYS": _int("SURVEY_EVALUATION_RECOMMENDATION_DAYS", 30),
         "EVALUATION_DUE_MONTH": due_month,
     }
+
+
+def _mail(env: str) -> dict:
+    """Mail delivery (survey.services.mailer). Developers and tests keep mail in the outbox,
+    readable on the admin page; production sends it over SMTP unless told otherwise."""
+    backend = _choice("MAIL_BACKEND", "smtp" if env == "production" else "outbox", MAIL_BACKENDS)
+    security = _choice(
+        "SMTP_SECURITY", "starttls" if env == "production" else "none", SMTP_SECURITY
+    )
+    settings = {
+        "MAIL_BACKEND": backend,
+        "SMTP_HOST": os.environ.get("SMTP_HOST", "").strip(),
+        "SMTP_PORT": _int("SMTP_PORT", SMTP_SECURITY[security]),
+        "SMTP_USER": os.environ.get("SMTP_USER", ""),
+        "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD", ""),
+        "SMTP_SECURITY": security,
+        "SMTP_TIMEOUT": _int("SMTP_TIMEOUT", 30),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "").strip(),
+        "REMINDER_DAYS_BEFORE": _int("REMINDER_DAYS_BEFORE", 3, minimum=0),
+    }
+    if env == "production" and backend == "smtp":
+        for name in ("SMTP_HOST", "MAIL_FROM"):
+            if not settings[name]:
+                raise ConfigError(
+                    f"{name} が設定されていません。本番環境でメールを送信するには SMTP_HOST と "
+                    f"MAIL_FROM を設定してください（送信しない場合は MAIL_BACKEND=outbox） "
+                    f"({name} is not set)."
+                )
+    return settings
 
 
 def load(overrides: dict | None = None) -> dict:
@@ -193,6 +236,7 @@ def load(overrides: dict | None = None) -> dict:
         "INVITATION_DAYS": int(os.environ.get("SURVEY_INVITATION_DAYS", "14")),
         "SURVEY_BASE_URL": os.environ.get("SURVEY_BASE_URL", "http://127.0.0.1:5000"),
         **_evaluation_settings(),
+        **_mail(env),
     }
     settings.update(overrides)
     return settings

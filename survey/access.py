@@ -333,3 +333,12 @@ def can_read_registers(user: User) -> bool:
 def can_manage_registers(user: User) -> bool:
     """Only the security office uploads and applies registers."""
     return bool(user and user.is_authenticated and user.role == Role.ADMIN)
+
+
+# --- mail -----------------------------------------------------------------------------------
+
+
+def can_manage_mail(user) -> bool:
+    """The outbox (every mail the system sent, invitation links included): the security office
+    only. Auditors neither: the mails' links are credentials, not records."""
+    return bool(user and user.is_authenticated and user.role == Role.ADMIN)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sys
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
 import sqlalchemy as sa
@@ -530,4 +532,82 @@ def audit_verify():
     )
 
 
-commands = [checklist_cli, demo_cli, report_cli, user_cli, backup_cli, audit_cli, register_cli]
+# --- mail -----------------------------------------------------------------------------------
+
+mail_cli = AppGroup("mail", help="Deliver queued mail.")
+
+
+def _deliver() -> bool:
+    """Send the queue (the code `mail send` and `reminders send` share); False if some failed."""
+    from survey.services import mailer
+
+    report = mailer.deliver_queued()
+    if report.backend != "smtp":
+        click.echo(
+            f"MAIL_BACKEND={report.backend}: メールは送信せず、送信メール画面（/admin/outbox/）に"
+            f"保管しています（未送信 {mailer.pending_count()} 件）。"
+        )
+        return True
+    click.echo(f"送信しました: {len(report.sent)} 件、失敗: {len(report.failed)} 件。")
+    by_error: dict[str, list[str]] = {}
+    for mail in report.failed:
+        by_error.setdefault(mail.last_error or "", []).append(mail.recipient)
+    for error, recipients in by_error.items():
+        shown = "、".join(recipients[:5]) + (" …" if len(recipients) > 5 else "")
+        click.echo(f"  {error}（{len(recipients)} 件: {shown}）", err=True)
+    if report.failed:
+        click.echo("送信できなかったメールは、次の実行で再送します。", err=True)
+    return report.ok
+
+
+@mail_cli.command("send")
+def mail_send():
+    """Send every due queued mail over SMTP; exit status 1 if some could not be sent (cron)."""
+    if not _deliver():
+        sys.exit(1)
+
+
+# --- reminders ------------------------------------------------------------------------------
+
+reminders_cli = AppGroup("reminders", help="Deadline reminders.")
+
+
+def _today(value) -> date:
+    if value is not None:
+        return value.date()
+    return datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
+
+
+@reminders_cli.command("send")
+@click.option("--dry-run", is_flag=True, help="List who would get what; change nothing.")
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), help="The day to remind for.")
+def reminders_send(dry_run, today):
+    """Mail everyone with work due soon or overdue (once a day each), then deliver the queue."""
+    from survey.services import reminders
+
+    day = _today(today)
+    if dry_run:
+        letters = reminders.plan(day)
+        for letter in letters:
+            click.echo(f"{letter.email}（{letter.name}）: {len(letter.reminders)} 件")
+            for reminder in letter.reminders:
+                click.echo(f"    {reminder.key} 期限 {reminder.due_on.isoformat()}")
+        click.echo(f"送信予定: {len(letters)} 通（--dry-run のため何も送信していません）。")
+        return
+    letters = reminders.send(day)
+    click.echo(f"{day.isoformat()} のお知らせを {len(letters)} 通作成しました。")
+    if not _deliver():
+        sys.exit(1)
+
+
+commands = [
+    checklist_cli,
+    demo_cli,
+    report_cli,
+    user_cli,
+    backup_cli,
+    audit_cli,
+    register_cli,
+    mail_cli,
+    reminders_cli,
+]

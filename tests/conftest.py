@@ -21,6 +21,9 @@ from survey.extensions import db
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 
+# The `smtp` fixture: a real SMTP server on 127.0.0.1 for the mail tests.
+pytest_plugins = ["tests.smtp_server"]
+
 
 def _pg_admin_engine() -> sa.Engine:
     # NullPool: each connection is closed when its block ends, none is left for the GC.

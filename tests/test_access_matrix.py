@@ -20,9 +20,11 @@ from survey.models import (
     Contractor,
     ContractorEvaluation,
     OrgUnit,
+    OutgoingMail,
     Recommendation,
     SubcontractRequest,
 )
+from survey.models.types import utcnow
 from survey.services import audit as audit_service
 from tests.helpers import login
 
@@ -40,6 +42,7 @@ class World:
     # 委託先管理, per target: a contract, a pending subcontract request on it, a company and its
     # recommendation (see CONTRACTS and COMPANIES for who may see which).
     places: dict[str, dict[str, int]] = field(default_factory=dict)
+    mail: int = 0  # a failed mail in the outbox
 
 
 def _assignment(campaign: str, **where) -> Assignment:
@@ -82,9 +85,12 @@ def world(demo_app) -> World:
         attachments[a.id] = attachment.id
     audit_service.record("test.setup", summary="access matrix")
     places = _places()
+    mail = OutgoingMail(recipient="x@example.jp", subject="s", body="b", attempts=1)
+    mail.next_attempt_at = mail.last_attempt_at = utcnow()
+    db.session.add(mail)
     db.session.commit()
     first = db.session.scalar(sa.select(sa.func.min(AuditEntry.id)))
-    return World(own, other, contract, attachments, first, places)
+    return World(own, other, contract, attachments, first, places=places, mail=mail.id)
 
 
 def _places() -> dict[str, dict[str, int]]:
@@ -312,6 +318,9 @@ def follows_progress(role, target):
 
 def managers_of_contractors(role, target):
     return 200 if role in {"admin", "auditor", "manager"} else 403
+def mail_admin(role, target):
+    # The outbox holds invitation links: the security office only; for others it does not exist.
+    return 200 if role == "admin" else 404
 
 
 DECISIONS.update(
@@ -445,6 +454,16 @@ DECISIONS.update(
         "admin.register_apply": [
             ("POST", UPLOAD + "/nobodys-token-0123456789/apply", checklist_change(302), ["own"])
         ],
+        "admin.outbox": [("GET", "/admin/outbox/", mail_admin, ["own"])],
+        "admin.outbox_mail": [("GET", "/admin/outbox/{mail}", mail_admin, ["own"])],
+        "admin.outbox_retry": [
+            (
+                "POST",
+                "/admin/outbox/{mail}/retry",
+                lambda role, target: 302 if role == "admin" else 404,
+                ["own"],
+            )
+        ],
     }
 )
 
@@ -480,6 +499,7 @@ def test_each_role_gets_exactly_what_it_may(demo_app, world, role):
                     att=world.attachments[assignment.id],
                     first_entry=world.first_entry,
                     **world.places[target],
+                    mail=world.mail,
                 )
                 response = client.open(path, method=method, data=_body(world, assignment))
                 response.close()  # downloads stream files

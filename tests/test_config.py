@@ -11,7 +11,10 @@ def production(monkeypatch, tmp_path):
     monkeypatch.setenv("SURVEY_INSTANCE_PATH", str(tmp_path))
     monkeypatch.setenv("SECRET_KEY", "x" * 40)
     monkeypatch.setenv("SURVEY_DATABASE_URL", "postgresql+psycopg://tenken@db/tenken")
-    monkeypatch.delenv("FLASK_DEBUG", raising=False)
+    monkeypatch.setenv("SMTP_HOST", "mail.example.jp")
+    monkeypatch.setenv("MAIL_FROM", "tenken@example.jp")
+    for name in ("FLASK_DEBUG", "MAIL_BACKEND", "SMTP_SECURITY", "SMTP_PORT"):
+        monkeypatch.delenv(name, raising=False)
     return monkeypatch
 
 
@@ -55,3 +58,51 @@ def test_development_generates_and_keeps_a_secret(monkeypatch, tmp_path):
     assert config.load()["SECRET_KEY"] == first["SECRET_KEY"]
     assert first["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'tenken.db'}"
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_production_sends_mail_over_smtp_with_starttls(production):
+    settings = config.load()
+    assert settings["MAIL_BACKEND"] == "smtp"
+    assert (settings["SMTP_HOST"], settings["MAIL_FROM"]) == (
+        "mail.example.jp",
+        "tenken@example.jp",
+    )
+    assert (settings["SMTP_SECURITY"], settings["SMTP_PORT"]) == ("starttls", 587)
+
+
+@pytest.mark.parametrize("name", ["SMTP_HOST", "MAIL_FROM"])
+def test_production_without_a_mail_server_refuses(production, name):
+    production.delenv(name)
+    with pytest.raises(config.ConfigError, match=name):
+        config.load()
+
+
+def test_production_may_keep_mail_in_the_outbox_without_a_server(production):
+    production.delenv("SMTP_HOST")
+    production.delenv("MAIL_FROM")
+    production.setenv("MAIL_BACKEND", "outbox")
+    assert config.load()["MAIL_BACKEND"] == "outbox"
+
+
+def test_development_keeps_mail_in_the_outbox(monkeypatch, tmp_path):
+    monkeypatch.setenv("SURVEY_ENV", "development")
+    monkeypatch.setenv("SURVEY_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.delenv("MAIL_BACKEND", raising=False)
+    assert config.load()["MAIL_BACKEND"] == "outbox"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("MAIL_BACKEND", "sendmail"), ("SMTP_SECURITY", "tls"), ("SMTP_PORT", "smtp")],
+)
+def test_unknown_mail_settings_refuse(production, name, value):
+    production.setenv(name, value)
+    with pytest.raises(config.ConfigError, match=name):
+        config.load()
+
+
+def test_the_port_follows_the_security_unless_given(production):
+    production.setenv("SMTP_SECURITY", "ssl")
+    assert config.load()["SMTP_PORT"] == 465
+    production.setenv("SMTP_PORT", "2525")
+    assert config.load()["SMTP_PORT"] == 2525

@@ -139,6 +139,8 @@ def production(monkeypatch, tmp_path):
     monkeypatch.setenv("SURVEY_INSTANCE_PATH", str(tmp_path))
     monkeypatch.setenv("SECRET_KEY", "x" * 40)
     monkeypatch.setenv("SURVEY_DATABASE_URL", f"sqlite:///{tmp_path / 'prod.db'}")
+    monkeypatch.setenv("SMTP_HOST", "mail.example.jp")
+    monkeypatch.setenv("MAIL_FROM", "tenken@example.jp")
     for name in (
         "FLASK_DEBUG",
         "SURVEY_REQUIRE_2FA",

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from survey.admin import checklists, registers  # noqa: E402,F401
+from survey.admin import checklists, outbox, registers  # noqa: E402,F401

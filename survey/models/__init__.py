@@ -19,7 +19,7 @@ from survey.models.evaluations import (
     SubcontractRequest,
 )
 from survey.models.followup import ActionEvent, ActionStatus, CorrectiveAction
-from survey.models.mail import OutgoingMail
+from survey.models.mail import OutgoingMail, ReminderLog
 from survey.models.org import Contractor, Invitation, OrgUnit, Role, User
 from survey.models.registers import Contract, InformationSystem, Subcontract
 
@@ -49,6 +49,7 @@ __all__ = [
     "OutgoingMail",
     "Recommendation",
     "RequestStatus",
+    "ReminderLog",
     "Role",
     "Scale",
     "Subcontract",

@@ -25,6 +25,7 @@ from survey.models import (
 )
 from survey.models.campaigns import AssignmentStatus
 from survey.models.types import utcnow
+from survey.services import notify
 
 COMMENT_MAX = 4000
 
@@ -275,12 +276,14 @@ def approve(assignment: Assignment, user: User, comment: str = "") -> None:
 
     if evaluations.is_evaluation(assignment):
         evaluations.complete(assignment, user, evaluations.today())
+    notify.assignment_approved(assignment, user, comment)
 
 
 def return_for_correction(assignment: Assignment, user: User, comment: str) -> None:
     if not comment.strip():
         raise Invalid({0: [_("差し戻す理由を入力してください。")]})
     _record(assignment, "return", AssignmentStatus.RETURNED, user, comment.strip())
+    notify.assignment_returned(assignment, user, comment)
 
 
 def events(assignment: Assignment) -> list[AssignmentEvent]:

@@ -92,6 +92,8 @@ ACTIONS = {
     "subcontract.reject": _l("再委託の不承認"),
     "register.import": _l("台帳の取り込み"),
     "export.register": _l("台帳のエクスポート"),
+    "reminder.send": _l("回答期限のお知らせメールの作成"),
+    "mail.retry": _l("送信メールの再送"),
 }
 
 # Filter values that stand for several actions.
@@ -120,6 +122,7 @@ OBJECT_TYPES = {
     "recommendation": _l("是正勧告"),
     "subcontract_request": _l("再委託の承認申請"),
     "register": _l("台帳"),
+    "outgoing_mail": _l("送信メール"),
 }
 
 COMMENT_CHARS = 200  # answer comments are cut to this in before/after (history keeps them whole)

@@ -11,18 +11,17 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 
-from reports.dates import wareki
 from survey.extensions import db
-from survey.formatting import local
 from survey.models import Assignment, Invitation, Role, User
 from survey.models.types import utcnow
 from survey.passwords import password_problem
+from survey.services import mail_texts
 from survey.services.accounts import set_password
 from survey.services.notify import queue_mail
 
@@ -131,56 +130,8 @@ def invite(
         expires_at=now + timedelta(days=current_app.config.get("INVITATION_DAYS", 14)),
     )
     db.session.add(invitation)
-    queue_mail(email, *_mail(assignment, invitation, token, invited_by))
+    queue_mail(email, *mail_texts.invitation(assignment, invitation, link(token), invited_by))
     return invitation, token
-
-
-def _day(day: date) -> str:
-    return f"{wareki(day)} ({day.isoformat()})"
-
-
-def _moment(moment: datetime) -> str:
-    moment = local(moment)
-    return f"{_day(moment.date())} {moment:%H:%M}"
-
-
-def _mail(
-    assignment: Assignment, invitation: Invitation, token: str, invited_by: User | None
-) -> tuple[str, str]:
-    """Subject and body, always in Japanese: they go to a company, whatever language the
-    inviting user reads the screens in."""
-    contract = assignment.contract
-    company = contract.contractor.name
-    campaign = assignment.campaign
-    owner = (assignment.responsible_unit or contract.unit).name
-    sender = ""
-    if invited_by is not None:
-        unit = invited_by.unit.name if invited_by.unit else owner
-        sender = f"依頼者: {invited_by.display_name}（{unit}）"
-    subject = f"【情報セキュリティ自己点検】ご回答のお願い（{contract.title}）"
-    body = f"""{company}
-ご担当者様
-
-{owner}から、次の委託業務について情報セキュリティ自己点検へのご回答をお願いします。
-
-点検: {campaign.title}
-委託業務: {contract.title}
-事業者: {company}
-回答期限: {_day(assignment.due_on or campaign.closes_on)}
-
-下のリンクを開いてユーザー名とパスワードを設定すると、そのまま点検票に回答できます。
-
-{link(token)}
-
-・このリンクは一度だけ使えます。有効期限は {_moment(invitation.expires_at)} です。
-・期限が切れた場合は、{owner}に招待メールの再送を依頼してください。
-・お心当たりのない場合は、このメールを破棄してください。
-
-{sender}
---
-tenken 情報セキュリティ自己点検システム
-"""
-    return subject, body
 
 
 # --- accepting ------------------------------------------------------------------------------

@@ -1,13 +1,26 @@
 """Mail: queued in the database within the caller's transaction, delivered later.
 
 Queuing in the same transaction as the change it reports means a mail exists exactly when the
-change was committed; a later issue adds the SMTP delivery of queued mail.
+change was committed; survey.services.mailer delivers the queue over SMTP (`flask mail send`).
+
+For other areas composing mail (texts go in survey.services.mail_texts):
+
+    users = notify.unit_recipients(unit)            # the unit's respondents with an address
+    notify.mail_users(users, subject, body)          # one mail per distinct address
+    notify.external_url("respond.assignment", assignment_id=42)   # a link for a mail
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask import current_app
+
 from survey.extensions import db
-from survey.models import OutgoingMail
+from survey.models import Assignment, Contract, OrgUnit, OutgoingMail, Role, User
+from survey.services import mail_texts
 
 SUBJECT_MAX = 255
 
@@ -25,3 +38,94 @@ def queue_mail(recipient: str, subject: str, body: str) -> OutgoingMail:
     )
     db.session.add(mail)
     return mail
+
+
+def _with_address(stmt: sa.Select) -> list[User]:
+    stmt = stmt.where(User.active.is_(True), User.email.is_not(None), User.email != "")
+    return list(db.session.scalars(stmt.order_by(User.id)))
+
+
+def unit_recipients(unit: OrgUnit | None) -> list[User]:
+    """The active respondents of a unit who have a mail address."""
+    if unit is None:
+        return []
+    return _with_address(
+        sa.select(User).where(User.unit_id == unit.id, User.role == Role.RESPONDENT)
+    )
+
+
+def contractor_recipients(contractor_id: int | None) -> list[User]:
+    """The active accounts of a contractor company who have a mail address."""
+    if contractor_id is None:
+        return []
+    return _with_address(
+        sa.select(User).where(User.contractor_id == contractor_id, User.role == Role.CONTRACTOR)
+    )
+
+
+def assignment_contractor_id(assignment: Assignment) -> int | None:
+    if assignment.contractor_id is not None:
+        return assignment.contractor_id
+    if assignment.contract_id is not None:
+        return db.session.scalar(
+            sa.select(Contract.contractor_id).where(Contract.id == assignment.contract_id)
+        )
+    return None
+
+
+def assignment_recipients(assignment: Assignment) -> list[User]:
+    """Who answers an assignment: the responsible unit's respondents and, for a contract or a
+    company, the contractor's own accounts."""
+    return unit_recipients(assignment.responsible_unit) + contractor_recipients(
+        assignment_contractor_id(assignment)
+    )
+
+
+def mail_users(users: Iterable[User], subject: str, body: str) -> list[OutgoingMail]:
+    """Queue the same mail to each user, once per address (two accounts may share one)."""
+    seen: set[str] = set()
+    mails = []
+    for user in users:
+        address = (user.email or "").strip()
+        if address and address.lower() not in seen:
+            seen.add(address.lower())
+            mails.append(queue_mail(address, subject, body))
+    return mails
+
+
+def external_url(endpoint: str, **values) -> str:
+    """An absolute link for a mail, always on SURVEY_BASE_URL: never the Host header of the
+    request that triggered the mail (which a client chooses), and it works from the CLI."""
+    base = urlsplit(current_app.config["SURVEY_BASE_URL"])
+    adapter = current_app.url_map.bind(
+        base.netloc, script_name=base.path.rstrip("/") or "/", url_scheme=base.scheme or "https"
+    )
+    return adapter.build(endpoint, values, force_external=True)
+
+
+# --- the review workflow --------------------------------------------------------------------
+
+
+def _reviewed(assignment: Assignment, reviewer: User, texts) -> list[OutgoingMail]:
+    # The reviewer is not told of their own decision (an owning division may review its
+    # contractor's answers and be among the recipients).
+    users = [u for u in assignment_recipients(assignment) if u.id != reviewer.id]
+    link = external_url("respond.assignment", assignment_id=assignment.id)
+    return mail_users(users, *texts(link))
+
+
+def assignment_returned(assignment: Assignment, reviewer: User, reason: str) -> list[OutgoingMail]:
+    """Tell the people who answer that their answers came back, and why."""
+    return _reviewed(
+        assignment,
+        reviewer,
+        lambda link: mail_texts.assignment_returned(assignment, reviewer, reason, link),
+    )
+
+
+def assignment_approved(assignment: Assignment, reviewer: User, comment: str) -> list[OutgoingMail]:
+    return _reviewed(
+        assignment,
+        reviewer,
+        lambda link: mail_texts.assignment_approved(assignment, reviewer, comment, link),
+    )

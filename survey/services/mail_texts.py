@@ -1,0 +1,161 @@
+"""Every mail the system writes, in one place: subject and body, always in Japanese.
+
+Mail goes to divisions and companies whatever language the person who triggered it reads the
+screens in, so each function renders under `force_locale("ja")`. The msgids are the Japanese
+texts themselves, as everywhere in tenken.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from survey import labels
+from survey.formatting import format_date, format_datetime
+from survey.models import Assignment, Invitation, User
+
+
+def _signature() -> str:
+    # Each body ends with this line, so a reader knows where the mail comes from.
+    return "--\n" + _("tenken 情報セキュリティ自己点検システム") + "\n"
+
+
+def _due(assignment: Assignment) -> date:
+    return assignment.due_on or assignment.campaign.closes_on
+
+
+def _reviewer(user: User) -> str:
+    return f"{user.display_name}（{user.unit.name}）" if user.unit else user.display_name
+
+
+def assignment_returned(assignment: Assignment, reviewer: User, reason: str, link: str):
+    with force_locale("ja"):
+        subject = _(
+            "【情報セキュリティ自己点検】差し戻しのお知らせ（%(target)s）",
+            target=assignment.target_name,
+        )
+        body = _(
+            "次の点検の回答が差し戻されました。理由を確認し、回答を修正のうえ、"
+            "もう一度提出してください。\n\n"
+            "点検: %(campaign)s\n"
+            "対象: %(target)s\n"
+            "回答期限: %(due)s\n"
+            "差し戻した人: %(reviewer)s\n\n"
+            "差し戻しの理由:\n%(reason)s\n\n"
+            "回答画面:\n%(link)s\n",
+            campaign=assignment.campaign.title,
+            target=assignment.target_name,
+            due=format_date(_due(assignment)),
+            reviewer=_reviewer(reviewer),
+            reason=reason.strip(),
+            link=link,
+        )
+        return subject, body + "\n" + _signature()
+
+
+def assignment_approved(assignment: Assignment, reviewer: User, comment: str, link: str):
+    with force_locale("ja"):
+        subject = _(
+            "【情報セキュリティ自己点検】承認のお知らせ（%(target)s）",
+            target=assignment.target_name,
+        )
+        body = _(
+            "次の点検の回答が承認されました。ご協力ありがとうございました。"
+            "承認された回答は変更できません。\n\n"
+            "点検: %(campaign)s\n"
+            "対象: %(target)s\n"
+            "承認した人: %(reviewer)s\n",
+            campaign=assignment.campaign.title,
+            target=assignment.target_name,
+            reviewer=_reviewer(reviewer),
+        )
+        if comment.strip():
+            body += "\n" + _("コメント:\n%(comment)s\n", comment=comment.strip())
+        body += "\n" + _("回答画面:\n%(link)s\n", link=link)
+        return subject, body + "\n" + _signature()
+
+
+def _when(due: date, today: date) -> str:
+    days = (due - today).days
+    if days > 0:
+        return _("あと%(days)d日", days=days)
+    if days == 0:
+        return _("本日が期限です")
+    return _("期限を%(days)d日過ぎています", days=-days)
+
+
+def reminder_line(assignment: Assignment, today: date, link: str) -> str:
+    """One assignment in a reminder: what, until when, in which state, where to answer."""
+    with force_locale("ja"):
+        due = _due(assignment)
+        return _(
+            "■ %(campaign)s — %(target)s\n"
+            "  回答期限: %(due)s（%(when)s）\n"
+            "  状況: %(status)s\n"
+            "  %(link)s",
+            campaign=assignment.campaign.title,
+            target=assignment.target_name,
+            due=format_date(due),
+            when=_when(due, today),
+            status=labels.label(labels.ASSIGNMENT_STATUSES, assignment.status),
+            link=link,
+        )
+
+
+def reminder(name: str, lines: list[str], days_before: int):
+    with force_locale("ja"):
+        subject = _(
+            "【情報セキュリティ自己点検】回答期限のお知らせ（%(count)d件）", count=len(lines)
+        )
+        body = _(
+            "%(name)s 様\n\n"
+            "次の点検の回答期限が近づいているか、過ぎています。"
+            "期限までに回答を提出してください。\n\n"
+            "%(lines)s\n\n"
+            "このお知らせは、回答期限の%(days)d日前から提出まで、毎日お送りします。\n",
+            name=name,
+            lines="\n\n".join(lines),
+            days=days_before,
+        )
+        return subject, body + "\n" + _signature()
+
+
+def invitation(assignment: Assignment, invitation: Invitation, link: str, invited_by: User | None):
+    """A contractor's contact invited to set a password and answer a contract's checklist."""
+    with force_locale("ja"):
+        contract = assignment.contract
+        company = contract.contractor.name
+        owner = (assignment.responsible_unit or contract.unit).name
+        sender = ""
+        if invited_by is not None:
+            unit = invited_by.unit.name if invited_by.unit else owner
+            sender = _("依頼者: %(name)s（%(unit)s）", name=invited_by.display_name, unit=unit)
+        subject = _(
+            "【情報セキュリティ自己点検】ご回答のお願い（%(contract)s）", contract=contract.title
+        )
+        body = _(
+            "%(company)s\nご担当者様\n\n"
+            "%(owner)sから、次の委託業務について情報セキュリティ自己点検へのご回答をお願いします。"
+            "\n\n"
+            "点検: %(campaign)s\n"
+            "委託業務: %(contract)s\n"
+            "事業者: %(company)s\n"
+            "回答期限: %(due)s\n\n"
+            "下のリンクを開いてユーザー名とパスワードを設定すると、そのまま点検票に回答できます。"
+            "\n\n%(link)s\n\n"
+            "・このリンクは一度だけ使えます。有効期限は %(expires)s です。\n"
+            "・期限が切れた場合は、%(owner)sに招待メールの再送を依頼してください。\n"
+            "・お心当たりのない場合は、このメールを破棄してください。\n",
+            company=company,
+            owner=owner,
+            campaign=assignment.campaign.title,
+            contract=contract.title,
+            due=format_date(_due(assignment)),
+            link=link,
+            expires=format_datetime(invitation.expires_at),
+        )
+        if sender:
+            body += "\n" + sender + "\n"
+        return subject, body + "\n" + _signature()
