@@ -64,6 +64,7 @@ def register_blueprints(app: Flask) -> None:
     from survey.audit import bp as audit_bp
     from survey.auth import bp as auth_bp
     from survey.errors import bp as errors_bp
+    from survey.followup import bp as followup_bp
     from survey.main import bp as main_bp
     from survey.respond import bp as respond_bp
     from survey.results import bp as results_bp
@@ -73,6 +74,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(results_bp)
     app.register_blueprint(respond_bp)
     app.register_blueprint(audit_bp)
+    app.register_blueprint(followup_bp)
     app.register_blueprint(errors_bp)
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from survey import demo_data as data
+from survey import demo_followup
 from survey.extensions import db
 from survey.models import (
     Answer,
@@ -136,6 +137,7 @@ def load() -> Ward:
         checklists["emergency-contracts"],
         {AssignmentStatus.APPROVED: 6, AssignmentStatus.SUBMITTED: 14, AssignmentStatus.DRAFT: 10},
     )
+    demo_followup.load()
     db.session.commit()
     return ward
 

@@ -5,13 +5,26 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from survey.extensions import db
-from survey.models import Assignment, Attachment, AuditEntry, Campaign, Contract, OrgUnit
+from survey.models import (
+    ActionEvidence,
+    Assignment,
+    Attachment,
+    Audit,
+    AuditEntry,
+    AuditFinding,
+    Campaign,
+    Contract,
+    CorrectiveAction,
+    FindingMeasure,
+    OrgUnit,
+)
 from survey.services import audit as audit_service
 from tests.helpers import login
 
@@ -26,6 +39,7 @@ class World:
     contract: Assignment  # a C001 contract owned by 秘書課: answered by `contractor`
     attachments: dict[int, int]  # assignment id -> an attachment on it
     first_entry: int  # an audit log entry
+    followup: dict[str, dict[str, int]]  # target -> ids of its action, evidence, audit …
 
 
 def _assignment(campaign: str, **where) -> Assignment:
@@ -66,10 +80,47 @@ def world(demo_app) -> World:
         db.session.add(attachment)
         db.session.flush()
         attachments[a.id] = attachment.id
+    followup = {
+        "own": _followup(uploads, unit=_unit("戸籍住民課")),
+        "other": _followup(uploads, unit=_unit("秘書課")),
+        "contract": _followup(
+            uploads, unit=_unit("秘書課"), contractor=contract.contract.contractor
+        ),
+    }
     audit_service.record("test.setup", summary="access matrix")
     db.session.commit()
     first = db.session.scalar(sa.select(sa.func.min(AuditEntry.id)))
-    return World(own, other, contract, attachments, first)
+    return World(own, other, contract, attachments, first, followup)
+
+
+def _followup(uploads: Path, unit, contractor=None) -> dict[str, int]:
+    """An open corrective action with an evidence file, and an audit with a finding and a
+    measure, owned by `unit` (and `contractor`, who then fixes it)."""
+    action = CorrectiveAction(
+        title="test", due_on=date(2026, 12, 1), unit=unit, contractor=contractor
+    )
+    name = hashlib.sha256(f"action-{unit.id}-{contractor}".encode()).hexdigest()[:32]
+    (uploads / name).write_bytes(b"%PDF-1.4")
+    evidence = ActionEvidence(
+        action=action,
+        filename="m.pdf",
+        stored_name=name,
+        content_type="application/pdf",
+        size=8,
+        sha256="0" * 64,
+    )
+    record = Audit(title="test", held_on=date(2026, 7, 1), unit=unit, contractor=contractor)
+    finding = AuditFinding(audit=record, number=1, text="test")
+    measure = FindingMeasure(finding=finding, text="test")
+    db.session.add_all([action, evidence, record, finding, measure])
+    db.session.flush()
+    return {
+        "action": action.id,
+        "ev": evidence.id,
+        "audit": record.id,
+        "finding": finding.id,
+        "measure": measure.id,
+    }
 
 
 # Who may see (read) and who answers each target, by role.
@@ -171,6 +222,73 @@ DECISIONS.update(
     }
 )
 
+# Follow-up: actions and audits are seen like the questionnaires of their unit or company.
+# `own` is 戸籍住民課's (fixed by `respondent`, under `manager`), `other` 秘書課's, `contract` is
+# C001's for 秘書課 (fixed by `contractor`). The steps post no status, so whoever may take one
+# is told the status has moved on (409).
+OFFICE = {"admin", "auditor"}
+OPENERS = {"admin", "manager"}
+OWNERS = {"own": {"respondent", "manager"}, "other": set(), "contract": {"contractor"}}
+
+
+def office(role, target):
+    return 200 if role in OFFICE else 403
+
+
+def openers(ok):
+    return lambda role, target: ok if role in OPENERS else 403
+
+
+def admin_only(ok):
+    def decide(role, target):
+        if role not in VISIBLE[target]:
+            return 404
+        return ok if role == "admin" else 403
+
+    return decide
+
+
+def owner_step(role, target):
+    if role not in VISIBLE[target]:
+        return 404
+    return 409 if role in OWNERS[target] else 403
+
+
+ACTION = "/followup/actions/{action}"
+AUDIT = "/followup/audits/{audit}"
+DECISIONS.update(
+    {
+        "followup.dashboard": [("GET", "/followup/", office, ["own"])],
+        "followup.action_list": [("GET", "/followup/actions/", signed_in, ["own"])],
+        "followup.action_new": [
+            ("GET", "/followup/actions/new", openers(200), ["own"]),
+            ("POST", "/followup/actions/new", openers(422), ["own"]),
+        ],
+        "followup.action_detail": [("GET", ACTION, read, list(VISIBLE))],
+        "followup.action_evidence": [("GET", ACTION + "/evidence/{ev}", read, list(VISIBLE))],
+        "followup.action_step": [
+            ("POST", ACTION + "/start", owner_step, list(VISIBLE)),
+            ("POST", ACTION + "/report", owner_step, list(VISIBLE)),
+            ("POST", ACTION + "/verify", admin_only(409), list(VISIBLE)),
+            ("POST", ACTION + "/send_back", admin_only(409), list(VISIBLE)),
+        ],
+        "followup.audit_list": [("GET", "/followup/audits/", signed_in, ["own"])],
+        "followup.audit_new": [
+            ("GET", "/followup/audits/new", lambda r, t: 200 if r == "admin" else 403, ["own"]),
+            ("POST", "/followup/audits/new", lambda r, t: 422 if r == "admin" else 403, ["own"]),
+        ],
+        "followup.audit_detail": [("GET", AUDIT, read, list(VISIBLE))],
+        "followup.audit_export": [("GET", AUDIT + "/status.xlsx", read, list(VISIBLE))],
+        "followup.finding_add": [("POST", AUDIT + "/findings", admin_only(422), list(VISIBLE))],
+        "followup.measure_add": [
+            ("POST", AUDIT + "/findings/{finding}/measures", admin_only(422), list(VISIBLE))
+        ],
+        "followup.measure_result": [
+            ("POST", AUDIT + "/measures/{measure}/result", admin_only(422), list(VISIBLE))
+        ],
+    }
+)
+
 PUBLIC = {
     "static": ("GET", "/static/css/tenken.css", 200),
     "auth.login": ("GET", "/auth/login", 200),
@@ -202,6 +320,7 @@ def test_each_role_gets_exactly_what_it_may(demo_app, world, role):
                     id=assignment.id,
                     att=world.attachments[assignment.id],
                     first_entry=world.first_entry,
+                    **world.followup[target],
                 )
                 response = client.open(path, method=method, data=_body(world, assignment))
                 response.close()  # downloads stream files

@@ -1,6 +1,7 @@
 """Typed SQLAlchemy models, one module per aggregate."""
 
 from survey.models.audit import AuditEntry
+from survey.models.audits import Audit, AuditFinding, FindingMeasure
 from survey.models.campaigns import (
     Answer,
     AnswerHistory,
@@ -11,13 +12,19 @@ from survey.models.campaigns import (
     Campaign,
 )
 from survey.models.checklists import Category, Checklist, Item, Option, Scale
-from survey.models.followup import ActionEvent, ActionStatus, CorrectiveAction
+from survey.models.followup import (
+    ActionEvent,
+    ActionEvidence,
+    ActionStatus,
+    CorrectiveAction,
+)
 from survey.models.mail import OutgoingMail
 from survey.models.org import Contractor, Invitation, OrgUnit, Role, User
 from survey.models.registers import Contract, InformationSystem, Subcontract
 
 __all__ = [
     "ActionEvent",
+    "ActionEvidence",
     "ActionStatus",
     "Answer",
     "AnswerHistory",
@@ -25,13 +32,16 @@ __all__ = [
     "AssignmentEvent",
     "AssignmentStatus",
     "Attachment",
+    "Audit",
     "AuditEntry",
+    "AuditFinding",
     "Campaign",
     "Category",
     "Checklist",
     "Contract",
     "Contractor",
     "CorrectiveAction",
+    "FindingMeasure",
     "InformationSystem",
     "Invitation",
     "Item",

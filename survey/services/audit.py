@@ -68,6 +68,17 @@ ACTIONS = {
     "user.create": _l("ユーザーの作成"),
     "demo.load": _l("デモデータの読み込み"),
     "action.open": _l("是正措置の登録"),
+    "action.start": _l("是正措置の対応開始"),
+    "action.report": _l("是正措置の措置報告"),
+    "action.evidence": _l("是正措置の証跡ファイルの添付"),
+    "action.verify": _l("是正措置の確認・完了"),
+    "action.send_back": _l("是正措置の差し戻し"),
+    "download.action_evidence": _l("是正措置の証跡ファイルのダウンロード"),
+    "audit.create": _l("監査の記録"),
+    "audit.finding": _l("指摘事項の記録"),
+    "audit.measure": _l("指摘事項への措置の記録"),
+    "audit.result": _l("措置結果の記録"),
+    "export.audit_findings": _l("措置状況表のダウンロード"),
 }
 
 # Filter values that stand for several actions.
@@ -78,6 +89,8 @@ ACTION_GROUPS = {
     "auth.*": _l("ログイン・ログアウト（すべて）"),
     "answer.*": _l("回答の変更（すべて）"),
     "assignment.*": _l("提出・承認・差し戻し（すべて）"),
+    "action.*": _l("是正措置（すべて）"),
+    "audit.*": _l("監査・指摘事項（すべて）"),
 }
 
 OBJECT_TYPES = {
@@ -88,6 +101,11 @@ OBJECT_TYPES = {
     "invitation": _l("招待"),
     "user_account": _l("ユーザー"),
     "audit_entry": _l("監査ログ"),
+    "corrective_action": _l("是正措置"),
+    "action_evidence": _l("是正措置の証跡ファイル"),
+    "audit": _l("監査"),
+    "audit_finding": _l("指摘事項"),
+    "finding_measure": _l("指摘事項への措置"),
 }
 
 COMMENT_CHARS = 200  # answer comments are cut to this in before/after (history keeps them whole)
