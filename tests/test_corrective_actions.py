@@ -64,9 +64,7 @@ def open_from_answer(client, assignment, item, due=None):
 
 
 def step(client, action, verb, expected, **data):
-    return client.post(
-        f"/followup/actions/{action.id}/{verb}", data={"expected": expected, **data}
-    )
+    return client.post(f"/followup/actions/{action.id}/{verb}", data={"expected": expected, **data})
 
 
 def kinds(action) -> list[str]:
@@ -80,7 +78,9 @@ def kinds(action) -> list[str]:
 
 
 def mails_to(address: str) -> list[OutgoingMail]:
-    return list(db.session.scalars(sa.select(OutgoingMail).where(OutgoingMail.recipient == address)))
+    return list(
+        db.session.scalars(sa.select(OutgoingMail).where(OutgoingMail.recipient == address))
+    )
 
 
 def test_manager_opens_an_action_from_a_noncompliant_answer(demo_app):
@@ -175,9 +175,12 @@ def test_posting_the_same_step_twice_does_it_once(demo_app):
     for _ in range(2):
         assert step(admin, action, "verify", "reported").status_code == 302
     assert kinds(action) == ["open", "report", "verify"]
-    assert db.session.scalar(
-        sa.select(sa.func.count(ActionEvidence.id)).where(ActionEvidence.action_id == action.id)
-    ) == 1
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count(ActionEvidence.id)).where(ActionEvidence.action_id == action.id)
+        )
+        == 1
+    )
 
 
 def test_a_step_from_a_page_that_is_out_of_date_is_refused(demo_app):
@@ -253,7 +256,7 @@ def test_the_list_filters_and_sorts(demo_app):
     assert "終わりの日は始まりの日以降にしてください" in bad.get_data(as_text=True)
     page = admin.get("/followup/actions/?sort=due_on&dir=desc").get_data(as_text=True)
     latest_first = sorted(every, key=lambda a: (a.due_on, a.id), reverse=True)
-    positions = [page.index(f"/followup/actions/{a.id}\"") for a in latest_first]
+    positions = [page.index(f'/followup/actions/{a.id}"') for a in latest_first]
     assert positions == sorted(positions)
 
 
