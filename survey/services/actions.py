@@ -257,14 +257,15 @@ def office_recipients() -> list[User]:
 
 
 def _recipients(action: CorrectiveAction, verb: str) -> list[User]:
+    """Opened, verified, sent back: the owners. Started: whoever opened it. Reported: the
+    office too, which verifies."""
+    opener = [action.created_by] if action.created_by and action.created_by.email else []
     if verb in ("open", "verify", "send_back"):
         people = owner_recipients(action)
-    else:  # start, report: the office, and whoever opened it
-        people = office_recipients()
-        if verb == "start":
-            people = []
-        if action.created_by is not None and action.created_by.email:
-            people.append(action.created_by)
+    elif verb == "report":
+        people = office_recipients() + opener
+    else:
+        people = opener
     seen, unique = set(), []
     for person in people:
         if person.email.lower() not in seen:
