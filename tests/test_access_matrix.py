@@ -260,6 +260,7 @@ DECISIONS.update(
     {
         "followup.dashboard": [("GET", "/followup/", office, ["own"])],
         "followup.action_list": [("GET", "/followup/actions/", signed_in, ["own"])],
+        "followup.action_csv": [("GET", "/followup/actions.csv", signed_in, ["own"])],
         "followup.action_new": [
             ("GET", "/followup/actions/new", openers(200), ["own"]),
             ("POST", "/followup/actions/new", openers(422), ["own"]),

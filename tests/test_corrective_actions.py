@@ -270,6 +270,26 @@ def test_contractor_sees_only_its_own_companys_actions(demo_app):
             assert contractor.get(f"/followup/actions/{action.id}").status_code == 404
 
 
+def test_the_csv_export_holds_what_the_user_may_see(demo_app):
+    response = login(demo_app, "contractor").get("/followup/actions.csv?status=unfinished")
+    assert response.data.startswith("\ufeff".encode())
+    lines = response.data.decode("utf-8-sig").splitlines()
+    company = user("contractor").contractor_id
+    expected = db.session.scalars(
+        sa.select(CorrectiveAction.title)
+        .where(
+            CorrectiveAction.contractor_id == company,
+            CorrectiveAction.status != "verified",
+        )
+        .order_by(CorrectiveAction.due_on, CorrectiveAction.id)
+    ).all()
+    assert lines[0].startswith("ID,件名,")
+    assert [line.split(",")[1] for line in lines[1:]] == expected
+    assert db.session.scalar(
+        sa.select(AuditEntry.id).where(AuditEntry.action == "export.actions")
+    )
+
+
 def test_manager_sees_only_their_subtree(demo_app):
     manager = login(demo_app, "manager")
     page = manager.get("/followup/actions/").get_data(as_text=True)

@@ -3,15 +3,19 @@ redirect. Who may do what is decided in survey.access."""
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 from datetime import date, timedelta
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, send_file
+from flask import Response, abort, flash, redirect, render_template, request, send_file
 from flask import url_for as flask_url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from reports.tables import guard
 from survey import access
 from survey.extensions import db
 from survey.followup import bp
@@ -40,6 +44,7 @@ from survey.models import (
 )
 from survey.models.campaigns import CampaignStatus
 from survey.models.followup import ActionSource
+from survey.results.routes import content_disposition
 from survey.services import actions, audit, evidence
 from survey.services.overview import campaign_summaries
 
@@ -184,6 +189,35 @@ def action_list():
         today=filters.today,
         url_for=url_for,
     )
+
+
+@bp.route("/actions.csv")
+def action_csv():
+    """The list as filtered, every page, as CSV (UTF-8 with BOM, for Excel)."""
+    form = FilterForm(request.args)
+    form.validate()
+    filters = _filters(form)
+    scoped = access.scope_actions(current_user, actions.statement(filters))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(actions.CSV_HEADER)
+    count = 0
+    with force_locale("ja"):
+        for row in actions.csv_rows(scoped, filters.today):
+            writer.writerow([guard(v) if isinstance(v, str) else v for v in row])
+            count += 1
+    audit.record(
+        "export.actions",
+        summary=str(count),
+        after={"filters": {k: v for k, v in request.args.items() if v}, "rows": count},
+        commit=True,
+    )
+    response = Response("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = content_disposition(
+        f"是正措置_{filters.today.isoformat()}.csv", "corrective-actions.csv"
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 # --- opening an action -------------------------------------------------------------------------

@@ -431,3 +431,48 @@ def overdue_actions(today: date) -> list[Overdue]:
     return [
         Overdue(action, (today - action.due_on).days, owner_recipients(action)) for action in rows
     ]
+
+
+CSV_HEADER = (
+    "ID",
+    "件名",
+    "所管の所属",
+    "委託事業者",
+    "登録元",
+    "点検",
+    "期限",
+    "状態",
+    "期限超過",
+    "登録日",
+    "措置内容",
+    "報告日時",
+    "確認日時",
+)
+
+
+def csv_rows(scoped: sa.Select, today: date) -> Iterable[list]:
+    """The (already scoped and filtered) actions as the rows of the CSV export, in Japanese:
+    the file goes into the office's own spreadsheets."""
+    from survey.labels import ACTION_SOURCES, ACTION_STATUSES, label
+
+    stmt = scoped.order_by(CorrectiveAction.due_on, CorrectiveAction.id).options(
+        joinedload(CorrectiveAction.unit),
+        joinedload(CorrectiveAction.contractor),
+        joinedload(CorrectiveAction.campaign),
+    )
+    for action in db.session.scalars(stmt):
+        yield [
+            action.id,
+            action.title,
+            action.unit.name if action.unit else "",
+            action.contractor.name if action.contractor else "",
+            label(ACTION_SOURCES, action.source),
+            action.campaign.title if action.campaign else "",
+            action.due_on.isoformat(),
+            label(ACTION_STATUSES, action.status),
+            "期限超過" if action.is_overdue(today) else "",
+            action.created_at.date().isoformat(),
+            action.measure,
+            action.reported_at.isoformat(timespec="minutes") if action.reported_at else "",
+            action.verified_at.isoformat(timespec="minutes") if action.verified_at else "",
+        ]

@@ -79,6 +79,7 @@ ACTIONS = {
     "audit.measure": _l("指摘事項への措置の記録"),
     "audit.result": _l("措置結果の記録"),
     "export.audit_findings": _l("措置状況表のダウンロード"),
+    "export.actions": _l("是正措置一覧のダウンロード"),
 }
 
 # Filter values that stand for several actions.
