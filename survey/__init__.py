@@ -67,6 +67,7 @@ def register_blueprints(app: Flask) -> None:
     from survey.campaigns import bp as campaigns_bp
     from survey.contractors import bp as contractors_bp
     from survey.errors import bp as errors_bp
+    from survey.followup import bp as followup_bp
     from survey.main import bp as main_bp
     from survey.respond import bp as respond_bp
     from survey.results import bp as results_bp
@@ -79,6 +80,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(audit_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(contractors_bp)
+
+    app.register_blueprint(followup_bp)
     app.register_blueprint(errors_bp)
 
 

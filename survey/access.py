@@ -342,3 +342,116 @@ def can_manage_mail(user) -> bool:
     """The outbox (every mail the system sent, invitation links included): the security office
     only. Auditors neither: the mails' links are credentials, not records."""
     return bool(user and user.is_authenticated and user.role == Role.ADMIN)
+
+
+# --- corrective actions (是正措置) and audits (監査) --------------------------------------------
+
+
+def scope_actions(user: User, stmt: sa.Select) -> sa.Select:
+    """Restrict a query over CorrectiveAction to what `user` may see: admin and auditor all;
+    a manager, actions whose unit is in their subtree; a respondent, their own unit's; a
+    contractor, their own company's only."""
+    from survey.models import CorrectiveAction
+
+    return _scope_owned(user, stmt, CorrectiveAction.unit_id, CorrectiveAction.contractor_id)
+
+
+def scope_audits(user: User, stmt: sa.Select) -> sa.Select:
+    """Restrict a query over Audit the same way, by the audited unit or company."""
+    from survey.models import Audit
+
+    return _scope_owned(user, stmt, Audit.unit_id, Audit.contractor_id)
+
+
+def _scope_owned(user: User, stmt: sa.Select, unit_column, contractor_column) -> sa.Select:
+    if user.role in SEE_ALL:
+        return stmt
+    if user.role == Role.MANAGER and user.unit_id is not None:
+        return stmt.where(unit_column.in_(subtree_ids(user.unit_id)))
+    if user.role == Role.RESPONDENT and user.unit_id is not None:
+        return stmt.where(unit_column == user.unit_id)
+    if user.role == Role.CONTRACTOR and user.contractor_id is not None:
+        return stmt.where(contractor_column == user.contractor_id)
+    return stmt.where(sa.false())
+
+
+def owns_action(user: User, action) -> bool:
+    """Who fixes it and reports the measure: for a contractor's action, that company's users;
+    otherwise the owning unit's respondents and the managers above it."""
+    if action.contractor_id is not None:
+        return user.role == Role.CONTRACTOR and user.contractor_id == action.contractor_id
+    if user.role == Role.RESPONDENT:
+        return user.unit_id == action.unit_id
+    if user.role == Role.MANAGER:
+        return _in_subtree(user, action.unit_id)
+    return False
+
+
+def may_open_actions(user: User, unit_id: int | None = None) -> bool:
+    """Admin anywhere; a manager for units in their subtree (without a unit: at all)."""
+    if user.role == Role.ADMIN:
+        return True
+    if user.role != Role.MANAGER:
+        return False
+    return unit_id is None or _in_subtree(user, unit_id)
+
+
+def can_action(user: User, verb: str, action) -> bool:
+    """The one answer to "may this user do this to this corrective action?".
+
+    Verbs: view, start (mark in progress), report (the measure taken), verify, send_back.
+    Whether the action's current status allows the step is the service's business.
+    """
+    from survey.models import CorrectiveAction
+
+    if verb == "view":
+        return user.role in SEE_ALL or (
+            db.session.scalar(
+                scope_actions(user, sa.select(CorrectiveAction.id)).where(
+                    CorrectiveAction.id == action.id
+                )
+            )
+            is not None
+        )
+    if verb in ("start", "report"):
+        return owns_action(user, action)
+    if verb in ("verify", "send_back"):
+        return user.role == Role.ADMIN
+    raise ValueError(f"unknown verb {verb!r}")
+
+
+def action_or_404(action_id: int, user: User, verb: str = "view"):
+    """The action if the user may see it (404 and a record otherwise); 403 for a visible action
+    the user may not act on."""
+    from survey.models import CorrectiveAction
+
+    action = db.session.get(CorrectiveAction, action_id)
+    if action is None or not can_action(user, "view", action):
+        audit.record_denied("corrective_action", action_id, user, found=action)
+        abort(404)
+    if verb != "view" and not can_action(user, verb, action):
+        abort(403)
+    return action
+
+
+def may_record_audits(user: User) -> bool:
+    return user.role == Role.ADMIN
+
+
+def audit_or_404(audit_id: int, user: User):
+    from survey.models import Audit
+
+    found = db.session.get(Audit, audit_id)
+    visible = found is not None and (
+        user.role in SEE_ALL
+        or db.session.scalar(scope_audits(user, sa.select(Audit.id)).where(Audit.id == audit_id))
+        is not None
+    )
+    if not visible:
+        audit.record_denied("audit", audit_id, user, found=found)
+        abort(404)
+    return found
+
+
+def can_view_followup_dashboard(user: User) -> bool:
+    return bool(user and user.is_authenticated and user.role in SEE_ALL)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from survey import demo_campaigns, demo_contractors
+from survey import demo_campaigns, demo_contractors, demo_followup
 from survey import demo_data as data
 from survey.extensions import db
 from survey.models import (
@@ -139,6 +139,8 @@ def load() -> Ward:
         {AssignmentStatus.APPROVED: 6, AssignmentStatus.SUBMITTED: 14, AssignmentStatus.DRAFT: 10},
     )
     demo_contractors.load(ward)
+
+    demo_followup.load()
     db.session.commit()
     return ward
 

@@ -31,6 +31,39 @@ TARGET_KINDS = {
     "contractor": _l("委託事業者"),
 }
 
+ACTION_STATUSES = {
+    "open": _l("未着手"),
+    "in_progress": _l("対応中"),
+    "reported": _l("措置報告済"),
+    "verified": _l("確認済（完了）"),
+}
+
+ACTION_EVENTS = {
+    "open": _l("登録"),
+    "start": _l("対応開始"),
+    "report": _l("措置報告"),
+    "verify": _l("確認・完了"),
+    "send_back": _l("差し戻し"),
+}
+
+ACTION_SOURCES = {
+    "manual": _l("個別登録"),
+    "answer": _l("点検の回答（いいえ）"),
+    "finding": _l("監査の指摘事項"),
+    "recommendation": _l("是正勧告"),
+}
+
+AUDIT_KINDS = {"onsite": _l("実地監査"), "document": _l("書面監査")}
+
+FINDING_KINDS = {"opinion": _l("意見"), "proposal": _l("提案事項")}
+
+MEASURE_RESULTS = {
+    "": _l("未確認"),
+    "done": _l("措置済"),
+    "partly": _l("一部措置済"),
+    "considering": _l("検討中"),
+}
+
 
 def label(table: dict, code: str) -> str:
     return str(table.get(code, code))

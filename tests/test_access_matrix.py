@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -12,13 +13,18 @@ import sqlalchemy as sa
 
 from survey.extensions import db
 from survey.models import (
+    ActionEvidence,
     Assignment,
     Attachment,
+    Audit,
     AuditEntry,
+    AuditFinding,
     Campaign,
     Contract,
     Contractor,
     ContractorEvaluation,
+    CorrectiveAction,
+    FindingMeasure,
     OrgUnit,
     OutgoingMail,
     Recommendation,
@@ -43,6 +49,9 @@ class World:
     # recommendation (see CONTRACTS and COMPANIES for who may see which).
     places: dict[str, dict[str, int]] = field(default_factory=dict)
     mail: int = 0  # a failed mail in the outbox
+    followup: dict[str, dict[str, int]] = field(
+        default_factory=dict
+    )  # target -> ids of its action, evidence, audit …
 
 
 def _assignment(campaign: str, **where) -> Assignment:
@@ -83,6 +92,13 @@ def world(demo_app) -> World:
         db.session.add(attachment)
         db.session.flush()
         attachments[a.id] = attachment.id
+    followup = {
+        "own": _followup(uploads, unit=_unit("戸籍住民課")),
+        "other": _followup(uploads, unit=_unit("秘書課")),
+        "contract": _followup(
+            uploads, unit=_unit("秘書課"), contractor=contract.contract.contractor
+        ),
+    }
     audit_service.record("test.setup", summary="access matrix")
     places = _places()
     mail = OutgoingMail(recipient="x@example.jp", subject="s", body="b", attempts=1)
@@ -90,7 +106,9 @@ def world(demo_app) -> World:
     db.session.add(mail)
     db.session.commit()
     first = db.session.scalar(sa.select(sa.func.min(AuditEntry.id)))
-    return World(own, other, contract, attachments, first, places=places, mail=mail.id)
+    return World(
+        own, other, contract, attachments, first, places=places, mail=mail.id, followup=followup
+    )
 
 
 def _places() -> dict[str, dict[str, int]]:
@@ -132,6 +150,36 @@ def _places() -> dict[str, dict[str, int]]:
             "recommendation": recommendation(company_code),
         }
     return places
+
+
+def _followup(uploads: Path, unit, contractor=None) -> dict[str, int]:
+    """An open corrective action with an evidence file, and an audit with a finding and a
+    measure, owned by `unit` (and `contractor`, who then fixes it)."""
+    action = CorrectiveAction(
+        title="test", due_on=date(2026, 12, 1), unit=unit, contractor=contractor
+    )
+    name = hashlib.sha256(f"action-{unit.id}-{contractor}".encode()).hexdigest()[:32]
+    (uploads / name).write_bytes(b"%PDF-1.4")
+    evidence = ActionEvidence(
+        action=action,
+        filename="m.pdf",
+        stored_name=name,
+        content_type="application/pdf",
+        size=8,
+        sha256="0" * 64,
+    )
+    record = Audit(title="test", held_on=date(2026, 7, 1), unit=unit, contractor=contractor)
+    finding = AuditFinding(audit=record, number=1, text="test")
+    measure = FindingMeasure(finding=finding, text="test")
+    db.session.add_all([action, evidence, record, finding, measure])
+    db.session.flush()
+    return {
+        "action": action.id,
+        "ev": evidence.id,
+        "audit": record.id,
+        "finding": finding.id,
+        "measure": measure.id,
+    }
 
 
 # Who may see (read) and who answers each target, by role.
@@ -248,6 +296,32 @@ def checklist_change(ok):
     return decide
 
 
+# Follow-up: actions and audits are seen like the questionnaires of their unit or company.
+# `own` is 戸籍住民課's (fixed by `respondent`, under `manager`), `other` 秘書課's, `contract` is
+# C001's for 秘書課 (fixed by `contractor`). The steps post no status, so whoever may take one
+# is told the status has moved on (409).
+OFFICE = {"admin", "auditor"}
+OPENERS = {"admin", "manager"}
+OWNERS = {"own": {"respondent", "manager"}, "other": set(), "contract": {"contractor"}}
+
+
+def office(role, target):
+    return 200 if role in OFFICE else 403
+
+
+def openers(ok):
+    return lambda role, target: ok if role in OPENERS else 403
+
+
+def admin_acts(ok):
+    def decide(role, target):
+        if role not in VISIBLE[target]:
+            return 404
+        return ok if role == "admin" else 403
+
+    return decide
+
+
 # 委託先管理: who sees each target's contract (and its requests) and company (evaluations).
 CONTRACTS = {
     "own": {"admin", "auditor", "manager", "respondent"},
@@ -318,6 +392,8 @@ def follows_progress(role, target):
 
 def managers_of_contractors(role, target):
     return 200 if role in {"admin", "auditor", "manager"} else 403
+
+
 def mail_admin(role, target):
     # The outbox holds invitation links: the security office only; for others it does not exist.
     return 200 if role == "admin" else 404
@@ -467,6 +543,49 @@ DECISIONS.update(
     }
 )
 
+
+def owner_step(role, target):
+    if role not in VISIBLE[target]:
+        return 404
+    return 409 if role in OWNERS[target] else 403
+
+
+ACTION = "/followup/actions/{action}"
+AUDIT = "/followup/audits/{audit}"
+DECISIONS.update(
+    {
+        "followup.dashboard": [("GET", "/followup/", office, ["own"])],
+        "followup.action_list": [("GET", "/followup/actions/", signed_in, ["own"])],
+        "followup.action_csv": [("GET", "/followup/actions.csv", signed_in, ["own"])],
+        "followup.action_new": [
+            ("GET", "/followup/actions/new", openers(200), ["own"]),
+            ("POST", "/followup/actions/new", openers(422), ["own"]),
+        ],
+        "followup.action_detail": [("GET", ACTION, read, list(VISIBLE))],
+        "followup.action_evidence": [("GET", ACTION + "/evidence/{ev}", read, list(VISIBLE))],
+        "followup.action_step": [
+            ("POST", ACTION + "/start", owner_step, list(VISIBLE)),
+            ("POST", ACTION + "/report", owner_step, list(VISIBLE)),
+            ("POST", ACTION + "/verify", admin_acts(409), list(VISIBLE)),
+            ("POST", ACTION + "/send_back", admin_acts(409), list(VISIBLE)),
+        ],
+        "followup.audit_list": [("GET", "/followup/audits/", signed_in, ["own"])],
+        "followup.audit_new": [
+            ("GET", "/followup/audits/new", lambda r, t: 200 if r == "admin" else 403, ["own"]),
+            ("POST", "/followup/audits/new", lambda r, t: 422 if r == "admin" else 403, ["own"]),
+        ],
+        "followup.audit_detail": [("GET", AUDIT, read, list(VISIBLE))],
+        "followup.audit_export": [("GET", AUDIT + "/status.xlsx", read, list(VISIBLE))],
+        "followup.finding_add": [("POST", AUDIT + "/findings", admin_acts(422), list(VISIBLE))],
+        "followup.measure_add": [
+            ("POST", AUDIT + "/findings/{finding}/measures", admin_acts(422), list(VISIBLE))
+        ],
+        "followup.measure_result": [
+            ("POST", AUDIT + "/measures/{measure}/result", admin_acts(422), list(VISIBLE))
+        ],
+    }
+)
+
 PUBLIC = {
     "static": ("GET", "/static/css/tenken.css", 200),
     "auth.login": ("GET", "/auth/login", 200),
@@ -500,6 +619,7 @@ def test_each_role_gets_exactly_what_it_may(demo_app, world, role):
                     first_entry=world.first_entry,
                     **world.places[target],
                     mail=world.mail,
+                    **world.followup[target],
                 )
                 response = client.open(path, method=method, data=_body(world, assignment))
                 response.close()  # downloads stream files

@@ -1,6 +1,7 @@
 """Typed SQLAlchemy models, one module per aggregate."""
 
 from survey.models.audit import AuditEntry
+from survey.models.audits import Audit, AuditFinding, FindingMeasure
 from survey.models.campaigns import (
     Answer,
     AnswerHistory,
@@ -18,13 +19,19 @@ from survey.models.evaluations import (
     RequestStatus,
     SubcontractRequest,
 )
-from survey.models.followup import ActionEvent, ActionStatus, CorrectiveAction
+from survey.models.followup import (
+    ActionEvent,
+    ActionEvidence,
+    ActionStatus,
+    CorrectiveAction,
+)
 from survey.models.mail import OutgoingMail, ReminderLog
 from survey.models.org import Contractor, Invitation, OrgUnit, Role, User
 from survey.models.registers import Contract, InformationSystem, Subcontract
 
 __all__ = [
     "ActionEvent",
+    "ActionEvidence",
     "ActionStatus",
     "Answer",
     "AnswerHistory",
@@ -32,7 +39,9 @@ __all__ = [
     "AssignmentEvent",
     "AssignmentStatus",
     "Attachment",
+    "Audit",
     "AuditEntry",
+    "AuditFinding",
     "Campaign",
     "CampaignTarget",
     "Category",
@@ -41,6 +50,7 @@ __all__ = [
     "Contractor",
     "ContractorEvaluation",
     "CorrectiveAction",
+    "FindingMeasure",
     "InformationSystem",
     "Invitation",
     "Item",

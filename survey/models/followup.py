@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -13,6 +14,9 @@ from survey.models.campaigns import Assignment, Campaign
 from survey.models.checklists import Item
 from survey.models.org import Contractor, OrgUnit, User
 from survey.models.types import utcnow
+
+if TYPE_CHECKING:
+    from survey.models.audits import AuditFinding
 
 
 class ActionStatus(enum.StrEnum):
@@ -38,9 +42,7 @@ class CorrectiveAction(db.Model):
 
     __tablename__ = "corrective_action"
     __table_args__ = (
-        sa.CheckConstraint(
-            "unit_id IS NOT NULL OR contractor_id IS NOT NULL", name="has_owner"
-        ),
+        sa.CheckConstraint("unit_id IS NOT NULL OR contractor_id IS NOT NULL", name="has_owner"),
         sa.Index("ix_corrective_action_status_due", "status", "due_on"),
     )
 
@@ -61,6 +63,8 @@ class CorrectiveAction(db.Model):
     reported_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     verified_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     verified_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    # The audit finding this action answers (source "finding").
+    finding_id: Mapped[int | None] = mapped_column(sa.ForeignKey("audit_finding.id"), index=True)
 
     campaign: Mapped[Campaign | None] = relationship()
     assignment: Mapped[Assignment | None] = relationship()
@@ -72,6 +76,10 @@ class CorrectiveAction(db.Model):
     events: Mapped[list[ActionEvent]] = relationship(
         back_populates="action", order_by="ActionEvent.id"
     )
+    evidence: Mapped[list[ActionEvidence]] = relationship(
+        back_populates="action", order_by="ActionEvidence.id"
+    )
+    finding: Mapped[AuditFinding | None] = relationship(back_populates="actions")
 
     def is_overdue(self, today: date) -> bool:
         return self.status != ActionStatus.VERIFIED and self.due_on < today
@@ -93,3 +101,23 @@ class ActionEvent(db.Model):
 
     action: Mapped[CorrectiveAction] = relationship(back_populates="events")
     user: Mapped[User | None] = relationship()
+
+
+class ActionEvidence(db.Model):
+    """A file the owner attached to the reported measure; stored like answer evidence (checked
+    by content, under a random name in instance/uploads)."""
+
+    __tablename__ = "action_evidence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(sa.ForeignKey("corrective_action.id"), index=True)
+    filename: Mapped[str] = mapped_column(sa.String(255))
+    stored_name: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    content_type: Mapped[str] = mapped_column(sa.String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+    action: Mapped[CorrectiveAction] = relationship(back_populates="evidence")
+    uploaded_by: Mapped[User | None] = relationship()

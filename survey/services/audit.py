@@ -94,6 +94,18 @@ ACTIONS = {
     "export.register": _l("台帳のエクスポート"),
     "reminder.send": _l("回答期限のお知らせメールの作成"),
     "mail.retry": _l("送信メールの再送"),
+    "action.start": _l("是正措置の対応開始"),
+    "action.report": _l("是正措置の措置報告"),
+    "action.evidence": _l("是正措置の証跡ファイルの添付"),
+    "action.verify": _l("是正措置の確認・完了"),
+    "action.send_back": _l("是正措置の差し戻し"),
+    "download.action_evidence": _l("是正措置の証跡ファイルのダウンロード"),
+    "audit.create": _l("監査の記録"),
+    "audit.finding": _l("指摘事項の記録"),
+    "audit.measure": _l("指摘事項への措置の記録"),
+    "audit.result": _l("措置結果の記録"),
+    "export.audit_findings": _l("措置状況表のダウンロード"),
+    "export.actions": _l("是正措置一覧のダウンロード"),
 }
 
 # Filter values that stand for several actions.
@@ -106,6 +118,8 @@ ACTION_GROUPS = {
     "assignment.*": _l("提出・承認・差し戻し（すべて）"),
     "campaign.*": _l("点検の作成・開始・延長・終了（すべて）"),
     "subcontract.*": _l("再委託の申請・承認・不承認（すべて）"),
+    "action.*": _l("是正措置（すべて）"),
+    "audit.*": _l("監査・指摘事項（すべて）"),
 }
 
 OBJECT_TYPES = {
@@ -123,6 +137,11 @@ OBJECT_TYPES = {
     "subcontract_request": _l("再委託の承認申請"),
     "register": _l("台帳"),
     "outgoing_mail": _l("送信メール"),
+    "corrective_action": _l("是正措置"),
+    "action_evidence": _l("是正措置の証跡ファイル"),
+    "audit": _l("監査"),
+    "audit_finding": _l("指摘事項"),
+    "finding_measure": _l("指摘事項への措置"),
 }
 
 COMMENT_CHARS = 200  # answer comments are cut to this in before/after (history keeps them whole)

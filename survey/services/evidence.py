@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from flask import current_app
@@ -37,10 +38,32 @@ def content_type(head: bytes) -> str | None:
     return next((kind for magic, kind in SIGNATURES.items() if head.startswith(magic)), None)
 
 
-def store(assignment: Assignment, item: Item, upload: FileStorage, user: User) -> Attachment:
-    data = upload.read(current_app.config["MAX_CONTENT_LENGTH"] + 1)
+@dataclass(frozen=True)
+class StoredFile:
+    """A checked upload written under a random name: what its metadata row records."""
+
+    filename: str
+    stored_name: str
+    content_type: str
+    size: int
+    sha256: str
+
+    def columns(self) -> dict:
+        return asdict(self)
+
+
+def save_upload(upload: FileStorage) -> StoredFile:
+    """Check an upload by its content and size, and store it; EvidenceRefused says why not.
+
+    Shared by every kind of evidence (answers, corrective actions): one set of rules."""
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    data = upload.read(limit + 1)
     if not data:
         raise EvidenceRefused(_("ファイルが空です。"))
+    if len(data) > limit:
+        raise EvidenceRefused(
+            _("ファイルが大きすぎます（上限 %(mb)d MB）。", mb=limit // (1024 * 1024))
+        )
     kind = content_type(data[:8])
     if kind is None:
         raise EvidenceRefused(
@@ -48,19 +71,24 @@ def store(assignment: Assignment, item: Item, upload: FileStorage, user: User) -
         )
     stored_name = secrets.token_hex(16)
     (upload_dir() / stored_name).write_bytes(data)
-    attachment = Attachment(
-        assignment_id=assignment.id,
-        item_id=item.id,
+    return StoredFile(
         filename=Path(upload.filename or "evidence").name[:255],
         stored_name=stored_name,
         content_type=kind,
         size=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
-        uploaded_by_id=user.id,
+    )
+
+
+def store(assignment: Assignment, item: Item, upload: FileStorage, user: User) -> Attachment:
+    saved = save_upload(upload)
+    attachment = Attachment(
+        assignment_id=assignment.id, item_id=item.id, uploaded_by_id=user.id, **saved.columns()
     )
     db.session.add(attachment)
     return attachment
 
 
-def path_of(attachment: Attachment) -> Path:
+def path_of(attachment) -> Path:
+    """Where the file of an Attachment or an ActionEvidence lives."""
     return upload_dir() / attachment.stored_name
