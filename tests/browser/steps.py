@@ -11,3 +11,8 @@ def sign_in(page, base: str, username: str, password: str = DEMO_PASSWORD) -> No
     page.get_by_label("パスワード").fill(password)
     page.get_by_role("button", name="ログイン").click()
     expect(page.get_by_role("heading", name="ホーム")).to_be_visible()
+
+
+def menu(page, name: str) -> None:
+    """Follows a link of the main menu (other links may carry the same name, e.g. breadcrumbs)."""
+    page.get_by_role("navigation", name="メインメニュー").get_by_role("link", name=name).click()
