@@ -61,3 +61,29 @@ def test_questionnaire_fits_a_360px_screen(live_server, page, shot):
     fits = page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     shot(page, "questionnaire-360")
     assert fits
+
+
+def test_submitting_while_the_autosave_is_under_way_is_no_conflict(live_server, page, shot):
+    """The page's own autosave, stored but not yet answered, must not make the submission
+    look stale: the page waits for the reply and sends the submission with the new revision."""
+    sign_in(page, live_server, "respondent")
+    open_own_questionnaire(page, live_server)
+    items = page.locator("fieldset.item")
+    for index in range(21):
+        items.nth(index).get_by_label("はい", exact=True).check()
+    expect(page.locator("[data-autosave-status]")).to_contain_text("自動保存しました")
+
+    held = []
+    page.route("**/autosave", lambda route: held.append(route))
+    with page.expect_request("**/autosave"):
+        items.nth(4).get_by_label("いいえ", exact=True).check()
+    page.evaluate("1")  # a round trip: the route has reached its handler
+    (autosave,) = held
+    stored = autosave.fetch()  # the server stores the いいえ; its reply is held back
+    assert stored.ok
+    items.nth(4).get_by_role("textbox").fill("机上点検を12月から始める。")
+    page.get_by_role("button", name="提出する").click()
+    shot(page, "submitted-during-autosave")
+    autosave.fulfill(response=stored)
+    expect(page.get_by_text("回答を提出しました。")).to_be_visible()
+    shot(page, "submitted")
