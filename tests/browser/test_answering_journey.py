@@ -51,6 +51,12 @@ def test_missing_comment_is_shown_next_to_its_item(live_server, page, shot):
     expect(page.get_by_role("alert").filter(has_text="確認が必要な項目")).to_be_visible()
     expect(page.locator("fieldset.item.has-error")).to_have_count(1)
     expect(page.locator("fieldset.item.has-error legend")).to_contain_text(re.compile("^5"))
+    # A screen reader hears which question and what is wrong, not only "radio group".
+    problem = page.locator("fieldset.item.has-error")
+    expect(problem.get_by_role("radiogroup")).to_have_accessible_name(re.compile("^5 退庁時"))
+    expect(problem.get_by_role("textbox")).to_have_accessible_description(
+        re.compile("コメントを入力してください")
+    )
     shot(page, "refused-with-the-problem")
 
 
