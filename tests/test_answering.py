@@ -88,7 +88,8 @@ def test_submit_return_resubmit_approve_then_frozen(demo_app, mine):
 
     # Returning needs a reason; the reason reaches the respondent.
     refused = manager.post(f"/assignments/{mine.id}/review", data={"send_back": "1", "comment": ""})
-    assert refused.status_code == 302 and db.session.get(Assignment, mine.id).status == "submitted"
+    assert refused.status_code == 422 and db.session.get(Assignment, mine.id).status == "submitted"
+    assert "差し戻す理由を入力してください。" in refused.get_data(as_text=True)
     manager.post(
         f"/assignments/{mine.id}/review",
         data={"send_back": "1", "comment": "項目3の根拠を追記してください"},
@@ -116,6 +117,30 @@ def test_submit_return_resubmit_approve_then_frozen(demo_app, mine):
     assert "施錠管理簿で確認済み" in history
     assert "差戻し → " in history or "提出済 → 差戻し" in history
     assert "提出済 → 承認済" in history
+
+
+def test_refused_review_keeps_what_the_manager_typed_next_to_the_field(demo_app, mine):
+    clerk = login(demo_app, "respondent")
+    clerk.post(f"/assignments/{mine.id}", data=form_data(mine, all_answers(mine), action="submit"))
+    manager = login(demo_app, "manager")
+    blank = "\u3000\u3000"  # an IME's full-width spaces: no reason at all
+    refused = manager.post(
+        f"/assignments/{mine.id}/review", data={"send_back": "1", "comment": blank}
+    )
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert re.search(r'<textarea[^>]*aria-invalid="true"[^>]*>\s*' + blank + "</textarea>", page)
+    assert 'id="comment-error">差し戻す理由を入力してください。' in page
+
+    too_long = "理由" * 2001  # over the 4000 characters a comment may hold
+    for button in ("send_back", "approve"):
+        refused = manager.post(
+            f"/assignments/{mine.id}/review", data={button: "1", "comment": too_long}
+        )
+        assert refused.status_code == 422
+        assert too_long in refused.get_data(as_text=True)
+        assert "コメントは4000文字以内で入力してください。" in refused.get_data(as_text=True)
+    assert db.session.get(Assignment, mine.id).status == "submitted"
 
 
 def test_every_change_is_kept_in_the_history(demo_app, mine):

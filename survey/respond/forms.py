@@ -16,6 +16,8 @@ from survey.models import Checklist, Item
 from survey.services.answering import COMMENT_MAX, ItemInput
 
 _classes: dict[tuple[int, str, str], type[FlaskForm]] = {}
+# WTForms' own wording says "フィールドは…"; this names the comment, as the server's check does.
+TOO_LONG = _l("コメントは%(max)d文字以内で入力してください。")
 
 
 def answer_field(item: Item) -> str:
@@ -45,7 +47,7 @@ def questionnaire_form_class(checklist: Checklist) -> type[FlaskForm]:
                 item.text, choices=choices, validators=[Optional()]
             )
             attrs[comment_field(item)] = TextAreaField(
-                _l("コメント"), validators=[Optional(), Length(max=COMMENT_MAX)]
+                _l("コメント"), validators=[Optional(), Length(max=COMMENT_MAX, message=TOO_LONG)]
             )
             if item.evidence_rule != "never":
                 attrs[evidence_field(item)] = FileField(_l("証跡ファイル"))
@@ -73,7 +75,7 @@ def fill(form: FlaskForm, checklist: Checklist, inputs: dict[int, ItemInput]) ->
 
 class ReviewForm(FlaskForm):
     comment = TextAreaField(
-        _l("コメント（差し戻す場合は理由）"), validators=[Length(max=COMMENT_MAX)]
+        _l("コメント（差し戻す場合は理由）"), validators=[Length(max=COMMENT_MAX, message=TOO_LONG)]
     )
     approve = SubmitField(_l("承認する"))
     send_back = SubmitField(_l("差し戻す"))

@@ -47,7 +47,7 @@ def index():
     )
 
 
-def _page(assignment, form, *, problems=None, conflict=None, status=200):
+def _page(assignment, form, *, problems=None, conflict=None, review_form=None, status=200):
     checklist = assignment.campaign.checklist
     answered, asked = answering.progress(assignment)
     return (
@@ -61,7 +61,8 @@ def _page(assignment, form, *, problems=None, conflict=None, status=200):
             answered=answered,
             asked=asked,
             editable=access.can(current_user, "answer", assignment),
-            review_form=ReviewForm() if access.can(current_user, "review", assignment) else None,
+            review_form=review_form
+            or (ReviewForm() if access.can(current_user, "review", assignment) else None),
             may_invite=access.can(current_user, "invite", assignment),
             attachments=_attachments(assignment),
             events=answering.events(assignment),
@@ -79,14 +80,19 @@ def _attachments(assignment) -> dict[int, list[Attachment]]:
     return found
 
 
-@bp.route("/<int:assignment_id>", methods=["GET"])
-def assignment(assignment_id: int):
-    assignment = access.assignment_or_404(assignment_id, current_user)
+def _stored_form(assignment):
+    """The questionnaire as stored, for a page that was not posted to."""
     checklist = assignment.campaign.checklist
     form = questionnaire_form_class(checklist)(formdata=None)
     fill(form, checklist, answering.stored_inputs(assignment))
     form.revision.data = str(assignment.revision)
-    return _page(assignment, form)
+    return form
+
+
+@bp.route("/<int:assignment_id>", methods=["GET"])
+def assignment(assignment_id: int):
+    assignment = access.assignment_or_404(assignment_id, current_user)
+    return _page(assignment, _stored_form(assignment))
 
 
 def _posted_revision(form) -> int:
@@ -200,13 +206,16 @@ def review(assignment_id: int):
     assignment = access.assignment_or_404(assignment_id, current_user, "review")
     form = ReviewForm()
     if not form.validate_on_submit():
-        abort(400)
+        if not form.comment.errors:
+            abort(400)
+        return _page(assignment, _stored_form(assignment), review_form=form, status=422)
     if form.send_back.data:
         try:
             answering.return_for_correction(assignment, current_user, form.comment.data or "")
         except answering.Invalid as invalid:
-            flash(" ".join(invalid.problems[0]), "error")
-            return redirect(url_for("respond.assignment", assignment_id=assignment.id))
+            # Next to the reason's field, with what was typed (spaces only) kept.
+            form.comment.errors = list(invalid.problems[0])
+            return _page(assignment, _stored_form(assignment), review_form=form, status=422)
         message = _("差し戻しました。回答者に修正を依頼しました。")
     else:
         answering.approve(assignment, current_user, form.comment.data or "")

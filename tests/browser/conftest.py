@@ -1,13 +1,24 @@
-"""A live server on loopback and Debian's Chromium driven by Playwright."""
+"""A live server on loopback, Debian's Chromium driven by Playwright, and a screenshot of every
+step of a journey: test-output/screenshots/<test name>/NN-<step>.png (full page)."""
 
+from __future__ import annotations
+
+import contextlib
 import os
+import re
 import shutil
 import threading
+from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
 
+from tests.browser.steps import sign_in
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Bounded but generous: two cores shared by several test runs make a page take seconds at worst.
+EXPECT_TIMEOUT_MS = 15_000
+ACTION_TIMEOUT_MS = 20_000
 
 
 @pytest.fixture
@@ -20,12 +31,15 @@ def live_server(demo_app):
     thread.join()
 
 
-@pytest.fixture
-def page(tmp_path):
+@pytest.fixture(scope="session")
+def browser():
+    """One Chromium for the session (starting it costs about a second); each page gets a
+    context of its own, so no cookie or storage passes from one test or user to another."""
     if not os.path.exists(CHROMIUM):
         pytest.fail("Debian's chromium is missing: `make test` installs it (make browser-deps).")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
@@ -38,7 +52,79 @@ def page(tmp_path):
                 "--no-first-run",
             ],
         )
-        context = browser.new_context(locale="ja-JP", viewport={"width": 1280, "height": 900})
-        yield context.new_page()
-        context.close()
+        yield browser
         browser.close()
+
+
+class Shots:
+    """Numbered full-page screenshots in one folder per test, in the order the steps happen."""
+
+    def __init__(self, folder: Path):
+        shutil.rmtree(folder, ignore_errors=True)  # a rerun must not mix with an older run's steps
+        folder.mkdir(parents=True)
+        self.folder = folder
+        self.count = 0
+
+    def __call__(self, page, step: str) -> Path:
+        self.count += 1
+        path = self.folder / f"{self.count:02d}-{step}.png"
+        page.screenshot(path=path, full_page=True)
+        return path
+
+
+@pytest.fixture
+def shot(request) -> Shots:
+    """`shot(page, "submitted")` saves test-output/screenshots/<test>/NN-submitted.png."""
+    name = re.sub(r"[^\w.-]", "_", request.node.name)
+    return Shots(request.config.rootpath / "test-output" / "screenshots" / name)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.call_report = report
+    return report
+
+
+@pytest.fixture
+def new_page(browser, request, shot):
+    """`new_page()` opens a page in a browser context of its own: one per user of a journey.
+    When the test fails, each page's last state is kept as NN-failed.png."""
+    from playwright.sync_api import Error
+
+    contexts = []
+
+    def open_page():
+        context = browser.new_context(locale="ja-JP", viewport={"width": 1280, "height": 900})
+        context.set_default_timeout(ACTION_TIMEOUT_MS)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    report = getattr(request.node, "call_report", None)
+    for context in contexts:
+        if report is not None and report.failed:
+            for page in context.pages:
+                with contextlib.suppress(Error):
+                    shot(page, "failed")
+        context.close()
+
+
+@pytest.fixture
+def page(new_page):
+    return new_page()
+
+
+@pytest.fixture
+def signed_in(live_server, new_page, shot):
+    """`signed_in("manager")`: a page of its own, signed in as that demo user, on the home page
+    (screenshot NN-<user>-home.png)."""
+
+    def open_as(username: str):
+        page = new_page()
+        sign_in(page, live_server, username)
+        shot(page, f"{username}-home")
+        return page
+
+    return open_as

@@ -4,29 +4,31 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.test_answering_journey import SHOTS, sign_in
 
-
-def test_contractor_follows_an_invitation_answers_and_submits(live_server, page):
+def test_contractor_follows_an_invitation_answers_and_submits(signed_in, new_page, shot):
     # 戸籍住民課 owns the 住民記録システム maintenance contract in this year's round.
-    sign_in(page, live_server, "respondent")
-    page.goto(live_server + "/assignments/")
-    page.get_by_role("link", name="住民記録システム運用保守業務委託").click()
-    page.get_by_label("担当者のメールアドレス").fill("tanaka@sakura-joho.example.jp")
-    page.get_by_role("button", name="招待メールを送る").click()
-    expect(page.get_by_text("招待メールを送信しました")).to_be_visible()
-    notice = page.get_by_text("招待リンク:").inner_text()
+    division = signed_in("respondent")
+    division.get_by_role("link", name="回答・承認").click()
+    division.get_by_role("link", name="住民記録システム運用保守業務委託").click()
+    shot(division, "contract-questionnaire")
+    division.get_by_label("担当者のメールアドレス").fill("tanaka@sakura-joho.example.jp")
+    division.get_by_role("button", name="招待メールを送る").click()
+    expect(division.get_by_text("招待メールを送信しました")).to_be_visible()
+    shot(division, "invitation-sent")
+    notice = division.get_by_text("招待リンク:").inner_text()
     link = re.search(r"(https?://\S+/auth/invite/\S+)", notice).group(1)
-    page.get_by_role("button", name="ログアウト").click()
 
+    page = new_page()  # the contractor's own browser
     page.goto(link)
     expect(page.get_by_role("heading", name="委託事業者アカウントの設定")).to_be_visible()
-    page.screenshot(path=f"{SHOTS}/20-invitation.png", full_page=True)
+    shot(page, "invitation")
     page.get_by_label("表示名（氏名）").fill("田中 一郎")
     page.get_by_label("パスワード", exact=True).fill("sakura-joho-2026!")
     page.get_by_label("パスワード（確認）").fill("sakura-joho-2026!")
+    shot(page, "password-chosen")
     page.get_by_role("button", name="パスワードを設定して始める").click()
     expect(page.get_by_text("アカウントを設定しました")).to_be_visible()
+    shot(page, "account-ready")
 
     page.get_by_role("link", name="住民記録システム運用保守業務委託").first.click()
     items = page.locator("fieldset.item")
@@ -34,6 +36,7 @@ def test_contractor_follows_an_invitation_answers_and_submits(live_server, page)
     for index in range(33):
         items.nth(index).get_by_label("はい", exact=True).check()
     items.nth(27).get_by_role("textbox").fill("再委託なし")  # item 28 always asks for a comment
+    shot(page, "answered")
     page.get_by_role("button", name="提出する").click()
     expect(page.get_by_text("回答を提出しました。")).to_be_visible()
-    page.screenshot(path=f"{SHOTS}/21-contractor-submitted.png", full_page=True)
+    shot(page, "submitted")

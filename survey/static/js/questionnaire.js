@@ -35,13 +35,21 @@
 
   let timer = null;
   let stopped = false;
+  // The save under way. A save or submit sent before its reply would carry the revision that
+  // reply replaces, and the server would refuse it as if someone else had changed the answers.
+  let pending = null;
+  let held = false;
   function save() {
     if (stopped || !form.dataset.autosave) return;
+    if (pending) {
+      later(300);
+      return;
+    }
     const data = new FormData(form);
     for (const key of Array.from(data.keys())) {
       if (key.startsWith("evidence_")) data.delete(key);
     }
-    fetch(form.dataset.autosave, {
+    pending = fetch(form.dataset.autosave, {
       method: "POST",
       body: data,
       credentials: "same-origin",
@@ -59,7 +67,8 @@
           status.textContent = body.message || form.dataset.errorText;
         }
       })
-      .catch(() => { status.textContent = form.dataset.errorText; });
+      .catch(() => { status.textContent = form.dataset.errorText; })
+      .finally(() => { pending = null; });
   }
 
   function later(delay) {
@@ -74,6 +83,17 @@
   form.addEventListener("input", (event) => {
     if (event.target.tagName === "TEXTAREA") later(1500);
   });
-  form.addEventListener("submit", () => clearTimeout(timer));
+  form.addEventListener("submit", (event) => {
+    clearTimeout(timer);
+    if (!pending) return;
+    event.preventDefault();  // sent again, with the new revision, once the save has replied
+    if (held) return;
+    held = true;
+    const submitter = event.submitter;
+    pending.then(() => {
+      held = false;
+      form.requestSubmit(submitter);
+    });
+  });
   refresh();
 })();
