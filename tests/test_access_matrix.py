@@ -569,6 +569,9 @@ DECISIONS.update(
             ("POST", ACTION + "/verify", admin_acts(409), list(VISIBLE)),
             ("POST", ACTION + "/send_back", admin_acts(409), list(VISIBLE)),
         ],
+        # These actions come from no answer: nothing to reopen, even for the office (403);
+        # test_action_follow_through covers the office reopening one that does.
+        "followup.action_reopen": [("POST", ACTION + "/reopen", admin_acts(403), list(VISIBLE))],
         "followup.audit_list": [("GET", "/followup/audits/", signed_in, ["own"])],
         "followup.audit_new": [
             ("GET", "/followup/audits/new", lambda r, t: 200 if r == "admin" else 403, ["own"]),

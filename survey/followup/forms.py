@@ -63,6 +63,15 @@ class StepForm(FlaskForm):
     evidence = MultipleFileField(_l("証跡ファイル（複数可）"))
 
 
+class ReopenForm(FlaskForm):
+    """Let the target answer the item again once the fix is in place."""
+
+    reason = TextAreaField(
+        _l("再回答を依頼する理由"), validators=[DataRequired(), Length(max=TEXT_MAX)]
+    )
+    due_on = DateField(_l("新しい回答期限"), validators=[InputRequired()])
+
+
 class FilterForm(FlaskForm):
     class Meta:
         csrf = False

@@ -19,7 +19,7 @@ from reports.tables import guard
 from survey import access
 from survey.extensions import db
 from survey.followup import bp
-from survey.followup.forms import ActionForm, FilterForm, StepForm, choices
+from survey.followup.forms import ActionForm, FilterForm, ReopenForm, StepForm, choices
 from survey.labels import (
     ACTION_EVENTS,
     ACTION_SOURCES,
@@ -45,7 +45,8 @@ from survey.models import (
 from survey.models.campaigns import CampaignStatus
 from survey.models.followup import ActionSource
 from survey.results.routes import content_disposition
-from survey.services import actions, audit, evidence
+from survey.services import actions, audit, evaluations, evidence
+from survey.services.campaigns import CampaignError, reopen_assignment
 from survey.services.overview import campaign_summaries
 
 DEFAULT_DAYS = 30  # a new action is due this many days later unless the opener says otherwise
@@ -130,6 +131,8 @@ def dashboard():
         counts=actions.counts(ids, day),
         urgent=actions.most_urgent(scoped, day),
         campaigns=running,
+        evaluations_due=evaluations.evaluations_due(day),
+        recommendations_overdue=evaluations.recommendations_overdue(day),
         today=day,
     )
 
@@ -383,7 +386,45 @@ def action_detail(action_id: int):
         verbs=_verbs(action),
         today=today(),
         item=db.session.get(Item, action.item_id) if action.item_id else None,
+        reopen_form=_reopen_form(action),
     )
+
+
+REOPEN_DAYS = 14  # a reopened questionnaire is due this many days later unless changed
+
+
+def _reopen_form(action: CorrectiveAction) -> ReopenForm | None:
+    """The one-click "answer this item again" after the fix: the office, on an action that
+    came from an answer."""
+    if action.assignment_id is None or not access.can_manage_campaigns(current_user):
+        return None
+    form = ReopenForm(formdata=None)
+    form.reason.data = _(
+        "是正措置「%(title)s」の対応後の状況で、項目を回答し直してください。", title=action.title
+    )
+    form.due_on.data = today() + timedelta(days=REOPEN_DAYS)
+    return form
+
+
+@bp.route("/actions/<int:action_id>/reopen", methods=["POST"])
+def action_reopen(action_id: int):
+    action = access.action_or_404(action_id, current_user)
+    if action.assignment is None or not access.can_manage_campaigns(current_user):
+        abort(403)
+    form = ReopenForm()
+    if form.validate_on_submit():
+        try:
+            reopen_assignment(action.assignment, current_user, form.reason.data, form.due_on.data)
+        except CampaignError as refused:
+            db.session.rollback()
+            flash(refused.message, "error")
+        else:
+            db.session.commit()
+            flash(_("回答を再開しました。対象の担当者に再回答を依頼しました。"), "success")
+            return redirect(url_for("followup.action_detail", action_id=action.id))
+    else:
+        flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
+    return redirect(url_for("followup.action_detail", action_id=action.id))
 
 
 def _step_message(verb: str) -> str:
@@ -437,6 +478,7 @@ def _step_refused(action_id: int, form: StepForm):
             verbs=_verbs(action),
             today=today(),
             item=db.session.get(Item, action.item_id) if action.item_id else None,
+            reopen_form=_reopen_form(action),
         ),
         409,
     )

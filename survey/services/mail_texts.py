@@ -104,6 +104,22 @@ def reminder_line(assignment: Assignment, today: date, link: str) -> str:
         )
 
 
+def action_reminder_line(action, today: date, link: str) -> str:
+    """One overdue corrective action in a reminder."""
+    with force_locale("ja"):
+        return _(
+            "■ 是正措置: %(title)s\n"
+            "  対応期限: %(due)s（%(when)s）\n"
+            "  状況: %(status)s\n"
+            "  %(link)s",
+            title=action.title,
+            due=format_date(action.due_on),
+            when=_when(action.due_on, today),
+            status=labels.label(labels.ACTION_STATUSES, action.status),
+            link=link,
+        )
+
+
 def reminder(name: str, lines: list[str], days_before: int):
     with force_locale("ja"):
         subject = _(
@@ -111,10 +127,11 @@ def reminder(name: str, lines: list[str], days_before: int):
         )
         body = _(
             "%(name)s 様\n\n"
-            "次の点検の回答期限が近づいているか、過ぎています。"
-            "期限までに回答を提出してください。\n\n"
+            "次の点検の回答または是正措置の期限が近づいているか、過ぎています。"
+            "期限までに回答の提出または措置の報告をしてください。\n\n"
             "%(lines)s\n\n"
-            "このお知らせは、回答期限の%(days)d日前から提出まで、毎日お送りします。\n",
+            "このお知らせは、回答期限の%(days)d日前から提出まで、"
+            "是正措置は期限を過ぎてから報告まで、毎日お送りします。\n",
             name=name,
             lines="\n\n".join(lines),
             days=days_before,

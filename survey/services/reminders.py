@@ -66,8 +66,11 @@ def assignment_reminders(today: date) -> Iterable[Reminder]:
         sa.select(Assignment)
         .join(Campaign)
         .where(
-            Campaign.status == CampaignStatus.OPEN,
-            Campaign.opens_on <= today,
+            # a reopened questionnaire takes answers after its campaign closed (open_until)
+            sa.or_(
+                sa.and_(Campaign.status == CampaignStatus.OPEN, Campaign.opens_on <= today),
+                Assignment.open_until >= today,
+            ),
             Assignment.status.in_(NOT_HANDED_IN),
             due <= today + timedelta(days=days_before()),
         )
@@ -83,7 +86,24 @@ def assignment_reminders(today: date) -> Iterable[Reminder]:
             )
 
 
-SOURCES: list[Source] = [assignment_reminders]
+def action_reminders(today: date) -> Iterable[Reminder]:
+    """Corrective actions past their due date and not yet verified: to their owners, daily
+    until the measure is reported (a reported action waits for the office, not the owner)."""
+    from survey.models.followup import ActionStatus
+    from survey.services import actions
+
+    for overdue in actions.overdue_actions(today):
+        action = overdue.action
+        if action.status == ActionStatus.REPORTED:
+            continue
+        line = mail_texts.action_reminder_line(action, today, actions.link(action))
+        for user in overdue.recipients:
+            yield Reminder(
+                user.email.strip(), user.display_name, f"action:{action.id}", line, action.due_on
+            )
+
+
+SOURCES: list[Source] = [assignment_reminders, action_reminders]
 
 
 def _already_sent(today: date) -> set[tuple[str, str]]:

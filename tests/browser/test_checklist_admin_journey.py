@@ -1,11 +1,12 @@
-"""The security office uploads a new checklist in a browser, fixes the problem the upload
-reports, checks the questionnaire in the preview and publishes it."""
+"""The security office's main path in a browser: uploads a new checklist, fixes the problem the
+upload reports, checks the questionnaire in the preview, publishes it, then sends it out to the
+divisions of one department and sees the round on the progress dashboard."""
 
 import re
 
 from playwright.sync_api import expect
 
-from tests.browser.test_answering_journey import SHOTS, sign_in
+from tests.browser.steps import run_campaign_journey, sign_in
 
 CHECKLIST = """\
 code: office-rooms
@@ -31,7 +32,7 @@ categories:
 """
 
 
-def test_admin_uploads_previews_and_publishes_a_checklist(live_server, page, tmp_path):
+def test_admin_publishes_a_checklist_and_opens_a_campaign(live_server, page, tmp_path, shot):
     broken = tmp_path / "執務室.yaml"
     broken.write_text(CHECKLIST.replace("title: 執務室\n", "title: [執務室\n"), encoding="utf-8")
     fixed = tmp_path / "執務室-修正.yaml"
@@ -42,7 +43,7 @@ def test_admin_uploads_previews_and_publishes_a_checklist(live_server, page, tmp
         "link", name="チェックリスト"
     ).click()
     expect(page.get_by_role("heading", name="チェックリスト", exact=True)).to_be_visible()
-    page.screenshot(path=f"{SHOTS}/30-checklists.png", full_page=True)
+    shot(page, "checklists")
 
     page.get_by_role("link", name="チェックリストをアップロード").first.click()
     expect(page.get_by_role("heading", name="チェックリストをアップロード")).to_be_visible()
@@ -51,7 +52,7 @@ def test_admin_uploads_previews_and_publishes_a_checklist(live_server, page, tmp
     problems = page.get_by_role("alert").filter(has_text="何も登録していません")
     expect(problems).to_contain_text("執務室.yaml:8")
     expect(problems).to_contain_text("YAML の書き方に誤りがあります")
-    page.screenshot(path=f"{SHOTS}/31-checklist-upload-problems.png", full_page=True)
+    shot(page, "checklist-upload-problems")
 
     page.get_by_label("チェックリストのファイル（YAML または Excel）").set_input_files(fixed)
     page.get_by_role("button", name="アップロードして検証").click()
@@ -61,15 +62,25 @@ def test_admin_uploads_previews_and_publishes_a_checklist(live_server, page, tmp
     expect(questions).to_have_count(3)
     expect(questions.nth(2)).to_contain_text("項目 2 の回答が「yes」の場合に回答してください。")
     expect(questions.nth(0).get_by_label("はい", exact=True)).to_be_disabled()
-    page.screenshot(path=f"{SHOTS}/32-checklist-preview.png", full_page=True)
+    shot(page, "checklist-preview")
 
     page.get_by_role("link", name="公開する").click()
     expect(page.get_by_role("heading", name=re.compile("公開しますか"))).to_be_visible()
-    page.screenshot(path=f"{SHOTS}/33-checklist-publish-confirm.png", full_page=True)
+    shot(page, "checklist-publish-confirm")
     page.get_by_role("button", name="公開する").click()
     expect(page.get_by_text("office-rooms@1 を公開しました。")).to_be_visible()
     expect(page.locator("h1 .status")).to_have_text("公開済")
-    page.screenshot(path=f"{SHOTS}/34-checklist-published.png", full_page=True)
+    shot(page, "checklist-published")
 
     page.get_by_role("link", name="チェックリスト", exact=True).first.click()
     expect(page.get_by_role("cell", name="執務室の管理状況")).to_be_visible()
+
+    sent = run_campaign_journey(
+        page,
+        live_server,
+        checklist_label="執務室の管理状況（office-rooms 第1版）",
+        code="2027-office-rooms",
+        title="令和9年度 区民部 執務室の管理状況 点検",
+        shot=shot,
+    )
+    assert sent > 0
