@@ -29,6 +29,7 @@ from survey.models import (
     InformationSystem,
     Option,
     OrgUnit,
+    OutgoingMail,
     Role,
     Scale,
     Subcontract,
@@ -139,8 +140,10 @@ def load() -> Ward:
         {AssignmentStatus.APPROVED: 6, AssignmentStatus.SUBMITTED: 14, AssignmentStatus.DRAFT: 10},
     )
     demo_contractors.load(ward)
-
     demo_followup.load()
+    # Building the follow-up steps queues their mails; the demo's addresses are examples, so a
+    # demo starts with an empty outbox and a later `mail send` sends nothing on its behalf.
+    db.session.execute(sa.delete(OutgoingMail))
     db.session.commit()
     return ward
 

@@ -103,7 +103,9 @@ def test_weak_evaluation_issues_a_recommendation_owned_by_the_company(demo_app, 
     mails = db.session.scalars(
         sa.select(OutgoingMail).where(OutgoingMail.recipient == "c-c010@example.jp")
     ).all()
-    assert [m.subject for m in mails] == ["【tenken】是正勧告（令和8年度 個人情報委託先評価）"]
+    assert [m.subject for m in mails] == [
+        "【情報セキュリティ自己点検】是正勧告（令和8年度 個人情報委託先評価）"
+    ]
     actions = set(db.session.scalars(sa.select(AuditEntry.action)))
     assert {"evaluation.start", "evaluation.complete", "recommendation.issue"} <= actions
 

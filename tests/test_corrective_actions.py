@@ -99,7 +99,9 @@ def test_manager_opens_an_action_from_a_noncompliant_answer(demo_app):
     assert action.unit.name == "国民年金課"
     assert kinds(action) == ["open"]
     owner = user(f"r-{action.unit.code.lower()}")
-    assert mails_to(owner.email)[0].subject.startswith("【情報セキュリティ】是正措置のお願い")
+    assert mails_to(owner.email)[0].subject.startswith(
+        "【情報セキュリティ自己点検】是正措置のお願い"
+    )
     assert db.session.scalar(
         sa.select(AuditEntry.id).where(
             AuditEntry.action == "action.open", AuditEntry.object_id == str(action.id)
@@ -285,9 +287,7 @@ def test_the_csv_export_holds_what_the_user_may_see(demo_app):
     ).all()
     assert lines[0].startswith("ID,件名,")
     assert [line.split(",")[1] for line in lines[1:]] == expected
-    assert db.session.scalar(
-        sa.select(AuditEntry.id).where(AuditEntry.action == "export.actions")
-    )
+    assert db.session.scalar(sa.select(AuditEntry.id).where(AuditEntry.action == "export.actions"))
 
 
 def test_manager_sees_only_their_subtree(demo_app):

@@ -269,10 +269,12 @@ def test_deactivating_a_unit_with_answers_keeps_it_and_its_answers(ward):
 def test_systems_register_carries_the_kind_of_system(ward):
     rows = read_csv(registers.export_file("systems", "csv"))
     kind = rows[0].index("種別")
-    rows[1][kind] = "基幹系"
+    before = rows[1][kind]
+    after = "個別業務系" if before == "基幹系" else "基幹系"
+    rows[1][kind] = after
     result = _apply("systems", csv_bytes(rows))
-    assert [(c.key, c.fields) for c in result.changed] == [(rows[1][0], [("種別", "", "基幹系")])]
-    assert read_csv(registers.export_file("systems", "csv"))[1][kind] == "基幹系"
+    assert [(c.key, c.fields) for c in result.changed] == [(rows[1][0], [("種別", before, after)])]
+    assert read_csv(registers.export_file("systems", "csv"))[1][kind] == after
 
 
 def test_contracts_from_excel_take_date_cells_and_japanese_era_dates(ward):

@@ -107,7 +107,7 @@ def test_owning_unit_approves_with_conditions(demo_app):
             OutgoingMail.recipient == "contractor@example.jp",
             OutgoingMail.subject.contains("申請結果"),
         )
-    ).subject.startswith("【tenken】再委託の申請結果：承認")
+    ).subject.startswith("【情報セキュリティ自己点検】再委託の申請結果：承認")
     assert db.session.scalar(
         sa.select(AuditEntry).where(AuditEntry.action == "subcontract.approve")
     )

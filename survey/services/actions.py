@@ -68,9 +68,11 @@ def open_action(
     assignment=None,
     item=None,
     finding=None,
+    notify: bool = True,
 ) -> CorrectiveAction:
     """Add an open action to the session (the caller commits), with its first event, an audit
-    entry and a mail to its owners."""
+    entry and a mail to its owners (`notify=False` when the caller sends its own, as a 是正勧告
+    does)."""
     if unit is None and contractor is None:
         raise ValueError("an action needs a unit or a contractor to fix it")
     action = CorrectiveAction(
@@ -98,7 +100,8 @@ def open_action(
         after={"source": str(source), "due_on": due_on, "owner": owner_name(action)},
         user=created_by if created_by is not None else audit.CURRENT,
     )
-    _notify(action, "open", "")
+    if notify:
+        _notify(action, "open", "")
     return action
 
 
@@ -293,7 +296,7 @@ def _day(day: date) -> str:
 
 def _notify(action: CorrectiveAction, verb: str, comment: str) -> None:
     """Japanese mail, whatever language the acting user reads: it goes to other people."""
-    subject = f"【情報セキュリティ】{MAIL_SUBJECTS[verb]}（{action.title}）"
+    subject = f"【情報セキュリティ自己点検】{MAIL_SUBJECTS[verb]}（{action.title}）"
     lines = {
         "open": "次の事項について是正措置をお願いします。期限までに措置を講じ、"
         "tenken で措置内容を報告してください。",

@@ -246,6 +246,7 @@ def recommend(
         description=text,
         source=ActionSource.RECOMMENDATION,
         assignment=evaluation.assignment,
+        notify=False,  # the recommendation's own mail says it all
     )
     recommendation = Recommendation(
         evaluation=evaluation,
@@ -260,7 +261,7 @@ def recommend(
     for account in _company_accounts(company) if notify else []:
         queue_mail(
             account.email,
-            f"【tenken】是正勧告（{label} 個人情報委託先評価）",
+            f"【情報セキュリティ自己点検】是正勧告（{label} 個人情報委託先評価）",
             f"{company.name} {account.display_name} 様\n\n{text}\n\n"
             f"期限：{deadline.isoformat()}\n"
             f"{current_app.config['SURVEY_BASE_URL']}/contractors/{company.id}\n",

@@ -75,10 +75,15 @@ def assignment_contractor_id(assignment: Assignment) -> int | None:
 
 def assignment_recipients(assignment: Assignment) -> list[User]:
     """Who answers an assignment: the responsible unit's respondents and, for a contract or a
-    company, the contractor's own accounts."""
-    return unit_recipients(assignment.responsible_unit) + contractor_recipients(
-        assignment_contractor_id(assignment)
-    )
+    company, the contractor's own accounts — unless access says they do not answer it (a
+    company never answers its own evaluation)."""
+    from survey import access
+
+    return unit_recipients(assignment.responsible_unit) + [
+        user
+        for user in contractor_recipients(assignment_contractor_id(assignment))
+        if access.answers_for(user, assignment)
+    ]
 
 
 def mail_users(users: Iterable[User], subject: str, body: str) -> list[OutgoingMail]:

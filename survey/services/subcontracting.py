@@ -71,7 +71,7 @@ def request(
     for account in deciders(contract):
         _mail(
             account,
-            f"【tenken】再委託の承認申請（{contract.title}）",
+            f"【情報セキュリティ自己点検】再委託の承認申請（{contract.title}）",
             f"{contract.contractor.name}から、次の再委託について事前承認の申請がありました。\n\n"
             + _summary(filed),
         )
@@ -170,7 +170,7 @@ def _tell_requester(filed: SubcontractRequest, outcome: str) -> None:
     conditions = f"\n条件・理由：{filed.conditions}\n" if filed.conditions else "\n"
     _mail(
         account,
-        f"【tenken】再委託の申請結果：{outcome}（{filed.contract.title}）",
+        f"【情報セキュリティ自己点検】再委託の申請結果：{outcome}（{filed.contract.title}）",
         f"再委託の申請は「{outcome}」となりました。{conditions}\n" + _summary(filed),
     )
 
