@@ -24,3 +24,9 @@ def wareki(day: date | datetime | None, *, with_day: bool = True) -> str:
             text = f"{name}{year_text}年{day.month}月"
             return f"{text}{day.day}日" if with_day else text
     return f"{day.year}年{day.month}月{day.day}日"
+
+
+def wareki_iso(day: date) -> str:
+    """令和8年11月23日 (2026-11-23): both forms, for Japanese text whatever the reader's locale
+    (mail to other people, messages quoting a date)."""
+    return f"{wareki(day)} ({day.isoformat()})"

@@ -95,8 +95,21 @@ def _reviews(user: User, assignment: Assignment) -> bool:
     if user.role == Role.MANAGER:
         return _in_subtree(user, assignment.responsible_unit_id)
     if user.role == Role.RESPONDENT and assignment.contract_id is not None:
-        return user.unit_id == assignment.responsible_unit_id
+        # The division confirms its contractor's answers, never answers it handed in itself.
+        return user.unit_id == assignment.responsible_unit_id and _submitter(assignment) != user.id
     return False
+
+
+def _submitter(assignment: Assignment) -> int | None:
+    """Who handed the assignment in most recently."""
+    from survey.models import AssignmentEvent
+
+    return db.session.scalar(
+        sa.select(AssignmentEvent.user_id)
+        .where(AssignmentEvent.assignment_id == assignment.id, AssignmentEvent.action == "submit")
+        .order_by(AssignmentEvent.id.desc())
+        .limit(1)
+    )
 
 
 def local_today() -> date:

@@ -81,6 +81,9 @@ def load(ward: Ward) -> None:
     admin = db.session.scalar(sa.select(User).where(User.username == "admin"))
     for index, year, grade, day in EVALUATIONS:
         _evaluation(ward.contractors[index], year, grade, day, office, evaluator, admin)
+    # Past years are over; closed only now, as a closed year takes no new evaluation.
+    for year in {year for _index, year, _grade, _day in EVALUATIONS if year < 2026}:
+        evaluations.evaluation_campaign(year).status = CampaignStatus.CLOSED
     company = ward.contractors[IN_PROGRESS]
     draft = evaluations.start(company, office, admin, date(2026, 11, 16))
     draft.status = AssignmentStatus.DRAFT
@@ -91,9 +94,6 @@ def load(ward: Ward) -> None:
 
 def _evaluation(company, year, grade, day, office, evaluator, admin) -> None:
     assignment = evaluations.start(company, office, admin, date(year, 5, 1))
-    campaign = assignment.campaign
-    if year < 2026:
-        campaign.status = CampaignStatus.CLOSED
     _answers(assignment, PLANS[grade], evaluator, day - timedelta(days=3))
     moment = datetime.combine(day, time(10), tzinfo=UTC)
     for action, status, who in (
@@ -133,7 +133,8 @@ def ward_index(company) -> int:
 
 def _answers(assignment: Assignment, codes: list[str], who: User, day: date) -> None:
     checklist = assignment.campaign.checklist
-    rng = random.Random(f"{assignment.campaign.code}:{assignment.contractor_id}")
+    # Seeded by codes, not ids: a reloaded demo gets new ids on PostgreSQL (sequences go on).
+    rng = random.Random(f"{assignment.campaign.code}:{assignment.contractor.code}")
     options = {o.code: o.id for o in checklist.items[0].scale.options}
     shuffled = codes[:]
     rng.shuffle(shuffled)

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask, current_app
 from flask_babel import get_locale
 
-from reports.dates import wareki
+from reports.dates import wareki_iso
 from survey import labels
 
 
@@ -26,7 +26,7 @@ def format_date(day: date | datetime | None) -> str:
         day = local(day).date()
     if str(get_locale()) == "en":
         return day.isoformat()
-    return f"{wareki(day)} ({day.isoformat()})"
+    return wareki_iso(day)
 
 
 def format_datetime(moment: datetime | None) -> str:

@@ -5,8 +5,9 @@ import re
 import pytest
 import sqlalchemy as sa
 
+from survey import access
 from survey.extensions import db
-from survey.models import Answer, AnswerHistory, Assignment, OrgUnit
+from survey.models import Answer, AnswerHistory, Assignment, Campaign, OrgUnit, User
 from tests import helpers
 from tests.helpers import assignment_of, form_data, login
 
@@ -364,3 +365,48 @@ def test_respondent_cannot_approve_their_own_answers(demo_app, mine):
 
 def test_answering_needs_sign_in(client):
     assert client.get("/assignments/").status_code == 302
+
+
+def noted(assignment):
+    """A comment on every item, for checklists that ask for one even on はい."""
+    return {item.number: "確認しました。" for item in assignment.campaign.checklist.items}
+
+
+def test_a_division_cannot_confirm_contract_answers_it_handed_in_itself(demo_app):
+    contract = db.session.scalar(
+        sa.select(Assignment)
+        .join(Campaign)
+        .join(OrgUnit, OrgUnit.id == Assignment.responsible_unit_id)
+        .where(
+            Campaign.code == "2026-annual-contracts",
+            OrgUnit.name == "戸籍住民課",
+            Assignment.contract_id.is_not(None),
+        )
+        .limit(1)
+    )
+    assert contract is not None, "戸籍住民課 has a contract in this year's round"
+    contract.status = "draft"
+    db.session.commit()
+    division = login(demo_app, "respondent")
+    division.post(
+        f"/assignments/{contract.id}",
+        data=form_data(contract, all_answers(contract), noted(contract), action="submit"),
+    )
+    assert db.session.get(Assignment, contract.id).status == "submitted"
+
+    review = division.post(f"/assignments/{contract.id}/review", data={"approve": "1"})
+
+    assert review.status_code == 403
+    assert db.session.get(Assignment, contract.id).status == "submitted"
+    # Handed in by the contractor instead, the same division confirms it.
+    company = db.session.scalar(
+        sa.select(User).where(User.contractor_id == contract.contract.contractor_id)
+    )
+    contract.status = "returned"
+    db.session.commit()
+    login(demo_app, company.username).post(
+        f"/assignments/{contract.id}",
+        data=form_data(contract, all_answers(contract), noted(contract), action="submit"),
+    )
+    assert db.session.get(Assignment, contract.id).status == "submitted"
+    assert access.can(helpers.user("respondent"), "review", contract)

@@ -133,7 +133,8 @@ def test_the_office_runs_an_inspection_from_start_to_finish(demo_app):
     clerk_mail = next(m for m in mails if m.recipient == "respondent@example.jp")
     own = next(a for a in made if a.unit.name == "戸籍住民課")
     assert wareki(closes) in clerk_mail.body
-    assert f"http://localhost/assignments/{own.id}" in clerk_mail.body
+    base = demo_app.config["SURVEY_BASE_URL"]
+    assert f"{base}/assignments/{own.id}" in clerk_mail.body
     assert len(audited("campaign.open")) == 1
 
     # A second click (or a retry) creates nothing twice.

@@ -4,7 +4,7 @@ unsubmitted assignments on the user's scope."""
 from __future__ import annotations
 
 import io
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from urllib.parse import unquote
 
 import openpyxl
@@ -55,7 +55,7 @@ def data_rows(book) -> list[tuple]:
 def test_the_pending_list_holds_every_unsubmitted_assignment(demo_app):
     late = helpers.assignment_of("税務課")
     late.status = "draft"
-    late.due_on = date.today() - timedelta(days=4)
+    late.due_on = access.local_today() - timedelta(days=4)
     db.session.commit()
     response = login(demo_app, "admin").get(f"/campaigns/{ANNUAL}/progress/pending.xlsx")
     assert response.status_code == 200

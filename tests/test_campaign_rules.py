@@ -4,7 +4,8 @@ access.can holds exactly as long as its window."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -13,6 +14,7 @@ from survey import access
 from survey.extensions import db
 from survey.models import (
     Assignment,
+    AssignmentEvent,
     Campaign,
     Checklist,
     Contract,
@@ -22,12 +24,14 @@ from survey.models import (
     OutgoingMail,
 )
 from survey.models.campaigns import AssignmentStatus, CampaignStatus
+from survey.models.evaluations import EVALUATION_CHECKLIST
 from survey.services import campaigns as service
 from survey.services.checklists import import_files
 from tests import helpers
 from tests.helpers import ANNUAL, login
 
-TODAY = date.today()
+# The office's day (SURVEY_TIMEZONE's default), as the pages count overdue days.
+TODAY = datetime.now(ZoneInfo("Asia/Tokyo")).date()
 
 
 def settings(code="draft-1", checklist=None, opens=TODAY, closes=None) -> dict:
@@ -76,7 +80,7 @@ def draft(demo_app, admin):
         ({"closes_on": ""}, "締切日を入力してください。"),
         (
             {"opens_on": "2027-02-01", "closes_on": "2027-01-31"},
-            "締切日（令和9年1月31日（2027-01-31））は開始日（令和9年2月1日（2027-02-01））以降",
+            "締切日（令和9年1月31日 (2027-01-31)）は開始日（令和9年2月1日 (2027-02-01)）以降",
         ),
     ],
 )
@@ -425,3 +429,117 @@ def test_a_copy_suggests_next_years_code_title_and_dates_and_never_a_taken_code(
     taken = admin.post(f"/campaigns/{ANNUAL}/copy", data=form)
     assert taken.status_code == 422
     assert "既に使われています" in taken.get_data(as_text=True)
+
+
+# --- review fixes: what the campaign pages offer and mail ------------------------------------
+
+
+def test_the_contractor_evaluation_is_not_offered_for_an_ordinary_campaign(demo_app, admin):
+    page = admin.get("/campaigns/new").get_data(as_text=True)
+    evaluation = helpers.checklist(EVALUATION_CHECKLIST)
+    assert evaluation is not None and evaluation.is_published
+    assert f'value="{evaluation.id}"' not in page
+    assert f'value="{helpers.checklist("emergency-assets").id}"' in page
+    crafted = admin.post("/campaigns/new", data=settings(code="crafted-eval", checklist=evaluation))
+    assert crafted.status_code == 422
+    assert "委託先評価票は通常の点検には使えません" in crafted.get_data(as_text=True)
+    assert campaign("crafted-eval") is None
+
+
+def _open_contract_campaign(admin, code: str) -> Campaign:
+    company = helpers.user("contractor").contractor_id
+    ids = db.session.scalars(
+        sa.select(Contract.id).where(Contract.contractor_id == company, Contract.active)
+    ).all()
+    assert ids
+    contracts = helpers.checklist("emergency-contracts")
+    assert admin.post("/campaigns/new", data=settings(code=code, checklist=contracts)).status_code
+    draft = campaign(code)
+    service.change_targets(draft, add=list(ids))
+    db.session.commit()
+    assert admin.post(f"/campaigns/{code}/open").status_code == 302
+    return campaign(code)
+
+
+def test_a_company_is_told_its_answers_go_to_the_owning_division_not_a_section_chief(
+    demo_app, admin
+):
+    opened = _open_contract_campaign(admin, "contract-mail")
+    assert opened.status == CampaignStatus.OPEN
+    mails = db.session.scalars(
+        sa.select(OutgoingMail).where(OutgoingMail.subject.contains(opened.title))
+    )
+    by_address = {m.recipient: m.body for m in mails}
+    company_mail = by_address["contractor@example.jp"]
+    assert "担当部署の承認に回ります" in company_mail and "所属長" not in company_mail
+    clerks = [body for address, body in by_address.items() if address.startswith("r-")]
+    assert clerks and all("所属長の承認に回ります" in body for body in clerks)
+
+
+def test_mail_links_use_the_configured_address_not_the_requests_host(demo_app):
+    admin = demo_app.test_client()
+    admin.post(
+        "/auth/login",
+        data={"username": "admin", "password": helpers.DEMO_PASSWORD},
+        base_url="http://attacker.example",
+    )
+    code = "host-header"
+    target = unit("戸籍住民課")
+    assert (
+        admin.post(
+            "/campaigns/new", data=settings(code=code), base_url="http://attacker.example"
+        ).status_code
+        == 302
+    )
+    service.change_targets(campaign(code), add=[target.id])
+    db.session.commit()
+    opened = admin.post(f"/campaigns/{code}/open", base_url="http://attacker.example")
+    assert opened.status_code == 302
+    mail = db.session.scalar(
+        sa.select(OutgoingMail).where(OutgoingMail.recipient == "respondent@example.jp")
+    )
+    base = demo_app.config["SURVEY_BASE_URL"]
+    assert f"{base}/assignments/" in mail.body
+    assert "attacker.example" not in mail.body
+
+
+def test_reopening_twice_with_the_same_form_records_and_mails_once(demo_app, admin):
+    target = helpers.assignment_of("戸籍住民課", campaign="2017-emergency-assets")
+    due = TODAY + timedelta(days=10)
+    form = {"reopen-due_on": due.isoformat(), "reopen-reason": "是正後の再確認"}
+    first = admin.post(f"/campaigns/assignments/{target.id}/reopen", data=form)
+    assert first.status_code == 302
+    mails = db.session.scalar(sa.select(sa.func.count(OutgoingMail.id)))
+    again = admin.post(
+        f"/campaigns/assignments/{target.id}/reopen", data=form, follow_redirects=True
+    )
+    assert "すでにその期限まで再開しています" in again.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(OutgoingMail.id))) == mails
+    events = db.session.scalars(
+        sa.select(AssignmentEvent).where(
+            AssignmentEvent.assignment_id == target.id, AssignmentEvent.action == "reopen"
+        )
+    ).all()
+    assert len(events) == 1
+    # A later day is a new decision: it is recorded and mailed.
+    later = {**form, "reopen-due_on": (due + timedelta(days=5)).isoformat()}
+    assert admin.post(f"/campaigns/assignments/{target.id}/reopen", data=later).status_code == 302
+    assert db.session.scalar(sa.select(sa.func.count(OutgoingMail.id))) > mails
+
+
+def test_reopening_a_companys_evaluation_never_mails_the_company(demo_app):
+    from survey.services import evaluations
+
+    admin = helpers.user("admin")
+    company = db.session.get(Contractor, helpers.user("contractor").contractor_id)
+    with demo_app.test_request_context():
+        evaluation = evaluations.start(company, admin.unit, admin, evaluations.today())
+        db.session.commit()
+        assert service.reopen_assignment(
+            evaluation, admin, "評価のやり直し", TODAY + timedelta(days=10)
+        )
+        db.session.commit()
+    company_mail = db.session.scalars(
+        sa.select(OutgoingMail).where(OutgoingMail.recipient == "contractor@example.jp")
+    ).all()
+    assert not [m for m in company_mail if "評価のやり直し" in m.body]

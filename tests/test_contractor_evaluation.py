@@ -3,6 +3,7 @@ line issues a correction recommendation (是正勧告), tracked as the company's
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -20,7 +21,9 @@ from survey.models import (
     OrgUnit,
     OutgoingMail,
     Recommendation,
+    User,
 )
+from survey.models.campaigns import CampaignStatus
 from survey.models.followup import ActionSource, ActionStatus
 from survey.services import evaluations
 from tests.helpers import form_data, login
@@ -346,3 +349,67 @@ def test_dashboard_partials(demo_app, today):
         )
     assert "令和8年度の委託先評価" in html.replace(" ", "")
     assert company("C003").name in html
+
+
+def test_a_closed_years_evaluation_campaign_takes_no_new_evaluation(demo_app, today):
+    year = evaluations.fiscal_year(TODAY)
+    campaign = evaluations.evaluation_campaign(year)
+    campaign.status = CampaignStatus.CLOSED
+    db.session.commit()
+    target = company("C010")
+    admin = login(demo_app, "admin")
+    response = admin.post(f"/contractors/{target.id}/evaluation", follow_redirects=True)
+    assert "実施中ではないため、評価を開始できません" in response.get_data(as_text=True)
+    assert campaign.code in response.get_data(as_text=True)
+    started = sa.select(Assignment.id).where(Assignment.contractor_id == target.id)
+    assert db.session.scalars(started).all() == []
+
+
+def test_a_company_account_with_an_empty_address_gets_no_recommendation_mail(demo_app, today):
+    target = company("C010")
+    account = db.session.scalar(sa.select(User).where(User.username == "c-c010"))
+    account.email = ""
+    db.session.commit()
+    evaluate(demo_app, "C010", WEAK)
+    evaluation = db.session.scalar(
+        sa.select(ContractorEvaluation).where(ContractorEvaluation.contractor_id == target.id)
+    )
+    assert evaluation.recommendation is not None
+    assert (
+        db.session.scalars(sa.select(OutgoingMail).where(OutgoingMail.recipient == "")).all() == []
+    )
+
+
+ASSIGNMENT_LINK = re.compile(r'href="/assignments/(\d+)')
+
+
+@pytest.mark.parametrize("username", ["admin", "auditor", "manager", "contractor"])
+def test_every_evaluation_link_on_a_company_page_opens(demo_app, today, username):
+    """A 評価票 link is shown only to those who may open it: a manager outside the security
+    office's subtree and the company itself see the results, never a link that 404s."""
+    client = login(demo_app, username)
+    shown = [c for c in db.session.scalars(sa.select(Contractor).order_by(Contractor.code))]
+    links, results = set(), 0
+    for target in shown:
+        page = client.get(f"/contractors/{target.id}")
+        if page.status_code != 200:
+            continue
+        text = page.get_data(as_text=True)
+        results += text.count("令和")
+        links |= set(ASSIGNMENT_LINK.findall(text))
+    assert results  # the pages did show evaluation results
+    for assignment_id in links:
+        assert client.get(f"/assignments/{assignment_id}").status_code == 200, assignment_id
+    if username == "admin":
+        assert links  # the office does get the links
+
+
+def test_a_company_sees_its_recommendation_without_a_link_to_its_evaluation(demo_app, today):
+    recommendation = _recommendation_of("C001")
+    action_id = recommendation.corrective_action_id
+    evaluation_id = recommendation.evaluation.assignment_id
+    page = login(demo_app, "contractor").get(f"/followup/actions/{action_id}")
+    assert page.status_code == 200
+    assert f"/assignments/{evaluation_id}" not in page.get_data(as_text=True)
+    office = login(demo_app, "admin").get(f"/followup/actions/{action_id}")
+    assert f"/assignments/{evaluation_id}" in office.get_data(as_text=True)

@@ -14,6 +14,7 @@ from survey.models import (
     ActionEvidence,
     Answer,
     AuditEntry,
+    AuditFinding,
     CorrectiveAction,
     Item,
     Option,
@@ -386,3 +387,46 @@ def test_the_dashboard_counts_actions_and_shows_campaigns(demo_app):
     assert "/results/2026-annual-assets" in page
     assert "フォローアップ" in admin.get("/").get_data(as_text=True)
     assert login(demo_app, "manager").get("/followup/").status_code == 403
+
+
+def test_a_double_click_on_register_opens_one_action_and_mails_once(demo_app):
+    assignment, item = noncompliant("国民年金課")
+    manager = login(demo_app, "manager")
+    first = open_from_answer(manager, assignment, item)
+    owner = user(f"r-{first.unit.code.lower()}")
+    mails = len(mails_to(owner.email))
+    again = open_from_answer(manager, assignment, item)
+    assert again.id == first.id
+    same_answer = sa.select(sa.func.count(CorrectiveAction.id)).where(
+        CorrectiveAction.assignment_id == assignment.id, CorrectiveAction.item_id == item.id
+    )
+    assert db.session.scalar(same_answer) == 1
+    assert len(mails_to(owner.email)) == mails
+    # Once verified, the same answer may need a new action: that one is a new action.
+    first.status = "verified"
+    db.session.commit()
+    third = open_from_answer(manager, assignment, item)
+    assert third.id != first.id and db.session.scalar(same_answer) == 2
+
+
+def test_registering_the_same_audit_finding_twice_opens_one_action(demo_app):
+    finding = db.session.scalar(sa.select(AuditFinding).order_by(AuditFinding.id).limit(1))
+    audit = finding.audit
+    admin = login(demo_app, "admin")
+    form = {
+        "title": finding.heading,
+        "unit": str(audit.unit_id or ""),
+        "contractor": str(audit.contractor_id or ""),
+        "due_on": (date.today() + timedelta(days=30)).isoformat(),
+        "finding_id": str(finding.id),
+    }
+    url = f"/followup/actions/new?finding={finding.id}"
+    first = admin.post(url, data=form)
+    again = admin.post(url, data=form)
+    assert first.status_code == again.status_code == 302
+    assert first.headers["Location"] == again.headers["Location"]
+    opened = sa.select(sa.func.count(CorrectiveAction.id)).where(
+        CorrectiveAction.finding_id == finding.id,
+        CorrectiveAction.status != "verified",
+    )
+    assert db.session.scalar(opened) == 1

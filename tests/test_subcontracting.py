@@ -4,12 +4,15 @@ out in the list."""
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from survey.extensions import db
 from survey.models import AuditEntry, Contract, OutgoingMail, Subcontract, SubcontractRequest
 from survey.models.evaluations import RequestStatus
 from survey.models.registers import Subcontracting
+from survey.services import subcontracting
+from tests import helpers
 from tests.helpers import login
 
 REQUEST = {
@@ -164,9 +167,7 @@ def test_contracts_list_flags_unapproved_subcontracting(demo_app):
     admin = login(demo_app, "admin")
     flagged = admin.get("/contractors/contracts?flag=unapproved").get_data(as_text=True)
     unapproved = db.session.scalar(
-        sa.select(Contract)
-        .join(Subcontract)
-        .where(Subcontract.work == "地図データの更新")
+        sa.select(Contract).join(Subcontract).where(Subcontract.work == "地図データの更新")
     )
     assert unapproved.title in flagged and "未承認の再委託" in flagged
     approved_elsewhere = db.session.scalar(
@@ -253,3 +254,59 @@ def test_demo_manager_decides_the_demo_request(demo_app):
     assert filed.requested_by.username == "contractor"
     page = login(demo_app, "manager").get(f"/contractors/contracts/{filed.contract_id}")
     assert "判断する" in page.get_data(as_text=True)
+
+
+def test_two_deciders_approving_at_once_add_the_subcontractor_once(demo_app):
+    filed = file_request(demo_app)
+    seen_pending = filed.status  # this decider's page still shows the request as pending
+    assert seen_pending == RequestStatus.PENDING
+    other = login(demo_app, "admin")
+    assert (
+        other.post(
+            f"/contractors/subcontract-requests/{filed.id}", data={"decision": "approve"}
+        ).status_code
+        == 302
+    )
+    with demo_app.test_request_context():
+        with pytest.raises(subcontracting.Invalid) as refused:
+            subcontracting.approve(filed, helpers.user("admin"), "二人目の承認")
+        assert "すでに判断されています" in refused.value.problems["status"]
+        db.session.rollback()
+    rows = db.session.scalars(
+        sa.select(Subcontract).where(
+            Subcontract.contract_id == filed.contract_id,
+            Subcontract.company_name == REQUEST["company_name"],
+        )
+    ).all()
+    assert len(rows) == 1
+    assert (
+        len(
+            db.session.scalars(
+                sa.select(AuditEntry).where(AuditEntry.action == "subcontract.approve")
+            ).all()
+        )
+        == 1
+    )
+
+
+def test_a_decider_without_a_mail_address_is_not_mailed(demo_app):
+    unit = contract("K28-040").unit
+    clerk = helpers.user(f"r-{unit.code.lower()}")
+    clerk.email = ""
+    db.session.commit()
+    file_request(demo_app)
+    assert (
+        db.session.scalars(sa.select(OutgoingMail).where(OutgoingMail.recipient == "")).all() == []
+    )
+    manager = f"m-{unit.parent.code.lower()}@example.jp"
+    assert db.session.scalar(sa.select(OutgoingMail).where(OutgoingMail.recipient == manager))
+
+
+def test_the_refusal_is_confirmed_in_plain_words(demo_app):
+    filed = file_request(demo_app)
+    page = login(demo_app, "admin").post(
+        f"/contractors/subcontract-requests/{filed.id}",
+        data={"decision": "reject", "conditions": "在宅での取扱いは認められません。"},
+        follow_redirects=True,
+    )
+    assert "再委託を不承認としました。" in page.get_data(as_text=True)

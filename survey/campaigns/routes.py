@@ -635,12 +635,19 @@ def assignment_reopen(assignment_id: int):
     form = ReopenForm(prefix="reopen")
     if _parsed(form):
         try:
-            service.reopen_assignment(assignment, current_user, form.reason.data, form.due_on.data)
+            reopened = service.reopen_assignment(
+                assignment, current_user, form.reason.data, form.due_on.data
+            )
         except CampaignError as error:
             db.session.rollback()
             _show_problems(form, error)
         else:
             db.session.commit()
-            flash(_("回答を再開しました。担当者に連絡のメールを送信待ちにしました。"), "success")
+            if reopened:
+                flash(
+                    _("回答を再開しました。担当者に連絡のメールを送信待ちにしました。"), "success"
+                )
+            else:
+                flash(_("この回答はすでにその期限まで再開しています。"), "info")
             return redirect(url_for("campaigns.assignment", assignment_id=assignment_id))
     return _assignment_page(_assignment(assignment_id), reopen_form=form, status=422)

@@ -15,7 +15,7 @@ from survey import access
 from survey.contractors import bp
 from survey.contractors.forms import ConfirmForm
 from survey.extensions import db
-from survey.models import Contract, Role
+from survey.models import Contract
 from survey.services import evaluations, subcontracting
 
 PAGE_SIZE = 50
@@ -45,6 +45,17 @@ def due_status_label(code: str) -> str:
 @bp.app_template_global()
 def recommendation_state_label(code: str) -> str:
     return str(RECOMMENDATION_STATES.get(code, code))
+
+
+@bp.app_template_global()
+def may_view_assignment(assignment) -> bool:
+    """Whether to link to an assignment's answers: a link the user may not follow would 404 (a
+    manager outside the evaluator's subtree, a company looking at its own evaluation)."""
+    return (
+        assignment is not None
+        and current_user.is_authenticated
+        and access.can(current_user, "view", assignment)
+    )
 
 
 bp.add_app_template_global(evaluations.fiscal_year_label, "fiscal_year_label")
@@ -124,7 +135,6 @@ def contractor(contractor_id: int):
         open_evaluation=evaluations.open_evaluation(company, today),
         fiscal_year=evaluations.fiscal_year(today),
         may_evaluate=access.can_evaluate(current_user),
-        sees_answers=current_user.role != Role.CONTRACTOR,
         form=ConfirmForm(),
     )
 

@@ -173,7 +173,7 @@ def decide(request_id: int):
                 flash(
                     _("再委託を承認しました。")
                     if filed.status == RequestStatus.APPROVED
-                    else _("再委託を承認しないと決定しました。"),
+                    else _("再委託を不承認としました。"),
                     "success",
                 )
                 return redirect(url_for("contractors.contract", contract_id=contract.id))

@@ -6,7 +6,6 @@ subtree, respondents their own unit's, contractors their own company's (survey.a
 from __future__ import annotations
 
 import tempfile
-from datetime import date
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, send_file
@@ -61,7 +60,7 @@ def audit_new():
     form.unit.choices = _with_blank(unit_choices(current_user), _("（なし）"))
     form.contractor.choices = _with_blank(contractor_choices(current_user), _("（なし）"))
     if request.method == "GET":
-        form.held_on.data = date.today()
+        form.held_on.data = access.local_today()
         return render_template("followup/audit_new.html", form=form)
     if form.validate_on_submit():
         try:
@@ -196,7 +195,7 @@ def audit_export(audit_id: int):
     with force_locale("ja"):
         rows = audits.status_rows(record)
         header = audits.status_header(
-            record, f"{current_user.display_name}（{current_user.username}）", date.today()
+            record, f"{current_user.display_name}（{current_user.username}）", access.local_today()
         )
     handle = tempfile.TemporaryFile()
     status_sheet.write_status(handle, header, rows)

@@ -75,7 +75,8 @@ def require_login():
 
 
 def today() -> date:
-    return date.today()
+    """The office's date (SURVEY_TIMEZONE), as reminders and campaigns count it."""
+    return access.local_today()
 
 
 # --- choices within the user's scope -----------------------------------------------------------
@@ -414,13 +415,18 @@ def action_reopen(action_id: int):
     form = ReopenForm()
     if form.validate_on_submit():
         try:
-            reopen_assignment(action.assignment, current_user, form.reason.data, form.due_on.data)
+            done = reopen_assignment(
+                action.assignment, current_user, form.reason.data, form.due_on.data
+            )
         except CampaignError as refused:
             db.session.rollback()
             flash(refused.message, "error")
         else:
             db.session.commit()
-            flash(_("回答を再開しました。対象の担当者に再回答を依頼しました。"), "success")
+            if done:
+                flash(_("回答を再開しました。対象の担当者に再回答を依頼しました。"), "success")
+            else:
+                flash(_("この回答はすでにその期限まで再開しています。"), "info")
             return redirect(url_for("followup.action_detail", action_id=action.id))
     else:
         flash(" ".join(e for errors in form.errors.values() for e in errors), "error")

@@ -120,3 +120,12 @@ class Item(db.Model):
     checklist: Mapped[Checklist] = relationship(back_populates="items")
     category: Mapped[Category] = relationship(back_populates="items")
     scale: Mapped[Scale] = relationship()
+
+    @property
+    def condition_labels(self) -> list[str]:
+        """The answers the condition names as respondents read them (はい, not `yes`)."""
+        if self.condition_number is None:
+            return []
+        parent = next((i for i in self.checklist.items if i.number == self.condition_number), None)
+        labels = {o.code: o.label for o in parent.scale.options} if parent else {}
+        return [labels.get(code, code) for code in self.condition_options or []]

@@ -23,7 +23,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import FileStorage
 
-from reports.dates import wareki
+from reports.dates import wareki_iso
 from survey.access import subtree_ids
 from survey.extensions import db
 from survey.models import Contractor, OrgUnit, Role, User
@@ -35,8 +35,7 @@ from survey.models.followup import (
     CorrectiveAction,
 )
 from survey.models.types import utcnow
-from survey.services import audit, evidence
-from survey.services.notify import queue_mail
+from survey.services import audit, evidence, notify
 
 TITLE_MAX = 300
 TEXT_MAX = 4000
@@ -75,6 +74,9 @@ def open_action(
     does)."""
     if unit is None and contractor is None:
         raise ValueError("an action needs a unit or a contractor to fix it")
+    unfinished = _unfinished_for(assignment, item, finding)
+    if unfinished is not None:
+        return unfinished
     action = CorrectiveAction(
         title=title.strip()[:TITLE_MAX],
         description=description,
@@ -103,6 +105,26 @@ def open_action(
     if notify:
         _notify(action, "open", "")
     return action
+
+
+def _unfinished_for(assignment, item, finding) -> CorrectiveAction | None:
+    """The action not yet verified for the same answer (assignment and item) or the same
+    finding: the 登録 form posted twice, or opened again from the same answer, leads to it
+    rather than to a second action and a second round of mail."""
+    if finding is not None:
+        same = CorrectiveAction.finding_id == finding.id
+    elif assignment is not None and item is not None:
+        same = sa.and_(
+            CorrectiveAction.assignment_id == assignment.id, CorrectiveAction.item_id == item.id
+        )
+    else:
+        return None
+    return db.session.scalar(
+        sa.select(CorrectiveAction)
+        .where(same, CorrectiveAction.status.in_(UNFINISHED))
+        .order_by(CorrectiveAction.id)
+        .limit(1)
+    )
 
 
 def owner_name(action: CorrectiveAction) -> str:
@@ -230,51 +252,27 @@ def _store(action: CorrectiveAction, upload: FileStorage, user: User) -> ActionE
 # --- who hears about it -----------------------------------------------------------------------
 
 
-def _with_mail(stmt: sa.Select) -> list[User]:
-    stmt = stmt.where(User.active.is_(True), User.email.is_not(None), User.email != "")
-    return list(db.session.scalars(stmt.order_by(User.id)))
-
-
 def owner_recipients(action: CorrectiveAction) -> list[User]:
-    """The people who fix it: the company's users, or the unit's respondents and the managers
-    of the unit and every unit above it."""
+    """The people who fix it: the company's accounts, or the unit's respondents and the
+    managers of the unit and every unit above it (active, with a mail address)."""
     if action.contractor_id is not None:
-        return _with_mail(sa.select(User).where(User.contractor_id == action.contractor_id))
-    above = []
-    unit = action.unit
-    while unit is not None:
-        above.append(unit.id)
-        unit = unit.parent
-    return _with_mail(
-        sa.select(User).where(
-            sa.or_(
-                sa.and_(User.role == Role.RESPONDENT, User.unit_id == action.unit_id),
-                sa.and_(User.role == Role.MANAGER, User.unit_id.in_(above)),
-            )
-        )
-    )
+        return notify.contractor_recipients(action.contractor_id)
+    return notify.unit_recipients(action.unit) + notify.managers_above(action.unit)
 
 
 def office_recipients() -> list[User]:
-    return _with_mail(sa.select(User).where(User.role == Role.ADMIN))
+    return notify.with_address(sa.select(User).where(User.role == Role.ADMIN))
 
 
 def _recipients(action: CorrectiveAction, verb: str) -> list[User]:
     """Opened, verified, sent back: the owners. Started: whoever opened it. Reported: the
     office too, which verifies."""
-    opener = [action.created_by] if action.created_by and action.created_by.email else []
+    opener = [action.created_by] if action.created_by is not None else []
     if verb in ("open", "verify", "send_back"):
-        people = owner_recipients(action)
-    elif verb == "report":
-        people = office_recipients() + opener
-    else:
-        people = opener
-    seen, unique = set(), []
-    for person in people:
-        if person.email.lower() not in seen:
-            seen.add(person.email.lower())
-            unique.append(person)
-    return unique
+        return owner_recipients(action)
+    if verb == "report":
+        return office_recipients() + opener
+    return opener
 
 
 MAIL_SUBJECTS = {
@@ -288,10 +286,6 @@ MAIL_SUBJECTS = {
 
 def link(action: CorrectiveAction) -> str:
     return current_app.config["SURVEY_BASE_URL"].rstrip("/") + f"/followup/actions/{action.id}"
-
-
-def _day(day: date) -> str:
-    return f"{wareki(day)} ({day.isoformat()})"
 
 
 def _notify(action: CorrectiveAction, verb: str, comment: str) -> None:
@@ -308,14 +302,13 @@ def _notify(action: CorrectiveAction, verb: str, comment: str) -> None:
         "対応のうえ、あらためて報告してください。",
     }[verb]
     body = [lines, "", f"件名: {action.title}", f"対応: {owner_name(action)}"]
-    body.append(f"期限: {_day(action.due_on)}")
+    body.append(f"期限: {wareki_iso(action.due_on)}")
     if verb == "report" and action.measure:
         body += ["", "措置内容:", action.measure]
     if comment:
         body += ["", "コメント:" if verb != "send_back" else "差し戻しの理由:", comment]
     body += ["", link(action)]
-    for person in _recipients(action, verb):
-        queue_mail(person.email, subject, "\n".join(body) + "\n")
+    notify.mail_users(_recipients(action, verb), subject, "\n".join(body) + "\n")
 
 
 # --- lists ------------------------------------------------------------------------------------

@@ -218,8 +218,7 @@ def _help(item: Item, by_number: dict[int, Item]) -> str:
     required."""
     notes = []
     if item.condition_number is not None and item.condition_number in by_number:
-        parent = by_number[item.condition_number]
-        labels = [o.label for o in parent.scale.options if o.code in (item.condition_options or [])]
+        labels = item.condition_labels
         notes.append(
             _(
                 "項目 %(n)s の回答が「%(answers)s」の場合に回答してください。",

@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
-from flask import current_app, has_request_context, url_for
 from flask_babel import gettext as _
 
-from reports.dates import wareki
+from reports.dates import wareki_iso
 from survey import access
 from survey.extensions import db
 from survey.models import (
@@ -33,9 +32,9 @@ from survey.models import (
     User,
 )
 from survey.models.campaigns import TARGET_COLUMNS, AssignmentStatus, CampaignStatus
+from survey.models.evaluations import EVALUATION_CHECKLIST
 from survey.models.org import UnitKind
-from survey.services import audit
-from survey.services.notify import queue_mail
+from survey.services import audit, notify
 
 CODE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 TITLE_MAX = 200
@@ -78,18 +77,16 @@ def _fail(problems: dict[str, str]) -> None:
         raise CampaignError(" ".join(problems.values()), problems=problems)
 
 
-def _day(day: date) -> str:
-    return f"{wareki(day)}（{day.isoformat()}）"
-
-
 # --- checklists -----------------------------------------------------------------------------
 
 
 def published_checklists() -> list[Checklist]:
+    """The versions an ordinary campaign may use: not the contractor evaluation, which runs in
+    its own yearly campaign (survey.services.evaluations)."""
     return list(
         db.session.scalars(
             sa.select(Checklist)
-            .where(Checklist.published_at.is_not(None))
+            .where(Checklist.published_at.is_not(None), Checklist.code != EVALUATION_CHECKLIST)
             .order_by(Checklist.code, Checklist.version.desc())
         )
     )
@@ -140,6 +137,10 @@ def settings_problems(settings: Settings, campaign: Campaign | None = None) -> d
         problems["checklist_id"] = _(
             "公開されていないチェックリストでは点検を作成できません。公開済みの版を選んでください。"
         )
+    elif checklist.code == EVALUATION_CHECKLIST:
+        problems["checklist_id"] = _(
+            "委託先評価票は通常の点検には使えません。委託先評価は委託事業者の画面から開始してください。"
+        )
     if settings.opens_on is None and "opens_on" not in problems:
         problems["opens_on"] = _("開始日を入力してください。")
     if settings.closes_on is None and "closes_on" not in problems:
@@ -147,8 +148,8 @@ def settings_problems(settings: Settings, campaign: Campaign | None = None) -> d
     if settings.opens_on and settings.closes_on and settings.closes_on < settings.opens_on:
         problems["closes_on"] = _(
             "締切日（%(closes)s）は開始日（%(opens)s）以降の日付にしてください。",
-            closes=_day(settings.closes_on),
-            opens=_day(settings.opens_on),
+            closes=wareki_iso(settings.closes_on),
+            opens=wareki_iso(settings.opens_on),
         )
     return problems
 
@@ -392,38 +393,6 @@ def change_targets(
 # --- mail -----------------------------------------------------------------------------------
 
 
-def external_url(endpoint: str, **values) -> str:
-    """An absolute link for a mail: from the request's address, or SURVEY_BASE_URL when called
-    outside a request (a command, a job)."""
-    if has_request_context():
-        return url_for(endpoint, _external=True, **values)
-    with current_app.test_request_context(base_url=current_app.config["SURVEY_BASE_URL"]):
-        return url_for(endpoint, _external=True, **values)
-
-
-def _company(assignment: Assignment) -> int | None:
-    if assignment.contractor_id is not None:
-        return assignment.contractor_id
-    return assignment.contract.contractor_id if assignment.contract else None
-
-
-def recipients(assignment: Assignment) -> list[User]:
-    """Who is told about an assignment: the responsible unit's respondents, and for a contract
-    or a company, that company's own accounts (they answer too). Only accounts with a mail
-    address."""
-    company = _company(assignment)
-    who = sa.and_(User.role == Role.RESPONDENT, User.unit_id == assignment.responsible_unit_id)
-    if company is not None:
-        who = sa.or_(who, sa.and_(User.role == Role.CONTRACTOR, User.contractor_id == company))
-    return list(
-        db.session.scalars(
-            sa.select(User)
-            .where(who, User.active.is_(True), User.email.is_not(None), User.email != "")
-            .order_by(User.id)
-        )
-    )
-
-
 def _sender(user: User) -> str:
     return user.unit.name if user.unit else "情報セキュリティ担当"
 
@@ -431,25 +400,28 @@ def _sender(user: User) -> str:
 def _mail_open(person: User, campaign: Campaign, assignments: list[Assignment], sender: str):
     """Always in Japanese: it goes to the whole office, whatever language the admin reads."""
     lines = "\n".join(
-        f"・{a.target_name}（回答期限: {_day(a.due_on)}）\n  "
-        + external_url("respond.assignment", assignment_id=a.id)
+        f"・{a.target_name}（回答期限: {wareki_iso(a.due_on)}）\n  "
+        + notify.external_url("respond.assignment", assignment_id=a.id)
         for a in assignments
     )
     subject = f"【情報セキュリティ自己点検】回答のお願い（{campaign.title}）"
+    # A company's answers are approved by the division that owns the contract (or, for the
+    # company as a whole, the security office): the company has no 所属長 of ours.
+    approver = "担当部署" if person.role == Role.CONTRACTOR else "所属長"
     body = f"""{person.display_name} 様
 
 {sender}から、次の点検への回答をお願いします。
 
 点検: {campaign.title}
 チェックリスト: {campaign.checklist.title}（第{campaign.checklist.version}版）
-回答期限: {_day(campaign.closes_on)}
+回答期限: {wareki_iso(campaign.closes_on)}
 
 回答していただく対象（{len(assignments)}件）:
 {lines}
 
-回答・承認の画面: {external_url("respond.index")}
+回答・承認の画面: {notify.external_url("respond.index")}
 
-回答の後、「提出する」を押すと所属長の承認に回ります。
+回答の後、「提出する」を押すと{approver}の承認に回ります。
 --
 tenken 情報セキュリティ自己点検システム
 """
@@ -466,10 +438,10 @@ def _mail_reopen(person: User, assignment: Assignment, reason: str, sender: str)
 
 点検: {campaign.title}
 対象: {assignment.target_name}
-新しい回答期限: {_day(assignment.due_on)}
+新しい回答期限: {wareki_iso(assignment.due_on)}
 理由: {reason}
 
-{external_url("respond.assignment", assignment_id=assignment.id)}
+{notify.external_url("respond.assignment", assignment_id=assignment.id)}
 --
 tenken 情報セキュリティ自己点検システム
 """
@@ -519,7 +491,7 @@ def open_campaign(campaign: Campaign, user: User, today: date) -> Opened:
         raise CampaignError(
             _(
                 "締切日（%(day)s）が過ぎています。締切日を変更してから開始してください。",
-                day=_day(campaign.closes_on),
+                day=wareki_iso(campaign.closes_on),
             )
         )
     kind = campaign.checklist.target_kind
@@ -561,9 +533,9 @@ def _notify_opened(campaign: Campaign, made: list[Assignment], user: User) -> Op
     silent: set[str] = set()
     found_for: dict[tuple, list[User]] = {}  # the same unit (and company) asked once
     for assignment in made:
-        key = (assignment.responsible_unit_id, _company(assignment))
+        key = (assignment.responsible_unit_id, notify.assignment_contractor_id(assignment))
         if key not in found_for:
-            found_for[key] = recipients(assignment)
+            found_for[key] = notify.assignment_recipients(assignment)
         if not found_for[key]:
             unit = assignment.responsible_unit
             silent.add(unit.name if unit else assignment.target_name)
@@ -572,7 +544,7 @@ def _notify_opened(campaign: Campaign, made: list[Assignment], user: User) -> Op
             theirs[person.id].append(assignment)
     sender = _sender(user)
     for person_id, person in people.items():
-        queue_mail(person.email, *_mail_open(person, campaign, theirs[person_id], sender))
+        notify.queue_mail(person.email, *_mail_open(person, campaign, theirs[person_id], sender))
     return Opened(len(made), len(people), sorted(silent))
 
 
@@ -602,7 +574,7 @@ def extend_campaign(campaign: Campaign, closes_on: date | None, reason: str, use
         raise CampaignError(
             _(
                 "新しい締切日は、現在の締切日（%(day)s）より後の日付にしてください。",
-                day=_day(campaign.closes_on),
+                day=wareki_iso(campaign.closes_on),
             ),
             "closes_on",
         )
@@ -661,7 +633,7 @@ def extend_assignment(
         raise CampaignError(
             _(
                 "新しい回答期限は、現在の期限（%(day)s）より後の日付にしてください。",
-                day=_day(_due(assignment)),
+                day=wareki_iso(_due(assignment)),
             ),
             "due_on",
         )
@@ -704,10 +676,13 @@ def close_campaign(campaign: Campaign, user: User) -> dict[str, int]:
 
 def reopen_assignment(
     assignment: Assignment, user: User, reason: str, due_on: date | None, *, today=None
-) -> None:
+) -> bool:
     """Let one target answer again until `due_on`, even after its campaign closed: a handed-in
     or approved answer goes back to 差戻し (answers kept), the reason is recorded as a step of
-    the assignment, and its people are told by mail. The caller commits."""
+    the assignment, and its people are told by mail. The caller commits.
+
+    False when it is already reopened until that day (the same form posted twice): nothing is
+    recorded or mailed again."""
     if user.role != Role.ADMIN:
         raise CampaignError(_("回答の再開は管理者だけが行えます。"))
     if assignment.campaign.status == CampaignStatus.DRAFT:
@@ -718,9 +693,11 @@ def reopen_assignment(
         raise CampaignError(_("新しい回答期限を入力してください。"), "due_on")
     if due_on < today:
         raise CampaignError(
-            _("新しい回答期限は今日（%(day)s）以降の日付にしてください。", day=_day(today)),
+            _("新しい回答期限は今日（%(day)s）以降の日付にしてください。", day=wareki_iso(today)),
             "due_on",
         )
+    if assignment.status == AssignmentStatus.RETURNED and assignment.open_until == due_on:
+        return False
     before = {"status": assignment.status, "due_on": _due(assignment)}
     to_status = assignment.status
     if to_status in (AssignmentStatus.SUBMITTED, AssignmentStatus.APPROVED):
@@ -732,8 +709,8 @@ def reopen_assignment(
     assignment.due_on = due_on
     assignment.open_until = due_on
     sender = _sender(user)
-    for person in recipients(assignment):
-        queue_mail(person.email, *_mail_reopen(person, assignment, reason, sender))
+    for person in notify.assignment_recipients(assignment):
+        notify.queue_mail(person.email, *_mail_reopen(person, assignment, reason, sender))
     audit.record(
         "assignment.reopen",
         assignment,
@@ -741,6 +718,7 @@ def reopen_assignment(
         before=before,
         after={"status": to_status, "due_on": due_on, "reason": reason},
     )
+    return True
 
 
 # --- copying for next year ------------------------------------------------------------------

@@ -27,7 +27,6 @@ from survey.models import (
     Contractor,
     CorrectiveAction,
     OrgUnit,
-    Role,
     User,
 )
 from survey.models.campaigns import CampaignStatus
@@ -35,7 +34,7 @@ from survey.models.evaluations import EVALUATION_CHECKLIST, ContractorEvaluation
 from survey.models.followup import ActionSource, ActionStatus
 from survey.services import audit
 from survey.services.actions import open_action
-from survey.services.notify import queue_mail
+from survey.services.notify import contractor_recipients, queue_mail
 
 # --- fiscal years ---------------------------------------------------------------------------
 
@@ -150,6 +149,16 @@ def start(contractor: Contractor, unit: OrgUnit | None, user: User, today: date)
     if unit is None:
         raise CannotStart(_("評価を担当する所属がありません。所属のある管理者が開始してください。"))
     campaign = evaluation_campaign(fiscal_year(today))
+    if campaign.status != CampaignStatus.OPEN:
+        # A closed year takes no new questionnaires (and answers in it would be frozen).
+        raise CannotStart(
+            _(
+                "%(title)s（%(code)s）は実施中ではないため、評価を開始できません。"
+                "点検の状態を確認してください。",
+                title=campaign.title,
+                code=campaign.code,
+            )
+        )
     if campaign.id is not None:
         existing = db.session.scalar(
             sa.select(Assignment).where(
@@ -258,7 +267,7 @@ def recommend(
     db.session.add(recommendation)
     db.session.flush()
     audit.record("recommendation.issue", recommendation, summary=action.title)
-    for account in _company_accounts(company) if notify else []:
+    for account in contractor_recipients(company.id) if notify else []:
         queue_mail(
             account.email,
             f"【情報セキュリティ自己点検】是正勧告（{label} 個人情報委託先評価）",
@@ -267,19 +276,6 @@ def recommend(
             f"{current_app.config['SURVEY_BASE_URL']}/contractors/{company.id}\n",
         )
     return recommendation
-
-
-def _company_accounts(company: Contractor) -> list[User]:
-    return list(
-        db.session.scalars(
-            sa.select(User).where(
-                User.contractor_id == company.id,
-                User.role == Role.CONTRACTOR,
-                User.active.is_(True),
-                User.email.is_not(None),
-            )
-        )
-    )
 
 
 def notice_contract_end(recommendation: Recommendation, today: date) -> None:

@@ -40,7 +40,8 @@ def queue_mail(recipient: str, subject: str, body: str) -> OutgoingMail:
     return mail
 
 
-def _with_address(stmt: sa.Select) -> list[User]:
+def with_address(stmt: sa.Select) -> list[User]:
+    """The active users the statement selects who have a mail address, by id."""
     stmt = stmt.where(User.active.is_(True), User.email.is_not(None), User.email != "")
     return list(db.session.scalars(stmt.order_by(User.id)))
 
@@ -49,16 +50,27 @@ def unit_recipients(unit: OrgUnit | None) -> list[User]:
     """The active respondents of a unit who have a mail address."""
     if unit is None:
         return []
-    return _with_address(
+    return with_address(
         sa.select(User).where(User.unit_id == unit.id, User.role == Role.RESPONDENT)
     )
+
+
+def managers_above(unit: OrgUnit | None) -> list[User]:
+    """The active managers of a unit and of every unit above it who have a mail address."""
+    chain = []
+    while unit is not None:
+        chain.append(unit.id)
+        unit = unit.parent
+    if not chain:
+        return []
+    return with_address(sa.select(User).where(User.unit_id.in_(chain), User.role == Role.MANAGER))
 
 
 def contractor_recipients(contractor_id: int | None) -> list[User]:
     """The active accounts of a contractor company who have a mail address."""
     if contractor_id is None:
         return []
-    return _with_address(
+    return with_address(
         sa.select(User).where(User.contractor_id == contractor_id, User.role == Role.CONTRACTOR)
     )
 

@@ -12,12 +12,11 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from survey.extensions import db
-from survey.models import Contract, Role, Subcontract, User
+from survey.models import Contract, Subcontract, User
 from survey.models.evaluations import RequestStatus, SubcontractRequest
 from survey.models.registers import Subcontracting
 from survey.models.types import utcnow
-from survey.services import audit
-from survey.services.notify import queue_mail
+from survey.services import audit, notify
 
 STAFF_MAX = 100000
 
@@ -109,12 +108,25 @@ def reject(filed: SubcontractRequest, user: User, conditions: str) -> None:
 
 
 def _decide(filed: SubcontractRequest, user: User, status: str, conditions: str) -> None:
-    if filed.status != RequestStatus.PENDING:
+    """Claim the decision with one `UPDATE … WHERE status = 'pending'`: of two concurrent
+    decisions (two deciders, a double click) only the first matches, so one Subcontract row."""
+    claimed = db.session.execute(
+        sa.update(SubcontractRequest)
+        .where(
+            SubcontractRequest.id == filed.id,
+            SubcontractRequest.status == RequestStatus.PENDING,
+        )
+        .values(
+            status=status,
+            conditions=conditions.strip(),
+            decided_by_id=user.id,
+            decided_at=utcnow(),
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
         raise Invalid({"status": _("この申請はすでに判断されています。")})
-    filed.status = status
-    filed.conditions = conditions.strip()
-    filed.decided_by = user
-    filed.decided_at = utcnow()
+    db.session.refresh(filed)
 
 
 def _pending(contract: Contract) -> bool:
@@ -132,22 +144,7 @@ def _pending(contract: Contract) -> bool:
 
 def deciders(contract: Contract) -> list[User]:
     """The owning unit's respondents and the managers above it, who decide on requests."""
-    units, unit = [], contract.unit
-    while unit is not None:
-        units.append(unit.id)
-        unit = unit.parent
-    return list(
-        db.session.scalars(
-            sa.select(User).where(
-                User.active.is_(True),
-                User.email.is_not(None),
-                sa.or_(
-                    sa.and_(User.role == Role.RESPONDENT, User.unit_id == contract.unit_id),
-                    sa.and_(User.role == Role.MANAGER, User.unit_id.in_(units)),
-                ),
-            )
-        )
-    )
+    return notify.unit_recipients(contract.unit) + notify.managers_above(contract.unit)
 
 
 def _summary(filed: SubcontractRequest) -> str:
@@ -160,7 +157,7 @@ def _summary(filed: SubcontractRequest) -> str:
 
 
 def _mail(account: User, subject: str, body: str) -> None:
-    queue_mail(account.email, subject, f"{account.display_name} 様\n\n{body}")
+    notify.queue_mail(account.email, subject, f"{account.display_name} 様\n\n{body}")
 
 
 def _tell_requester(filed: SubcontractRequest, outcome: str) -> None:
