@@ -24,9 +24,9 @@ from survey.respond import bp
 from survey.respond.forms import (
     ReviewForm,
     evidence_field,
-    fill,
     inputs_from,
     questionnaire_form_class,
+    questionnaire_view,
 )
 from survey.services import answering, audit, evidence, inbox
 
@@ -47,15 +47,20 @@ def index():
     )
 
 
-def _page(assignment, form, *, problems=None, conflict=None, status=200):
+def _page(assignment, values, revision, *, stored=None, problems=None, conflict=None, status=200):
+    """The questionnaire showing `values` (stored, or as posted when refused) and the form's
+    revision; the counter counts what is stored."""
+    stored = answering.stored_inputs(assignment) if stored is None else stored
     checklist = assignment.campaign.checklist
-    answered, asked = answering.progress(assignment)
+    answered, asked = answering.progress(assignment, stored)
     return (
         render_template(
             "respond/assignment.html",
             assignment=assignment,
             checklist=checklist,
-            form=form,
+            sheet=questionnaire_view(checklist),
+            values=values,
+            revision=revision,
             problems=problems or {},
             conflict=conflict,
             answered=answered,
@@ -82,11 +87,8 @@ def _attachments(assignment) -> dict[int, list[Attachment]]:
 @bp.route("/<int:assignment_id>", methods=["GET"])
 def assignment(assignment_id: int):
     assignment = access.assignment_or_404(assignment_id, current_user)
-    checklist = assignment.campaign.checklist
-    form = questionnaire_form_class(checklist)(formdata=None)
-    fill(form, checklist, answering.stored_inputs(assignment))
-    form.revision.data = str(assignment.revision)
-    return _page(assignment, form)
+    stored = answering.stored_inputs(assignment)
+    return _page(assignment, stored, assignment.revision, stored=stored)
 
 
 def _posted_revision(form) -> int:
@@ -116,33 +118,27 @@ def save(assignment_id: int):
     assignment = access.assignment_or_404(assignment_id, current_user, "answer")
     checklist = assignment.campaign.checklist
     form = questionnaire_form_class(checklist)()
+    posted = inputs_from(form, checklist)
     if not form.validate_on_submit():
         problems = {
             int(name.split("_")[1]): errors
             for name, errors in form.errors.items()
             if name.split("_")[-1].isdigit()
         }
-        return _page(assignment, form, problems=problems, status=422)
+        return _page(assignment, posted, form.revision.data, problems=problems, status=422)
     try:
-        changed = answering.save(
-            assignment,
-            inputs_from(form, checklist),
-            current_user,
-            revision=_posted_revision(form),
-        )
+        changed = answering.save(assignment, posted, current_user, revision=_posted_revision(form))
     except answering.Conflict as conflict:
-        form.revision.data = str(conflict.revision)
-        return _page(assignment, form, conflict=conflict.changes, status=409)
+        return _page(assignment, posted, conflict.revision, conflict=conflict.changes, status=409)
     except answering.Invalid as invalid:
         db.session.rollback()
-        return _page(assignment, form, problems=invalid.problems, status=422)
+        return _page(assignment, posted, form.revision.data, problems=invalid.problems, status=422)
     problems = _store_evidence(assignment, checklist, form)
     if changed:
         audit.record_answers(assignment, "answer.save", changed)
     db.session.commit()  # the draft is safe before anything else can go wrong
     if problems:
-        form.revision.data = str(assignment.revision)
-        return _page(assignment, form, problems=problems, status=422)
+        return _page(assignment, posted, assignment.revision, problems=problems, status=422)
     if request.form.get("action") != "submit":
         flash(_("下書きを保存しました（%(n)d 項目を更新）。", n=changed), "success")
         return redirect(url_for("respond.assignment", assignment_id=assignment.id))
@@ -151,8 +147,7 @@ def save(assignment_id: int):
     except answering.Invalid as invalid:
         db.session.rollback()
         flash(_("下書きは保存しました。提出するには、次の項目を確認してください。"), "error")
-        form.revision.data = str(assignment.revision)
-        return _page(assignment, form, problems=invalid.problems, status=422)
+        return _page(assignment, posted, assignment.revision, problems=invalid.problems, status=422)
     audit.record_event(assignment)
     db.session.commit()
     flash(_("回答を提出しました。所属長の承認をお待ちください。"), "success")
@@ -188,10 +183,11 @@ def autosave(assignment_id: int):
     except answering.Invalid:
         db.session.rollback()
         return jsonify(ok=False, message=_("入力内容を確認してください。")), 422
+    # Counted before the commit, which would expire the checklist and reload it.
+    answered, asked = answering.progress(assignment)
     if changed:
         audit.record_answers(assignment, "answer.autosave", changed)
     db.session.commit()
-    answered, asked = answering.progress(assignment)
     return jsonify(ok=True, revision=assignment.revision, answered=answered, asked=asked)
 
 

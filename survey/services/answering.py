@@ -68,10 +68,14 @@ def option_codes(item: Item) -> dict[str, Option]:
 
 
 def stored_inputs(assignment: Assignment) -> dict[int, ItemInput]:
-    return {
-        answer.item_id: ItemInput(answer.option.code if answer.option else None, answer.comment)
-        for answer in assignment.answers
-    }
+    # One query with the option codes: through `answer.option`, each answer's option was a
+    # query of its own (docs/performance.md).
+    rows = db.session.execute(
+        sa.select(Answer.item_id, Option.code, Answer.comment)
+        .outerjoin(Option, Answer.option_id == Option.id)
+        .where(Answer.assignment_id == assignment.id)
+    )
+    return {item_id: ItemInput(code, comment or "") for item_id, code, comment in rows}
 
 
 def is_asked(item: Item, inputs: Mapping[int, ItemInput], items_by_number: dict[int, Item]) -> bool:
