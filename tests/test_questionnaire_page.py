@@ -1,0 +1,96 @@
+"""The questionnaire page is drawn from a cached view of the checklist version, not from WTForms
+fields (docs/performance.md): what it shows must still post back as the same answers, and its
+cost must not grow with the answers given."""
+
+import html
+import re
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from survey.extensions import db
+from survey.models import AnswerHistory
+from tests.helpers import assignment_of, form_data, login
+
+
+@pytest.fixture
+def mine(demo_app):
+    return assignment_of("戸籍住民課")
+
+
+def posted_back(page: str) -> dict[str, str]:
+    """What a browser would send for the page as shown: checked radios, text areas, hidden."""
+    data = {}
+    for tag in re.findall(r"<input [^>]*>", page):
+        name = re.search(r'name="([^"]+)"', tag)
+        value = re.search(r'value="([^"]*)"', tag)
+        kind = re.search(r'type="([^"]+)"', tag).group(1)
+        if name and (kind == "hidden" or (kind == "radio" and " checked" in tag)):
+            data[name.group(1)] = html.unescape(value.group(1))
+    for name, text in re.findall(
+        r'<textarea [^>]*name="([^"]+)"[^>]*>\n?(.*?)</textarea>', page, re.S
+    ):
+        data[name] = html.unescape(text)
+    return data
+
+
+def test_the_page_posted_back_as_shown_changes_nothing(demo_app, mine):
+    client = login(demo_app, "respondent")
+    # Comments with what must be escaped and kept: quotes, markup, a line break.
+    client.post(
+        f"/assignments/{mine.id}",
+        data=form_data(mine, {1: "no"}, {1: '"引用" <b>太字</b> & 改行\n二行目'}),
+    )
+    history_before = db.session.scalar(sa.select(sa.func.count(AnswerHistory.id)))
+    page = client.get(f"/assignments/{mine.id}").get_data(as_text=True)
+    data = posted_back(page)
+    assert data["comment_" + str(mine.campaign.checklist.items[0].id)].endswith("二行目")
+    response = client.post(f"/assignments/{mine.id}/autosave", data=data)
+    assert response.status_code == 200 and response.json["ok"]
+    assert db.session.scalar(sa.select(sa.func.count(AnswerHistory.id))) == history_before
+
+
+def test_each_stored_answer_is_shown_checked_once(demo_app, mine):
+    client = login(demo_app, "respondent")
+    page = client.get(f"/assignments/{mine.id}").get_data(as_text=True)
+    for answer in mine.answers:
+        radios = re.findall(rf'<input [^>]*name="item_{answer.item_id}"[^>]*>', page)
+        checked = [tag for tag in radios if " checked" in tag]
+        if answer.option:
+            assert len(checked) == 1 and f'value="{answer.option.code}"' in checked[0]
+        else:
+            assert checked == []
+
+
+def test_the_page_in_english_shows_the_english_option_labels(demo_app, mine):
+    client = login(demo_app, "respondent")
+    japanese = client.get(f"/assignments/{mine.id}").get_data(as_text=True)
+    english = client.get(f"/assignments/{mine.id}?lang=en").get_data(as_text=True)
+    option = mine.campaign.checklist.items[0].scale.options[0]
+    assert f"> {option.label}</label>" in japanese
+    assert f"> {option.label_en}</label>" in english
+
+
+def statements(client, path: str) -> int:
+    count = 0
+
+    def counted(*_args):
+        nonlocal count
+        count += 1
+
+    event.listen(db.engine, "before_cursor_execute", counted)
+    try:
+        assert client.get(path).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", counted)
+    return count
+
+
+def test_the_page_reads_as_many_rows_with_every_item_answered_as_with_few(demo_app, mine):
+    client = login(demo_app, "respondent")
+    path = f"/assignments/{mine.id}"
+    few = statements(client, path)
+    everything = {item.number: "yes" for item in mine.campaign.checklist.items}
+    assert client.post(path, data=form_data(mine, everything)).status_code == 302
+    assert statements(client, path) == few
