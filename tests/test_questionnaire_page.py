@@ -11,6 +11,9 @@ from sqlalchemy import event
 
 from survey.extensions import db
 from survey.models import AnswerHistory
+from survey.respond import page
+from survey.respond.forms import questionnaire_view, version_key
+from survey.services.answering import ItemInput
 from tests.helpers import assignment_of, form_data, login
 
 
@@ -94,3 +97,56 @@ def test_the_page_reads_as_many_rows_with_every_item_answered_as_with_few(demo_a
     everything = {item.number: "yes" for item in mine.campaign.checklist.items}
     assert client.post(path, data=form_data(mine, everything)).status_code == 302
     assert statements(client, path) == few
+
+
+def test_autosave_refuses_an_unknown_option_and_a_long_comment_and_keeps_the_answers(
+    demo_app, mine
+):
+    client = login(demo_app, "respondent")
+    before = db.session.scalar(sa.select(sa.func.count(AnswerHistory.id)))
+    path = f"/assignments/{mine.id}/autosave"
+    for bad in (form_data(mine, {1: "perhaps"}), form_data(mine, {}, {1: "長" * 4001})):
+        response = client.post(path, data=bad)
+        assert response.status_code == 422
+        assert response.json == {"ok": False, "message": "入力内容を確認してください。"}
+    assert db.session.scalar(sa.select(sa.func.count(AnswerHistory.id))) == before
+
+
+@pytest.mark.parametrize("revision", [None, "", "三"])
+def test_autosave_without_a_revision_is_a_bad_request(demo_app, mine, revision):
+    client = login(demo_app, "respondent")
+    data = form_data(mine, {1: "yes"})
+    if revision is None:
+        del data["revision"]
+    else:
+        data["revision"] = revision
+    assert client.post(f"/assignments/{mine.id}/autosave", data=data).status_code == 400
+
+
+def test_autosave_without_the_csrf_token_changes_nothing(demo_app, mine):
+    client = login(demo_app, "respondent")
+    before = db.session.scalar(sa.select(sa.func.count(AnswerHistory.id)))
+    demo_app.config["WTF_CSRF_ENABLED"] = True
+    response = client.post(f"/assignments/{mine.id}/autosave", data=form_data(mine, {1: "no"}))
+    assert response.status_code == 400
+    assert db.session.scalar(sa.select(sa.func.count(AnswerHistory.id))) == before
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        ItemInput(None, ""),
+        ItemInput("yes", ""),
+        ItemInput("no", '"引用" <b>太字</b> & 改行\n二行目'),
+        ItemInput(None, "コメントだけ"),
+        ItemInput('"><script>', ""),  # a crafted post shown back: no option matches
+    ],
+)
+def test_the_reused_markup_of_an_item_is_what_the_macro_renders(demo_app, mine, value):
+    checklist = mine.campaign.checklist
+    with demo_app.test_request_context():
+        for category in questionnaire_view(checklist):
+            for item in category.items:
+                fresh = page._macro()(item, value, {}, {}, True, None)
+                assert page.item_html(version_key(checklist), item, value) == fresh

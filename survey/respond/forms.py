@@ -65,7 +65,7 @@ def evidence_field(item: Item) -> str:
     return f"evidence_{item.id}"
 
 
-def _key(checklist: Checklist) -> tuple[int, str, str]:
+def version_key(checklist: Checklist) -> tuple[int, str, str]:
     # The content hash, not only the id: an unpublished draft can be replaced under a reused id.
     return (checklist.id, checklist.content_hash, str(get_locale()))
 
@@ -77,7 +77,7 @@ def _label(option, lang: str) -> str:
 def questionnaire_view(checklist: Checklist) -> tuple[CategoryView, ...]:
     """The checklist as the questionnaire page draws it. The page used to render WTForms fields,
     54 radio groups and text areas per request: most of its time (docs/performance.md)."""
-    key = _key(checklist)
+    key = version_key(checklist)
     if key not in _views:
         lang = key[2]
         _views[key] = tuple(
@@ -107,7 +107,7 @@ def questionnaire_view(checklist: Checklist) -> tuple[CategoryView, ...]:
 
 
 def questionnaire_form_class(checklist: Checklist) -> type[FlaskForm]:
-    key = _key(checklist)
+    key = version_key(checklist)
     lang = key[2]
     if key not in _classes:
         attrs = {"revision": HiddenField()}
@@ -123,6 +123,17 @@ def questionnaire_form_class(checklist: Checklist) -> type[FlaskForm]:
                 attrs[evidence_field(item)] = FileField(_l("証跡ファイル"))
         _classes[key] = type("QuestionnaireForm", (FlaskForm,), attrs)
     return _classes[key]
+
+
+def posted_inputs(data, sheet: tuple[CategoryView, ...]) -> dict[int, ItemInput]:
+    """The answers in a posted questionnaire, read as `inputs_from` reads them from the form."""
+    return {
+        item.id: ItemInput(
+            data.get(f"item_{item.id}") or None, (data.get(f"comment_{item.id}") or "").strip()
+        )
+        for category in sheet
+        for item in category.items
+    }
 
 
 def inputs_from(form: FlaskForm, checklist: Checklist) -> dict[int, ItemInput]:

@@ -183,7 +183,7 @@ def _measure(backend, args, env, plan, url, cluster) -> bool:
             figures = report.summary([r for r in run.records if r.endpoint == endpoint], span)
             _print_phase(backend, "throughput", figures)
             ratio = figures[endpoint]["rps"] / floor["floor"]["rps"]
-            _emit(backend, f"throughput.{endpoint}.floor_fraction", round(ratio, 3))
+            _emit(backend, f"throughput.{endpoint}.floor_fraction", f"{ratio:.3f}")
         run, windows = Run(), []
         span = asyncio.run(
             scenario.journey(
@@ -203,6 +203,11 @@ def _measure(backend, args, env, plan, url, cluster) -> bool:
     for name, start, end in windows:
         print(f"  fault window: {name}: {start - span[0]:.1f} s → {end - span[0]:.1f} s")
     errors = report.errors_by_window(run.records, windows)
+    for record in report.outside(run.records, windows):
+        print(
+            f"  error outside the fault windows: {record.endpoint} {record.status or 'no answer'}"
+            f" at {record.start - span[0]:.1f} s, {record.end - record.start:.1f} s long"
+        )
     for key, value in errors.items():
         _emit(backend, f"journey.errors_{key}", value)
     result = check.verify(url, plan, acks)
@@ -222,8 +227,10 @@ def main(argv=None) -> int:
     parser.add_argument("--phase", type=float, default=15, help="seconds per throughput phase")
     parser.add_argument("--respondents", type=int, default=200)
     parser.add_argument("--connections", type=int, default=64)
-    parser.add_argument("--think-min", type=float, default=2.0)
-    parser.add_argument("--think-max", type=float, default=6.0)
+    # Seconds between two autosaves of one person (a few answers changed each time): 200
+    # people then send about 25 saves a second, an hour's campaign opening squeezed into one.
+    parser.add_argument("--think-min", type=float, default=5.0)
+    parser.add_argument("--think-max", type=float, default=11.0)
     parser.add_argument("--pg-port", type=int, default=5499)
     parser.add_argument("--keep", action="store_true", help="keep the logs and SQLite file")
     args = parser.parse_args(argv)

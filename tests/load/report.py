@@ -41,16 +41,26 @@ def summary(records: list[Record], span: tuple[float, float]) -> dict[str, dict]
     return figures
 
 
+def _failed(record: Record) -> bool:
+    return record.status == 0 or record.status >= 500
+
+
+def _inside(record: Record, windows) -> bool:
+    return any(record.start <= end and record.end >= start for _, start, end in windows)
+
+
+def outside(records: list[Record], windows) -> list[Record]:
+    return [r for r in records if _failed(r) and not _inside(r, windows)]
+
+
 def errors_by_window(records: list[Record], windows: list[tuple[str, float, float]]) -> dict:
     """5xx and unanswered requests, inside a fault window (overlapping it) or outside all."""
     counts = {"inside": 0, "outside": 0, "4xx": 0}
     for record in records:
         if 400 <= record.status < 500:
             counts["4xx"] += 1
-        if record.status and record.status < 500:
-            continue
-        inside = any(record.start <= end and record.end >= start for _, start, end in windows)
-        counts["inside" if inside else "outside"] += 1
+        if _failed(record):
+            counts["inside" if _inside(record, windows) else "outside"] += 1
     return counts
 
 

@@ -72,11 +72,11 @@ async def throughput(base: str, plan: Plan, duration: float, connections: int, r
 
 
 async def respondent(http, base, plan, run, index, assignment, start, end, think) -> None:
-    """One person: signs in during the first quarter, opens the questionnaire, answers it in
+    """One person: signs in during the first 40 %, opens the questionnaire, answers it in
     autosaved steps with pauses, reopens it now and then, and submits before the end."""
     rng = random.Random(f"respondent-{index}")
     assignment_id, username = assignment
-    await asyncio.sleep(rng.uniform(0, (end - start) / 4))
+    await asyncio.sleep(rng.uniform(0, (end - start) * 0.4))
     grace = end + 20  # retries of a save under way may go on a little past the end
     browser = Browser(http, base, run)
     if not await browser.login(username, plan.password, grace):
