@@ -13,6 +13,7 @@ from survey.extensions import db
 from survey.models import AnswerHistory
 from survey.respond import page
 from survey.respond.forms import questionnaire_view, version_key
+from survey.services import answering
 from survey.services.answering import ItemInput
 from tests.helpers import assignment_of, form_data, login
 
@@ -150,3 +151,23 @@ def test_the_reused_markup_of_an_item_is_what_the_macro_renders(demo_app, mine, 
             for item in category.items:
                 fresh = page._macro()(item, value, {}, {}, True, None)
                 assert page.item_html(version_key(checklist), item, value) == fresh
+
+
+def test_autosave_counts_progress_as_the_page_does(demo_app, mine):
+    client = login(demo_app, "respondent")
+    unanswered = [n for n, (code, _c) in enumerate(_stored_codes(mine), 1) if code is None]
+    response = client.post(
+        f"/assignments/{mine.id}/autosave", data=form_data(mine, {unanswered[0]: "yes"})
+    )
+    db.session.expire_all()
+    assert (response.json["answered"], response.json["asked"]) == answering.progress(mine)
+    page = client.get(f"/assignments/{mine.id}").get_data(as_text=True)
+    assert f"{response.json['answered']}/{response.json['asked']}" in page
+
+
+def _stored_codes(assignment):
+    stored = answering.stored_inputs(assignment)
+    return [
+        (stored[item.id].option if item.id in stored else None, None)
+        for item in assignment.campaign.checklist.items
+    ]

@@ -171,13 +171,10 @@ def autosave(assignment_id: int):
         revision = int(request.form.get("revision", ""))
     except ValueError:
         abort(400)
+    posted = posted_inputs(request.form, sheet)
     try:
         changed = answering.save(
-            assignment,
-            posted_inputs(request.form, sheet),
-            current_user,
-            revision=revision,
-            source="autosave",
+            assignment, posted, current_user, revision=revision, source="autosave"
         )
     except answering.Conflict as conflict:
         return jsonify(
@@ -192,8 +189,9 @@ def autosave(assignment_id: int):
     except answering.Invalid:
         db.session.rollback()
         return jsonify(ok=False, message=_("入力内容を確認してください。")), 422
-    # Counted before the commit, which would expire the checklist and reload it.
-    answered, asked = answering.progress(assignment)
+    # Saved, every item of the page is stored as posted: counted from the post, and before the
+    # commit, which would expire the checklist and reload it.
+    answered, asked = answering.progress(assignment, posted)
     if changed:
         audit.record_answers(assignment, "answer.autosave", changed)
     db.session.commit()

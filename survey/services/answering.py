@@ -112,13 +112,16 @@ def _requirement_applies(rule: str, option: Option | None) -> bool:
 def check_values(assignment: Assignment, inputs: Mapping[int, ItemInput]) -> dict[int, list[str]]:
     """Problems that no save may contain, draft or not: unknown items or options, long comments."""
     items = {item.id: item for item in assignment.campaign.checklist.items}
+    codes: dict[int, dict[str, Option]] = {}  # per scale: most items share two or three
     problems: dict[int, list[str]] = {}
     for item_id, value in inputs.items():
         item = items.get(item_id)
         if item is None:
             problems.setdefault(item_id, []).append(_("この点検にない項目です。"))
             continue
-        if value.option is not None and value.option not in option_codes(item):
+        if item.scale_id not in codes:
+            codes[item.scale_id] = option_codes(item)
+        if value.option is not None and value.option not in codes[item.scale_id]:
             problems.setdefault(item_id, []).append(_("選択肢から選んでください。"))
         if len(value.comment) > COMMENT_MAX:
             problems.setdefault(item_id, []).append(

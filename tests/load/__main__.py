@@ -113,6 +113,35 @@ def _faults(server: Gunicorn, cluster: Cluster | None, duration: float, windows:
     return strike
 
 
+def _rss_mb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) // 1024
+    return 0
+
+
+def _profile(server: Gunicorn, args, backend: str):
+    """--profile: py-spy samples one worker through the throughput phases (a flame graph)."""
+    if not args.profile:
+        return None
+    output = Path(args.profile) / f"profile-{backend}.svg"
+    print(f"  profiling worker {min(server.workers())} into {output}", flush=True)
+    return subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("py-spy")),
+            "record",
+            "--nonblocking",
+            "--pid",
+            str(min(server.workers())),
+            "--duration",
+            str(int(args.phase * 2 + 30)),
+            "--output",
+            str(output),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+
+
 def _environment(url: str, work: Path) -> dict[str, str]:
     env = {
         "SURVEY_ENV": "production",
@@ -175,10 +204,14 @@ def _measure(backend, args, env, plan, url, cluster) -> bool:
     server = Gunicorn("wsgi:app", env, "/auth/login")
     try:
         run = Run()
+        profiler = _profile(server, args, backend)
         spans = asyncio.run(
             scenario.throughput(server.base, plan, args.phase, args.connections, run)
         )
+        if profiler:
+            profiler.wait()
         acks += run.acks
+        _emit(backend, "worker_rss_mb", max(_rss_mb(pid) for pid in server.workers()))
         for endpoint, span in spans.items():
             figures = report.summary([r for r in run.records if r.endpoint == endpoint], span)
             _print_phase(backend, "throughput", figures)
@@ -233,6 +266,7 @@ def main(argv=None) -> int:
     parser.add_argument("--think-max", type=float, default=11.0)
     parser.add_argument("--pg-port", type=int, default=5499)
     parser.add_argument("--keep", action="store_true", help="keep the logs and SQLite file")
+    parser.add_argument("--profile", metavar="DIR", help="write py-spy flame graphs there")
     args = parser.parse_args(argv)
     # A stop from outside (timeout, Ctrl-C) still stops gunicorn and removes the cluster.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
