@@ -113,6 +113,11 @@ def _faults(server: Gunicorn, cluster: Cluster | None, duration: float, windows:
     return strike
 
 
+def _share(cpu_before: float, span: tuple[float, float]) -> float:
+    """The client's CPU time over the span's wall time: 1.0 is one of the cores."""
+    return (time.process_time() - cpu_before) / (span[1] - span[0])
+
+
 def _rss_mb(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -194,7 +199,9 @@ def _measure(backend, args, env, plan, url, cluster) -> bool:
     run = Run()
     server = Gunicorn("tests.load.floor:app", env, "/")
     try:
+        cpu = time.process_time()
         span = asyncio.run(scenario.floor(server.base, args.phase, args.connections, run))
+        _emit(backend, "floor.client_cpu_share", f"{_share(cpu, span):.2f}")
     finally:
         server.stop()
     floor = report.summary(run.records, span)
@@ -205,8 +212,12 @@ def _measure(backend, args, env, plan, url, cluster) -> bool:
     try:
         run = Run()
         profiler = _profile(server, args, backend)
+        cpu, began = time.process_time(), time.monotonic()
         spans = asyncio.run(
             scenario.throughput(server.base, plan, args.phase, args.connections, run)
+        )
+        _emit(
+            backend, "throughput.client_cpu_share", f"{_share(cpu, (began, time.monotonic())):.2f}"
         )
         if profiler:
             profiler.wait()
