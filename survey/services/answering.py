@@ -209,7 +209,6 @@ def save(
     problems = check_values(assignment, inputs)
     if problems:
         raise Invalid(problems)
-    current = {answer.item_id: answer for answer in assignment.answers}
     stored = stored_inputs(assignment)
     changed = {
         item_id: value
@@ -219,6 +218,15 @@ def save(
     if not changed:
         return 0
     new_revision = _claim_revision(assignment, revision)
+    # Only the rows that change: an autosave usually changes one answer of 54.
+    current = {
+        answer.item_id: answer
+        for answer in db.session.scalars(
+            sa.select(Answer).where(
+                Answer.assignment_id == assignment.id, Answer.item_id.in_(list(changed))
+            )
+        )
+    }
     codes = option_ids(assignment.campaign.checklist)
     now = utcnow()
     for item_id, value in changed.items():
