@@ -171,6 +171,7 @@ def _print_phase(backend: str, title: str, figures: dict) -> None:
 def run_backend(backend: str, args) -> bool:
     work = Path(tempfile.mkdtemp(prefix=f"tenken-load-{backend}-"))
     cluster = None
+    passed = False
     try:
         if backend == "postgresql":
             cluster = Cluster(args.pg_port)
@@ -187,11 +188,14 @@ def run_backend(backend: str, args) -> bool:
             f"items in {time.monotonic() - began:.0f} s",
             flush=True,
         )
-        return _measure(backend, args, env, plan, url, cluster)
+        passed = _measure(backend, args, env, plan, url, cluster)
+        if not passed:
+            print(f"  logs kept for the failure: {work}", flush=True)
+        return passed
     finally:
         if cluster:
             cluster.remove()
-        if not args.keep:
+        if not args.keep and passed:
             shutil.rmtree(work, ignore_errors=True)
 
 
