@@ -7,7 +7,7 @@ PORT ?= 5000
 FLASK := $(BIN)/flask --app wsgi
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test browser-deps lint bench translations messages clean
+.PHONY: install run test browser-deps lint bench loadtest translations messages clean
 
 # Reinstall only when the dependencies change.
 $(STAMP): pyproject.toml
@@ -48,6 +48,19 @@ lint: install
 # BENCH_ARGS=--respondents 20000 for a quicker look.
 bench: install
 	$(BIN)/python -m reports.bench $(BENCH_ARGS)
+
+# Load and faults (docs/performance.md): gunicorn with deploy/gunicorn.conf.py against a private
+# PostgreSQL cluster (port 5499, removed afterwards) and SQLite in WAL mode; a floor, the
+# throughput of the questionnaire and its draft save, then 200 respondents while a worker is
+# killed and PostgreSQL restarted, and every acknowledged answer checked. About 6 minutes.
+# LOADTEST_ARGS="--duration 10 --backends sqlite" for a quick look.
+LOAD_STAMP := $(VENV)/.load-installed
+$(LOAD_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,load]'
+	touch $(LOAD_STAMP)
+
+loadtest: install $(LOAD_STAMP)
+	$(BIN)/python -m tests.load $(LOADTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache

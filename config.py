@@ -12,6 +12,7 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
 ENVIRONMENTS = ("development", "testing", "production")
+SECRET_KEY_MIN_LENGTH = 32  # `python -c "import secrets; print(secrets.token_hex(32))"`: 64
 
 
 class ConfigError(RuntimeError):
@@ -24,6 +25,13 @@ def instance_dir() -> Path:
 
 def _secret_key(env: str) -> str:
     key = os.environ.get("SECRET_KEY")
+    if key and env == "production" and len(key) < SECRET_KEY_MIN_LENGTH:
+        # The key signs the session cookie: a short or memorable one can be guessed offline.
+        raise ConfigError(
+            f"SECRET_KEY が短すぎます。本番環境では {SECRET_KEY_MIN_LENGTH} 文字以上のランダムな"
+            f"文字列を設定してください (SECRET_KEY must be at least {SECRET_KEY_MIN_LENGTH} "
+            "characters)."
+        )
     if key:
         return key
     if env == "production":

@@ -30,6 +30,12 @@ def test_production_without_secret_key_refuses(production):
         config.load()
 
 
+def test_production_with_a_short_secret_key_refuses(production):
+    production.setenv("SECRET_KEY", "changeme")
+    with pytest.raises(config.ConfigError, match="SECRET_KEY が短すぎます"):
+        config.load()
+
+
 def test_production_without_database_refuses(production):
     production.delenv("SURVEY_DATABASE_URL")
     with pytest.raises(config.ConfigError, match="SURVEY_DATABASE_URL"):

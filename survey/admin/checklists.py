@@ -20,7 +20,7 @@ from survey.admin import bp
 from survey.admin.checklist_forms import CompareForm, CopyForm, PublishForm, UploadForm
 from survey.extensions import db
 from survey.models import Checklist
-from survey.respond.forms import questionnaire_form_class
+from survey.respond.forms import questionnaire_view
 from survey.respond.sheet import content_disposition
 from survey.services import audit
 from survey.services import checklist_versions as versions
@@ -244,7 +244,7 @@ def checklist_version(code: str, version: int):
     return _render(
         "admin/checklists/version.html",
         checklist=checklist,
-        form=questionnaire_form_class(checklist)(formdata=None),
+        sheet=questionnaire_view(checklist),
         siblings=siblings,
         compare=compare,
         draft=draft,

@@ -1,9 +1,12 @@
 """The questionnaire form, composed at run time from the checklist version's items.
 
-A published version never changes, so the class is built once per version and language.
+A published version never changes, so the class that parses a post, and the view the page is
+drawn from, are built once per version and language.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
@@ -16,8 +19,51 @@ from survey.models import Checklist, Item
 from survey.services.answering import COMMENT_MAX, ItemInput
 
 _classes: dict[tuple[int, str, str], type[FlaskForm]] = {}
+_views: dict[tuple[int, str, str], tuple[CategoryView, ...]] = {}
 # WTForms' own wording says "フィールドは…"; this names the comment, as the server's check does.
 TOO_LONG = _l("コメントは%(max)d文字以内で入力してください。")
+
+
+@dataclass(frozen=True)
+class OptionView:
+    code: str
+    label: str
+    klass: str  # compliant, noncompliant or excluded: a いいえ offers a corrective action
+
+
+@dataclass(frozen=True)
+class ItemView:
+    """What the page shows of an item: plain values, so drawing 54 items reads no database."""
+
+    id: int
+    number: int
+    key: str
+    text: str
+    help: str
+    condition_number: int | None
+    condition_options: tuple[str, ...]
+    comment_rule: str
+    evidence_rule: str
+    scale_code: str
+    scale_title: str
+    options: tuple[OptionView, ...]
+
+    @property
+    def evidence(self) -> bool:
+        return self.evidence_rule != "never"
+
+    def label_of(self, code: str | None) -> str | None:
+        return next((option.label for option in self.options if option.code == code), None)
+
+    def is_noncompliant(self, code: str | None) -> bool:
+        return any(o.code == code and o.klass == "noncompliant" for o in self.options)
+
+
+@dataclass(frozen=True)
+class CategoryView:
+    code: str
+    title: str
+    items: tuple[ItemView, ...]
 
 
 def answer_field(item: Item) -> str:
@@ -32,17 +78,57 @@ def evidence_field(item: Item) -> str:
     return f"evidence_{item.id}"
 
 
-def questionnaire_form_class(checklist: Checklist) -> type[FlaskForm]:
-    lang = str(get_locale())
+def version_key(checklist: Checklist) -> tuple[int, str, str]:
     # The content hash, not only the id: an unpublished draft can be replaced under a reused id.
-    key = (checklist.id, checklist.content_hash, lang)
+    return (checklist.id, checklist.content_hash, str(get_locale()))
+
+
+def _label(option, lang: str) -> str:
+    return option.label_en if lang == "en" and option.label_en else option.label
+
+
+def questionnaire_view(checklist: Checklist) -> tuple[CategoryView, ...]:
+    """The checklist as the questionnaire page draws it. The page used to render WTForms fields,
+    54 radio groups and text areas per request: most of its time (docs/performance.md)."""
+    key = version_key(checklist)
+    if key not in _views:
+        lang = key[2]
+        _views[key] = tuple(
+            CategoryView(
+                category.code,
+                category.title,
+                tuple(
+                    ItemView(
+                        id=item.id,
+                        number=item.number,
+                        key=item.key,
+                        text=item.text,
+                        help=item.help,
+                        condition_number=item.condition_number,
+                        condition_options=tuple(item.condition_options or ()),
+                        comment_rule=item.comment_rule,
+                        evidence_rule=item.evidence_rule,
+                        scale_code=item.scale.code,
+                        scale_title=item.scale.title,
+                        options=tuple(
+                            OptionView(o.code, _label(o, lang), o.klass) for o in item.scale.options
+                        ),
+                    )
+                    for item in category.items
+                ),
+            )
+            for category in checklist.categories
+        )
+    return _views[key]
+
+
+def questionnaire_form_class(checklist: Checklist) -> type[FlaskForm]:
+    key = version_key(checklist)
+    lang = key[2]
     if key not in _classes:
         attrs = {"revision": HiddenField()}
         for item in checklist.items:
-            choices = [
-                SelectChoice(o.code, o.label_en if lang == "en" and o.label_en else o.label)
-                for o in item.scale.options
-            ]
+            choices = [SelectChoice(o.code, _label(o, lang)) for o in item.scale.options]
             attrs[answer_field(item)] = RadioField(
                 item.text, choices=choices, validators=[Optional()]
             )
@@ -55,6 +141,17 @@ def questionnaire_form_class(checklist: Checklist) -> type[FlaskForm]:
     return _classes[key]
 
 
+def posted_inputs(data, sheet: tuple[CategoryView, ...]) -> dict[int, ItemInput]:
+    """The answers in a posted questionnaire, read as `inputs_from` reads them from the form."""
+    return {
+        item.id: ItemInput(
+            data.get(f"item_{item.id}") or None, (data.get(f"comment_{item.id}") or "").strip()
+        )
+        for category in sheet
+        for item in category.items
+    }
+
+
 def inputs_from(form: FlaskForm, checklist: Checklist) -> dict[int, ItemInput]:
     return {
         item.id: ItemInput(
@@ -63,14 +160,6 @@ def inputs_from(form: FlaskForm, checklist: Checklist) -> dict[int, ItemInput]:
         )
         for item in checklist.items
     }
-
-
-def fill(form: FlaskForm, checklist: Checklist, inputs: dict[int, ItemInput]) -> None:
-    for item in checklist.items:
-        value = inputs.get(item.id)
-        if value is not None:
-            form[answer_field(item)].data = value.option
-            form[comment_field(item)].data = value.comment
 
 
 class ReviewForm(FlaskForm):

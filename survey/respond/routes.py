@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 
 from flask import (
     abort,
@@ -20,13 +21,15 @@ from flask_login import current_user, login_required
 from survey import access
 from survey.extensions import db
 from survey.models import Attachment
-from survey.respond import bp
+from survey.respond import bp, page
 from survey.respond.forms import (
     ReviewForm,
     evidence_field,
-    fill,
     inputs_from,
+    posted_inputs,
     questionnaire_form_class,
+    questionnaire_view,
+    version_key,
 )
 from survey.services import answering, audit, evidence, inbox
 
@@ -47,15 +50,31 @@ def index():
     )
 
 
-def _page(assignment, form, *, problems=None, conflict=None, review_form=None, status=200):
+def _page(
+    assignment,
+    values,
+    revision,
+    *,
+    stored=None,
+    problems=None,
+    conflict=None,
+    review_form=None,
+    status=200,
+):
+    """The questionnaire showing `values` (stored, or as posted when refused) and the form's
+    revision; the counter counts what is stored."""
+    stored = answering.stored_inputs(assignment) if stored is None else stored
     checklist = assignment.campaign.checklist
-    answered, asked = answering.progress(assignment)
+    answered, asked = answering.progress(assignment, stored)
     return (
         render_template(
             "respond/assignment.html",
             assignment=assignment,
             checklist=checklist,
-            form=form,
+            sheet=questionnaire_view(checklist),
+            item_html=partial(page.item_html, version_key(checklist)),
+            values=values,
+            revision=revision,
             problems=problems or {},
             conflict=conflict,
             answered=answered,
@@ -80,19 +99,16 @@ def _attachments(assignment) -> dict[int, list[Attachment]]:
     return found
 
 
-def _stored_form(assignment):
+def _stored_page(assignment, **kwargs):
     """The questionnaire as stored, for a page that was not posted to."""
-    checklist = assignment.campaign.checklist
-    form = questionnaire_form_class(checklist)(formdata=None)
-    fill(form, checklist, answering.stored_inputs(assignment))
-    form.revision.data = str(assignment.revision)
-    return form
+    stored = answering.stored_inputs(assignment)
+    return _page(assignment, stored, assignment.revision, stored=stored, **kwargs)
 
 
 @bp.route("/<int:assignment_id>", methods=["GET"])
 def assignment(assignment_id: int):
     assignment = access.assignment_or_404(assignment_id, current_user)
-    return _page(assignment, _stored_form(assignment))
+    return _stored_page(assignment)
 
 
 def _posted_revision(form) -> int:
@@ -122,33 +138,27 @@ def save(assignment_id: int):
     assignment = access.assignment_or_404(assignment_id, current_user, "answer")
     checklist = assignment.campaign.checklist
     form = questionnaire_form_class(checklist)()
+    posted = inputs_from(form, checklist)
     if not form.validate_on_submit():
         problems = {
             int(name.split("_")[1]): errors
             for name, errors in form.errors.items()
             if name.split("_")[-1].isdigit()
         }
-        return _page(assignment, form, problems=problems, status=422)
+        return _page(assignment, posted, form.revision.data, problems=problems, status=422)
     try:
-        changed = answering.save(
-            assignment,
-            inputs_from(form, checklist),
-            current_user,
-            revision=_posted_revision(form),
-        )
+        changed = answering.save(assignment, posted, current_user, revision=_posted_revision(form))
     except answering.Conflict as conflict:
-        form.revision.data = str(conflict.revision)
-        return _page(assignment, form, conflict=conflict.changes, status=409)
+        return _page(assignment, posted, conflict.revision, conflict=conflict.changes, status=409)
     except answering.Invalid as invalid:
         db.session.rollback()
-        return _page(assignment, form, problems=invalid.problems, status=422)
+        return _page(assignment, posted, form.revision.data, problems=invalid.problems, status=422)
     problems = _store_evidence(assignment, checklist, form)
     if changed:
         audit.record_answers(assignment, "answer.save", changed)
     db.session.commit()  # the draft is safe before anything else can go wrong
     if problems:
-        form.revision.data = str(assignment.revision)
-        return _page(assignment, form, problems=problems, status=422)
+        return _page(assignment, posted, assignment.revision, problems=problems, status=422)
     if request.form.get("action") != "submit":
         flash(_("下書きを保存しました（%(n)d 項目を更新）。", n=changed), "success")
         return redirect(url_for("respond.assignment", assignment_id=assignment.id))
@@ -157,8 +167,7 @@ def save(assignment_id: int):
     except answering.Invalid as invalid:
         db.session.rollback()
         flash(_("下書きは保存しました。提出するには、次の項目を確認してください。"), "error")
-        form.revision.data = str(assignment.revision)
-        return _page(assignment, form, problems=invalid.problems, status=422)
+        return _page(assignment, posted, assignment.revision, problems=invalid.problems, status=422)
     audit.record_event(assignment)
     db.session.commit()
     flash(_("回答を提出しました。所属長の承認をお待ちください。"), "success")
@@ -167,19 +176,21 @@ def save(assignment_id: int):
 
 @bp.route("/<int:assignment_id>/autosave", methods=["POST"])
 def autosave(assignment_id: int):
-    """The same save as the form's, answered in JSON for the page's script."""
+    """The same save as the form's, answered in JSON for the page's script.
+
+    It posts no files, so the fields are read straight from the request, without building the
+    108-field WTForms form: save() checks every value, and CSRFProtect the token, as for the form
+    (a third of an autosave's time went to the form: docs/performance.md)."""
     assignment = access.assignment_or_404(assignment_id, current_user, "answer")
-    checklist = assignment.campaign.checklist
-    form = questionnaire_form_class(checklist)()
-    if not form.validate_on_submit():
-        return jsonify(ok=False, message=_("入力内容を確認してください。")), 422
+    sheet = questionnaire_view(assignment.campaign.checklist)
+    try:
+        revision = int(request.form.get("revision", ""))
+    except ValueError:
+        abort(400)
+    posted = posted_inputs(request.form, sheet)
     try:
         changed = answering.save(
-            assignment,
-            inputs_from(form, checklist),
-            current_user,
-            revision=_posted_revision(form),
-            source="autosave",
+            assignment, posted, current_user, revision=revision, source="autosave"
         )
     except answering.Conflict as conflict:
         return jsonify(
@@ -194,10 +205,12 @@ def autosave(assignment_id: int):
     except answering.Invalid:
         db.session.rollback()
         return jsonify(ok=False, message=_("入力内容を確認してください。")), 422
+    # Saved, every item of the page is stored as posted: counted from the post, and before the
+    # commit, which would expire the checklist and reload it.
+    answered, asked = answering.progress(assignment, posted)
     if changed:
         audit.record_answers(assignment, "answer.autosave", changed)
     db.session.commit()
-    answered, asked = answering.progress(assignment)
     return jsonify(ok=True, revision=assignment.revision, answered=answered, asked=asked)
 
 
@@ -208,14 +221,14 @@ def review(assignment_id: int):
     if not form.validate_on_submit():
         if not form.comment.errors:
             abort(400)
-        return _page(assignment, _stored_form(assignment), review_form=form, status=422)
+        return _stored_page(assignment, review_form=form, status=422)
     if form.send_back.data:
         try:
             answering.return_for_correction(assignment, current_user, form.comment.data or "")
         except answering.Invalid as invalid:
             # Next to the reason's field, with what was typed (spaces only) kept.
             form.comment.errors = list(invalid.problems[0])
-            return _page(assignment, _stored_form(assignment), review_form=form, status=422)
+            return _stored_page(assignment, review_form=form, status=422)
         message = _("差し戻しました。回答者に修正を依頼しました。")
     else:
         answering.approve(assignment, current_user, form.comment.data or "")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -69,10 +70,14 @@ def option_codes(item: Item) -> dict[str, Option]:
 
 
 def stored_inputs(assignment: Assignment) -> dict[int, ItemInput]:
-    return {
-        answer.item_id: ItemInput(answer.option.code if answer.option else None, answer.comment)
-        for answer in assignment.answers
-    }
+    # One query with the option codes: through `answer.option`, each answer's option was a
+    # query of its own (docs/performance.md).
+    rows = db.session.execute(
+        sa.select(Answer.item_id, Option.code, Answer.comment)
+        .outerjoin(Option, Answer.option_id == Option.id)
+        .where(Answer.assignment_id == assignment.id)
+    )
+    return {item_id: ItemInput(code, comment or "") for item_id, code, comment in rows}
 
 
 def is_asked(item: Item, inputs: Mapping[int, ItemInput], items_by_number: dict[int, Item]) -> bool:
@@ -88,12 +93,49 @@ def is_asked(item: Item, inputs: Mapping[int, ItemInput], items_by_number: dict[
     )
 
 
+class Shape(NamedTuple):
+    """What `is_asked` reads of an item."""
+
+    id: int
+    number: int
+    condition_number: int | None
+    condition_options: list[str] | None
+
+
+# A version's items and options never change once published, and the content hash covers a
+# draft replaced under the same id: what a save and the counter read of them is kept per
+# version, so that neither loads the items, scales and options per request.
+_shapes: dict[tuple[int, str], tuple[Shape, ...]] = {}
+_option_ids: dict[tuple[int, str], dict[int, dict[str, int]]] = {}
+
+
+def _shape(checklist) -> tuple[Shape, ...]:
+    key = (checklist.id, checklist.content_hash)
+    if key not in _shapes:
+        _shapes[key] = tuple(
+            Shape(item.id, item.number, item.condition_number, item.condition_options)
+            for item in checklist.items
+        )
+    return _shapes[key]
+
+
+def option_ids(checklist) -> dict[int, dict[str, int]]:
+    """{item id: {option code: option id}} of the checklist version."""
+    key = (checklist.id, checklist.content_hash)
+    if key not in _option_ids:
+        _option_ids[key] = {
+            item.id: {code: option.id for code, option in option_codes(item).items()}
+            for item in checklist.items
+        }
+    return _option_ids[key]
+
+
 def progress(
     assignment: Assignment, inputs: Mapping[int, ItemInput] | None = None
 ) -> tuple[int, int]:
     """(answered, asked) over the items asked under the current answers: `12/21 回答済`."""
     inputs = stored_inputs(assignment) if inputs is None else inputs
-    items = assignment.campaign.checklist.items
+    items = _shape(assignment.campaign.checklist)
     by_number = {item.number: item for item in items}
     asked = [item for item in items if is_asked(item, inputs, by_number)]
     answered = sum(1 for item in asked if inputs.get(item.id) and inputs[item.id].option)
@@ -108,14 +150,13 @@ def _requirement_applies(rule: str, option: Option | None) -> bool:
 
 def check_values(assignment: Assignment, inputs: Mapping[int, ItemInput]) -> dict[int, list[str]]:
     """Problems that no save may contain, draft or not: unknown items or options, long comments."""
-    items = {item.id: item for item in assignment.campaign.checklist.items}
+    codes = option_ids(assignment.campaign.checklist)
     problems: dict[int, list[str]] = {}
     for item_id, value in inputs.items():
-        item = items.get(item_id)
-        if item is None:
+        if item_id not in codes:
             problems.setdefault(item_id, []).append(_("この点検にない項目です。"))
             continue
-        if value.option is not None and value.option not in option_codes(item):
+        if value.option is not None and value.option not in codes[item_id]:
             problems.setdefault(item_id, []).append(_("選択肢から選んでください。"))
         if len(value.comment) > COMMENT_MAX:
             problems.setdefault(item_id, []).append(
@@ -169,7 +210,6 @@ def save(
     problems = check_values(assignment, inputs)
     if problems:
         raise Invalid(problems)
-    current = {answer.item_id: answer for answer in assignment.answers}
     stored = stored_inputs(assignment)
     changed = {
         item_id: value
@@ -179,10 +219,19 @@ def save(
     if not changed:
         return 0
     new_revision = _claim_revision(assignment, revision)
-    items = {item.id: item for item in assignment.campaign.checklist.items}
+    # Only the rows that change: an autosave usually changes one answer of 54.
+    current = {
+        answer.item_id: answer
+        for answer in db.session.scalars(
+            sa.select(Answer).where(
+                Answer.assignment_id == assignment.id, Answer.item_id.in_(list(changed))
+            )
+        )
+    }
+    codes = option_ids(assignment.campaign.checklist)
     now = utcnow()
     for item_id, value in changed.items():
-        option = option_codes(items[item_id]).get(value.option) if value.option else None
+        option_id = codes[item_id][value.option] if value.option else None
         answer = current.get(item_id)
         if answer is None:
             answer = Answer(assignment=assignment, item_id=item_id, version=0)
@@ -193,7 +242,7 @@ def save(
                 item_id=item_id,
                 revision=new_revision,
                 old_option_id=answer.option_id,
-                new_option_id=option.id if option else None,
+                new_option_id=option_id,
                 old_comment=answer.comment or "",
                 new_comment=value.comment,
                 source=source,
@@ -201,7 +250,7 @@ def save(
                 changed_at=now,
             )
         )
-        answer.option_id = option.id if option else None
+        answer.option_id = option_id
         answer.comment = value.comment
         answer.answered_by_id = user.id
         answer.answered_at = now

@@ -1,0 +1,43 @@
+"""The questionnaire's items, rendered once per checklist version and language.
+
+Most items, most of the time, are editable with no problem and no attachment to show: their
+markup differs between respondents only in which option is checked and in the comment. That
+markup is rendered once by the same macro (respond/_item.html) and reused; the rest goes through
+the macro each time. 54 items drawn per request were most of the page's time
+(docs/performance.md).
+"""
+
+from __future__ import annotations
+
+from flask import current_app
+from markupsafe import Markup, escape
+
+from survey.respond.forms import ItemView
+from survey.services.answering import ItemInput
+
+_blank: dict[tuple, str] = {}
+
+
+def _macro():
+    return current_app.jinja_env.get_template("respond/_item.html").module.item_fieldset
+
+
+def _unanswered(key: tuple, item: ItemView) -> str:
+    if key not in _blank:
+        _blank[key] = str(_macro()(item, None, {}, {}, True, None))
+    return _blank[key]
+
+
+def item_html(version_key: tuple, item: ItemView, value: ItemInput | None) -> Markup:
+    """The editable item with `value` filled in, as the macro would render it."""
+    html = _unanswered((version_key, item.id), item)
+    if value is None:
+        return Markup(html)
+    if value.option:
+        radio = f'name="item_{item.id}" type="radio" value="{escape(value.option)}"'
+        html = html.replace(radio, radio + " checked", 1)
+    if value.comment:
+        empty = f'name="comment_{item.id}" rows="2">\n</textarea>'
+        filled = f'name="comment_{item.id}" rows="2">\n{escape(value.comment)}</textarea>'
+        html = html.replace(empty, filled, 1)
+    return Markup(html)

@@ -1,0 +1,299 @@
+"""`python -m tests.load`: the floor, the throughput and the journey with faults, per database.
+
+Everything listens on 127.0.0.1 only and every phase is bounded in time. Figures are printed as
+tables and as `LOAD backend name value` lines; the exit status is 1 if an acknowledged answer was
+lost, changed or duplicated, or if a 5xx came outside a fault window.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from tests.load import check, fixture, report, scenario
+from tests.load.client import Run
+from tests.load.pgcluster import Cluster
+
+ROOT = Path(__file__).resolve().parents[2]
+GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
+MARGIN = 3.0  # seconds added after a fault's recovery to its window
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Gunicorn:
+    """gunicorn with the shipped production configuration, on a free loopback port."""
+
+    def __init__(self, target: str, env: dict[str, str], ready_path: str):
+        self.port = _free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        env = {**env, "GUNICORN_BIND": f"127.0.0.1:{self.port}"}
+        gunicorn = Path(sys.executable).with_name("gunicorn")
+        self.process = subprocess.Popen(
+            [str(gunicorn), "-c", str(GUNICORN_CONF), target], env=env, cwd=ROOT
+        )
+        self._wait(ready_path)
+
+    def _wait(self, path: str, limit: float = 60) -> None:
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise SystemExit("gunicorn stopped while starting (see its log)")
+            try:
+                with urllib.request.urlopen(self.base + path, timeout=5) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.2)
+        raise SystemExit("gunicorn did not answer in time")
+
+    def workers(self) -> set[int]:
+        pid = self.process.pid
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        return {int(child) for child in children}
+
+    def kill_worker(self) -> int:
+        victim = min(self.workers())
+        os.kill(victim, signal.SIGKILL)
+        return victim
+
+    def wait_replaced(self, victim: int, count: int, limit: float = 30) -> None:
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            workers = self.workers()
+            if victim not in workers and len(workers) >= count:
+                return
+            time.sleep(0.05)
+        raise RuntimeError("gunicorn did not replace the killed worker")
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def _emit(backend: str, name: str, value) -> None:
+    text = f"{value:.1f}" if isinstance(value, float) else str(value)
+    print(f"LOAD {backend} {name} {text}", flush=True)
+
+
+def _faults(server: Gunicorn, cluster: Cluster | None, duration: float, windows: list):
+    async def strike(start: float) -> None:
+        await asyncio.sleep(max(0.0, start + duration * 0.3 - time.monotonic()))
+        count = len(server.workers())
+        began = time.monotonic()
+        victim = server.kill_worker()
+        await asyncio.to_thread(server.wait_replaced, victim, count)
+        windows.append((f"worker {victim} SIGKILL", began, time.monotonic() + MARGIN))
+        if cluster is None:
+            return
+        await asyncio.sleep(max(0.0, start + duration * 0.6 - time.monotonic()))
+        began = time.monotonic()
+        await asyncio.to_thread(cluster.restart)
+        windows.append(("PostgreSQL restart", began, time.monotonic() + MARGIN))
+
+    return strike
+
+
+def _share(cpu_before: float, span: tuple[float, float]) -> float:
+    """The client's CPU time over the span's wall time: 1.0 is one of the cores."""
+    return (time.process_time() - cpu_before) / (span[1] - span[0])
+
+
+def _rss_mb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) // 1024
+    return 0
+
+
+def _profile(server: Gunicorn, args, backend: str):
+    """--profile: py-spy samples one worker through the throughput phases (a flame graph)."""
+    if not args.profile:
+        return None
+    output = Path(args.profile) / f"profile-{backend}.svg"
+    print(f"  profiling worker {min(server.workers())} into {output}", flush=True)
+    return subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("py-spy")),
+            "record",
+            "--nonblocking",
+            "--pid",
+            str(min(server.workers())),
+            "--duration",
+            str(int(args.phase * 2 + 30)),
+            "--output",
+            str(output),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def _environment(url: str, work: Path) -> dict[str, str]:
+    env = {
+        "SURVEY_ENV": "production",
+        "SECRET_KEY": secrets.token_hex(32),
+        "SURVEY_DATABASE_URL": url,
+        "SURVEY_INSTANCE_PATH": str(work / "instance"),
+        "GUNICORN_ACCESS_LOG": str(work / "access.log"),
+        "GUNICORN_ERROR_LOG": str(work / "error.log"),
+    }
+    os.environ.update(env)  # the fixture and the check build the app in this process
+    os.environ.pop("FLASK_DEBUG", None)
+    return {**os.environ, **env}
+
+
+def _print_phase(backend: str, title: str, figures: dict) -> None:
+    print(report.table(title, figures), flush=True)
+    for endpoint, f in figures.items():
+        for key in ("rps", "p50", "p95", "p99"):
+            _emit(backend, f"{title}.{endpoint}.{key}", f[key])
+
+
+def run_backend(backend: str, args) -> bool:
+    work = Path(tempfile.mkdtemp(prefix=f"tenken-load-{backend}-"))
+    cluster = None
+    passed = False
+    try:
+        if backend == "postgresql":
+            cluster = Cluster(args.pg_port)
+            cluster.start()
+            url = cluster.url
+        else:
+            url = f"sqlite:///{work / 'tenken.db'}"
+        env = _environment(url, work)
+        print(f"\n== {backend}: {url}  (logs in {work})", flush=True)
+        began = time.monotonic()
+        plan = fixture.prepare(url)
+        print(
+            f"  prepared: demo + {len(plan.assignments)} questionnaires of {len(plan.items)} "
+            f"items in {time.monotonic() - began:.0f} s",
+            flush=True,
+        )
+        passed = _measure(backend, args, env, plan, url, cluster)
+        if not passed:
+            print(f"  logs kept for the failure: {work}", flush=True)
+        return passed
+    finally:
+        if cluster:
+            cluster.remove()
+        if not args.keep and passed:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def _measure(backend, args, env, plan, url, cluster) -> bool:
+    run = Run()
+    server = Gunicorn("tests.load.floor:app", env, "/")
+    try:
+        cpu = time.process_time()
+        span = asyncio.run(scenario.floor(server.base, args.phase, args.connections, run))
+        _emit(backend, "floor.client_cpu_share", f"{_share(cpu, span):.2f}")
+    finally:
+        server.stop()
+    floor = report.summary(run.records, span)
+    _print_phase(backend, "floor", floor)
+
+    acks = []
+    server = Gunicorn("wsgi:app", env, "/auth/login")
+    try:
+        run = Run()
+        profiler = _profile(server, args, backend)
+        cpu, began = time.process_time(), time.monotonic()
+        spans = asyncio.run(
+            scenario.throughput(server.base, plan, args.phase, args.connections, run)
+        )
+        _emit(
+            backend, "throughput.client_cpu_share", f"{_share(cpu, (began, time.monotonic())):.2f}"
+        )
+        if profiler:
+            profiler.wait()
+        acks += run.acks
+        _emit(backend, "worker_rss_mb", max(_rss_mb(pid) for pid in server.workers()))
+        for endpoint, span in spans.items():
+            figures = report.summary([r for r in run.records if r.endpoint == endpoint], span)
+            _print_phase(backend, "throughput", figures)
+            ratio = figures[endpoint]["rps"] / floor["floor"]["rps"]
+            _emit(backend, f"throughput.{endpoint}.floor_fraction", f"{ratio:.3f}")
+        run, windows = Run(), []
+        span = asyncio.run(
+            scenario.journey(
+                server.base,
+                plan,
+                args.respondents,
+                args.duration,
+                (args.think_min, args.think_max),
+                run,
+                _faults(server, cluster, args.duration, windows),
+            )
+        )
+        acks += run.acks
+    finally:
+        server.stop()
+    _print_phase(backend, "journey", report.summary(run.records, span))
+    for name, start, end in windows:
+        print(f"  fault window: {name}: {start - span[0]:.1f} s → {end - span[0]:.1f} s")
+    errors = report.errors_by_window(run.records, windows)
+    for record in report.outside(run.records, windows):
+        print(
+            f"  error outside the fault windows: {record.endpoint} {record.status or 'no answer'}"
+            f" at {record.start - span[0]:.1f} s, {record.end - record.start:.1f} s long"
+        )
+    for key, value in errors.items():
+        _emit(backend, f"journey.errors_{key}", value)
+    result = check.verify(url, plan, acks)
+    for key, value in result.items():
+        _emit(backend, f"check.{key}", value)
+    return (
+        errors["outside"] == 0
+        and result.get("lost", 0) + result.get("changed", 0) + result.get("duplicated", 0) == 0
+        and result.get("lost_at_end", 0) + result.get("changed_at_end", 0) == 0
+    )
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.load", description=__doc__)
+    parser.add_argument("--backends", default="postgresql,sqlite")
+    parser.add_argument("--duration", type=float, default=60, help="journey seconds")
+    parser.add_argument("--phase", type=float, default=15, help="seconds per throughput phase")
+    parser.add_argument("--respondents", type=int, default=200)
+    parser.add_argument("--connections", type=int, default=64)
+    # Seconds between two autosaves of one person (a few answers changed each time): 200
+    # people then send about 25 saves a second, an hour's campaign opening squeezed into one.
+    parser.add_argument("--think-min", type=float, default=5.0)
+    parser.add_argument("--think-max", type=float, default=11.0)
+    parser.add_argument("--pg-port", type=int, default=5499)
+    parser.add_argument("--keep", action="store_true", help="keep the logs and SQLite file")
+    parser.add_argument("--profile", metavar="DIR", help="write py-spy flame graphs there")
+    args = parser.parse_args(argv)
+    # A stop from outside (timeout, Ctrl-C) still stops gunicorn and removes the cluster.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    started = time.monotonic()
+    passed = [run_backend(backend, args) for backend in args.backends.split(",")]
+    print(f"\nLOAD total_seconds {time.monotonic() - started:.0f}", flush=True)
+    if not all(passed):
+        print("LOAD FAILED: answers lost, changed or duplicated, or errors outside the faults")
+        return 1
+    print("LOAD PASSED")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

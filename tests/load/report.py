@@ -1,0 +1,78 @@
+"""Figures from the client's records: rates, latency percentiles, errors in and out of faults."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from tests.load.client import Record
+
+
+def _percentile(ordered: list[float], p: float) -> float:
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def _ok(status: int) -> bool:
+    return 200 <= status < 400
+
+
+def summary(records: list[Record], span: tuple[float, float]) -> dict[str, dict]:
+    """Per endpoint: answered requests per second over the span, and latency in ms."""
+    start, end = span
+    seconds = max(end - start, 1e-9)
+    grouped = defaultdict(list)
+    for record in records:
+        if start <= record.start and record.end <= end:
+            grouped[record.endpoint].append(record)
+    figures = {}
+    for endpoint, found in sorted(grouped.items()):
+        latencies = sorted((r.end - r.start) * 1000 for r in found if _ok(r.status))
+        figures[endpoint] = {
+            "requests": len(found),
+            "rps": len(latencies) / seconds,
+            "p50": _percentile(latencies, 50),
+            "p95": _percentile(latencies, 95),
+            "p99": _percentile(latencies, 99),
+            "4xx": sum(1 for r in found if 400 <= r.status < 500),
+            "5xx": sum(1 for r in found if r.status >= 500),
+            "no_answer": sum(1 for r in found if r.status == 0),
+        }
+    return figures
+
+
+def _failed(record: Record) -> bool:
+    return record.status == 0 or record.status >= 500
+
+
+def _inside(record: Record, windows) -> bool:
+    return any(record.start <= end and record.end >= start for _, start, end in windows)
+
+
+def outside(records: list[Record], windows) -> list[Record]:
+    return [r for r in records if _failed(r) and not _inside(r, windows)]
+
+
+def errors_by_window(records: list[Record], windows: list[tuple[str, float, float]]) -> dict:
+    """5xx and unanswered requests, inside a fault window (overlapping it) or outside all."""
+    counts = {"inside": 0, "outside": 0, "4xx": 0}
+    for record in records:
+        if 400 <= record.status < 500:
+            counts["4xx"] += 1
+        if _failed(record):
+            counts["inside" if _inside(record, windows) else "outside"] += 1
+    return counts
+
+
+def table(title: str, figures: dict[str, dict]) -> str:
+    lines = [
+        f"  {title}",
+        f"    {'endpoint':<14}{'requests':>9}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
+        f"{'4xx':>6}{'5xx':>6}{'no-ans':>7}",
+    ]
+    for endpoint, f in figures.items():
+        lines.append(
+            f"    {endpoint:<14}{f['requests']:>9}{f['rps']:>9.1f}{f['p50']:>9.1f}{f['p95']:>9.1f}"
+            f"{f['p99']:>9.1f}{f['4xx']:>6}{f['5xx']:>6}{f['no_answer']:>7}"
+        )
+    return "\n".join(lines)
