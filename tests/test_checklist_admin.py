@@ -283,7 +283,7 @@ def test_preview_shows_every_item_as_respondents_see_it_but_cannot_be_posted(adm
 def test_preview_shows_conditions_and_comment_and_evidence_rules(admin):
     upload(admin, "sample.yaml", GOOD)
     page = text_of(admin.get("/admin/checklists/sample/1"))
-    assert "項目 1 の回答が「yes」の場合に回答してください。" in page
+    assert "項目 1 の回答が「はい」の場合に回答してください。" in page
     rules = re.search(r'id="item-\d+"\s+data-condition-item="1".*?</fieldset>', page, re.DOTALL)
     block = rules.group(0)
     assert "<dt>コメント</dt><dd>常に必須</dd>" in block

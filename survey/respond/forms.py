@@ -41,7 +41,8 @@ class ItemView:
     text: str
     help: str
     condition_number: int | None
-    condition_options: tuple[str, ...]
+    condition_options: tuple[str, ...]  # codes, for the page's script
+    condition_labels: tuple[str, ...]  # the same answers as respondents read them
     comment_rule: str
     evidence_rule: str
     scale_code: str
@@ -93,6 +94,10 @@ def questionnaire_view(checklist: Checklist) -> tuple[CategoryView, ...]:
     key = version_key(checklist)
     if key not in _views:
         lang = key[2]
+        labels = {
+            item.number: {o.code: _label(o, lang) for o in item.scale.options}
+            for item in checklist.items
+        }
         _views[key] = tuple(
             CategoryView(
                 category.code,
@@ -106,6 +111,10 @@ def questionnaire_view(checklist: Checklist) -> tuple[CategoryView, ...]:
                         help=item.help,
                         condition_number=item.condition_number,
                         condition_options=tuple(item.condition_options or ()),
+                        condition_labels=tuple(
+                            labels.get(item.condition_number, {}).get(code, code)
+                            for code in item.condition_options or ()
+                        ),
                         comment_rule=item.comment_rule,
                         evidence_rule=item.evidence_rule,
                         scale_code=item.scale.code,

@@ -60,7 +60,7 @@ def test_admin_publishes_a_checklist_and_opens_a_campaign(live_server, page, tmp
     expect(page.get_by_role("heading", name=re.compile("執務室の管理状況"))).to_be_visible()
     questions = page.locator(".questionnaire.preview fieldset.item")
     expect(questions).to_have_count(3)
-    expect(questions.nth(2)).to_contain_text("項目 2 の回答が「yes」の場合に回答してください。")
+    expect(questions.nth(2)).to_contain_text("項目 2 の回答が「はい」の場合に回答してください。")
     expect(questions.nth(0).get_by_label("はい", exact=True)).to_be_disabled()
     shot(page, "checklist-preview")
 
