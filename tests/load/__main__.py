@@ -152,6 +152,8 @@ def _environment(url: str, work: Path) -> dict[str, str]:
         "SURVEY_ENV": "production",
         "SECRET_KEY": secrets.token_hex(32),
         "SURVEY_DATABASE_URL": url,
+        # Mail stays queued: a load run on loopback has no mail server to talk to.
+        "MAIL_BACKEND": "outbox",
         "SURVEY_INSTANCE_PATH": str(work / "instance"),
         "GUNICORN_ACCESS_LOG": str(work / "access.log"),
         "GUNICORN_ERROR_LOG": str(work / "error.log"),
