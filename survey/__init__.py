@@ -6,7 +6,7 @@ from flask import Flask, request, session
 from flask_babel import lazy_gettext as _l
 
 import config as settings
-from survey import headers
+from survey import headers, transactions
 from survey.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 
@@ -33,6 +33,7 @@ def register_extensions(app: Flask) -> None:
     from survey import models  # noqa: F401  (registers the tables before migrate looks)
 
     db.init_app(app)
+    transactions.init_app(app)
     # Batch mode lets later migrations alter tables on SQLite, which cannot ALTER most things.
     migrate.init_app(app, db, directory=str(settings.BASE_DIR / "migrations"), render_as_batch=True)
     csrf.init_app(app)

@@ -208,9 +208,7 @@ def test_an_address_with_an_account_of_the_same_company_sets_that_accounts_passw
     assert auth.login("c-c028", PASSWORD).headers["Location"] == "/"
 
 
-def test_an_invitation_does_not_bypass_the_accounts_second_factor(
-    auth, demo_client, assignments
-):
+def test_an_invitation_does_not_bypass_the_accounts_second_factor(auth, demo_client, assignments):
     account = user("c-c028")
     account.totp_enabled_at = utcnow()
     account.totp_secret = "JBSWY3DPEHPK3PXP"

@@ -206,3 +206,41 @@ def test_an_item_with_a_problem_is_named_and_explained_to_screen_readers(demo_ap
             fine += 1
         assert radios and described == {frozenset(expected)}
     assert fine  # items without a problem say nothing of one
+
+
+def statements_of(client, method: str, path: str, **kwargs) -> list[str]:
+    seen = []
+
+    def record(_conn, _cursor, statement, *_args):
+        seen.append(" ".join(statement.split()))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        response = client.open(path, method=method, **kwargs)
+        assert response.status_code in (200, 302), response.status_code
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    return seen
+
+
+def test_the_page_reads_the_user_the_questionnaire_its_answers_and_files_and_nothing_else(
+    demo_app, mine
+):
+    client = login(demo_app, "respondent")
+    read = statements_of(client, "GET", f"/assignments/{mine.id}")
+    tables = [re.search(r"\bFROM (\w+)", statement).group(1) for statement in read]
+    # The assignment comes with its campaign, checklist and target in one query (access.py).
+    assert tables == ["user_account", "assignment", "answer", "attachment"]
+
+
+def test_an_autosave_writes_the_changed_answer_once_and_reads_no_item(demo_app, mine):
+    client = login(demo_app, "respondent")
+    path = f"/assignments/{mine.id}/autosave"
+    assert client.post(path, data=form_data(mine, {1: "yes"})).json["ok"]
+    db.session.expire_all()
+    written = statements_of(client, "POST", path, data=form_data(mine, {1: "no"}))
+    assert sum(s.startswith("UPDATE answer ") for s in written) == 1
+    assert sum(s.startswith("INSERT INTO answer_history") for s in written) == 1
+    # The audit entry names the item and options from what the save already knows.
+    assert not [s for s in written if re.search(r"\bFROM (item|scale_option|answer_history)\b", s)]
+    assert sum(s.startswith("UPDATE assignment ") for s in written) == 1

@@ -196,3 +196,11 @@ def test_session_and_password_settings_are_read_and_checked(production):
     production.setenv("SURVEY_PASSWORD_MIN_LENGTH", "twelve")
     with pytest.raises(config.ConfigError, match="SURVEY_PASSWORD_MIN_LENGTH"):
         config.load()
+
+
+def test_an_unchanged_session_is_not_signed_and_sent_again_within_the_minute(auth, demo_client):
+    auth.login("respondent")
+    demo_client.get("/")  # shows (and so removes) the welcome message kept in the session
+    assert "Set-Cookie" not in demo_client.get("/").headers
+    shift(demo_client, "seen_at", 61)
+    assert "Set-Cookie" in demo_client.get("/").headers  # seen again: the clock restarts

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from flask import current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 
 from survey.auth import bp
 from survey.auth.forms import CodeForm, LoginForm
@@ -36,7 +37,10 @@ __all__ = ["load_user", "start_session", "signin_limit"]
 
 
 def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id))
+    # Every page's header names the user's unit or company: loaded with the user.
+    return db.session.get(
+        User, int(user_id), options=[joinedload(User.unit), joinedload(User.contractor)]
+    )
 
 
 def _safe_next(target: str | None) -> str:

@@ -103,6 +103,10 @@ def drop_pending() -> None:
 
 # --- before every request -------------------------------------------------------------------
 
+# `seen_at` is kept to the minute: an unchanged session is not signed and sent again, which
+# every request would otherwise pay for, and an idle limit counted in minutes needs no more.
+SEEN_EVERY = 60
+
 
 def _ended_because(user: User) -> str | None:
     if not user.active:
@@ -146,7 +150,9 @@ def check_session():
             end_session()
             begin_pending(user, "enroll", request.full_path.rstrip("?"))
             return redirect(url_for("auth.enroll"))
-        session["seen_at"] = _timestamp()
+        now = _timestamp()
+        if now - session.get("seen_at", 0) >= SEEN_EVERY:
+            session["seen_at"] = now
         return None
     pending = session.get("pending")
     if isinstance(pending, dict):

@@ -66,25 +66,35 @@ def _page(
     stored = answering.stored_inputs(assignment) if stored is None else stored
     checklist = assignment.campaign.checklist
     answered, asked = answering.progress(assignment, stored)
+    problems = problems or {}
+    editable = access.can(current_user, "answer", assignment)
+    items_html = partial(
+        page.items_html,
+        version_key(checklist),
+        values=values,
+        problems=problems,
+        attachments=_attachments(assignment),
+        editable=editable,
+        assignment=assignment,
+        may_open_action=access.may_open_actions(current_user, assignment.responsible_unit_id),
+    )
     return (
         render_template(
             "respond/assignment.html",
             assignment=assignment,
             checklist=checklist,
             sheet=questionnaire_view(checklist),
-            item_html=partial(page.item_html, version_key(checklist)),
-            values=values,
+            items_html=items_html,
             revision=revision,
-            problems=problems or {},
+            problems=problems,
             conflict=conflict,
             answered=answered,
             asked=asked,
-            editable=access.can(current_user, "answer", assignment),
+            editable=editable,
             review_form=review_form
             or (ReviewForm() if access.can(current_user, "review", assignment) else None),
             may_invite=access.can(current_user, "invite", assignment),
-            attachments=_attachments(assignment),
-            events=answering.events(assignment),
+            returned=answering.last_return(assignment),
         ),
         status,
     )
@@ -160,7 +170,7 @@ def save(assignment_id: int):
     if problems:
         return _page(assignment, posted, assignment.revision, problems=problems, status=422)
     if request.form.get("action") != "submit":
-        flash(_("下書きを保存しました（%(n)d 項目を更新）。", n=changed), "success")
+        flash(_("下書きを保存しました（%(n)d 項目を更新）。", n=len(changed)), "success")
         return redirect(url_for("respond.assignment", assignment_id=assignment.id))
     try:
         answering.submit(assignment, current_user)
@@ -210,8 +220,9 @@ def autosave(assignment_id: int):
     answered, asked = answering.progress(assignment, posted)
     if changed:
         audit.record_answers(assignment, "answer.autosave", changed)
+    revision = assignment.revision  # read before the commit expires it
     db.session.commit()
-    return jsonify(ok=True, revision=assignment.revision, answered=answered, asked=asked)
+    return jsonify(ok=True, revision=revision, answered=answered, asked=asked)
 
 
 @bp.route("/<int:assignment_id>/review", methods=["POST"])

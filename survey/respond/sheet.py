@@ -82,7 +82,7 @@ def sheet_upload(assignment_id: int):
                     _(
                         "回答シートを取り込み、%(n)d 項目の回答を下書きとして保存しました。"
                         "内容を確認して提出してください。",
-                        n=imported.changed,
+                        n=len(imported.changed),
                     ),
                     "success",
                 )

@@ -85,7 +85,7 @@ class SheetInputs(dict[int, ItemInput]):
 
 @dataclass(frozen=True)
 class Imported:
-    changed: int  # items whose answer or comment the sheet changed
+    changed: list[answering.Change]  # the answers and comments the sheet changed
     overwritten: int  # of those, items also changed in the browser after the download
 
 

@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.orm.attributes import set_committed_value
 
 from survey.extensions import db
 from survey.models import (
@@ -107,6 +108,8 @@ class Shape(NamedTuple):
 # version, so that neither loads the items, scales and options per request.
 _shapes: dict[tuple[int, str], tuple[Shape, ...]] = {}
 _option_ids: dict[tuple[int, str], dict[int, dict[str, int]]] = {}
+_codes: dict[tuple[int, str], dict[int, str]] = {}
+_item_numbers: dict[tuple[int, str], dict[int, int]] = {}
 
 
 def _shape(checklist) -> tuple[Shape, ...]:
@@ -128,6 +131,26 @@ def option_ids(checklist) -> dict[int, dict[str, int]]:
             for item in checklist.items
         }
     return _option_ids[key]
+
+
+def _option_codes(checklist) -> dict[int, str]:
+    """{option id: option code} of the checklist version."""
+    key = (checklist.id, checklist.content_hash)
+    if key not in _codes:
+        _codes[key] = {
+            option_id: code
+            for by_code in option_ids(checklist).values()
+            for code, option_id in by_code.items()
+        }
+    return _codes[key]
+
+
+def _numbers(checklist) -> dict[int, int]:
+    """{item id: item number} of the checklist version."""
+    key = (checklist.id, checklist.content_hash)
+    if key not in _item_numbers:
+        _item_numbers[key] = {shape.id: shape.number for shape in _shape(checklist)}
+    return _item_numbers[key]
 
 
 def progress(
@@ -193,6 +216,21 @@ def check_complete(assignment: Assignment, inputs: Mapping[int, ItemInput]) -> d
     return problems
 
 
+class Change(NamedTuple):
+    """One answer a save changed: what the history and the audit trail record of it."""
+
+    item_id: int
+    number: int
+    old: ItemInput
+    new: ItemInput
+
+
+class _Stored(NamedTuple):
+    answer_id: int
+    option_id: int | None
+    comment: str
+
+
 def save(
     assignment: Assignment,
     inputs: Mapping[int, ItemInput],
@@ -200,8 +238,8 @@ def save(
     *,
     revision: int,
     source: str = "form",
-) -> int:
-    """Store what changed and return how many items changed; the caller commits.
+) -> list[Change]:
+    """Store what changed and return those changes (none: nothing stored); the caller commits.
 
     Posting what is already stored changes nothing and is no conflict, so a double click, a
     retry or the back button cannot store an answer twice or trip over its own earlier save.
@@ -210,54 +248,68 @@ def save(
     problems = check_values(assignment, inputs)
     if problems:
         raise Invalid(problems)
-    stored = stored_inputs(assignment)
-    changed = {
-        item_id: value
-        for item_id, value in inputs.items()
-        if stored.get(item_id, ItemInput(None, "")) != ItemInput(value.option, value.comment)
+    checklist = assignment.campaign.checklist
+    codes, code_of, numbers = option_ids(checklist), _option_codes(checklist), _numbers(checklist)
+    # One query for what is stored, as plain rows: the few that change are written below by
+    # primary key, without loading 54 answers as objects (docs/performance.md).
+    stored = {
+        item_id: _Stored(answer_id, option_id, comment or "")
+        for answer_id, item_id, option_id, comment in db.session.execute(
+            sa.select(Answer.id, Answer.item_id, Answer.option_id, Answer.comment).where(
+                Answer.assignment_id == assignment.id
+            )
+        )
     }
-    if not changed:
-        return 0
+    changes = []
+    for item_id, value in inputs.items():
+        row = stored.get(item_id)
+        old = ItemInput(code_of.get(row.option_id), row.comment) if row else ItemInput(None, "")
+        if old != value:
+            changes.append(Change(item_id, numbers[item_id], old, value))
+    if not changes:
+        return []
     new_revision = _claim_revision(assignment, revision)
-    # Only the rows that change: an autosave usually changes one answer of 54.
-    current = {
-        answer.item_id: answer
-        for answer in db.session.scalars(
-            sa.select(Answer).where(
-                Answer.assignment_id == assignment.id, Answer.item_id.in_(list(changed))
-            )
-        )
-    }
-    codes = option_ids(assignment.campaign.checklist)
     now = utcnow()
-    for item_id, value in changed.items():
-        option_id = codes[item_id][value.option] if value.option else None
-        answer = current.get(item_id)
-        if answer is None:
-            answer = Answer(assignment=assignment, item_id=item_id, version=0)
-            db.session.add(answer)
-        db.session.add(
-            AnswerHistory(
-                assignment_id=assignment.id,
-                item_id=item_id,
-                revision=new_revision,
-                old_option_id=answer.option_id,
-                new_option_id=option_id,
-                old_comment=answer.comment or "",
-                new_comment=value.comment,
-                source=source,
-                changed_by_id=user.id,
-                changed_at=now,
+    history, added = [], []
+    for change in changes:
+        row = stored.get(change.item_id)
+        option_id = codes[change.item_id][change.new.option] if change.new.option else None
+        written = {
+            "option_id": option_id,
+            "comment": change.new.comment,
+            "answered_by_id": user.id,
+            "answered_at": now,
+        }
+        if row is None:
+            added.append(
+                {"assignment_id": assignment.id, "item_id": change.item_id, "version": 1, **written}
             )
+        else:
+            db.session.execute(
+                sa.update(Answer)
+                .where(Answer.id == row.answer_id)
+                .values(version=Answer.version + 1, **written)
+            )
+        history.append(
+            {
+                "assignment_id": assignment.id,
+                "item_id": change.item_id,
+                "revision": new_revision,
+                "old_option_id": row.option_id if row else None,
+                "new_option_id": option_id,
+                "old_comment": change.old.comment,
+                "new_comment": change.new.comment,
+                "source": source,
+                "changed_by_id": user.id,
+                "changed_at": now,
+            }
         )
-        answer.option_id = option_id
-        answer.comment = value.comment
-        answer.answered_by_id = user.id
-        answer.answered_at = now
-        answer.version += 1
+    if added:
+        db.session.execute(sa.insert(Answer), added)
+    db.session.execute(sa.insert(AnswerHistory), history)
     if assignment.status == AssignmentStatus.NOT_STARTED:
         assignment.status = AssignmentStatus.DRAFT
-    return len(changed)
+    return changes
 
 
 def _claim_revision(assignment: Assignment, revision: int) -> int:
@@ -273,7 +325,8 @@ def _claim_revision(assignment: Assignment, revision: int) -> int:
         db.session.rollback()
         db.session.refresh(assignment)
         raise Conflict(changes_since(assignment, revision), assignment.revision)
-    assignment.revision = revision + 1
+    # What the UPDATE wrote, known to the session without writing it again at the flush.
+    set_committed_value(assignment, "revision", revision + 1)
     return revision + 1
 
 
@@ -342,4 +395,16 @@ def events(assignment: Assignment) -> list[AssignmentEvent]:
             .where(AssignmentEvent.assignment_id == assignment.id)
             .order_by(AssignmentEvent.id)
         )
+    )
+
+
+def last_return(assignment: Assignment) -> AssignmentEvent | None:
+    """Why the questionnaire was sent back, while it is (the page shows it on top)."""
+    if assignment.status != AssignmentStatus.RETURNED:
+        return None
+    return db.session.scalar(
+        sa.select(AssignmentEvent)
+        .where(AssignmentEvent.assignment_id == assignment.id, AssignmentEvent.action == "return")
+        .order_by(AssignmentEvent.id.desc())
+        .limit(1)
     )

@@ -497,32 +497,14 @@ def record_imports(outcomes) -> None:
         record("checklist.import", checklist, summary=summary, after=details)
 
 
-def record_answers(assignment, action: str, changed: int) -> Recorded:
-    """The answers a save just changed, before → after: the history rows of the revision the
-    save produced (`changed` is what save() returned; 0: it changed nothing, no new revision)."""
-    from survey.models import AnswerHistory
-
-    changes = []
-    if changed:
-        changes = db.session.scalars(
-            sa.select(AnswerHistory)
-            .where(
-                AnswerHistory.assignment_id == assignment.id,
-                AnswerHistory.revision == assignment.revision,
-            )
-            .order_by(AnswerHistory.id)
-        ).all()
+def record_answers(assignment, action: str, changes) -> Recorded:
+    """The answers a save just changed, before → after (`changes`: what save() returned; none:
+    it changed nothing, and the revision did not move)."""
     before, after = {}, {}
     for change in changes:
-        key = str(change.item.number)
-        before[key] = {
-            "option": change.old_option.code if change.old_option else None,
-            "comment": _cut(change.old_comment),
-        }
-        after[key] = {
-            "option": change.new_option.code if change.new_option else None,
-            "comment": _cut(change.new_comment),
-        }
+        key = str(change.number)
+        before[key] = {"option": change.old.option, "comment": _cut(change.old.comment)}
+        after[key] = {"option": change.new.option, "comment": _cut(change.new.comment)}
     after_all = {"revision": assignment.revision, "answers": after}
     return record(
         action,
