@@ -112,3 +112,16 @@ def test_the_port_follows_the_security_unless_given(production):
     assert config.load()["SMTP_PORT"] == 465
     production.setenv("SMTP_PORT", "2525")
     assert config.load()["SMTP_PORT"] == 2525
+
+
+def test_a_gunicorn_worker_moves_the_loaded_app_out_of_the_garbage_collectors_reach():
+    import gc
+    import runpy
+
+    settings = runpy.run_path(str(config.BASE_DIR / "deploy" / "gunicorn.conf.py"))
+    assert settings["worker_class"] == "sync" and settings["preload_app"] is False
+    try:
+        settings["post_worker_init"](None)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from tests.load import check, fixture, report, scenario
 from tests.load.client import Run
+from tests.load.cpu import Meter
 from tests.load.pgcluster import Cluster
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -201,29 +202,51 @@ def run_backend(backend: str, args) -> bool:
             shutil.rmtree(work, ignore_errors=True)
 
 
+def _meter(server: Gunicorn, cluster: Cluster | None) -> Meter:
+    return Meter(server.process.pid, cluster.postmaster_pid() if cluster else None)
+
+
+def _print_cpu(backend: str, title: str, endpoint: str, cpu: dict, figures: dict) -> None:
+    """CPU milliseconds per answered request, by process: `LOAD … <phase>.<page>.cpu_ms.<part>`."""
+    before, after = cpu[endpoint]
+    shares = Meter.per_request(before, after, figures[endpoint]["answered"])
+    print("    CPU ms per request: " + ", ".join(f"{k} {v:.1f}" for k, v in shares.items()))
+    for part, value in shares.items():
+        _emit(backend, f"{title}.{endpoint}.cpu_ms.{part}", round(value, 2))
+
+
 def _measure(backend, args, env, plan, url, cluster) -> bool:
-    run = Run()
+    run, cpu = Run(), {}
     server = Gunicorn("tests.load.floor:app", env, "/")
     try:
-        cpu = time.process_time()
-        span = asyncio.run(scenario.floor(server.base, args.phase, args.connections, run))
-        _emit(backend, "floor.client_cpu_share", f"{_share(cpu, span):.2f}")
+        started = time.process_time()
+        span = asyncio.run(
+            scenario.floor(
+                server.base, args.phase, args.connections, run, cpu, _meter(server, cluster)
+            )
+        )
+        _emit(backend, "floor.client_cpu_share", f"{_share(started, span):.2f}")
     finally:
         server.stop()
     floor = report.summary(run.records, span)
     _print_phase(backend, "floor", floor)
+    _print_cpu(backend, "floor", "floor", cpu, floor)
 
     acks = []
     server = Gunicorn("wsgi:app", env, "/auth/login")
     try:
-        run = Run()
+        run, cpu = Run(), {}
         profiler = _profile(server, args, backend)
-        cpu, began = time.process_time(), time.monotonic()
+        started, began = time.process_time(), time.monotonic()
         spans = asyncio.run(
-            scenario.throughput(server.base, plan, args.phase, args.connections, run)
+            scenario.throughput(
+                server.base, plan, args.phase, args.connections, run, cpu, _meter(server, cluster)
+            )
         )
         _emit(
-            backend, "throughput.client_cpu_share", f"{_share(cpu, (began, time.monotonic())):.2f}"
+            backend,
+            "throughput.client_cpu_share",
+            f"{_share(started, (began, time.monotonic())):.2f}",
         )
         if profiler:
             profiler.wait()
@@ -232,6 +255,7 @@ def _measure(backend, args, env, plan, url, cluster) -> bool:
         for endpoint, span in spans.items():
             figures = report.summary([r for r in run.records if r.endpoint == endpoint], span)
             _print_phase(backend, "throughput", figures)
+            _print_cpu(backend, "throughput", endpoint, cpu, figures)
             ratio = figures[endpoint]["rps"] / floor["floor"]["rps"]
             _emit(backend, f"throughput.{endpoint}.floor_fraction", f"{ratio:.3f}")
         run, windows = Run(), []

@@ -97,6 +97,9 @@ class Cluster:
         probe = self._run("pg_isready", "-h", "127.0.0.1", "-p", str(self.port), check=False)
         return probe.returncode == 0
 
+    def postmaster_pid(self) -> int:
+        return int((self.data / "postmaster.pid").read_text().split()[0])
+
     def wait_ready(self, limit: float = 30) -> None:
         deadline = time.monotonic() + limit
         while not self.ready():

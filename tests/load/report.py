@@ -30,6 +30,7 @@ def summary(records: list[Record], span: tuple[float, float]) -> dict[str, dict]
         latencies = sorted((r.end - r.start) * 1000 for r in found if _ok(r.status))
         figures[endpoint] = {
             "requests": len(found),
+            "answered": len(latencies),
             "rps": len(latencies) / seconds,
             "p50": _percentile(latencies, 50),
             "p95": _percentile(latencies, 95),

@@ -23,7 +23,18 @@ async def _hammer(duration: float, connections: int, step) -> tuple[float, float
     return start, time.monotonic()
 
 
-async def floor(base: str, duration: float, connections: int, run: Run) -> tuple[float, float]:
+async def _measured(name: str, cpu: dict, meter, duration: float, connections: int, step):
+    """_hammer, with the CPU used meanwhile sampled before and after (cpu[name])."""
+    before = meter.sample() if meter else None
+    span = await _hammer(duration, connections, step)
+    if meter:
+        cpu[name] = (before, meter.sample())
+    return span
+
+
+async def floor(
+    base: str, duration: float, connections: int, run: Run, cpu: dict, meter=None
+) -> tuple[float, float]:
     async with connector_session(connections) as http:
         browser = Browser(http, base, run)
         await browser.request("GET", "/", "warm-up")  # every worker has its pool filled
@@ -32,7 +43,7 @@ async def floor(base: str, duration: float, connections: int, run: Run) -> tuple
         async def step(_i: int) -> None:
             await browser.request("GET", "/", "floor")
 
-        return await _hammer(duration, connections, step)
+        return await _measured("floor", cpu, meter, duration, connections, step)
 
 
 async def _signed_in(http, base, plan: Plan, run: Run, assignments, deadline):
@@ -48,7 +59,9 @@ async def _signed_in(http, base, plan: Plan, run: Run, assignments, deadline):
     return await asyncio.gather(*(one(i, a, u) for i, (a, u) in enumerate(assignments)))
 
 
-async def throughput(base: str, plan: Plan, duration: float, connections: int, run: Run) -> dict:
+async def throughput(
+    base: str, plan: Plan, duration: float, connections: int, run: Run, cpu: dict, meter=None
+) -> dict:
     """The questionnaire page, then the draft save, each from `connections` signed-in browsers
     each on its own questionnaire; each save changes one answer, as an autosave does."""
     spans = {}
@@ -66,8 +79,8 @@ async def throughput(base: str, plan: Plan, duration: float, connections: int, r
             sheets[i].change("処理量", 1)
             await sheets[i].autosave(time.monotonic() + 30)
 
-        spans["questionnaire"] = await _hammer(duration, connections, page)
-        spans["autosave"] = await _hammer(duration, connections, save)
+        for name, step in (("questionnaire", page), ("autosave", save)):
+            spans[name] = await _measured(name, cpu, meter, duration, connections, step)
     return spans
 
 

@@ -1,0 +1,48 @@
+"""Where the CPU went during a phase: gunicorn (master and workers), PostgreSQL (the private
+cluster's processes) and the client, in milliseconds per answered request.
+
+When every core is busy, a request costs the sum of the three: this says whether a faster page
+needs less Python in the workers, less work in the database, or is held back by the client.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:  # gone since it was listed
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICK  # utime + stime
+
+
+def _family(pid: int) -> list[int]:
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return []
+    return [pid, *(int(child) for child in children)]
+
+
+class Meter:
+    def __init__(self, gunicorn_pid: int, postmaster_pid: int | None):
+        self.parts = {"gunicorn": gunicorn_pid, "postgresql": postmaster_pid}
+
+    def sample(self) -> dict[str, float]:
+        found = {
+            part: sum(_seconds(pid) for pid in _family(root))
+            for part, root in self.parts.items()
+            if root is not None
+        }
+        found["client"] = time.process_time()
+        return found
+
+    @staticmethod
+    def per_request(before: dict, after: dict, requests: int) -> dict[str, float]:
+        return {part: (after[part] - before[part]) * 1000 / max(requests, 1) for part in after}
