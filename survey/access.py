@@ -167,8 +167,20 @@ def can(user: User, action: str, assignment: Assignment) -> bool:
     raise ValueError(f"unknown action {action!r}")
 
 
-# What an assignment's name is drawn from (Assignment.target_name).
-TARGETS = (Assignment.unit, Assignment.system, Assignment.contract, Assignment.contractor)
+# What every page of an assignment reads with it: its campaign and checklist, and what its name
+# is drawn from (Assignment.target_name).
+_WITH_ASSIGNMENT = (
+    joinedload(Assignment.campaign).joinedload(Campaign.checklist),
+    *(
+        joinedload(target)
+        for target in (
+            Assignment.unit,
+            Assignment.system,
+            Assignment.contract,
+            Assignment.contractor,
+        )
+    ),
+)
 
 
 def assignment_or_404(assignment_id: int, user: User, action: str = "view") -> Assignment:
@@ -179,10 +191,7 @@ def assignment_or_404(assignment_id: int, user: User, action: str = "view") -> A
     assignment = db.session.scalar(
         scope_assignments(user, sa.select(Assignment))
         .where(Assignment.id == assignment_id)
-        .options(
-            joinedload(Assignment.campaign).joinedload(Campaign.checklist),
-            *(joinedload(target) for target in TARGETS),
-        )
+        .options(*_WITH_ASSIGNMENT)
     )
     if assignment is None:
         found = db.session.get(Assignment, assignment_id)

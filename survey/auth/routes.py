@@ -13,6 +13,7 @@ password or a code), and repeated failures lock the account (survey.services.sig
 import time
 from urllib.parse import urlsplit
 
+import sqlalchemy as sa
 from flask import current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -36,11 +37,17 @@ from survey.services.accounts import authenticate
 __all__ = ["load_user", "start_session", "signin_limit"]
 
 
+# Every page's header names the user's unit or company: loaded with the user. Built once: this
+# runs before every request.
+_USER = (
+    db.select(User)
+    .options(joinedload(User.unit), joinedload(User.contractor))
+    .where(User.id == sa.bindparam("id"))
+)
+
+
 def load_user(user_id: str) -> User | None:
-    # Every page's header names the user's unit or company: loaded with the user.
-    return db.session.get(
-        User, int(user_id), options=[joinedload(User.unit), joinedload(User.contractor)]
-    )
+    return db.session.scalar(_USER, {"id": int(user_id)})
 
 
 def _safe_next(target: str | None) -> str:
