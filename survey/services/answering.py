@@ -71,14 +71,31 @@ def option_codes(item: Item) -> dict[str, Option]:
 
 
 def stored_inputs(assignment: Assignment) -> dict[int, ItemInput]:
-    # One query with the option codes: through `answer.option`, each answer's option was a
-    # query of its own (docs/performance.md).
-    rows = db.session.execute(
-        sa.select(Answer.item_id, Option.code, Answer.comment)
-        .outerjoin(Option, Answer.option_id == Option.id)
-        .where(Answer.assignment_id == assignment.id)
-    )
-    return {item_id: ItemInput(code, comment or "") for item_id, code, comment in rows}
+    codes = _version(assignment.campaign.checklist).codes
+    return {
+        item_id: ItemInput(codes.get(row.option_id), row.comment)
+        for item_id, row in _stored_rows(assignment).items()
+    }
+
+
+class _Stored(NamedTuple):
+    answer_id: int
+    option_id: int | None
+    comment: str
+
+
+def _stored_rows(assignment: Assignment) -> dict[int, _Stored]:
+    """What is stored, by item id: one query for plain rows, no objects, the option codes taken
+    from the checklist version's (through `answer.option`, each option was a query of its own:
+    docs/performance.md)."""
+    return {
+        item_id: _Stored(answer_id, option_id, comment or "")
+        for answer_id, item_id, option_id, comment in db.session.execute(
+            sa.select(Answer.id, Answer.item_id, Answer.option_id, Answer.comment).where(
+                Answer.assignment_id == assignment.id
+            )
+        )
+    }
 
 
 def is_asked(item: Item, inputs: Mapping[int, ItemInput], items_by_number: dict[int, Item]) -> bool:
@@ -103,54 +120,47 @@ class Shape(NamedTuple):
     condition_options: list[str] | None
 
 
+@dataclass(frozen=True)
+class _Version:
+    """What a save and the counter read of a checklist version's items and options."""
+
+    shapes: tuple[Shape, ...]
+    option_ids: dict[int, dict[str, int]]  # item id -> option code -> option id
+    codes: dict[int, str]  # option id -> option code
+    numbers: dict[int, int]  # item id -> item number
+
+
 # A version's items and options never change once published, and the content hash covers a
 # draft replaced under the same id: what a save and the counter read of them is kept per
 # version, so that neither loads the items, scales and options per request.
-_shapes: dict[tuple[int, str], tuple[Shape, ...]] = {}
-_option_ids: dict[tuple[int, str], dict[int, dict[str, int]]] = {}
-_codes: dict[tuple[int, str], dict[int, str]] = {}
-_item_numbers: dict[tuple[int, str], dict[int, int]] = {}
+_versions: dict[tuple[int, str], _Version] = {}
 
 
-def _shape(checklist) -> tuple[Shape, ...]:
+def _version(checklist) -> _Version:
     key = (checklist.id, checklist.content_hash)
-    if key not in _shapes:
-        _shapes[key] = tuple(
-            Shape(item.id, item.number, item.condition_number, item.condition_options)
-            for item in checklist.items
+    if key not in _versions:
+        items = checklist.items
+        ids = {
+            item.id: {code: option.id for code, option in option_codes(item).items()}
+            for item in items
+        }
+        _versions[key] = _Version(
+            shapes=tuple(
+                Shape(item.id, item.number, item.condition_number, item.condition_options)
+                for item in items
+            ),
+            option_ids=ids,
+            codes={
+                option_id: code for by_code in ids.values() for code, option_id in by_code.items()
+            },
+            numbers={item.id: item.number for item in items},
         )
-    return _shapes[key]
+    return _versions[key]
 
 
 def option_ids(checklist) -> dict[int, dict[str, int]]:
     """{item id: {option code: option id}} of the checklist version."""
-    key = (checklist.id, checklist.content_hash)
-    if key not in _option_ids:
-        _option_ids[key] = {
-            item.id: {code: option.id for code, option in option_codes(item).items()}
-            for item in checklist.items
-        }
-    return _option_ids[key]
-
-
-def _option_codes(checklist) -> dict[int, str]:
-    """{option id: option code} of the checklist version."""
-    key = (checklist.id, checklist.content_hash)
-    if key not in _codes:
-        _codes[key] = {
-            option_id: code
-            for by_code in option_ids(checklist).values()
-            for code, option_id in by_code.items()
-        }
-    return _codes[key]
-
-
-def _numbers(checklist) -> dict[int, int]:
-    """{item id: item number} of the checklist version."""
-    key = (checklist.id, checklist.content_hash)
-    if key not in _item_numbers:
-        _item_numbers[key] = {shape.id: shape.number for shape in _shape(checklist)}
-    return _item_numbers[key]
+    return _version(checklist).option_ids
 
 
 def progress(
@@ -158,7 +168,7 @@ def progress(
 ) -> tuple[int, int]:
     """(answered, asked) over the items asked under the current answers: `12/21 回答済`."""
     inputs = stored_inputs(assignment) if inputs is None else inputs
-    items = _shape(assignment.campaign.checklist)
+    items = _version(assignment.campaign.checklist).shapes
     by_number = {item.number: item for item in items}
     asked = [item for item in items if is_asked(item, inputs, by_number)]
     answered = sum(1 for item in asked if inputs.get(item.id) and inputs[item.id].option)
@@ -225,12 +235,6 @@ class Change(NamedTuple):
     new: ItemInput
 
 
-class _Stored(NamedTuple):
-    answer_id: int
-    option_id: int | None
-    comment: str
-
-
 def save(
     assignment: Assignment,
     inputs: Mapping[int, ItemInput],
@@ -248,24 +252,18 @@ def save(
     problems = check_values(assignment, inputs)
     if problems:
         raise Invalid(problems)
-    checklist = assignment.campaign.checklist
-    codes, code_of, numbers = option_ids(checklist), _option_codes(checklist), _numbers(checklist)
-    # One query for what is stored, as plain rows: the few that change are written below by
-    # primary key, without loading 54 answers as objects (docs/performance.md).
-    stored = {
-        item_id: _Stored(answer_id, option_id, comment or "")
-        for answer_id, item_id, option_id, comment in db.session.execute(
-            sa.select(Answer.id, Answer.item_id, Answer.option_id, Answer.comment).where(
-                Answer.assignment_id == assignment.id
-            )
-        )
-    }
+    version = _version(assignment.campaign.checklist)
+    # The few answers that change are written below by primary key, without loading 54 answers
+    # as objects (docs/performance.md).
+    stored = _stored_rows(assignment)
     changes = []
     for item_id, value in inputs.items():
         row = stored.get(item_id)
-        old = ItemInput(code_of.get(row.option_id), row.comment) if row else ItemInput(None, "")
+        old = (
+            ItemInput(version.codes.get(row.option_id), row.comment) if row else ItemInput(None, "")
+        )
         if old != value:
-            changes.append(Change(item_id, numbers[item_id], old, value))
+            changes.append(Change(item_id, version.numbers[item_id], old, value))
     if not changes:
         return []
     new_revision = _claim_revision(assignment, revision)
@@ -273,7 +271,9 @@ def save(
     history, added = [], []
     for change in changes:
         row = stored.get(change.item_id)
-        option_id = codes[change.item_id][change.new.option] if change.new.option else None
+        option_id = (
+            version.option_ids[change.item_id][change.new.option] if change.new.option else None
+        )
         written = {
             "option_id": option_id,
             "comment": change.new.comment,
