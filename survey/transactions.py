@@ -17,11 +17,13 @@ READING = frozenset({"GET", "HEAD"})
 
 def end_reading(response: Response) -> Response:
     session = db.session()
+    transaction = session.get_transaction()
     if (
         request.method in READING
         and response.status_code < 400
         and not response.is_streamed  # its body may still read through the transaction
-        and session.in_transaction()
+        and transaction is not None
+        and transaction.is_active  # not after a database error the view dealt with
         and not (session.new or session.dirty or session.deleted)
     ):
         session.commit()

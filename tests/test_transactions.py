@@ -62,3 +62,20 @@ def test_a_read_that_left_changes_in_the_session_does_not_commit_them(demo_app):
         end_reading(demo_app.response_class("ok"))
         db.session.rollback()
         assert db.session.get(User, user.id).display_name != "書き換え"
+
+
+def test_a_read_after_a_database_error_the_view_dealt_with_is_left_to_roll_back(demo_app):
+    from sqlalchemy.exc import IntegrityError
+
+    from survey.models import User
+
+    with demo_app.test_request_context("/"):
+        first = db.session.scalar(db.select(User).limit(1))
+        twin = User(username=first.username, display_name="重複", role=first.role)
+        db.session.add(twin)
+        with pytest.raises(IntegrityError):
+            db.session.flush()
+        # The view gives up on the new account and shows a page all the same.
+        response = end_reading(demo_app.response_class("ok"))  # no error of its own
+        assert response.status_code == 200
+        db.session.rollback()
