@@ -2,7 +2,9 @@
 
 Everything listens on 127.0.0.1 only and every phase is bounded in time. Figures are printed as
 tables and as `LOAD backend name value` lines; the exit status is 1 if an acknowledged answer was
-lost, changed or duplicated, or if a 5xx came outside a fault window.
+lost, changed or duplicated, or if a 5xx came outside a fault window. Whether the throughput
+targets were met is printed last; it depends on the machine's speed, so it does not set the exit
+status.
 """
 
 from __future__ import annotations
@@ -171,7 +173,7 @@ def _print_phase(backend: str, title: str, figures: dict) -> None:
             _emit(backend, f"{title}.{endpoint}.{key}", f[key])
 
 
-def run_backend(backend: str, args) -> bool:
+def run_backend(backend: str, args, missed: list[str]) -> bool:
     work = Path(tempfile.mkdtemp(prefix=f"tenken-load-{backend}-"))
     cluster = None
     passed = False
@@ -191,7 +193,7 @@ def run_backend(backend: str, args) -> bool:
             f"items in {time.monotonic() - began:.0f} s",
             flush=True,
         )
-        passed = _measure(backend, args, env, plan, url, cluster)
+        passed = _measure(backend, args, env, plan, url, cluster, missed)
         if not passed:
             print(f"  logs kept for the failure: {work}", flush=True)
         return passed
@@ -215,7 +217,17 @@ def _print_cpu(backend: str, title: str, endpoint: str, cpu: dict, figures: dict
         _emit(backend, f"{title}.{endpoint}.cpu_ms.{part}", round(value, 2))
 
 
-def _measure(backend, args, env, plan, url, cluster) -> bool:
+def _check_target(backend: str, args, endpoint: str, figures: dict, missed: list[str]) -> None:
+    if args.connections != report.TARGET_CONNECTIONS:
+        return
+    found = report.shortfalls(endpoint, figures)
+    rps, p99 = report.TARGETS[endpoint]
+    print(f"    target ≥ {rps} req/s, p99 < {p99} ms: " + ("; ".join(found) or "met"))
+    _emit(backend, f"throughput.{endpoint}.target_met", int(not found))
+    missed += [f"{backend} {shortfall}" for shortfall in found]
+
+
+def _measure(backend, args, env, plan, url, cluster, missed: list[str]) -> bool:
     run, cpu = Run(), {}
     server = Gunicorn("tests.load.floor:app", env, "/")
     try:
@@ -258,6 +270,7 @@ def _measure(backend, args, env, plan, url, cluster) -> bool:
             _print_cpu(backend, "throughput", endpoint, cpu, figures)
             ratio = figures[endpoint]["rps"] / floor["floor"]["rps"]
             _emit(backend, f"throughput.{endpoint}.floor_fraction", f"{ratio:.3f}")
+            _check_target(backend, args, endpoint, figures[endpoint], missed)
         run, windows = Run(), []
         span = asyncio.run(
             scenario.journey(
@@ -311,9 +324,11 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     # A stop from outside (timeout, Ctrl-C) still stops gunicorn and removes the cluster.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    started = time.monotonic()
-    passed = [run_backend(backend, args) for backend in args.backends.split(",")]
+    started, missed = time.monotonic(), []
+    passed = [run_backend(backend, args, missed) for backend in args.backends.split(",")]
     print(f"\nLOAD total_seconds {time.monotonic() - started:.0f}", flush=True)
+    if args.connections == report.TARGET_CONNECTIONS:
+        print("LOAD TARGETS " + (f"NOT MET: {'; '.join(missed)}" if missed else "MET"))
     if not all(passed):
         print("LOAD FAILED: answers lost, changed or duplicated, or errors outside the faults")
         return 1

@@ -14,20 +14,24 @@ from pathlib import Path
 _TICK = os.sysconf("SC_CLK_TCK")
 
 
-def _seconds(pid: int) -> float:
+def _seconds(pid: int, reaped: bool = False) -> float:
+    """CPU seconds of `pid`; with `reaped`, also those of the children it has waited for, so
+    that a gunicorn worker replaced after max_requests still counts after it has gone."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:  # gone since it was listed
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / _TICK  # utime + stime
+    own = int(fields[11]) + int(fields[12])  # utime + stime
+    children = int(fields[13]) + int(fields[14]) if reaped else 0  # cutime + cstime
+    return (own + children) / _TICK
 
 
-def _family(pid: int) -> list[int]:
+def _children(pid: int) -> list[int]:
     try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        listed = Path(f"/proc/{pid}/task/{pid}/children").read_text()
     except OSError:
         return []
-    return [pid, *(int(child) for child in children)]
+    return [int(child) for child in listed.split()]
 
 
 class Meter:
@@ -36,7 +40,7 @@ class Meter:
 
     def sample(self) -> dict[str, float]:
         found = {
-            part: sum(_seconds(pid) for pid in _family(root))
+            part: _seconds(root, reaped=True) + sum(map(_seconds, _children(root)))
             for part, root in self.parts.items()
             if root is not None
         }

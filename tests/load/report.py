@@ -6,6 +6,21 @@ from collections import defaultdict
 
 from tests.load.client import Record
 
+# The targets at 64 connections: at least this many answered requests a second, p99 below this.
+TARGET_CONNECTIONS = 64
+TARGETS = {"questionnaire": (300, 500), "autosave": (150, 500)}
+
+
+def shortfalls(endpoint: str, figures: dict) -> list[str]:
+    """How the throughput figures of `endpoint` fall short of its target; empty when met."""
+    rps, p99 = TARGETS[endpoint]
+    found = []
+    if figures["rps"] < rps:
+        found.append(f"{endpoint} {figures['rps']:.1f} req/s < {rps}")
+    if not figures["p99"] < p99:
+        found.append(f"{endpoint} p99 {figures['p99']:.0f} ms ≥ {p99}")
+    return found
+
 
 def _percentile(ordered: list[float], p: float) -> float:
     if not ordered:
