@@ -1,9 +1,11 @@
 """gunicorn settings for production: `gunicorn -c deploy/gunicorn.conf.py wsgi:app`.
 
 Sync workers: every request is short (a page, a save) and holds one database connection while it
-runs, so a worker per core or two keeps the CPU busy without piling up connections. nginx in
-front (deploy/nginx.conf) buffers slow clients and keeps the browsers' connections alive, which
-is why keep-alive is not the workers' job. Each value can be changed by an environment variable
+runs. One worker more than there are cores: a save spends part of its time waiting for
+PostgreSQL (ten round trips and the commit's WAL flush), and the extra worker uses the core
+meanwhile (measured: docs/performance.md). nginx in front (deploy/nginx.conf) buffers slow
+clients and keeps the browsers' connections alive, which is why keep-alive is not the workers'
+job. Each value can be changed by an environment variable
 (docs/deployment.md); `make loadtest` serves with this very file.
 """
 
@@ -12,7 +14,7 @@ import multiprocessing
 import os
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
-workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count()))
+workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() + 1))
 worker_class = "sync"
 # A request that takes this long is stuck (the slowest page, the Excel summary of a prefecture,
 # takes about 30 s: docs/performance.md); the master kills and replaces the worker.

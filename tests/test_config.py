@@ -125,3 +125,14 @@ def test_a_gunicorn_worker_moves_the_loaded_app_out_of_the_garbage_collectors_re
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
+
+
+def test_gunicorn_starts_one_worker_more_than_there_are_cores_unless_told(monkeypatch):
+    import multiprocessing
+    import runpy
+
+    path = str(config.BASE_DIR / "deploy" / "gunicorn.conf.py")
+    monkeypatch.delenv("GUNICORN_WORKERS", raising=False)
+    assert runpy.run_path(path)["workers"] == multiprocessing.cpu_count() + 1
+    monkeypatch.setenv("GUNICORN_WORKERS", "5")
+    assert runpy.run_path(path)["workers"] == 5
