@@ -11,10 +11,12 @@ import sqlalchemy as sa
 from flask import render_template_string
 
 import config
+from survey import access
 from survey.extensions import db
 from survey.models import (
     Assignment,
     AuditEntry,
+    Contract,
     Contractor,
     ContractorEvaluation,
     CorrectiveAction,
@@ -240,12 +242,12 @@ def test_history_across_years_on_the_company_page(demo_app, today):
 
 def test_due_and_overdue_list(demo_app, today):
     rows = {
-        r.contractor.code: r.status for r in evaluations.due_rows(sa.select(Contractor.id), TODAY)
+        r.contractor.code: r.status for r in evaluations.due_rows(sa.select(Contract.id), TODAY)
     }
     assert rows["C004"] == "done"  # evaluated this year
     assert rows["C005"] == "due"  # last year only, and before the due month has passed
     assert rows["C010"] == "overdue"  # never evaluated
-    assert evaluations.due_rows(sa.select(Contractor.id), date(2027, 1, 5))[4].status == "overdue"
+    assert evaluations.due_rows(sa.select(Contract.id), date(2027, 1, 5))[4].status == "overdue"
     admin = login(demo_app, "admin")
     overdue = admin.get("/contractors/?status=overdue").get_data(as_text=True)
     assert company("C010").name in overdue and company("C005").name not in overdue
@@ -259,7 +261,7 @@ def test_due_list_sorts_and_pages(demo_app, today):
     admin = login(demo_app, "admin")
     page = admin.get("/contractors/?status=all&sort=name&dir=desc").get_data(as_text=True)
     names = sorted(
-        (r.contractor.name for r in evaluations.due_rows(sa.select(Contractor.id), TODAY)),
+        (r.contractor.name for r in evaluations.due_rows(sa.select(Contract.id), TODAY)),
         reverse=True,
     )
     assert page.index(names[0]) < page.index(names[1])
@@ -270,6 +272,29 @@ def test_manager_sees_only_companies_of_their_subtree(demo_app, today):
     assert company("C010").name in page  # holds a contract of 戸籍住民課 (区民部)
     assert company("C002").name not in page  # none under 区民部
     assert login(demo_app, "manager").get(f"/contractors/{company('C002').id}").status_code == 404
+
+
+def test_manager_counts_only_the_contracts_of_their_subtree(demo_app, today):
+    manager = db.session.scalar(sa.select(User).where(User.username == "manager"))
+    mine = access.scope_contracts(manager, sa.select(Contract.id).where(Contract.active))
+    ward = {
+        r.contractor.code: r.contracts for r in evaluations.due_rows(sa.select(Contract.id), TODAY)
+    }
+    shown = {r.contractor.code: r.contracts for r in evaluations.due_rows(mine, TODAY)}
+    held = dict(
+        db.session.execute(
+            sa.select(Contractor.code, sa.func.count(Contract.id))
+            .join(Contract, Contract.contractor_id == Contractor.id)
+            .where(Contract.id.in_(mine))
+            .group_by(Contractor.code)
+        ).all()
+    )
+    assert shown == held
+    assert any(ward[code] > n for code, n in shown.items())  # a company also serves elsewhere
+    page = login(demo_app, "manager").get("/contractors/?status=all").get_data(as_text=True)
+    for code, n in shown.items():
+        row = page[page.index(company(code).name) :].split("</tr>", 1)[0]
+        assert f'<td class="num">{n}</td>' in row
 
 
 def test_contractor_sees_its_own_result_but_never_the_questionnaire(demo_app, today):

@@ -79,7 +79,7 @@ def index():
     if not access.can_manage_contractors(current_user):
         abort(403)
     today = evaluations.today()
-    rows = evaluations.due_rows(access.scope_contractors(current_user), today)
+    rows = evaluations.due_rows(access.scope_contracts(current_user, sa.select(Contract.id)), today)
     in_scope = set(db.session.scalars(access.scope_contractors(current_user)))
     status = request.args.get("status", "pending")
     if status == "pending":

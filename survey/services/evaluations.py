@@ -350,12 +350,13 @@ def _status(last_year: int | None, today: date) -> str:
     return "due"
 
 
-def due_rows(contractors: sa.Select, today: date) -> list[DueRow]:
-    """Every company of `contractors` (a select of Contractor ids) that holds an active contract,
-    with its last evaluation and whether this year's is done, due or overdue."""
+def due_rows(contracts_in_scope: sa.Select, today: date) -> list[DueRow]:
+    """Every company holding an active contract of `contracts_in_scope` (a select of Contract
+    ids), with the number of those contracts — a manager counts only their subtree's —, its last
+    evaluation and whether this year's is done, due or overdue."""
     contracts = (
         sa.select(Contract.contractor_id, sa.func.count(Contract.id).label("n"))
-        .where(Contract.active.is_(True), Contract.contractor_id.in_(contractors))
+        .where(Contract.active.is_(True), Contract.id.in_(contracts_in_scope))
         .group_by(Contract.contractor_id)
         .subquery()
     )
@@ -387,7 +388,7 @@ def due_rows(contractors: sa.Select, today: date) -> list[DueRow]:
 def evaluations_due(today: date) -> dict:
     """For the security office's dashboard: how many companies are due or overdue, and the
     first of them (overdue first)."""
-    rows = [r for r in due_rows(sa.select(Contractor.id), today) if r.status != "done"]
+    rows = [r for r in due_rows(sa.select(Contract.id), today) if r.status != "done"]
     rows.sort(key=lambda r: (r.status != "overdue", r.last_year or 0, r.contractor.code))
     return {
         "fiscal_year": fiscal_year_label(fiscal_year(today)),
