@@ -264,6 +264,20 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Checklist {code} version {version} is published and cannot change. "
         "Give the file a new version number and import it again.",
     },
+    "version_not_newer": {
+        "ja": "チェックリスト {code} は版 {newest} まで登録されています。"
+        "新しい版には {newest} より大きい番号を付けてください（次は版 {next}）。",
+        "en": "Checklist {code} already has versions up to {newest}. "
+        "A new version needs a higher number (the next is {next}).",
+    },
+    "draft_exists": {
+        "ja": "チェックリスト {code} には下書きの版 {draft} があり、下書きは一つまでです。"
+        "版 {draft} としてアップロードしてその下書きを置き換えるか、"
+        "その下書きを公開または削除してから版 {version} を取り込んでください。",
+        "en": "Checklist {code} already has a draft, version {draft}, and a checklist has one "
+        "draft at a time. Upload the file as version {draft} to replace that draft, or publish "
+        "or delete the draft before importing version {version}.",
+    },
     "scale_conflict": {
         "ja": "尺度「{scale}」は登録済みの同じコードの尺度と内容が異なります。"
         "別の尺度コードにしてください。",

@@ -367,6 +367,10 @@ DECISIONS.update(
             ("POST", f"{ASSETS}/1/publish", checklist_change(302), ["own"]),
         ],
         "admin.checklist_copy": [("POST", f"{ASSETS}/1/copy", checklist_change(302), ["own"])],
+        "admin.checklist_discard": [
+            ("GET", f"{ASSETS}/1/delete", checklist_change(302), ["own"]),  # published: kept
+            ("POST", f"{ASSETS}/1/delete", checklist_change(302), ["own"]),
+        ],
     }
 )
 

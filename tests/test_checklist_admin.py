@@ -16,6 +16,7 @@ from checklists import messages
 from checklists.loader import ChecklistFileError, load_file
 from survey.extensions import db
 from survey.models import AuditEntry, Campaign, Checklist
+from survey.services import checklist_versions
 from survey.services import checklists as checklist_files
 from survey.services.accounts import add_user
 from tests.helpers import login
@@ -161,9 +162,9 @@ def test_the_file_is_named_without_its_folder_and_a_long_name_is_shortened(admin
     upload(admin, "点検/2026/点検票.yaml", GOOD)
     assert stored("sample")[0].source_name == "点検票.yaml"
     long_name = "点" * 300 + ".yaml"
-    response = upload(admin, long_name, GOOD.replace("version: 1", "version: 2"))
+    response = upload(admin, long_name, GOOD.replace("全職員が", "臨時職員を含む全職員が"))
     assert response.status_code == 302
-    name = stored("sample")[1].source_name
+    name = stored("sample")[0].source_name
     assert len(name) == 200 and name.endswith(".yaml")
 
 
@@ -410,6 +411,74 @@ def test_a_second_copy_is_refused_and_points_to_the_existing_draft(admin):
     page = text_of(admin.get("/admin/checklists/emergency-assets/1"))
     assert 'href="/admin/checklists/emergency-assets/2"' in page
     assert "/copy" not in page
+
+
+def test_a_new_version_is_refused_while_another_draft_is_open(admin):
+    upload(admin, "sample.yaml", GOOD)
+    response = upload(admin, "sample-v2.yaml", GOOD.replace("version: 1", "version: 2"))
+    assert response.status_code == 422
+    text = text_of(response)
+    assert messages.text("draft_exists", code="sample", version=2, draft=1) in text
+    assert "sample-v2.yaml" in text
+    assert [c.version for c in stored("sample")] == [1]
+
+
+def test_a_version_below_the_stored_ones_is_refused_with_the_next_number(admin):
+    upload(admin, "sample.yaml", GOOD.replace("version: 1", "version: 3"))
+    admin.post("/admin/checklists/sample/3/publish")
+    response = upload(admin, "sample-v2.yaml", GOOD.replace("version: 1", "version: 2"))
+    assert response.status_code == 422
+    expected = messages.text("version_not_newer", code="sample", version=2, newest=3, next=4)
+    assert expected in text_of(response)
+    assert [c.version for c in stored("sample")] == [3]
+
+
+def test_deleting_a_draft_asks_first_then_removes_it_and_records_who(admin):
+    upload(admin, "sample.yaml", GOOD)
+    version_page = text_of(admin.get("/admin/checklists/sample/1"))
+    assert 'href="/admin/checklists/sample/1/delete"' in version_page
+    confirm = admin.get("/admin/checklists/sample/1/delete")
+    assert confirm.status_code == 200 and "元に戻せません" in text_of(confirm)
+    assert stored("sample")  # asking deletes nothing
+    response = admin.post("/admin/checklists/sample/1/delete")
+    assert response.headers["Location"].endswith("/admin/checklists/")
+    assert stored("sample") == []
+    (entry,) = audit_actions("checklist.discard")
+    assert entry.summary == "sample@1: draft deleted" and entry.username == "admin"
+    assert "sample@1 の下書きを削除しました。" in text_of(admin.get("/admin/checklists/"))
+    again = admin.post("/admin/checklists/sample/1/delete")  # the second click
+    assert again.headers["Location"].endswith("/admin/checklists/")
+    assert "この下書きは削除済みです。" in text_of(admin.get("/admin/checklists/"))
+    assert admin.get("/admin/checklists/sample/1/delete").status_code == 404
+
+
+def test_after_deleting_the_next_versions_draft_the_published_one_can_be_copied_again(admin):
+    admin.post("/admin/checklists/emergency-assets/1/copy")
+    response = admin.post("/admin/checklists/emergency-assets/2/delete")
+    assert response.headers["Location"].endswith("/admin/checklists/emergency-assets/1")
+    assert [c.version for c in stored("emergency-assets")] == [1]
+    assert "/copy" in text_of(admin.get("/admin/checklists/emergency-assets/1"))
+
+
+def test_a_published_version_is_never_deleted(admin):
+    page = text_of(admin.get("/admin/checklists/emergency-assets/1"))
+    assert "/delete" not in page
+    response = admin.post("/admin/checklists/emergency-assets/1/delete")
+    assert response.headers["Location"].endswith("/admin/checklists/emergency-assets/1")
+    assert "公開済みの版は削除できません。" in text_of(admin.get(response.headers["Location"]))
+    assert [c.version for c in stored("emergency-assets")] == [1]
+
+
+def test_a_draft_published_meanwhile_is_not_deleted(admin):
+    upload(admin, "sample.yaml", GOOD)
+    draft = stored("sample")[0]
+    # Another admin publishes between this admin's page and the row lock.
+    db.session.execute(
+        sa.update(Checklist).where(Checklist.id == draft.id).values(published_at=sa.func.now())
+    )
+    assert not checklist_versions.discard_draft(draft)
+    db.session.rollback()
+    assert stored("sample")
 
 
 # --- download and upload again --------------------------------------------------------------

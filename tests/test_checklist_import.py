@@ -182,3 +182,16 @@ def test_list_shows_versions_and_state(runner):
 def test_export_of_unknown_checklist_fails(runner):
     result = runner.invoke(args=["checklist", "export", "nothing@1"])
     assert result.exit_code == 1 and "登録されていません" in result.output
+
+
+def test_a_batch_adds_versions_in_order_and_keeps_one_draft(runner, tmp_path):
+    v2 = write(tmp_path, "v2.yaml", GOOD.replace("version: 1", "version: 2"))
+    v3 = write(tmp_path, "v3.yaml", GOOD.replace("version: 1", "version: 3"))
+    drafts = runner.invoke(args=["checklist", "import", v2, v3])
+    assert drafts.exit_code == 1 and "v3.yaml" in drafts.output
+    assert "下書きの版 2" in drafts.output and stored_count() == 0  # nothing of the batch
+    assert runner.invoke(args=["checklist", "import", v2, v3, "--publish"]).exit_code == 0
+    refused = runner.invoke(args=["checklist", "import", write(tmp_path, "v1.yaml", GOOD)])
+    assert refused.exit_code == 1
+    assert "版 3 まで登録されています" in refused.output and "次は版 4" in refused.output
+    assert stored_count() == 2

@@ -25,6 +25,10 @@ class PublishForm(FlaskForm):
     submit = SubmitField(_l("公開する"))
 
 
+class DiscardForm(FlaskForm):
+    submit = SubmitField(_l("下書きを削除する"))
+
+
 class CopyForm(FlaskForm):
     submit = SubmitField(_l("この版から新しい版の下書きを作成"))
 

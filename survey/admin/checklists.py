@@ -17,7 +17,13 @@ from flask_login import current_user, login_required
 
 from survey import access, labels
 from survey.admin import bp
-from survey.admin.checklist_forms import CompareForm, CopyForm, PublishForm, UploadForm
+from survey.admin.checklist_forms import (
+    CompareForm,
+    CopyForm,
+    DiscardForm,
+    PublishForm,
+    UploadForm,
+)
 from survey.extensions import db
 from survey.models import Checklist
 from survey.respond.forms import questionnaire_view
@@ -283,6 +289,32 @@ def checklist_publish(code: str, version: int):
         previous=previous,
         diff=versions.differences(previous, checklist) if previous else None,
     )
+
+
+@bp.route("/checklists/<code>/<int:version>/delete", methods=["GET", "POST"])
+@admins
+def checklist_discard(code: str, version: int):
+    checklist = checklist_files.find(code, version)
+    if checklist is None:
+        if request.method == "POST":  # deleted by the first of two clicks
+            flash(_("この下書きは削除済みです。"), "info")
+            return redirect(url_for("admin.checklists"))
+        abort(404)
+    if checklist.is_published:
+        flash(_("公開済みの版は削除できません。"), "error")
+        return _to_version(checklist)
+    form = DiscardForm()
+    if form.validate_on_submit():
+        label = checklist.label
+        if not versions.discard_draft(checklist):
+            db.session.rollback()
+            flash(_("この版は公開されたか点検に使われているため、削除できません。"), "error")
+            return _to_version(checklist)
+        db.session.commit()
+        flash(_("%(label)s の下書きを削除しました。", label=label), "success")
+        remaining = versions.versions(code)
+        return _to_version(remaining[-1]) if remaining else redirect(url_for("admin.checklists"))
+    return _render("admin/checklists/discard.html", checklist=checklist, form=form)
 
 
 @bp.route("/checklists/<code>/<int:version>/copy", methods=["POST"])

@@ -67,6 +67,7 @@ ACTIONS = {
     "checklist.import": _l("チェックリストの取り込み"),
     "checklist.publish": _l("チェックリストの公開"),
     "checklist.copy": _l("チェックリストの新しい版の作成（複製）"),
+    "checklist.discard": _l("チェックリストの下書きの削除"),
     "download.checklist": _l("チェックリストのダウンロード"),
     "user.create": _l("ユーザーの作成"),
     "user.password_set": _l("パスワードの設定（管理者）"),

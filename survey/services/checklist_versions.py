@@ -124,9 +124,9 @@ def publish(checklist: Checklist) -> bool:
         .values(published_at=utcnow())
         .execution_options(synchronize_session=False)
     ).rowcount
-    db.session.refresh(checklist)
     if not published:
         return False
+    db.session.refresh(checklist)
     audit.record(
         "checklist.publish",
         checklist,
@@ -138,6 +138,31 @@ def publish(checklist: Checklist) -> bool:
             "items": len(checklist.items),
         },
     )
+    return True
+
+
+def discard_draft(checklist: Checklist) -> bool:
+    """Delete a draft no campaign uses, with its items; False when it is published (by
+    someone else meanwhile, too) or used. The row is locked first, so a publication at the
+    same moment either happens before, and the draft stays, or finds it gone."""
+    published_at = db.session.scalar(
+        sa.select(Checklist.published_at).where(Checklist.id == checklist.id).with_for_update()
+    )
+    if published_at is not None or campaigns_using(checklist):
+        return False
+    audit.record(
+        "checklist.discard",
+        checklist,
+        summary=f"{checklist.label}: draft deleted",
+        before={
+            "code": checklist.code,
+            "version": checklist.version,
+            "content_hash": checklist.content_hash,
+            "items": len(checklist.items),
+        },
+    )
+    db.session.delete(checklist)
+    db.session.flush()
     return True
 
 

@@ -1,7 +1,8 @@
 """Checklist files in and out of the database.
 
 Files are read and validated by the framework-free `checklists` package; this module adds the
-rules that need the database (a published version never changes, scale codes are global) and
+rules that need the database (a published version never changes, a new version comes after
+the stored ones, a checklist has one draft at a time, scale codes are global) and
 writes everything in one transaction, so a batch with any problem imports nothing.
 """
 
@@ -76,7 +77,7 @@ def _import(
             parsed.append((load_file(path, max_bytes=max_bytes, name=name), name))
         except ChecklistFileError as error:
             problems += error.problems
-    problems += _database_problems(parsed)
+    problems += _database_problems(parsed) + _order_problems(parsed, publish)
     if problems:
         return [], problems
     outcomes = [_save(checklist, source, publish) for checklist, source in parsed]
@@ -115,6 +116,49 @@ def _database_problems(parsed: list[tuple[schema.Checklist, str]]) -> list[Probl
             if stored is not None and _as_schema_scale(stored) != scale:
                 problems.append(Problem(source, "", "scale_conflict", {"scale": scale.code}))
     return problems
+
+
+def _order_problems(parsed: list[tuple[schema.Checklist, str]], publish: bool) -> list[Problem]:
+    """A version not yet stored must come after every stored one of its code, and cannot be
+    added while the code has a draft of another version: the next version is prepared in that
+    one draft (checklist_versions.new_draft). The batch counts as imported in order."""
+    problems = []
+    newest: dict[str, int] = {}
+    draft: dict[str, int | None] = {}
+    seen: set[tuple[str, int]] = set()
+    for checklist, source in parsed:
+        code, version = checklist.code, checklist.version
+        if (code, version) in seen:
+            continue  # duplicate_version_in_batch says it
+        seen.add((code, version))
+        stored = _stored_versions(code)
+        if code not in newest:
+            newest[code] = max(stored, default=0)
+            draft[code] = next((v for v, published in stored.items() if not published), None)
+        if version in stored:  # a draft replaced, or a published version unchanged
+            if publish and version == draft[code]:
+                draft[code] = None
+            continue
+        params = {"code": code, "version": version, "newest": newest[code]}
+        if draft[code] is not None:
+            problems.append(Problem(source, "", "draft_exists", params | {"draft": draft[code]}))
+        elif version <= newest[code]:
+            problems.append(
+                Problem(source, "", "version_not_newer", params | {"next": newest[code] + 1})
+            )
+        newest[code] = max(newest[code], version)
+        draft[code] = None if publish else version
+    return problems
+
+
+def _stored_versions(code: str) -> dict[int, bool]:
+    """The stored versions of a code: whether each is published."""
+    rows = db.session.execute(
+        sa.select(Checklist.version, Checklist.published_at.is_not(None)).where(
+            Checklist.code == code
+        )
+    )
+    return {version: published for version, published in rows}
 
 
 def _scales_used(checklist: schema.Checklist) -> list[schema.Scale]:
