@@ -272,6 +272,51 @@ def test_bad_extensions_are_refused_and_change_nothing(demo_app, admin, data, me
     assert campaign(ANNUAL).closes_on == date(2026, 12, 11)
 
 
+def mails_since(last_id: int) -> list[OutgoingMail]:
+    return list(
+        db.session.scalars(
+            sa.select(OutgoingMail).where(OutgoingMail.id > last_id).order_by(OutgoingMail.id)
+        )
+    )
+
+
+def newest_mail_id() -> int:
+    return db.session.scalar(sa.select(sa.func.coalesce(sa.func.max(OutgoingMail.id), 0)))
+
+
+def test_extending_a_campaign_mails_each_person_whose_due_date_moved_once(demo_app, admin):
+    open_work = helpers.assignment_of("戸籍住民課", ANNUAL)
+    handed_in = db.session.scalars(
+        sa.select(Assignment).where(
+            Assignment.campaign_id == campaign(ANNUAL).id,
+            Assignment.status.not_in(access.EDITABLE),
+        )
+    ).first()
+    assert open_work.status in access.EDITABLE and handed_in is not None
+    last = newest_mail_id()
+    later = date(2027, 1, 15)
+    response = admin.post(
+        f"/campaigns/{ANNUAL}/extend", data={"closes_on": later.isoformat(), "reason": "年末のため"}
+    )
+    assert response.status_code == 302
+    mails = mails_since(last)
+    recipients = [m.recipient for m in mails]
+    assert mails and len(recipients) == len(set(recipients))  # one mail per person
+    respondent = helpers.user("respondent")
+    (mine,) = [m for m in mails if m.recipient == respondent.email]
+    assert "回答期限の延長" in mine.subject
+    assert "令和9年1月15日" in mine.body and "理由: 年末のため" in mine.body
+    assert f"/assignments/{open_work.id}" in mine.body
+    told_of = " ".join(m.body for m in mails)
+    assert f"/assignments/{handed_in.id}\n" not in told_of + "\n"  # its date did not move
+    page = admin.get(f"/campaigns/{ANNUAL}/progress").get_data(as_text=True)
+    assert f"{len(mails)}人にメールで知らせます" in page
+    again = admin.post(
+        f"/campaigns/{ANNUAL}/extend", data={"closes_on": later.isoformat(), "reason": "年末のため"}
+    )
+    assert again.status_code == 422 and mails_since(last) == mails  # a second click: no mail
+
+
 def test_one_assignment_can_be_given_more_time_past_the_close(demo_app, admin):
     target = helpers.assignment_of("税務課")
     assert target.status in access.EDITABLE
@@ -283,6 +328,8 @@ def test_one_assignment_can_be_given_more_time_past_the_close(demo_app, admin):
     assert response.status_code == 302
     target = db.session.get(Assignment, target.id)
     assert (target.due_on, target.open_until) == (later, later)
+    told = [m for m in db.session.scalars(sa.select(OutgoingMail)) if "令和9年1月20日" in m.body]
+    assert told and all("システム更新のため" in m.body for m in told)
     refused = admin.post(
         f"/campaigns/assignments/{target.id}/extend",
         data={"extend-due_on": "2026-12-01", "extend-reason": "短縮"},

@@ -406,7 +406,7 @@ def extend(code: str):
     if request.method == "POST":
         if _parsed(form):
             try:
-                moved = service.extend_campaign(
+                extended = service.extend_campaign(
                     campaign, form.closes_on.data, form.reason.data, current_user
                 )
             except CampaignError as error:
@@ -414,7 +414,15 @@ def extend(code: str):
                 _show_problems(form, error)
             else:
                 db.session.commit()
-                flash(_("締切日を延長しました（%(n)d件の回答期限を変更）。", n=moved), "success")
+                flash(
+                    _(
+                        "締切日を延長しました（%(n)d件の回答期限を変更し、%(m)d人にメールで"
+                        "知らせます）。",
+                        n=extended.assignments,
+                        m=extended.mails,
+                    ),
+                    "success",
+                )
                 return redirect(url_for("campaigns.progress", code=campaign.code))
         campaign = _campaign(code)
         return render_template("campaigns/extend.html", campaign=campaign, form=form), 422
@@ -615,7 +623,7 @@ def assignment_extend(assignment_id: int):
     form = AssignmentExtendForm(prefix="extend")
     if _parsed(form):
         try:
-            service.extend_assignment(
+            told = service.extend_assignment(
                 assignment, form.due_on.data, form.reason.data, current_user, access.local_today()
             )
         except CampaignError as error:
@@ -623,7 +631,7 @@ def assignment_extend(assignment_id: int):
             _show_problems(form, error)
         else:
             db.session.commit()
-            flash(_("回答期限を延長しました。"), "success")
+            flash(_("回答期限を延長しました（%(m)d人にメールで知らせます）。", m=told), "success")
             return redirect(url_for("campaigns.assignment", assignment_id=assignment_id))
     return _assignment_page(_assignment(assignment_id), extend_form=form, status=422)
 

@@ -8,7 +8,6 @@ commit. Problems are raised as `CampaignError`, whose message names the field it
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -448,6 +447,32 @@ tenken 情報セキュリティ自己点検システム
     return subject, body
 
 
+def _mail_extended(
+    person: User, campaign: Campaign, assignments: list[Assignment], reason: str, sender: str
+):
+    """The new due dates of the person's questionnaires not handed in yet."""
+    lines = "\n".join(
+        f"・{a.target_name}（新しい回答期限: {wareki_iso(a.due_on)}）\n  "
+        + notify.external_url("respond.assignment", assignment_id=a.id)
+        for a in assignments
+    )
+    subject = f"【情報セキュリティ自己点検】回答期限の延長（{campaign.title}）"
+    body = f"""{person.display_name} 様
+
+{sender}が、次の点検の回答期限を延長しました。
+期限までに回答を提出してください。
+
+点検: {campaign.title}
+理由: {reason}
+
+対象（{len(assignments)}件）:
+{lines}
+--
+tenken 情報セキュリティ自己点検システム
+"""
+    return subject, body
+
+
 # --- opening --------------------------------------------------------------------------------
 
 
@@ -527,12 +552,15 @@ def open_campaign(campaign: Campaign, user: User, today: date) -> Opened:
     return opened
 
 
-def _notify_opened(campaign: Campaign, made: list[Assignment], user: User) -> Opened:
-    people: dict[int, User] = {}
-    theirs: dict[int, list[Assignment]] = defaultdict(list)
+def _by_person(
+    assignments: list[Assignment],
+) -> tuple[dict[int, tuple[User, list[Assignment]]], set[str]]:
+    """Each person to tell with their own assignments (one mail each, however many they
+    answer), and the units nobody can be told of."""
+    people: dict[int, tuple[User, list[Assignment]]] = {}
     silent: set[str] = set()
     found_for: dict[tuple, list[User]] = {}  # the same unit (and company) asked once
-    for assignment in made:
+    for assignment in assignments:
         key = (assignment.responsible_unit_id, notify.assignment_contractor_id(assignment))
         if key not in found_for:
             found_for[key] = notify.assignment_recipients(assignment)
@@ -540,11 +568,15 @@ def _notify_opened(campaign: Campaign, made: list[Assignment], user: User) -> Op
             unit = assignment.responsible_unit
             silent.add(unit.name if unit else assignment.target_name)
         for person in found_for[key]:
-            people[person.id] = person
-            theirs[person.id].append(assignment)
+            people.setdefault(person.id, (person, []))[1].append(assignment)
+    return people, silent
+
+
+def _notify_opened(campaign: Campaign, made: list[Assignment], user: User) -> Opened:
+    people, silent = _by_person(made)
     sender = _sender(user)
-    for person_id, person in people.items():
-        notify.queue_mail(person.email, *_mail_open(person, campaign, theirs[person_id], sender))
+    for person, theirs in people.values():
+        notify.queue_mail(person.email, *_mail_open(person, campaign, theirs, sender))
     return Opened(len(made), len(people), sorted(silent))
 
 
@@ -562,9 +594,17 @@ def _reason(reason: str | None) -> str:
     return reason
 
 
-def extend_campaign(campaign: Campaign, closes_on: date | None, reason: str, user: User) -> int:
+@dataclass
+class Extended:
+    assignments: int  # due dates moved
+    mails: int  # people told
+
+
+def extend_campaign(
+    campaign: Campaign, closes_on: date | None, reason: str, user: User
+) -> Extended:
     """A later close date for everyone: the campaign's, and the due date of every assignment
-    not handed in yet (none is shortened). Returns how many assignments moved."""
+    not handed in yet (none is shortened); the people answering those are told by mail."""
     if campaign.status != CampaignStatus.OPEN:
         raise CampaignError(_("期限を延長できるのは実施中の点検だけです。"))
     reason = _reason(reason)
@@ -580,24 +620,29 @@ def extend_campaign(campaign: Campaign, closes_on: date | None, reason: str, use
         )
     before = campaign.closes_on
     campaign.closes_on = closes_on
-    moved = db.session.execute(
-        sa.update(Assignment)
-        .where(
-            Assignment.campaign_id == campaign.id,
-            Assignment.status.in_(access.EDITABLE),
-            sa.or_(Assignment.due_on.is_(None), Assignment.due_on < closes_on),
+    moved = list(
+        db.session.scalars(
+            sa.select(Assignment).where(
+                Assignment.campaign_id == campaign.id,
+                Assignment.status.in_(access.EDITABLE),
+                sa.or_(Assignment.due_on.is_(None), Assignment.due_on < closes_on),
+            )
         )
-        .values(due_on=closes_on)
-        .execution_options(synchronize_session="fetch")
-    ).rowcount
+    )
+    for assignment in moved:
+        assignment.due_on = closes_on
+    people, _silent = _by_person(moved)
+    sender = _sender(user)
+    for person, theirs in people.values():
+        notify.queue_mail(person.email, *_mail_extended(person, campaign, theirs, reason, sender))
     audit.record(
         "campaign.extend",
         campaign,
         summary=f"{campaign.code}: {before.isoformat()} → {closes_on.isoformat()}",
         before={"closes_on": before},
-        after={"closes_on": closes_on, "assignments": moved, "reason": reason},
+        after={"closes_on": closes_on, "assignments": len(moved), "reason": reason},
     )
-    return moved
+    return Extended(len(moved), len(people))
 
 
 def _event(assignment: Assignment, action: str, to_status: str, user: User, comment: str):
@@ -619,9 +664,10 @@ def _due(assignment: Assignment) -> date:
 
 def extend_assignment(
     assignment: Assignment, due_on: date | None, reason: str, user: User, today: date
-) -> None:
+) -> int:
     """A later due date for one assignment not handed in yet. Past the campaign's close date,
-    the assignment keeps its own window (open_until), so it can still be answered then."""
+    the assignment keeps its own window (open_until), so it can still be answered then. Returns
+    how many people were told by mail."""
     if assignment.campaign.status != CampaignStatus.OPEN:
         raise CampaignError(_("終了した点検の期限は延長できません。回答を再開してください。"))
     if assignment.status not in access.EDITABLE:
@@ -642,6 +688,13 @@ def extend_assignment(
     assignment.due_on = due_on
     if due_on > assignment.campaign.closes_on:
         assignment.open_until = due_on
+    sender = _sender(user)
+    people = notify.assignment_recipients(assignment)
+    for person in people:
+        notify.queue_mail(
+            person.email,
+            *_mail_extended(person, assignment.campaign, [assignment], reason, sender),
+        )
     audit.record(
         "assignment.extend",
         assignment,
@@ -649,6 +702,7 @@ def extend_assignment(
         before={"due_on": before},
         after={"due_on": due_on, "reason": reason},
     )
+    return len(people)
 
 
 def close_campaign(campaign: Campaign, user: User) -> dict[str, int]:
