@@ -407,6 +407,8 @@ def register_import(kind, file, do_apply):
         _echo_changes("追加", result.added)
         _echo_changes("変更", result.changed)
         _echo_changes("無効化", result.deactivated)
+        for key, uses in result.still_used.items():
+            click.echo(f"  注意: {key} はまだ使われています（{'、'.join(uses)}）。", err=True)
         if kind == "users" and result.added:
             click.echo(
                 "追加した利用者にはパスワードがありません（ログインできません）。"

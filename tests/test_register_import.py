@@ -357,6 +357,7 @@ def test_cli_previews_applies_and_reports_errors(demo_app, tmp_path):
     good.write_bytes(csv_bytes(rows[:2], "cp932"))
     result = runner.invoke(args=["register", "import", "units", str(good)])
     assert result.exit_code == 0 and "--apply" in result.output and unit("Z01") is None
+    assert "注意: D04-01 はまだ使われています（有効な利用者" in result.output
     result = runner.invoke(args=["register", "import", "units", str(good), "--apply"])
     assert result.exit_code == 0 and unit("Z01") is not None
     assert unit("D01").active is False  # absent from the file: deactivated

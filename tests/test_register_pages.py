@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from survey.extensions import db
-from survey.models import AuditEntry, Contractor
+from survey.models import AuditEntry, Contractor, OrgUnit, User
 from survey.services import registers
 from tests.helpers import login
 from tests.register_helpers import csv_bytes, read_csv, snapshot, xlsx_bytes
@@ -49,6 +49,7 @@ def test_admin_previews_then_applies_exactly_the_uploaded_file(demo_app):
     token = _token(response)
     page = client.get(f"/admin/registers/contractors/upload/{token}").get_data(as_text=True)
     assert "追加: 1件" in page and "変更: 1件" in page and "無効化: 0件" in page
+    assert 'id="still-used"' not in page  # nothing deactivated, nothing to warn of
     assert "株式会社さくら情報システムズ" in page and "C900" in page
     before = snapshot()
     refused = client.post(
@@ -217,3 +218,21 @@ def test_auditor_reads_but_may_not_upload_or_apply(demo_app):
         f"/admin/registers/contractors/upload/{token}/apply", data={"confirm": "y"}
     )
     assert response.status_code == 403 and snapshot() == before
+
+
+def test_deactivating_a_unit_still_in_use_is_flagged_before_it_is_applied(demo_app):
+    with demo_app.test_request_context():
+        rows = read_csv(registers.export_file("units", "csv"))
+    division = db.session.scalar(sa.select(OrgUnit).where(OrgUnit.name == "戸籍住民課"))
+    assert not db.session.scalar(sa.select(OrgUnit.id).where(OrgUnit.parent_id == division.id))
+    rows = [row for row in rows if row[0] != division.code]
+    client = login(demo_app, "admin")
+    response = _upload(client, "units", csv_bytes(rows))
+    page = client.get(f"/admin/registers/units/upload/{_token(response)}").get_data(as_text=True)
+    assert "無効化: 1件" in page
+    warning = page[page.index('id="still-used"') :].split("</div>", 1)[0]
+    users = db.session.scalar(
+        sa.select(sa.func.count(User.id)).where(User.unit_id == division.id, User.active)
+    )
+    assert division.code in warning and f"有効な利用者 {users}人" in warning
+    assert "実施中の点検の回答" in warning

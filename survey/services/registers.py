@@ -27,7 +27,17 @@ from flask_babel import gettext as _
 from openpyxl.utils import get_column_letter
 
 from survey.extensions import db
-from survey.models import Contract, Contractor, InformationSystem, OrgUnit, Role, User
+from survey.models import (
+    Assignment,
+    Campaign,
+    Contract,
+    Contractor,
+    InformationSystem,
+    OrgUnit,
+    Role,
+    User,
+)
+from survey.models.campaigns import CampaignStatus
 from survey.models.org import UnitKind
 from survey.models.registers import Subcontracting
 from survey.services import audit
@@ -412,6 +422,8 @@ class Preview:
     added: list[Change] = field(default_factory=list)
     changed: list[Change] = field(default_factory=list)
     deactivated: list[Change] = field(default_factory=list)
+    # What still refers to a record this file deactivates: key -> ["有効な利用者 3人", ...]
+    still_used: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -462,8 +474,63 @@ def preview(kind: str, data: bytes, filename: str = "", *, actor: User | None = 
     CHECKS[kind](spec, result.rows, result.problems, current, actor)
     if result.ok:
         _compare(spec, result, current)
+        ids = {change.key: current[change.key].obj.id for change in result.deactivated}
+        result.still_used = _still_used(kind, ids)
     result.problems.sort(key=lambda p: p.row or 0)
     return result
+
+
+def _in_open_campaigns(column) -> tuple:
+    running = sa.select(Campaign.id).where(Campaign.status == CampaignStatus.OPEN)
+    return (
+        column,
+        Assignment.campaign_id.in_(running),
+        lambda n: _("実施中の点検の回答 %(n)d件", n=n),
+    )
+
+
+def _active(model, column, label) -> tuple:
+    return column, model.active.is_(True), label
+
+
+# Per register, what refers to its records: (the referring column, which rows count, label).
+DEPENDENTS = {
+    "units": [
+        _active(User, User.unit_id, lambda n: _("有効な利用者 %(n)d人", n=n)),
+        _active(
+            InformationSystem,
+            InformationSystem.unit_id,
+            lambda n: _("有効な情報システム %(n)d件", n=n),
+        ),
+        _active(Contract, Contract.unit_id, lambda n: _("有効な委託契約 %(n)d件", n=n)),
+        _in_open_campaigns(Assignment.responsible_unit_id),
+    ],
+    "users": [],
+    "systems": [_in_open_campaigns(Assignment.system_id)],
+    "contractors": [
+        _active(User, User.contractor_id, lambda n: _("有効な利用者 %(n)d人", n=n)),
+        _active(Contract, Contract.contractor_id, lambda n: _("有効な委託契約 %(n)d件", n=n)),
+        _in_open_campaigns(Assignment.contractor_id),
+    ],
+    "contracts": [_in_open_campaigns(Assignment.contract_id)],
+}
+
+
+def _still_used(kind: str, ids: dict[str, int]) -> dict[str, list[str]]:
+    """For each record about to be deactivated, what still refers to it: deactivating does not
+    retire those, and the office should know before confirming."""
+    if not ids:
+        return {}
+    found: dict[int, list[str]] = {}
+    for column, counted, label in DEPENDENTS[kind]:
+        counts = db.session.execute(
+            sa.select(column, sa.func.count())
+            .where(column.in_(list(ids.values())), counted)
+            .group_by(column)
+        )
+        for record_id, n in counts:
+            found.setdefault(record_id, []).append(label(n))
+    return {key: found[record_id] for key, record_id in ids.items() if record_id in found}
 
 
 def _header_key(text: str) -> str:
