@@ -4,6 +4,7 @@ and then nothing at all is stored."""
 
 from __future__ import annotations
 
+import html
 import io
 from urllib.parse import quote
 
@@ -562,3 +563,32 @@ def test_signed_out_visitors_are_sent_to_sign_in(demo_client, own):
     response = download(demo_client, own.id)
     assert response.status_code == 302
     assert "/auth/login" in response.headers["Location"]
+
+
+def test_an_english_sheet_offers_english_answers_and_either_language_comes_back(
+    auth, demo_client, own
+):
+    auth.login("respondent")
+    workbook = open_sheet(demo_client.get(f"/assignments/{own.id}/sheet.xlsx?lang=en").data)
+    sheet = workbook["回答"]
+    (dropdown,) = sheet.data_validations.dataValidation
+    assert dropdown.formula1 == '"Yes,No,Not applicable"'
+    numbers = rows(workbook)
+    answered = {number: code for number, (code, _) in stored(own.id).items() if code}
+    some = next(iter(answered))
+    english = {"yes": "Yes", "no": "No", "na": "Not applicable"}
+    assert sheet.cell(numbers[some], 5).value == english[answered[some]]
+    first, second = sorted(set(numbers) - set(answered))[:2]
+    sheet.cell(numbers[first], 5).value = "Not applicable"
+    sheet.cell(numbers[second], 5).value = "対象外"  # typed by someone reading Japanese
+    assert upload(demo_client, own.id, saved(workbook)).status_code == 302
+    assert stored(own.id)[first][0] == stored(own.id)[second][0] == "na"
+    wrong = open_sheet(download(demo_client, own.id).data)
+    wrong["回答"].cell(numbers[first], 5).value = "Maybe"
+    response = demo_client.post(
+        f"/assignments/{own.id}/sheet?lang=en",
+        data={"sheet": (io.BytesIO(saved(wrong)), "sheet.xlsx")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422
+    assert 'Choose one of: "Yes", "No", "Not applicable".' in html.unescape(response.text)

@@ -45,6 +45,10 @@ class Option(db.Model):
 
     scale: Mapped[Scale] = relationship(back_populates="options")
 
+    def label_for(self, lang: str) -> str:
+        """The label shown in `lang`: English where the checklist gives one, else Japanese."""
+        return self.label_en if lang == "en" and self.label_en else self.label
+
 
 class Checklist(db.Model):
     """One version of one checklist."""

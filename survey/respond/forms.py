@@ -84,10 +84,6 @@ def version_key(checklist: Checklist) -> tuple[int, str, str]:
     return (checklist.id, checklist.content_hash, str(get_locale()))
 
 
-def _label(option, lang: str) -> str:
-    return option.label_en if lang == "en" and option.label_en else option.label
-
-
 def questionnaire_view(checklist: Checklist) -> tuple[CategoryView, ...]:
     """The checklist as the questionnaire page draws it. The page used to render WTForms fields,
     54 radio groups and text areas per request: most of its time (docs/performance.md)."""
@@ -95,7 +91,7 @@ def questionnaire_view(checklist: Checklist) -> tuple[CategoryView, ...]:
     if key not in _views:
         lang = key[2]
         labels = {
-            item.number: {o.code: _label(o, lang) for o in item.scale.options}
+            item.number: {o.code: o.label_for(lang) for o in item.scale.options}
             for item in checklist.items
         }
         _views[key] = tuple(
@@ -120,7 +116,8 @@ def questionnaire_view(checklist: Checklist) -> tuple[CategoryView, ...]:
                         scale_code=item.scale.code,
                         scale_title=item.scale.title,
                         options=tuple(
-                            OptionView(o.code, _label(o, lang), o.klass) for o in item.scale.options
+                            OptionView(o.code, o.label_for(lang), o.klass)
+                            for o in item.scale.options
                         ),
                     )
                     for item in category.items
@@ -137,7 +134,7 @@ def questionnaire_form_class(checklist: Checklist) -> type[FlaskForm]:
     if key not in _classes:
         attrs = {"revision": HiddenField()}
         for item in checklist.items:
-            choices = [SelectChoice(o.code, _label(o, lang)) for o in item.scale.options]
+            choices = [SelectChoice(o.code, o.label_for(lang)) for o in item.scale.options]
             attrs[answer_field(item)] = RadioField(
                 item.text, choices=choices, validators=[Optional()]
             )

@@ -27,6 +27,7 @@ from math import ceil
 from typing import Any, BinaryIO, NamedTuple
 
 import openpyxl
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from openpyxl.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
@@ -118,14 +119,22 @@ def build_sheet(assignment: Assignment) -> bytes:
 
     widths = dict(WIDTHS)
     widths["category"] = min(24, max([10, *(_width(item.category.title) + 2 for item in items)]))
+    lang = str(get_locale())
     widths["answer"] = max(
-        [10, *(_width(option.label) + 4 for item in items for option in item.scale.options)]
+        [
+            10,
+            *(
+                _width(option.label_for(lang)) + 4
+                for item in items
+                for option in item.scale.options
+            ),
+        ]
     )
     for name, width in widths.items():
         sheet.column_dimensions[get_column_letter(COL[name])].width = width
 
     by_number = {item.number: item for item in items}
-    validations = _dropdowns(sheet, meta, items)
+    validations = _dropdowns(sheet, meta, items, lang)
     row = FIRST_ITEM_ROW
     for row, item in enumerate(items, start=FIRST_ITEM_ROW):
         value = stored.get(item.id)
@@ -135,7 +144,7 @@ def build_sheet(assignment: Assignment) -> bytes:
             "category": item.category.title,
             "text": item.text,
             "help": _help(item, by_number),
-            "answer": chosen.label if chosen else None,
+            "answer": chosen.label_for(lang) if chosen else None,
             "comment": value.comment if value and value.comment else None,
         }
         for name, content in cells.items():
@@ -233,8 +242,10 @@ def _help(item: Item, by_number: dict[int, Item]) -> str:
     return "\n".join([item.help, *(f"※ {note}" for note in notes)] if item.help else notes)
 
 
-def _dropdowns(sheet: Worksheet, meta: Worksheet, items: list[Item]) -> dict[int, DataValidation]:
-    """One list validation per scale, showing its Japanese labels. A list that cannot be
+def _dropdowns(
+    sheet: Worksheet, meta: Worksheet, items: list[Item], lang: str
+) -> dict[int, DataValidation]:
+    """One list validation per scale, showing its labels in `lang`. A list that cannot be
     written inline (over 255 characters, or with a comma or quote in a label) is read from
     cells of the hidden sheet instead."""
     validations: dict[int, DataValidation] = {}
@@ -242,7 +253,7 @@ def _dropdowns(sheet: Worksheet, meta: Worksheet, items: list[Item]) -> dict[int
     for item in items:
         if item.scale_id in validations:
             continue
-        labels = [option.label for option in item.scale.options]
+        labels = [option.label_for(lang) for option in item.scale.options]
         inline = ",".join(labels)
         if len(inline) <= 255 and not any("," in label or '"' in label for label in labels):
             formula = f'"{inline}"'
@@ -524,10 +535,22 @@ def _answer(item: Item, cell: _Cell, problems: list[str]) -> str | None:
         return None
     if _blank(cell.value):
         return None
-    labels = {_norm(option.label): option.code for option in item.scale.options}
+    # A sheet downloaded in either language may come back: both labels are understood.
+    labels = {
+        _norm(label): option.code
+        for option in item.scale.options
+        for label in (option.label, option.label_en)
+        if label
+    }
     code = labels.get(_norm(_text(cell.value)))
     if code is None:
-        choices = "".join(f"「{option.label}」" for option in item.scale.options)
+        lang = str(get_locale())
+        quoted = (
+            (f'"{option.label_for(lang)}"' for option in item.scale.options)
+            if lang == "en"
+            else (f"「{option.label}」" for option in item.scale.options)
+        )
+        choices = (", " if lang == "en" else "").join(quoted)
         problems.append(
             _at(cell.where, _("%(choices)sのいずれかを選んでください。", choices=choices))
         )
