@@ -1,4 +1,5 @@
-"""Template filters: dates in 和暦 and Western form, following the user's locale."""
+"""Template filters: dates in 和暦 and Western form, and the punctuation between values put
+together in a template, following the user's locale."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
 from flask_babel import get_locale
+from markupsafe import Markup, escape
 
 from reports.dates import wareki_iso
 from survey import labels
@@ -36,9 +38,58 @@ def format_datetime(moment: datetime | None) -> str:
     return f"{format_date(moment.date())} {moment:%H:%M}"
 
 
+# A translated sentence carries its own punctuation; these join values a template puts side by
+# side (a title and its version, a date range, a name and a unit), which Japanese writes full
+# width and without spaces.
+MARKS = {
+    "ja": {
+        "open": "（",
+        "close": "）",
+        "sep": "・",
+        "colon": "：",
+        "until": "〜",
+        "none": "－",
+        "comma": "、",
+        "slash": "／",
+    },
+    "en": {
+        "open": " (",
+        "close": ")",
+        "sep": " · ",
+        "colon": ": ",
+        "until": "–",
+        "none": "–",
+        "comma": ", ",
+        "slash": "/",
+    },
+}
+
+
+def _marks() -> dict[str, str]:
+    return MARKS["en" if str(get_locale()) == "en" else "ja"]
+
+
+def mark(name: str) -> str:
+    return _marks()[name]
+
+
+def parenthesized(text: str) -> str:
+    """（text） in Japanese, " (text)" in English."""
+    marks = _marks()
+    return f"{marks['open']}{text}{marks['close']}"
+
+
+def _paren_filter(markup: str) -> Markup:
+    """The template filter: what it wraps may be markup already (`{% filter paren %}`)."""
+    marks = _marks()
+    return Markup(marks["open"]) + escape(markup) + Markup(marks["close"])
+
+
 def init_app(app: Flask) -> None:
     app.add_template_filter(format_date, "date")
     app.add_template_filter(format_datetime, "datetime")
+    app.add_template_filter(_paren_filter, "paren")
+    app.add_template_global(mark, "mark")
     app.add_template_global(get_locale, "get_locale")
     for name, table in (
         ("role_label", labels.ROLES),

@@ -7,6 +7,7 @@ import math
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -499,10 +500,14 @@ def _progress_campaign(code: str) -> Campaign:
     return campaign
 
 
+def _whole_ward() -> bool:
+    return current_user.role in access.SEE_ALL or current_user.unit is None
+
+
 def _scope_label() -> str:
-    if current_user.role in access.SEE_ALL or current_user.unit is None:
-        return "全体"
-    return f"{current_user.unit.name}（配下の所属を含む）"
+    if _whole_ward():
+        return _("全体")
+    return _("%(unit)s（配下の所属を含む）", unit=current_user.unit.name)
 
 
 @bp.route("/<code>/progress")
@@ -544,7 +549,8 @@ def pending_xlsx(code: str):
     campaign = _progress_campaign(code)
     today = access.local_today()
     rows = progress_service.pending_rows(progress_service.pending(campaign, current_user, today))
-    scope = _scope_label()
+    with force_locale("ja"):  # the workbook is Japanese, whatever the screen's language
+        scope = _scope_label()
     heading = progress_book.Heading(
         title=campaign.title,
         campaign=f"{campaign.code}（締切 {campaign.closes_on.isoformat()}）",
@@ -563,7 +569,7 @@ def pending_xlsx(code: str):
         download_name=fallback,
     )
     name = f"{_file_title(campaign)}_未提出一覧_{heading.generated_at:%Y%m%d}.xlsx"
-    if scope != "全体":
+    if not _whole_ward():
         name = name.replace("_未提出一覧_", f"_未提出一覧_{current_user.unit.name}_")
     response.headers["Content-Disposition"] = content_disposition(name, fallback)
     response.headers["Cache-Control"] = "no-store"

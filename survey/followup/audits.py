@@ -19,6 +19,7 @@ from survey.extensions import db
 from survey.followup import bp
 from survey.followup.forms import AuditForm, FindingForm, MeasureForm, ResultForm
 from survey.followup.routes import _with_blank, contractor_choices, unit_choices, url_for
+from survey.formatting import parenthesized
 from survey.models import Audit, AuditFinding, Contractor, FindingMeasure, OrgUnit
 from survey.results.routes import content_disposition
 from survey.services import audit as trail
@@ -38,7 +39,7 @@ def _all_units():
         .where(OrgUnit.active.is_(True))
         .order_by(OrgUnit.code)
     )
-    return [(r.id, f"{r.name}（{r.code}）") for r in rows]
+    return [(r.id, r.name + parenthesized(r.code)) for r in rows]
 
 
 @bp.route("/audits/")

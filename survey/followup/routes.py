@@ -20,6 +20,7 @@ from survey import access
 from survey.extensions import db
 from survey.followup import bp
 from survey.followup.forms import ActionForm, FilterForm, ReopenForm, StepForm, choices
+from survey.formatting import parenthesized
 from survey.labels import (
     ACTION_EVENTS,
     ACTION_SOURCES,
@@ -89,7 +90,7 @@ def unit_choices(user) -> list[tuple[int | None, str]]:
             return []
         stmt = stmt.where(OrgUnit.id.in_(access.subtree_ids(user.unit_id)))
     rows = db.session.execute(stmt.order_by(OrgUnit.code))
-    return [(row.id, f"{row.name}（{row.code}）") for row in rows]
+    return [(row.id, row.name + parenthesized(row.code)) for row in rows]
 
 
 def contractor_choices(user) -> list[tuple[int | None, str]]:

@@ -13,6 +13,7 @@ import pandas as pd
 import sqlalchemy as sa
 from flask import Response, abort, render_template, request, send_file
 from flask import url_for as flask_url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -40,6 +41,7 @@ class Scope:
     departments: list[tuple[int, str]]  # the departments the user may filter on
     department: tuple[int, str] | None  # the one chosen, if any
     label: str  # for the title block of downloads (Japanese: the workbook is)
+    shown: str  # the same, in the screen's language
 
 
 def _campaign_or_abort(code: str) -> Campaign:
@@ -57,12 +59,20 @@ def _conn() -> sa.Connection:
     return db.session.connection()
 
 
+def _scope_label(unit_name: str | None, department: str | None) -> str:
+    """What the figures cover: the whole ward, a manager's subtree, or one department of it."""
+    whole = _("全体") if unit_name is None else _("%(unit)s（配下の所属を含む）", unit=unit_name)
+    if department is None:
+        return whole
+    if unit_name is None:
+        return department
+    return _("%(scope)sのうち%(department)s", scope=whole, department=department)
+
+
 def _scope(conn: sa.Connection, campaign: aggregate.Campaign) -> Scope:
     units = results_units(current_user)
     departments = aggregate.departments_in_scope(conn, campaign, units)
-    label = "全体"
-    if units is not None and current_user.unit is not None:
-        label = f"{current_user.unit.name}（配下の所属を含む）"
+    unit_name = current_user.unit.name if units is not None and current_user.unit else None
     chosen = None
     dept = request.args.get("dept", type=int)
     if dept:
@@ -70,8 +80,10 @@ def _scope(conn: sa.Connection, campaign: aggregate.Campaign) -> Scope:
         if chosen is None:
             abort(404)
         units = queries.narrow(units, queries.subtree(dept))
-        label = chosen[1] if label == "全体" else f"{label}のうち{chosen[1]}"
-    return Scope(units, departments, chosen, label)
+    department = chosen[1] if chosen else None
+    with force_locale("ja"):  # downloads are Japanese, whatever the screen's language
+        label = _scope_label(unit_name, department)
+    return Scope(units, departments, chosen, label, _scope_label(unit_name, department))
 
 
 def _open(code: str) -> tuple[Campaign, sa.Connection, aggregate.Campaign, Scope]:
