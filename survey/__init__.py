@@ -87,9 +87,10 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from survey import formatting
+    from survey import formatting, urls
 
     formatting.init_app(app)
+    urls.init_app(app)
 
 
 def register_commands(app: Flask) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+from html import unescape
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -183,6 +184,9 @@ def test_the_list_searches_filters_sorts_and_pages(demo_app):
     assert codes == sorted(codes, reverse=True) and len(codes) == 50
     second = client.get("/admin/registers/units?page=2").get_data(as_text=True)
     assert "2 / " in second
+    # The pager keeps what was chosen and leaves out what was not.
+    next_link = re.search(r'href="([^"]+)" rel="next"', first).group(1)
+    assert unescape(next_link) == "/admin/registers/units?page=2&status=active&sort=code&dir=desc"
 
 
 def test_the_index_counts_each_register(demo_app):

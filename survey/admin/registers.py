@@ -7,8 +7,7 @@ import math
 from datetime import date
 from functools import wraps
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request
-from flask import url_for as flask_url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -19,6 +18,7 @@ from survey.extensions import db
 from survey.results.routes import content_disposition
 from survey.services import audit, register_uploads, registers
 from survey.services.register_files import MAX_BYTES, size_limit_text
+from survey.urls import list_url
 
 PAGE_SIZE = 50
 MIME = {
@@ -28,10 +28,6 @@ MIME = {
 STATUSES = ("active", "inactive", "all")
 
 bp.add_app_template_global(can_read_registers, "can_read_registers")
-
-
-def url_for(endpoint: str, **values) -> str:
-    return flask_url_for(endpoint, **{k: v for k, v in values.items() if v not in (None, "")})
 
 
 def _spec(kind: str) -> registers.Kind:
@@ -106,7 +102,7 @@ def register_list(kind: str):
         page=page,
         pages=pages,
         args={"q": query, "status": status, "sort": sort, "dir": "desc" if descending else None},
-        url_for=url_for,
+        url_for=list_url,
     )
 
 

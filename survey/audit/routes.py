@@ -10,8 +10,7 @@ import json
 import tempfile
 from datetime import datetime, timedelta
 
-from flask import abort, flash, redirect, render_template, request, send_file
-from flask import url_for as flask_url_for
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -22,6 +21,7 @@ from survey.extensions import db
 from survey.models import AuditEntry
 from survey.models.types import utcnow
 from survey.services import audit
+from survey.urls import list_url
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -37,10 +37,6 @@ bp.add_app_template_global(can_view_audit, "can_view_audit")
 def audit_time(moment: datetime | None) -> str:
     """Local time to the second: 2026-11-23 21:05:33."""
     return "" if moment is None else audit.local(moment).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def url_for(endpoint: str, **values) -> str:
-    return flask_url_for(endpoint, **{k: v for k, v in values.items() if v not in (None, "")})
 
 
 @bp.before_request
@@ -74,7 +70,7 @@ def index():
         args=args,
         filters=filters,
         descending=filters.descending,
-        url_for=url_for,
+        url_for=list_url,
     )
 
 
@@ -120,7 +116,7 @@ def review():
             "night_starts": audit.NIGHT_STARTS,
             "night_ends": audit.NIGHT_ENDS,
         },
-        url_for=url_for,
+        url_for=list_url,
     )
 
 

@@ -9,8 +9,7 @@ import math
 from datetime import date, timedelta
 
 import sqlalchemy as sa
-from flask import Response, abort, flash, redirect, render_template, request, send_file
-from flask import url_for as flask_url_for
+from flask import Response, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -49,6 +48,7 @@ from survey.results.routes import content_disposition
 from survey.services import actions, audit, evaluations, evidence
 from survey.services.campaigns import CampaignError, reopen_assignment
 from survey.services.overview import campaign_summaries
+from survey.urls import list_url
 
 DEFAULT_DAYS = 30  # a new action is due this many days later unless the opener says otherwise
 
@@ -63,10 +63,6 @@ for _name, _table in (
     bp.add_app_template_global(lambda code, table=_table: label(table, code), _name)
 bp.add_app_template_global(access.can_view_followup_dashboard, "can_view_followup")
 bp.add_app_template_global(access.may_open_actions, "may_open_actions")
-
-
-def url_for(endpoint: str, **values) -> str:
-    return flask_url_for(endpoint, **{k: v for k, v in values.items() if v not in (None, "")})
 
 
 @bp.before_request
@@ -192,7 +188,7 @@ def action_list():
         filters=filters,
         args=args,
         today=filters.today,
-        url_for=url_for,
+        url_for=list_url,
     )
 
 

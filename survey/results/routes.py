@@ -12,7 +12,6 @@ from urllib.parse import quote
 import pandas as pd
 import sqlalchemy as sa
 from flask import Response, abort, render_template, request, send_file
-from flask import url_for as flask_url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -24,15 +23,12 @@ from survey.models import Campaign, OrgUnit
 from survey.results import bp, charts
 from survey.services import audit
 from survey.services.overview import campaign_summaries
+from survey.urls import list_url
 
 PAGE_SIZE = 50
 KLASSES = ("compliant", "noncompliant", "excluded")
 
 bp.add_app_template_global(can_view_results, "can_view_results")
-
-
-def url_for(endpoint: str, **values) -> str:
-    return flask_url_for(endpoint, **{k: v for k, v in values.items() if v not in (None, "")})
 
 
 @dataclass(frozen=True)
@@ -174,7 +170,7 @@ def campaign(code: str):
             title=f"{row['number']}. {row['text']}",
             percent=row["percent"],
             previous=row.get("previous_percent"),
-            href=url_for("results.answers", code=code, item=row["number"], **args),
+            href=list_url("results.answers", code=code, item=row["number"], **args),
         )
         for row in _records(shown)
     ]
@@ -214,7 +210,7 @@ def campaign(code: str):
         previous=previous,
         comparison=None if comparison is None else _records(comparison),
         args=args,
-        url_for=url_for,
+        url_for=list_url,
     )
 
 
@@ -260,7 +256,7 @@ def answers(code: str):
         sort=sort,
         descending=descending,
         args={"dept": scope.department[0] if scope.department else None, "item": number},
-        url_for=url_for,
+        url_for=list_url,
     )
 
 
@@ -299,7 +295,7 @@ def respondents(code: str):
         descending=descending,
         items=len(report.items),
         args={"dept": scope.department[0] if scope.department else None, "view": view},
-        url_for=url_for,
+        url_for=list_url,
     )
 
 
