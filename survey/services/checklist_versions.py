@@ -131,14 +131,19 @@ def publish(checklist: Checklist) -> bool:
         "checklist.publish",
         checklist,
         summary=f"{checklist.label}: published",
-        after={
-            "code": checklist.code,
-            "version": checklist.version,
-            "content_hash": checklist.content_hash,
-            "items": len(checklist.items),
-        },
+        after=_facts(checklist),
     )
     return True
+
+
+def _facts(checklist: Checklist) -> dict:
+    """What the audit trail keeps of a version published or deleted."""
+    return {
+        "code": checklist.code,
+        "version": checklist.version,
+        "content_hash": checklist.content_hash,
+        "items": len(checklist.items),
+    }
 
 
 def discard_draft(checklist: Checklist) -> bool:
@@ -154,12 +159,7 @@ def discard_draft(checklist: Checklist) -> bool:
         "checklist.discard",
         checklist,
         summary=f"{checklist.label}: draft deleted",
-        before={
-            "code": checklist.code,
-            "version": checklist.version,
-            "content_hash": checklist.content_hash,
-            "items": len(checklist.items),
-        },
+        before=_facts(checklist),
     )
     db.session.delete(checklist)
     db.session.flush()
