@@ -50,17 +50,20 @@ class Collector:
 
 
 class SMTPServer:
-    def __init__(self):
+    def __init__(self, tls: dict | None = None):
         self.port = free_port()
         self.handler = Collector()
         self.controller: Controller | None = None
+        # aiosmtpd's own arguments: ssl_context (implicit TLS, like port 465) or tls_context
+        # with require_starttls (STARTTLS, like port 587).
+        self.tls = tls or {}
 
     @property
     def received(self) -> list[Received]:
         return self.handler.received
 
     def start(self) -> None:
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, **self.tls)
         self.controller.start()
 
     def stop(self) -> None:

@@ -3,17 +3,19 @@ MIME, marked sent only once accepted, failures recorded and retried, never sent 
 
 from __future__ import annotations
 
+import ssl
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+import trustme
 
 from survey.extensions import db
 from survey.models import OutgoingMail
 from survey.models.types import utcnow
 from survey.services import mailer
 from survey.services.notify import queue_mail
-from tests.smtp_server import free_port, smtp_settings
+from tests.smtp_server import SMTPServer, free_port, smtp_settings
 
 SUBJECT = "【情報セキュリティ自己点検】差し戻しのお知らせ（戸籍住民課）"
 BODY = "差し戻しの理由:\n証跡ファイルが添付されていません。\n\n回答画面:\nhttps://tenken.example.jp/x\n"
@@ -120,6 +122,60 @@ def test_starttls_is_required_when_asked_and_never_skipped(mail_app, smtp):
     assert report.sent == [] and smtp.received == []
     db.session.refresh(mail)
     assert mail.sent_at is None and "STARTTLS" in mail.last_error
+
+
+@pytest.fixture
+def certificate_authority(tmp_path, monkeypatch):
+    """A CA the client trusts (as an office trusts its own, through SSL_CERT_FILE) and the
+    server's certificate for 127.0.0.1 signed by it."""
+    authority = trustme.CA()
+    bundle = tmp_path / "ca.pem"
+    authority.cert_pem.write_to_path(str(bundle))
+    monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1").configure_cert(server_context)
+    return server_context
+
+
+@pytest.mark.parametrize(
+    "security, server_arguments",
+    [
+        ("starttls", lambda context: {"tls_context": context, "require_starttls": True}),
+        ("ssl", lambda context: {"ssl_context": context}),
+    ],
+)
+def test_mail_goes_out_encrypted_to_a_server_whose_certificate_is_trusted(
+    app, certificate_authority, security, server_arguments
+):
+    server = SMTPServer(server_arguments(certificate_authority))
+    server.start()
+    try:
+        smtp_settings(app, server.port)
+        app.config["SMTP_SECURITY"] = security
+        [mail] = _queue("tanaka@example.jp")
+        report = mailer.deliver_queued()
+        assert [m.id for m in report.sent] == [mail.id]
+        [received] = server.received
+        assert received.message["Subject"] == SUBJECT
+    finally:
+        server.stop()
+
+
+def test_a_server_certificate_nobody_vouches_for_is_refused(
+    app, certificate_authority, monkeypatch
+):
+    monkeypatch.delenv("SSL_CERT_FILE")  # the system's CAs never signed the test server's
+    server = SMTPServer({"tls_context": certificate_authority, "require_starttls": True})
+    server.start()
+    try:
+        smtp_settings(app, server.port)
+        app.config["SMTP_SECURITY"] = "starttls"
+        [mail] = _queue("tanaka@example.jp")
+        assert mailer.deliver_queued().sent == [] and server.received == []
+        db.session.refresh(mail)
+        assert mail.sent_at is None and "CERTIFICATE_VERIFY_FAILED" in mail.last_error
+    finally:
+        server.stop()
 
 
 def test_overlapping_runs_never_send_the_same_mail(mail_app, smtp):
