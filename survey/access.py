@@ -6,7 +6,9 @@ scope leaves out, whatever id it puts in a URL.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from typing import TypeVar
 
 import sqlalchemy as sa
 from flask import abort
@@ -301,40 +303,62 @@ def _visible(user: User, ids: sa.Select, object_id: int) -> bool:
     return db.session.scalar(sa.select(sa.literal(object_id).in_(ids)))
 
 
-def contractor_or_404(contractor_id: int, user: User) -> Contractor:
-    contractor = db.session.get(Contractor, contractor_id)
-    if contractor is None or not _visible(user, scope_contractors(user), contractor_id):
-        audit.record_denied("contractor", contractor_id, user, found=contractor)
+T = TypeVar("T")
+
+
+def _shown_or_404(
+    kind: str, record_id: int, user: User, found: T | None, visible: Callable[[T], bool]
+) -> T:
+    """`found` if the user may see it (`visible(found)`); otherwise the attempt is recorded and
+    the answer is a 404 whether the record exists or not, so that guessing ids reveals nothing."""
+    if found is None or not visible(found):
+        audit.record_denied(kind, record_id, user, found=found)
         abort(404)
-    return contractor
+    return found
+
+
+def contractor_or_404(contractor_id: int, user: User) -> Contractor:
+    return _shown_or_404(
+        "contractor",
+        contractor_id,
+        user,
+        db.session.get(Contractor, contractor_id),
+        lambda company: _visible(user, scope_contractors(user), company.id),
+    )
+
+
+def _contract_visible(user: User, contract_id: int) -> bool:
+    return _visible(user, scope_contracts(user, sa.select(Contract.id)), contract_id)
 
 
 def contract_or_404(contract_id: int, user: User) -> Contract:
-    contract = db.session.get(Contract, contract_id)
-    visible = scope_contracts(user, sa.select(Contract.id))
-    if contract is None or not _visible(user, visible, contract_id):
-        audit.record_denied("contract", contract_id, user, found=contract)
-        abort(404)
-    return contract
+    return _shown_or_404(
+        "contract",
+        contract_id,
+        user,
+        db.session.get(Contract, contract_id),
+        lambda contract: _contract_visible(user, contract.id),
+    )
 
 
 def recommendation_or_404(recommendation_id: int, user: User) -> Recommendation:
-    recommendation = db.session.get(Recommendation, recommendation_id)
-    if recommendation is None or not _visible(
-        user, scope_contractors(user), recommendation.evaluation.contractor_id
-    ):
-        audit.record_denied("recommendation", recommendation_id, user, found=recommendation)
-        abort(404)
-    return recommendation
+    return _shown_or_404(
+        "recommendation",
+        recommendation_id,
+        user,
+        db.session.get(Recommendation, recommendation_id),
+        lambda found: _visible(user, scope_contractors(user), found.evaluation.contractor_id),
+    )
 
 
 def subcontract_request_or_404(request_id: int, user: User) -> SubcontractRequest:
-    filed = db.session.get(SubcontractRequest, request_id)
-    visible = scope_contracts(user, sa.select(Contract.id))
-    if filed is None or not _visible(user, visible, filed.contract_id):
-        audit.record_denied("subcontract_request", request_id, user, found=filed)
-        abort(404)
-    return filed
+    return _shown_or_404(
+        "subcontract_request",
+        request_id,
+        user,
+        db.session.get(SubcontractRequest, request_id),
+        lambda filed: _contract_visible(user, filed.contract_id),
+    )
 
 
 def can_evaluate(user: User) -> bool:
@@ -464,10 +488,13 @@ def action_or_404(action_id: int, user: User, verb: str = "view"):
     the user may not act on."""
     from survey.models import CorrectiveAction
 
-    action = db.session.get(CorrectiveAction, action_id)
-    if action is None or not can_action(user, "view", action):
-        audit.record_denied("corrective_action", action_id, user, found=action)
-        abort(404)
+    action = _shown_or_404(
+        "corrective_action",
+        action_id,
+        user,
+        db.session.get(CorrectiveAction, action_id),
+        lambda found: can_action(user, "view", found),
+    )
     if verb != "view" and not can_action(user, verb, action):
         abort(403)
     return action
@@ -480,16 +507,19 @@ def may_record_audits(user: User) -> bool:
 def audit_or_404(audit_id: int, user: User):
     from survey.models import Audit
 
-    found = db.session.get(Audit, audit_id)
-    visible = found is not None and (
-        user.role in SEE_ALL
-        or db.session.scalar(scope_audits(user, sa.select(Audit.id)).where(Audit.id == audit_id))
-        is not None
+    return _shown_or_404(
+        "audit",
+        audit_id,
+        user,
+        db.session.get(Audit, audit_id),
+        lambda _found: (
+            user.role in SEE_ALL
+            or db.session.scalar(
+                scope_audits(user, sa.select(Audit.id)).where(Audit.id == audit_id)
+            )
+            is not None
+        ),
     )
-    if not visible:
-        audit.record_denied("audit", audit_id, user, found=found)
-        abort(404)
-    return found
 
 
 def can_view_followup_dashboard(user: User) -> bool:

@@ -64,6 +64,36 @@ MEASURE_RESULTS = {
     "considering": _l("検討中"),
 }
 
+# When a comment or an evidence file is required (Item.comment_rule, Item.evidence_rule).
+REQUIREMENT_RULES = {
+    "never": _l("不要"),
+    "noncompliant": _l("「いいえ」などの場合は必須"),
+    "compliant": _l("「はい」などの場合は必須"),
+    "always": _l("常に必須"),
+}
+# How an answer counts in the figures (Option.klass).
+OPTION_CLASSES = {
+    "compliant": _l("該当として数える"),
+    "noncompliant": _l("「いいえ」として数える"),
+    "excluded": _l("対象外（集計から除く）"),
+}
+# The fields of a checklist file, as the comparison of two versions names them.
+CHECKLIST_FIELDS = {
+    "number": _l("番号"),
+    "category": _l("分類"),
+    "text": _l("項目"),
+    "text_en": _l("項目（英語）"),
+    "help": _l("説明"),
+    "scale": _l("回答の選択肢（尺度）"),
+    "condition": _l("回答する条件"),
+    "comment": _l("コメント"),
+    "evidence": _l("証跡ファイル"),
+    "title": _l("名称"),
+    "title_en": _l("名称（英語）"),
+    "target": _l("点検対象"),
+    "description": _l("説明文"),
+}
+
 
 def label(table: dict, code: str) -> str:
     return str(table.get(code, code))

@@ -34,32 +34,6 @@ from survey.services import checklists as checklist_files
 
 PAGE_SIZE = 20
 
-RULES = {
-    "never": _l("不要"),
-    "noncompliant": _l("「いいえ」などの場合は必須"),
-    "compliant": _l("「はい」などの場合は必須"),
-    "always": _l("常に必須"),
-}
-OPTION_CLASSES = {
-    "compliant": _l("該当として数える"),
-    "noncompliant": _l("「いいえ」として数える"),
-    "excluded": _l("対象外（集計から除く）"),
-}
-FIELDS = {
-    "number": _l("番号"),
-    "category": _l("分類"),
-    "text": _l("項目"),
-    "text_en": _l("項目（英語）"),
-    "help": _l("説明"),
-    "scale": _l("回答の選択肢（尺度）"),
-    "condition": _l("回答する条件"),
-    "comment": _l("コメント"),
-    "evidence": _l("証跡ファイル"),
-    "title": _l("名称"),
-    "title_en": _l("名称（英語）"),
-    "target": _l("点検対象"),
-    "description": _l("説明文"),
-}
 SORT_LABELS = {
     "code": _l("コード順"),
     "title": _l("名称順"),
@@ -106,9 +80,9 @@ def _render(template: str, status: int = 200, **context):
     return (
         render_template(
             template,
-            rules=RULES,
-            option_classes=OPTION_CLASSES,
-            fields=FIELDS,
+            rules=labels.REQUIREMENT_RULES,
+            option_classes=labels.OPTION_CLASSES,
+            fields=labels.CHECKLIST_FIELDS,
             may_manage=access.can_manage_checklists(current_user),
             **context,
         ),
