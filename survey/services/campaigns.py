@@ -620,17 +620,19 @@ def extend_campaign(
         )
     before = campaign.closes_on
     campaign.closes_on = closes_on
-    moved = list(
-        db.session.scalars(
-            sa.select(Assignment).where(
-                Assignment.campaign_id == campaign.id,
-                Assignment.status.in_(access.EDITABLE),
-                sa.or_(Assignment.due_on.is_(None), Assignment.due_on < closes_on),
-            )
+    # One guarded UPDATE, so that a questionnaire handed in meanwhile keeps its date.
+    moved_ids = db.session.scalars(
+        sa.update(Assignment)
+        .where(
+            Assignment.campaign_id == campaign.id,
+            Assignment.status.in_(access.EDITABLE),
+            sa.or_(Assignment.due_on.is_(None), Assignment.due_on < closes_on),
         )
-    )
-    for assignment in moved:
-        assignment.due_on = closes_on
+        .values(due_on=closes_on)
+        .returning(Assignment.id)
+        .execution_options(synchronize_session="fetch")
+    ).all()
+    moved = list(db.session.scalars(sa.select(Assignment).where(Assignment.id.in_(moved_ids))))
     people, _silent = _by_person(moved)
     sender = _sender(user)
     for person, theirs in people.values():
