@@ -8,8 +8,8 @@ the file is zipped: xlsxwriter spends about 7 µs per cell, this about 0.5 µs, 
 50 回答一覧 has over five million cells (docs/performance.md). Memory stays flat either way:
 nothing holds more than one row.
 
-Every text a user typed is written as a text cell (never a formula), with Excel's quote prefix
-when it starts like one (= + - @ tab CR), so it stays text even after someone edits the cell.
+Every text is written as a text cell (never a formula), with Excel's quote prefix when it starts
+like one (reports/safe.py), so it stays text even after someone edits the cell.
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ from xlsxwriter.utility import xl_col_to_name
 
 from reports import tables
 from reports.queries import Units
-from reports.tables import FORMULA_STARTS, Report, Table
+from reports.safe import XLSXWRITER_OPTIONS, starts_like_formula
+from reports.tables import Report, Table
 
 EXCEL_MAX_ROWS = 1_048_576
 FONT = "游ゴシック"  # Yu Gothic: Japanese Excel's own font since 2016; others fall back to theirs
@@ -68,7 +69,10 @@ class Formats:
             "ratio": book.add_format({**border, "align": "right"}),
             "datetime": book.add_format({**border, "num_format": "yyyy/mm/dd hh:mm"}),
             "date": book.add_format({**border, "num_format": "yyyy/mm/dd"}),
-            "none": book.add_format({**border, "align": "center", "font_color": "#7B8794"}),
+            # "－" (no ratio) starts like a formula to Japanese Excel: quoted like user text.
+            "none": book.add_format(
+                {**border, "align": "center", "font_color": "#7B8794", "quote_prefix": True}
+            ),
         }
         self.totals = {
             kind: book.add_format({**border, "bold": True, "top": 2, **extra})
@@ -131,7 +135,7 @@ class SheetWriter:
         return ws
 
     def _text(self, ws, row, col, text, fmt, kind="text"):
-        if text.startswith(FORMULA_STARTS):
+        if starts_like_formula(text):
             fmt = self.f.quoted(kind)
         ws.write_string(row, col, text, fmt)
 
@@ -161,7 +165,7 @@ class SheetWriter:
                     continue
                 kind = kinds[c]
                 if kind == "text" or kind == "wrap":
-                    if value[:1] in "=+-@\t\r" and value:
+                    if starts_like_formula(value):
                         write_string(row, c, value, self.f.quoted(kind))
                     else:
                         write_string(row, c, value, formats[c])
@@ -303,7 +307,7 @@ class StreamedSheetWriter(SheetWriter):
                     cache = caches[c]
                     body = cache.get(value)
                     if body is None:
-                        s = quoted[kind] if value.startswith(FORMULA_STARTS) else style[c]
+                        s = quoted[kind] if starts_like_formula(value) else style[c]
                         body = f'" s="{s}" t="inlineStr"><is>{_xml_text(value)}</is></c>'
                         if len(cache) < CACHE_LIMIT:
                             cache[value] = body
@@ -440,9 +444,7 @@ def _write_book(report: Report, path: Path, max_rows: int, scratch: Path) -> dic
         str(path),
         {
             "constant_memory": True,
-            "strings_to_formulas": False,
-            "strings_to_numbers": False,
-            "strings_to_urls": False,
+            **XLSXWRITER_OPTIONS,
             "default_format_properties": {"font_name": FONT, "font_size": 10, "font_charset": 128},
         },
     )

@@ -24,11 +24,9 @@ import sqlalchemy as sa
 from reports import aggregate, queries
 from reports.dates import wareki
 from reports.queries import Units
+from reports.safe import csv_text
 
 TOKYO = ZoneInfo("Asia/Tokyo")
-
-# Text a user typed that starts with one of these could be taken for a formula by a spreadsheet.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 STATUS_LABELS = {
     "ja": {
@@ -430,17 +428,11 @@ CP932_FIXES = str.maketrans(
 )
 
 
-def guard(text: str) -> str:
-    """Text as a spreadsheet will show it, never as a formula: a leading apostrophe is what
-    Excel and LibreOffice take as "this is text", and it is not shown in the cell."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
 def _csv_value(column: Column, value, lang: str) -> str:
     if value is None:
         return ""
     if column.kind == "text":
-        return guard(str(value))
+        return csv_text(str(value))
     if column.kind == "datetime":
         return value.strftime("%Y-%m-%d %H:%M")
     if column.kind == "date":
@@ -453,7 +445,7 @@ def csv_lines(table: Table, lang: str = "ja") -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     titles = [(c.title_en or c.key) if lang == "en" else c.title for c in table.columns]
-    writer.writerow(guard(t) for t in titles)
+    writer.writerow(csv_text(t) for t in titles)
     for count, row in enumerate(table.rows, start=1):
         writer.writerow(_csv_value(c, v, lang) for c, v in zip(table.columns, row, strict=True))
         if count % 1000 == 0:

@@ -32,6 +32,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
+from reports.safe import text_cell
 from survey.extensions import db
 from survey.models.audit import GENESIS_HASH, AuditEntry
 from survey.models.types import utcnow
@@ -964,8 +965,6 @@ def review(date_from: date, date_to: date, session: Session | None = None) -> Re
 
 # --- export ---------------------------------------------------------------------------------
 
-# Text that a spreadsheet could take for a formula, or for the start of one.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Characters that cannot be stored in an .xlsx file (control characters but tab and newlines).
 ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 CELL_MAX = 32_767
@@ -977,8 +976,8 @@ def write_xlsx(
     """The filtered entries, one row each, oldest first or as sorted; returns the row count.
 
     Written in write-only mode from a streamed query: memory stays flat whatever the count.
-    Every text is a text cell: never a formula, and text starting with = + - @ gets Excel's
-    quote prefix so that editing the cell cannot turn it into one either.
+    Every text is a text cell: never a formula, and quote-prefixed when it starts like one
+    (reports/safe.py), so that editing the cell cannot turn it into one either.
     """
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
@@ -994,11 +993,7 @@ def write_xlsx(
 
     def text(value: str | None) -> WriteOnlyCell:
         value = ILLEGAL_XML.sub("\ufffd", value or "")[:CELL_MAX]
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.data_type = "s"  # openpyxl would store text starting with "=" as a formula
-        if value.startswith(FORMULA_START):
-            cell.quotePrefix = True
-        return cell
+        return text_cell(WriteOnlyCell(sheet), value)
 
     def header(value: str) -> WriteOnlyCell:
         cell = text(value)
