@@ -296,3 +296,14 @@ def test_a_register_with_formula_like_names_imports_back_unchanged(demo_app, fmt
         result = registers.preview("contractors", registers.export_file("contractors", fmt))
         assert result.ok, [p.render() for p in result.problems]
         assert not result.has_changes
+
+
+def test_the_ratios_command_writes_formula_like_item_texts_quoted_to_csv(demo_app, demo_runner):
+    checklist = db.session.scalar(sa.select(Campaign).where(Campaign.code == CLOSED)).checklist
+    for item, text in zip(checklist.items, HOSTILE, strict=False):
+        item.text = text
+    db.session.commit()
+    result = demo_runner.invoke(args=["report", "ratios", CLOSED, "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    found, problems = _check_csv(result.output)
+    assert problems == [] and found == len(HOSTILE)
