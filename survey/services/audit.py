@@ -103,7 +103,7 @@ ACTIONS = {
     "action.verify": _l("是正措置の確認・完了"),
     "action.send_back": _l("是正措置の差し戻し"),
     "download.action_evidence": _l("是正措置の証跡ファイルのダウンロード"),
-    "audit.anchor": _l("監査ログのアンカーの送付"),
+    "audit.anchor": _l("監査ログの控えの送付"),
     "audit.create": _l("監査の記録"),
     "audit.finding": _l("指摘事項の記録"),
     "audit.measure": _l("指摘事項への措置の記録"),
