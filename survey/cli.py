@@ -552,7 +552,7 @@ def _given_anchor(_ctx, _param, values) -> list[audit.Anchor]:
         found = anchors.pair(value)
         if found is None:
             raise click.BadParameter(
-                f"{value!r} は読めません。「番号:ハッシュ」（例: 12840:548d…、ハッシュは"
+                f"{value!r} は読めません。「番号:ハッシュ」（例: 12840:548d…、ハッシュは "
                 "16 進数 64 桁）の形で指定してください。"
             )
         given.append(audit.Anchor(*found, "--anchor"))
