@@ -530,9 +530,15 @@ def _anchor_problem(found, report) -> str:
     return f"{head}その記録がありません（監査ログは{end}）。末尾の記録が削除されています。"
 
 
-def _problems(report) -> list[str]:
+def _stop_on_problems(report, *closing: str) -> None:
+    """Every problem the check found on stderr, then exit 1; nothing if there was none."""
+    if report.ok:
+        return
     found = [_chain_problem(report)] if report.problem else []
-    return found + [_anchor_problem(p, report) for p in report.anchor_problems]
+    found += [_anchor_problem(p, report) for p in report.anchor_problems]
+    for message in [*found, *closing]:
+        click.echo(message, err=True)
+    sys.exit(1)
 
 
 def _stored_anchors() -> list[audit.Anchor]:
@@ -600,12 +606,9 @@ def _file_anchors(paths) -> list[audit.Anchor]:
 def audit_verify(given, files):
     """Check the hash chain of the whole trail and every anchor (those sent from here, kept in
     the database, and those given); exit 1 naming what was altered or removed."""
-    anchors = _stored_anchors() + given + _file_anchors(files)
-    report = audit.verify(anchors=anchors)
-    if not report.ok:
-        for message in _problems(report):
-            click.echo(message, err=True)
-        sys.exit(1)
+    checked = _stored_anchors() + given + _file_anchors(files)
+    report = audit.verify(anchors=checked)
+    _stop_on_problems(report)
     if report.count == 0:
         click.echo("監査ログは空です（0 件）。")
     else:
@@ -616,8 +619,8 @@ def audit_verify(given, files):
             f"最新の記録: id={report.last_id}（{_when(report.last_at)}）"
             f" ハッシュ {report.last_hash}"
         )
-    if anchors:
-        click.echo(f"控え {len(anchors)} 件と照合しました。すべて一致しています。")
+    if checked:
+        click.echo(f"控え {len(checked)} 件と照合しました。すべて一致しています。")
 
 
 @audit_cli.command("anchor")
@@ -627,10 +630,7 @@ def audit_anchor():
     from survey.services import anchors
 
     report = audit.verify(anchors=_stored_anchors())
-    if not report.ok:
-        for message in _problems(report):
-            click.echo(message, err=True)
-        _fail("監査ログに問題があるため、控えは送っていません。")
+    _stop_on_problems(report, "監査ログに問題があるため、控えは送っていません。")
     if report.count == 0:
         click.echo("監査ログは空です（0 件）。控えは送っていません。")
         return
@@ -640,7 +640,10 @@ def audit_anchor():
     if sent.syslog:
         click.echo(f"  システムログ: {sent.syslog}")
     elif sent.syslog_error is None:
-        click.echo("  システムログ: このマシンにはありません（送っていません）。", err=True)
+        click.echo(
+            "  システムログ: SURVEY_AUDIT_SYSLOG_ADDRESS のソケットがないため、送っていません。",
+            err=True,
+        )
     click.echo(f"  メール: {'、'.join(m.recipient for m in sent.mails) or 'なし'}")
     if not sent.mails:
         click.echo(

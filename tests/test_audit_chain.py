@@ -322,7 +322,9 @@ def test_a_chain_rewritten_with_fresh_hashes_is_caught_by_its_anchor(anchoring, 
                 values["summary"] = "書き換え"
             digest = audit.entry_hash(prev_hash, values)
             conn.execute(
-                sa.text("UPDATE audit_entry SET summary = :s, prev_hash = :p, hash = :h WHERE id = :i"),
+                sa.text(
+                    "UPDATE audit_entry SET summary = :s, prev_hash = :p, hash = :h WHERE id = :i"
+                ),
                 {"s": values["summary"], "p": prev_hash, "h": digest, "i": entry.id},
             )
             prev_hash = digest
@@ -360,7 +362,8 @@ def test_an_unreadable_anchor_is_refused_with_a_clear_message(anchoring, runner,
     mangled.write_text("控え\naudit-anchor id=3 hash=0123\n", encoding="utf-8")
     result = runner.invoke(args=["audit", "verify", "--anchors", str(mangled)])
     assert result.exit_code == 1
-    assert "2 行目は控えとして読めません" in result.output and "何も照合していません" in result.output
+    assert "2 行目は控えとして読めません" in result.output
+    assert "何も照合していません" in result.output
 
     empty = tmp_path / "empty.txt"
     empty.write_text("nothing here\n", encoding="utf-8")

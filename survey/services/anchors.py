@@ -101,8 +101,9 @@ def mail_recipients() -> list[str]:
     """The active auditors' addresses, then AUDIT_ANCHOR_MAIL_TO, each address once."""
     auditors = notify.with_address(sa.select(User).where(User.role == Role.AUDITOR))
     seen: dict[str, str] = {}
-    for address in [u.email.strip() for u in auditors] + current_app.config["AUDIT_ANCHOR_MAIL_TO"]:
-        seen.setdefault(address.lower(), address)
+    for address in [u.email for u in auditors] + current_app.config["AUDIT_ANCHOR_MAIL_TO"]:
+        if address.strip():
+            seen.setdefault(address.strip().lower(), address.strip())
     return list(seen.values())
 
 
