@@ -36,9 +36,9 @@ from survey.services import audit, mail_texts, notify
 MARKER = "audit-anchor"
 SYSLOG_IDENT = "tenken: "
 # The anchor within a line, wherever the line comes from (a syslog prefix, a mail's quoting).
-LINE = re.compile(r"\bid=(\d+) hash=([0-9a-fA-F]{64})\b")
+LINE = re.compile(r"\bid=([1-9]\d*) hash=([0-9a-fA-F]{64})\b")
 # The short form typed on the command line: ID:HASH.
-PAIR = re.compile(r"^(\d+):([0-9a-fA-F]{64})$")
+PAIR = re.compile(r"^([1-9]\d*):([0-9a-fA-F]{64})$")
 
 
 def line(entry_id: int, entry_hash: str, count: int, at: datetime) -> str:
