@@ -34,10 +34,12 @@ bp.add_app_template_global(can_view_results, "can_view_results")
 @dataclass(frozen=True)
 class Scope:
     units: queries.Units
-    departments: list[tuple[int, str]]  # the departments the user may filter on
-    department: tuple[int, str] | None  # the one chosen, if any
+    departments: list[tuple[int, str]]  # the groups of the breakdown's level, to step down to
+    department: tuple[int, str] | None  # the unit chosen (?dept=), if any
     label: str  # for the title block of downloads (Japanese: the workbook is)
     shown: str  # the same, in the screen's language
+    parent: int | None = None  # the breakdown's level: None, the 部局; else this unit's children
+    path: tuple[tuple[int | None, str], ...] = ()  # from the top of the user's scope down to it
 
 
 def _campaign_or_abort(code: str) -> Campaign:
@@ -66,20 +68,34 @@ def _scope_label(unit_name: str | None, department: str | None) -> str:
 
 
 def _scope(conn: sa.Connection, campaign: aggregate.Campaign) -> Scope:
+    """The user's figures and the level their breakdown shows: the office starts at the 部局,
+    a manager at the children of their own unit; `?dept=` steps to any unit within that scope
+    (部 → 課 → 係), narrowing every figure to its subtree."""
     units = results_units(current_user)
-    departments = aggregate.departments_in_scope(conn, campaign, units)
-    unit_name = current_user.unit.name if units is not None and current_user.unit else None
-    chosen = None
+    top = current_user.unit_id if units is not None else None
+    unit_name = current_user.unit.name if top is not None and current_user.unit else None
     dept = request.args.get("dept", type=int)
+    chosen = None
     if dept:
-        chosen = next((d for d in departments if d[0] == dept), None)
-        if chosen is None:
+        if dept not in (queries.unit_ids(conn, units) or [dept]):
             abort(404)
+        path = queries.ancestors(conn, dept)
+        if not path:
+            abort(404)
+        chosen = (path[-1].id, path[-1].name)
         units = queries.narrow(units, queries.subtree(dept))
+    parent = dept or top
+    steps = [] if parent is None else queries.ancestors(conn, parent)
+    # A manager climbs no higher than their own unit; the office starts from the whole ward.
+    start = next((n for n, row in enumerate(steps) if row.id == top), 0)
+    path = ((None, _("全体")),) if top is None else ()
+    path += tuple((row.id, row.name) for row in steps[start:])
+    departments = aggregate.departments_in_scope(conn, campaign, units, parent)
     department = chosen[1] if chosen else None
     with force_locale("ja"):  # downloads are Japanese, whatever the screen's language
         label = _scope_label(unit_name, department)
-    return Scope(units, departments, chosen, label, _scope_label(unit_name, department))
+    shown = _scope_label(unit_name, department)
+    return Scope(units, departments, chosen, label, shown, parent, path)
 
 
 def _open(code: str) -> tuple[Campaign, sa.Connection, aggregate.Campaign, Scope]:
@@ -129,7 +145,7 @@ def campaign(code: str):
     stored, conn, report, scope = _open(code)
     items = aggregate.item_table(conn, report, scope.units)
     categories = aggregate.per_category(items)
-    departments = aggregate.per_department(conn, report, scope.units)
+    departments = aggregate.per_department(conn, report, scope.units, scope.parent)
     previous = aggregate.previous_round(conn, report)
     comparison = None
     if previous is not None:
@@ -206,6 +222,7 @@ def campaign(code: str):
             }
             for row in _records(summary)
         ],
+        level_name=_("部局") if scope.parent is None else _("所属"),
         numbers=numbers,
         previous=previous,
         comparison=None if comparison is None else _records(comparison),
@@ -324,6 +341,7 @@ def _report(conn, report: aggregate.Campaign, scope: Scope) -> tables.Report:
         units=scope.units,
         generated_by=f"{current_user.display_name}（{current_user.username}）",
         scope=scope.label,
+        parent=scope.parent,
     )
 
 
@@ -382,7 +400,12 @@ def export_table(code: str, table: str, fmt: str):
         # connection of their own, so nothing here needs the request.
         with tables.snapshot(engine) as own:
             built = tables.build(
-                own, code, units=scope.units, generated_by=generated_by, scope=scope.label
+                own,
+                code,
+                units=scope.units,
+                generated_by=generated_by,
+                scope=scope.label,
+                parent=scope.parent,
             )
             data = tables.table(built, table)
             if fmt == "csv":
