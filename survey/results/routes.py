@@ -21,7 +21,7 @@ from survey.access import can_view_results, results_units
 from survey.extensions import db
 from survey.models import Campaign, OrgUnit
 from survey.results import bp, charts
-from survey.services import audit
+from survey.services import audit, levels
 from survey.services.overview import campaign_summaries
 from survey.urls import list_url
 
@@ -68,34 +68,17 @@ def _scope_label(unit_name: str | None, department: str | None) -> str:
 
 
 def _scope(conn: sa.Connection, campaign: aggregate.Campaign) -> Scope:
-    """The user's figures and the level their breakdown shows: the office starts at the 部局,
-    a manager at the children of their own unit; `?dept=` steps to any unit within that scope
-    (部 → 課 → 係), narrowing every figure to its subtree."""
-    units = results_units(current_user)
-    top = current_user.unit_id if units is not None else None
-    unit_name = current_user.unit.name if top is not None and current_user.unit else None
-    dept = request.args.get("dept", type=int)
-    chosen = None
-    if dept:
-        if dept not in (queries.unit_ids(conn, units) or [dept]):
-            abort(404)
-        path = queries.ancestors(conn, dept)
-        if not path:
-            abort(404)
-        chosen = (path[-1].id, path[-1].name)
-        units = queries.narrow(units, queries.subtree(dept))
-    parent = dept or top
-    steps = [] if parent is None else queries.ancestors(conn, parent)
-    # A manager climbs no higher than their own unit; the office starts from the whole ward.
-    start = next((n for n, row in enumerate(steps) if row.id == top), 0)
-    path = ((None, _("全体")),) if top is None else ()
-    path += tuple((row.id, row.name) for row in steps[start:])
+    """The user's figures and the level their breakdown shows (survey.services.levels)."""
+    at = levels.level_or_404(current_user, request.args.get("dept", type=int))
+    units, parent, chosen = at.units, at.parent, at.chosen
+    manager = results_units(current_user) is not None and current_user.unit
+    unit_name = current_user.unit.name if manager else None
     departments = aggregate.departments_in_scope(conn, campaign, units, parent)
     department = chosen[1] if chosen else None
     with force_locale("ja"):  # downloads are Japanese, whatever the screen's language
         label = _scope_label(unit_name, department)
     shown = _scope_label(unit_name, department)
-    return Scope(units, departments, chosen, label, shown, parent, path)
+    return Scope(units, departments, chosen, label, shown, parent, at.path)
 
 
 def _open(code: str) -> tuple[Campaign, sa.Connection, aggregate.Campaign, Scope]:
