@@ -124,6 +124,7 @@ class Report:
     tz: ZoneInfo
     items: pd.DataFrame
     departments: aggregate.DepartmentFigures
+    parent: int | None = None  # the breakdown's level: None, the 部局; else this unit's children
 
     @property
     def info(self) -> queries.CampaignInfo:
@@ -139,7 +140,10 @@ def build(
     scope: str = "全体",
     now: datetime | None = None,
     tz: ZoneInfo = TOKYO,
+    parent: int | None = None,
 ) -> Report:
+    """The figures of `units`; the 部局別 table breaks them down by the level below `parent`
+    (None: the 部局)."""
     campaign = aggregate.load(conn, campaign_code)
     units = queries.unit_ids(conn, units)
     now = (now or datetime.now(UTC)).astimezone(tz)
@@ -150,7 +154,8 @@ def build(
         Meta(campaign.info, now, generated_by, scope),
         tz,
         aggregate.item_table(conn, campaign, units),
-        aggregate.per_department(conn, campaign, units),
+        aggregate.per_department(conn, campaign, units, parent),
+        parent,
     )
 
 
@@ -213,12 +218,13 @@ def items_table(report: Report) -> Table:
 
 
 def departments_table(report: Report) -> Table:
-    """部局 down, items across: the percentage of each item in each department."""
+    """部局 (or, a level down, 所属) down, items across: the percentage of each item in each."""
     figures = report.departments
     matrix = figures.matrix()
     numbers = list(report.items["number"])
+    level = "部局" if report.parent is None else "所属"
     columns = [
-        Column("department", "部局", "text", None, title_en="department"),
+        Column("department", level, "text", None, title_en="department"),
         Column("assignments", "対象数", "int", 8, title_en="targets"),
         Column("handed_in", "提出数", "int", 8, title_en="handed in"),
         Column("ratio", "該当（はい／対象）", "ratio", 12, title_en="compliant/applicable"),
@@ -240,7 +246,7 @@ def departments_table(report: Report) -> Table:
 
     return Table(
         "departments",
-        "部局別",
+        f"{level}別",
         columns,
         rows(),
         freeze_columns=1,
