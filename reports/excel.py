@@ -237,6 +237,7 @@ class SheetWriter:
         if pages_wide is None:
             pages_wide = max(1, math.ceil(total / PRINT_WIDTH))
         header = self.meta_lines[0].replace("&", "&&")[:80]
+        footnote = "".join(f"&L&8{note}" for note in self.table.notes[:1])
         title = self.table.sheet
         for ws, last in self.sheets:
             ws.freeze_panes(self.header_row + 1, self.table.freeze_columns)
@@ -251,7 +252,7 @@ class SheetWriter:
             if (full_size or pages_wide > 1) and self.table.freeze_columns:
                 ws.repeat_columns(0, self.table.freeze_columns - 1)
             ws.set_header(f"&L&8{header}&R&8{title}")
-            ws.set_footer("&C&8- &P / &N -")
+            ws.set_footer(f"{footnote}&C&8- &P / &N -")
 
 
 # --- long sheets: rows serialised here, spliced into xlsxwriter's sheet -----------------------
@@ -575,9 +576,10 @@ def _write_book(report: Report, path: Path, max_rows: int, scratch: Path) -> dic
                 },
             )
         ws.write_string(last + 2, 0, departments.notes[0], formats.meta)
-        # From the header row on: the title block would be cut off on the pages to the right
-        # (集計 prints it, and every page's header names the campaign).
-        ws.print_area(sheet.header_row, 0, last + 2, len(departments.columns) - 1)
+        # The header row and the rows: the title block and the note would be cut off on the
+        # pages to the right (集計 prints the title block, every page's header names the
+        # campaign, and the note is in the footer).
+        ws.print_area(sheet.header_row, 0, last, len(departments.columns) - 1)
     # Printed at full size: a long checklist's items continue on the pages to the right, each
     # with the departments' names.
     sheet.finish(full_size=True)
