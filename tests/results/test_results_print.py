@@ -127,9 +127,8 @@ def test_each_sheet_prints_on_its_own_pages_numbered_through(
 
 
 @pytest.mark.parametrize("code", CAMPAIGNS)
-def test_the_summary_table_prints_every_item_in_full_with_one_decimal(printed, code):
-    book = printed[code].book
-    items = _items(book)
+def test_the_summary_prints_every_item_in_full_then_the_chart_alone(printed, code):
+    items = _items(printed[code].book)
     assert len(items) == CAMPAIGNS[code]
     *table, chart = printed[code].of("集計")
     for text in table:
@@ -139,14 +138,10 @@ def test_the_summary_table_prints_every_item_in_full_with_one_decimal(printed, c
         assert _flat(text) in printed_table, (number, text)
         assert _percent(ratio) in printed_table, (number, ratio)
 
-
-@pytest.mark.parametrize("code", CAMPAIGNS)
-def test_the_chart_prints_alone_on_its_page_with_one_decimal_labels(printed, code):
-    chart = printed[code].of("集計")[-1]
     assert "項目別の該当率" in chart
     assert "点検項目" not in chart  # no header row left over the chart
-    for number, _, ratio in _items(printed[code].book):
-        assert _percent(ratio) in chart, (number, ratio)
+    for number, _, ratio in items:
+        assert _percent(ratio) in chart, (number, ratio)  # each bar's label, to one decimal
 
 
 def test_a_ratio_of_89_6_percent_is_not_rounded_to_90(printed):
