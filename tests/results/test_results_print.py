@@ -182,7 +182,25 @@ def test_remarks_print_their_item_text_in_full_without_a_repeated_column(printed
     rows = list(sheet.iter_rows(min_row=HEADER + 1, values_only=True))
     assert rows
     everything = "".join(printed[code].of("いいえ・コメント一覧"))
-    for row in rows:
-        assert _flat(row[1]) in everything, row[1]  # 点検項目
-        if row[-2]:
-            assert _flat(row[-2]) in everything, row[-2]  # コメント
+    for row in rows:  # 点検項目, 部局, 担当所属, 対象, 回答, コメント
+        for text in row:
+            if isinstance(text, str):
+                assert _flat(text) in everything, text
+
+
+@pytest.mark.parametrize("code", CAMPAIGNS)
+def test_respondents_comments_print_in_full_beside_their_answers(printed, code):
+    sheet = printed[code].book["回答一覧"]
+    header = [c.value for c in sheet[HEADER]]
+    comments = [c for c, title in enumerate(header) if title.endswith("コメント")]
+    assert len(comments) == CAMPAIGNS[code]
+    everything = "".join(printed[code].of("回答一覧"))
+    texts = [
+        row[c]
+        for row in sheet.iter_rows(min_row=HEADER + 1, values_only=True)
+        for c in comments
+        if row[c]
+    ]
+    assert texts
+    for text in texts:
+        assert _flat(text) in everything, text
