@@ -181,7 +181,7 @@ def _none(value):
 
 ITEM_COLUMNS = [
     Column("number", "番号", "int", 6, title_en="No."),
-    Column("category", "分類", "text", 18, wrap=True, title_en="category"),
+    Column("category", "分類", "text", 20, wrap=True, title_en="category"),
     Column("text", "点検項目", "text", 56, wrap=True, title_en="item"),
     Column("ratio", "該当（はい／対象）", "ratio", 14, title_en="compliant/applicable"),
     Column("percent", "該当率", "percent", 9, title_en="percent"),
