@@ -186,7 +186,7 @@ def _none(value):
 
 ITEM_COLUMNS = [
     Column("number", "番号", "int", 6, title_en="No."),
-    Column("category", "分類", "text", 18, wrap=True, title_en="category"),
+    Column("category", "分類", "text", 20, wrap=True, title_en="category"),
     Column("text", "点検項目", "text", 56, wrap=True, title_en="item"),
     Column("ratio", "該当（はい／対象）", "ratio", 14, title_en="compliant/applicable"),
     Column("percent", "該当率", "percent", 9, title_en="percent"),
@@ -285,7 +285,9 @@ def respondents_table(report: Report, lang: str = "ja") -> Table:
     fixed = len(columns)
     for row in items:
         columns.append(Column(f"item_{row.number}", f"{row.number}", "text", 7))
-        columns.append(Column(f"comment_{row.number}", f"{row.number} コメント", "text", 24))
+        columns.append(
+            Column(f"comment_{row.number}", f"{row.number} コメント", "text", 24, wrap=True)
+        )
     position = {row.id: fixed + 2 * i for i, row in enumerate(items)}
     label, klass, code, score = _answer_lookup(report)
     # A conditional item counts only where its condition held (same rule as the figures).
@@ -346,12 +348,12 @@ def remarks_table(report: Report) -> Table:
     texts = {row.number: row.text for row in report.campaign.items}
     columns = [
         Column("number", "番号", "int", 6, title_en="No."),
-        Column("item", "点検項目", "text", 30, title_en="item"),
+        Column("item", "点検項目", "text", 40, wrap=True, title_en="item"),
         Column("department", "部局", "text", None, title_en="department"),
         Column("unit", "担当所属", "text", None, title_en="unit"),
         Column("target", "対象", "text", None, title_en="target"),
         Column("answer", "回答", "text", 8, title_en="answer"),
-        Column("comment", "コメント", "text", 50, wrap=True, title_en="comment"),
+        Column("comment", "コメント", "text", 40, wrap=True, title_en="comment"),
         Column("answered_at", "回答日時", "datetime", 16, title_en="answered at"),
     ]
     tz = report.tz
