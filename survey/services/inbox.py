@@ -58,3 +58,14 @@ def to_answer(user: User, today: date) -> list[Row]:
 def to_review(user: User, today: date) -> list[Row]:
     stmt = _open_in_scope(user, today).where(Assignment.status == AssignmentStatus.SUBMITTED)
     return _rows([a for a in db.session.scalars(stmt) if access.can(user, "review", a)], today)
+
+
+def awaiting_approval(user: User, today: date) -> list[Row]:
+    """The approver's desk: what waits for this user's approval or confirmation, the longest
+    waiting first (by when it was handed in; the assignment's id breaks ties)."""
+
+    def waited(row: Row) -> tuple:
+        handed_in = row.assignment.submitted_at
+        return (handed_in is None, handed_in.isoformat() if handed_in else "", row.assignment.id)
+
+    return sorted(to_review(user, today), key=waited)
