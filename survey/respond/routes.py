@@ -31,7 +31,7 @@ from survey.respond.forms import (
     questionnaire_view,
     version_key,
 )
-from survey.services import answering, audit, evidence, inbox
+from survey.services import answering, approval, audit, evidence, inbox
 
 
 @bp.before_request
@@ -68,6 +68,9 @@ def _page(
     answered, asked = answering.progress(assignment, stored)
     problems = problems or {}
     editable = access.can(current_user, "answer", assignment)
+    sheet = questionnaire_view(checklist)
+    if review_form is None and access.can(current_user, "review", assignment):
+        review_form = ReviewForm()
     items_html = partial(
         page.items_html,
         version_key(checklist),
@@ -83,7 +86,7 @@ def _page(
             "respond/assignment.html",
             assignment=assignment,
             checklist=checklist,
-            sheet=questionnaire_view(checklist),
+            sheet=sheet,
             items_html=items_html,
             revision=revision,
             problems=problems,
@@ -91,8 +94,8 @@ def _page(
             answered=answered,
             asked=asked,
             editable=editable,
-            review_form=review_form
-            or (ReviewForm() if access.can(current_user, "review", assignment) else None),
+            review_form=review_form,
+            review_summary=approval.summary(assignment, sheet, stored) if review_form else None,
             may_invite=access.can(current_user, "invite", assignment),
             returned=answering.last_return(assignment),
         ),

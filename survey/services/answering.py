@@ -163,6 +163,13 @@ def option_ids(checklist) -> dict[int, dict[str, int]]:
     return _version(checklist).option_ids
 
 
+def asked_item_ids(assignment: Assignment, inputs: Mapping[int, ItemInput]) -> set[int]:
+    """The items asked under these answers (a conditional item only when its condition holds)."""
+    items = _version(assignment.campaign.checklist).shapes
+    by_number = {item.number: item for item in items}
+    return {item.id for item in items if is_asked(item, inputs, by_number)}
+
+
 def progress(
     assignment: Assignment, inputs: Mapping[int, ItemInput] | None = None
 ) -> tuple[int, int]:
