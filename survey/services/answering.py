@@ -350,9 +350,11 @@ def save(
                 "changed_at": now,
             }
         )
+    # render_nulls: a cleared answer's NULL is written, not left out, so that rows with and
+    # without an option go in one statement rather than one per set of columns.
     if added:
-        db.session.execute(sa.insert(Answer), added)
-    db.session.execute(sa.insert(AnswerHistory), history)
+        db.session.execute(sa.insert(Answer).execution_options(render_nulls=True), added)
+    db.session.execute(sa.insert(AnswerHistory).execution_options(render_nulls=True), history)
     if assignment.status == AssignmentStatus.NOT_STARTED:
         assignment.status = AssignmentStatus.DRAFT
     return changes
