@@ -371,8 +371,10 @@ def import_sheet(
     meanwhile)."""
     inputs = read_sheet(assignment, stream)
     differences = _differences(assignment, inputs)
-    if differences and confirmed != _token(assignment, inputs):
-        raise Stale(differences, _token(assignment, inputs))
+    if differences:
+        token = _token(assignment, inputs)
+        if confirmed != token:
+            raise Stale(differences, token)
     try:
         changed = answering.save(
             assignment, inputs, user, revision=assignment.revision, source="sheet"
