@@ -170,6 +170,9 @@ def save(assignment_id: int):
     if changed:
         audit.record_answers(assignment, "answer.save", changed)
     db.session.commit()  # the draft is safe before anything else can go wrong
+    dropped = answering.dropped_message(changed)
+    if dropped:
+        flash(dropped, "info")
     if problems:
         return _page(assignment, posted, assignment.revision, problems=problems, status=422)
     if request.form.get("action") != "submit":
@@ -225,7 +228,8 @@ def autosave(assignment_id: int):
         audit.record_answers(assignment, "answer.autosave", changed)
     revision = assignment.revision  # read before the commit expires it
     db.session.commit()
-    return jsonify(ok=True, revision=revision, answered=answered, asked=asked)
+    dropped = answering.dropped_message(changed)
+    return jsonify(ok=True, revision=revision, answered=answered, asked=asked, dropped=dropped)
 
 
 @bp.route("/<int:assignment_id>/review", methods=["POST"])
@@ -267,11 +271,13 @@ def history(assignment_id: int):
 @bp.route("/<int:assignment_id>/print")
 def print_view(assignment_id: int):
     assignment = access.assignment_or_404(assignment_id, current_user)
+    stored = answering.stored_inputs(assignment)
     return render_template(
         "respond/print.html",
         assignment=assignment,
         checklist=assignment.campaign.checklist,
-        inputs=answering.stored_inputs(assignment),
+        inputs=stored,
+        asked=answering.asked_items(assignment, stored),
         events=answering.events(assignment),
     )
 

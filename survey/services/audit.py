@@ -57,6 +57,7 @@ ACTIONS = {
     "answer.save": _l("回答の保存"),
     "answer.autosave": _l("回答の自動保存"),
     "answer.sheet_import": _l("回答シートの取り込み"),
+    "answer.sheet_overwrite": _l("回答シートの取り込み（画面での変更を確認のうえ上書き）"),
     "evidence.upload": _l("証跡ファイルの添付"),
     "assignment.submit": _l("提出"),
     "assignment.approve": _l("承認"),
