@@ -333,6 +333,7 @@ def user_add(username, role, unit_code, contractor_code, display_name, email, pa
     click.echo(f"ユーザー {user.username}（{user.role}）を作成しました。")
 
 
+
 @user_cli.command("password")
 @click.argument("username")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
@@ -359,7 +360,6 @@ def user_password(username, password_stdin):
     audit.record("user.password_set", user, summary=user.username)
     db.session.commit()
     click.echo(f"ユーザー {user.username} のパスワードを設定しました。")
-
 
 # --- register -------------------------------------------------------------------------------
 
