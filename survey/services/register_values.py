@@ -83,8 +83,7 @@ DOMAIN_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 
 
 def _entries(cell: Cell) -> list[str]:
-    entries = [e for e in LIST_SEPARATORS.split(_normal(cell)) if e]
-    return list(dict.fromkeys(entries))  # a repeated entry counts once, in its first place
+    return [e for e in LIST_SEPARATORS.split(_normal(cell)) if e]
 
 
 def mail_domain(value: str) -> str:
@@ -140,7 +139,8 @@ def listed(parse_one: Callable[[str], str]) -> Callable[[Cell], str | None]:
     the stored value has one a line."""
 
     def parse(cell: Cell) -> str | None:
-        return "\n".join(parse_one(entry) for entry in _entries(cell)) or None
+        # A repeated entry counts once, in its first place.
+        return "\n".join(dict.fromkeys(parse_one(entry) for entry in _entries(cell))) or None
 
     return parse
 
