@@ -72,6 +72,7 @@ def test_a_division_inviting_an_address_the_register_does_not_hold_only_asks_the
     assert actions() == ["invitation.request"]
     page = demo_client.get(f"/assignments/{own.id}").get_data(as_text=True)
     assert "招待の申請" in page and PUPPET in page and "承認待ち" in page
+    assert "登録されているドメイン: meisei.example.co.jp" in page  # what it may invite at once
 
 
 @pytest.mark.parametrize(
