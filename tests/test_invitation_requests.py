@@ -214,9 +214,13 @@ def test_only_the_office_decides_on_requests(auth, demo_client, filed, username)
     assert db.session.get(InvitationRequest, filed.id).status == "pending"
 
 
-def test_the_company_does_not_see_whom_its_client_asked_about(auth, demo_client, filed):
+def test_the_division_sees_its_requests_but_the_company_does_not(auth, demo_client, filed):
+    path = f"/assignments/{filed.assignment_id}"
+    auth.login("respondent")
+    assert PUPPET in demo_client.get(path).get_data(as_text=True)
+    auth.logout()
     auth.login("c-c028")
-    page = demo_client.get(f"/assignments/{filed.assignment_id}").get_data(as_text=True)
+    page = demo_client.get(path).get_data(as_text=True)
     assert PUPPET not in page
     assert user("c-c028").contractor.name in page
 
