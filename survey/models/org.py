@@ -57,6 +57,10 @@ class Contractor(db.Model):
     code: Mapped[str] = mapped_column(sa.String(32), unique=True)
     name: Mapped[str] = mapped_column(sa.String(200))
     active: Mapped[bool] = mapped_column(default=True)
+    # Whom the divisions may invite for the company without asking the security office: its
+    # contacts' addresses and its mail domains, one a line (register columns, see docs).
+    contacts: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    domains: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
 
     def __repr__(self) -> str:
         return f"<Contractor {self.code} {self.name}>"
