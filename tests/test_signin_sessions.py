@@ -162,6 +162,28 @@ def test_sign_out_everywhere_ends_the_other_sessions_only(demo_app, auth, demo_c
     assert helpers.login(demo_app, "respondent").get("/").status_code == 200
 
 
+def test_a_user_ends_a_forgotten_session_from_the_account_page(demo_app, auth, demo_client):
+    forgotten = helpers.login(demo_app, "respondent")  # left signed in on another PC
+    someone_else = helpers.login(demo_app, "manager")
+    auth.login("respondent")
+    page = demo_client.get("/auth/account").get_data(as_text=True)
+    assert page.count('name="end-session"') == 1 and "この端末" in page
+    theirs = helpers.session_row(someone_else).id
+    demo_client.post("/auth/account/sessions/end", data={"end-session": theirs})
+    assert someone_else.get("/").status_code == 200  # only one's own sessions
+    mine = helpers.session_row(demo_client).id
+    demo_client.post("/auth/account/sessions/end", data={"end-session": mine})
+    assert demo_client.get("/").status_code == 200  # this one ends by signing out
+    response = demo_client.post(
+        "/auth/account/sessions/end", data={"end-session": helpers.session_row(forgotten).id}
+    )
+    assert response.headers["Location"] == "/auth/account#sessions"
+    assert forgotten.get("/").status_code == 302
+    assert ENDED_ELSEWHERE in forgotten.get("/auth/login").get_data(as_text=True)
+    assert demo_client.get("/").status_code == 200
+    assert 'name="end-session"' not in demo_client.get("/auth/account").get_data(as_text=True)
+
+
 def test_changing_the_password_ends_the_other_sessions(demo_app, auth, demo_client):
     other = helpers.login(demo_app, "respondent")
     auth.login("respondent")

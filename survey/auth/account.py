@@ -1,4 +1,5 @@
-"""The user's own account: two-factor sign-in, signing out everywhere, changing the password.
+"""The user's own account: two-factor sign-in, the browsers signed in (ending one, or all but
+this one), changing the password.
 
 Enrolling (`enroll`) serves both someone signed in who turns two-factor sign-in on and an admin
 or auditor who must enroll right after the password step (a pending session, see
@@ -18,12 +19,14 @@ from survey.auth import bp
 from survey.auth.forms import (
     ChangePasswordForm,
     DisableTwoFactorForm,
+    EndSessionForm,
     EnrollForm,
     RecoveryCodesForm,
     SignOutEverywhereForm,
 )
 from survey.auth.routes import signin_limit
 from survey.auth.sessions import (
+    current_session_id,
     keep_setup_secret,
     keep_this_session,
     pending_next,
@@ -43,6 +46,7 @@ def _forms(**given):
         "disable_form": DisableTwoFactorForm(prefix="off"),
         "codes_form": RecoveryCodesForm(prefix="rc"),
         "everywhere_form": SignOutEverywhereForm(prefix="all"),
+        "end_form": EndSessionForm(prefix="end"),
     }
     forms.update(given)
     return forms
@@ -58,6 +62,8 @@ def _account_page(status: int = 200, **forms):
             required=signin.requires_2fa(user),
             codes_left=signin.remaining_recovery_codes(user) if user.totp_enabled else 0,
             password_min=min_length(),
+            sessions=signin.active_sessions(user),
+            current_session=current_session_id(),
             **context,
         ),
         status,
@@ -107,6 +113,20 @@ def sign_out_everywhere():
         db.session.commit()
         flash(_("この端末以外のすべてのセッションからログアウトしました。"), "success")
     return redirect(url_for("auth.account"))
+
+
+@bp.route("/account/sessions/end", methods=["POST"])
+@login_required
+def end_other_session():
+    form = EndSessionForm(prefix="end")
+    # This browser's own session ends by signing out.
+    if form.validate_on_submit() and form.session.data != current_session_id():
+        user = current_user._get_current_object()
+        if signin.end_user_session(user, form.session.data):
+            audit.record("auth.session_end", user)
+            db.session.commit()
+            flash(_("選択したセッションを終了しました。"), "success")
+    return redirect(url_for("auth.account", _anchor="sessions"))
 
 
 # --- two-factor -----------------------------------------------------------------------------
