@@ -251,6 +251,7 @@ DECISIONS = {
     "auth.sign_out_everywhere": [
         ("POST", "/auth/account/sign-out-everywhere", lambda r, t: 302, ["own"])
     ],
+    "auth.end_other_session": [("POST", "/auth/account/sessions/end", lambda r, t: 302, ["own"])],
     "respond.index": [("GET", "/assignments/", signed_in, ["own"])],
     "respond.assignment": [("GET", "/assignments/{id}", read, list(VISIBLE))],
     "respond.history": [("GET", "/assignments/{id}/history", read, list(VISIBLE))],

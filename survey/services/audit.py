@@ -51,6 +51,7 @@ ACTIONS = {
     "auth.2fa_disable": _l("2段階認証の無効化"),
     "auth.recovery_codes": _l("回復コードの再発行"),
     "auth.sign_out_everywhere": _l("すべてのセッションの終了"),
+    "auth.session_end": _l("ほかの端末のセッションの終了"),
     "backup.create": _l("バックアップの作成"),
     "backup.restore": _l("バックアップからの復元"),
     "invitation.accept": _l("招待の受諾（アカウント作成）"),
