@@ -1,7 +1,7 @@
 """server-side sessions: user_session replaces the session epoch
 
 Revision ID: c3a1e5d7f902
-Revises: 5502f3024173
+Revises: 437411c1b5f7
 Create Date: 2026-12-03 15:50:00.000000
 
 Sessions signed in before the upgrade carry no session token: their users sign in again.
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c3a1e5d7f902'
-down_revision = '5502f3024173'
+down_revision = '437411c1b5f7'
 branch_labels = None
 depends_on = None
 
