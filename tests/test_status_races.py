@@ -25,13 +25,18 @@ from survey.models import (
     Assignment,
     AssignmentEvent,
     AuditEntry,
+    Contractor,
+    ContractorEvaluation,
     CorrectiveAction,
+    FindingMeasure,
     OutgoingMail,
+    Recommendation,
     Role,
     Subcontract,
     User,
 )
 from survey.models.followup import ActionStatus
+from survey.services import evaluations
 from tests.helpers import assignment_of, form_data, login
 from tests.test_subcontracting import REQUEST, file_request
 
@@ -202,6 +207,41 @@ def decide_subcontract(app) -> Step:
     )
 
 
+def _audited(action: str) -> Callable[[], int]:
+    return lambda: db.session.scalar(sa.select(sa.func.count()).where(AuditEntry.action == action))
+
+
+def end_notice(app) -> Step:
+    overdue = db.session.scalar(
+        sa.select(Recommendation)
+        .join(ContractorEvaluation)
+        .join(Contractor)
+        .where(Contractor.code == "C003")
+        .order_by(Recommendation.id.desc())
+        .limit(1)
+    )
+    assert evaluations.recommendation_state(overdue, evaluations.today()) == "overdue"
+    return Step(
+        "admin",
+        f"/contractors/recommendations/{overdue.id}/end-notice",
+        {"confirm": "y"},
+        _audited("recommendation.end_notice"),
+        "recommendation.end_notice",
+    )
+
+
+def audit_result(app) -> Step:
+    measure = db.session.scalar(sa.select(FindingMeasure).order_by(FindingMeasure.id).limit(1))
+    assert measure is not None, "the demo has a measure taken on an audit finding"
+    return Step(
+        "admin",
+        f"/followup/audits/{measure.finding.audit_id}/measures/{measure.id}/result",
+        {"result": "done", "result_note": "実地で確認済み", "result_on": "2026-11-10"},
+        _audited("audit.result"),
+        "audit.result",
+    )
+
+
 STEPS = {
     "submit": submit,
     "approve": approve,
@@ -213,6 +253,8 @@ STEPS = {
     "action_verify": action_step("verify", ActionStatus.REPORTED, comment="確認しました"),
     "action_send_back": action_step("send_back", ActionStatus.REPORTED, comment="証跡が不足"),
     "subcontract_decide": decide_subcontract,
+    "end_notice": end_notice,
+    "audit_result": audit_result,
 }
 
 
@@ -334,9 +376,7 @@ def at_once(send: Callable[[], int], n: int = N) -> list[int]:
     return statuses
 
 
-@pytest.mark.parametrize(
-    "name", ["submit", "approve", "return", "reopen", "action_verify", "subcontract_decide"]
-)
+@pytest.mark.parametrize("name", STEPS)
 def test_identical_requests_at_the_same_moment_take_the_step_once(demo_app, served, name):
     step = STEPS[name](demo_app)
     browser = Browser(served).sign_in(step.username)
