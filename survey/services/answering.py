@@ -350,11 +350,7 @@ def history(assignment: Assignment) -> list[AnswerHistory]:
 
 class AlreadyMoved(Exception):
     """Another request changed the questionnaire's status first (a double click, two reviewers
-    at once): nothing was written; `status` is where it is now."""
-
-    def __init__(self, status: str):
-        super().__init__(status)
-        self.status = status
+    at once): nothing was written, and the assignment shows where it is now."""
 
 
 # action -> (the statuses it starts from, the status it leads to)
