@@ -191,6 +191,16 @@ def _mail(env: str) -> dict:
     return settings
 
 
+def _audit_anchor() -> dict:
+    """Where `flask audit anchor` hands the newest entry's id and hash (survey.services.anchors):
+    the system log's socket (empty: none) and mail addresses besides the auditors' accounts."""
+    addresses = os.environ.get("SURVEY_AUDIT_ANCHOR_MAIL_TO", "")
+    return {
+        "AUDIT_SYSLOG_ADDRESS": os.environ.get("SURVEY_AUDIT_SYSLOG_ADDRESS", "/dev/log").strip(),
+        "AUDIT_ANCHOR_MAIL_TO": [a.strip() for a in addresses.split(",") if a.strip()],
+    }
+
+
 def load(overrides: dict | None = None) -> dict:
     """Build the settings dictionary for `create_app`, validating production settings."""
     overrides = overrides or {}
@@ -245,6 +255,7 @@ def load(overrides: dict | None = None) -> dict:
         "SURVEY_BASE_URL": os.environ.get("SURVEY_BASE_URL", "http://127.0.0.1:5000"),
         **_evaluation_settings(),
         **_mail(env),
+        **_audit_anchor(),
     }
     settings.update(overrides)
     return settings

@@ -186,22 +186,34 @@ class DepartmentFigures:
         return table.reindex(self.summary["department_id"])
 
 
+def _within(conn: sa.Connection, units: Units, parent: int | None) -> list[int] | None:
+    """The scope's ids, cut to `parent`'s subtree: a level's figures count only what lies below
+    it. Read as ids first, so that a scope already holding that subtree is not joined twice."""
+    units = queries.unit_ids(conn, units)
+    if parent is None:
+        return units
+    return queries.unit_ids(conn, queries.narrow(units, queries.subtree(parent)))
+
+
 def per_department(
-    conn: sa.Connection, campaign: str | Campaign, units: Units = None
+    conn: sa.Connection, campaign: str | Campaign, units: Units = None, parent: int | None = None
 ) -> DepartmentFigures:
     """Per 部局 (the top-level unit above each assignment's responsible unit), and per 部局 ×
-    item. Departments without an assignment in scope are left out."""
+    item; with `parent`, one level down the tree: per child of `parent` (and `parent` itself
+    for what it answers itself), over `parent`'s subtree. Groups without an assignment in scope
+    are left out."""
     campaign = _campaign(conn, campaign)
-    units = queries.unit_ids(conn, units)
+    units = _within(conn, units, parent)
     cid = campaign.info.id
-    rows = queries.answer_counts(conn, cid, campaign.conditions, units=units, by_department=True)
+    grouped = {"units": units, "by_department": True, "parent": parent}
+    rows = queries.answer_counts(conn, cid, campaign.conditions, **grouped)
     counts = _by_class(rows, ["department_id", "item_id"], campaign)
     totals = pd.DataFrame.from_records(
-        [tuple(r) for r in queries.assignment_counts(conn, cid, units=units, by_department=True)],
+        [tuple(r) for r in queries.assignment_counts(conn, cid, **grouped)],
         columns=["department_id", "assignments", "handed_in"],
     )
     names = pd.DataFrame.from_records(
-        [tuple(r) for r in queries.departments(conn)],
+        [tuple(r) for r in queries.departments(conn, parent)],
         columns=["department_id", "department_code", "department"],
     )
     names["order"] = range(len(names))
@@ -218,9 +230,7 @@ def per_department(
     for cond in campaign.conditions:
         unmet = {
             (0 if r.department_id is None else r.department_id): r.n
-            for r in queries.condition_unmet_counts(
-                conn, cid, cond, units=units, by_department=True
-            )
+            for r in queries.condition_unmet_counts(conn, cid, cond, **grouped)
         }
         at = grid["item_id"] == cond.item_id
         asked[at] -= grid.loc[at, "department_id"].map(unmet).fillna(0).astype("int64")
@@ -384,16 +394,19 @@ def answers_behind(
 
 
 def departments_in_scope(
-    conn: sa.Connection, campaign: str | Campaign, units: Units = None
+    conn: sa.Connection, campaign: str | Campaign, units: Units = None, parent: int | None = None
 ) -> list[tuple[int, str]]:
-    """(id, name) of the departments with at least one assignment in scope, in their order."""
+    """(id, name) of the groups of one level (the departments, or `parent` and its children)
+    with at least one assignment in scope, in their order."""
     campaign = _campaign(conn, campaign)
-    units = queries.unit_ids(conn, units)
+    units = _within(conn, units, parent)
     present = {
         r.department_id
-        for r in queries.assignment_counts(conn, campaign.info.id, units=units, by_department=True)
+        for r in queries.assignment_counts(
+            conn, campaign.info.id, units=units, by_department=True, parent=parent
+        )
     }
-    return [(r.id, r.name) for r in queries.departments(conn) if r.id in present]
+    return [(r.id, r.name) for r in queries.departments(conn, parent) if r.id in present]
 
 
 PENDING_COLUMNS = ["assignment_id", "department_id", "department", "unit", "target", "status"]

@@ -35,7 +35,12 @@ campaign = sa.table(
     sa.column("status"),
 )
 checklist = sa.table(
-    "checklist", sa.column("id"), sa.column("code"), sa.column("version"), sa.column("title")
+    "checklist",
+    sa.column("id"),
+    sa.column("code"),
+    sa.column("version"),
+    sa.column("title"),
+    sa.column("target_kind"),
 )
 category = sa.table(
     "category", sa.column("id"), sa.column("code"), sa.column("title"), sa.column("position")
@@ -120,6 +125,7 @@ class CampaignInfo:
     opens_on: date | None = None
     closes_on: date | None = None
     status: str = ""
+    target_kind: str = ""  # unit | system | contract | contractor
 
 
 @dataclass(frozen=True)
@@ -144,6 +150,7 @@ def campaign_info(conn: sa.Connection, code: str) -> CampaignInfo:
             campaign.c.opens_on,
             campaign.c.closes_on,
             campaign.c.status,
+            checklist.c.target_kind,
         )
         .join(checklist, checklist.c.id == campaign.c.checklist_id)
         .where(campaign.c.code == code)
@@ -272,30 +279,63 @@ def _scoped(stmt: sa.Select, units: Units) -> sa.Select:
     return stmt.where(assignment.c.responsible_unit_id.in_(_ids(units)))
 
 
-def unit_departments() -> sa.CTE:
-    """(unit_id, department_id): every unit with the top-level unit above it (its 部局)."""
+def unit_departments(parent: int | None = None) -> sa.CTE:
+    """(unit_id, department_id): every unit with the unit it falls under one level below
+    `parent` — the top-level unit above it (its 部局) when `parent` is None, otherwise the child
+    of `parent` above it (部 → 課 → 係). `parent` itself is a group of its own: what it answers
+    itself. Units outside `parent`'s subtree are not listed."""
+    if parent is None:
+        start = org_unit.c.parent_id.is_(None)
+    else:
+        at = sa.bindparam("parent_unit", int(parent), unique=True, literal_execute=True)
+        start = sa.or_(org_unit.c.parent_id == at, org_unit.c.id == at)
     tree = (
         sa.select(org_unit.c.id.label("unit_id"), org_unit.c.id.label("department_id"))
-        .where(org_unit.c.parent_id.is_(None))
+        .where(start)
         .cte("unit_department", recursive=True)
     )
     child = org_unit.alias("department_child")
-    return tree.union_all(
-        sa.select(child.c.id, tree.c.department_id).select_from(
-            child.join(tree, child.c.parent_id == tree.c.unit_id)
-        )
+    step = sa.select(child.c.id, tree.c.department_id).select_from(
+        child.join(tree, child.c.parent_id == tree.c.unit_id)
     )
+    if parent is not None:
+        # The parent's children are groups of their own (anchored above), not the parent's.
+        step = step.where(tree.c.unit_id != int(parent))
+    return tree.union_all(step)
 
 
-def departments(conn: sa.Connection) -> list[sa.Row]:
-    """Top-level units in their order: id, code, name."""
+def departments(conn: sa.Connection, parent: int | None = None) -> list[sa.Row]:
+    """The groups of one level in their order: id, code, name — the top-level units, or
+    `parent` followed by its children."""
+    if parent is None:
+        where, first = org_unit.c.parent_id.is_(None), sa.literal(0)
+    else:
+        where = sa.or_(org_unit.c.parent_id == int(parent), org_unit.c.id == int(parent))
+        first = sa.case((org_unit.c.id == int(parent), 0), else_=1)
     return list(
         conn.execute(
             sa.select(org_unit.c.id, org_unit.c.code, org_unit.c.name)
-            .where(org_unit.c.parent_id.is_(None))
-            .order_by(org_unit.c.position, org_unit.c.code)
+            .where(where)
+            .order_by(first, org_unit.c.position, org_unit.c.code)
         )
     )
+
+
+def ancestors(conn: sa.Connection, unit_id: int) -> list[sa.Row]:
+    """id, code, name, has_children of a unit and every unit above it, from the top down."""
+    path = []
+    current: int | None = int(unit_id)
+    while current is not None:
+        row = conn.execute(
+            sa.select(org_unit.c.id, org_unit.c.code, org_unit.c.name, org_unit.c.parent_id).where(
+                org_unit.c.id == current
+            )
+        ).first()
+        if row is None:
+            break
+        path.append(row)
+        current = row.parent_id
+    return path[::-1]
 
 
 # --- counts -------------------------------------------------------------------------------
@@ -358,13 +398,14 @@ def answer_counts(
     *,
     units: Units = None,
     by_department: bool = False,
+    parent: int | None = None,
 ) -> list[sa.Row]:
     """(department_id,) item_id, option_id, n over the handed-in answers: one GROUP BY, which
     the covering index on answer (assignment_id, item_id, option_id) serves from the index."""
     keys = [answer.c.item_id, answer.c.option_id]
     joined = answer.join(assignment, assignment.c.id == answer.c.assignment_id)
     if by_department:
-        dept = unit_departments()
+        dept = unit_departments(parent)
         joined = joined.outerjoin(dept, dept.c.unit_id == assignment.c.responsible_unit_id)
         keys = [dept.c.department_id, *keys]
     stmt = sa.select(*keys, sa.func.count().label("n")).select_from(joined)
@@ -373,14 +414,19 @@ def answer_counts(
 
 
 def assignment_counts(
-    conn: sa.Connection, campaign_id: int, *, units: Units = None, by_department: bool = False
+    conn: sa.Connection,
+    campaign_id: int,
+    *,
+    units: Units = None,
+    by_department: bool = False,
+    parent: int | None = None,
 ) -> list[sa.Row]:
     """(department_id,) total, handed_in: every assignment, whatever its status."""
     handed_in = sa.func.sum(sa.case((_counted_status(), 1), else_=0))
     columns = [sa.func.count().label("total"), handed_in.label("handed_in")]
     stmt = sa.select(*columns).select_from(assignment)
     if by_department:
-        dept = unit_departments()
+        dept = unit_departments(parent)
         stmt = (
             sa.select(dept.c.department_id, *columns)
             .select_from(
@@ -399,6 +445,7 @@ def condition_unmet_counts(
     *,
     units: Units = None,
     by_department: bool = False,
+    parent: int | None = None,
 ) -> list[sa.Row]:
     """(department_id,) n: handed-in assignments that answered the condition item outside its
     codes. For them the conditional item was never asked: neither answered nor unanswered."""
@@ -407,7 +454,7 @@ def condition_unmet_counts(
     )
     keys = []
     if by_department:
-        dept = unit_departments()
+        dept = unit_departments(parent)
         joined = joined.outerjoin(dept, dept.c.unit_id == assignment.c.responsible_unit_id)
         keys = [dept.c.department_id]
     stmt = (

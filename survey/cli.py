@@ -491,24 +491,8 @@ def _intact(count: int) -> str:
     return f"{count} 件目までは正常です。" if count else ""
 
 
-@audit_cli.command("verify")
-def audit_verify():
-    """Check the hash chain of the whole trail; exit 1 naming the first entry altered or
-    removed."""
-    report = audit.verify()
+def _chain_problem(report) -> str:
     problem = report.problem
-    if problem is None:
-        if report.count == 0:
-            click.echo("監査ログは空です（0 件）。")
-            return
-        click.echo(
-            f"監査ログを検証しました: {report.count} 件、改ざんや削除は見つかりませんでした。"
-        )
-        click.echo(
-            f"最新の記録: id={report.last_id}（{_when(report.last_at)}）"
-            f" ハッシュ {report.last_hash}"
-        )
-        return
     if problem.kind == "removed":
         missing = f"id={problem.entry_id}"
         if problem.last_missing != problem.entry_id:
@@ -518,20 +502,160 @@ def audit_verify():
             around.append(f"直前: id={problem.previous[0]}（{_when(problem.previous[1])}）")
         if problem.following:
             around.append(f"直後: id={problem.following[0]}（{_when(problem.following[1])}）")
-        _fail(
+        return (
             f"監査ログの削除を検出しました: {missing} の記録がありません"
             f"（{'、'.join(around)}）。{_intact(report.count)}"
         )
     if problem.kind == "relinked":
-        _fail(
+        return (
             f"監査ログの改ざんを検出しました: id={problem.entry_id}（{_when(problem.at)}）"
             f"の記録が書き換えられています（id={problem.following[0]} に記録された直前の"
             f"ハッシュと一致しません）。{_intact(report.count - 1)}"
         )
-    _fail(
+    return (
         f"監査ログの改ざんを検出しました: id={problem.entry_id}（{_when(problem.at)}）"
         f"の記録の内容がハッシュと一致しません。{_intact(report.count)}"
     )
+
+
+def _anchor_problem(found, report) -> str:
+    anchor = found.anchor
+    head = f"控え（{anchor.source}）の id={anchor.entry_id} ハッシュ {anchor.hash} と一致しません: "
+    if found.found is not None:
+        return (
+            f"{head}その記録のハッシュは {found.found} です。id={anchor.entry_id} までの"
+            "監査ログが作り直されています。"
+        )
+    end = f"id={report.last_id} で終わっています" if report.last_id else "空です"
+    return f"{head}その記録がありません（監査ログは{end}）。末尾の記録が削除されています。"
+
+
+def _stop_on_problems(report, *closing: str) -> None:
+    """Every problem the check found on stderr, then exit 1; nothing if there was none."""
+    if report.ok:
+        return
+    found = [_chain_problem(report)] if report.problem else []
+    found += [_anchor_problem(p, report) for p in report.anchor_problems]
+    for message in [*found, *closing]:
+        click.echo(message, err=True)
+    sys.exit(1)
+
+
+def _stored_anchors() -> list[audit.Anchor]:
+    from survey.services import anchors
+
+    return [
+        audit.Anchor(a.entry_id, a.entry_hash, f"{_when(a.at)} に送付、データベースに記録")
+        for a in anchors.stored()
+    ]
+
+
+def _given_anchor(_ctx, _param, values) -> list[audit.Anchor]:
+    from survey.services import anchors
+
+    given = []
+    for value in values:
+        found = anchors.pair(value)
+        if found is None:
+            raise click.BadParameter(
+                f"{value!r} は読めません。「番号:ハッシュ」（例: 12840:548d…、ハッシュは "
+                "16 進数 64 桁）の形で指定してください。"
+            )
+        given.append(audit.Anchor(*found, "--anchor"))
+    return given
+
+
+def _file_anchors(paths) -> list[audit.Anchor]:
+    from survey.services import anchors
+
+    found = []
+    for path in paths:
+        try:
+            parsed = anchors.parse(Path(path).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as error:
+            _fail(f"{path} を読めません: {error}")
+        for number, text in parsed.unreadable:
+            click.echo(f"{path} の {number} 行目は控えとして読めません: {text}", err=True)
+        if parsed.unreadable:
+            _fail("控えのファイルを直してから、もう一度実行してください。何も照合していません。")
+        if not parsed.anchors:
+            _fail(
+                f"{path} に控え（id=番号 hash=ハッシュ の行、または 番号:ハッシュ の行）が"
+                "ありません。"
+            )
+        found += [audit.Anchor(i, h, f"{path} の {n} 行目") for n, i, h in parsed.anchors]
+    return found
+
+
+@audit_cli.command("verify")
+@click.option(
+    "--anchor",
+    "given",
+    multiple=True,
+    callback=_given_anchor,
+    metavar="ID:HASH",
+    help="An anchor kept elsewhere (as mailed by `audit anchor`); may be repeated.",
+)
+@click.option(
+    "--anchors",
+    "files",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="A file of anchors: a saved anchor mail, lines of the system log, or ID:HASH lines.",
+)
+def audit_verify(given, files):
+    """Check the hash chain of the whole trail and every anchor (those sent from here, kept in
+    the database, and those given); exit 1 naming what was altered or removed."""
+    checked = _stored_anchors() + given + _file_anchors(files)
+    report = audit.verify(anchors=checked)
+    _stop_on_problems(report)
+    if report.count == 0:
+        click.echo("監査ログは空です（0 件）。")
+    else:
+        click.echo(
+            f"監査ログを検証しました: {report.count} 件、改ざんや削除は見つかりませんでした。"
+        )
+        click.echo(
+            f"最新の記録: id={report.last_id}（{_when(report.last_at)}）"
+            f" ハッシュ {report.last_hash}"
+        )
+    if checked:
+        click.echo(f"控え {len(checked)} 件と照合しました。すべて一致しています。")
+
+
+@audit_cli.command("anchor")
+def audit_anchor():
+    """Verify the trail, then send the newest entry's id and hash to the system log, the
+    auditors' mail and standard output (run daily from cron); exit 1 if a place failed."""
+    from survey.services import anchors
+
+    report = audit.verify(anchors=_stored_anchors())
+    _stop_on_problems(report, "監査ログに問題があるため、控えは送っていません。")
+    if report.count == 0:
+        click.echo("監査ログは空です（0 件）。控えは送っていません。")
+        return
+    sent = anchors.send(report)
+    click.echo(sent.line)
+    click.echo(f"監査ログの控えを送りました: id={report.last_id}（{_when(report.last_at)}）")
+    if sent.syslog:
+        click.echo(f"  システムログ: {sent.syslog}")
+    elif sent.syslog_error is None:
+        click.echo(
+            "  システムログ: SURVEY_AUDIT_SYSLOG_ADDRESS のソケットがないため、送っていません。",
+            err=True,
+        )
+    click.echo(f"  メール: {'、'.join(m.recipient for m in sent.mails) or 'なし'}")
+    if not sent.mails:
+        click.echo(
+            "  メールの宛先がありません。監査担当のユーザーにメールアドレスを登録するか、"
+            "SURVEY_AUDIT_ANCHOR_MAIL_TO を設定してください。",
+            err=True,
+        )
+    delivered = _deliver([m.id for m in sent.mails]) if sent.mails else True
+    if sent.syslog_error:
+        _fail(f"システムログに書き込めませんでした: {sent.syslog_error}")
+    if not delivered:
+        sys.exit(1)
 
 
 # --- mail -----------------------------------------------------------------------------------
@@ -539,11 +663,12 @@ def audit_verify():
 mail_cli = AppGroup("mail", help="Deliver queued mail.")
 
 
-def _deliver() -> bool:
-    """Send the queue (the code `mail send` and `reminders send` share); False if some failed."""
+def _deliver(ids: list[int] | None = None) -> bool:
+    """Send the queue, or only `ids` (the code the sending commands share); False if some
+    failed."""
     from survey.services import mailer
 
-    report = mailer.deliver_queued()
+    report = mailer.deliver_queued(ids=ids)
     if report.backend != "smtp":
         click.echo(
             f"MAIL_BACKEND={report.backend}: メールは送信せず、送信メール画面（/admin/outbox/）に"

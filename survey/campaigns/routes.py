@@ -27,7 +27,7 @@ from survey.models import Assignment, Campaign, OrgUnit
 from survey.models.campaigns import AssignmentStatus, CampaignStatus
 from survey.models.types import utcnow
 from survey.results.routes import content_disposition
-from survey.services import answering, audit
+from survey.services import answering, audit, levels
 from survey.services import campaigns as service
 from survey.services import progress as progress_service
 from survey.services.campaigns import CampaignError
@@ -504,10 +504,15 @@ def _whole_ward() -> bool:
     return current_user.role in access.SEE_ALL or current_user.unit is None
 
 
-def _scope_label() -> str:
-    if _whole_ward():
-        return _("全体")
-    return _("%(unit)s（配下の所属を含む）", unit=current_user.unit.name)
+def _scope_label(level: levels.Level) -> str:
+    whole = (
+        _("全体")
+        if _whole_ward()
+        else _("%(unit)s（配下の所属を含む）", unit=current_user.unit.name)
+    )
+    if level.chosen is None:
+        return whole
+    return _("%(scope)sのうち%(department)s", scope=whole, department=level.chosen[1])
 
 
 @bp.route("/<code>/progress")
@@ -519,6 +524,7 @@ def progress(code: str):
         sort = "department"
     descending = request.args.get("dir") == "desc"
     page = _page()
+    level = levels.level_or_404(current_user, request.args.get("dept", type=int))
     total, overdue = progress_service.overdue(
         campaign,
         current_user,
@@ -527,11 +533,13 @@ def progress(code: str):
         descending=descending,
         page=page,
         per_page=PAGE_SIZE,
+        level=level,
     )
     return render_template(
         "campaigns/progress.html",
         campaign=campaign,
-        overview=progress_service.overview(campaign, current_user),
+        overview=progress_service.overview(campaign, current_user, level),
+        level=level,
         statuses=tuple(AssignmentStatus),
         overdue=overdue,
         total=total,
@@ -539,7 +547,7 @@ def progress(code: str):
         pages=max(1, math.ceil(total / PAGE_SIZE)),
         sort=sort,
         descending=descending,
-        scope=_scope_label(),
+        scope=_scope_label(level),
         today=today,
     )
 
@@ -548,9 +556,11 @@ def progress(code: str):
 def pending_xlsx(code: str):
     campaign = _progress_campaign(code)
     today = access.local_today()
-    rows = progress_service.pending_rows(progress_service.pending(campaign, current_user, today))
+    level = levels.level_or_404(current_user, request.args.get("dept", type=int))
+    pending = progress_service.pending(campaign, current_user, today, level)
+    rows = progress_service.pending_rows(pending)
     with force_locale("ja"):  # the workbook is Japanese, whatever the screen's language
-        scope = _scope_label()
+        scope = _scope_label(level)
     heading = progress_book.Heading(
         title=campaign.title,
         campaign=f"{campaign.code}（締切 {campaign.closes_on.isoformat()}）",
@@ -569,8 +579,11 @@ def pending_xlsx(code: str):
         download_name=fallback,
     )
     name = f"{_file_title(campaign)}_未提出一覧_{heading.generated_at:%Y%m%d}.xlsx"
-    if not _whole_ward():
-        name = name.replace("_未提出一覧_", f"_未提出一覧_{current_user.unit.name}_")
+    unit = level.chosen[1] if level.chosen else None
+    if unit is None and not _whole_ward():
+        unit = current_user.unit.name
+    if unit:
+        name = name.replace("_未提出一覧_", f"_未提出一覧_{unit}_")
     response.headers["Content-Disposition"] = content_disposition(name, fallback)
     response.headers["Cache-Control"] = "no-store"
     audit.record(

@@ -1,17 +1,33 @@
 from flask import render_template
 from flask_login import current_user, login_required
 
+from survey import access
+from survey.extensions import db
 from survey.main import bp
-from survey.models import Role
+from survey.models import Contractor, Role
+from survey.services import evaluations, inbox
 from survey.services.overview import campaign_summaries, own_assignments
+
+DESK_ROWS = 10  # the rest is one click away, in 回答・承認
 
 
 @bp.route("/")
 @login_required
 def home():
     answers_own = current_user.role in (Role.RESPONDENT, Role.CONTRACTOR)
+    today = access.local_today()
+    waiting = inbox.awaiting_approval(current_user, today)
+    company = (
+        db.session.get(Contractor, current_user.contractor_id)
+        if current_user.role == Role.CONTRACTOR
+        else None
+    )
     return render_template(
         "main/home.html",
         summaries=campaign_summaries(current_user),
         assignments=own_assignments(current_user) if answers_own else None,
+        waiting=waiting[:DESK_ROWS],
+        waiting_count=len(waiting),
+        recommendations=evaluations.open_recommendations(company, today) if company else None,
+        company=company,
     )

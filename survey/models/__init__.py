@@ -1,6 +1,6 @@
 """Typed SQLAlchemy models, one module per aggregate."""
 
-from survey.models.audit import AuditEntry
+from survey.models.audit import AuditAnchor, AuditEntry
 from survey.models.audits import Audit, AuditFinding, FindingMeasure
 from survey.models.campaigns import (
     Answer,
@@ -40,6 +40,7 @@ __all__ = [
     "AssignmentStatus",
     "Attachment",
     "Audit",
+    "AuditAnchor",
     "AuditEntry",
     "AuditFinding",
     "Campaign",

@@ -7,6 +7,10 @@ and here a gap means that an entry was removed.
 
 The database refuses UPDATE and DELETE (and on PostgreSQL TRUNCATE) on the table through
 triggers, created with the table both by the migration and by `create_all` (tests).
+
+`AuditAnchor` lists the chain heads that `flask audit anchor` handed to the system log and to
+the auditors' mail. Whoever owns the database can rewrite that table as well: it spares the
+operator typing the anchors in, and `flask audit verify` also takes anchors kept elsewhere.
 """
 
 from __future__ import annotations
@@ -58,6 +62,20 @@ class AuditEntry(db.Model):
 
     def __repr__(self) -> str:
         return f"<AuditEntry {self.id} {self.action} {self.username}>"
+
+
+class AuditAnchor(db.Model):
+    __tablename__ = "audit_anchor"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))  # when it was sent
+    entry_id: Mapped[int]  # the newest entry then, no foreign key: that is what is checked
+    entry_hash: Mapped[str] = mapped_column(sa.String(64))
+    entry_count: Mapped[int]
+    sent_to: Mapped[str] = mapped_column(sa.Text)  # the system log's address, mail addresses
+
+    def __repr__(self) -> str:
+        return f"<AuditAnchor {self.entry_id} {self.entry_hash[:12]}>"
 
 
 # --- append-only in the database ------------------------------------------------------------

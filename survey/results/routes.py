@@ -21,7 +21,7 @@ from survey.access import can_view_results, results_units
 from survey.extensions import db
 from survey.models import Campaign, OrgUnit
 from survey.results import bp, charts
-from survey.services import audit
+from survey.services import audit, levels
 from survey.services.overview import campaign_summaries
 from survey.urls import list_url
 
@@ -34,10 +34,12 @@ bp.add_app_template_global(can_view_results, "can_view_results")
 @dataclass(frozen=True)
 class Scope:
     units: queries.Units
-    departments: list[tuple[int, str]]  # the departments the user may filter on
-    department: tuple[int, str] | None  # the one chosen, if any
+    departments: list[tuple[int, str]]  # the groups of the breakdown's level, to step down to
+    department: tuple[int, str] | None  # the unit chosen (?dept=), if any
     label: str  # for the title block of downloads (Japanese: the workbook is)
     shown: str  # the same, in the screen's language
+    parent: int | None = None  # the breakdown's level: None, the 部局; else this unit's children
+    path: tuple[tuple[int | None, str], ...] = ()  # from the top of the user's scope down to it
 
 
 def _campaign_or_abort(code: str) -> Campaign:
@@ -66,20 +68,17 @@ def _scope_label(unit_name: str | None, department: str | None) -> str:
 
 
 def _scope(conn: sa.Connection, campaign: aggregate.Campaign) -> Scope:
-    units = results_units(current_user)
-    departments = aggregate.departments_in_scope(conn, campaign, units)
-    unit_name = current_user.unit.name if units is not None and current_user.unit else None
-    chosen = None
-    dept = request.args.get("dept", type=int)
-    if dept:
-        chosen = next((d for d in departments if d[0] == dept), None)
-        if chosen is None:
-            abort(404)
-        units = queries.narrow(units, queries.subtree(dept))
+    """The user's figures and the level their breakdown shows (survey.services.levels)."""
+    at = levels.level_or_404(current_user, request.args.get("dept", type=int))
+    units, parent, chosen = at.units, at.parent, at.chosen
+    manager = results_units(current_user) is not None and current_user.unit
+    unit_name = current_user.unit.name if manager else None
+    departments = aggregate.departments_in_scope(conn, campaign, units, parent)
     department = chosen[1] if chosen else None
     with force_locale("ja"):  # downloads are Japanese, whatever the screen's language
         label = _scope_label(unit_name, department)
-    return Scope(units, departments, chosen, label, _scope_label(unit_name, department))
+    shown = _scope_label(unit_name, department)
+    return Scope(units, departments, chosen, label, shown, parent, at.path)
 
 
 def _open(code: str) -> tuple[Campaign, sa.Connection, aggregate.Campaign, Scope]:
@@ -129,7 +128,7 @@ def campaign(code: str):
     stored, conn, report, scope = _open(code)
     items = aggregate.item_table(conn, report, scope.units)
     categories = aggregate.per_category(items)
-    departments = aggregate.per_department(conn, report, scope.units)
+    departments = aggregate.per_department(conn, report, scope.units, scope.parent)
     previous = aggregate.previous_round(conn, report)
     comparison = None
     if previous is not None:
@@ -206,6 +205,7 @@ def campaign(code: str):
             }
             for row in _records(summary)
         ],
+        level_name=_("部局") if scope.parent is None else _("所属"),
         numbers=numbers,
         previous=previous,
         comparison=None if comparison is None else _records(comparison),
@@ -324,6 +324,7 @@ def _report(conn, report: aggregate.Campaign, scope: Scope) -> tables.Report:
         units=scope.units,
         generated_by=f"{current_user.display_name}（{current_user.username}）",
         scope=scope.label,
+        parent=scope.parent,
     )
 
 
@@ -382,7 +383,12 @@ def export_table(code: str, table: str, fmt: str):
         # connection of their own, so nothing here needs the request.
         with tables.snapshot(engine) as own:
             built = tables.build(
-                own, code, units=scope.units, generated_by=generated_by, scope=scope.label
+                own,
+                code,
+                units=scope.units,
+                generated_by=generated_by,
+                scope=scope.label,
+                parent=scope.parent,
             )
             data = tables.table(built, table)
             if fmt == "csv":

@@ -36,6 +36,7 @@ from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from reports.safe import text_cell
 from survey import formatting
 from survey.models import Assignment, Item, User
 from survey.models.types import utcnow
@@ -311,7 +312,7 @@ def _print_setup(sheet: Worksheet, last_row: int) -> None:
 def _put(sheet: Worksheet, row: int, column: int, value: Any) -> Cell:
     cell = sheet.cell(row, column, value)
     if isinstance(value, str):
-        cell.data_type = "s"  # openpyxl would store text starting with "=" as a formula
+        text_cell(cell, value)
     return cell
 
 

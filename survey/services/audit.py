@@ -6,7 +6,9 @@ lock, taken up front. Two requests recording at once therefore append one after 
 never fork the chain. The entry joins the caller's transaction, so it commits (or rolls back)
 with the change it describes.
 
-`verify` streams the whole chain and names the first entry that was altered or removed.
+`verify` streams the whole chain and names the first entry that was altered or removed, and
+checks it against anchors (an entry's id and hash kept elsewhere, survey.services.anchors):
+what reveals entries cut off the end of the trail, or a chain rewritten with fresh hashes.
 `review` looks for patterns an auditor should look at (bursts of downloads, use at night or on
 holidays, attempts to open other units' objects, repeated failed sign-ins).
 """
@@ -18,7 +20,7 @@ import hashlib
 import itertools
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import Enum
@@ -32,6 +34,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
+from reports.safe import text_cell
 from survey.extensions import db
 from survey.models.audit import GENESIS_HASH, AuditEntry
 from survey.models.types import utcnow
@@ -101,6 +104,7 @@ ACTIONS = {
     "action.verify": _l("是正措置の確認・完了"),
     "action.send_back": _l("是正措置の差し戻し"),
     "download.action_evidence": _l("是正措置の証跡ファイルのダウンロード"),
+    "audit.anchor": _l("監査ログの控えの送付"),
     "audit.create": _l("監査の記録"),
     "audit.finding": _l("指摘事項の記録"),
     "audit.measure": _l("指摘事項への措置の記録"),
@@ -552,16 +556,41 @@ class ChainProblem:
 
 
 @dataclass(frozen=True)
+class Anchor:
+    """An entry's id and hash handed out earlier (`flask audit anchor`): that entry must still
+    be there and carry that hash. The chain alone cannot show entries cut off its end, nor a
+    chain rewritten with fresh hashes; an anchor kept elsewhere can."""
+
+    entry_id: int
+    hash: str
+    source: str  # where the anchor comes from, for the message
+
+
+@dataclass(frozen=True)
+class AnchorProblem:
+    anchor: Anchor
+    found: str | None  # the hash the entry carries now; None: there is no such entry
+
+
+@dataclass(frozen=True)
 class ChainReport:
     count: int
     last_id: int | None = None
     last_at: datetime | None = None
     last_hash: str | None = None
     problem: ChainProblem | None = None
+    anchor_problems: tuple[AnchorProblem, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None and not self.anchor_problems
 
 
-def verify(engine: sa.Engine | None = None, *, batch: int = 1000) -> ChainReport:
-    """Walk the whole chain in id order, streaming, and stop at the first problem."""
+def verify(
+    engine: sa.Engine | None = None, *, batch: int = 1000, anchors: Iterable[Anchor] = ()
+) -> ChainReport:
+    """Walk the whole chain in id order, streaming, and stop at the first problem; check each
+    anchor against the entry it names on the way."""
     engine = engine or db.engine
     table = AuditEntry.__table__
     columns = (table.c[name] for name in (*HASHED, "prev_hash", "hash"))
@@ -569,39 +598,52 @@ def verify(engine: sa.Engine | None = None, *, batch: int = 1000) -> ChainReport
     with engine.connect() as conn:
         result = conn.execution_options(stream_results=True, yield_per=batch).execute(stmt)
         try:
-            return _walk(result)
+            return _walk(result, anchors)
         finally:
             result.close()  # a server-side cursor left open at the first problem
 
 
-def _walk(rows) -> ChainReport:
+def _link_problem(row, expected: int, prev_hash: str, previous) -> ChainProblem | None:
+    if row.id != expected:
+        return ChainProblem(
+            "removed",
+            expected,
+            None,
+            previous=previous,
+            following=(row.id, row.at),
+            last_missing=row.id - 1,
+        )
+    if entry_hash(row.prev_hash, row._asdict()) != row.hash:
+        return ChainProblem("altered", row.id, row.at)
+    if row.prev_hash != prev_hash:
+        # This entry is intact but does not follow the one before: that one was rewritten,
+        # hash and all (or, for the first entry, this one was).
+        if previous is None:
+            return ChainProblem("altered", row.id, row.at)
+        return ChainProblem("relinked", previous[0], previous[1], following=(row.id, row.at))
+    return None
+
+
+def _walk(rows, anchors: Iterable[Anchor]) -> ChainReport:
+    pending: dict[int, list[Anchor]] = {}
+    for anchor in anchors:
+        pending.setdefault(anchor.entry_id, []).append(anchor)
+    wrong: list[AnchorProblem] = []
     expected, prev_hash, previous, count = 1, GENESIS_HASH, None, 0
     for row in rows:
-        if row.id != expected:
-            problem = ChainProblem(
-                "removed",
-                expected,
-                None,
-                previous=previous,
-                following=(row.id, row.at),
-                last_missing=row.id - 1,
-            )
-            return ChainReport(count, problem=problem)
-        if entry_hash(row.prev_hash, row._asdict()) != row.hash:
-            return ChainReport(count, problem=ChainProblem("altered", row.id, row.at))
-        if row.prev_hash != prev_hash:
-            # This entry is intact but does not follow the one before: that one was rewritten,
-            # hash and all (or, for the first entry, this one was).
-            if previous is None:
-                return ChainReport(count, problem=ChainProblem("altered", row.id, row.at))
-            problem = ChainProblem("relinked", previous[0], previous[1], following=(row.id, row.at))
-            return ChainReport(count, problem=problem)
+        problem = _link_problem(row, expected, prev_hash, previous)
+        if problem is not None:
+            # Anchors past this point are left unchecked: the trail has failed already.
+            return ChainReport(count, problem=problem, anchor_problems=tuple(wrong))
+        wrong += [AnchorProblem(a, row.hash) for a in pending.pop(row.id, ()) if a.hash != row.hash]
         prev_hash, previous = row.hash, (row.id, row.at)
         expected += 1
         count += 1
+    # Whatever is still pending names an entry past the end of the trail: cut off.
+    wrong += [AnchorProblem(a, None) for key in sorted(pending) for a in pending[key]]
     if previous is None:
-        return ChainReport(0)
-    return ChainReport(count, previous[0], previous[1], prev_hash)
+        return ChainReport(0, anchor_problems=tuple(wrong))
+    return ChainReport(count, previous[0], previous[1], prev_hash, anchor_problems=tuple(wrong))
 
 
 # --- time of day, holidays ------------------------------------------------------------------
@@ -964,8 +1006,6 @@ def review(date_from: date, date_to: date, session: Session | None = None) -> Re
 
 # --- export ---------------------------------------------------------------------------------
 
-# Text that a spreadsheet could take for a formula, or for the start of one.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Characters that cannot be stored in an .xlsx file (control characters but tab and newlines).
 ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 CELL_MAX = 32_767
@@ -977,8 +1017,8 @@ def write_xlsx(
     """The filtered entries, one row each, oldest first or as sorted; returns the row count.
 
     Written in write-only mode from a streamed query: memory stays flat whatever the count.
-    Every text is a text cell: never a formula, and text starting with = + - @ gets Excel's
-    quote prefix so that editing the cell cannot turn it into one either.
+    Every text is a text cell: never a formula, and quote-prefixed when it starts like one
+    (reports/safe.py), so that editing the cell cannot turn it into one either.
     """
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
@@ -994,11 +1034,7 @@ def write_xlsx(
 
     def text(value: str | None) -> WriteOnlyCell:
         value = ILLEGAL_XML.sub("\ufffd", value or "")[:CELL_MAX]
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.data_type = "s"  # openpyxl would store text starting with "=" as a formula
-        if value.startswith(FORMULA_START):
-            cell.quotePrefix = True
-        return cell
+        return text_cell(WriteOnlyCell(sheet), value)
 
     def header(value: str) -> WriteOnlyCell:
         cell = text(value)

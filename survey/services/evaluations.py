@@ -431,3 +431,11 @@ def recommendations_of(contractor: Contractor) -> list[Recommendation]:
             .order_by(Recommendation.issued_on.desc())
         )
     )
+
+
+def open_recommendations(contractor: Contractor, today: date) -> list[tuple[Recommendation, str]]:
+    """The contractor's desk: recommendations not yet resolved, with their state, the overdue
+    ones first and then the nearest deadline."""
+    found = [(r, recommendation_state(r, today)) for r in recommendations_of(contractor)]
+    waiting = [(r, state) for r, state in found if state != "resolved"]
+    return sorted(waiting, key=lambda pair: (pair[1] != "overdue", pair[0].deadline, pair[0].id))

@@ -62,3 +62,14 @@ def to_review(user: User, today: date) -> list[Row]:
         Assignment.status == AssignmentStatus.SUBMITTED, access.reviewable(user)
     )
     return _rows(list(db.session.scalars(stmt)), today)
+
+
+def awaiting_approval(user: User, today: date) -> list[Row]:
+    """The approver's desk: what waits for this user's approval or confirmation, the longest
+    waiting first (by when it was handed in; the assignment's id breaks ties)."""
+
+    def waited(row: Row) -> tuple:
+        handed_in = row.assignment.submitted_at
+        return (handed_in is None, handed_in.isoformat() if handed_in else "", row.assignment.id)
+
+    return sorted(to_review(user, today), key=waited)

@@ -7,7 +7,7 @@ texts themselves, as everywhere in tenken.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -175,4 +175,33 @@ def invitation(assignment: Assignment, invitation: Invitation, link: str, invite
         )
         if sender:
             body += "\n" + sender + "\n"
+        return subject, body + "\n" + _signature()
+
+
+def audit_anchor(entry_id: int, entry_hash: str, entry_at: datetime, line: str, link: str):
+    """The newest audit entry's id and hash, for the auditors to keep outside the database."""
+    with force_locale("ja"):
+        subject = _("【情報セキュリティ自己点検】監査ログの控え（id=%(id)s）", id=entry_id)
+        body = _(
+            "監査ログの最新の記録の番号とハッシュをお知らせします。"
+            "この値を控えてください。このメールは削除せずに保管してください。\n\n"
+            "記録の番号: id=%(id)s\n"
+            "記録の日時: %(at)s\n"
+            "ハッシュ: %(hash)s\n\n"
+            "この記録は、後日も同じハッシュのまま残っているはずです。残っていない、または"
+            "ハッシュが違う場合は、監査ログの末尾が削除されたか、作り直されています。\n\n"
+            "確かめ方:\n"
+            "・画面: 監査ログの詳細（下のリンク）に表示されるハッシュが、上の値と同じであること。\n"
+            "%(link)s\n"
+            "・コマンド: このメールを本文のままファイルに保存し、\n"
+            "  flask --app wsgi audit verify --anchors 保存したファイル\n"
+            "  または flask --app wsgi audit verify --anchor %(id)s:%(hash)s\n"
+            "  を実行すると、控えた値と監査ログを照合します。\n\n"
+            "控えの行（システムログにも同じ行が記録されています）:\n%(line)s\n",
+            id=entry_id,
+            at=format_datetime(entry_at),
+            hash=entry_hash,
+            link=link,
+            line=line,
+        )
         return subject, body + "\n" + _signature()

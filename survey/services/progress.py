@@ -17,6 +17,7 @@ from survey import access
 from survey.extensions import db
 from survey.models import Assignment, Campaign, OrgUnit, User
 from survey.models.campaigns import COUNTED_STATUSES, AssignmentStatus
+from survey.services.levels import Level
 
 STATUSES = tuple(AssignmentStatus)
 OVERDUE_SORTS = ("department", "unit", "due", "status")
@@ -47,15 +48,19 @@ class Overview:
     totals: DepartmentRow
 
 
-def _department_of():
-    """(unit_id, department_id) and the department's row, for joining to assignments."""
-    tree = unit_departments()
+def _department_of(parent: int | None = None):
+    """(unit_id, department_id) and the department's row, for joining to assignments; with
+    `parent`, the group is the child of `parent` above each unit (one level down the tree)."""
+    tree = unit_departments(parent)
     department = aliased(OrgUnit, name="department")
     return tree, department
 
 
-def overview(campaign: Campaign, user: User) -> Overview:
-    tree, department = _department_of()
+def overview(campaign: Campaign, user: User, level: Level | None = None) -> Overview:
+    """Counts per status for each group of the level (survey.services.levels): per 部局, or
+    per child of the chosen unit, on the level's scope."""
+    parent = level.parent if level else None
+    tree, department = _department_of(parent)
     stmt = (
         sa.select(department.id, department.name, Assignment.status, sa.func.count())
         .select_from(Assignment)
@@ -68,7 +73,14 @@ def overview(campaign: Campaign, user: User) -> Overview:
     )
     rows: dict[int | None, DepartmentRow] = {}
     totals = DepartmentRow(None, "")
-    for dept_id, name, status, count in db.session.execute(access.scope_assignments(user, stmt)):
+    stmt = _within(access.scope_assignments(user, stmt), level)
+    # The parent's own questionnaires first, then its children in their order.
+    stmt = stmt.order_by(None).order_by(
+        sa.case((department.id == parent, 0), else_=1) if parent else sa.literal(0),
+        department.position,
+        department.code,
+    )
+    for dept_id, name, status, count in db.session.execute(stmt):
         row = rows.setdefault(dept_id, DepartmentRow(dept_id, name or ""))
         row.counts[status] = row.counts.get(status, 0) + count
         totals.counts[status] = totals.counts.get(status, 0) + count
@@ -92,7 +104,22 @@ def _due():
     return sa.func.coalesce(Assignment.due_on, Campaign.closes_on)
 
 
-def _pending_stmt(campaign: Campaign, user: User, today: date | None, sort: str, descending):
+def _within(stmt: sa.Select, level: Level | None) -> sa.Select:
+    """Only the assignments of the level's units, when a unit was chosen down the tree (the
+    user's own scope is access.scope_assignments' business)."""
+    if level is None or level.chosen is None:
+        return stmt
+    return stmt.where(Assignment.responsible_unit_id.in_(level.units))
+
+
+def _pending_stmt(
+    campaign: Campaign,
+    user: User,
+    today: date | None,
+    sort: str,
+    descending,
+    level: Level | None = None,
+):
     tree, department = _department_of()
     unit = aliased(OrgUnit, name="responsible")
     due = _due()
@@ -115,7 +142,7 @@ def _pending_stmt(campaign: Campaign, user: User, today: date | None, sort: str,
     )
     if today is not None:
         stmt = stmt.where(due < today)
-    return access.scope_assignments(user, stmt)
+    return _within(access.scope_assignments(user, stmt), level)
 
 
 def _people(unit_ids: set[int]) -> dict[int, list[User]]:
@@ -164,18 +191,21 @@ def overdue(
     descending: bool = False,
     page: int = 1,
     per_page: int = 50,
+    level: Level | None = None,
 ) -> tuple[int, list[Pending]]:
     """Assignments not handed in whose due date has passed, a page of them, with the people
     of the responsible unit."""
-    stmt = _pending_stmt(campaign, user, today, sort, descending)
+    stmt = _pending_stmt(campaign, user, today, sort, descending, level)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
     page_stmt = _loading(stmt).limit(per_page).offset((page - 1) * per_page)
     return total, _rows(db.session.execute(page_stmt), today)
 
 
-def pending(campaign: Campaign, user: User, today: date) -> list[Pending]:
+def pending(
+    campaign: Campaign, user: User, today: date, level: Level | None = None
+) -> list[Pending]:
     """Every assignment in scope not handed in yet (overdue or not), department by department."""
-    stmt = _loading(_pending_stmt(campaign, user, None, "department", False))
+    stmt = _loading(_pending_stmt(campaign, user, None, "department", False, level))
     return _rows(db.session.execute(stmt), today)
 
 
