@@ -8,14 +8,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 import sqlalchemy as sa
 from flask import abort
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 
 from survey.extensions import db
-from survey.models import Assignment, Campaign, Checklist, Contract, Contractor, OrgUnit, Role, User
+from survey.models import (
+    Answer,
+    AnswerHistory,
+    Assignment,
+    AssignmentEvent,
+    Campaign,
+    Checklist,
+    Contract,
+    Contractor,
+    OrgUnit,
+    Role,
+    User,
+)
 from survey.models.campaigns import AssignmentStatus, CampaignStatus
 from survey.models.evaluations import EVALUATION_CHECKLIST, Recommendation, SubcontractRequest
 from survey.models.types import utcnow
@@ -24,9 +36,10 @@ from survey.services import audit
 SEE_ALL = (Role.ADMIN, Role.AUDITOR)
 
 
-def subtree_ids(unit_id: int) -> sa.Select:
-    """The ids of a unit and every unit below it (a recursive CTE, one query at any depth)."""
-    tree = sa.select(OrgUnit.id).where(OrgUnit.id == unit_id).cte("tree", recursive=True)
+def subtree_ids(unit_id: int, name: str = "tree") -> sa.Select:
+    """The ids of a unit and every unit below it (a recursive CTE, one query at any depth;
+    `name` tells it apart from another subtree in the same statement)."""
+    tree = sa.select(OrgUnit.id).where(OrgUnit.id == unit_id).cte(name, recursive=True)
     tree = tree.union_all(sa.select(OrgUnit.id).join(tree, OrgUnit.parent_id == tree.c.id))
     return sa.select(tree.c.id)
 
@@ -89,30 +102,115 @@ def answers_for(user: User, assignment: Assignment) -> bool:
     return False
 
 
-def _reviews(user: User, assignment: Assignment) -> bool:
-    """Who approves or returns: the manager of the responsible unit's subtree, the security
-    office, and for a contract answered by its contractor, the owning division, which is
-    accountable for its contractor's answers."""
-    if user.role == Role.ADMIN:
-        return True
-    if user.role == Role.MANAGER:
-        return _in_subtree(user, assignment.responsible_unit_id)
-    if user.role == Role.RESPONDENT and assignment.contract_id is not None:
-        # The division confirms its contractor's answers, never answers it handed in itself.
-        return user.unit_id == assignment.responsible_unit_id and _submitter(assignment) != user.id
-    return False
+# --- four eyes: who reviews a questionnaire ---------------------------------------------------
+
+# A return or a reopen starts a new round of answering: what happened before it is not what is
+# handed in now.
+_ROUND_STARTS = ("return", "reopen")
 
 
-def _submitter(assignment: Assignment) -> int | None:
-    """Who handed the assignment in most recently."""
-    from survey.models import AssignmentEvent
-
-    return db.session.scalar(
-        sa.select(AssignmentEvent.user_id)
-        .where(AssignmentEvent.assignment_id == assignment.id, AssignmentEvent.action == "submit")
-        .order_by(AssignmentEvent.id.desc())
-        .limit(1)
+def _round_start(column) -> sa.ScalarSelect:
+    """`column` (id or time) of the questionnaire's last return or reopen (NULL: none yet)."""
+    started = aliased(AssignmentEvent)
+    return (
+        sa.select(sa.func.max(getattr(started, column)))
+        .where(started.assignment_id == Assignment.id, started.action.in_(_ROUND_STARTS))
+        .correlate(Assignment)  # nested in the EXISTS below, it still belongs to the assignment
+        .scalar_subquery()
     )
+
+
+def involved(user_id: int) -> sa.ColumnElement[bool]:
+    """Whether the user had a hand in what is handed in now: wrote one of the stored answers,
+    changed one in this round (the answer history since the last return or reopen), or handed
+    it in in this round. Nobody approves what they wrote or handed in themselves."""
+    round_at, round_id = _round_start("at"), _round_start("id")
+    submitted = aliased(AssignmentEvent)
+    return sa.or_(
+        sa.exists().where(Answer.assignment_id == Assignment.id, Answer.answered_by_id == user_id),
+        sa.exists().where(
+            AnswerHistory.assignment_id == Assignment.id,
+            AnswerHistory.changed_by_id == user_id,
+            sa.or_(round_at.is_(None), AnswerHistory.changed_at >= round_at),
+        ),
+        sa.exists().where(
+            submitted.assignment_id == Assignment.id,
+            submitted.action == "submit",
+            submitted.user_id == user_id,
+            submitted.id > sa.func.coalesce(round_id, 0),
+        ),
+    )
+
+
+def handed_in_by_contractor() -> sa.ColumnElement[bool]:
+    """Whether the questionnaire's latest hand-in was made by a contractor's account."""
+    submitted = aliased(AssignmentEvent)
+    role = (
+        sa.select(User.role)
+        .join(submitted, submitted.user_id == User.id)
+        .where(submitted.assignment_id == Assignment.id, submitted.action == "submit")
+        .order_by(submitted.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return role == Role.CONTRACTOR
+
+
+def reviewable(user: User) -> sa.ColumnElement[bool]:
+    """The questionnaires `user` approves or returns, as a condition over Assignment (the
+    campaign's state and the status aside): the manager of the responsible unit's subtree, the
+    security office, and for a contract, the owning division — accountable for its contractor's
+    answers — when the contractor handed them in (what the division hands in itself goes to its
+    manager). Never anyone who had a hand in the answers (`involved`), whatever their role."""
+    if user.role == Role.ADMIN:
+        by_role = sa.true()
+    elif user.role == Role.MANAGER and user.unit_id is not None:
+        by_role = Assignment.responsible_unit_id.in_(subtree_ids(user.unit_id, "reviewed"))
+    elif user.role == Role.RESPONDENT and user.unit_id is not None:
+        by_role = sa.and_(
+            Assignment.contract_id.is_not(None),
+            Assignment.responsible_unit_id == user.unit_id,
+            handed_in_by_contractor(),
+        )
+    else:
+        return sa.false()
+    return sa.and_(by_role, sa.not_(involved(user.id)))
+
+
+def reviews(user: User, assignment: Assignment) -> bool:
+    """Whether `user` is a reviewer of this questionnaire (`reviewable`, in one query), whatever
+    its status."""
+    return (
+        db.session.scalar(
+            sa.select(Assignment.id).where(Assignment.id == assignment.id, reviewable(user))
+        )
+        is not None
+    )
+
+
+class ReviewNote(NamedTuple):
+    """What the questionnaire page says to a user without the review buttons."""
+
+    by_division: bool  # the contractor handed it in: its division may confirm it
+    involved: bool  # the user had a hand in it, so may not review it
+    own_division: bool  # the user's division handed in its own contract questionnaire
+
+
+def review_note(user: User, assignment: Assignment) -> ReviewNote:
+    """Who reviews this handed-in questionnaire, and why this user does not (one query)."""
+    by_division, was_involved = db.session.execute(
+        sa.select(handed_in_by_contractor(), involved(user.id)).where(
+            Assignment.id == assignment.id
+        )
+    ).one()
+    by_division = bool(assignment.contract_id is not None and by_division)
+    own_division = (
+        assignment.contract_id is not None
+        and not by_division
+        and user.role == Role.RESPONDENT
+        and user.unit_id == assignment.responsible_unit_id
+    )
+    return ReviewNote(by_division, bool(was_involved), own_division)
 
 
 def local_today() -> date:
@@ -136,7 +234,8 @@ def accepts_work(assignment: Assignment, today: date | None = None) -> bool:
 def can(user: User, action: str, assignment: Assignment) -> bool:
     """The one answer to "may this user do this to this assignment?".
 
-    Actions: view, answer (edit and submit), review (approve or return), invite (a contractor).
+    Actions: view, answer (edit and submit), review (approve or return: `reviewable`, never
+    by whoever had a hand in the answers), invite (a contractor).
     """
     open_campaign = action != "view" and accepts_work(assignment)
     if action == "view":
@@ -154,7 +253,7 @@ def can(user: User, action: str, assignment: Assignment) -> bool:
         return (
             open_campaign
             and assignment.status == AssignmentStatus.SUBMITTED
-            and _reviews(user, assignment)
+            and reviews(user, assignment)
         )
     if action == "invite":
         return (

@@ -472,4 +472,7 @@ def test_a_division_cannot_confirm_contract_answers_it_handed_in_itself(demo_app
         data=form_data(contract, all_answers(contract), noted(contract), action="submit"),
     )
     assert db.session.get(Assignment, contract.id).status == "submitted"
-    assert access.can(helpers.user("respondent"), "review", contract)
+    # Not by the clerk who wrote the answers the company handed in unchanged (four eyes), but
+    # by a colleague of the division.
+    assert not access.can(helpers.user("respondent"), "review", contract)
+    assert access.can(helpers.user("r-d04-01"), "review", contract)

@@ -191,10 +191,15 @@ def end_notice(recommendation_id: int):
         flash(_("委託終了を通知したことを確認する欄にチェックを入れてください。"), "error")
         return redirect(url_for("contractors.contractor", contractor_id=company.id))
     try:
-        evaluations.notice_contract_end(recommendation, evaluations.today())
+        noticed = evaluations.notice_contract_end(recommendation, evaluations.today())
     except ValueError:
         flash(_("期限を過ぎて是正されていない是正勧告だけが委託終了の対象です。"), "error")
     else:
         db.session.commit()
-        flash(_("%(company)s への委託終了の通知を記録しました。", company=company.name), "success")
+        if noticed:
+            flash(
+                _("%(company)s への委託終了の通知を記録しました。", company=company.name), "success"
+            )
+        else:
+            flash(_("委託終了の通知はすでに記録されています。"), "info")
     return redirect(url_for("contractors.contractor", contractor_id=company.id))

@@ -51,6 +51,12 @@ def request_status_label(code: str) -> str:
     return str(REQUEST_STATUSES.get(code, code))
 
 
+def _decided_already(contract):
+    """A decision posted after the request was decided (a double click, another decider)."""
+    flash(_("この申請はすでに判断されています。"), "info")
+    return redirect(url_for("contractors.contract", contract_id=contract.id))
+
+
 @bp.route("/contracts")
 @login_required
 def contracts():
@@ -158,6 +164,8 @@ def decide(request_id: int):
     form = DecisionForm()
     if request.method == "POST":
         if not may_decide:
+            if access.can_decide_subcontract(current_user, contract):
+                return _decided_already(contract)
             abort(403)
         if form.validate_on_submit():
             try:
@@ -165,6 +173,9 @@ def decide(request_id: int):
                     subcontracting.approve(filed, current_user, form.conditions.data or "")
                 else:
                     subcontracting.reject(filed, current_user, form.conditions.data or "")
+            except subcontracting.AlreadyDecided:
+                db.session.rollback()
+                return _decided_already(contract)
             except subcontracting.Invalid as error:
                 db.session.rollback()
                 form.conditions.errors = list(error.problems.values())

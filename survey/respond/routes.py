@@ -16,11 +16,13 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from survey import access
 from survey.extensions import db
 from survey.models import Attachment
+from survey.models.campaigns import AssignmentStatus
 from survey.respond import bp, page
 from survey.respond.forms import (
     ReviewForm,
@@ -98,9 +100,32 @@ def _page(
             review_summary=approval.summary(assignment, sheet, stored) if review_form else None,
             may_invite=access.can(current_user, "invite", assignment),
             returned=answering.last_return(assignment),
+            review_note=_review_note(assignment, review_form),
         ),
         status,
     )
+
+
+def _review_note(assignment, review_form):
+    """Who reviews a handed-in questionnaire, and why this user has no buttons (the page says
+    so rather than leave them wondering)."""
+    if review_form is not None or assignment.status != AssignmentStatus.SUBMITTED:
+        return None
+    return access.review_note(current_user, assignment)
+
+
+# What a step posted again, or a step lost to another request, finds instead.
+ALREADY = {
+    AssignmentStatus.SUBMITTED: _l("すでに提出されています。"),
+    AssignmentStatus.APPROVED: _l("すでに承認されています。"),
+    AssignmentStatus.RETURNED: _l("すでに差し戻されています。"),
+}
+
+
+def _already(assignment):
+    """The questionnaire's page with word that its status moved on before this request."""
+    flash(str(ALREADY.get(assignment.status, _l("この回答の状態はすでに変わっています。"))), "info")
+    return redirect(url_for("respond.assignment", assignment_id=assignment.id))
 
 
 def _attachments(assignment) -> dict[int, list[Attachment]]:
@@ -148,7 +173,11 @@ def _store_evidence(assignment, checklist, form) -> dict[int, list[str]]:
 
 @bp.route("/<int:assignment_id>", methods=["POST"])
 def save(assignment_id: int):
-    assignment = access.assignment_or_404(assignment_id, current_user, "answer")
+    assignment = access.assignment_or_404(assignment_id, current_user)
+    if not access.can(current_user, "answer", assignment):
+        if _handed_in_again(assignment):
+            return _already(assignment)
+        abort(403)
     checklist = assignment.campaign.checklist
     form = questionnaire_form_class(checklist)()
     posted = inputs_from(form, checklist)
@@ -184,10 +213,21 @@ def save(assignment_id: int):
         db.session.rollback()
         flash(_("下書きは保存しました。提出するには、次の項目を確認してください。"), "error")
         return _page(assignment, posted, assignment.revision, problems=invalid.problems, status=422)
+    except answering.AlreadyMoved:
+        return _already(assignment)
     audit.record_event(assignment)
     db.session.commit()
     flash(_("回答を提出しました。所属長の承認をお待ちください。"), "success")
     return redirect(url_for("respond.assignment", assignment_id=assignment.id))
+
+
+def _handed_in_again(assignment) -> bool:
+    """A 提出 posted by someone who answers it, after it was handed in (a double click)."""
+    return (
+        request.form.get("action") == "submit"
+        and assignment.status in (AssignmentStatus.SUBMITTED, AssignmentStatus.APPROVED)
+        and access.answers_for(current_user, assignment)
+    )
 
 
 @bp.route("/<int:assignment_id>/autosave", methods=["POST"])
@@ -234,27 +274,43 @@ def autosave(assignment_id: int):
 
 @bp.route("/<int:assignment_id>/review", methods=["POST"])
 def review(assignment_id: int):
-    assignment = access.assignment_or_404(assignment_id, current_user, "review")
+    assignment = access.assignment_or_404(assignment_id, current_user)
+    if not access.can(current_user, "review", assignment):
+        if _reviewed_already(assignment):
+            return _already(assignment)
+        abort(403)
     form = ReviewForm()
     if not form.validate_on_submit():
         if not form.comment.errors:
             abort(400)
         return _stored_page(assignment, review_form=form, status=422)
-    if form.send_back.data:
-        try:
+    try:
+        if form.send_back.data:
             answering.return_for_correction(assignment, current_user, form.comment.data or "")
-        except answering.Invalid as invalid:
-            # Next to the reason's field, with what was typed (spaces only) kept.
-            form.comment.errors = list(invalid.problems[0])
-            return _stored_page(assignment, review_form=form, status=422)
-        message = _("差し戻しました。回答者に修正を依頼しました。")
-    else:
-        answering.approve(assignment, current_user, form.comment.data or "")
-        message = _("承認しました。回答は確定され、変更できなくなりました。")
+            message = _("差し戻しました。回答者に修正を依頼しました。")
+        else:
+            answering.approve(assignment, current_user, form.comment.data or "")
+            message = _("承認しました。回答は確定され、変更できなくなりました。")
+    except answering.Invalid as invalid:
+        # Next to the reason's field, with what was typed (spaces only) kept.
+        form.comment.errors = list(invalid.problems[0])
+        return _stored_page(assignment, review_form=form, status=422)
+    except answering.AlreadyMoved:
+        return _already(assignment)
     audit.record_event(assignment)
     db.session.commit()
     flash(message, "success")
     return redirect(url_for("respond.assignment", assignment_id=assignment.id))
+
+
+def _reviewed_already(assignment) -> bool:
+    """A review posted after the questionnaire was decided (a double click, a second reviewer)
+    by someone who would have been allowed to take it."""
+    return (
+        assignment.status in (AssignmentStatus.APPROVED, AssignmentStatus.RETURNED)
+        and access.accepts_work(assignment)
+        and access.reviews(current_user, assignment)
+    )
 
 
 @bp.route("/<int:assignment_id>/history")

@@ -7,8 +7,9 @@ ActionEvent, an audit entry and a queued mail, in the caller's transaction: noth
 commits.
 
 A step names the status it was taken from (the one the user's page showed). The status moves
-with one `UPDATE … WHERE status = <that>`, so of two concurrent steps one wins and the other is
-refused; a step posted again after it succeeded (a double click) does nothing.
+with one `UPDATE … WHERE status = <that>` (services.transitions), so of two concurrent steps one
+wins and the other is refused; a step posted again after it succeeded (a double click) does
+nothing.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from survey.models.followup import (
     CorrectiveAction,
 )
 from survey.models.types import utcnow
-from survey.services import audit, evidence, notify
+from survey.services import audit, evidence, notify, transitions
 
 TITLE_MAX = 300
 TEXT_MAX = 4000
@@ -196,19 +197,13 @@ def take_step(
 
 
 def _move(action, verb, user, expected, target, measure) -> bool:
-    values: dict = {"status": target}
+    values: dict = {}
     now = utcnow()
     if verb == "report":
         values.update(measure=measure, reported_at=now)
     if verb == "verify":
         values.update(verified_at=now, verified_by_id=user.id)
-    result = db.session.execute(
-        sa.update(CorrectiveAction)
-        .where(CorrectiveAction.id == action.id, CorrectiveAction.status == expected)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
+    if not transitions.move(action, (expected,), target, **values):
         return False
     db.session.refresh(action)
     return True

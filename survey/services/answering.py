@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm.attributes import set_committed_value
 
+from survey.access import EDITABLE
 from survey.extensions import db
 from survey.models import (
     Answer,
@@ -27,7 +28,7 @@ from survey.models import (
 )
 from survey.models.campaigns import AssignmentStatus
 from survey.models.types import utcnow
-from survey.services import notify
+from survey.services import notify, transitions
 
 COMMENT_MAX = 4000
 
@@ -402,33 +403,50 @@ def history(assignment: Assignment) -> list[AnswerHistory]:
 # --- the review workflow --------------------------------------------------------------------
 
 
-def _record(assignment: Assignment, action: str, to_status: str, user: User, comment: str = ""):
+class AlreadyMoved(Exception):
+    """Another request changed the questionnaire's status first (a double click, two reviewers
+    at once): nothing was written, and the assignment shows where it is now."""
+
+
+# action -> (the statuses it starts from, the status it leads to)
+STEPS = {
+    "submit": (EDITABLE, AssignmentStatus.SUBMITTED),
+    "approve": ((AssignmentStatus.SUBMITTED,), AssignmentStatus.APPROVED),
+    "return": ((AssignmentStatus.SUBMITTED,), AssignmentStatus.RETURNED),
+}
+
+
+def _record(assignment: Assignment, action: str, user: User, comment: str = "", **values):
+    """Take the step with one guarded UPDATE from the status this request saw, then record it."""
+    sources, to_status = STEPS[action]
+    seen = assignment.status
+    if seen not in sources or not transitions.move(assignment, (seen,), to_status, **values):
+        db.session.rollback()
+        db.session.refresh(assignment)
+        raise AlreadyMoved(assignment.status)
     db.session.add(
         AssignmentEvent(
             assignment_id=assignment.id,
             action=action,
-            from_status=assignment.status,
+            from_status=seen,
             to_status=to_status,
             comment=comment,
             user_id=user.id,
         )
     )
-    assignment.status = to_status
 
 
 def submit(assignment: Assignment, user: User) -> None:
-    """Hand in the stored answers; raises Invalid, listing every problem, if any remains."""
+    """Hand in the stored answers; raises Invalid, listing every problem, if any remains, and
+    AlreadyMoved if it was handed in meanwhile."""
     problems = check_complete(assignment, stored_inputs(assignment))
     if problems:
         raise Invalid(problems)
-    _record(assignment, "submit", AssignmentStatus.SUBMITTED, user)
-    assignment.submitted_at = utcnow()
+    _record(assignment, "submit", user, submitted_at=utcnow())
 
 
 def approve(assignment: Assignment, user: User, comment: str = "") -> None:
-    _record(assignment, "approve", AssignmentStatus.APPROVED, user, comment)
-    assignment.approved_at = utcnow()
-    assignment.approved_by_id = user.id
+    _record(assignment, "approve", user, comment, approved_at=utcnow(), approved_by_id=user.id)
     from survey.services import evaluations  # evaluations build on answering, not the reverse
 
     if evaluations.is_evaluation(assignment):
@@ -439,7 +457,7 @@ def approve(assignment: Assignment, user: User, comment: str = "") -> None:
 def return_for_correction(assignment: Assignment, user: User, comment: str) -> None:
     if not comment.strip():
         raise Invalid({0: [_("差し戻す理由を入力してください。")]})
-    _record(assignment, "return", AssignmentStatus.RETURNED, user, comment.strip())
+    _record(assignment, "return", user, comment.strip())
     notify.assignment_returned(assignment, user, comment)
 
 

@@ -18,6 +18,7 @@ from survey.labels import AUDIT_KINDS, FINDING_KINDS, MEASURE_RESULTS, label
 from survey.models import Audit, AuditFinding, Contractor, FindingMeasure, OrgUnit, User
 from survey.models.audits import FindingKind
 from survey.services import audit as trail
+from survey.services import transitions
 
 
 class AuditInputError(ValueError):
@@ -117,7 +118,19 @@ def record_result(
     after = {"result": result, "note": note, "on": result_on}
     if before == after:
         return False
-    measure.result, measure.result_note, measure.result_on = result, note, result_on
+    # Only if the stored result still differs: of identical posts at once, one records it.
+    if not transitions.claim(
+        measure,
+        sa.or_(
+            FindingMeasure.result.is_distinct_from(result),
+            FindingMeasure.result_note.is_distinct_from(note),
+            FindingMeasure.result_on.is_distinct_from(result_on),
+        ),
+        result=result,
+        result_note=note,
+        result_on=result_on,
+    ):
+        return False
     finding = measure.finding
     trail.record(
         "audit.result",

@@ -33,7 +33,7 @@ from survey.models import (
 from survey.models.campaigns import TARGET_COLUMNS, AssignmentStatus, CampaignStatus
 from survey.models.evaluations import EVALUATION_CHECKLIST
 from survey.models.org import UnitKind
-from survey.services import audit, notify
+from survey.services import audit, notify, transitions
 
 CODE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 TITLE_MAX = 200
@@ -493,20 +493,6 @@ def _responsible(kind: str, record, user: User) -> int | None:
     return user.unit_id
 
 
-def _claim(campaign: Campaign, from_status: str, to_status: str) -> bool:
-    """Move the campaign's status atomically: of two requests (a double click, a retry) only
-    the first matches the old status; the second changes nothing."""
-    claimed = db.session.execute(
-        sa.update(Campaign)
-        .where(Campaign.id == campaign.id, Campaign.status == from_status)
-        .values(status=to_status)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if claimed == 1:
-        campaign.status = to_status
-    return claimed == 1
-
-
 def open_campaign(campaign: Campaign, user: User, today: date) -> Opened:
     """Send the campaign out: one assignment per active target, due on the close date, and one
     mail per person who answers, listing their assignments."""
@@ -525,7 +511,7 @@ def open_campaign(campaign: Campaign, user: User, today: date) -> Opened:
         raise CampaignError(_("対象が選ばれていません。対象を選んでから開始してください。"))
     if kind == "contractor" and user.unit_id is None:
         raise CampaignError(_("委託事業者を対象とする点検は、所属のある管理者が開始してください。"))
-    if not _claim(campaign, CampaignStatus.DRAFT, CampaignStatus.OPEN):
+    if not transitions.move(campaign, (CampaignStatus.DRAFT,), CampaignStatus.OPEN):
         raise CampaignError(_("この点検は既に開始しています。"))
     model = MODELS[kind]
     records = db.session.scalars(sa.select(model).where(model.id.in_(ids))).all()
@@ -647,12 +633,14 @@ def extend_campaign(
     return Extended(len(moved), len(people))
 
 
-def _event(assignment: Assignment, action: str, to_status: str, user: User, comment: str):
+def _event(
+    assignment: Assignment, action: str, from_status: str, to_status: str, user: User, comment: str
+):
     db.session.add(
         AssignmentEvent(
             assignment_id=assignment.id,
             action=action,
-            from_status=assignment.status,
+            from_status=from_status,
             to_status=to_status,
             comment=comment,
             user_id=user.id,
@@ -686,7 +674,7 @@ def extend_assignment(
             "due_on",
         )
     before = _due(assignment)
-    _event(assignment, "extend", assignment.status, user, reason)
+    _event(assignment, "extend", assignment.status, assignment.status, user, reason)
     assignment.due_on = due_on
     if due_on > assignment.campaign.closes_on:
         assignment.open_until = due_on
@@ -711,7 +699,7 @@ def close_campaign(campaign: Campaign, user: User) -> dict[str, int]:
     """Stop taking answers (access.accepts_work); returns the count per status at closing."""
     if campaign.status != CampaignStatus.OPEN:
         raise CampaignError(_("終了できるのは実施中の点検だけです。"))
-    if not _claim(campaign, CampaignStatus.OPEN, CampaignStatus.CLOSED):
+    if not transitions.move(campaign, (CampaignStatus.OPEN,), CampaignStatus.CLOSED):
         raise CampaignError(_("終了できるのは実施中の点検だけです。"))
     counts = dict(
         db.session.execute(
@@ -752,18 +740,28 @@ def reopen_assignment(
             _("新しい回答期限は今日（%(day)s）以降の日付にしてください。", day=wareki_iso(today)),
             "due_on",
         )
-    if assignment.status == AssignmentStatus.RETURNED and assignment.open_until == due_on:
-        return False
     before = {"status": assignment.status, "due_on": _due(assignment)}
     to_status = assignment.status
     if to_status in (AssignmentStatus.SUBMITTED, AssignmentStatus.APPROVED):
         to_status = AssignmentStatus.RETURNED
-    _event(assignment, "reopen", to_status, user, reason)
-    assignment.status = to_status
-    assignment.approved_at = None
-    assignment.approved_by_id = None
-    assignment.due_on = due_on
-    assignment.open_until = due_on
+    if assignment.status == to_status and assignment.open_until == due_on:
+        return False
+    # From the status this request saw, and only if not reopened until that day meanwhile: of
+    # identical requests one reopens, the others find it done.
+    if not transitions.claim(
+        assignment,
+        sa.and_(
+            Assignment.status == assignment.status,
+            Assignment.open_until.is_distinct_from(due_on),
+        ),
+        status=to_status,
+        approved_at=None,
+        approved_by_id=None,
+        due_on=due_on,
+        open_until=due_on,
+    ):
+        return False
+    _event(assignment, "reopen", before["status"], to_status, user, reason)
     sender = _sender(user)
     for person in notify.assignment_recipients(assignment):
         notify.queue_mail(person.email, *_mail_reopen(person, assignment, reason, sender))

@@ -32,7 +32,7 @@ from survey.models import (
 from survey.models.campaigns import CampaignStatus
 from survey.models.evaluations import EVALUATION_CHECKLIST, ContractorEvaluation, Recommendation
 from survey.models.followup import ActionSource, ActionStatus
-from survey.services import audit
+from survey.services import audit, transitions
 from survey.services.actions import open_action
 from survey.services.notify import contractor_recipients, queue_mail
 
@@ -278,16 +278,25 @@ def recommend(
     return recommendation
 
 
-def notice_contract_end(recommendation: Recommendation, today: date) -> None:
-    """Record that the company was told its contracts will end (past the deadline, not fixed)."""
+def notice_contract_end(recommendation: Recommendation, today: date) -> bool:
+    """Record that the company was told its contracts will end (past the deadline, not fixed).
+    False when it was recorded already (a double post, two people at once): nothing again."""
+    if recommendation.contract_end_noticed_on is not None:
+        return False
     if recommendation_state(recommendation, today) != "overdue":
         raise ValueError("only an overdue recommendation leads to ending the contract")
-    recommendation.contract_end_noticed_on = today
+    if not transitions.claim(
+        recommendation,
+        Recommendation.contract_end_noticed_on.is_(None),
+        contract_end_noticed_on=today,
+    ):
+        return False
     audit.record(
         "recommendation.end_notice",
         recommendation,
         summary=recommendation.evaluation.contractor.name,
     )
+    return True
 
 
 # --- a recommendation's state, from its corrective action -----------------------------------

@@ -56,8 +56,12 @@ def to_answer(user: User, today: date) -> list[Row]:
 
 
 def to_review(user: User, today: date) -> list[Row]:
-    stmt = _open_in_scope(user, today).where(Assignment.status == AssignmentStatus.SUBMITTED)
-    return _rows([a for a in db.session.scalars(stmt) if access.can(user, "review", a)], today)
+    """What waits for the user's approval: the same rule as the questionnaire's buttons
+    (access.reviewable), in the query itself."""
+    stmt = _open_in_scope(user, today).where(
+        Assignment.status == AssignmentStatus.SUBMITTED, access.reviewable(user)
+    )
+    return _rows(list(db.session.scalars(stmt)), today)
 
 
 def awaiting_approval(user: User, today: date) -> list[Row]:

@@ -16,7 +16,7 @@ from survey.models import Contract, Subcontract, User
 from survey.models.evaluations import RequestStatus, SubcontractRequest
 from survey.models.registers import Subcontracting
 from survey.models.types import utcnow
-from survey.services import audit, notify
+from survey.services import audit, notify, transitions
 
 STAFF_MAX = 100000
 
@@ -25,6 +25,10 @@ class Invalid(Exception):
     def __init__(self, problems: dict[str, str]):
         super().__init__(problems)
         self.problems = problems
+
+
+class AlreadyDecided(Exception):
+    """Another decision on the request came first (a double click, two deciders at once)."""
 
 
 def check(company_name: str, work: str, data_handled: str, staff_count) -> dict[str, str]:
@@ -110,22 +114,15 @@ def reject(filed: SubcontractRequest, user: User, conditions: str) -> None:
 def _decide(filed: SubcontractRequest, user: User, status: str, conditions: str) -> None:
     """Claim the decision with one `UPDATE … WHERE status = 'pending'`: of two concurrent
     decisions (two deciders, a double click) only the first matches, so one Subcontract row."""
-    claimed = db.session.execute(
-        sa.update(SubcontractRequest)
-        .where(
-            SubcontractRequest.id == filed.id,
-            SubcontractRequest.status == RequestStatus.PENDING,
-        )
-        .values(
-            status=status,
-            conditions=conditions.strip(),
-            decided_by_id=user.id,
-            decided_at=utcnow(),
-        )
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if claimed != 1:
-        raise Invalid({"status": _("この申請はすでに判断されています。")})
+    if not transitions.move(
+        filed,
+        (RequestStatus.PENDING,),
+        status,
+        conditions=conditions.strip(),
+        decided_by_id=user.id,
+        decided_at=utcnow(),
+    ):
+        raise AlreadyDecided(_("この申請はすでに判断されています。"))
     db.session.refresh(filed)
 
 

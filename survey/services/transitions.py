@@ -1,0 +1,45 @@
+"""Status changes, one way for all: a conditional UPDATE that only one request can win.
+
+Every step of a workflow (a questionnaire handed in, approved, returned or reopened; a campaign
+opened or closed; a corrective action started, reported, verified or sent back; a subcontract
+request decided) reads the status, decides, and then moves it with
+`UPDATE … WHERE id = :id AND status IN (:expected)`. Of N identical requests arriving together
+(a double click, a retry, two reviewers at once) the database lets exactly one UPDATE match:
+PostgreSQL makes the others wait for the winner's row lock and then re-reads the row, SQLite
+runs one writer at a time. Only the winner goes on to record the event, the audit entry and the
+mail; the others write nothing and tell their user it was already done.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
+
+from survey.extensions import db
+
+
+def claim(record, condition: sa.ColumnElement[bool], **values) -> bool:
+    """Write `values` to `record`'s row if it still meets `condition`; True if this request
+    did. The caller records what follows only then, and commits."""
+    model = type(record)
+    claimed = db.session.execute(
+        sa.update(model)
+        .where(model.id == record.id, condition)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        return False
+    # What the UPDATE wrote, known to the session without writing it again at the flush.
+    for key, value in values.items():
+        set_committed_value(record, key, value)
+    return True
+
+
+def move(record, expected: Collection[str], to_status: str, **values) -> bool:
+    """Move `record.status` from one of `expected` to `to_status` (with `values` in the same
+    UPDATE); False when another request moved it first."""
+    model = type(record)
+    return claim(record, model.status.in_(list(expected)), status=to_status, **values)
