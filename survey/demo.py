@@ -200,7 +200,9 @@ def _build_registers(ward: Ward) -> None:
             unit=unit,
             contractor=company,
             start_date=start,
-            end_date=date(2017 + rng.randint(0, 4), 3, 31),
+            # Long-running (長期継続) contracts: every one the 2017 round covered still runs in
+            # 2026, when this year's round asks about it again.
+            end_date=date(2027 + rng.randint(0, 4), 3, 31),
             staff_count=rng.randint(2, 40),
             subcontracting=Subcontracting.NONE,
         )
@@ -285,7 +287,9 @@ def _options() -> dict[tuple[int, str], int]:
 
 
 def _moment(day: date, rng: random.Random) -> datetime:
-    return datetime.combine(day, time(9), tzinfo=UTC) + timedelta(minutes=rng.randint(0, 480))
+    """A time of day within the ward's office hours (09:00-17:00 in Japan), stored in UTC."""
+    start = datetime.combine(day, time(9), tzinfo=data.OFFICE)
+    return (start + timedelta(minutes=rng.randint(0, 480))).astimezone(UTC)
 
 
 def _item_plan(campaign_code: str, checklist: Checklist, n: int) -> dict[int, list[str]]:

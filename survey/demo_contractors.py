@@ -12,12 +12,13 @@ nobody approved.
 from __future__ import annotations
 
 import random
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
 from survey import demo_data
+from survey.demo_data import office_time
 from survey.extensions import db
 from survey.models import (
     Answer,
@@ -95,7 +96,7 @@ def load(ward: Ward) -> None:
 def _evaluation(company, year, grade, day, office, evaluator, admin) -> None:
     assignment = evaluations.start(company, office, admin, date(year, 5, 1))
     _answers(assignment, PLANS[grade], evaluator, day - timedelta(days=3))
-    moment = datetime.combine(day, time(10), tzinfo=UTC)
+    moment = office_time(day, 10)
     for action, status, who in (
         ("submit", AssignmentStatus.SUBMITTED, evaluator),
         ("approve", AssignmentStatus.APPROVED, admin),
@@ -118,6 +119,9 @@ def _evaluation(company, year, grade, day, office, evaluator, admin) -> None:
     evaluation = evaluations.complete(assignment, admin, day, notify=False)
     evaluation.evaluated_at = moment
     recommendation = evaluation.recommendation
+    if recommendation is not None:
+        # Issued when the evaluation was approved, not when the demo was built.
+        _dated(recommendation.corrective_action, moment)
     if recommendation is not None and (ward_index(company), year) in RESOLVED:
         action = recommendation.corrective_action
         action.status = ActionStatus.VERIFIED
@@ -125,6 +129,13 @@ def _evaluation(company, year, grade, day, office, evaluator, admin) -> None:
         action.reported_at = moment + timedelta(days=20)
         action.verified_at = moment + timedelta(days=25)
         action.verified_by_id = admin.id
+
+
+def _dated(action, moment: datetime) -> None:
+    action.created_at = moment
+    for event in action.events:
+        if event.kind == "open":
+            event.at = moment
 
 
 def ward_index(company) -> int:
@@ -147,7 +158,7 @@ def _answers(assignment: Assignment, codes: list[str], who: User, day: date) -> 
                 "option_id": options[code],
                 "comment": WEAK_COMMENTS[item.number] if code in ("partial", "poor") else "",
                 "answered_by_id": who.id,
-                "answered_at": datetime.combine(day, time(14), tzinfo=UTC),
+                "answered_at": office_time(day, 14),
                 "version": 1,
             }
         )
@@ -157,7 +168,7 @@ def _answers(assignment: Assignment, codes: list[str], who: User, day: date) -> 
 def _requests(ward: Ward, admin: User) -> None:
     """Requests in every state; the subcontractors already on the register were approved when
     the contracts began, so each gets its approved request."""
-    begun = datetime(2016, 3, 25, 10, tzinfo=UTC)
+    begun = office_time(date(2016, 3, 25), 10)
     for contract in ward.contracts:
         for sub in contract.subcontracts:
             db.session.add(
@@ -221,7 +232,7 @@ def _requests(ward: Ward, admin: User) -> None:
 
 
 def _request(contract, requester, name, work, staff, status, decider, conditions, day):
-    moment = datetime.combine(day, time(11), tzinfo=UTC)
+    moment = office_time(day, 11)
     filed = SubcontractRequest(
         contract=contract,
         company_name=name,

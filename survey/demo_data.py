@@ -4,7 +4,16 @@ Names are ordinary for a Japanese ward office; the ward itself (さくら区) is
 follow seed 003: 139 divisions and offices, 151 systems, 74 contracts.
 """
 
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
+
 WARD = "さくら区"
+OFFICE = ZoneInfo("Asia/Tokyo")  # the ward's clock: the demo's people work office hours
+
+
+def office_time(day: date, hour: int, minute: int = 0) -> datetime:
+    """`hour`:`minute` on `day` in the ward's office, as stored (UTC)."""
+    return datetime.combine(day, time(hour, minute), tzinfo=OFFICE).astimezone(UTC)
 
 # (department, divisions, offices): offices are 事業所 and schools, answered like divisions.
 DEPARTMENTS = [

@@ -4,10 +4,11 @@ picked by campaign, unit and item order, the dates are fixed."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
+from survey.demo_data import office_time
 from survey.extensions import db
 from survey.models import (
     ActionEvent,
@@ -30,7 +31,7 @@ from survey.models.followup import ActionSource, ActionStatus
 
 
 def _at(day: date, hour: int = 10) -> datetime:
-    return datetime.combine(day, time(hour), tzinfo=UTC)
+    return office_time(day, hour)
 
 
 def _user(username: str) -> User:
@@ -91,7 +92,8 @@ def _steps(action: CorrectiveAction, steps: list[tuple[str, str, str, User, date
                 from_status=before,
                 to_status=after,
                 user_id=who.id,
-                at=_at(day, 11),
+                # The opening is the action's own creation: one time on its header and history.
+                at=action.created_at if kind == "open" else _at(day, 11),
                 comment=comment,
             )
         )
@@ -152,7 +154,8 @@ def _this_round(admin: User, manager: User) -> None:
     """2026: open, in progress (sent back once), reported, and one past its due date."""
     reported = _noncompliant("2026-annual-assets", unit="保険医療課")
     owner = _owner(reported)
-    measure = "離席時の画面ロックを課内に再周知し、係長が週1回、抜き打ちで確認しています。"
+    # The いいえ it answers is item 3, 機密性の高い情報資産は施錠保管している.
+    measure = "機密性の高い書類を施錠できる書庫へ移し、鍵の貸出簿を係長が週1回確認しています。"
     action = _action(
         reported,
         date(2026, 11, 16),

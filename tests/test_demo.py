@@ -103,3 +103,47 @@ def test_demo_is_deterministic(app):
     assert count(Answer) == 0 and count(OrgUnit) == 0
     demo.load()
     assert fingerprint() == first
+
+
+# --- a careful reader finds the demo consistent -----------------------------------------------
+
+
+def _office_time(moment):
+    from datetime import UTC
+
+    from survey.demo_data import OFFICE
+
+    if moment.tzinfo is None:  # SQLite hands back naive UTC
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(OFFICE)
+
+
+def test_answers_and_hand_ins_happen_in_office_hours(demo_app):
+    moments = db.session.scalars(sa.select(Answer.answered_at)).all()
+    moments += db.session.scalars(
+        sa.select(Assignment.submitted_at).where(Assignment.submitted_at.is_not(None))
+    ).all()
+    late = [m for m in map(_office_time, moments) if not 9 <= m.hour + m.minute / 60 <= 17]
+    assert not late, late[:5]
+
+
+def test_every_contract_asked_about_runs_when_its_campaign_opens(demo_app):
+    rows = db.session.execute(
+        sa.select(Contract.code, Contract.start_date, Contract.end_date, Campaign.opens_on)
+        .join(Assignment, Assignment.contract_id == Contract.id)
+        .join(Campaign, Campaign.id == Assignment.campaign_id)
+    ).all()
+    assert rows
+    ended = [r for r in rows if not r.start_date <= r.opens_on <= (r.end_date or r.opens_on)]
+    assert not ended, ended[:5]
+
+
+def test_an_actions_opening_in_its_history_is_the_time_on_its_header(demo_app):
+    from survey.models import ActionEvent, CorrectiveAction
+
+    rows = db.session.execute(
+        sa.select(CorrectiveAction.created_at, ActionEvent.at)
+        .join(ActionEvent, ActionEvent.action_id == CorrectiveAction.id)
+        .where(ActionEvent.kind == "open")
+    ).all()
+    assert rows and all(created == opened for created, opened in rows)
