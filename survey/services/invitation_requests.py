@@ -21,7 +21,7 @@ from survey.extensions import db
 from survey.models import Assignment, Contractor, Invitation, InvitationRequest, Role, User
 from survey.models.evaluations import RequestStatus
 from survey.models.types import utcnow
-from survey.services import audit, invitations, mail_texts, notify
+from survey.services import audit, invitations, mail_texts, notify, transitions
 
 
 class AlreadyDecided(invitations.InvitationError):
@@ -87,20 +87,19 @@ def request(assignment: Assignment, email: str, user: User) -> InvitationRequest
 
 
 def _decide(filed: InvitationRequest, user: User, status: str, reason: str) -> None:
-    """Claim the decision with one `UPDATE … WHERE status = 'pending'`: of two decisions at
-    once (two admins, a double click) only the first changes the row, so one invitation."""
-    claimed = db.session.execute(
-        sa.update(InvitationRequest)
-        .where(
-            InvitationRequest.id == filed.id,
-            InvitationRequest.status == RequestStatus.PENDING,
-        )
-        .values(status=status, reason=reason, decided_by_id=user.id, decided_at=utcnow())
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if claimed != 1:
+    """Claim the decision through the one guarded transition: of two decisions at once (two
+    admins, a double click) only the first moves the request out of pending, so one
+    invitation and one mail."""
+    moved = transitions.move(
+        filed,
+        [RequestStatus.PENDING],
+        status,
+        reason=reason,
+        decided_by_id=user.id,
+        decided_at=utcnow(),
+    )
+    if not moved:
         raise AlreadyDecided(_("すでに処理されています。"))
-    db.session.refresh(filed)
 
 
 def approve(

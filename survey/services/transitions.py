@@ -2,7 +2,7 @@
 
 Every step of a workflow (a questionnaire handed in, approved, returned or reopened; a campaign
 opened or closed; a corrective action started, reported, verified or sent back; a subcontract
-request decided) reads the status, decides, and then moves it with
+request or a request to invite a contractor decided) reads the status, decides, and then moves it with
 `UPDATE … WHERE id = :id AND status IN (:expected)`. Of N identical requests arriving together
 (a double click, a retry, two reviewers at once) the database lets exactly one UPDATE match:
 PostgreSQL makes the others wait for the winner's row lock and then re-reads the row, SQLite
