@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from functools import wraps
 from typing import NamedTuple, TypeVar
 
 import sqlalchemy as sa
-from flask import abort
+from flask import abort, request
+from flask_login import current_user, login_required
 from sqlalchemy.orm import aliased, joinedload
 
 from survey.extensions import db
@@ -34,6 +36,44 @@ from survey.models.types import utcnow
 from survey.services import audit
 
 SEE_ALL = (Role.ADMIN, Role.AUDITOR)
+
+Rule = Callable[[User], bool]
+
+
+# --- guarding routes ------------------------------------------------------------------------
+
+
+def guard(sees: Rule | None = None, does: Rule | None = None, *, record: str = "page", id_arg=None):
+    """The one way a route is guarded, as a decorator (or, wrapped around a no-op, a blueprint's
+    before_request): a signed-in user, else the sign-in page. Someone for whom the pages do not
+    exist (`sees` is false) gets a 404 recorded as a refused access, so probing reveals nothing;
+    someone who may see them but not do this (`does` is false) gets a 403."""
+
+    def decorate(view):
+        @wraps(view)
+        @login_required
+        def guarded(*args, **kwargs):
+            if sees is not None and not sees(current_user):
+                object_id = (request.view_args or {}).get(id_arg) if id_arg else None
+                audit.record_denied(record, object_id, current_user, reason="role")
+                abort(404)
+            if does is not None and not does(current_user):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return guarded
+
+    return decorate
+
+
+def guard_blueprint(bp, sees: Rule | None = None, *, record: str = "page") -> None:
+    """Every route of `bp` guarded as `guard(sees)` would."""
+    bp.before_request(guard(sees, record=record)(lambda: None))
+
+
+def sees_all(user: User) -> bool:
+    """The security office and the auditors."""
+    return user.role in SEE_ALL
 
 
 def subtree_ids(unit_id: int, name: str = "tree") -> sa.Select:
@@ -612,10 +652,12 @@ def may_record_audits(user: User) -> bool:
     return user.role == Role.ADMIN
 
 
-def audit_or_404(audit_id: int, user: User):
+def audit_or_404(audit_id: int, user: User, verb: str = "view"):
+    """The audit if the user may see it (404 and a record otherwise); 403 for a visible audit
+    the user may not record findings or measures on."""
     from survey.models import Audit
 
-    return _shown_or_404(
+    found = _shown_or_404(
         "audit",
         audit_id,
         user,
@@ -628,6 +670,14 @@ def audit_or_404(audit_id: int, user: User):
             is not None
         ),
     )
+    if verb != "view" and not may_record_audits(user):
+        abort(403)
+    return found
+
+
+def can_view_audit(user) -> bool:
+    """The audit trail's pages (監査ログ): the security office and the auditors."""
+    return bool(user and user.is_authenticated and user.role in SEE_ALL)
 
 
 def can_view_followup_dashboard(user: User) -> bool:

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import math
 import re
-from functools import wraps
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from survey import access, labels
 from survey.admin import bp
@@ -44,36 +43,9 @@ SORT_LABELS = {
 bp.add_app_template_global(access.can_read_checklists, "can_read_checklists")
 
 
-def _refused_unless(allowed) -> None:
-    if not access.can_read_checklists(current_user):
-        audit.record_denied("checklist", None, current_user, reason="role")
-        abort(404)
-    if not allowed(current_user):
-        abort(403)
-
-
-def readers(view):
-    """Admin and auditor; a 404 (recorded) for everyone else."""
-
-    @wraps(view)
-    @login_required
-    def guarded(*args, **kwargs):
-        _refused_unless(access.can_read_checklists)
-        return view(*args, **kwargs)
-
-    return guarded
-
-
-def admins(view):
-    """Admin only; the auditor, who may see the page it belongs to, gets a 403."""
-
-    @wraps(view)
-    @login_required
-    def guarded(*args, **kwargs):
-        _refused_unless(access.can_manage_checklists)
-        return view(*args, **kwargs)
-
-    return guarded
+# Admin and auditor read; for everyone else the pages do not exist. Only admin changes anything.
+readers = access.guard(access.can_read_checklists, record="checklist")
+admins = access.guard(access.can_read_checklists, access.can_manage_checklists, record="checklist")
 
 
 def _render(template: str, status: int = 200, **context):

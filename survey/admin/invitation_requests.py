@@ -4,12 +4,10 @@ mailed) or refuses with a reason; for everyone else the pages do not exist (404,
 
 from __future__ import annotations
 
-from functools import wraps
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import SubmitField, TextAreaField
 from wtforms.validators import Length
@@ -19,7 +17,7 @@ from survey.admin import bp
 from survey.extensions import db
 from survey.models.evaluations import RequestStatus
 from survey.respond.invite import flash_sent
-from survey.services import audit, invitation_requests, invitations
+from survey.services import invitation_requests, invitations
 
 bp.add_app_template_global(access.can_decide_invitations, "can_decide_invitations")
 
@@ -35,18 +33,10 @@ class DecisionForm(FlaskForm):
     refuse = SubmitField(_l("承認しない"))
 
 
-def office_only(view):
-    @wraps(view)
-    @login_required
-    def guarded(*args, **kwargs):
-        if not access.can_decide_invitations(current_user):
-            audit.record_denied(
-                "invitation_request", kwargs.get("request_id"), current_user, reason="role"
-            )
-            abort(404)
-        return view(*args, **kwargs)
-
-    return guarded
+# The requests exist for the security office only; for everyone else the pages do not.
+office_only = access.guard(
+    access.can_decide_invitations, record="invitation_request", id_arg="request_id"
+)
 
 
 @bp.route("/invitation-requests/")

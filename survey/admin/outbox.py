@@ -8,12 +8,9 @@ mail really goes out.
 
 from __future__ import annotations
 
-from functools import wraps
-
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
 
 from survey import access
 from survey.admin import bp
@@ -38,16 +35,7 @@ STATE_CLASSES = {
 }
 
 
-def mail_admin_only(view):
-    @wraps(view)
-    @login_required
-    def guarded(*args, **kwargs):
-        if not access.can_manage_mail(current_user):
-            audit.record_denied("outgoing_mail", kwargs.get("mail_id"), current_user, reason="role")
-            abort(404)
-        return view(*args, **kwargs)
-
-    return guarded
+mail_admin_only = access.guard(access.can_manage_mail, record="outgoing_mail", id_arg="mail_id")
 
 
 def _shows_bodies() -> bool:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import math
 from datetime import date
-from functools import wraps
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
+from survey import access
 from survey.access import can_manage_registers, can_read_registers
 from survey.admin import bp
 from survey.admin.register_forms import ApplyForm, UploadForm
@@ -37,27 +37,9 @@ def _spec(kind: str) -> registers.Kind:
     return spec
 
 
-def readers(view):
-    @wraps(view)
-    @login_required
-    def wrapper(*args, **kwargs):
-        if not can_read_registers(current_user):
-            audit.record_denied("register", kwargs.get("kind"), current_user, reason="role")
-            abort(404)
-        return view(*args, **kwargs)
-
-    return wrapper
-
-
-def managers(view):
-    @wraps(view)
-    @readers
-    def wrapper(*args, **kwargs):
-        if not can_manage_registers(current_user):
-            abort(403)
-        return view(*args, **kwargs)
-
-    return wrapper
+# Admin and auditor read the registers; for everyone else the pages do not exist.
+readers = access.guard(can_read_registers, record="register", id_arg="kind")
+managers = access.guard(can_read_registers, can_manage_registers, record="register", id_arg="kind")
 
 
 @bp.route("/registers/")

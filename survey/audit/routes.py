@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
-from survey.access import SEE_ALL
+from survey import access
 from survey.audit import bp
 from survey.audit.forms import ReviewForm, SearchForm
 from survey.extensions import db
@@ -26,25 +26,15 @@ from survey.urls import list_url
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def can_view_audit(user) -> bool:
-    return bool(user and user.is_authenticated and user.role in SEE_ALL)
-
-
-bp.add_app_template_global(can_view_audit, "can_view_audit")
+bp.add_app_template_global(access.can_view_audit, "can_view_audit")
+# The audit trail's pages exist only for the security office and the auditors.
+access.guard_blueprint(bp, access.can_view_audit, record="audit_entry")
 
 
 @bp.app_template_filter("audit_time")
 def audit_time(moment: datetime | None) -> str:
     """Local time to the second: 2026-11-23 21:05:33."""
     return "" if moment is None else audit.local(moment).strftime("%Y-%m-%d %H:%M:%S")
-
-
-@bp.before_request
-@login_required
-def auditors_only():
-    if not can_view_audit(current_user):
-        audit.record_denied("audit_entry", None, current_user, reason="role")
-        abort(404)
 
 
 def _labels(entry: AuditEntry) -> dict:

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
+from survey import access
 from survey.auth import bp
 from survey.auth.forms import (
     ChangePasswordForm,
@@ -71,13 +72,13 @@ def _account_page(status: int = 200, **forms):
 
 
 @bp.route("/account")
-@login_required
+@access.guard()
 def account():
     return _account_page()
 
 
 @bp.route("/account/password", methods=["POST"])
-@login_required
+@access.guard()
 @signin_limit
 def change_own_password():
     user = current_user._get_current_object()
@@ -102,7 +103,7 @@ def change_own_password():
 
 
 @bp.route("/account/sign-out-everywhere", methods=["POST"])
-@login_required
+@access.guard()
 def sign_out_everywhere():
     form = SignOutEverywhereForm(prefix="all")
     if form.validate_on_submit():
@@ -116,7 +117,7 @@ def sign_out_everywhere():
 
 
 @bp.route("/account/sessions/end", methods=["POST"])
-@login_required
+@access.guard()
 def end_other_session():
     form = EndSessionForm(prefix="end")
     # This browser's own session ends by signing out.
@@ -194,7 +195,7 @@ def enroll():
 
 
 @bp.route("/2fa/disable", methods=["POST"])
-@login_required
+@access.guard()
 @signin_limit
 def disable_two_factor():
     user = current_user._get_current_object()
@@ -213,7 +214,7 @@ def disable_two_factor():
 
 
 @bp.route("/2fa/recovery-codes", methods=["POST"])
-@login_required
+@access.guard()
 @signin_limit
 def new_recovery_codes():
     user = current_user._get_current_object()

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from reports import progress as progress_book
 from survey import access
@@ -40,10 +40,10 @@ bp.add_app_template_global(access.can_view_progress, "can_view_progress")
 bp.add_app_template_global(access.can_manage_campaigns, "can_manage_campaigns")
 
 
-@bp.before_request
-@login_required
-def require_login():
-    """Every page here needs a signed-in user."""
+access.guard_blueprint(bp)
+# The management pages: the security office acts, the auditors read.
+admins = access.guard(does=access.can_manage_campaigns)
+readers = access.guard(does=access.sees_all)
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -56,20 +56,8 @@ def _campaign(code: str) -> Campaign:
     return campaign
 
 
-def _require_admin() -> None:
-    if not access.can_manage_campaigns(current_user):
-        abort(403)
-
-
-def _require_reader() -> None:
-    """The management pages: admin (acts) and auditor (reads)."""
-    if current_user.role not in access.SEE_ALL:
-        abort(403)
-
-
 def _admin_campaign(code: str, *, draft: bool = False) -> Campaign | None:
     """The campaign for an admin action; None (with a message) when its state forbids it."""
-    _require_admin()
     campaign = _campaign(code)
     if draft and campaign.status != CampaignStatus.DRAFT:
         flash(
@@ -133,8 +121,8 @@ def index():
 
 
 @bp.route("/new", methods=["GET", "POST"])
+@admins
 def new():
-    _require_admin()
     form = CampaignForm()
     _checklist_choices(form)
     if request.method == "POST":
@@ -158,8 +146,8 @@ def new():
 
 
 @bp.route("/<code>")
+@readers
 def detail(code: str):
-    _require_reader()
     campaign = _campaign(code)
     search = request.args.get("q", "").strip()
     status = request.args.get("status") or None
@@ -193,6 +181,7 @@ def detail(code: str):
 
 
 @bp.route("/<code>/edit", methods=["GET", "POST"])
+@admins
 def edit(code: str):
     campaign = _admin_campaign(code, draft=True)
     if campaign is None:
@@ -230,6 +219,7 @@ def edit(code: str):
 
 
 @bp.route("/<code>/delete", methods=["GET", "POST"])
+@admins
 def delete(code: str):
     campaign = _admin_campaign(code, draft=True)
     if campaign is None:
@@ -254,6 +244,7 @@ def delete(code: str):
 
 
 @bp.route("/<code>/targets")
+@admins
 def targets(code: str):
     campaign = _admin_campaign(code, draft=True)
     if campaign is None:
@@ -283,6 +274,7 @@ def _ids(name: str) -> list[int]:
 
 
 @bp.route("/<code>/targets/filter", methods=["POST"])
+@admins
 def targets_filter(code: str):
     campaign = _admin_campaign(code, draft=True)
     if campaign is None:
@@ -312,6 +304,7 @@ def targets_filter(code: str):
 
 
 @bp.route("/<code>/targets/pick", methods=["POST"])
+@admins
 def targets_pick(code: str):
     """The checkbox list: the boxes shown on the page (`shown`) are set to what was ticked."""
     campaign = _admin_campaign(code, draft=True)
@@ -342,6 +335,7 @@ def targets_pick(code: str):
 
 
 @bp.route("/<code>/targets/clear", methods=["POST"])
+@admins
 def targets_clear(code: str):
     campaign = _admin_campaign(code, draft=True)
     if campaign is None:
@@ -356,6 +350,7 @@ def targets_clear(code: str):
 
 
 @bp.route("/<code>/open", methods=["GET", "POST"])
+@admins
 def open_campaign(code: str):
     campaign = _admin_campaign(code)
     if campaign.status != CampaignStatus.DRAFT:
@@ -398,6 +393,7 @@ def open_campaign(code: str):
 
 
 @bp.route("/<code>/extend", methods=["GET", "POST"])
+@admins
 def extend(code: str):
     campaign = _admin_campaign(code)
     if campaign.status != CampaignStatus.OPEN:
@@ -431,6 +427,7 @@ def extend(code: str):
 
 
 @bp.route("/<code>/close", methods=["GET", "POST"])
+@admins
 def close(code: str):
     campaign = _admin_campaign(code)
     if campaign.status != CampaignStatus.OPEN:
@@ -459,8 +456,8 @@ def close(code: str):
 
 
 @bp.route("/<code>/copy", methods=["GET", "POST"])
+@admins
 def copy(code: str):
-    _require_admin()
     source = _campaign(code)
     form = CampaignForm()
     _checklist_choices(form, source.checklist.code)
@@ -630,14 +627,14 @@ def _assignment_page(assignment, extend_form=None, reopen_form=None, status=200)
 
 
 @bp.route("/assignments/<int:assignment_id>")
+@readers
 def assignment(assignment_id: int):
-    _require_reader()
     return _assignment_page(_assignment(assignment_id))
 
 
 @bp.route("/assignments/<int:assignment_id>/extend", methods=["POST"])
+@admins
 def assignment_extend(assignment_id: int):
-    _require_admin()
     assignment = _assignment(assignment_id)
     form = AssignmentExtendForm(prefix="extend")
     if _parsed(form):
@@ -656,8 +653,8 @@ def assignment_extend(assignment_id: int):
 
 
 @bp.route("/assignments/<int:assignment_id>/reopen", methods=["POST"])
+@admins
 def assignment_reopen(assignment_id: int):
-    _require_admin()
     assignment = _assignment(assignment_id)
     form = ReopenForm(prefix="reopen")
     if _parsed(form):

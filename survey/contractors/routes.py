@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from survey import access
 from survey.contractors import bp
@@ -74,10 +74,8 @@ def sort_args(allowed, default: str) -> tuple[str, bool]:
 
 
 @bp.route("/")
-@login_required
+@access.guard(does=access.can_manage_contractors)
 def index():
-    if not access.can_manage_contractors(current_user):
-        abort(403)
     today = evaluations.today()
     rows = evaluations.due_rows(access.scope_contracts(current_user, sa.select(Contract.id)), today)
     in_scope = set(db.session.scalars(access.scope_contractors(current_user)))
@@ -112,7 +110,7 @@ def index():
 
 
 @bp.route("/<int:contractor_id>")
-@login_required
+@access.guard()
 def contractor(contractor_id: int):
     company = access.contractor_or_404(contractor_id, current_user)
     today = evaluations.today()
@@ -154,7 +152,7 @@ def _flagged(contracts: list[Contract]) -> set[int]:
 
 
 @bp.route("/<int:contractor_id>/evaluation", methods=["POST"])
-@login_required
+@access.guard()
 def start_evaluation(contractor_id: int):
     company = access.contractor_or_404(contractor_id, current_user)
     if not access.can_evaluate(current_user) or not ConfirmForm().validate_on_submit():
@@ -181,7 +179,7 @@ def start_evaluation(contractor_id: int):
 
 
 @bp.route("/recommendations/<int:recommendation_id>/end-notice", methods=["POST"])
-@login_required
+@access.guard()
 def end_notice(recommendation_id: int):
     recommendation = access.recommendation_or_404(recommendation_id, current_user)
     if not access.can_evaluate(current_user) or not ConfirmForm().validate_on_submit():

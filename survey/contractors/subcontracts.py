@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from survey import access
 from survey.contractors import bp
@@ -58,7 +58,7 @@ def _decided_already(contract):
 
 
 @bp.route("/contracts")
-@login_required
+@access.guard()
 def contracts():
     unapproved = subcontracting.unapproved_clause().label("unapproved")
     pending = subcontracting.pending_clause().label("pending")
@@ -107,7 +107,7 @@ def contracts():
 
 
 @bp.route("/contracts/<int:contract_id>")
-@login_required
+@access.guard()
 def contract(contract_id: int):
     contract = access.contract_or_404(contract_id, current_user)
     return render_template(
@@ -123,7 +123,7 @@ def contract(contract_id: int):
 
 
 @bp.route("/contracts/<int:contract_id>/subcontract-requests/new", methods=["GET", "POST"])
-@login_required
+@access.guard()
 def request_subcontract(contract_id: int):
     contract = access.contract_or_404(contract_id, current_user)
     if not access.can_request_subcontract(current_user, contract):
@@ -152,7 +152,7 @@ def request_subcontract(contract_id: int):
 
 
 @bp.route("/subcontract-requests/<int:request_id>", methods=["GET", "POST"])
-@login_required
+@access.guard()
 def decide(request_id: int):
     """The request in full with the decision form: the page is its own confirmation step."""
     filed = access.subcontract_request_or_404(request_id, current_user)

@@ -28,11 +28,6 @@ from survey.services import audits
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _admin_only() -> None:
-    if not access.may_record_audits(current_user):
-        abort(403)
-
-
 def _all_units():
     rows = db.session.execute(
         sa.select(OrgUnit.id, OrgUnit.name, OrgUnit.code)
@@ -55,8 +50,8 @@ def audit_list():
 
 
 @bp.route("/audits/new", methods=["GET", "POST"])
+@access.guard(does=access.may_record_audits)
 def audit_new():
-    _admin_only()
     form = AuditForm()
     form.unit.choices = _with_blank(unit_choices(current_user), _("（なし）"))
     form.contractor.choices = _with_blank(contractor_choices(current_user), _("（なし）"))
@@ -122,8 +117,7 @@ def audit_detail(audit_id: int):
 
 @bp.route("/audits/<int:audit_id>/findings", methods=["POST"])
 def finding_add(audit_id: int):
-    record = access.audit_or_404(audit_id, current_user)
-    _admin_only()
+    record = access.audit_or_404(audit_id, current_user, "record")
     form = FindingForm()
     if not form.validate_on_submit():
         return _detail(record, finding_form=form, status=422)
@@ -144,8 +138,7 @@ def _finding_of(record: Audit, finding_id: int) -> AuditFinding:
 
 @bp.route("/audits/<int:audit_id>/findings/<int:finding_id>/measures", methods=["POST"])
 def measure_add(audit_id: int, finding_id: int):
-    record = access.audit_or_404(audit_id, current_user)
-    _admin_only()
+    record = access.audit_or_404(audit_id, current_user, "record")
     finding = _finding_of(record, finding_id)
     form = _measure_form(prefix=f"m{finding.id}")
     if not form.validate_on_submit():
@@ -167,8 +160,7 @@ def measure_add(audit_id: int, finding_id: int):
 
 @bp.route("/audits/<int:audit_id>/measures/<int:measure_id>/result", methods=["POST"])
 def measure_result(audit_id: int, measure_id: int):
-    record = access.audit_or_404(audit_id, current_user)
-    _admin_only()
+    record = access.audit_or_404(audit_id, current_user, "record")
     measure = db.session.get(FindingMeasure, measure_id)
     if measure is None or measure.finding.audit_id != record.id:
         abort(404)

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask import Response, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from reports.safe import csv_text
 from survey import access
@@ -65,10 +65,7 @@ bp.add_app_template_global(access.can_view_followup_dashboard, "can_view_followu
 bp.add_app_template_global(access.may_open_actions, "may_open_actions")
 
 
-@bp.before_request
-@login_required
-def require_login():
-    """Every follow-up page needs a signed-in user."""
+access.guard_blueprint(bp)
 
 
 def today() -> date:
@@ -115,9 +112,8 @@ def _with_blank(pairs, blank: str):
 
 
 @bp.route("/")
+@access.guard(does=access.can_view_followup_dashboard)
 def dashboard():
-    if not access.can_view_followup_dashboard(current_user):
-        abort(403)
     day = today()
     scoped = access.scope_actions(current_user, sa.select(CorrectiveAction))
     ids = access.scope_actions(current_user, sa.select(CorrectiveAction.id))
@@ -324,9 +320,8 @@ def _action_page(form: ActionForm, origin: dict, status: int = 200):
 
 
 @bp.route("/actions/new", methods=["GET", "POST"])
+@access.guard(does=access.may_open_actions)
 def action_new():
-    if not access.may_open_actions(current_user):
-        abort(403)
     form = ActionForm()
     origin = _source(form, request.args)
     if origin.get("unit") is not None and not access.may_open_actions(

@@ -1,5 +1,5 @@
 from flask import render_template
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from survey import access
 from survey.extensions import db
@@ -12,7 +12,7 @@ DESK_ROWS = 10  # the rest is one click away, in 回答・承認
 
 
 @bp.route("/")
-@login_required
+@access.guard()
 def home():
     answers_own = current_user.role in (Role.RESPONDENT, Role.CONTRACTOR)
     today = access.local_today()

@@ -9,8 +9,9 @@ form again with what was typed (`invite_form_for`).
 
 from flask import current_app, flash, redirect, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
+from survey import access
 from survey.access import assignment_or_404
 from survey.auth.invite_forms import InviteForm
 from survey.extensions import db
@@ -51,7 +52,7 @@ def _refused(assignment: Assignment, email: str | None, messages: list[str]):
 
 
 @bp.route("/<int:assignment_id>/invite", methods=["POST"])
-@login_required
+@access.guard()
 def invite(assignment_id: int):
     assignment = assignment_or_404(assignment_id, current_user, "invite")
     form = InviteForm(prefix=PREFIX)

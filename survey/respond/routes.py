@@ -17,7 +17,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from survey import access
 from survey.extensions import db
@@ -35,11 +35,7 @@ from survey.respond.forms import (
 )
 from survey.services import answering, approval, audit, evidence, inbox
 
-
-@bp.before_request
-@login_required
-def require_login():
-    """Every answering page needs a signed-in user."""
+access.guard_blueprint(bp)
 
 
 @bp.route("/")

@@ -8,11 +8,12 @@ from urllib.parse import quote
 from flask import Response, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import HiddenField, SubmitField
 
+from survey import access
 from survey.access import assignment_or_404
 from survey.extensions import db
 from survey.respond import bp
@@ -42,7 +43,7 @@ def content_disposition(filename: str, fallback: str) -> str:
 
 
 @bp.route("/<int:assignment_id>/sheet.xlsx")
-@login_required
+@access.guard()
 def sheet_download(assignment_id: int):
     assignment = assignment_or_404(assignment_id, current_user)
     code = re.sub(r"[^A-Za-z0-9._-]", "_", assignment.campaign.code)
@@ -56,7 +57,7 @@ def sheet_download(assignment_id: int):
 
 
 @bp.route("/<int:assignment_id>/sheet", methods=["GET", "POST"])
-@login_required
+@access.guard()
 def sheet_upload(assignment_id: int):
     assignment = assignment_or_404(assignment_id, current_user, "answer")
     form = SheetUploadForm()

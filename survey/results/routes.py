@@ -14,9 +14,10 @@ import sqlalchemy as sa
 from flask import Response, abort, render_template, request, send_file
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from reports import aggregate, excel, queries, tables
+from survey import access
 from survey.access import can_view_results, results_units
 from survey.extensions import db
 from survey.models import Campaign, OrgUnit
@@ -114,16 +115,14 @@ def _sort(allowed: tuple[str, ...], default: str) -> tuple[str, bool]:
 
 
 @bp.route("/")
-@login_required
+@access.guard(does=can_view_results)
 def index():
-    if not can_view_results(current_user):
-        abort(403)
     summaries = campaign_summaries(current_user)
     return render_template("results/index.html", summaries=summaries)
 
 
 @bp.route("/<code>")
-@login_required
+@access.guard()
 def campaign(code: str):
     stored, conn, report, scope = _open(code)
     items = aggregate.item_table(conn, report, scope.units)
@@ -215,7 +214,7 @@ def campaign(code: str):
 
 
 @bp.route("/<code>/answers")
-@login_required
+@access.guard()
 def answers(code: str):
     """The respondents behind a figure: who answered an item (how), with their comments."""
     stored, conn, report, scope = _open(code)
@@ -261,7 +260,7 @@ def answers(code: str):
 
 
 @bp.route("/<code>/respondents")
-@login_required
+@access.guard()
 def respondents(code: str):
     """One row per respondent: handed in (with their figures) or still to hand in."""
     stored, conn, report, scope = _open(code)
@@ -342,7 +341,7 @@ def _unit_name() -> str:
 
 
 @bp.route("/<code>/export.xlsx")
-@login_required
+@access.guard()
 def export_xlsx(code: str):
     _, conn, report, scope = _open(code)
     handle = tempfile.TemporaryFile()
@@ -365,7 +364,7 @@ def export_xlsx(code: str):
 
 
 @bp.route("/<code>/export/<table>.<fmt>")
-@login_required
+@access.guard()
 def export_table(code: str, table: str, fmt: str):
     _campaign_or_abort(code)
     if table not in TABLE_NAMES or fmt not in ("csv", "json"):
