@@ -2,9 +2,9 @@
 
 Every step of a workflow (a questionnaire handed in, approved, returned or reopened; a campaign
 opened or closed; a corrective action started, reported, verified or sent back; a subcontract
-request or a request to invite a contractor decided) reads the status, decides, and then moves it with
-`UPDATE … WHERE id = :id AND status IN (:expected)`. Of N identical requests arriving together
-(a double click, a retry, two reviewers at once) the database lets exactly one UPDATE match:
+request or a request to invite a contractor decided) reads the status, decides, and then moves
+it with `UPDATE … WHERE id = :id AND status IN (:expected)`. Of N identical requests arriving
+together (a double click, a retry, two reviewers at once) the database lets exactly one match:
 PostgreSQL makes the others wait for the winner's row lock and then re-reads the row, SQLite
 runs one writer at a time. Only the winner goes on to record the event, the audit entry and the
 mail; the others write nothing and tell their user it was already done.
