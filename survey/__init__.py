@@ -66,7 +66,6 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from survey.admin import bp as admin_bp
-    from survey.audit import bp as audit_bp
     from survey.auth import bp as auth_bp
     from survey.campaigns import bp as campaigns_bp
     from survey.contractors import bp as contractors_bp
@@ -75,13 +74,14 @@ def register_blueprints(app: Flask) -> None:
     from survey.main import bp as main_bp
     from survey.respond import bp as respond_bp
     from survey.results import bp as results_bp
+    from survey.trail import bp as trail_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(main_bp)
     app.register_blueprint(results_bp)
     app.register_blueprint(campaigns_bp)
     app.register_blueprint(respond_bp)
-    app.register_blueprint(audit_bp)
+    app.register_blueprint(trail_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(contractors_bp)
 

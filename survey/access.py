@@ -33,7 +33,7 @@ from survey.models import (
 from survey.models.campaigns import AssignmentStatus, CampaignStatus
 from survey.models.evaluations import EVALUATION_CHECKLIST, Recommendation, SubcontractRequest
 from survey.models.types import utcnow
-from survey.services import audit
+from survey.services import trail
 
 SEE_ALL = (Role.ADMIN, Role.AUDITOR)
 
@@ -55,7 +55,7 @@ def guard(sees: Rule | None = None, does: Rule | None = None, *, record: str = "
         def guarded(*args, **kwargs):
             if sees is not None and not sees(current_user):
                 object_id = (request.view_args or {}).get(id_arg) if id_arg else None
-                audit.record_denied(record, object_id, current_user, reason="role")
+                trail.record_denied(record, object_id, current_user, reason="role")
                 abort(404)
             if does is not None and not does(current_user):
                 abort(403)
@@ -336,7 +336,7 @@ def assignment_or_404(assignment_id: int, user: User, action: str = "view") -> A
     )
     if assignment is None:
         found = db.session.get(Assignment, assignment_id)
-        audit.record_denied("assignment", assignment_id, user, found=found)
+        trail.record_denied("assignment", assignment_id, user, found=found)
         abort(404)
     if action != "view" and not can(user, action, assignment):
         abort(403)
@@ -451,7 +451,7 @@ def _shown_or_404(
     """`found` if the user may see it (`visible(found)`); otherwise the attempt is recorded and
     the answer is a 404 whether the record exists or not, so that guessing ids reveals nothing."""
     if found is None or not visible(found):
-        audit.record_denied(kind, record_id, user, found=found)
+        trail.record_denied(kind, record_id, user, found=found)
         abort(404)
     return found
 

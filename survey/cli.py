@@ -19,7 +19,7 @@ from reports.queries import UnknownCampaign
 from survey import demo
 from survey.extensions import db
 from survey.models import Checklist
-from survey.services import audit, backup
+from survey.services import backup, trail
 from survey.services import checklists as checklist_service
 from survey.services.accounts import AccountError, add_user
 
@@ -145,7 +145,7 @@ def demo_load(reset, if_empty):
             return
         _fail("データベースは空ではありません。--reset を付けると全データを削除して読み込みます。")
     demo.load()
-    audit.record("demo.load", summary="demo", after={"reset": reset}, commit=True)
+    trail.record("demo.load", summary="demo", after={"reset": reset}, commit=True)
     click.echo(f"デモデータを読み込みました。ログイン（パスワードはすべて {demo.DEMO_PASSWORD}）:")
     for username, role in demo.DEMO_LOGINS.items():
         click.echo(f"  {username:<12} {role}")
@@ -235,7 +235,7 @@ def report_xlsx(campaign_code, out, unit_code, generated_by):
             )
     except UnknownCampaign:
         _fail(f"点検 {campaign_code} は登録されていません。")
-    audit.record_export(campaign_code, f"xlsx {scope}")
+    trail.record_export(campaign_code, f"xlsx {scope}")
     click.echo(f"{out} を作成しました（{report.info.title}、集計範囲：{scope}）。")
 
 
@@ -287,7 +287,7 @@ def report_table(campaign_code, name, fmt, encoding, out, unit_code, generated_b
             stream.close()
         else:
             stream.flush()
-    audit.record_export(campaign_code, f"{name}.{fmt} {scope}")
+    trail.record_export(campaign_code, f"{name}.{fmt} {scope}")
 
 
 # --- user -----------------------------------------------------------------------------------
@@ -328,7 +328,7 @@ def user_add(username, role, unit_code, contractor_code, display_name, email, pa
     except AccountError as error:
         db.session.rollback()
         _fail(str(error))
-    audit.record("user.create", user, summary=f"{user.username} ({user.role})")
+    trail.record("user.create", user, summary=f"{user.username} ({user.role})")
     db.session.commit()
     click.echo(f"ユーザー {user.username}（{user.role}）を作成しました。")
 
@@ -357,7 +357,7 @@ def user_password(username, password_stdin):
     except AccountError as error:
         db.session.rollback()
         _fail(str(error))
-    audit.record("user.password_set", user, summary=user.username)
+    trail.record("user.password_set", user, summary=user.username)
     db.session.commit()
     click.echo(f"ユーザー {user.username} のパスワードを設定しました。")
 
@@ -442,7 +442,7 @@ def register_export(kind, out):
     from survey.services import registers
 
     Path(out).write_bytes(registers.export_file(kind, _register_format(out)))
-    audit.record(
+    trail.record(
         "export.register", object_type="register", object_id=kind, summary=out, commit=True
     )
     click.echo(f"{out} を作成しました。")
@@ -484,7 +484,7 @@ audit_cli = AppGroup("audit", help="The audit trail.")
 
 
 def _when(moment) -> str:
-    return audit.local(moment).strftime("%Y-%m-%d %H:%M:%S %Z") if moment else "?"
+    return trail.local(moment).strftime("%Y-%m-%d %H:%M:%S %Z") if moment else "?"
 
 
 def _intact(count: int) -> str:
@@ -541,16 +541,16 @@ def _stop_on_problems(report, *closing: str) -> None:
     sys.exit(1)
 
 
-def _stored_anchors() -> list[audit.Anchor]:
+def _stored_anchors() -> list[trail.Anchor]:
     from survey.services import anchors
 
     return [
-        audit.Anchor(a.entry_id, a.entry_hash, f"{_when(a.at)} に送付、データベースに記録")
+        trail.Anchor(a.entry_id, a.entry_hash, f"{_when(a.at)} に送付、データベースに記録")
         for a in anchors.stored()
     ]
 
 
-def _given_anchor(_ctx, _param, values) -> list[audit.Anchor]:
+def _given_anchor(_ctx, _param, values) -> list[trail.Anchor]:
     from survey.services import anchors
 
     given = []
@@ -561,11 +561,11 @@ def _given_anchor(_ctx, _param, values) -> list[audit.Anchor]:
                 f"{value!r} は読めません。「番号:ハッシュ」（例: 12840:548d…、ハッシュは "
                 "16 進数 64 桁）の形で指定してください。"
             )
-        given.append(audit.Anchor(*found, "--anchor"))
+        given.append(trail.Anchor(*found, "--anchor"))
     return given
 
 
-def _file_anchors(paths) -> list[audit.Anchor]:
+def _file_anchors(paths) -> list[trail.Anchor]:
     from survey.services import anchors
 
     found = []
@@ -583,7 +583,7 @@ def _file_anchors(paths) -> list[audit.Anchor]:
                 f"{path} に控え（id=番号 hash=ハッシュ の行、または 番号:ハッシュ の行）が"
                 "ありません。"
             )
-        found += [audit.Anchor(i, h, f"{path} の {n} 行目") for n, i, h in parsed.anchors]
+        found += [trail.Anchor(i, h, f"{path} の {n} 行目") for n, i, h in parsed.anchors]
     return found
 
 
@@ -607,7 +607,7 @@ def audit_verify(given, files):
     """Check the hash chain of the whole trail and every anchor (those sent from here, kept in
     the database, and those given); exit 1 naming what was altered or removed."""
     checked = _stored_anchors() + given + _file_anchors(files)
-    report = audit.verify(anchors=checked)
+    report = trail.verify(anchors=checked)
     _stop_on_problems(report)
     if report.count == 0:
         click.echo("監査ログは空です（0 件）。")
@@ -629,7 +629,7 @@ def audit_anchor():
     auditors' mail and standard output (run daily from cron); exit 1 if a place failed."""
     from survey.services import anchors
 
-    report = audit.verify(anchors=_stored_anchors())
+    report = trail.verify(anchors=_stored_anchors())
     _stop_on_problems(report, "監査ログに問題があるため、控えは送っていません。")
     if report.count == 0:
         click.echo("監査ログは空です（0 件）。控えは送っていません。")

@@ -33,7 +33,7 @@ from survey.models import (
     User,
 )
 from survey.models.types import utcnow
-from survey.services import audit as audit_service
+from survey.services import trail as audit_service
 from tests.helpers import login
 
 ROLES = ["anonymous", "admin", "auditor", "manager", "respondent", "contractor"]
@@ -293,10 +293,10 @@ def audit(role, target):
 
 DECISIONS.update(
     {
-        "audit.index": [("GET", "/audit/", audit, ["own"])],
-        "audit.entry": [("GET", "/audit/entries/{first_entry}", audit, ["own"])],
-        "audit.review": [("GET", "/audit/review", audit, ["own"])],
-        "audit.export": [("GET", "/audit/export.xlsx", audit, ["own"])],
+        "trail.index": [("GET", "/audit/", audit, ["own"])],
+        "trail.entry": [("GET", "/audit/entries/{first_entry}", audit, ["own"])],
+        "trail.review": [("GET", "/audit/review", audit, ["own"])],
+        "trail.export": [("GET", "/audit/export.xlsx", audit, ["own"])],
     }
 )
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from survey.demo import DEMO_PASSWORD
 from survey.extensions import db
 from survey.models import Assignment, AuditEntry, Campaign, OrgUnit
-from survey.services import audit
+from survey.services import trail
 
 ANNUAL = "2026-annual-assets"
 
@@ -121,7 +121,7 @@ def test_opening_another_units_assignment_is_refused_and_recorded(demo_app):
     assert all(e.username == "respondent" and e.remote_addr == "127.0.0.1" for e in denied)
     assert denied[0].after["path"] == f"/assignments/{other.id}/sheet.xlsx"
     assert not entries(action="download.sheet")  # the refused download is not a download
-    assert audit.verify().problem is None
+    assert trail.verify().problem is None
 
 
 def test_verify_fails_naming_the_entry_after_real_actions_are_tampered_with(
@@ -186,4 +186,4 @@ def test_demo_reset_keeps_the_trail(demo_app, demo_runner):
     evaluations = {"evaluation.start", "evaluation.complete", "recommendation.issue", "action.open"}
     assert set(added) <= {"checklist.import", "demo.load"} | evaluations
     assert after[-1].action == "demo.load" and after[-1].after == {"reset": True}
-    assert audit.verify().problem is None
+    assert trail.verify().problem is None

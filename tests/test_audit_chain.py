@@ -16,8 +16,8 @@ import sqlalchemy as sa
 
 from survey.extensions import db
 from survey.models import AuditAnchor, AuditEntry, OutgoingMail
-from survey.models.audit import GENESIS_HASH
-from survey.services import audit
+from survey.models.trail import GENESIS_HASH
+from survey.services import trail
 from survey.services.accounts import add_user
 from tests.smtp_server import smtp_settings
 
@@ -26,7 +26,7 @@ CLERK = SimpleNamespace(id=7, username="clerk")
 
 def _record_many(n: int, start: int = 0) -> None:
     for i in range(start, start + n):
-        audit.record(
+        trail.record(
             "answer.save",
             object_type="assignment",
             object_id=i,
@@ -76,7 +76,7 @@ def test_entries_chain_from_the_genesis_hash_and_verify(app, runner):
     assert (first.username, first.user_id, first.remote_addr) == ("clerk", 7, "192.0.2.10")
     assert first.after == {"answers": {"1": {"option": "yes", "comment": "コメント0"}}}
 
-    report = audit.verify(batch=7)  # several fetches: the rows stream
+    report = trail.verify(batch=7)  # several fetches: the rows stream
     assert (report.count, report.last_id, report.problem) == (120, 120, None)
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 0, result.output
@@ -97,7 +97,7 @@ def test_recording_is_one_insert_however_long_the_trail(app):
 
     sa.event.listen(db.engine, "before_cursor_execute", seen)
     try:
-        audit.record("download.sheet", object_type="assignment", object_id=1, user=CLERK)
+        trail.record("download.sheet", object_type="assignment", object_id=1, user=CLERK)
         db.session.commit()
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", seen)
@@ -109,7 +109,7 @@ def test_recording_is_one_insert_however_long_the_trail(app):
 
 def test_a_rolled_back_entry_leaves_no_gap(app, runner):
     _record_many(3)
-    audit.record("download.sheet", user=CLERK)
+    trail.record("download.sheet", user=CLERK)
     db.session.rollback()  # the change it belonged to failed
     _record_many(2, start=3)
     assert [e.id for e in _entries()] == [1, 2, 3, 4, 5]
@@ -129,7 +129,7 @@ def test_writers_at_the_same_time_append_one_after_the_other(app):
             with app.app_context():
                 barrier.wait()
                 for i in range(25):
-                    audit.record(
+                    trail.record(
                         "download.sheet", summary=f"{number}-{i}", user=CLERK, remote_addr=None
                     )
                     db.session.commit()
@@ -146,7 +146,7 @@ def test_writers_at_the_same_time_append_one_after_the_other(app):
     entries = _entries()
     assert len(entries) == 101
     assert len({e.prev_hash for e in entries}) == 101  # no two entries share a parent
-    report = audit.verify()
+    report = trail.verify()
     assert report.problem is None and report.count == 101
 
 
@@ -161,11 +161,11 @@ def test_the_database_refuses_changes_and_verify_names_an_edited_entry(app, runn
     _drop_trigger("update")
     with db.engine.begin() as conn:
         conn.exec_driver_sql("UPDATE audit_entry SET summary = '保存 999' WHERE id = 4")
-    moment = audit.local(_entries()[3].at).strftime("%Y-%m-%d %H:%M:%S")
+    moment = trail.local(_entries()[3].at).strftime("%Y-%m-%d %H:%M:%S")
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 1
     assert "改ざん" in result.output and "id=4" in result.output and moment in result.output
-    assert audit.verify().problem.entry_id == 4
+    assert trail.verify().problem.entry_id == 4
 
 
 def test_verify_names_a_deleted_entry(app, runner):
@@ -177,7 +177,7 @@ def test_verify_names_a_deleted_entry(app, runner):
     assert result.exit_code == 1
     assert "削除" in result.output and "id=6" in result.output
     assert "id=5" in result.output and "id=7" in result.output  # the entries around the gap
-    problem = audit.verify().problem
+    problem = trail.verify().problem
     assert (problem.kind, problem.entry_id, problem.last_missing) == ("removed", 6, 6)
 
 
@@ -195,9 +195,9 @@ def test_verify_names_an_entry_rewritten_with_a_fresh_hash(app, runner):
     out alone, but entry 6 still holds the old hash of 5."""
     _record_many(10)
     entry = _entries()[4]
-    values = {name: getattr(entry, name) for name in audit.HASHED}
+    values = {name: getattr(entry, name) for name in trail.HASHED}
     values["summary"] = "書き換え"
-    forged = audit.entry_hash(entry.prev_hash, values)
+    forged = trail.entry_hash(entry.prev_hash, values)
     _drop_trigger("update")
     with db.engine.begin() as conn:
         conn.execute(
@@ -206,16 +206,16 @@ def test_verify_names_an_entry_rewritten_with_a_fresh_hash(app, runner):
         )
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 1 and "id=5" in result.output and "書き換え" in result.output
-    assert audit.verify().problem.entry_id == 5
+    assert trail.verify().problem.entry_id == 5
 
 
 def test_times_are_kept_in_utc_to_the_microsecond(app):
     moment = datetime(2026, 6, 2, 23, 30, 15, 123456, tzinfo=UTC)
     in_tokyo = datetime(2026, 6, 3, 8, 30, 15, 123456, tzinfo=ZoneInfo("Asia/Tokyo"))
-    audit.record("auth.login", user=CLERK, at=in_tokyo)
+    trail.record("auth.login", user=CLERK, at=in_tokyo)
     db.session.commit()
-    assert audit.as_utc(_entries()[0].at) == moment
-    assert audit.verify().problem is None
+    assert trail.as_utc(_entries()[0].at) == moment
+    assert trail.verify().problem is None
 
 
 # --- anchors --------------------------------------------------------------------------------
@@ -275,7 +275,7 @@ def test_cutting_entries_off_the_end_is_caught_by_the_anchor_kept_in_the_databas
 
     _cut_from(9)  # entries 9 to 16 gone: what is left still chains
 
-    assert audit.verify().problem is None
+    assert trail.verify().problem is None
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 1
     assert "id=10" in result.output and "その記録がありません" in result.output
@@ -317,10 +317,10 @@ def test_a_chain_rewritten_with_fresh_hashes_is_caught_by_its_anchor(anchoring, 
     prev_hash = _entries()[3].hash
     with db.engine.begin() as conn:
         for entry in _entries()[4:]:
-            values = {name: getattr(entry, name) for name in audit.HASHED}
+            values = {name: getattr(entry, name) for name in trail.HASHED}
             if entry.id == 5:
                 values["summary"] = "書き換え"
-            digest = audit.entry_hash(prev_hash, values)
+            digest = trail.entry_hash(prev_hash, values)
             conn.execute(
                 sa.text(
                     "UPDATE audit_entry SET summary = :s, prev_hash = :p, hash = :h WHERE id = :i"
@@ -329,7 +329,7 @@ def test_a_chain_rewritten_with_fresh_hashes_is_caught_by_its_anchor(anchoring, 
             )
             prev_hash = digest
 
-    assert audit.verify().problem is None
+    assert trail.verify().problem is None
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 1
     assert f"id=10 ハッシュ {sent}" in result.output

@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 from survey.demo import DEMO_PASSWORD
 from survey.extensions import db
 from survey.models import AuditEntry
-from survey.services import audit
+from survey.services import trail
 
 JST = ZoneInfo("Asia/Tokyo")
 JUNE = {"date_from": "2026-06-01", "date_to": "2026-06-30"}
@@ -43,10 +43,10 @@ def person(name: str) -> SimpleNamespace:
 
 def craft(action: str, who: str | None, when: datetime, addr: str = "192.0.2.1", **kw):
     if who is None or action == "auth.login_failed":
-        return audit.record(
+        return trail.record(
             action, user=None, username=kw.pop("username", who), at=when, remote_addr=addr, **kw
         )
-    return audit.record(action, user=person(who), at=when, remote_addr=addr, **kw)
+    return trail.record(action, user=person(who), at=when, remote_addr=addr, **kw)
 
 
 def found(client, **args) -> int:
@@ -163,7 +163,7 @@ def test_typed_text_with_a_nul_is_stored_and_searched_safely(sample):
     db.session.commit()
     assert found(sample, **JUNE, user="ad\ufffdmin") == 1
     assert found(sample, **JUNE, text="\x00") == 6
-    assert audit.verify().problem is None
+    assert trail.verify().problem is None
 
 
 def test_a_wrong_filter_is_shown_and_left_out(sample):
@@ -247,7 +247,7 @@ def test_export_holds_the_filtered_entries_with_hostile_text_as_text(sample, dem
     export = entries(action="export.audit")
     assert len(export) == 1 and export[0].username == "auditor"
     assert export[0].after == {"filters": JUNE, "rows": 5 + 2 * len(HOSTILE)}
-    assert audit.verify().problem is None
+    assert trail.verify().problem is None
 
 
 def test_export_respects_the_filters(sample):
@@ -289,7 +289,7 @@ def patterns(demo_app):
     for n in range(4):
         craft("auth.login_failed", None, jst(6, 10, 9, n), "198.51.100.200", username="almost")
     db.session.commit()
-    return audit.review(date(2026, 6, 1), date(2026, 7, 31))
+    return trail.review(date(2026, 6, 1), date(2026, 7, 31))
 
 
 def test_each_pattern_is_flagged_and_normal_use_is_not(patterns):
@@ -334,11 +334,11 @@ def test_normal_use_raises_no_flag(demo_app):
     craft("auth.login", "clerk", jst(6, 3, 8, 30))
     craft("auth.logout", "clerk", jst(6, 3, 17, 45))
     db.session.commit()
-    assert audit.review(date(2026, 6, 1), date(2026, 6, 30)).total == 0
+    assert trail.review(date(2026, 6, 1), date(2026, 6, 30)).total == 0
 
 
 def test_bursts_merge_overlapping_windows():
     times = [datetime(2026, 6, 1, 10) + timedelta(minutes=m) for m in (0, 1, 2, 3, 20, 21, 50)]
-    assert audit.bursts(times, 3, timedelta(minutes=5)) == [(0, 3)]
-    assert audit.bursts(times, 2, timedelta(minutes=5)) == [(0, 3), (4, 5)]
-    assert audit.bursts(times, 8, timedelta(hours=2)) == []
+    assert trail.bursts(times, 3, timedelta(minutes=5)) == [(0, 3)]
+    assert trail.bursts(times, 2, timedelta(minutes=5)) == [(0, 3), (4, 5)]
+    assert trail.bursts(times, 8, timedelta(hours=2)) == []

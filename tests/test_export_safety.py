@@ -44,7 +44,7 @@ from survey.models import (
     OrgUnit,
     User,
 )
-from survey.services import audit, registers
+from survey.services import registers, trail
 from tests.helpers import login
 
 HOSTILE = ['=HYPERLINK("http://x","y")', "+1+1", "-2+3", "@SUM(A1)", "\t=1", "＝1"]
@@ -116,7 +116,7 @@ def _downloads(ids: dict) -> dict[str, list[tuple[str, str, bool]]]:
             ("admin", f"{checklist}.xlsx", True),
             ("admin", f"{checklist}.yaml", True),
         ],
-        "audit.export": [("admin", "/audit/export.xlsx", True)],
+        "trail.export": [("admin", "/audit/export.xlsx", True)],
         "results.export_xlsx": [
             ("admin", f"/results/{CLOSED}/export.xlsx", True),
             ("manager", f"/results/{CLOSED}/export.xlsx", True),
@@ -176,7 +176,7 @@ def hostile(demo_app) -> dict:
             setattr(row, column, next(values))
     finding.heading = HOSTILE[0]  # merged cells are written another way than single ones
     for value in HOSTILE:
-        audit.record("test.hostile", object_type="unit", object_id=value, summary=value)
+        trail.record("test.hostile", object_type="unit", object_id=value, summary=value)
     db.session.commit()
     return {
         "own": own,

@@ -27,9 +27,9 @@ from survey.extensions import db
 from survey.models import Checklist
 from survey.respond.forms import questionnaire_view
 from survey.respond.sheet import content_disposition
-from survey.services import audit
 from survey.services import checklist_versions as versions
 from survey.services import checklists as checklist_files
+from survey.services import trail
 
 PAGE_SIZE = 20
 
@@ -306,7 +306,7 @@ def checklist_download(code: str, version: int, fmt: str):
     response.headers["Content-Disposition"] = content_disposition(
         name, re.sub(r"[^A-Za-z0-9._-]", "_", name)
     )
-    audit.record(
+    trail.record(
         "download.checklist",
         checklist,
         summary=f"{checklist.label} ({fmt})",

@@ -16,7 +16,7 @@ from survey import access
 from survey.admin import bp
 from survey.extensions import db
 from survey.models import OutgoingMail
-from survey.services import audit, mailer
+from survey.services import mailer, trail
 from survey.services import outbox as outbox_service
 
 bp.add_app_template_global(access.can_manage_mail, "can_manage_mail")
@@ -95,7 +95,7 @@ def outbox_retry(mail_id: int):
         )
         return redirect(url_for("admin.outbox_mail", mail_id=mail.id))
     mailer.retry_now(mail)
-    audit.record("mail.retry", mail, summary=mail.recipient, after={"attempts": mail.attempts})
+    trail.record("mail.retry", mail, summary=mail.recipient, after={"attempts": mail.attempts})
     db.session.commit()
     report = mailer.deliver_queued(ids=[mail.id])
     if report.sent:

@@ -16,7 +16,7 @@ from survey.admin import bp
 from survey.admin.register_forms import ApplyForm, UploadForm
 from survey.extensions import db
 from survey.results.routes import content_disposition
-from survey.services import audit, register_uploads, registers
+from survey.services import register_uploads, registers, trail
 from survey.services.register_files import MAX_BYTES, size_limit_text
 from survey.urls import list_url
 
@@ -115,7 +115,7 @@ def register_export(kind: str, fmt: str):
     if fmt not in MIME:
         abort(404)
     data = registers.export_file(kind, fmt)
-    audit.record("export.register", object_type="register", object_id=kind, summary=fmt)
+    trail.record("export.register", object_type="register", object_id=kind, summary=fmt)
     db.session.commit()
     stamp = date.today().strftime("%Y%m%d")
     return _download(f"{spec.register_name}_{stamp}.{fmt}", f"{kind}_{stamp}.{fmt}", fmt, data)

@@ -37,7 +37,7 @@ from survey.auth.sessions import (
 )
 from survey.extensions import db
 from survey.passwords import min_length
-from survey.services import audit, signin
+from survey.services import signin, trail
 from survey.services.accounts import AccountError, change_password, confirm_current_password
 
 
@@ -92,7 +92,7 @@ def change_own_password():
             form.current.errors = [*form.current.errors, str(error)]
         else:
             keep_this_session(user)  # the new password ends every other session
-            audit.record("auth.password_change", user)
+            trail.record("auth.password_change", user)
             db.session.commit()
             flash(
                 _("パスワードを変更しました。他の端末のセッションはすべて終了しました。"),
@@ -110,7 +110,7 @@ def sign_out_everywhere():
         user = current_user._get_current_object()
         signin.end_all_sessions(user, signin.SessionEnd.EVERYWHERE)
         keep_this_session(user)
-        audit.record("auth.sign_out_everywhere", user)
+        trail.record("auth.sign_out_everywhere", user)
         db.session.commit()
         flash(_("この端末以外のすべてのセッションからログアウトしました。"), "success")
     return redirect(url_for("auth.account"))
@@ -124,7 +124,7 @@ def end_other_session():
     if form.validate_on_submit() and form.session.data != current_session_id():
         user = current_user._get_current_object()
         if signin.end_user_session(user, form.session.data):
-            audit.record("auth.session_end", user)
+            trail.record("auth.session_end", user)
             db.session.commit()
             flash(_("選択したセッションを終了しました。"), "success")
     return redirect(url_for("auth.account", _anchor="sessions"))
@@ -178,8 +178,8 @@ def enroll():
             target = pending_next() if pending is not None else url_for("auth.account")
             if pending is not None:
                 start_session(user)  # enrolled: now fully signed in
-                audit.record("auth.login", user, user=user, after={"enrolled": True})
-            audit.record("auth.2fa_enable", user, user=user)
+                trail.record("auth.login", user, user=user, after={"enrolled": True})
+            trail.record("auth.2fa_enable", user, user=user)
             db.session.commit()
             return render_template("auth/recovery_codes.html", codes=codes, target=target)
     uri = signin.provisioning_uri(user, secret)
@@ -205,7 +205,7 @@ def disable_two_factor():
     if form.validate_on_submit():
         if _password_confirmed(user, form.password.data):
             signin.disable_totp(user)
-            audit.record("auth.2fa_disable", user)
+            trail.record("auth.2fa_disable", user)
             db.session.commit()
             flash(_("2段階認証を無効にしました。"), "success")
             return redirect(url_for("auth.account"))
@@ -224,7 +224,7 @@ def new_recovery_codes():
     if form.validate_on_submit():
         if _password_confirmed(user, form.password.data):
             codes = signin.new_recovery_codes(user)
-            audit.record("auth.recovery_codes", user)
+            trail.record("auth.recovery_codes", user)
             db.session.commit()
             return render_template(
                 "auth/recovery_codes.html", codes=codes, target=url_for("auth.account")

@@ -17,7 +17,7 @@ from survey.auth.sessions import begin_pending
 from survey.extensions import db
 from survey.models.types import utcnow
 from survey.passwords import min_length
-from survey.services import audit, invitations
+from survey.services import invitations, trail
 
 TEMPLATE = "auth/accept_invitation.html"
 
@@ -61,7 +61,7 @@ def accept_invitation(token: str):
                 form.password.data,
             )
             user.last_login_at = utcnow()
-            audit.record(
+            trail.record(
                 "invitation.accept",
                 user,
                 user=user,

@@ -28,7 +28,7 @@ from survey.auth.sessions import (
     start_session,
 )
 from survey.extensions import db, limiter
-from survey.services import audit, signin
+from survey.services import signin, trail
 from survey.services.accounts import authenticate
 
 __all__ = ["start_session", "signin_limit"]
@@ -66,7 +66,7 @@ def login():
     if form.validate_on_submit():
         user = authenticate(form.username.data, form.password.data)
         if user is None:
-            audit.record("auth.login_failed", user=None, username=form.username.data)
+            trail.record("auth.login_failed", user=None, username=form.username.data)
             db.session.commit()  # the failure count and the log entry
             flash(_("ユーザー名またはパスワードが正しくありません。"), "error")
         else:
@@ -79,7 +79,7 @@ def login():
                 destination = url_for("auth.enroll")
             else:
                 start_session(user)
-                audit.record("auth.login", user, user=user)
+                trail.record("auth.login", user, user=user)
                 destination = target
             db.session.commit()
             return redirect(destination)
@@ -105,7 +105,7 @@ def two_factor():
             target = _safe_next(pending_next())
             start_session(user)
             step = "recovery_code" if used_recovery_code else "totp"
-            audit.record("auth.login", user, user=user, after={"second_step": step})
+            trail.record("auth.login", user, user=user, after={"second_step": step})
             db.session.commit()
             if used_recovery_code:
                 left = signin.remaining_recovery_codes(user)
@@ -119,7 +119,7 @@ def two_factor():
                 )
             return redirect(target)
         signin.record_failure(user)
-        audit.record(
+        trail.record(
             "auth.login_failed", user, user=None, username=user.username, after={"step": "2fa"}
         )
         db.session.commit()
@@ -153,7 +153,7 @@ def _locked_out():
 def logout():
     # Also ends a sign-in waiting for its second step, so it needs no signed-in user.
     if current_user.is_authenticated:
-        audit.record("auth.logout")
+        trail.record("auth.logout")
     end_session()  # its row: a copy of the cookie is refused from now on
     db.session.commit()
     flash(_("ログアウトしました。"), "info")

@@ -27,7 +27,7 @@ from survey.models import Assignment, Campaign, OrgUnit
 from survey.models.campaigns import AssignmentStatus, CampaignStatus
 from survey.models.types import utcnow
 from survey.results.routes import content_disposition
-from survey.services import answering, audit, levels
+from survey.services import answering, levels, trail
 from survey.services import campaigns as service
 from survey.services import progress as progress_service
 from survey.services.campaigns import CampaignError
@@ -583,7 +583,7 @@ def pending_xlsx(code: str):
         name = name.replace("_未提出一覧_", f"_未提出一覧_{unit}_")
     response.headers["Content-Disposition"] = content_disposition(name, fallback)
     response.headers["Cache-Control"] = "no-store"
-    audit.record(
+    trail.record(
         "export.progress",
         campaign,
         summary=f"{campaign.code} pending {scope}",

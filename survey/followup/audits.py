@@ -22,8 +22,7 @@ from survey.followup.routes import _with_blank, contractor_choices, unit_choices
 from survey.formatting import parenthesized
 from survey.models import Audit, AuditFinding, Contractor, FindingMeasure, OrgUnit
 from survey.results.routes import content_disposition
-from survey.services import audit as trail
-from survey.services import audits
+from survey.services import audits, trail
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -45,7 +45,7 @@ from survey.models import (
 from survey.models.campaigns import CampaignStatus
 from survey.models.followup import ActionSource
 from survey.results.routes import content_disposition
-from survey.services import actions, audit, evaluations, evidence
+from survey.services import actions, evaluations, evidence, trail
 from survey.services.campaigns import CampaignError, reopen_assignment
 from survey.services.overview import campaign_summaries
 from survey.urls import list_url
@@ -203,7 +203,7 @@ def action_csv():
         for row in actions.csv_rows(scoped, filters.today):
             writer.writerow([csv_text(v) if isinstance(v, str) else v for v in row])
             count += 1
-    audit.record(
+    trail.record(
         "export.actions",
         summary=str(count),
         after={"filters": {k: v for k, v in request.args.items() if v}, "rows": count},
@@ -487,9 +487,9 @@ def action_evidence(action_id: int, evidence_id: int):
     action = access.action_or_404(action_id, current_user)
     row = db.session.get(ActionEvidence, evidence_id)
     if row is None or row.action_id != action.id:
-        audit.record_denied("action_evidence", evidence_id, current_user, found=row)
+        trail.record_denied("action_evidence", evidence_id, current_user, found=row)
         abort(404)
-    audit.record(
+    trail.record(
         "download.action_evidence",
         row,
         summary=row.filename,

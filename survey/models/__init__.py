@@ -1,6 +1,5 @@
 """Typed SQLAlchemy models, one module per aggregate."""
 
-from survey.models.audit import AuditAnchor, AuditEntry
 from survey.models.audits import Audit, AuditFinding, FindingMeasure
 from survey.models.campaigns import (
     Answer,
@@ -29,6 +28,7 @@ from survey.models.followup import (
 from survey.models.mail import OutgoingMail, ReminderLog
 from survey.models.org import Contractor, Invitation, OrgUnit, Role, User
 from survey.models.registers import Contract, InformationSystem, Subcontract
+from survey.models.trail import AuditAnchor, AuditEntry
 
 __all__ = [
     "ActionEvent",

@@ -18,7 +18,7 @@ from survey.extensions import db
 from survey.formatting import format_datetime
 from survey.models import Assignment, Invitation, InvitationRequest, Role
 from survey.respond import bp
-from survey.services import audit, invitation_requests, invitations
+from survey.services import invitation_requests, invitations, trail
 
 PREFIX = "invite"  # field names "invite-email": no clash with the other forms of the page
 KEPT = "invite_email"
@@ -65,7 +65,7 @@ def invite(assignment_id: int):
     except invitations.InvitationError as error:
         db.session.rollback()
         return _refused(assignment, form.email.data, [error.message])
-    audit.record_invitation(invitation, assignment)
+    trail.record_invitation(invitation, assignment)
     db.session.commit()
     flash_sent(invitation, token)
     return redirect(url_for("respond.assignment", assignment_id=assignment.id))

@@ -33,7 +33,7 @@ from survey.respond.forms import (
     questionnaire_view,
     version_key,
 )
-from survey.services import answering, approval, audit, evidence, inbox
+from survey.services import answering, approval, evidence, inbox, trail
 
 access.guard_blueprint(bp)
 
@@ -163,7 +163,7 @@ def _store_evidence(assignment, checklist, form) -> dict[int, list[str]]:
             except evidence.EvidenceRefused as refused:
                 problems.setdefault(item.id, []).append(str(refused))
             else:
-                audit.record_file("evidence.upload", stored)
+                trail.record_file("evidence.upload", stored)
     return problems
 
 
@@ -193,7 +193,7 @@ def save(assignment_id: int):
         return _page(assignment, posted, form.revision.data, problems=invalid.problems, status=422)
     problems = _store_evidence(assignment, checklist, form)
     if changed:
-        audit.record_answers(assignment, "answer.save", changed)
+        trail.record_answers(assignment, "answer.save", changed)
     db.session.commit()  # the draft is safe before anything else can go wrong
     dropped = answering.dropped_message(changed)
     if dropped:
@@ -211,7 +211,7 @@ def save(assignment_id: int):
         return _page(assignment, posted, assignment.revision, problems=invalid.problems, status=422)
     except answering.AlreadyMoved:
         return _already(assignment)
-    audit.record_event(assignment)
+    trail.record_event(assignment)
     db.session.commit()
     flash(_("回答を提出しました。所属長の承認をお待ちください。"), "success")
     return redirect(url_for("respond.assignment", assignment_id=assignment.id))
@@ -261,7 +261,7 @@ def autosave(assignment_id: int):
     # commit, which would expire the checklist and reload it.
     answered, asked = answering.progress(assignment, posted)
     if changed:
-        audit.record_answers(assignment, "answer.autosave", changed)
+        trail.record_answers(assignment, "answer.autosave", changed)
     revision = assignment.revision  # read before the commit expires it
     db.session.commit()
     dropped = answering.dropped_message(changed)
@@ -293,7 +293,7 @@ def review(assignment_id: int):
         return _stored_page(assignment, review_form=form, status=422)
     except answering.AlreadyMoved:
         return _already(assignment)
-    audit.record_event(assignment)
+    trail.record_event(assignment)
     db.session.commit()
     flash(message, "success")
     return redirect(url_for("respond.assignment", assignment_id=assignment.id))
@@ -340,9 +340,9 @@ def evidence_file(assignment_id: int, attachment_id: int):
     attachment = db.session.get(Attachment, attachment_id)
     if attachment is None or attachment.assignment_id != assignment.id:
         # Another questionnaire's file asked for through one the user may see: a guessed id.
-        audit.record_denied("attachment", attachment_id, current_user, found=attachment)
+        trail.record_denied("attachment", attachment_id, current_user, found=attachment)
         abort(404)
-    audit.record_file("download.evidence", attachment, commit=True)
+    trail.record_file("download.evidence", attachment, commit=True)
     return send_file(
         evidence.path_of(attachment),
         mimetype=attachment.content_type,

@@ -17,7 +17,7 @@ from survey import access
 from survey.access import assignment_or_404
 from survey.extensions import db
 from survey.respond import bp
-from survey.services import answer_sheet, answering, audit
+from survey.services import answer_sheet, answering, trail
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -52,7 +52,7 @@ def sheet_download(assignment_id: int):
         answer_sheet.sheet_filename(assignment), f"answer-sheet_{code}_{assignment.id}.xlsx"
     )
     response.headers["Cache-Control"] = "no-store"  # it holds the answers
-    audit.record_assignment("download.sheet", assignment, commit=True)
+    trail.record_assignment("download.sheet", assignment, commit=True)
     return response
 
 
@@ -86,7 +86,7 @@ def sheet_upload(assignment_id: int):
         else:
             if imported.changed:  # an import that changes nothing records nothing
                 action = "answer.sheet_overwrite" if imported.overwritten else "answer.sheet_import"
-                audit.record_answers(assignment, action, imported.changed)
+                trail.record_answers(assignment, action, imported.changed)
             db.session.commit()
             dropped = answering.dropped_message(imported.changed)
             if dropped:

@@ -22,7 +22,7 @@ from survey.access import can_view_results, results_units
 from survey.extensions import db
 from survey.models import Campaign, OrgUnit
 from survey.results import bp, charts
-from survey.services import audit, levels
+from survey.services import levels, trail
 from survey.services.overview import campaign_summaries
 from survey.urls import list_url
 
@@ -359,7 +359,7 @@ def export_xlsx(code: str):
         _filename(built, scope, "集計", "xlsx"), f"{code}_summary.xlsx"
     )
     response.headers["Cache-Control"] = "no-store"
-    audit.record_export(code, f"xlsx {scope.label}")
+    trail.record_export(code, f"xlsx {scope.label}")
     return response
 
 
@@ -403,5 +403,5 @@ def export_table(code: str, table: str, fmt: str):
     response = Response(body(), content_type=mimetype)
     response.headers["Content-Disposition"] = content_disposition(name, f"{code}_{table}.{fmt}")
     response.headers["Cache-Control"] = "no-store"
-    audit.record_export(code, f"{table}.{fmt} {scope.label}", encoding=encoding)
+    trail.record_export(code, f"{table}.{fmt} {scope.label}", encoding=encoding)
     return response

@@ -36,7 +36,7 @@ from survey.models.followup import (
     CorrectiveAction,
 )
 from survey.models.types import utcnow
-from survey.services import audit, evidence, notify, transitions
+from survey.services import evidence, notify, trail, transitions
 
 TITLE_MAX = 300
 TEXT_MAX = 4000
@@ -96,12 +96,12 @@ def open_action(
     db.session.add(
         ActionEvent(action=action, kind="open", to_status=ActionStatus.OPEN, user=created_by)
     )
-    audit.record(
+    trail.record(
         "action.open",
         action,
         summary=action.title,
         after={"source": str(source), "due_on": due_on, "owner": owner_name(action)},
-        user=created_by if created_by is not None else audit.CURRENT,
+        user=created_by if created_by is not None else trail.CURRENT,
     )
     if notify:
         _notify(action, "open", "")
@@ -184,7 +184,7 @@ def take_step(
         details["comment"] = comment[:200]
     if stored:
         details["evidence"] = [{"file": s.filename, "sha256": s.sha256} for s in stored]
-    audit.record(
+    trail.record(
         f"action.{verb}",
         action,
         summary=action.title,
@@ -234,7 +234,7 @@ def _store(action: CorrectiveAction, upload: FileStorage, user: User) -> ActionE
     row = ActionEvidence(action_id=action.id, uploaded_by_id=user.id, **saved.columns())
     db.session.add(row)
     db.session.flush()
-    audit.record(
+    trail.record(
         "action.evidence",
         row,
         summary=row.filename,

@@ -31,7 +31,7 @@ from flask import current_app
 from survey.extensions import db
 from survey.models import AuditAnchor, OutgoingMail, Role, User
 from survey.models.types import utcnow
-from survey.services import audit, mail_texts, notify
+from survey.services import mail_texts, notify, trail
 
 MARKER = "audit-anchor"
 SYSLOG_IDENT = "tenken: "
@@ -115,7 +115,7 @@ class Sent:
     mails: list[OutgoingMail]
 
 
-def send(report: audit.ChainReport) -> Sent:
+def send(report: trail.ChainReport) -> Sent:
     """Anchor the newest entry of a verified trail: the system log first (outside the database,
     so it stands even if the commit below fails), then, in one transaction, the table, the
     `audit.anchor` entry and the mails (queued; the caller delivers them)."""
@@ -138,14 +138,14 @@ def send(report: audit.ChainReport) -> Sent:
             sent_to=", ".join(sent_to),
         )
     )
-    audit.record(
+    trail.record(
         "audit.anchor",
         object_type="audit_entry",
         object_id=report.last_id,
         summary=f"id={report.last_id} {report.last_hash[:16]}",
         after={"hash": report.last_hash, "count": report.count, "sent_to": sent_to},
     )
-    link = notify.external_url("audit.entry", entry_id=report.last_id)
+    link = notify.external_url("trail.entry", entry_id=report.last_id)
     subject, body = mail_texts.audit_anchor(
         report.last_id, report.last_hash, report.last_at, text, link
     )

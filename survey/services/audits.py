@@ -17,8 +17,7 @@ from survey.extensions import db
 from survey.labels import AUDIT_KINDS, FINDING_KINDS, MEASURE_RESULTS, label
 from survey.models import Audit, AuditFinding, Contractor, FindingMeasure, OrgUnit, User
 from survey.models.audits import FindingKind
-from survey.services import audit as trail
-from survey.services import transitions
+from survey.services import trail, transitions
 
 
 class AuditInputError(ValueError):

@@ -17,7 +17,7 @@ from pathlib import Path
 from flask import current_app
 
 from survey.extensions import db
-from survey.services import audit
+from survey.services import trail
 
 MANIFEST = "manifest.json"
 
@@ -64,7 +64,7 @@ def create(directory: Path) -> Path:
             files[f"uploads/{path.name}"] = _digest(path)
     manifest = {"created_at": datetime.now().isoformat(timespec="seconds"), "files": files}
     (target / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-    audit.record("backup.create", after={"folder": str(target)}, commit=True)
+    trail.record("backup.create", after={"folder": str(target)}, commit=True)
     return target
 
 
@@ -87,7 +87,7 @@ def restore(backup: Path) -> int:
             raise BackupError(f"{path} が壊れているか、ありません。復元を中止しました。")
     # The restored trail ends where the backup was taken; what came after is named in the
     # first entry written after the restore, so the gap itself stays on record.
-    newest_id, newest_hash = audit.newest_entry(db.session)
+    newest_id, newest_hash = trail.newest_entry(db.session)
     replaced = {"id": newest_id, "hash": newest_hash}
     db.session.remove()
     db.engine.dispose()  # no connection may keep the old file open
@@ -99,7 +99,7 @@ def restore(backup: Path) -> int:
         shutil.rmtree(_uploads())
     if (backup / "uploads").is_dir():
         shutil.copytree(backup / "uploads", _uploads())
-    audit.record(
+    trail.record(
         "backup.restore", after={"backup": str(backup), "replaced_newest": replaced}, commit=True
     )
     return len(manifest["files"])

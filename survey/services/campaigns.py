@@ -33,7 +33,7 @@ from survey.models import (
 from survey.models.campaigns import TARGET_COLUMNS, AssignmentStatus, CampaignStatus
 from survey.models.evaluations import EVALUATION_CHECKLIST
 from survey.models.org import UnitKind
-from survey.services import audit, notify, transitions
+from survey.services import notify, trail, transitions
 
 CODE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 TITLE_MAX = 200
@@ -178,7 +178,7 @@ def create_campaign(settings: Settings, user: User) -> Campaign:
     _apply(campaign, settings)
     db.session.add(campaign)
     db.session.flush()
-    audit.record("campaign.create", campaign, summary=campaign.code, after=_facts(campaign))
+    trail.record("campaign.create", campaign, summary=campaign.code, after=_facts(campaign))
     return campaign
 
 
@@ -202,7 +202,7 @@ def update_campaign(campaign: Campaign, settings: Settings, user: User) -> bool:
     dropped = campaign.checklist.target_kind != old_kind and bool(campaign.targets)
     if dropped:
         campaign.targets.clear()
-    audit.record(
+    trail.record(
         "campaign.update", campaign, summary=campaign.code, before=before, after=_facts(campaign)
     )
     return dropped
@@ -210,7 +210,7 @@ def update_campaign(campaign: Campaign, settings: Settings, user: User) -> bool:
 
 def delete_campaign(campaign: Campaign, user: User) -> None:
     _require_draft(campaign)
-    audit.record("campaign.delete", campaign, summary=campaign.code, before=_facts(campaign))
+    trail.record("campaign.delete", campaign, summary=campaign.code, before=_facts(campaign))
     db.session.delete(campaign)
 
 
@@ -376,7 +376,7 @@ def change_targets(
     if new or gone:
         db.session.flush()
         db.session.expire(campaign, ["targets"])
-        audit.record(
+        trail.record(
             "campaign.targets",
             campaign,
             summary=f"{campaign.code}: +{len(new)} -{len(gone)}",
@@ -528,7 +528,7 @@ def open_campaign(campaign: Campaign, user: User, today: date) -> Opened:
     db.session.add_all(made)
     db.session.flush()
     opened = _notify_opened(campaign, made, user)
-    audit.record(
+    trail.record(
         "campaign.open",
         campaign,
         summary=f"{campaign.code}: {len(made)}",
@@ -623,7 +623,7 @@ def extend_campaign(
     sender = _sender(user)
     for person, theirs in people.values():
         notify.queue_mail(person.email, *_mail_extended(person, campaign, theirs, reason, sender))
-    audit.record(
+    trail.record(
         "campaign.extend",
         campaign,
         summary=f"{campaign.code}: {before.isoformat()} → {closes_on.isoformat()}",
@@ -685,10 +685,10 @@ def extend_assignment(
             person.email,
             *_mail_extended(person, assignment.campaign, [assignment], reason, sender),
         )
-    audit.record(
+    trail.record(
         "assignment.extend",
         assignment,
-        summary=audit.assignment_summary(assignment),
+        summary=trail.assignment_summary(assignment),
         before={"due_on": before},
         after={"due_on": due_on, "reason": reason},
     )
@@ -708,7 +708,7 @@ def close_campaign(campaign: Campaign, user: User) -> dict[str, int]:
             .group_by(Assignment.status)
         ).all()
     )
-    audit.record(
+    trail.record(
         "campaign.close",
         campaign,
         summary=campaign.code,
@@ -765,10 +765,10 @@ def reopen_assignment(
     sender = _sender(user)
     for person in notify.assignment_recipients(assignment):
         notify.queue_mail(person.email, *_mail_reopen(person, assignment, reason, sender))
-    audit.record(
+    trail.record(
         "assignment.reopen",
         assignment,
-        summary=audit.assignment_summary(assignment),
+        summary=trail.assignment_summary(assignment),
         before=before,
         after={"status": to_status, "due_on": due_on, "reason": reason},
     )
@@ -849,7 +849,7 @@ def copy_campaign(source: Campaign, settings: Settings, user: User) -> Campaign:
         )
         copied = len(active)
     db.session.flush()
-    audit.record(
+    trail.record(
         "campaign.copy",
         campaign,
         summary=f"{source.code} → {campaign.code}",

@@ -18,8 +18,8 @@ from checklists.writer import dump_yaml, write_xlsx
 from survey.extensions import db
 from survey.models import Campaign, Checklist, Item
 from survey.models.types import utcnow
-from survey.services import audit
 from survey.services import checklists as checklist_files
+from survey.services import trail
 
 FORMATS = {
     "yaml": "application/yaml",
@@ -127,7 +127,7 @@ def publish(checklist: Checklist) -> bool:
     if not published:
         return False
     db.session.refresh(checklist)
-    audit.record(
+    trail.record(
         "checklist.publish",
         checklist,
         summary=f"{checklist.label}: published",
@@ -155,7 +155,7 @@ def discard_draft(checklist: Checklist) -> bool:
     )
     if published_at is not None or campaigns_using(checklist):
         return False
-    audit.record(
+    trail.record(
         "checklist.discard",
         checklist,
         summary=f"{checklist.label}: draft deleted",
@@ -186,7 +186,7 @@ def new_draft(source: Checklist) -> Checklist:
     except sa.exc.IntegrityError:  # another admin made the same version a moment ago
         db.session.rollback()  # nothing else was written in this transaction
         raise DraftExists(draft_of(source.code) or source) from None
-    audit.record(
+    trail.record(
         "checklist.copy",
         stored,
         summary=f"{source.label} -> {stored.label}",

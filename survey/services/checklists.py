@@ -24,7 +24,7 @@ from checklists.problems import Problem
 from survey.extensions import db
 from survey.models import Category, Checklist, Item, Option, Scale
 from survey.models.types import utcnow
-from survey.services import audit
+from survey.services import trail
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ def _import(
     if problems:
         return [], problems
     outcomes = [_save(checklist, source, publish) for checklist, source in parsed]
-    audit.record_imports(outcomes)
+    trail.record_imports(outcomes)
     db.session.commit()
     return outcomes, []
 

@@ -32,7 +32,7 @@ from survey.models import (
 from survey.models.campaigns import CampaignStatus
 from survey.models.evaluations import EVALUATION_CHECKLIST, ContractorEvaluation, Recommendation
 from survey.models.followup import ActionSource, ActionStatus
-from survey.services import audit, transitions
+from survey.services import trail, transitions
 from survey.services.actions import open_action
 from survey.services.notify import contractor_recipients, queue_mail
 
@@ -176,7 +176,7 @@ def start(contractor: Contractor, unit: OrgUnit | None, user: User, today: date)
     )
     db.session.add(assignment)
     db.session.flush()
-    audit.record("evaluation.start", assignment, summary=f"{contractor.name} {campaign.title}")
+    trail.record("evaluation.start", assignment, summary=f"{contractor.name} {campaign.title}")
     return assignment
 
 
@@ -207,7 +207,7 @@ def complete(
     evaluation.evaluated_by = user
     db.session.add(evaluation)
     db.session.flush()
-    audit.record(
+    trail.record(
         "evaluation.complete",
         evaluation,
         summary=f"{assignment.contractor.name} {fiscal_year_label(year)} {evaluation.grade}",
@@ -266,7 +266,7 @@ def recommend(
     )
     db.session.add(recommendation)
     db.session.flush()
-    audit.record("recommendation.issue", recommendation, summary=action.title)
+    trail.record("recommendation.issue", recommendation, summary=action.title)
     for account in contractor_recipients(company.id) if notify else []:
         queue_mail(
             account.email,
@@ -291,7 +291,7 @@ def notice_contract_end(recommendation: Recommendation, today: date) -> bool:
         contract_end_noticed_on=today,
     ):
         return False
-    audit.record(
+    trail.record(
         "recommendation.end_notice",
         recommendation,
         summary=recommendation.evaluation.contractor.name,

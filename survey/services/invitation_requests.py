@@ -21,7 +21,7 @@ from survey.extensions import db
 from survey.models import Assignment, Contractor, Invitation, InvitationRequest, Role, User
 from survey.models.evaluations import RequestStatus
 from survey.models.types import utcnow
-from survey.services import audit, invitations, mail_texts, notify, transitions
+from survey.services import invitations, mail_texts, notify, trail, transitions
 
 
 class AlreadyDecided(invitations.InvitationError):
@@ -46,7 +46,7 @@ def needs_approval(user: User, assignment: Assignment, email: str) -> bool:
 
 
 def _summary(filed: InvitationRequest) -> str:
-    return f"{audit.assignment_summary(filed.assignment)} → {filed.email}"
+    return f"{trail.assignment_summary(filed.assignment)} → {filed.email}"
 
 
 def request(assignment: Assignment, email: str, user: User) -> InvitationRequest:
@@ -77,7 +77,7 @@ def request(assignment: Assignment, email: str, user: User) -> InvitationRequest
     )
     db.session.add(filed)
     db.session.flush()
-    audit.record(
+    trail.record(
         "invitation.request",
         filed,
         summary=_summary(filed),
@@ -116,13 +116,13 @@ def approve(
         filed.assignment, filed.email, filed.requested_by, now=now
     )
     filed.invitation = invitation
-    audit.record(
+    trail.record(
         "invitation.request_approved",
         filed,
         summary=_summary(filed),
         after={"invitation_id": invitation.id},
     )
-    audit.record_invitation(invitation, filed.assignment)
+    trail.record_invitation(invitation, filed.assignment)
     _tell_requester(filed)
     return invitation, token
 
@@ -132,7 +132,7 @@ def refuse(filed: InvitationRequest, user: User, reason: str) -> None:
     if not reason:
         raise invitations.InvitationError(_("招待しない理由を入力してください。"), "reason")
     _decide(filed, user, RequestStatus.REJECTED, reason)
-    audit.record(
+    trail.record(
         "invitation.request_refused", filed, summary=_summary(filed), after={"reason": reason}
     )
     _tell_requester(filed)

@@ -14,7 +14,7 @@ from reports import queries
 from survey.access import results_units
 from survey.extensions import db
 from survey.models import OrgUnit, User
-from survey.services import audit
+from survey.services import trail
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ def level_or_404(user: User, dept: int | None) -> Level:
     404, recorded as a refused access like a guessed id."""
     found = level(user, dept)
     if found is None:
-        audit.record_denied("org_unit", dept, user, found=db.session.get(OrgUnit, dept))
+        trail.record_denied("org_unit", dept, user, found=db.session.get(OrgUnit, dept))
         abort(404)
     return found
 

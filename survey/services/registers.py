@@ -40,8 +40,8 @@ from survey.models import (
 from survey.models.campaigns import CampaignStatus
 from survey.models.org import UnitKind
 from survey.models.registers import Subcontracting
-from survey.services import audit
 from survey.services import register_values as values
+from survey.services import trail
 from survey.services.register_files import (
     Cell,
     RegisterFileError,
@@ -858,7 +858,7 @@ def apply(result: Preview) -> bool:
 
 def _record(result: Preview) -> None:
     counts = result.counts()
-    audit.record(
+    trail.record(
         "register.import",
         object_type="register",
         object_id=result.kind.code,

@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from survey.extensions import db
 from survey.models import Assignment, Campaign, ReminderLog
 from survey.models.campaigns import AssignmentStatus, CampaignStatus
-from survey.services import audit, mail_texts, notify
+from survey.services import mail_texts, notify, trail
 
 NOT_HANDED_IN = (AssignmentStatus.NOT_STARTED, AssignmentStatus.DRAFT, AssignmentStatus.RETURNED)
 
@@ -153,7 +153,7 @@ def send(today: date, sources: list[Source] | None = None) -> list[Letter]:
             continue
         queued.append(letter)
     if queued:
-        audit.record(
+        trail.record(
             "reminder.send",
             summary=f"{today.isoformat()} {len(queued)}",
             after={"day": today, "recipients": [letter.email for letter in queued]},

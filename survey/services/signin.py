@@ -31,7 +31,7 @@ from survey.models import Role, User
 from survey.models.org import RecoveryCode, UserSession
 from survey.models.types import utcnow
 from survey.passwords import DUMMY_HASH, verify_password
-from survey.services import audit
+from survey.services import trail
 
 ROLES_NEEDING_2FA = (Role.ADMIN, Role.AUDITOR)
 RECOVERY_CODE_COUNT = 10
@@ -104,7 +104,7 @@ def record_failure(user: User, at: datetime | None = None) -> bool:
     )
     db.session.refresh(user)
     if locked.rowcount == 1:
-        audit.record(
+        trail.record(
             "auth.lockout",
             user,
             user=None,

@@ -16,7 +16,7 @@ from survey.models import Contract, Subcontract, User
 from survey.models.evaluations import RequestStatus, SubcontractRequest
 from survey.models.registers import Subcontracting
 from survey.models.types import utcnow
-from survey.services import audit, notify, transitions
+from survey.services import notify, trail, transitions
 
 STAFF_MAX = 100000
 
@@ -70,7 +70,7 @@ def request(
     if contract.subcontracting == Subcontracting.NONE:
         contract.subcontracting = Subcontracting.REQUESTED
     db.session.flush()
-    audit.record("subcontract.request", filed, summary=f"{contract.title} → {filed.company_name}")
+    trail.record("subcontract.request", filed, summary=f"{contract.title} → {filed.company_name}")
     for account in deciders(contract):
         _mail(
             account,
@@ -95,7 +95,7 @@ def approve(filed: SubcontractRequest, user: User, conditions: str = "") -> Subc
     if contract.subcontracting != Subcontracting.ALLOWED:
         contract.subcontracting = Subcontracting.APPROVED
     db.session.flush()
-    audit.record("subcontract.approve", filed, summary=filed.company_name, after=conditions)
+    trail.record("subcontract.approve", filed, summary=filed.company_name, after=conditions)
     _tell_requester(filed, _("承認"))
     return subcontract
 
@@ -107,7 +107,7 @@ def reject(filed: SubcontractRequest, user: User, conditions: str) -> None:
     contract = filed.contract
     if contract.subcontracting == Subcontracting.REQUESTED and not _pending(contract):
         contract.subcontracting = Subcontracting.NONE
-    audit.record("subcontract.reject", filed, summary=filed.company_name, after=conditions)
+    trail.record("subcontract.reject", filed, summary=filed.company_name, after=conditions)
     _tell_requester(filed, _("不承認"))
 
 

@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
-from survey.services import audit
+from survey.services import trail
 
 
 class _GetForm(FlaskForm):
@@ -17,7 +17,7 @@ class _GetForm(FlaskForm):
 
 
 def _moment(_form, field) -> None:
-    if field.data and audit.parse_moment(field.data) is None:
+    if field.data and trail.parse_moment(field.data) is None:
         raise ValidationError(_l("日時の形式が正しくありません。"))
 
 
@@ -43,10 +43,10 @@ class SearchForm(_GetForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.action.choices = [("", _l("すべて"))]
-        self.action.choices += list(audit.ACTION_GROUPS.items()) + list(audit.ACTIONS.items())
-        self.object_type.choices = [("", _l("すべて"))] + list(audit.OBJECT_TYPES.items())
+        self.action.choices += list(trail.ACTION_GROUPS.items()) + list(trail.ACTIONS.items())
+        self.object_type.choices = [("", _l("すべて"))] + list(trail.OBJECT_TYPES.items())
 
-    def filters(self) -> audit.Filters:
+    def filters(self) -> trail.Filters:
         """The filters that are valid; a field with an error is left out (and shown)."""
 
         def ok(field):
@@ -54,7 +54,7 @@ class SearchForm(_GetForm):
             # PostgreSQL cannot compare with text holding NUL; nothing stored holds one either.
             return value.replace("\x00", "") if isinstance(value, str) else value
 
-        return audit.Filters(
+        return trail.Filters(
             user=(ok(self.user) or "").strip(),
             addr=(ok(self.addr) or "").strip(),
             action=ok(self.action) or "",
@@ -62,8 +62,8 @@ class SearchForm(_GetForm):
             object_id=(ok(self.object_id) or "").strip(),
             date_from=ok(self.date_from),
             date_to=ok(self.date_to),
-            since=audit.parse_moment(ok(self.since)),
-            until=audit.parse_moment(ok(self.until)),
+            since=trail.parse_moment(ok(self.since)),
+            until=trail.parse_moment(ok(self.until)),
             text=(ok(self.text) or "").strip(),
             off_hours=bool(self.off_hours.data),
             descending=self.sort.data != "asc",

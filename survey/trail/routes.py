@@ -15,12 +15,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from survey import access
-from survey.audit import bp
-from survey.audit.forms import ReviewForm, SearchForm
 from survey.extensions import db
 from survey.models import AuditEntry
 from survey.models.types import utcnow
-from survey.services import audit
+from survey.services import trail
+from survey.trail import bp
+from survey.trail.forms import ReviewForm, SearchForm
 from survey.urls import list_url
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -34,14 +34,14 @@ access.guard_blueprint(bp, access.can_view_audit, record="audit_entry")
 @bp.app_template_filter("audit_time")
 def audit_time(moment: datetime | None) -> str:
     """Local time to the second: 2026-11-23 21:05:33."""
-    return "" if moment is None else audit.local(moment).strftime("%Y-%m-%d %H:%M:%S")
+    return "" if moment is None else trail.local(moment).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _labels(entry: AuditEntry) -> dict:
     return {
-        "action": str(audit.ACTIONS.get(entry.action, entry.action)),
-        "object": str(audit.OBJECT_TYPES.get(entry.object_type, entry.object_type)),
-        "off_hours": audit.is_off_hours(entry.at),
+        "action": str(trail.ACTIONS.get(entry.action, entry.action)),
+        "object": str(trail.OBJECT_TYPES.get(entry.object_type, entry.object_type)),
+        "off_hours": trail.is_off_hours(entry.at),
     }
 
 
@@ -50,10 +50,10 @@ def index():
     form = SearchForm(request.args)
     form.validate()
     filters = form.filters()
-    found = audit.search(filters, request.args.get("page", 1, type=int))
+    found = trail.search(filters, request.args.get("page", 1, type=int))
     args = filters.args()
     return render_template(
-        "audit/index.html",
+        "trail/index.html",
         form=form,
         found=found,
         rows=[(entry, _labels(entry)) for entry in found.entries],
@@ -74,7 +74,7 @@ def entry(entry_id: int):
         return None if value is None else json.dumps(value, ensure_ascii=False, indent=2)
 
     return render_template(
-        "audit/entry.html",
+        "trail/entry.html",
         entry=found,
         labels=_labels(found),
         before=pretty(found.before),
@@ -86,25 +86,25 @@ def entry(entry_id: int):
 def review():
     form = ReviewForm(request.args)
     form.validate()
-    today = datetime.now(audit.zone()).date()
+    today = datetime.now(trail.zone()).date()
     date_to = (form.date_to.data if not form.date_to.errors else None) or today
     date_from = (form.date_from.data if not form.date_from.errors else None) or (
-        date_to - timedelta(days=audit.REVIEW_DAYS - 1)
+        date_to - timedelta(days=trail.REVIEW_DAYS - 1)
     )
     if date_from > date_to:
         date_from = date_to
     form.date_from.data, form.date_to.data = date_from, date_to
     return render_template(
-        "audit/review.html",
+        "trail/review.html",
         form=form,
-        review=audit.review(date_from, date_to),
+        review=trail.review(date_from, date_to),
         thresholds={
-            "downloads": audit.DOWNLOAD_BURST,
-            "download_minutes": int(audit.DOWNLOAD_WINDOW.total_seconds() // 60),
-            "failed": audit.FAILED_SIGN_INS,
-            "failed_minutes": int(audit.FAILED_WINDOW.total_seconds() // 60),
-            "night_starts": audit.NIGHT_STARTS,
-            "night_ends": audit.NIGHT_ENDS,
+            "downloads": trail.DOWNLOAD_BURST,
+            "download_minutes": int(trail.DOWNLOAD_WINDOW.total_seconds() // 60),
+            "failed": trail.FAILED_SIGN_INS,
+            "failed_minutes": int(trail.FAILED_WINDOW.total_seconds() // 60),
+            "night_starts": trail.NIGHT_STARTS,
+            "night_ends": trail.NIGHT_ENDS,
         },
         url_for=list_url,
     )
@@ -115,25 +115,25 @@ def export():
     form = SearchForm(request.args)
     form.validate()
     filters = form.filters()
-    total = audit.count(filters)
-    if total > audit.EXPORT_MAX_ROWS:
+    total = trail.count(filters)
+    if total > trail.EXPORT_MAX_ROWS:
         flash(
             _(
                 "該当する記録が %(n)d 件あり、一度に出力できる %(max)d 件を超えています。"
                 "条件を絞り込んでください。",
                 n=total,
-                max=audit.EXPORT_MAX_ROWS,
+                max=trail.EXPORT_MAX_ROWS,
             ),
             "error",
         )
-        return redirect(url_for("audit.index", **filters.args()))
+        return redirect(url_for("trail.index", **filters.args()))
     handle = tempfile.TemporaryFile()
     conditions = [
-        (_("出力日時"), audit.local(utcnow()).strftime("%Y-%m-%d %H:%M:%S")),
+        (_("出力日時"), trail.local(utcnow()).strftime("%Y-%m-%d %H:%M:%S")),
         (_("出力者"), current_user.username),
         (_("件数"), str(total)),
     ] + [(name, str(value)) for name, value in filters.args().items()]
-    rows = audit.write_xlsx(
+    rows = trail.write_xlsx(
         filters,
         handle,
         headers=[
@@ -154,14 +154,14 @@ def export():
         ],
         conditions=conditions,
     )
-    audit.record(
+    trail.record(
         "export.audit",
         summary=str(rows),
         after={"filters": filters.args(), "rows": rows},
         commit=True,
     )
     handle.seek(0)
-    stamp = audit.local(utcnow()).strftime("%Y%m%d-%H%M%S")
+    stamp = trail.local(utcnow()).strftime("%Y%m%d-%H%M%S")
     response = send_file(
         handle, mimetype=XLSX, as_attachment=True, download_name=f"audit-log_{stamp}.xlsx"
     )

@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 
 from reports.safe import text_cell
 from survey.extensions import db
-from survey.models.audit import GENESIS_HASH, AuditEntry
+from survey.models.trail import GENESIS_HASH, AuditEntry
 from survey.models.types import utcnow
 
 # --- what is recorded -----------------------------------------------------------------------
