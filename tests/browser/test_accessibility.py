@@ -106,3 +106,21 @@ def test_page_has_no_wcag_violations(pages, ward, username, path):
     assert response.status == 200, f"{path} answered {response.status}"
     expect(page.locator("h1")).to_be_visible()
     assert_accessible(page, path)
+
+
+def test_keyboard_meets_each_item_of_the_results_once_in_the_table(pages, ward):
+    """The chart's links (a mouse's shortcut) are out of the Tab order; the table beside it
+    leads to the same answers, so a keyboard or screen reader user reaches each of them once."""
+    base, _ = ward
+    page = pages("admin")
+    page.goto(f"{base}/results/{CAMPAIGN}")
+    chart = page.locator("svg.chart a").evaluate_all(
+        "links => links.map((a) => [a.getAttribute('href'), a.tabIndex])"
+    )
+    assert len(chart) == 21
+    assert {tab for _, tab in chart} == {-1}
+    table = page.get_by_role("table").filter(has=page.get_by_role("columnheader", name="点検項目"))
+    tabbable = table.locator("a:not([tabindex])").evaluate_all(
+        "links => links.map((a) => a.getAttribute('href'))"
+    )
+    assert {href for href, _ in chart} <= set(tabbable)
