@@ -37,7 +37,5 @@ def violations(page) -> list[dict]:
 def assert_accessible(page, where: str) -> None:
     """Fails with each violation's rule id and the elements it was found on."""
     found = violations(page)
-    report = "\n".join(
-        f"  {v['id']} ({v['help']}): {', '.join(v['targets'][:8])}" for v in found
-    )
+    report = "\n".join(f"  {v['id']} ({v['help']}): {', '.join(v['targets'][:8])}" for v in found)
     assert not found, f"axe finds WCAG 2.1 A/AA violations on {where} ({page.url}):\n{report}"

@@ -7,9 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.axe import assert_accessible
-from tests.browser.steps import sign_in
-from tests.browser.test_answering_journey import open_own_questionnaire
-from tests.browser.test_review_journey import tab_to
+from tests.browser.steps import open_own_questionnaire, sign_in, tab_to
 
 # Where the focus is, once the page has drawn the next frame, and whether the sticky bar covers
 # any of it (the bar's own controls are on top of it by design).
