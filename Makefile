@@ -7,7 +7,7 @@ PORT ?= 5000
 FLASK := $(BIN)/flask --app wsgi
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test browser-deps lint bench loadtest translations messages clean
+.PHONY: install run test browser-deps pdf-deps lint bench loadtest translations messages clean
 
 # Reinstall only when the dependencies change.
 $(STAMP): pyproject.toml
@@ -44,7 +44,13 @@ browser-deps: $(AXE)
 	  echo "Installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
 
-test: install browser-deps
+# The printed Excel summary is checked as LibreOffice lays it out as PDF, read back by pdftotext.
+pdf-deps:
+	@{ command -v soffice || command -v libreoffice; } >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1 || { \
+	  echo "Installing Debian's LibreOffice Calc and poppler-utils for the print tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libreoffice-calc-nogui fonts-noto-cjk poppler-utils >/dev/null; }
+
+test: install browser-deps pdf-deps
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
 lint: install

@@ -13,6 +13,7 @@ from openpyxl.utils import get_column_letter
 
 from checklists.loader import ITEM_COLUMNS, SCALE_COLUMNS, SETTINGS, SHEETS, use_yaml12_scalars
 from checklists.schema import Category, Checklist, Item, Option, Scale
+from reports.safe import text_cell
 
 # --- YAML -----------------------------------------------------------------------------------
 
@@ -135,8 +136,7 @@ def _append(sheet: Any, values: list[Any]) -> None:
     sheet.append([value if value != "" else None for value in values])
     for cell in sheet[sheet.max_row]:
         if isinstance(cell.value, str):
-            # openpyxl would store text starting with '=' as a formula, which the reader refuses.
-            cell.data_type = "s"
+            text_cell(cell, cell.value)  # a formula would be refused by the reader
             if "\n" in cell.value:
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
 

@@ -8,12 +8,13 @@ the file is zipped: xlsxwriter spends about 7 µs per cell, this about 0.5 µs, 
 50 回答一覧 has over five million cells (docs/performance.md). Memory stays flat either way:
 nothing holds more than one row.
 
-Every text a user typed is written as a text cell (never a formula), with Excel's quote prefix
-when it starts like one (= + - @ tab CR), so it stays text even after someone edits the cell.
+Every text is written as a text cell (never a formula), with Excel's quote prefix when it starts
+like one (reports/safe.py), so it stays text even after someone edits the cell.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 import shutil
@@ -25,16 +26,19 @@ from typing import IO
 
 import sqlalchemy as sa
 import xlsxwriter
-from xlsxwriter.utility import xl_col_to_name
+from xlsxwriter.utility import quote_sheetname, xl_col_to_name, xl_range_abs
 
 from reports import tables
 from reports.queries import Units
-from reports.tables import FORMULA_STARTS, Report, Table
+from reports.safe import XLSXWRITER_OPTIONS, starts_like_formula
+from reports.tables import Report, Table
 
 EXCEL_MAX_ROWS = 1_048_576
 FONT = "游ゴシック"  # Yu Gothic: Japanese Excel's own font since 2016; others fall back to theirs
 PRINT_WIDTH = 220  # characters of 10-point text that fit an A4 landscape page at about 60%
-LINE_HEIGHT = 13.5  # points per line of 10-point text
+LINE_HEIGHT = 16  # points per line of 10-point 游ゴシック, whose lines stand taller than Latin
+WRAP_FILL = 0.95  # share of a column's width a wrapped line fills: lines break before a full one
+DEFAULT_ROW = 15  # points: xlsxwriter's default row height
 TITLE_ROWS = 6  # title block (5 lines) and a blank row; the header row follows
 SHEETS = ("items", "departments", "respondents", "remarks", "pending")
 
@@ -42,6 +46,20 @@ SHEETS = ("items", "departments", "respondents", "remarks", "pending")
 def _width(text: str) -> float:
     """Display width in Excel's character units: a full-width character takes about two."""
     return (len(text.encode("utf-8")) + len(text)) / 2
+
+
+def _row_height(cells, wrapped: list[int], widths: list[float]) -> float | None:
+    """Rows are streamed, so Excel cannot be left to size them: the height of as many lines as
+    the longest wrapped text of the row needs in its (fixed) column width; None for one line."""
+    lines = 1
+    for c in wrapped:
+        text = cells[c]
+        if text:
+            per_line = widths[c] * WRAP_FILL
+            n = sum(math.ceil(_width(part) / per_line) or 1 for part in text.split("\n"))
+            if n > lines:
+                lines = n
+    return LINE_HEIGHT * lines + 4 if lines > 1 else None
 
 
 class Formats:
@@ -68,7 +86,10 @@ class Formats:
             "ratio": book.add_format({**border, "align": "right"}),
             "datetime": book.add_format({**border, "num_format": "yyyy/mm/dd hh:mm"}),
             "date": book.add_format({**border, "num_format": "yyyy/mm/dd"}),
-            "none": book.add_format({**border, "align": "center", "font_color": "#7B8794"}),
+            # "－" (no ratio) starts like a formula to Japanese Excel: quoted like user text.
+            "none": book.add_format(
+                {**border, "align": "center", "font_color": "#7B8794", "quote_prefix": True}
+            ),
         }
         self.totals = {
             kind: book.add_format({**border, "bold": True, "top": 2, **extra})
@@ -110,6 +131,7 @@ class SheetWriter:
         self.max_rows = max_rows
         self.header_row = TITLE_ROWS
         self.sheets: list[tuple] = []  # (worksheet, last row written)
+        self.heights: dict[int, float] = {self.header_row: 30}  # rows not DEFAULT_ROW high
         cols = table.columns
         self.widths = [c.width or _width(c.title) + 2 for c in cols]
         self.fit = [c.width is None for c in cols]
@@ -124,14 +146,14 @@ class SheetWriter:
         ws = self.book.add_worksheet(name)
         for r, line in enumerate(self.meta_lines):
             self._text(ws, r, 0, line, self.f.title if r == 0 else self.f.meta)
-        ws.set_row(self.header_row, 30)
+        ws.set_row(self.header_row, self.heights[self.header_row])
         for c, column in enumerate(self.table.columns):
             ws.write_string(self.header_row, c, column.title, self.f.header)
         self.sheets.append([ws, self.header_row])
         return ws
 
     def _text(self, ws, row, col, text, fmt, kind="text"):
-        if text.startswith(FORMULA_STARTS):
+        if starts_like_formula(text):
             fmt = self.f.quoted(kind)
         ws.write_string(row, col, text, fmt)
 
@@ -161,7 +183,7 @@ class SheetWriter:
                     continue
                 kind = kinds[c]
                 if kind == "text" or kind == "wrap":
-                    if value[:1] in "=+-@\t\r" and value:
+                    if starts_like_formula(value):
                         write_string(row, c, value, self.f.quoted(kind))
                     else:
                         write_string(row, c, value, formats[c])
@@ -180,13 +202,10 @@ class SheetWriter:
                 else:
                     write_string(row, c, str(value), formats[c])
             if wrapped:
-                # Rows are streamed, so Excel cannot be left to size them: as many lines as the
-                # longest wrapped text needs in its (fixed) column width.
-                lines = max(
-                    math.ceil(_width(cells[c]) / widths[c]) if cells[c] else 1 for c in wrapped
-                )
-                if lines > 1:
-                    set_row(row, LINE_HEIGHT * lines + 2)
+                height = _row_height(cells, wrapped, widths)
+                if height:
+                    set_row(row, height)
+                    self.heights[row] = height
         self.sheets[-1][1] = row
 
     def write_totals(self, cells: tuple) -> int:
@@ -207,18 +226,22 @@ class SheetWriter:
 
     # -- set-up --
 
-    def finish(self, *, pages_wide: int | None = 1) -> None:
+    def finish(self, *, pages_wide: int | None = 1, full_size: bool = False) -> None:
         """Print set-up: A4 landscape, `pages_wide` pages across (None: as many as the columns
-        need at a legible size, key columns repeated on each), header rows on every page."""
+        need at a legible size; full_size: at 100%, as many as they need), header rows on every
+        page, key columns too when the rows continue on pages to the right."""
         last_col = len(self.table.columns) - 1
         total = 0.0
         for c, width in enumerate(self.widths):
             width = min(max(width, 4), 60 if self.table.columns[c].wrap else 40)
+            self.widths[c] = width + (1 if self.fit[c] else 0)
             total += width
             for ws, _ in self.sheets:
-                ws.set_column(c, c, width + (1 if self.fit[c] else 0))
+                ws.set_column(c, c, self.widths[c])
         if pages_wide is None:
             pages_wide = max(1, math.ceil(total / PRINT_WIDTH))
+        header = self.meta_lines[0].replace("&", "&&")[:80]
+        footnote = "".join(f"&L&8{note}" for note in self.table.notes[:1])
         title = self.table.sheet
         for ws, last in self.sheets:
             ws.freeze_panes(self.header_row + 1, self.table.freeze_columns)
@@ -228,12 +251,12 @@ class SheetWriter:
             ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
             ws.center_horizontally()
             ws.repeat_rows(self.header_row)
-            ws.fit_to_pages(pages_wide, 0)
-            if pages_wide > 1 and self.table.freeze_columns:
+            if not full_size:
+                ws.fit_to_pages(pages_wide, 0)
+            if (full_size or pages_wide > 1) and self.table.freeze_columns:
                 ws.repeat_columns(0, self.table.freeze_columns - 1)
-            header = self.meta_lines[0].replace("&", "&&")[:80]
             ws.set_header(f"&L&8{header}&R&8{title}")
-            ws.set_footer("&C&8&P / &N ページ")
+            ws.set_footer(f"{footnote}&C&8- &P / &N -")
 
 
 # --- long sheets: rows serialised here, spliced into xlsxwriter's sheet -----------------------
@@ -303,7 +326,7 @@ class StreamedSheetWriter(SheetWriter):
                     cache = caches[c]
                     body = cache.get(value)
                     if body is None:
-                        s = quoted[kind] if value.startswith(FORMULA_STARTS) else style[c]
+                        s = quoted[kind] if starts_like_formula(value) else style[c]
                         body = f'" s="{s}" t="inlineStr"><is>{_xml_text(value)}</is></c>'
                         if len(cache) < CACHE_LIMIT:
                             cache[value] = body
@@ -326,11 +349,9 @@ class StreamedSheetWriter(SheetWriter):
                 parts.append(f'<c r="{letters[c]}{r}" s="{style[c]}"><v>{number}</v></c>')
             height = ""
             if wrapped:
-                lines = max(
-                    math.ceil(_width(cells[c]) / widths[c]) if cells[c] else 1 for c in wrapped
-                )
-                if lines > 1:
-                    height = f' ht="{LINE_HEIGHT * lines + 2}" customHeight="1"'
+                points = _row_height(cells, wrapped, widths)
+                if points:
+                    height = f' ht="{points}" customHeight="1"'
             out.write(f'<row r="{r}"{height}>{"".join(parts)}</row>')
         out.close()
         self.sheets[-1][1] = row
@@ -386,11 +407,28 @@ def _splice(source: Path, out, parts: dict[str, tuple[Path, str]], scratch: Path
 COMPRESSION = 1  # zlib level: the XML shrinks about as well, several times faster than 6
 
 
-def _chart(book, ws, table: Table, first: int, last: int, anchor_row: int) -> None:
-    """A native bar chart of the per-item ratios (該当率), item 1 at the top."""
+CHART_HEIGHT = 640  # pixels: an A4 landscape page's height inside its margins, at 100%
+CHART_WIDTH = 900  # pixels, and never wider than the table, whose width sets the print scale
+COLUMN_PIXELS = 64  # a column of the default width
+
+
+def _pixels(width: float) -> int:
+    """A column's width in pixels, as xlsxwriter and Excel reckon it."""
+    return int(width * 7 + 0.5) + 5
+
+
+def _chart(book, sheet: SheetWriter, first: int, last: int, totals_row: int) -> None:
+    """A native bar chart of the per-item ratios (該当率), item 1 at the top, on a printed page
+    of its own after the table.
+
+    It sits right of the table, and the sheet's print area is two ranges, the table and the
+    chart: each range starts on a new page, and the header row repeated over the table's pages
+    is not repeated over the chart's, which holds row 7 itself (empty in its columns)."""
+    ws = sheet.sheets[0][0]
     name = ws.get_name()
     count = last - first + 1
-    small = 7 if count > 30 else 8  # a long checklist still fits one printed page
+    # Every item's number beside its bar: as large as the bars' spacing allows.
+    small = max(6, min(9, int(CHART_HEIGHT * 0.5 / count)))
     chart = book.add_chart({"type": "bar"})
     chart.add_series(
         {
@@ -399,15 +437,20 @@ def _chart(book, ws, table: Table, first: int, last: int, anchor_row: int) -> No
             "values": [name, first, 4, last, 4],
             "fill": {"color": "#1F5FA8"},
             "gap": 40,
-            "data_labels": {"value": True, "num_format": "0%", "font": {"size": small - 1}},
+            "data_labels": {
+                "value": True,
+                "num_format": "0.0%",
+                "font": {"name": FONT, "size": small - 1},
+            },
         }
     )
-    chart.set_title({"name": "項目別の該当率", "name_font": {"size": 11, "name": FONT}})
+    chart.set_title({"name": "項目別の該当率", "name_font": {"size": 12, "name": FONT}})
     chart.set_x_axis(
         {
             "min": 0,
             "max": 1,
-            "num_format": "0%",
+            "major_unit": 0.1,
+            "num_format": "0%",  # the scale's ticks are round numbers; the bars say 0.0%
             "major_gridlines": {"visible": True},
             "num_font": {"name": FONT, "size": 8},
         }
@@ -415,15 +458,43 @@ def _chart(book, ws, table: Table, first: int, last: int, anchor_row: int) -> No
     chart.set_y_axis(
         {
             "reverse": True,
+            "interval_unit": 1,  # every item's number, however many
             "name": "項目番号",
             "num_font": {"name": FONT, "size": small},
             "name_font": {"name": FONT, "size": 9},
         }
     )
     chart.set_legend({"none": True})
-    # Up to 620 px: one A4 landscape page under the repeated header row.
-    chart.set_size({"width": 760, "height": min(620, max(240, 60 + 16 * count))})
-    ws.insert_chart(anchor_row, 1, chart, {"x_offset": 4, "y_offset": 4})
+    width = min(CHART_WIDTH, sum(_pixels(w) for w in sheet.widths))
+    chart.set_size({"width": width, "height": CHART_HEIGHT})
+    column = len(sheet.table.columns) + 1  # a blank column between table and chart
+    ws.insert_chart(0, column, chart)
+
+    rows, points = 0, 0.0
+    while points < CHART_HEIGHT * 0.75:
+        points += sheet.heights.get(rows, DEFAULT_ROW)
+        rows += 1
+    table = xl_range_abs(0, 0, totals_row, column - 2)
+    beside = xl_range_abs(0, column, rows - 1, column + math.ceil(width / COLUMN_PIXELS) - 1)
+    sheet_name = quote_sheetname(name)
+    book.define_name(
+        f"{sheet_name}!_xlnm.Print_Area", f"={sheet_name}!{table},{sheet_name}!{beside}"
+    )
+
+
+def _without_repeats(report: Report, table: Table) -> Table:
+    """The table without 担当所属 where the targets are the units themselves: it would repeat
+    対象 on every row."""
+    keys = [c.key for c in table.columns]
+    if report.info.target_kind != "unit" or "unit" not in keys:
+        return table
+    at = keys.index("unit")
+    return dataclasses.replace(
+        table,
+        columns=table.columns[:at] + table.columns[at + 1 :],
+        rows=(row[:at] + row[at + 1 :] for row in table.rows),
+        freeze_columns=table.freeze_columns - (at < table.freeze_columns),
+    )
 
 
 def write_report(report: Report, out: str | Path | IO[bytes], *, max_rows: int = EXCEL_MAX_ROWS):
@@ -440,9 +511,7 @@ def _write_book(report: Report, path: Path, max_rows: int, scratch: Path) -> dic
         str(path),
         {
             "constant_memory": True,
-            "strings_to_formulas": False,
-            "strings_to_numbers": False,
-            "strings_to_urls": False,
+            **XLSXWRITER_OPTIONS,
             "default_format_properties": {"font_name": FONT, "font_size": 10, "font_charset": 128},
         },
     )
@@ -481,9 +550,9 @@ def _write_book(report: Report, path: Path, max_rows: int, scratch: Path) -> dic
                 "data_bar_2010": False,
             },
         )
-        ws.set_h_pagebreaks([totals_row + 1])  # the chart prints on a page of its own
-        _chart(book, ws, items, first, last, totals_row + 2)
     sheet.finish()
+    if last >= first:
+        _chart(book, sheet, first, last, totals_row)
 
     departments = tables.departments_table(report)
     sheet = SheetWriter(book, formats, departments, lines, max_rows)
@@ -509,7 +578,13 @@ def _write_book(report: Report, path: Path, max_rows: int, scratch: Path) -> dic
                 },
             )
         ws.write_string(last + 2, 0, departments.notes[0], formats.meta)
-    sheet.finish()
+        # The header row and the rows: the title block and the note would be cut off on the
+        # pages to the right (集計 prints the title block, every page's header names the
+        # campaign, and the note is in the footer).
+        ws.print_area(sheet.header_row, 0, last, len(departments.columns) - 1)
+    # Printed at full size: a long checklist's items continue on the pages to the right, each
+    # with the departments' names.
+    sheet.finish(full_size=True)
 
     parts = {}
     for name, options in (
@@ -517,7 +592,7 @@ def _write_book(report: Report, path: Path, max_rows: int, scratch: Path) -> dic
         ("remarks", {}),
         ("pending", {}),
     ):
-        table = tables.table(report, name)
+        table = _without_repeats(report, tables.table(report, name))
         sheet = StreamedSheetWriter(book, formats, table, lines, max_rows, scratch)
         sheet.write_rows(table.rows)
         sheet.finish(**options)

@@ -3,7 +3,8 @@ page the way these reports are published (指摘事項 → 措置内容 → 措�
 
 Framework-free: it takes plain rows (survey/services/audits.py builds them) and writes with
 xlsxwriter. A finding with several measures has its 番号, 区分 and 指摘事項 cells merged over
-its rows. Every text is written as a text cell, quote-prefixed when it starts like a formula.
+its rows. Every text is written as a text cell, quote-prefixed when it starts like a formula
+(reports/safe.py).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import xlsxwriter
 
 from reports.dates import wareki
 from reports.excel import FONT, LINE_HEIGHT, _width
-from reports.tables import FORMULA_STARTS
+from reports.safe import XLSXWRITER_OPTIONS, starts_like_formula
 
 SHEET = "措置状況"
 TITLE = "監査指摘事項に対する措置状況"
@@ -69,7 +70,9 @@ def _lines(text: str, width: float) -> int:
 
 def write_status(out: IO[bytes] | str, header: Header, rows: list[StatusRow]) -> None:
     """Write the workbook to `out` (a path or a binary file)."""
-    book = xlsxwriter.Workbook(out, {"in_memory": True})
+    # merge_range() writes through write(): only these options keep a finding from becoming a
+    # formula or a link there.
+    book = xlsxwriter.Workbook(out, {"in_memory": True, **XLSXWRITER_OPTIONS})
     book.formats[0].set_font_name(FONT)
     f = _Formats(book)
     ws = book.add_worksheet(SHEET)
@@ -122,7 +125,7 @@ def _title_block(ws, f: _Formats, header: Header) -> None:
     for r, (name, value) in enumerate(facts, start=1):
         ws.write_string(r, 0, name, f.meta_name)
         value = value.replace("\n", " ")
-        ws.write_string(r, 2, value, f.quoted_meta if value.startswith(FORMULA_STARTS) else f.meta)
+        ws.write_string(r, 2, value, f.quoted_meta if starts_like_formula(value) else f.meta)
 
 
 def _finding_cells(ws, f: _Formats, first: int, last: int, row: StatusRow) -> None:
@@ -134,7 +137,7 @@ def _finding_cells(ws, f: _Formats, first: int, last: int, row: StatusRow) -> No
             else:
                 ws.merge_range(first, col, last, col, value, fmt)
             continue
-        fmt = f.quoted_wrap if value.startswith(FORMULA_STARTS) and col == 2 else fmt
+        fmt = f.quoted_wrap if col == 2 and starts_like_formula(value) else fmt
         if first == last:
             ws.write_string(first, col, value, fmt)
         else:
@@ -143,7 +146,7 @@ def _finding_cells(ws, f: _Formats, first: int, last: int, row: StatusRow) -> No
 
 def _measure_cells(ws, f: _Formats, row: int, item: StatusRow) -> None:
     for col, value in ((3, item.measure), (4, item.unit), (6, item.result)):
-        fmt = f.quoted_wrap if value.startswith(FORMULA_STARTS) else f.wrap
+        fmt = f.quoted_wrap if starts_like_formula(value) else f.wrap
         ws.write_string(row, col, value, fmt)
     for col, day in ((5, item.taken_on), (7, item.result_on)):
         if day is None:

@@ -8,6 +8,8 @@ import unicodedata
 
 import pandas as pd
 
+from reports.safe import csv_text
+
 HEADERS = {
     "ja": {
         "number": "番号",
@@ -33,7 +35,8 @@ def _headed(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
 def to_csv(frame: pd.DataFrame, lang: str = "ja") -> str:
     """CSV text; whoever writes it to a file adds the BOM that Excel needs to read UTF-8."""
     buffer = io.StringIO()
-    _headed(frame, lang).to_csv(buffer, index=False, lineterminator="\n")
+    fields = frame.map(lambda value: csv_text(value) if isinstance(value, str) else value)
+    _headed(fields, lang).to_csv(buffer, index=False, lineterminator="\n")
     return buffer.getvalue()
 
 

@@ -12,6 +12,7 @@ from typing import IO
 import xlsxwriter
 
 from reports.excel import FONT, Formats, SheetWriter
+from reports.safe import XLSXWRITER_OPTIONS
 from reports.tables import Column, Table
 
 SHEET = "未提出一覧"
@@ -52,9 +53,7 @@ def write_pending(rows: Sequence[tuple], heading: Heading, out: str | IO[bytes])
         out,
         {
             "in_memory": True,
-            "strings_to_formulas": False,
-            "strings_to_numbers": False,
-            "strings_to_urls": False,
+            **XLSXWRITER_OPTIONS,
             "default_format_properties": {"font_name": FONT, "font_size": 10, "font_charset": 128},
         },
     )

@@ -35,7 +35,12 @@ campaign = sa.table(
     sa.column("status"),
 )
 checklist = sa.table(
-    "checklist", sa.column("id"), sa.column("code"), sa.column("version"), sa.column("title")
+    "checklist",
+    sa.column("id"),
+    sa.column("code"),
+    sa.column("version"),
+    sa.column("title"),
+    sa.column("target_kind"),
 )
 category = sa.table(
     "category", sa.column("id"), sa.column("code"), sa.column("title"), sa.column("position")
@@ -120,6 +125,7 @@ class CampaignInfo:
     opens_on: date | None = None
     closes_on: date | None = None
     status: str = ""
+    target_kind: str = ""  # unit | system | contract | contractor
 
 
 @dataclass(frozen=True)
@@ -144,6 +150,7 @@ def campaign_info(conn: sa.Connection, code: str) -> CampaignInfo:
             campaign.c.opens_on,
             campaign.c.closes_on,
             campaign.c.status,
+            checklist.c.target_kind,
         )
         .join(checklist, checklist.c.id == campaign.c.checklist_id)
         .where(campaign.c.code == code)

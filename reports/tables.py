@@ -24,11 +24,9 @@ import sqlalchemy as sa
 from reports import aggregate, queries
 from reports.dates import wareki
 from reports.queries import Units
+from reports.safe import csv_text
 
 TOKYO = ZoneInfo("Asia/Tokyo")
-
-# Text a user typed that starts with one of these could be taken for a formula by a spreadsheet.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 STATUS_LABELS = {
     "ja": {
@@ -186,7 +184,7 @@ def _none(value):
 
 ITEM_COLUMNS = [
     Column("number", "番号", "int", 6, title_en="No."),
-    Column("category", "分類", "text", 18, wrap=True, title_en="category"),
+    Column("category", "分類", "text", 20, wrap=True, title_en="category"),
     Column("text", "点検項目", "text", 56, wrap=True, title_en="item"),
     Column("ratio", "該当（はい／対象）", "ratio", 14, title_en="compliant/applicable"),
     Column("percent", "該当率", "percent", 9, title_en="percent"),
@@ -285,7 +283,9 @@ def respondents_table(report: Report, lang: str = "ja") -> Table:
     fixed = len(columns)
     for row in items:
         columns.append(Column(f"item_{row.number}", f"{row.number}", "text", 7))
-        columns.append(Column(f"comment_{row.number}", f"{row.number} コメント", "text", 24))
+        columns.append(
+            Column(f"comment_{row.number}", f"{row.number} コメント", "text", 24, wrap=True)
+        )
     position = {row.id: fixed + 2 * i for i, row in enumerate(items)}
     label, klass, code, score = _answer_lookup(report)
     # A conditional item counts only where its condition held (same rule as the figures).
@@ -346,12 +346,12 @@ def remarks_table(report: Report) -> Table:
     texts = {row.number: row.text for row in report.campaign.items}
     columns = [
         Column("number", "番号", "int", 6, title_en="No."),
-        Column("item", "点検項目", "text", 30, title_en="item"),
+        Column("item", "点検項目", "text", 40, wrap=True, title_en="item"),
         Column("department", "部局", "text", None, title_en="department"),
         Column("unit", "担当所属", "text", None, title_en="unit"),
         Column("target", "対象", "text", None, title_en="target"),
         Column("answer", "回答", "text", 8, title_en="answer"),
-        Column("comment", "コメント", "text", 50, wrap=True, title_en="comment"),
+        Column("comment", "コメント", "text", 40, wrap=True, title_en="comment"),
         Column("answered_at", "回答日時", "datetime", 16, title_en="answered at"),
     ]
     tz = report.tz
@@ -436,17 +436,11 @@ CP932_FIXES = str.maketrans(
 )
 
 
-def guard(text: str) -> str:
-    """Text as a spreadsheet will show it, never as a formula: a leading apostrophe is what
-    Excel and LibreOffice take as "this is text", and it is not shown in the cell."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
 def _csv_value(column: Column, value, lang: str) -> str:
     if value is None:
         return ""
     if column.kind == "text":
-        return guard(str(value))
+        return csv_text(str(value))
     if column.kind == "datetime":
         return value.strftime("%Y-%m-%d %H:%M")
     if column.kind == "date":
@@ -459,7 +453,7 @@ def csv_lines(table: Table, lang: str = "ja") -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     titles = [(c.title_en or c.key) if lang == "en" else c.title for c in table.columns]
-    writer.writerow(guard(t) for t in titles)
+    writer.writerow(csv_text(t) for t in titles)
     for count, row in enumerate(table.rows, start=1):
         writer.writerow(_csv_value(c, v, lang) for c, v in zip(table.columns, row, strict=True))
         if count % 1000 == 0:

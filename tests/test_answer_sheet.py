@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import io
+import re
 from urllib.parse import quote
 
 import openpyxl
@@ -19,11 +20,13 @@ from survey.models import (
     AnswerHistory,
     Assignment,
     AssignmentStatus,
+    AuditEntry,
     Campaign,
     OrgUnit,
     User,
 )
 from survey.services import answer_sheet, answering
+from tests import helpers
 
 CAMPAIGN = "2026-annual-assets"
 LABELS = {"yes": "はい", "no": "いいえ", "na": "対象外"}
@@ -272,41 +275,155 @@ def test_an_emptied_answer_cell_means_not_answered(auth, demo_client, own):
     assert stored(own.id)[answered][0] is None
 
 
-def test_answers_changed_in_the_browser_after_the_download_are_overwritten_and_counted(
-    auth, demo_client, own
-):
-    auth.login("respondent")
-    workbook = open_sheet(download(demo_client, own.id).data)
-    numbers = rows(workbook)
+def changed_in_the_browser(own: Assignment, changes: dict[int, tuple[str, str]]) -> None:
     items = {item.number: item for item in own.campaign.checklist.items}
-    downloaded = stored(own.id)
-    first, second = sorted(downloaded)[:2]
-    # Meanwhile, in the browser: two answers change; the sheet is then filled to agree with
-    # the second change only.
+    db.session.refresh(own)
     answering.save(
         own,
-        {
-            items[first].id: answering.ItemInput("na", "窓口がないため"),
-            items[second].id: answering.ItemInput("na", ""),
-        },
+        {items[n].id: answering.ItemInput(*value) for n, value in changes.items()},
         db.session.scalar(sa.select(User).filter_by(username="respondent")),
         revision=own.revision,
     )
     db.session.commit()
-    workbook["回答"].cell(numbers[second], 5).value = "対象外"
-    workbook["回答"].cell(numbers[second], 6).value = None
 
-    response = upload(demo_client, own.id, saved(workbook))
+
+def confirmation(page: str) -> str:
+    return re.search(r'name="confirm" type="hidden" value="([0-9a-f]+)"', page).group(1)
+
+
+def upload_confirmed(client, assignment_id: int, data: bytes, token: str):
+    return client.post(
+        f"/assignments/{assignment_id}/sheet",
+        data={"sheet": (io.BytesIO(data), "回答シート.xlsx"), "confirm": token},
+        content_type="multipart/form-data",
+    )
+
+
+@pytest.fixture
+def stale_sheet(auth, demo_client, own):
+    """A sheet downloaded before two answers changed in the browser; it agrees with the second
+    change only. -> (workbook bytes, the two item numbers, the answers at download)"""
+    auth.login("respondent")
+    workbook = open_sheet(download(demo_client, own.id).data)
+    downloaded = stored(own.id)
+    first, second = sorted(downloaded)[:2]
+    changed_in_the_browser(own, {first: ("na", "窓口がないため"), second: ("na", "")})
+    workbook["回答"].cell(rows(workbook)[second], 5).value = "対象外"
+    workbook["回答"].cell(rows(workbook)[second], 6).value = None
+    return saved(workbook), (first, second), downloaded
+
+
+def test_a_stale_sheet_does_not_overwrite_newer_answers_and_shows_the_differences(
+    demo_client, own, stale_sheet
+):
+    data, (first, second), downloaded = stale_sheet
+    before = everything(own.id)
+
+    response = upload(demo_client, own.id, data)
+
+    page = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 409
+    assert everything(own.id) == before  # nothing of the sheet was stored
+    assert "この回答シートの作成後に、画面で回答が変更されています" in page
+    differences = page[page.index('id="differences"') : page.index("</table>")]
+    item = next(i for i in own.campaign.checklist.items if i.number == first)
+    assert f"{first}. {item.text}" in differences
+    assert LABELS[downloaded[first][0]] in differences  # the sheet's value
+    assert "窓口がないため" in differences  # the current one
+    assert helpers.user("respondent").display_name in differences  # who changed it
+    assert f"{second}. " not in differences  # the sheet agrees with that change
+    assert "上書きして取り込む" in page
+
+
+def test_confirming_a_stale_sheet_overwrites_and_is_recorded(demo_client, own, stale_sheet):
+    data, (first, second), downloaded = stale_sheet
+    token = confirmation(upload(demo_client, own.id, data).get_data(as_text=True))
+
+    response = upload_confirmed(demo_client, own.id, data, token)
 
     assert response.status_code == 302
     assert stored(own.id)[first] == downloaded[first]  # the sheet's value won
     assert stored(own.id)[second] == ("na", "")
+    last = db.session.scalars(
+        sa.select(AnswerHistory)
+        .where(AnswerHistory.assignment_id == own.id)
+        .order_by(AnswerHistory.id.desc())
+    ).first()
+    assert last.source == "sheet" and last.new_comment == downloaded[first][1]
+    entry = db.session.scalars(sa.select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+    assert entry.action == "answer.sheet_overwrite"
+    assert entry.before["answers"][str(first)] == {"option": "na", "comment": "窓口がないため"}
     assert flashes(demo_client) == [
         "回答シートを取り込み、1 項目の回答を下書きとして保存しました。"
         "内容を確認して提出してください。",
         "回答シートのダウンロード後に画面で変更された 1 項目の回答を、回答シートの内容で"
         "上書きしました。以前の回答は変更履歴で確認できます。",
     ]
+
+
+def test_a_confirmation_does_not_cover_answers_changed_after_it(demo_client, own, stale_sheet):
+    data, (first, second), _downloaded = stale_sheet
+    token = confirmation(upload(demo_client, own.id, data).get_data(as_text=True))
+    third = sorted(stored(own.id))[2]
+    changed_in_the_browser(own, {third: ("no", "その後の変更")})
+    before = everything(own.id)
+
+    response = upload_confirmed(demo_client, own.id, data, token)
+
+    assert response.status_code == 409
+    assert everything(own.id) == before
+    assert "その後の変更" in html.unescape(response.get_data(as_text=True))
+
+
+def test_a_stale_sheet_that_agrees_with_the_newer_answers_imports_directly(
+    auth, demo_client, own
+):
+    auth.login("respondent")
+    workbook = open_sheet(download(demo_client, own.id).data)
+    number = first_unanswered(own.id, workbook)
+    changed_in_the_browser(own, {number: ("yes", "")})
+    workbook["回答"].cell(rows(workbook)[number], 5).value = "はい"
+    other = sorted(set(rows(workbook)) - set(stored(own.id)))[0]
+    workbook["回答"].cell(rows(workbook)[other], 5).value = "いいえ"
+    workbook["回答"].cell(rows(workbook)[other], 6).value = "未実施"
+
+    assert upload(demo_client, own.id, saved(workbook)).status_code == 302
+    assert stored(own.id)[other] == ("no", "未実施")
+
+
+def test_a_sheet_cannot_store_an_answer_to_an_item_not_asked(auth, demo_client, tmp_path):
+    conditional = helpers.conditional_assignment(tmp_path)
+    auth.login("respondent")
+    workbook = open_sheet(download(demo_client, conditional.id).data)
+    sheet = workbook["回答"]
+    sheet.cell(rows(workbook)[1], 5).value = "いいえ"
+    sheet.cell(rows(workbook)[2], 5).value = "はい"
+    sheet.cell(rows(workbook)[2], 6).value = "毎月実施"
+
+    assert upload(demo_client, conditional.id, saved(workbook)).status_code == 302
+    assert stored(conditional.id) == {1: ("no", "")}
+
+
+def test_a_sheet_clears_an_answer_its_condition_no_longer_asks(auth, demo_client, tmp_path):
+    conditional = helpers.conditional_assignment(tmp_path)
+    changed_in_the_browser(conditional, {1: ("yes", ""), 2: ("no", "未実施")})
+    auth.login("respondent")
+    workbook = open_sheet(download(demo_client, conditional.id).data)
+    workbook["回答"].cell(rows(workbook)[1], 5).value = "対象外"  # item 2 left as it was
+
+    assert upload(demo_client, conditional.id, saved(workbook)).status_code == 302
+    assert stored(conditional.id) == {1: ("na", ""), 2: (None, "")}
+    assert "条件により対象外となった項目 1 件の回答を消去しました。" in flashes(demo_client)
+
+
+def test_the_sheet_shows_no_answer_to_an_item_not_asked(auth, demo_client, tmp_path):
+    conditional = helpers.conditional_assignment(tmp_path)
+    helpers.store_directly(conditional, {1: ("no", ""), 2: ("yes", "古い版で保存された回答")})
+    auth.login("respondent")
+    workbook = open_sheet(download(demo_client, conditional.id).data)
+    row = rows(workbook)[2]
+    assert workbook["回答"].cell(row, 5).value is None
+    assert workbook["回答"].cell(row, 6).value is None
 
 
 # --- refused uploads: nothing is stored -----------------------------------------------------

@@ -7,7 +7,15 @@ import sqlalchemy as sa
 
 from survey import access
 from survey.extensions import db
-from survey.models import Answer, AnswerHistory, Assignment, Campaign, OrgUnit, User
+from survey.models import (
+    Answer,
+    AnswerHistory,
+    Assignment,
+    AuditEntry,
+    Campaign,
+    OrgUnit,
+    User,
+)
 from tests import helpers
 from tests.helpers import assignment_of, form_data, login
 
@@ -222,31 +230,9 @@ def test_autosave_answers_in_json_and_detects_conflicts(demo_app, mine):
     assert stale.status_code == 409 and stale.get_json()["conflict"] is True
 
 
-CONDITIONAL = """\
-code: cond
-version: 1
-title: 条件付き
-target: unit
-categories:
-  - code: A
-    title: バックアップ
-    items:
-      - number: 1
-        text: バックアップを取得している
-      - number: 2
-        text: 復元テストをしている
-        condition: {item: 1, answers: [yes]}
-      - number: 3
-        text: 証跡を添付している
-        evidence: compliant
-"""
-
-
 @pytest.fixture
 def conditional(demo_app, tmp_path):
-    checklist = helpers.import_checklist(tmp_path, CONDITIONAL)
-    unit = db.session.scalar(sa.select(OrgUnit).where(OrgUnit.name == "戸籍住民課"))
-    return helpers.open_campaign(checklist, [unit], code="cond-test")[0]
+    return helpers.conditional_assignment(tmp_path)
 
 
 def test_conditional_item_is_required_only_when_its_condition_holds(demo_app, conditional):
@@ -265,6 +251,83 @@ def test_conditional_item_cannot_be_skipped_when_asked(demo_app, conditional):
     response = client.post(f"/assignments/{a.id}", data=data)
     assert response.status_code == 422
     assert "項目 2</a>: 回答を選んでください" in response.get_data(as_text=True)
+
+
+def history_of(assignment, number):
+    item = assignment.campaign.checklist.items[number - 1]
+    return db.session.scalars(
+        sa.select(AnswerHistory)
+        .where(AnswerHistory.assignment_id == assignment.id, AnswerHistory.item_id == item.id)
+        .order_by(AnswerHistory.id)
+    ).all()
+
+
+def test_the_form_cannot_store_an_answer_to_an_item_not_asked(demo_app, conditional):
+    client = login(demo_app, "respondent")
+    a = conditional
+    data = form_data(a, {1: "no", 2: "yes"}, {1: "未実施", 2: "毎月実施"}, keep=False)
+    assert client.post(f"/assignments/{a.id}", data=data).status_code == 302
+    assert stored(a) == {1: ("no", "未実施")}
+    assert not history_of(a, 2)
+
+
+def test_autosave_cannot_store_an_answer_to_an_item_not_asked(demo_app, conditional):
+    client = login(demo_app, "respondent")
+    a = conditional
+    data = form_data(a, {1: "no", 2: "yes"}, {2: "毎月実施"}, keep=False)
+    response = client.post(f"/assignments/{a.id}/autosave", data=data)
+    assert response.status_code == 200 and response.get_json()["ok"]
+    assert stored(a) == {1: ("no", "")}
+
+
+def test_changing_the_condition_clears_the_dependent_answer_and_keeps_it_in_the_history(
+    demo_app, conditional
+):
+    client = login(demo_app, "respondent")
+    a = conditional
+    first = form_data(a, {1: "yes", 2: "no"}, {2: "未実施"}, keep=False)
+    assert client.post(f"/assignments/{a.id}", data=first).status_code == 302
+    # Item 1 becomes いいえ; the page hides item 2 but still posts what it holds.
+    a = db.session.get(Assignment, a.id)
+    response = client.post(f"/assignments/{a.id}", data=form_data(a, {1: "no"}))
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+
+    assert "条件により対象外となった項目 1 件の回答を消去しました。" in page
+    assert stored(a) == {1: ("no", ""), 2: (None, "")}
+    cleared = history_of(a, 2)[-1]
+    assert (cleared.old_option.code, cleared.old_comment) == ("no", "未実施")
+    assert (cleared.new_option, cleared.new_comment) == (None, "")
+    entry = db.session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.action == "answer.save").order_by(AuditEntry.id)
+    ).all()[-1]
+    assert entry.before["answers"]["2"] == {"option": "no", "comment": "未実施"}
+    assert entry.after["answers"]["2"] == {"option": None, "comment": ""}
+
+    # Back to はい: item 2 is asked again, and empty; the respondent answers it anew.
+    a = db.session.get(Assignment, a.id)
+    client.post(f"/assignments/{a.id}", data=form_data(a, {1: "yes"}))
+    assert stored(a)[2] == (None, "")
+    assert "1/3" in client.get(f"/assignments/{a.id}").get_data(as_text=True)
+
+
+def test_autosave_says_when_it_cleared_an_answer(demo_app, conditional):
+    client = login(demo_app, "respondent")
+    a = conditional
+    client.post(f"/assignments/{a.id}", data=form_data(a, {1: "yes", 2: "yes"}, keep=False))
+    a = db.session.get(Assignment, a.id)
+    body = client.post(f"/assignments/{a.id}/autosave", data=form_data(a, {1: "na"})).get_json()
+    assert body["ok"]
+    assert body["dropped"] == "条件により対象外となった項目 1 件の回答を消去しました。"
+    assert (body["answered"], body["asked"]) == (1, 2)
+
+
+def test_print_view_leaves_out_an_answer_to_an_item_not_asked(demo_app, conditional):
+    a = conditional
+    helpers.store_directly(a, {1: ("no", ""), 2: ("yes", "古い版で保存された回答")})
+    page = login(demo_app, "respondent").get(f"/assignments/{a.id}/print").get_data(as_text=True)
+    assert "復元テストをしている" in page
+    assert "古い版で保存された回答" not in page
+    assert "項目 1 の回答により回答不要" in page
 
 
 def test_required_evidence_must_be_attached_and_checked_by_content(demo_app, conditional):

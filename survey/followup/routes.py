@@ -14,7 +14,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from reports.tables import guard
+from reports.safe import csv_text
 from survey import access
 from survey.extensions import db
 from survey.followup import bp
@@ -205,7 +205,7 @@ def action_csv():
     count = 0
     with force_locale("ja"):
         for row in actions.csv_rows(scoped, filters.today):
-            writer.writerow([guard(v) if isinstance(v, str) else v for v in row])
+            writer.writerow([csv_text(v) if isinstance(v, str) else v for v in row])
             count += 1
     audit.record(
         "export.actions",

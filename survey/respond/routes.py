@@ -31,7 +31,7 @@ from survey.respond.forms import (
     questionnaire_view,
     version_key,
 )
-from survey.services import answering, audit, evidence, inbox
+from survey.services import answering, approval, audit, evidence, inbox
 
 
 @bp.before_request
@@ -68,6 +68,9 @@ def _page(
     answered, asked = answering.progress(assignment, stored)
     problems = problems or {}
     editable = access.can(current_user, "answer", assignment)
+    sheet = questionnaire_view(checklist)
+    if review_form is None and access.can(current_user, "review", assignment):
+        review_form = ReviewForm()
     items_html = partial(
         page.items_html,
         version_key(checklist),
@@ -83,7 +86,7 @@ def _page(
             "respond/assignment.html",
             assignment=assignment,
             checklist=checklist,
-            sheet=questionnaire_view(checklist),
+            sheet=sheet,
             items_html=items_html,
             revision=revision,
             problems=problems,
@@ -91,8 +94,8 @@ def _page(
             answered=answered,
             asked=asked,
             editable=editable,
-            review_form=review_form
-            or (ReviewForm() if access.can(current_user, "review", assignment) else None),
+            review_form=review_form,
+            review_summary=approval.summary(assignment, sheet, stored) if review_form else None,
             may_invite=access.can(current_user, "invite", assignment),
             returned=answering.last_return(assignment),
         ),
@@ -167,6 +170,9 @@ def save(assignment_id: int):
     if changed:
         audit.record_answers(assignment, "answer.save", changed)
     db.session.commit()  # the draft is safe before anything else can go wrong
+    dropped = answering.dropped_message(changed)
+    if dropped:
+        flash(dropped, "info")
     if problems:
         return _page(assignment, posted, assignment.revision, problems=problems, status=422)
     if request.form.get("action") != "submit":
@@ -222,7 +228,8 @@ def autosave(assignment_id: int):
         audit.record_answers(assignment, "answer.autosave", changed)
     revision = assignment.revision  # read before the commit expires it
     db.session.commit()
-    return jsonify(ok=True, revision=revision, answered=answered, asked=asked)
+    dropped = answering.dropped_message(changed)
+    return jsonify(ok=True, revision=revision, answered=answered, asked=asked, dropped=dropped)
 
 
 @bp.route("/<int:assignment_id>/review", methods=["POST"])
@@ -264,11 +271,13 @@ def history(assignment_id: int):
 @bp.route("/<int:assignment_id>/print")
 def print_view(assignment_id: int):
     assignment = access.assignment_or_404(assignment_id, current_user)
+    stored = answering.stored_inputs(assignment)
     return render_template(
         "respond/print.html",
         assignment=assignment,
         checklist=assignment.campaign.checklist,
-        inputs=answering.stored_inputs(assignment),
+        inputs=stored,
+        asked=answering.asked_items(assignment, stored),
         events=answering.events(assignment),
     )
 

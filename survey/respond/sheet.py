@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import SubmitField
+from wtforms import HiddenField, SubmitField
 
 from survey.access import assignment_or_404
 from survey.extensions import db
@@ -31,6 +31,9 @@ class SheetUploadForm(FlaskForm):
         render_kw={"accept": f".xlsx,{XLSX}"},
     )
     submit = SubmitField(_l("取り込む"))
+    # Set only on the page listing what a stale sheet would overwrite: uploading again with it
+    # is the respondent's confirmation (survey/services/answer_sheet.py).
+    confirm = HiddenField()
 
 
 def content_disposition(filename: str, fallback: str) -> str:
@@ -58,13 +61,19 @@ def sheet_upload(assignment_id: int):
     assignment = assignment_or_404(assignment_id, current_user, "answer")
     form = SheetUploadForm()
     problems: list[str] = []
+    differences: list[answer_sheet.Difference] = []
     status = 200
     if form.validate_on_submit():
         try:
-            imported = answer_sheet.import_sheet(assignment, form.sheet.data.stream, current_user)
+            imported = answer_sheet.import_sheet(
+                assignment, form.sheet.data.stream, current_user, form.confirm.data or ""
+            )
         except answer_sheet.SheetError as error:
             db.session.rollback()
             problems, status = error.problems, 422
+        except answer_sheet.Stale as stale:
+            differences, status = stale.differences, 409
+            form.confirm.data = stale.token
         except answering.Conflict:  # save() has rolled back
             problems = [
                 _(
@@ -75,8 +84,12 @@ def sheet_upload(assignment_id: int):
             status = 409
         else:
             if imported.changed:  # an import that changes nothing records nothing
-                audit.record_answers(assignment, "answer.sheet_import", imported.changed)
+                action = "answer.sheet_overwrite" if imported.overwritten else "answer.sheet_import"
+                audit.record_answers(assignment, action, imported.changed)
             db.session.commit()
+            dropped = answering.dropped_message(imported.changed)
+            if dropped:
+                flash(dropped, "info")
             if imported.changed:
                 flash(
                     _(
@@ -106,6 +119,7 @@ def sheet_upload(assignment_id: int):
             assignment=assignment,
             form=form,
             problems=problems,
+            differences=differences,
             limit=answer_sheet.MAX_SHEET_BYTES // (1024 * 1024),
         ),
         status,

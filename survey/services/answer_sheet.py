@@ -12,11 +12,18 @@ download, so that a sheet filled for another questionnaire is refused instead of
 formula is refused, not computed. Every problem is reported with its cell (`回答!E14: …`), all
 at once, and nothing is stored if there is any. `import_sheet` saves through
 `answering.save`, like the web form, so the rules and the history are the same.
+
+A sheet made before answers were changed on the web would put its older values back: such an
+upload is not imported but answered with `Stale`, the differences and a token. Uploading the
+same sheet again with that token is the respondent's confirmation (as saving again is after the
+web form's conflict); nothing of the upload is kept on the server in between.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import unicodedata
 import warnings
 import zipfile
@@ -36,8 +43,9 @@ from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from reports.safe import text_cell
 from survey import formatting
-from survey.models import Assignment, Item, User
+from survey.models import AnswerHistory, Assignment, Item, User
 from survey.models.types import utcnow
 from survey.services import answering
 from survey.services.answering import COMMENT_MAX, ItemInput
@@ -90,6 +98,25 @@ class Imported:
     overwritten: int  # of those, items also changed in the browser after the download
 
 
+class Difference(NamedTuple):
+    """An answer changed on the web after the sheet was made, that importing would change."""
+
+    item: Item
+    sheet: ItemInput  # what the import would store
+    current: ItemInput
+    change: AnswerHistory  # the latest change on the web
+
+
+class Stale(Exception):
+    """The sheet would overwrite answers changed after it was made; nothing was stored.
+    Importing it again with `token` confirms the overwrite."""
+
+    def __init__(self, differences: list[Difference], token: str):
+        super().__init__("stale answer sheet")
+        self.differences = differences
+        self.token = token
+
+
 # --- download -------------------------------------------------------------------------------
 
 
@@ -102,7 +129,7 @@ def build_sheet(assignment: Assignment) -> bytes:
     campaign = assignment.campaign
     checklist = campaign.checklist
     items = list(checklist.items)
-    stored = answering.stored_inputs(assignment)
+    stored = answering.asked_inputs(assignment, answering.stored_inputs(assignment))
 
     workbook = openpyxl.Workbook()
     sheet = workbook.active
@@ -311,7 +338,7 @@ def _print_setup(sheet: Worksheet, last_row: int) -> None:
 def _put(sheet: Worksheet, row: int, column: int, value: Any) -> Cell:
     cell = sheet.cell(row, column, value)
     if isinstance(value, str):
-        cell.data_type = "s"  # openpyxl would store text starting with "=" as a formula
+        text_cell(cell, value)
     return cell
 
 
@@ -335,12 +362,20 @@ def _height(cells: Iterable[tuple[Any, int]], minimum: int) -> float:
 # --- upload ---------------------------------------------------------------------------------
 
 
-def import_sheet(assignment: Assignment, stream: BinaryIO, user: User) -> Imported:
+def import_sheet(
+    assignment: Assignment, stream: BinaryIO, user: User, confirmed: str = ""
+) -> Imported:
     """Save a filled sheet as a draft; the caller commits.
 
-    Raises SheetError (nothing saved) or answering.Conflict (someone saved meanwhile)."""
+    Raises SheetError (nothing saved), Stale (it would overwrite newer answers, and `confirmed`
+    is not the token of this sheet over these answers) or answering.Conflict (someone saved
+    meanwhile)."""
     inputs = read_sheet(assignment, stream)
-    overwritten = _overwritten(assignment, inputs)
+    differences = _differences(assignment, inputs)
+    if differences:
+        token = _token(assignment, inputs)
+        if confirmed != token:
+            raise Stale(differences, token)
     try:
         changed = answering.save(
             assignment, inputs, user, revision=assignment.revision, source="sheet"
@@ -353,20 +388,42 @@ def import_sheet(assignment: Assignment, stream: BinaryIO, user: User) -> Import
                 for message in messages
             ]
         ) from None
-    return Imported(changed, overwritten)
+    return Imported(changed, len(differences))
 
 
-def _overwritten(assignment: Assignment, inputs: SheetInputs) -> int:
-    """Items changed in the browser after the download that the sheet now changes again."""
+def _differences(assignment: Assignment, inputs: SheetInputs) -> list[Difference]:
+    """Answers changed on the web after the sheet was made that importing it would change
+    again: most often back to what the sheet was made with."""
     if inputs.revision >= assignment.revision:
-        return 0
+        return []
     stored = answering.stored_inputs(assignment)
-    later = {change.item_id for change in answering.changes_since(assignment, inputs.revision)}
-    return sum(
-        1
-        for item_id in later
-        if item_id in inputs and inputs[item_id] != stored.get(item_id, ItemInput(None, ""))
-    )
+    result = answering.resulting(assignment, stored, inputs)
+    latest = {
+        change.item_id: change for change in answering.changes_since(assignment, inputs.revision)
+    }
+    items = {item.id: item for item in assignment.campaign.checklist.items}
+    differences = [
+        Difference(
+            items[item_id],
+            result.get(item_id) or answering.EMPTY,
+            stored.get(item_id, answering.EMPTY),
+            change,
+        )
+        for item_id, change in latest.items()
+    ]
+    return sorted((d for d in differences if d.sheet != d.current), key=lambda d: d.item.number)
+
+
+def _token(assignment: Assignment, inputs: SheetInputs) -> str:
+    """What a confirmation confirms: these answers of the sheet over the answers as they are
+    now. An answer saved since, or another sheet, needs a confirmation of its own."""
+    content = [
+        assignment.id,
+        assignment.revision,
+        inputs.revision,
+        sorted((item_id, value.option, value.comment) for item_id, value in inputs.items()),
+    ]
+    return hashlib.sha256(json.dumps(content, ensure_ascii=False).encode()).hexdigest()
 
 
 def read_sheet(assignment: Assignment, stream: BinaryIO) -> SheetInputs:

@@ -71,11 +71,7 @@ def option_codes(item: Item) -> dict[str, Option]:
 
 
 def stored_inputs(assignment: Assignment) -> dict[int, ItemInput]:
-    codes = _version(assignment.campaign.checklist).codes
-    return {
-        item_id: ItemInput(codes.get(row.option_id), row.comment)
-        for item_id, row in _stored_rows(assignment).items()
-    }
+    return _as_inputs(_version(assignment.campaign.checklist), _stored_rows(assignment))
 
 
 class _Stored(NamedTuple):
@@ -95,6 +91,13 @@ def _stored_rows(assignment: Assignment) -> dict[int, _Stored]:
                 Answer.assignment_id == assignment.id
             )
         )
+    }
+
+
+def _as_inputs(version: _Version, rows: Mapping[int, _Stored]) -> dict[int, ItemInput]:
+    return {
+        item_id: ItemInput(version.codes.get(row.option_id), row.comment)
+        for item_id, row in rows.items()
     }
 
 
@@ -161,6 +164,13 @@ def _version(checklist) -> _Version:
 def option_ids(checklist) -> dict[int, dict[str, int]]:
     """{item id: {option code: option id}} of the checklist version."""
     return _version(checklist).option_ids
+
+
+def asked_item_ids(assignment: Assignment, inputs: Mapping[int, ItemInput]) -> set[int]:
+    """The items asked under these answers (a conditional item only when its condition holds)."""
+    items = _version(assignment.campaign.checklist).shapes
+    by_number = {item.number: item for item in items}
+    return {item.id for item in items if is_asked(item, inputs, by_number)}
 
 
 def progress(
@@ -233,6 +243,48 @@ class Change(NamedTuple):
     number: int
     old: ItemInput
     new: ItemInput
+    dropped: bool = False  # cleared because the item is no longer asked
+
+
+EMPTY = ItemInput(None, "")
+
+
+def dropped_message(changes: list[Change]) -> str | None:
+    """What the page says of answers a save cleared because their condition no longer holds:
+    never silent, and the history keeps them."""
+    dropped = sum(1 for change in changes if change.dropped)
+    if not dropped:
+        return None
+    return _("条件により対象外となった項目 %(n)d 件の回答を消去しました。", n=dropped)
+
+
+def resulting(
+    assignment: Assignment, stored: Mapping[int, ItemInput], inputs: Mapping[int, ItemInput]
+) -> dict[int, ItemInput | None]:
+    """Every item's answer after a save of `inputs` over `stored`: None for an item not asked
+    under the result, whatever was posted or stored for it (the figures leave it out, so
+    keeping it would store an answer nobody was asked)."""
+    shapes = _version(assignment.campaign.checklist).shapes
+    merged = {**stored, **inputs}
+    by_number = {shape.number: shape for shape in shapes}
+    return {
+        shape.id: merged.get(shape.id, EMPTY) if is_asked(shape, merged, by_number) else None
+        for shape in shapes
+    }
+
+
+def asked_items(assignment: Assignment, inputs: Mapping[int, ItemInput]) -> set[int]:
+    """Ids of the items asked under `inputs`."""
+    shapes = _version(assignment.campaign.checklist).shapes
+    by_number = {shape.number: shape for shape in shapes}
+    return {shape.id for shape in shapes if is_asked(shape, inputs, by_number)}
+
+
+def asked_inputs(assignment: Assignment, inputs: Mapping[int, ItemInput]) -> dict[int, ItemInput]:
+    """`inputs` without the answers to items they leave unasked: what the answer sheet shows
+    (answers stored before save() cleared them included)."""
+    asked = asked_items(assignment, inputs)
+    return {item_id: value for item_id, value in inputs.items() if item_id in asked}
 
 
 def save(
@@ -247,6 +299,8 @@ def save(
 
     Posting what is already stored changes nothing and is no conflict, so a double click, a
     retry or the back button cannot store an answer twice or trip over its own earlier save.
+    An item the result leaves unasked keeps no answer: one posted is not stored, one stored is
+    cleared (a change to empty, `dropped`, so the history keeps what it was).
     """
     inputs = {k: ItemInput(v.option, _printable(v.comment)) for k, v in inputs.items()}
     problems = check_values(assignment, inputs)
@@ -256,14 +310,13 @@ def save(
     # The few answers that change are written below by primary key, without loading 54 answers
     # as objects (docs/performance.md).
     stored = _stored_rows(assignment)
+    current = _as_inputs(version, stored)
     changes = []
-    for item_id, value in inputs.items():
-        row = stored.get(item_id)
-        old = (
-            ItemInput(version.codes.get(row.option_id), row.comment) if row else ItemInput(None, "")
-        )
-        if old != value:
-            changes.append(Change(item_id, version.numbers[item_id], old, value))
+    for item_id, value in resulting(assignment, current, inputs).items():
+        old = current.get(item_id, EMPTY)
+        new = EMPTY if value is None else value
+        if old != new:
+            changes.append(Change(item_id, version.numbers[item_id], old, new, value is None))
     if not changes:
         return []
     new_revision = _claim_revision(assignment, revision)
@@ -304,9 +357,11 @@ def save(
                 "changed_at": now,
             }
         )
+    # render_nulls: a cleared answer's NULL is written, not left out, so that rows with and
+    # without an option go in one statement rather than one per set of columns.
     if added:
-        db.session.execute(sa.insert(Answer), added)
-    db.session.execute(sa.insert(AnswerHistory), history)
+        db.session.execute(sa.insert(Answer).execution_options(render_nulls=True), added)
+    db.session.execute(sa.insert(AnswerHistory).execution_options(render_nulls=True), history)
     if assignment.status == AssignmentStatus.NOT_STARTED:
         assignment.status = AssignmentStatus.DRAFT
     return changes

@@ -34,6 +34,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
+from reports.safe import text_cell
 from survey.extensions import db
 from survey.models.audit import GENESIS_HASH, AuditEntry
 from survey.models.types import utcnow
@@ -56,6 +57,7 @@ ACTIONS = {
     "answer.save": _l("回答の保存"),
     "answer.autosave": _l("回答の自動保存"),
     "answer.sheet_import": _l("回答シートの取り込み"),
+    "answer.sheet_overwrite": _l("回答シートの取り込み（画面での変更を確認のうえ上書き）"),
     "evidence.upload": _l("証跡ファイルの添付"),
     "assignment.submit": _l("提出"),
     "assignment.approve": _l("承認"),
@@ -1005,8 +1007,6 @@ def review(date_from: date, date_to: date, session: Session | None = None) -> Re
 
 # --- export ---------------------------------------------------------------------------------
 
-# Text that a spreadsheet could take for a formula, or for the start of one.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Characters that cannot be stored in an .xlsx file (control characters but tab and newlines).
 ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 CELL_MAX = 32_767
@@ -1018,8 +1018,8 @@ def write_xlsx(
     """The filtered entries, one row each, oldest first or as sorted; returns the row count.
 
     Written in write-only mode from a streamed query: memory stays flat whatever the count.
-    Every text is a text cell: never a formula, and text starting with = + - @ gets Excel's
-    quote prefix so that editing the cell cannot turn it into one either.
+    Every text is a text cell: never a formula, and quote-prefixed when it starts like one
+    (reports/safe.py), so that editing the cell cannot turn it into one either.
     """
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
@@ -1035,11 +1035,7 @@ def write_xlsx(
 
     def text(value: str | None) -> WriteOnlyCell:
         value = ILLEGAL_XML.sub("\ufffd", value or "")[:CELL_MAX]
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.data_type = "s"  # openpyxl would store text starting with "=" as a formula
-        if value.startswith(FORMULA_START):
-            cell.quotePrefix = True
-        return cell
+        return text_cell(WriteOnlyCell(sheet), value)
 
     def header(value: str) -> WriteOnlyCell:
         cell = text(value)

@@ -2,7 +2,9 @@
 Japanese Excel writes it) and Excel (.xlsx, first sheet, header in row 1), read and written.
 
 Reading never interprets a value: it hands back the header row and each row with the number
-the user sees in Excel (the header is row 1), so problems can be named by row and column.
+the user sees in Excel (the header is row 1), so problems can be named by row and column. The one
+exception undoes what writing did: text that starts like a formula is written to CSV behind an
+apostrophe (reports/safe.py), which reading takes off, so an export imports back unchanged.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import openpyxl
 from flask_babel import gettext as _
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
+
+from reports.safe import csv_text, from_csv_text, text_cell
 
 MAX_BYTES = 5 * 1024 * 1024  # a register of 20,000 users is some 2 MB as CSV
 MAX_UNPACKED_BYTES = 50 * 1024 * 1024  # the parts inside an .xlsx, against zip bombs
@@ -109,7 +113,8 @@ def _read_csv(data: bytes) -> Table:
         for number, record in enumerate(csv.reader(io.StringIO(text, newline="")), start=1):
             if number > MAX_ROWS + 1:
                 raise RegisterFileError(_too_many_rows())
-            records.append((number, [cell.strip() for cell in record[: MAX_COLUMNS + 1]]))
+            cells = record[: MAX_COLUMNS + 1]
+            records.append((number, [from_csv_text(cell.strip()) for cell in cells]))
     except csv.Error:
         raise RegisterFileError(
             _("CSV として読み込めません。Excel で開けるか確かめてください。")
@@ -191,12 +196,18 @@ def write_csv(headers: list[str], rows: list[list[Value]]) -> bytes:
     """CSV in UTF-8 with a BOM, which Excel opens as UTF-8 (without one it guesses Shift_JIS)."""
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(headers)
+    writer.writerow([csv_text(h) for h in headers])
     for row in rows:
-        writer.writerow(
-            ["" if v is None else v.isoformat() if isinstance(v, date) else v for v in row]
-        )
+        writer.writerow([_csv_field(v) for v in row])
     return out.getvalue().encode("utf-8-sig")
+
+
+def _csv_field(value: Value) -> str | int:
+    if value is None:
+        return ""
+    if isinstance(value, date):
+        return value.isoformat()
+    return csv_text(value) if isinstance(value, str) else value
 
 
 def write_xlsx(headers: list[str], rows: list[list[Value]], title: str) -> bytes:
@@ -214,6 +225,7 @@ def write_xlsx(headers: list[str], rows: list[list[Value]], title: str) -> bytes
             if isinstance(cell.value, date):
                 cell.number_format = "yyyy-mm-dd"
             elif isinstance(cell.value, str):
+                text_cell(cell, cell.value)
                 cell.number_format = "@"  # codes like 001 stay text when edited
     for column, header in enumerate(headers, start=1):
         longest = max([len(header) * 2] + [len(str(r[column - 1] or "")) for r in rows[:200]])

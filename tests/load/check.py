@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from survey import create_app
 from survey.extensions import db
 from survey.models import Answer, AnswerHistory, Assignment
+from survey.services.answering import ItemInput, is_asked
 from tests.load.client import Ack
 from tests.load.fixture import Plan
 
@@ -59,14 +60,31 @@ def _state_at(snapshots: dict[int, dict], revision: int) -> dict:
     return snapshots[max(r for r in snapshots if r <= revision)]
 
 
+_NOT_ASKED = (None, "")  # what the server keeps of an answer to an item not asked
+
+
 def _compare(expected: dict[int, tuple], found: dict[int, tuple]) -> tuple[int, int]:
     lost = changed = 0
     for item_id, value in expected.items():
-        if item_id not in found or found[item_id][0] is None and value[0] is not None:
+        if value == _NOT_ASKED:
+            changed += found.get(item_id, _NOT_ASKED) != _NOT_ASKED
+        elif item_id not in found or found[item_id][0] is None and value[0] is not None:
             lost += 1
         elif found[item_id] != value:
             changed += 1
     return lost, changed
+
+
+def _expected(plan: Plan, option_id: dict, values: dict[int, tuple[str, str]]) -> dict:
+    """What a save of `values` leaves stored: the values, and nothing for items they leave
+    unasked (answering.save)."""
+    inputs = {item: ItemInput(code, comment) for item, (code, comment) in values.items()}
+    by_number = {shape.number: shape for shape in plan.shapes}
+    asked = {shape.id for shape in plan.shapes if is_asked(shape, inputs, by_number)}
+    return {
+        item: (option_id[item][code], comment) if item in asked else _NOT_ASKED
+        for item, (code, comment) in values.items()
+    }
 
 
 def verify(database_url: str, plan: Plan, acks: list[Ack]) -> dict[str, int]:
@@ -101,17 +119,14 @@ def verify(database_url: str, plan: Plan, acks: list[Ack]) -> dict[str, int]:
         acked_revisions = {ack.revision for ack in assignment_acks}
         result["unacknowledged_revisions"] += len(set(snapshots) - acked_revisions - {0})
         for ack in assignment_acks:
-            expected = {
-                item: (option_id[item][code], comment)
-                for item, (code, comment) in ack.values.items()
-            }
+            expected = _expected(plan, option_id, ack.values)
             result["acknowledged_values"] += len(expected)
             lost, changed = _compare(expected, _state_at(snapshots, ack.revision))
             result["lost"] += lost
             result["changed"] += changed
         last = max(assignment_acks, key=lambda ack: ack.revision)
         if revisions[assignment_id] == last.revision:
-            expected = {item: (option_id[item][code], c) for item, (code, c) in last.values.items()}
+            expected = _expected(plan, option_id, last.values)
             lost, changed = _compare(expected, stored[assignment_id])
             result["lost_at_end"] += lost
             result["changed_at_end"] += changed

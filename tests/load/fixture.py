@@ -19,7 +19,7 @@ from survey import create_app, demo
 from survey.extensions import db
 from survey.models import Checklist
 from survey.models.campaigns import CampaignStatus
-from survey.services.answering import _requirement_applies
+from survey.services.answering import Shape, _requirement_applies, _version
 
 CHECKLIST = "emergency-systems"
 
@@ -31,6 +31,9 @@ class Plan:
 
     assignments: list[tuple[int, str]] = field(default_factory=list)  # (id, username)
     items: list[tuple[int, list[tuple[str, int]]]] = field(default_factory=list)
+    # Which items are asked when: the client answers every item, as a page posts even the
+    # hidden ones, and the server keeps no answer to an item not asked (tests/load/check.py).
+    shapes: tuple[Shape, ...] = ()
     password: str = demo.DEMO_PASSWORD
 
 
@@ -58,7 +61,7 @@ def prepare(database_url: str, rounds: int = 2) -> Plan:
             .where(Checklist.code == CHECKLIST)
             .order_by(Checklist.version.desc())
         )
-        plan = Plan(items=_items(checklist))
+        plan = Plan(items=_items(checklist), shapes=_version(checklist).shapes)
         for n in range(1, rounds + 1):
             # The demo's own helpers (survey/demo.py): a campaign row and one assignment per
             # information system, with its owning division as the responsible unit.

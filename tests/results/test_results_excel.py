@@ -72,13 +72,14 @@ def test_summary_workbook_holds_the_published_figures_ready_to_print(demo_runner
     # 回答一覧: one row per respondent, one column per item with the comment beside it.
     answers = book["回答一覧"]
     header = [c.value for c in answers[HEADER]]
-    assert header[:3] == ["部局", "担当所属", "対象"] and header[9:11] == ["1", "1 コメント"]
+    # The targets are the units themselves: no 担当所属 column repeating 対象.
+    assert header[:3] == ["部局", "対象", "状態"] and header[8:10] == ["1", "1 コメント"]
     assert answers.max_row == HEADER + 139
-    submitted = answers.cell(row=HEADER + 1, column=5).value  # a real date and time, in Tokyo
+    submitted = answers.cell(row=HEADER + 1, column=4).value  # a real date and time, in Tokyo
     assert isinstance(submitted, datetime) and (submitted.year, submitted.month) == (2017, 1)
-    assert answers.cell(row=HEADER + 1, column=5).number_format == "yyyy/mm/dd hh:mm"
+    assert answers.cell(row=HEADER + 1, column=4).number_format == "yyyy/mm/dd hh:mm"
     remarks = book["いいえ・コメント一覧"]
-    noes = [r for r in remarks.iter_rows(min_row=HEADER + 1, values_only=True) if r[5] == "いいえ"]
+    noes = [r for r in remarks.iter_rows(min_row=HEADER + 1, values_only=True) if r[4] == "いいえ"]
     assert len(noes) == 186  # every いいえ of the campaign
     assert book["未提出一覧"].max_row == HEADER  # everyone handed in
 
@@ -90,7 +91,7 @@ def test_pending_respondents_are_listed_while_a_campaign_is_open(demo_app, tmp_p
     book = openpyxl.load_workbook(out)
     pending = list(book["未提出一覧"].iter_rows(min_row=HEADER + 1, values_only=True))
     assert len(pending) == 78
-    assert {row[3] for row in pending} == {"未着手", "回答中", "差戻し"}
+    assert {row[2] for row in pending} == {"未着手", "回答中", "差戻し"}  # 状態, after 部局, 対象
     assert book["回答一覧"].max_row == HEADER + 61  # only the handed-in
 
 
@@ -107,7 +108,7 @@ def test_a_sheet_past_the_row_limit_continues_on_another_sheet(demo_app, tmp_pat
         assert sheet[HEADER][0].value == "部局"  # the header again on each
         assert sheet.max_row <= HEADER + 50
         rows += list(sheet.iter_rows(min_row=HEADER + 1, values_only=True))
-    assert len(rows) == 139 and len({r[2] for r in rows}) == 139
+    assert len(rows) == 139 and len({r[1] for r in rows}) == 139  # every 対象 once
 
 
 DANGEROUS = [

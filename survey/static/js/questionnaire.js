@@ -61,7 +61,8 @@
         if (response.ok && body.ok) {
           revision.value = body.revision;
           const time = new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-          status.textContent = form.dataset.savedText.replace("{time}", time);
+          const saved = form.dataset.savedText.replace("{time}", time);
+          status.textContent = body.dropped ? `${saved} ${body.dropped}` : saved;
         } else {
           // A conflict or a refusal: stop, keep the input, let the user save by hand.
           stopped = body.conflict === true;
