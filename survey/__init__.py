@@ -43,9 +43,12 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = _l("このページを表示するにはログインしてください。")
     login_manager.login_message_category = "info"
 
-    from survey.auth.routes import load_user
+    # The user comes from the session's row in the database (survey.auth.sessions), which also
+    # makes Flask-Login's own binding of the cookie to the address and browser needless.
+    login_manager.session_protection = None
+    from survey.auth.sessions import signed_in_user
 
-    login_manager.user_loader(load_user)
+    login_manager.request_loader(signed_in_user)
     limiter.init_app(app)
     if app.config.get("PROXY_COUNT"):
         # Behind nginx/Apache: take the client's address (for the limits) and scheme from the

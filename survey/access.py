@@ -407,6 +407,15 @@ def can_manage_mail(user) -> bool:
     return bool(user and user.is_authenticated and user.role == Role.ADMIN)
 
 
+# --- invitations the register does not cover --------------------------------------------------
+
+
+def can_decide_invitations(user) -> bool:
+    """Who may create a contractor account for an address the register does not hold: the
+    security office alone (survey.services.invitation_requests)."""
+    return bool(user and user.is_authenticated and user.role == Role.ADMIN)
+
+
 # --- corrective actions (是正措置) and audits (監査) --------------------------------------------
 
 

@@ -182,8 +182,10 @@ def _build_registers(ward: Ward) -> None:
         ward.systems.append(InformationSystem(code=f"SYS-{n:03d}", name=name, unit=unit))
     db.session.add_all(ward.systems)
 
-    for n, name in enumerate(data.CONTRACTORS, start=1):
-        ward.contractors.append(Contractor(code=f"C{n:03d}", name=name))
+    for n, (name, domain) in enumerate(
+        zip(data.CONTRACTORS, data.CONTRACTOR_DOMAINS, strict=True), start=1
+    ):
+        ward.contractors.append(Contractor(code=f"C{n:03d}", name=name, domains=domain))
     db.session.add_all(ward.contractors)
 
     service = [(ward.by_name[owner], title) for owner, title in data.SERVICE_CONTRACTS]
@@ -233,6 +235,12 @@ def _build_users(ward: Ward) -> None:
         db.session.add(account)
         return account
 
+    def contact(account: User) -> None:
+        # The register lists the demo's contractor accounts (at example.jp, not the company's
+        # domain) as their company's contacts, as the office would.
+        company = account.contractor
+        company.contacts = "\n".join(filter(None, [company.contacts, account.email]))
+
     office = ward.by_name[data.SECURITY_OFFICE]
     user("admin", "情報 守", Role.ADMIN, unit=office)
     user("auditor", "監査 正", Role.AUDITOR, unit=ward.by_name["監査事務局"])
@@ -245,12 +253,17 @@ def _build_users(ward: Ward) -> None:
             f"r-{unit.code.lower()}", f"{unit.name} 担当", Role.RESPONDENT, unit=unit
         )
     for company in ward.contractors:
-        user(
-            f"c-{company.code.lower()}", f"{company.name} 担当", Role.CONTRACTOR, contractor=company
+        contact(
+            user(
+                f"c-{company.code.lower()}",
+                f"{company.name} 担当",
+                Role.CONTRACTOR,
+                contractor=company,
+            )
         )
     user("manager", "区民 部長", Role.MANAGER, unit=ward.by_name["区民部"])
     user("respondent", "住民 記録", Role.RESPONDENT, unit=ward.by_name["戸籍住民課"])
-    user("contractor", "桜 情報", Role.CONTRACTOR, contractor=ward.contractors[0])
+    contact(user("contractor", "桜 情報", Role.CONTRACTOR, contractor=ward.contractors[0]))
     db.session.flush()
 
 

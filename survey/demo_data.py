@@ -298,6 +298,22 @@ CONTRACTORS = [
     "株式会社つばさ物流",
 ]
 
+# Each company's mail domain in the contractor register, in the order of CONTRACTORS: the
+# addresses a division may invite without asking the security office.
+CONTRACTOR_DOMAINS = [
+    f"{name}.example.co.jp"
+    for name in (
+        "sakura-joho", "toto-system", "minato-densan", "gyosei-solutions", "aoba-keisan",
+        "kanto-data", "hikari-cc", "shuto-insatsu", "wakaba-bs", "chuo-joho",
+        "citynet", "kokyo-system", "futaba-jinzai", "tokyo-bpo", "machizukuri",
+        "hokuto-soft", "mirai-denshi", "nihon-iryo", "carenet", "kodomo-mirai",
+        "green-giken", "daiichi-funyu", "urbanmap", "kusunoki-soken", "oedo-data",
+        "tokai-tsushin", "secure-office", "meisei", "aozora-net", "kokaikei",
+        "library-service", "akebono-hc", "himawari-jimu", "cosmo-it", "yamato-hoshu",
+        "shintoshin-itp", "midori-jinzai", "hope-insatsu", "yuai-fukushi", "tsubasa-butsuryu",
+    )
+]  # fmt: skip
+
 NONCOMPLIANT_COMMENTS = [
     "今年度中に対応する予定です。",
     "手順書を見直し、来月から実施します。",

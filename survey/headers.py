@@ -2,9 +2,13 @@
 
 The CSP allows nothing inline and nothing from elsewhere: pages load only the package's own CSS
 and JS, so an injected <script> or style attribute has no effect even if escaping ever failed.
+
+Nothing but the static files may be kept by a browser or a proxy: pages, JSON and downloads hold
+answers, personal data, secrets being set up, and would otherwise outlive the session in the
+cache of a shared office PC (the back button after sign-out shows them). Views need not ask.
 """
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 
 CSP = "; ".join(
     [
@@ -30,6 +34,9 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if request.endpoint != "static":
+            response.headers["Cache-Control"] = "no-store"
+            response.headers["Pragma"] = "no-cache"  # HTTP/1.0 caches
         if production:
             response.headers.setdefault(
                 "Strict-Transport-Security", "max-age=31536000; includeSubDomains"

@@ -10,7 +10,9 @@ from survey.demo import DEMO_PASSWORD
 from survey.extensions import db
 from survey.models import Answer, Assignment, Campaign, Checklist, OrgUnit, User
 from survey.models.campaigns import CampaignStatus
+from survey.models.org import UserSession
 from survey.services.checklists import import_files
+from survey.services.signin import hash_session_token
 
 
 def user(username: str) -> User:
@@ -60,6 +62,26 @@ def open_campaign(
 
 
 ANNUAL = "2026-annual-assets"
+
+
+def session_token(client) -> str | None:
+    """The session token the browser's cookie carries."""
+    with client.session_transaction() as session:
+        return session.get("sid")
+
+
+def session_row(client) -> UserSession | None:
+    """The database row of the browser's session."""
+    token = session_token(client)
+    if token is None:
+        return None
+    db.session.expire_all()
+    return db.session.get(UserSession, hash_session_token(token))
+
+
+def signed_in(client) -> bool:
+    row = session_row(client)
+    return row is not None and row.stage is None and row.ended_at is None
 
 
 def login(app, username):

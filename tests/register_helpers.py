@@ -65,7 +65,13 @@ def snapshot() -> dict:
             InformationSystem.unit_id,
             InformationSystem.active,
         ),
-        "contractors": (Contractor.code, Contractor.name, Contractor.active),
+        "contractors": (
+            Contractor.code,
+            Contractor.name,
+            Contractor.contacts,
+            Contractor.domains,
+            Contractor.active,
+        ),
         "contracts": (
             Contract.code,
             Contract.title,

@@ -25,10 +25,12 @@ from survey.models import (
     ContractorEvaluation,
     CorrectiveAction,
     FindingMeasure,
+    InvitationRequest,
     OrgUnit,
     OutgoingMail,
     Recommendation,
     SubcontractRequest,
+    User,
 )
 from survey.models.types import utcnow
 from survey.services import audit as audit_service
@@ -49,6 +51,7 @@ class World:
     # recommendation (see CONTRACTS and COMPANIES for who may see which).
     places: dict[str, dict[str, int]] = field(default_factory=dict)
     mail: int = 0  # a failed mail in the outbox
+    invitation_request: int = 0  # a division's pending request to invite for `contract`
     followup: dict[str, dict[str, int]] = field(
         default_factory=dict
     )  # target -> ids of its action, evidence, audit …
@@ -104,10 +107,25 @@ def world(demo_app) -> World:
     mail = OutgoingMail(recipient="x@example.jp", subject="s", body="b", attempts=1)
     mail.next_attempt_at = mail.last_attempt_at = utcnow()
     db.session.add(mail)
+    asked = InvitationRequest(
+        email="x@example.net",
+        contractor_id=contract.contract.contractor_id,
+        assignment=contract,
+        requested_by=db.session.scalar(sa.select(User).where(User.username == "respondent")),
+    )
+    db.session.add(asked)
     db.session.commit()
     first = db.session.scalar(sa.select(sa.func.min(AuditEntry.id)))
     return World(
-        own, other, contract, attachments, first, places=places, mail=mail.id, followup=followup
+        own,
+        other,
+        contract,
+        attachments,
+        first,
+        places=places,
+        mail=mail.id,
+        invitation_request=asked.id,
+        followup=followup,
     )
 
 
@@ -233,6 +251,7 @@ DECISIONS = {
     "auth.sign_out_everywhere": [
         ("POST", "/auth/account/sign-out-everywhere", lambda r, t: 302, ["own"])
     ],
+    "auth.end_other_session": [("POST", "/auth/account/sessions/end", lambda r, t: 302, ["own"])],
     "respond.index": [("GET", "/assignments/", signed_in, ["own"])],
     "respond.assignment": [("GET", "/assignments/{id}", read, list(VISIBLE))],
     "respond.history": [("GET", "/assignments/{id}/history", read, list(VISIBLE))],
@@ -403,6 +422,11 @@ def mail_admin(role, target):
     return 200 if role == "admin" else 404
 
 
+def office_decides(ok):
+    # Respondents, managers, contractors and auditors are refused: the pages do not exist.
+    return lambda role, target: ok if role == "admin" else 404
+
+
 DECISIONS.update(
     {
         "campaigns.index": [("GET", "/campaigns/", follows_progress, ["own"])],
@@ -544,6 +568,25 @@ DECISIONS.update(
                 ["own"],
             )
         ],
+        # Whether an address the register does not hold gets an account: the office's call.
+        # Without a decision in the body the form is refused (422).
+        "admin.invitation_requests_index": [
+            ("GET", "/admin/invitation-requests/", office_decides(200), ["own"])
+        ],
+        "admin.invitation_request": [
+            (
+                "GET",
+                "/admin/invitation-requests/{invitation_request}",
+                office_decides(200),
+                ["own"],
+            ),
+            (
+                "POST",
+                "/admin/invitation-requests/{invitation_request}",
+                office_decides(422),
+                ["own"],
+            ),
+        ],
     }
 )
 
@@ -626,6 +669,7 @@ def test_each_role_gets_exactly_what_it_may(demo_app, world, role):
                     first_entry=world.first_entry,
                     **world.places[target],
                     mail=world.mail,
+                    invitation_request=world.invitation_request,
                     **world.followup[target],
                 )
                 response = client.open(path, method=method, data=_body(world, assignment))

@@ -238,6 +238,72 @@ def test_an_admin_cannot_import_a_file_that_drops_their_own_account(ward):
     assert not registers.preview("users", csv_bytes(rows), actor=admin).ok
 
 
+CONTRACTOR_HEADER = ["事業者コード", "名称", "担当者メール", "メールドメイン"]
+
+
+def test_bad_contacts_and_domains_are_reported_by_row_and_column_and_nothing_is_applied(ward):
+    rows = [
+        CONTRACTOR_HEADER,
+        [
+            "C001",
+            "株式会社さくら情報サービス",
+            "tanaka@sakura.example.co.jp",
+            "sakura.example.co.jp",
+        ],
+        ["C002", "東都システム開発株式会社", "tanaka", ""],  # not an address
+        ["C003", "株式会社みなと電算", "", "minato_densan.example"],  # "_" is no domain's
+        ["C004", "日本行政ソリューションズ株式会社", "", "co.jp"],  # every company's
+        ["C005", "株式会社あおば計算センター", "a@aoba.example.jp, b@aoba", ""],
+        ["C006", "関東データ処理株式会社", "", "Sakura.Example.co.jp"],  # C001's domain
+        ["C007", "株式会社ひかりコールセンター", "", "example"],  # no dot
+    ]
+    assert _problems("contractors", rows) == {
+        (3, "担当者メール"),
+        (4, "メールドメイン"),
+        (5, "メールドメイン"),
+        (6, "担当者メール"),
+        (7, "メールドメイン"),
+        (8, "メールドメイン"),
+    }
+
+
+def test_contacts_and_domains_are_read_as_typed_in_excel_and_exported_back(office):
+    rows = [
+        CONTRACTOR_HEADER,
+        [
+            "C001",
+            "株式会社さくら情報サービス",
+            "Tanaka@Sakura.Example.co.jp、ｓｕｚｕｋｉ@sakura.example.co.jp",
+            "@Sakura.example.CO.JP; sakura-joho.example.jp sakura.example.co.jp",
+        ],
+    ]
+    _apply("contractors", csv_bytes(rows, "cp932"))
+    company = db.session.scalar(sa.select(Contractor))
+    assert company.contacts.split() == [
+        "Tanaka@sakura.example.co.jp",
+        "suzuki@sakura.example.co.jp",
+    ]
+    assert company.domains.split() == ["sakura.example.co.jp", "sakura-joho.example.jp"]
+    assert read_csv(registers.export_file("contractors", "csv"))[1] == [
+        "C001",
+        "株式会社さくら情報サービス",
+        "Tanaka@sakura.example.co.jp, suzuki@sakura.example.co.jp",
+        "sakura.example.co.jp, sakura-joho.example.jp",
+    ]
+
+
+def test_a_file_without_the_mail_columns_keeps_the_companies_contacts(ward):
+    before = snapshot()["contractors"]
+    rows = [["事業者コード", "名称"]] + [
+        [code, name]
+        for code, name in db.session.execute(
+            sa.select(Contractor.code, Contractor.name).order_by(Contractor.code)
+        )
+    ]
+    assert not registers.preview("contractors", csv_bytes(rows)).has_changes
+    assert snapshot()["contractors"] == before
+
+
 # --- the demo ward ----------------------------------------------------------------------------
 
 

@@ -35,11 +35,6 @@ def username_of(page: str) -> str:
     return re.search(r'<dd class="code">([^<]+)</dd>', page).group(1)
 
 
-def user_id_in_session(client) -> int | None:
-    with client.session_transaction() as session:
-        return session.get("_user_id")
-
-
 def test_a_respondent_enrolls_and_then_needs_a_code(auth, demo_client, clock):
     auth.login("respondent")
     secret, codes = enroll(demo_client, clock)
@@ -56,7 +51,7 @@ def test_a_respondent_enrolls_and_then_needs_a_code(auth, demo_client, clock):
     # The password alone does not sign in: it leads to the second step, and nowhere else.
     response = auth.login("respondent")
     assert response.headers["Location"] == "/auth/2fa"
-    assert user_id_in_session(demo_client) is None
+    assert not helpers.signed_in(demo_client)
     assert demo_client.get("/").headers["Location"] == "/auth/2fa"
     assert demo_client.get("/assignments/").headers["Location"] == "/auth/2fa"
     assert "認証アプリ" in demo_client.get("/auth/2fa").get_data(as_text=True)
@@ -97,7 +92,7 @@ def test_wrong_old_and_reused_codes_are_refused(auth, demo_client, clock):
         assert response.status_code == 200
         page = response.get_data(as_text=True)
         assert WRONG_CODE in page or "確認コードを入力してください" in page
-        assert user_id_in_session(demo_client) is None
+        assert not helpers.signed_in(demo_client)
     code = totp.at(clock.now)
     assert auth.second_step(code).headers["Location"] == "/"
     auth.logout()
@@ -120,7 +115,7 @@ def test_a_recovery_code_works_once(auth, demo_client, clock):
     auth.logout()
     auth.login("respondent")
     assert WRONG_CODE in auth.second_step(codes[3]).get_data(as_text=True)
-    assert user_id_in_session(demo_client) is None
+    assert not helpers.signed_in(demo_client)
     assert auth.second_step(codes[4]).status_code == 302
 
 
@@ -211,7 +206,7 @@ def test_a_required_user_cannot_reach_anything_before_enrolling(
 ):
     response = auth.login(username)
     assert response.headers["Location"] == "/auth/2fa/setup"
-    assert user_id_in_session(demo_client) is None
+    assert not helpers.signed_in(demo_client)
     for path in ("/", "/assignments/", "/results/", "/auth/account"):
         assert demo_client.get(path).headers["Location"] == "/auth/2fa/setup", path
     page = demo_client.get("/auth/2fa/setup").get_data(as_text=True)
@@ -239,7 +234,7 @@ def test_an_admin_signed_in_before_the_requirement_is_sent_to_enroll(demo_app, a
     assert auth.login("admin").headers["Location"] == "/"
     demo_app.config["REQUIRE_2FA"] = True
     assert demo_client.get("/results/").headers["Location"] == "/auth/2fa/setup"
-    assert user_id_in_session(demo_client) is None
+    assert not helpers.signed_in(demo_client)
 
 
 def test_other_roles_are_not_required_to_enroll(auth, demo_client, required):

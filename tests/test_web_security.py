@@ -1,6 +1,7 @@
 """The web surface: security headers, CSRF, escaping, and arbitrary input never breaking things."""
 
 import string
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -9,7 +10,7 @@ from hypothesis import strategies as st
 
 from checklists.loader import ChecklistFileError, load_file
 from survey.extensions import db
-from survey.models import AnswerHistory, Assignment, Checklist, OrgUnit
+from survey.models import AnswerHistory, Assignment, Attachment, Checklist, OrgUnit
 from tests import helpers
 from tests.helpers import form_data, login
 
@@ -21,6 +22,42 @@ def test_every_page_sends_security_headers(client):
     assert "unsafe-inline" not in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Referrer-Policy"] == "same-origin"
+
+
+def test_nothing_a_signed_in_user_is_sent_may_be_kept_in_a_cache(demo_app):
+    client = login(demo_app, "respondent")
+    mine = helpers.assignment_of("戸籍住民課")
+    name = "0" * 32
+    uploads = Path(demo_app.instance_path) / "uploads"
+    uploads.mkdir(parents=True, exist_ok=True)
+    (uploads / name).write_bytes(b"%PDF-1.4")
+    evidence = Attachment(
+        assignment_id=mine.id,
+        item_id=mine.campaign.checklist.items[0].id,
+        filename="e.pdf",
+        stored_name=name,
+        content_type="application/pdf",
+        size=8,
+        sha256="0" * 64,
+    )
+    db.session.add(evidence)
+    db.session.commit()
+    responses = {
+        "page": client.get(f"/assignments/{mine.id}"),
+        "json": client.post(f"/assignments/{mine.id}/autosave", data=form_data(mine, {1: "yes"})),
+        "answer sheet": client.get(f"/assignments/{mine.id}/sheet.xlsx"),
+        "evidence": client.get(f"/assignments/{mine.id}/evidence/{evidence.id}"),
+        "account": client.get("/auth/account"),
+    }
+    for what, response in responses.items():
+        assert response.status_code == 200, what
+        assert response.headers["Cache-Control"] == "no-store", what
+        assert response.headers["Pragma"] == "no-cache", what
+        response.close()
+    # The package's own CSS and JS may be cached: they hold nothing of anyone's.
+    static = client.get("/static/css/tenken.css")
+    assert "no-store" not in static.headers.get("Cache-Control", "")
+    static.close()
 
 
 def test_post_without_csrf_token_is_refused_in_japanese(app):

@@ -1,7 +1,7 @@
-"""Administration: registers, checklists, the outbox."""
+"""Administration: registers, checklists, the outbox, invitation requests."""
 
 from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from survey.admin import checklists, outbox, registers  # noqa: E402,F401
+from survey.admin import checklists, invitation_requests, outbox, registers  # noqa: E402,F401

@@ -1,17 +1,17 @@
-"""The user's own account: two-factor sign-in, signing out everywhere, changing the password.
+"""The user's own account: two-factor sign-in, the browsers signed in (ending one, or all but
+this one), changing the password.
 
 Enrolling (`enroll`) serves both someone signed in who turns two-factor sign-in on and an admin
 or auditor who must enroll right after the password step (a pending session, see
-survey.auth.sessions): the secret waits in the session until a code from the app confirms it,
-and the 10 recovery codes are shown once, on the page that confirms.
+survey.auth.sessions): the secret waits in the session's row in the database, never in the
+cookie, until a code from the app confirms it, and the 10 recovery codes are shown once, on the
+page that confirms. Pages here, like every page, are sent with `Cache-Control: no-store`
+(survey.headers): secrets and recovery codes must not stay in a cache.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-
-from flask import abort, flash, make_response, redirect, render_template, session, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -19,24 +19,25 @@ from survey.auth import bp
 from survey.auth.forms import (
     ChangePasswordForm,
     DisableTwoFactorForm,
+    EndSessionForm,
     EnrollForm,
     RecoveryCodesForm,
     SignOutEverywhereForm,
 )
 from survey.auth.routes import signin_limit
-from survey.auth.sessions import keep_this_session, pending_next, pending_user, start_session
+from survey.auth.sessions import (
+    current_session_id,
+    keep_setup_secret,
+    keep_this_session,
+    pending_next,
+    pending_user,
+    setup_secret,
+    start_session,
+)
 from survey.extensions import db
 from survey.passwords import min_length
 from survey.services import audit, signin
 from survey.services.accounts import AccountError, change_password, confirm_current_password
-
-SETUP_KEY = "totp_setup"
-
-
-def _no_store(response):
-    # Secrets and recovery codes must not stay in a cache.
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 def _forms(**given):
@@ -45,6 +46,7 @@ def _forms(**given):
         "disable_form": DisableTwoFactorForm(prefix="off"),
         "codes_form": RecoveryCodesForm(prefix="rc"),
         "everywhere_form": SignOutEverywhereForm(prefix="all"),
+        "end_form": EndSessionForm(prefix="end"),
     }
     forms.update(given)
     return forms
@@ -53,18 +55,18 @@ def _forms(**given):
 def _account_page(status: int = 200, **forms):
     user = current_user._get_current_object()
     context = _forms(**forms)
-    return _no_store(
-        make_response(
-            render_template(
-                "auth/account.html",
-                user=user,
-                required=signin.requires_2fa(user),
-                codes_left=signin.remaining_recovery_codes(user) if user.totp_enabled else 0,
-                password_min=min_length(),
-                **context,
-            ),
-            status,
-        )
+    return (
+        render_template(
+            "auth/account.html",
+            user=user,
+            required=signin.requires_2fa(user),
+            codes_left=signin.remaining_recovery_codes(user) if user.totp_enabled else 0,
+            password_min=min_length(),
+            sessions=signin.active_sessions(user),
+            current_session=current_session_id(),
+            **context,
+        ),
+        status,
     )
 
 
@@ -105,7 +107,7 @@ def sign_out_everywhere():
     form = SignOutEverywhereForm(prefix="all")
     if form.validate_on_submit():
         user = current_user._get_current_object()
-        signin.end_other_sessions(user)
+        signin.end_all_sessions(user, signin.SessionEnd.EVERYWHERE)
         keep_this_session(user)
         audit.record("auth.sign_out_everywhere", user)
         db.session.commit()
@@ -113,18 +115,29 @@ def sign_out_everywhere():
     return redirect(url_for("auth.account"))
 
 
+@bp.route("/account/sessions/end", methods=["POST"])
+@login_required
+def end_other_session():
+    form = EndSessionForm(prefix="end")
+    # This browser's own session ends by signing out.
+    if form.validate_on_submit() and form.session.data != current_session_id():
+        user = current_user._get_current_object()
+        if signin.end_user_session(user, form.session.data):
+            audit.record("auth.session_end", user)
+            db.session.commit()
+            flash(_("選択したセッションを終了しました。"), "success")
+    return redirect(url_for("auth.account", _anchor="sessions"))
+
+
 # --- two-factor -----------------------------------------------------------------------------
 
 
 def _setup_secret() -> str:
-    secret = session.get(SETUP_KEY)
-    try:
-        if isinstance(secret, str) and len(base64.b32decode(secret)) >= 20:
-            return secret
-    except (binascii.Error, ValueError):
-        pass
-    secret = signin.new_totp_secret()
-    session[SETUP_KEY] = secret
+    secret = setup_secret()
+    if secret is None:
+        secret = signin.new_totp_secret()
+        keep_setup_secret(secret)
+        db.session.commit()
     return secret
 
 
@@ -160,31 +173,23 @@ def enroll():
                 _("確認コードが正しくありません。アプリの時刻が合っているか確かめてください。"),
             ]
         else:
-            session.pop(SETUP_KEY, None)
+            keep_setup_secret(None)
             target = pending_next() if pending is not None else url_for("auth.account")
             if pending is not None:
                 start_session(user)  # enrolled: now fully signed in
                 audit.record("auth.login", user, user=user, after={"enrolled": True})
             audit.record("auth.2fa_enable", user, user=user)
             db.session.commit()
-            return _no_store(
-                make_response(
-                    render_template("auth/recovery_codes.html", codes=codes, target=target)
-                )
-            )
+            return render_template("auth/recovery_codes.html", codes=codes, target=target)
     uri = signin.provisioning_uri(user, secret)
-    return _no_store(
-        make_response(
-            render_template(
-                "auth/enroll.html",
-                form=form,
-                secret=secret,
-                uri=uri,
-                qr=_qr_code(uri),
-                required=pending is not None,
-                user=user,
-            )
-        )
+    return render_template(
+        "auth/enroll.html",
+        form=form,
+        secret=secret,
+        uri=uri,
+        qr=_qr_code(uri),
+        required=pending is not None,
+        user=user,
     )
 
 
@@ -220,12 +225,8 @@ def new_recovery_codes():
             codes = signin.new_recovery_codes(user)
             audit.record("auth.recovery_codes", user)
             db.session.commit()
-            return _no_store(
-                make_response(
-                    render_template(
-                        "auth/recovery_codes.html", codes=codes, target=url_for("auth.account")
-                    )
-                )
+            return render_template(
+                "auth/recovery_codes.html", codes=codes, target=url_for("auth.account")
             )
         form.password.errors = [*form.password.errors, _("現在のパスワードが正しくありません。")]
     return _account_page(codes_form=form)

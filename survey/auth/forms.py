@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField, SubmitField
+from wtforms import HiddenField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from survey.passwords import password_problem
@@ -62,6 +62,14 @@ class RecoveryCodesForm(FlaskForm):
 
 class SignOutEverywhereForm(FlaskForm):
     submit = SubmitField(_l("他のすべての端末からログアウト"))
+
+
+class EndSessionForm(FlaskForm):
+    """One of the user's other sessions, named by its row's key: the token's hash, which signs
+    nobody in."""
+
+    session = HiddenField(validators=[DataRequired(), Length(max=64)])
+    submit = SubmitField(_l("このセッションを終了"))
 
 
 class ChangePasswordForm(FlaskForm):

@@ -85,8 +85,10 @@ def accept_invitation(token: str):
             if user.totp_enabled:
                 # A reset through the mailed link is no way around the account's second factor.
                 begin_pending(user, "totp", url_for("main.home"))
+                db.session.commit()  # the session's row
                 return redirect(url_for("auth.two_factor"))
             start_session(user)
+            db.session.commit()  # the session's row
             flash(_("アカウントを設定しました。点検への回答を始められます。"), "success")
             return redirect(url_for("main.home"))
     return _page(invitation=invitation, account=account, form=form)

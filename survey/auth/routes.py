@@ -13,11 +13,9 @@ password or a code), and repeated failures lock the account (survey.services.sig
 import time
 from urllib.parse import urlsplit
 
-import sqlalchemy as sa
 from flask import current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm import joinedload
 
 from survey.auth import bp
 from survey.auth.forms import CodeForm, LoginForm
@@ -30,24 +28,10 @@ from survey.auth.sessions import (
     start_session,
 )
 from survey.extensions import db, limiter
-from survey.models import User
 from survey.services import audit, signin
 from survey.services.accounts import authenticate
 
-__all__ = ["load_user", "start_session", "signin_limit"]
-
-
-# Every page's header names the user's unit or company: loaded with the user. Built once: this
-# runs before every request.
-_USER = (
-    db.select(User)
-    .options(joinedload(User.unit), joinedload(User.contractor))
-    .where(User.id == sa.bindparam("id"))
-)
-
-
-def load_user(user_id: str) -> User | None:
-    return db.session.scalar(_USER, {"id": int(user_id)})
+__all__ = ["start_session", "signin_limit"]
 
 
 def _safe_next(target: str | None) -> str:
@@ -71,11 +55,6 @@ def _failed(response) -> bool:
 signin_limit = limiter.shared_limit(
     _login_rate_limit, scope="signin", methods=["POST"], deduct_when=_failed
 )
-
-
-def _no_store(response):
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -104,7 +83,7 @@ def login():
                 destination = target
             db.session.commit()
             return redirect(destination)
-    return _no_store(make_response(render_template("auth/login.html", form=form)))
+    return render_template("auth/login.html", form=form)
 
 
 @bp.route("/2fa", methods=["GET", "POST"])
@@ -147,17 +126,19 @@ def two_factor():
         if signin.is_locked(user):
             return _locked_out()
         form.code.errors = [*form.code.errors, _("確認コードが正しくありません。")]
-    return _no_store(make_response(render_template("auth/two_factor.html", form=form)))
+    return render_template("auth/two_factor.html", form=form)
 
 
 def _start_again():
     drop_pending()
+    db.session.commit()
     flash(_("ログインの手続きの有効期限が切れました。もう一度ログインしてください。"), "info")
     return redirect(url_for("auth.login"))
 
 
 def _locked_out():
     drop_pending()
+    db.session.commit()
     flash(
         _(
             "確認コードを続けて間違えたため、しばらくログインできません。"
@@ -172,8 +153,9 @@ def _locked_out():
 def logout():
     # Also ends a sign-in waiting for its second step, so it needs no signed-in user.
     if current_user.is_authenticated:
-        audit.record("auth.logout", commit=True)
-    end_session()
+        audit.record("auth.logout")
+    end_session()  # its row: a copy of the cookie is refused from now on
+    db.session.commit()
     flash(_("ログアウトしました。"), "info")
     return redirect(url_for("auth.login"))
 

@@ -1,128 +1,190 @@
-"""Sessions: a fresh one at every sign-in, ended after idleness, after a maximum lifetime, or when
-the user signs out everywhere.
+"""Sessions, held in the database: a fresh one at every sign-in, ended at sign-out, after
+idleness, after a maximum lifetime, or when the user signs out everywhere.
 
-The session (Flask's signed cookie) holds, besides Flask-Login's user id:
+The cookie (Flask's signed session) holds the session's random token under `sid`, besides the
+language, the CSRF token and messages waiting to be shown: nothing else about the sign-in. The
+row of `user_session` keyed by the token's SHA-256 holds the rest (survey.models.org.UserSession):
 
-- `signed_in_at` and `seen_at` (Unix seconds): a session idle for `SESSION_IDLE_MINUTES` or older
-  than `SESSION_MAX_HOURS` is ended at its next request;
-- `epoch`: the user's `session_epoch` when the session started. Raising the user's epoch (sign
-  out everywhere, a new password) ends every session that carries an older one;
-- `pending`: between the password and the second step (a TOTP code, or enrolling when two-factor
-  sign-in is required), the user id and stage. Such a session is not signed in: it can open the
-  page of its stage, the login page and sign out, and is sent to its stage from anywhere else.
+- when it started and was last seen: a session idle for `SESSION_IDLE_MINUTES` or older than
+  `SESSION_MAX_HOURS` is ended at its next request;
+- whether and why it was ended: sign-out ends the row, so a copy of the cookie is refused at once,
+  on every app server; signing out everywhere and a new password end all the user's rows;
+- `stage`: between the password and the second step (a TOTP code, or enrolling when two-factor
+  sign-in is required), the session is *pending*, not signed in: it can open the page of its
+  stage, the login page and sign out, and is sent to its stage from anywhere else; the next page
+  and a TOTP secret being enrolled wait in the row as well.
 
-`check_session` runs before every request.
+`check_session` runs before every request and reads the row with its user in one query by
+primary key; that query is also how Flask-Login finds the signed-in user (`signed_in_user`).
 """
 
 from __future__ import annotations
 
-from flask import current_app, flash, jsonify, redirect, request, session, url_for
-from flask_babel import gettext as _
+import sqlalchemy as sa
+from flask import flash, g, jsonify, redirect, request, session, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
+from sqlalchemy.orm import joinedload
 
 from survey.auth import bp
 from survey.extensions import db
 from survey.models import User
+from survey.models.org import UserSession
 from survey.services import signin
+from survey.services.signin import SessionEnd
 
-PENDING_MINUTES = 10  # time to type the code after the password
+TOKEN_KEY = "sid"
 STAGE_ENDPOINTS = {"totp": "auth.two_factor", "enroll": "auth.enroll"}
 OPEN_WHILE_PENDING = {"static", "auth.login", "auth.logout"}
+# Flask-Login's own keys: the user comes from the session row, so they are not kept.
+LOGIN_KEYS = ("_user_id", "_fresh", "_id")
+
+# The row with its user, and the user's unit and company (every page's header names them).
+# Built once: this runs before every request.
+_SESSION = (
+    db.select(User, UserSession)
+    .join(UserSession, UserSession.user_id == User.id)
+    .options(joinedload(User.unit), joinedload(User.contractor))
+    .where(UserSession.id == sa.bindparam("id"))
+)
 
 
-def _timestamp() -> int:
-    return int(signin.now().timestamp())
+def this_session() -> tuple[UserSession, User] | None:
+    """This browser's session row and its user, ended or not; read once per request."""
+    if "user_session" not in g:
+        token = session.get(TOKEN_KEY)
+        found = None
+        if isinstance(token, str):
+            found = db.session.execute(_SESSION, {"id": signin.hash_session_token(token)}).first()
+        g.user_session = (found.UserSession, found.User) if found else None
+    return g.user_session
 
 
-def _fresh_session() -> None:
-    """Forget everything in the session but the chosen language."""
+def signed_in_user(_request) -> User | None:
+    """Flask-Login's request loader: the user of a signed-in session that may still be used."""
+    found = this_session()
+    if found is None:
+        return None
+    row, user = found
+    if row.stage is not None or signin.session_ended_by(row, user) is not None:
+        return None
+    return user
+
+
+def _client() -> dict:
+    return {"remote_addr": request.remote_addr, "user_agent": request.user_agent.string}
+
+
+def _open(user: User, **columns) -> UserSession:
+    """A new session for this browser, in place of the one it had: nothing from before carries
+    over but the chosen language."""
+    found = this_session()
+    if found is not None:
+        signin.end_session(found[0].id, SessionEnd.REPLACED)
     lang = session.get("lang")
     session.clear()
     if lang:
         session["lang"] = lang
+    row, token = signin.open_session(user, **columns, **_client())
+    session[TOKEN_KEY] = token
+    g.user_session = (row, user)
+    return row
 
 
 def start_session(user: User) -> None:
-    """Sign in with a fresh session: nothing from before sign-in carries over but the language."""
-    _fresh_session()
-    login_user(user)
-    now = _timestamp()
-    session["signed_in_at"] = now
-    session["seen_at"] = now
-    session["epoch"] = user.session_epoch
+    """Sign in with a fresh session. The caller commits."""
+    _open(user)
+    login_user(user)  # the signed-in user for the rest of this request
+    for key in LOGIN_KEYS:
+        session.pop(key, None)
     user.last_login_at = signin.now()
     signin.clear_failures(user)
+    signin.purge_sessions()
 
 
-def end_session() -> None:
+def _forget() -> None:
     logout_user()
-    _fresh_session()
+    for key in (TOKEN_KEY, *LOGIN_KEYS):
+        session.pop(key, None)
+    g.user_session = None
+
+
+def end_session(reason: SessionEnd = SessionEnd.LOGOUT) -> None:
+    """End this browser's session, signed in or pending. The caller commits."""
+    found = this_session()
+    if found is not None and found[0].ended_at is None:
+        signin.end_session(found[0].id, reason)
+    _forget()
 
 
 def keep_this_session(user: User) -> None:
-    """After the user's epoch was raised on purpose: this session stays signed in."""
-    session["epoch"] = user.session_epoch
+    """After all the user's sessions were ended on purpose (sign out everywhere, a new password):
+    this browser stays signed in, in a new session of the same age. The caller commits."""
+    row, _user = this_session()
+    _open(user, created_at=row.created_at)
 
 
 # --- between the password and the second step -----------------------------------------------
 
 
 def begin_pending(user: User, stage: str, next_url: str | None) -> None:
-    _fresh_session()
-    session["pending"] = {
-        "user": user.id,
-        "stage": stage,
-        "at": _timestamp(),
-        "next": next_url,
-        "epoch": user.session_epoch,
-    }
+    """The caller commits."""
+    _open(user, stage=stage, next_url=next_url)
+
+
+def _pending() -> tuple[UserSession, User] | None:
+    found = this_session()
+    if found is None or found[0].stage is None:
+        return None
+    return found
 
 
 def pending_user(stage: str) -> User | None:
     """The user whose password was right, waiting for this stage; None if there is none, it
-    timed out, or the account can no longer sign in."""
-    pending = session.get("pending")
-    if not isinstance(pending, dict) or pending.get("stage") != stage:
+    timed out or was ended, or the account can no longer sign in."""
+    found = _pending()
+    if found is None or found[0].stage != stage or not signin.pending_is_live(*found):
         return None
-    if _timestamp() - int(pending.get("at", 0)) > PENDING_MINUTES * 60:
-        return None
-    user = db.session.get(User, pending.get("user"))
-    if user is None or not user.active or user.session_epoch != pending.get("epoch"):
-        return None
-    return user
+    return found[1]
 
 
 def pending_next() -> str | None:
-    pending = session.get("pending")
-    return pending.get("next") if isinstance(pending, dict) else None
+    found = _pending()
+    return found[0].next_url if found else None
 
 
 def drop_pending() -> None:
-    session.pop("pending", None)
+    """The caller commits."""
+    if _pending() is not None:
+        end_session(SessionEnd.EXPIRED)
+
+
+# --- the TOTP secret being enrolled ----------------------------------------------------------
+
+
+def setup_secret() -> str | None:
+    found = this_session()
+    return found[0].totp_setup if found else None
+
+
+def keep_setup_secret(secret: str | None) -> None:
+    """The caller commits."""
+    this_session()[0].totp_setup = secret
 
 
 # --- before every request -------------------------------------------------------------------
 
-# `seen_at` is kept to the minute: an unchanged session is not signed and sent again, which
-# every request would otherwise pay for, and an idle limit counted in minutes needs no more.
-SEEN_EVERY = 60
-
-
-def _ended_because(user: User) -> str | None:
-    if not user.active:
-        return _("アカウントが無効になったため、ログアウトしました。")
-    if session.get("epoch") != user.session_epoch:
-        return _("このアカウントのすべてのセッションが終了されたため、ログアウトしました。")
-    now = _timestamp()
-    signed_in_at = session.get("signed_in_at")
-    seen_at = session.get("seen_at")
-    if not isinstance(signed_in_at, int) or not isinstance(seen_at, int):
-        return _("ログインの有効期限が切れました。もう一度ログインしてください。")
-    if now - signed_in_at > current_app.config["SESSION_MAX_HOURS"] * 3600:
-        return _("ログインの有効期限が切れました。もう一度ログインしてください。")
-    if now - seen_at > current_app.config["SESSION_IDLE_MINUTES"] * 60:
-        return _("しばらく操作がなかったため、ログアウトしました。もう一度ログインしてください。")
-    return None
+EVERYWHERE = _l("このアカウントのすべてのセッションが終了されたため、ログアウトしました。")
+EXPIRED = _l("ログインの有効期限が切れました。もう一度ログインしてください。")
+ENDED_MESSAGES = {
+    SessionEnd.INACTIVE: _l("アカウントが無効になったため、ログアウトしました。"),
+    SessionEnd.EVERYWHERE: EVERYWHERE,
+    SessionEnd.PASSWORD: EVERYWHERE,
+    SessionEnd.ENDED: _l("このセッションは別の端末から終了されたため、ログアウトしました。"),
+    SessionEnd.IDLE: _l(
+        "しばらく操作がなかったため、ログアウトしました。もう一度ログインしてください。"
+    ),
+}
 
 
 def _back_to_login(message: str):
@@ -134,32 +196,61 @@ def _back_to_login(message: str):
     return redirect(url_for("auth.login", next=target))
 
 
+def _note_seen(row: UserSession) -> None:
+    """Move the session's last-seen time on, at most once a minute, in a transaction of its own:
+    it is kept whatever becomes of the request's, and holds no lock while the page is made."""
+    at = signin.now()
+    if not signin.seen_again(row, at):
+        return
+    with db.engine.begin() as connection:
+        connection.execute(
+            sa.update(UserSession).where(UserSession.id == row.id).values(seen_at=at)
+        )
+
+
+def _check_signed_in(row: UserSession, user: User):
+    reason = signin.session_ended_by(row, user)
+    if reason is not None:
+        end_session(reason)
+        db.session.commit()
+        message = str(ENDED_MESSAGES.get(reason, EXPIRED))
+        flash(message, "info")
+        return _back_to_login(message)
+    if signin.needs_enrollment(user):
+        # Two-factor sign-in became required while signed in: enroll before anything else.
+        begin_pending(user, "enroll", request.full_path.rstrip("?"))
+        db.session.commit()
+        return redirect(url_for("auth.enroll"))
+    _note_seen(row)
+    return None
+
+
+def _check_pending(row: UserSession, user: User):
+    stage_endpoint = STAGE_ENDPOINTS.get(row.stage)
+    if stage_endpoint is None or pending_user(row.stage) is None:
+        drop_pending()
+        db.session.commit()
+        return None
+    if request.endpoint not in OPEN_WHILE_PENDING | {stage_endpoint}:
+        return redirect(url_for(stage_endpoint))
+    return None
+
+
 @bp.before_app_request
 def check_session():
     if request.endpoint == "static":
         return None
-    if current_user.is_authenticated:
-        user = current_user._get_current_object()
-        problem = _ended_because(user)
-        if problem:
-            end_session()
-            flash(problem, "info")
-            return _back_to_login(problem)
-        if signin.needs_enrollment(user):
-            # Two-factor sign-in became required while signed in: enroll before anything else.
-            end_session()
-            begin_pending(user, "enroll", request.full_path.rstrip("?"))
-            return redirect(url_for("auth.enroll"))
-        now = _timestamp()
-        if now - session.get("seen_at", 0) >= SEEN_EVERY:
-            session["seen_at"] = now
+    found = this_session()
+    if found is None:
+        if TOKEN_KEY in session:  # its row was purged: a session long over
+            _forget()
         return None
-    pending = session.get("pending")
-    if isinstance(pending, dict):
-        stage_endpoint = STAGE_ENDPOINTS.get(pending.get("stage"))
-        if stage_endpoint is None or pending_user(pending["stage"]) is None:
-            drop_pending()
-            return None
-        if request.endpoint not in OPEN_WHILE_PENDING | {stage_endpoint}:
-            return redirect(url_for(stage_endpoint))
-    return None
+    row, user = found
+    if row.stage is not None:
+        return _check_pending(row, user)
+    return _check_signed_in(row, user)
+
+
+def current_session_id() -> str | None:
+    found = this_session() if current_user.is_authenticated else None
+    return found[0].id if found else None

@@ -5,7 +5,7 @@ from survey import access
 from survey.extensions import db
 from survey.main import bp
 from survey.models import Contractor, Role
-from survey.services import evaluations, inbox
+from survey.services import evaluations, inbox, invitation_requests
 from survey.services.overview import campaign_summaries, own_assignments
 
 DESK_ROWS = 10  # the rest is one click away, in 回答・承認
@@ -30,4 +30,7 @@ def home():
         waiting_count=len(waiting),
         recommendations=evaluations.open_recommendations(company, today) if company else None,
         company=company,
+        pending_invitations=invitation_requests.pending_count()
+        if access.can_decide_invitations(current_user)
+        else 0,
     )

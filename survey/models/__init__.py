@@ -15,6 +15,7 @@ from survey.models.campaigns import (
 from survey.models.checklists import Category, Checklist, Item, Option, Scale
 from survey.models.evaluations import (
     ContractorEvaluation,
+    InvitationRequest,
     Recommendation,
     RequestStatus,
     SubcontractRequest,
@@ -54,6 +55,7 @@ __all__ = [
     "FindingMeasure",
     "InformationSystem",
     "Invitation",
+    "InvitationRequest",
     "Item",
     "Option",
     "OrgUnit",

@@ -1,5 +1,6 @@
 """Contractor supervision (委託先の監督): the yearly evaluation of each contractor company, the
-correction recommendations (是正勧告) it leads to, and requests to subcontract (再委託)."""
+correction recommendations (是正勧告) it leads to, requests to subcontract (再委託) and requests
+to invite an address the contractor register does not hold."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from survey.extensions import db
 from survey.models.campaigns import Assignment
 from survey.models.followup import CorrectiveAction
-from survey.models.org import Contractor, User
+from survey.models.org import Contractor, Invitation, User
 from survey.models.registers import Contract, Subcontract
 from survey.models.types import utcnow
 
@@ -98,3 +99,29 @@ class SubcontractRequest(db.Model):
     requested_by: Mapped[User | None] = relationship(foreign_keys=[requested_by_id])
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
     subcontract: Mapped[Subcontract | None] = relationship()
+
+
+class InvitationRequest(db.Model):
+    """A division's wish to invite an address the register does not hold for the company: the
+    security office approves it (the invitation is then made and mailed) or refuses it."""
+
+    __tablename__ = "invitation_request"
+    __table_args__ = (sa.Index("ix_invitation_request_status", "status", "requested_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254))
+    contractor_id: Mapped[int] = mapped_column(sa.ForeignKey("contractor.id"))
+    assignment_id: Mapped[int] = mapped_column(sa.ForeignKey("assignment.id"), index=True)
+    status: Mapped[str] = mapped_column(sa.String(16), default=RequestStatus.PENDING)
+    requested_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"))
+    requested_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    reason: Mapped[str] = mapped_column(sa.Text, default="")  # why it was refused
+    invitation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("invitation.id"))
+
+    contractor: Mapped[Contractor] = relationship()
+    assignment: Mapped[Assignment] = relationship()
+    requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+    invitation: Mapped[Invitation | None] = relationship()

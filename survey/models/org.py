@@ -57,6 +57,10 @@ class Contractor(db.Model):
     code: Mapped[str] = mapped_column(sa.String(32), unique=True)
     name: Mapped[str] = mapped_column(sa.String(200))
     active: Mapped[bool] = mapped_column(default=True)
+    # Whom the divisions may invite for the company without asking the security office: its
+    # contacts' addresses and its mail domains, one a line (register columns, see docs).
+    contacts: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    domains: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
 
     def __repr__(self) -> str:
         return f"<Contractor {self.code} {self.name}>"
@@ -87,8 +91,6 @@ class User(UserMixin, db.Model):
     failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
     first_failed_login_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     locked_until: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
-    # Every session carries the epoch it started in; raising it ends all of them.
-    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
     # Two-factor sign-in (TOTP, RFC 6238): on once `totp_enabled_at` is set. The last time step
     # used keeps a code from being used twice.
     totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
@@ -128,6 +130,36 @@ class RecoveryCode(db.Model):
     used_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     user: Mapped[User] = relationship(back_populates="recovery_codes")
+
+
+class UserSession(db.Model):
+    """One browser's sign-in, from the password to sign-out (survey.auth.sessions).
+
+    The cookie holds a random token and nothing else about the sign-in; only the token's SHA-256
+    is stored, so a copy of the database holds no usable session. Until the second step is done
+    `stage` names it ("totp", "enroll") and the session is not signed in; a TOTP secret being
+    enrolled waits in `totp_setup` until a code confirms it. An ended session keeps its row, so
+    that a copy of its cookie is refused with the reason, until `signin.purge_sessions`.
+    """
+
+    __tablename__ = "user_session"
+
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)  # SHA-256 of the token
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    stage: Mapped[str | None] = mapped_column(sa.String(16))
+    next_url: Mapped[str | None] = mapped_column(sa.String(2000))
+    totp_setup: Mapped[str | None] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), index=True)
+    # Written at most once a minute (the idle limit is counted in minutes): not on every request.
+    seen_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    end_reason: Mapped[str | None] = mapped_column(sa.String(16))
+    remote_addr: Mapped[str | None] = mapped_column(sa.String(64))
+    user_agent: Mapped[str | None] = mapped_column(sa.String(255))
+
+    user: Mapped[User] = relationship()
 
 
 class Invitation(db.Model):

@@ -27,7 +27,8 @@ def authenticate(username: str, password: str) -> User | None:
 
 
 def set_password(user: User, password: str) -> None:
-    """Check the password against the policy, store its hash and end the user's other sessions."""
+    """Check the password against the policy, store its hash and end all the user's sessions (a
+    user changing their own keeps theirs: survey.auth.sessions.keep_this_session)."""
     problem = password_problem(password, user.username)
     if problem:
         raise AccountError(problem)
@@ -35,7 +36,7 @@ def set_password(user: User, password: str) -> None:
     user.password_changed_at = signin.now()
     signin.clear_failures(user)
     if user.id is not None:
-        signin.end_other_sessions(user)
+        signin.end_all_sessions(user, signin.SessionEnd.PASSWORD)
 
 
 def confirm_current_password(user: User, password: str) -> bool:

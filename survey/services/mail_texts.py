@@ -205,3 +205,37 @@ def audit_anchor(entry_id: int, entry_hash: str, entry_at: datetime, line: str, 
             line=line,
         )
         return subject, body + "\n" + _signature()
+
+
+def invitation_decision(filed, link: str):
+    """The security office's decision on a division's request to invite an address the
+    contractor register does not hold (an InvitationRequest)."""
+    with force_locale("ja"):
+        assignment = filed.assignment
+        approved = filed.invitation_id is not None
+        subject = _(
+            "【情報セキュリティ自己点検】招待の申請結果（%(contract)s）",
+            contract=assignment.contract.title,
+        )
+        if approved:
+            outcome = _("情報政策課が次の招待を承認し、招待メールを送信しました。")
+        else:
+            outcome = _("情報政策課は次の招待を承認しませんでした。招待メールは送られていません。")
+        body = (
+            outcome
+            + "\n\n"
+            + _(
+                "点検: %(campaign)s\n"
+                "委託業務: %(contract)s\n"
+                "事業者: %(company)s\n"
+                "メールアドレス: %(email)s\n",
+                campaign=assignment.campaign.title,
+                contract=assignment.contract.title,
+                company=filed.contractor.name,
+                email=filed.email,
+            )
+        )
+        if not approved:
+            body += "\n" + _("承認しない理由:\n%(reason)s\n", reason=filed.reason)
+        body += "\n" + _("回答画面:\n%(link)s\n", link=link)
+        return subject, body + "\n" + _signature()

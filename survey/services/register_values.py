@@ -73,6 +73,82 @@ def email(cell: Cell) -> str | None:
     return value
 
 
+# --- lists in one cell: a company's contact addresses and mail domains ------------------------
+
+LIST_SEPARATORS = re.compile(r"[,;、\s]+")  # after NFKC: full-width ，；and spaces are these
+LIST_JOIN = ", "
+# Shared by every company of its kind: registering one would let any address in Japan through.
+SHARED_DOMAINS = {f"{label}.jp" for label in ("ac", "ad", "co", "ed", "go", "gr", "lg", "ne", "or")}
+DOMAIN_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+
+
+def _entries(cell: Cell) -> list[str]:
+    return [e for e in LIST_SEPARATORS.split(_normal(cell)) if e]
+
+
+def mail_domain(value: str) -> str:
+    """The domain lowercased (mail servers ignore its case), or Bad."""
+    domain = value.removeprefix("@").lower()
+    labels = domain.split(".")
+    if (
+        len(domain) > 253
+        or len(labels) < 2
+        or not all(DOMAIN_LABEL.fullmatch(label) for label in labels)
+        or labels[-1].isdigit()
+    ):
+        raise Bad(
+            _(
+                "「%(value)s」はドメイン名の形式ではありません（例: example.co.jp）。",
+                value=_check_chars(value)[:60],
+            )
+        )
+    if domain in SHARED_DOMAINS:
+        raise Bad(
+            _(
+                "「%(value)s」は多くの会社が共有するドメインのため登録できません。"
+                "会社のドメイン（例: example.co.jp）を入力してください。",
+                value=domain,
+            )
+        )
+    return domain
+
+
+def _not_an_address(value: str) -> Bad:
+    return Bad(
+        _(
+            "「%(value)s」はメールアドレスの形式ではありません（例: tanaka@example.co.jp）。",
+            value=_check_chars(value)[:60],
+        )
+    )
+
+
+def contact_address(value: str) -> str:
+    """The address with its domain lowercased; the part before @ is kept as typed."""
+    local, at, domain = value.rpartition("@")
+    if not at or not local or len(value) > 254 or "@" in local:
+        raise _not_an_address(value)
+    try:
+        domain = mail_domain(domain)
+    except Bad:
+        raise _not_an_address(value) from None
+    return f"{local}@{domain}"
+
+
+def listed(parse_one: Callable[[str], str]) -> Callable[[Cell], str | None]:
+    """A parser for several values in one cell, separated by commas, 、, semicolons or spaces;
+    the stored value has one a line."""
+
+    def parse(cell: Cell) -> str | None:
+        # A repeated entry counts once, in its first place.
+        return "\n".join(dict.fromkeys(parse_one(entry) for entry in _entries(cell))) or None
+
+    return parse
+
+
+def show_list(value: str | None) -> str:
+    return LIST_JOIN.join((value or "").split())
+
+
 def integer(minimum: int, maximum: int) -> Callable[[Cell], int | None]:
     def parse(cell: Cell) -> int | None:
         value = _normal(cell).replace(",", "")

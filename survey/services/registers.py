@@ -147,6 +147,22 @@ SYSTEM_COLUMNS = (
 CONTRACTOR_COLUMNS = (
     Column("code", "事業者コード", CODE, required=True, example="C001"),
     Column("name", "名称", values.text(200), required=True, example="株式会社さくら情報"),
+    Column(
+        "contacts",
+        "担当者メール",
+        values.listed(values.contact_address),
+        values.show_list,
+        default="",
+        example="tanaka@sakura-joho.example.co.jp",
+    ),
+    Column(
+        "domains",
+        "メールドメイン",
+        values.listed(values.mail_domain),
+        values.show_list,
+        default="",
+        example="sakura-joho.example.co.jp",
+    ),
 )
 CONTRACT_COLUMNS = (
     Column("code", "契約コード", CODE, required=True, example="K08-001"),
@@ -246,7 +262,9 @@ def _load_systems() -> dict[str, Record]:
 
 def _load_contractors() -> dict[str, Record]:
     return {
-        c.code: Record(c, {"code": c.code, "name": c.name})
+        c.code: Record(
+            c, {"code": c.code, "name": c.name, "contacts": c.contacts, "domains": c.domains}
+        )
         for c in db.session.scalars(sa.select(Contractor))
     }
 
@@ -301,7 +319,7 @@ ATTRIBUTES = {
         "kind": "kind",
         "personal": "handles_personal_data",
     },
-    "contractors": {"code": "code", "name": "name"},
+    "contractors": {"code": "code", "name": "name", "contacts": "contacts", "domains": "domains"},
     "contracts": {
         "code": "code",
         "title": "title",
@@ -726,7 +744,25 @@ def _check_systems(spec, rows, problems, current, actor) -> None:
 
 
 def _check_contractors(spec, rows, problems, current, actor) -> None:
-    return None
+    """A domain belongs to one company: in two, an address of either could be invited for the
+    other without the office being asked."""
+    label = spec.column("domains").label
+    first: dict[str, int] = {}
+    for number, row in rows:
+        for domain in (row.get("domains") or "").split():
+            if first.setdefault(domain, number) != number:
+                problems.append(
+                    Problem(
+                        number,
+                        label,
+                        _(
+                            "ドメイン「%(domain)s」は %(row)d行目の事業者にも登録されています。"
+                            "1つのドメインは1つの事業者にだけ登録できます。",
+                            domain=domain,
+                            row=first[domain],
+                        ),
+                    )
+                )
 
 
 def _check_contracts(spec, rows, problems, current, actor) -> None:

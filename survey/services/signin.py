@@ -16,6 +16,7 @@ Every time comes from `now()`, which tests replace to move the clock. Nothing he
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import hmac
 import secrets
@@ -27,7 +28,7 @@ from flask import current_app
 
 from survey.extensions import db
 from survey.models import Role, User
-from survey.models.org import RecoveryCode
+from survey.models.org import RecoveryCode, UserSession
 from survey.models.types import utcnow
 from survey.passwords import DUMMY_HASH, verify_password
 from survey.services import audit
@@ -285,15 +286,139 @@ def remaining_recovery_codes(user: User) -> int:
 # --- sessions -------------------------------------------------------------------------------
 
 
-def end_other_sessions(user: User) -> int:
-    """Raise the user's session epoch: every session started before is refused from its next
-    request on. Returns the new epoch, for the session that asked to keep."""
-    db.session.flush()
-    db.session.execute(
-        sa.update(User)
-        .where(User.id == user.id)
-        .values(session_epoch=User.session_epoch + 1)
+class SessionEnd(enum.StrEnum):
+    """Why a session row was ended (`UserSession.end_reason`)."""
+
+    LOGOUT = "logout"  # signed out on that browser
+    EVERYWHERE = "everywhere"  # the user signed out everywhere
+    PASSWORD = "password"  # the password was changed
+    ENDED = "ended"  # ended from another of the user's browsers (account page)
+    REPLACED = "replaced"  # a new session took its place on the same browser
+    IDLE = "idle"
+    EXPIRED = "expired"
+    INACTIVE = "inactive"  # the account was deactivated
+
+
+SESSION_TOKEN_BYTES = 32
+PENDING_MINUTES = 10  # time to type the code after the password
+SEEN_EVERY = timedelta(minutes=1)
+
+
+def hash_session_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def open_session(
+    user: User,
+    *,
+    stage: str | None = None,
+    next_url: str | None = None,
+    created_at: datetime | None = None,
+    remote_addr: str | None = None,
+    user_agent: str | None = None,
+) -> tuple[UserSession, str]:
+    """A new session row of this user; returns it and its token, which is stored nowhere but in
+    the browser's cookie. `created_at` keeps the age of a session that continues in a new row."""
+    token = secrets.token_urlsafe(SESSION_TOKEN_BYTES)
+    at = now()
+    row = UserSession(
+        id=hash_session_token(token),
+        user=user,
+        stage=stage,
+        next_url=next_url if next_url and len(next_url) <= 2000 else None,
+        created_at=created_at or at,
+        seen_at=at,
+        remote_addr=(remote_addr or "")[:64] or None,
+        user_agent=(user_agent or "")[:255] or None,
+    )
+    db.session.add(row)
+    return row, token
+
+
+def _end(condition, reason: SessionEnd) -> int:
+    # The secret of an enrolment left unfinished goes with its session.
+    ended = db.session.execute(
+        sa.update(UserSession)
+        .where(condition, UserSession.ended_at.is_(None))
+        .values(ended_at=now(), end_reason=reason, totp_setup=None)
         .execution_options(synchronize_session=False)
     )
-    db.session.refresh(user)
-    return user.session_epoch
+    return ended.rowcount
+
+
+def end_session(session_id: str, reason: SessionEnd) -> bool:
+    """End one session; its cookie is refused from then on."""
+    return _end(UserSession.id == session_id, reason) == 1
+
+
+def end_user_session(user: User, session_id: str) -> bool:
+    """End one of this user's sessions (from the account page); False if it is not theirs or
+    already ended."""
+    return (
+        _end(
+            sa.and_(UserSession.id == session_id, UserSession.user_id == user.id), SessionEnd.ENDED
+        )
+        == 1
+    )
+
+
+def end_all_sessions(user: User, reason: SessionEnd) -> int:
+    """End every session of the user, on every browser and app server; returns how many."""
+    db.session.flush()
+    return _end(UserSession.user_id == user.id, reason)
+
+
+def session_ended_by(row: UserSession, user: User, at: datetime | None = None) -> str | None:
+    """Why this signed-in session can no longer be used, or None while it can."""
+    if not user.active:
+        return SessionEnd.INACTIVE
+    if row.ended_at is not None:
+        return row.end_reason or SessionEnd.LOGOUT
+    at = at or now()
+    if at - _aware(row.created_at) > timedelta(hours=_setting("SESSION_MAX_HOURS")):
+        return SessionEnd.EXPIRED
+    if at - _aware(row.seen_at) > timedelta(minutes=_setting("SESSION_IDLE_MINUTES")):
+        return SessionEnd.IDLE
+    return None
+
+
+def seen_again(row: UserSession, at: datetime) -> bool:
+    """Whether a request at `at` moves the session's last-seen time on: it is kept to the minute,
+    so that a page does not write to the database every time (the idle limit is in minutes)."""
+    return at - _aware(row.seen_at) >= SEEN_EVERY
+
+
+def pending_is_live(row: UserSession, user: User, at: datetime | None = None) -> bool:
+    """Whether a session between the password and the second step may still take the code."""
+    age = (at or now()) - _aware(row.created_at)
+    return row.ended_at is None and user.active and age <= timedelta(minutes=PENDING_MINUTES)
+
+
+def active_sessions(user: User) -> list[UserSession]:
+    """The user's signed-in sessions that may still be in use, the latest seen first."""
+    at = now()
+    return list(
+        db.session.scalars(
+            sa.select(UserSession)
+            .where(
+                UserSession.user_id == user.id,
+                UserSession.stage.is_(None),
+                UserSession.ended_at.is_(None),
+                UserSession.created_at > at - timedelta(hours=_setting("SESSION_MAX_HOURS")),
+                UserSession.seen_at > at - timedelta(minutes=_setting("SESSION_IDLE_MINUTES")),
+            )
+            .order_by(UserSession.seen_at.desc())
+        )
+    )
+
+
+def purge_sessions(at: datetime | None = None) -> int:
+    """Delete the rows of sessions older than the maximum lifetime: none of them can be used any
+    more, ended or not. Run at every sign-in (an indexed DELETE), so no cron job is needed."""
+    cutoff = (at or now()) - timedelta(hours=_setting("SESSION_MAX_HOURS"))
+    deleted = db.session.execute(
+        sa.delete(UserSession)
+        .where(UserSession.created_at < cutoff)
+        .execution_options(synchronize_session=False)
+    )
+    return deleted.rowcount

@@ -11,7 +11,9 @@ def test_contractor_follows_an_invitation_answers_and_submits(signed_in, new_pag
     division.get_by_role("link", name="回答・承認").click()
     division.get_by_role("link", name="住民記録システム運用保守業務委託").click()
     shot(division, "contract-questionnaire")
-    division.get_by_label("担当者のメールアドレス").fill("tanaka@sakura-joho.example.jp")
+    division.get_by_label("担当者のメールアドレス").fill(
+        "tanaka@meisei.example.co.jp"
+    )  # its domain in the register
     division.get_by_role("button", name="招待メールを送る").click()
     expect(division.get_by_text("招待メールを送信しました")).to_be_visible()
     shot(division, "invitation-sent")
