@@ -31,8 +31,15 @@ run: install
 	$(FLASK) demo load --if-empty
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-# Browser tests drive Debian's Chromium; install it when it is missing.
-browser-deps:
+# axe-core for the accessibility checks, pinned in tests/browser/package-lock.json: from the npm
+# registry once, then from tests/browser/node_modules (the tests inject it; the app never serves it).
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Browser tests drive Debian's Chromium (installed when missing) and inject axe-core.
+browser-deps: $(AXE)
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "Installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }

@@ -46,17 +46,19 @@ class Bar:
     href: str | None = None
 
 
-def bar_chart(
-    bars: list[Bar], *, label: str, previous_label: str = "", label_width: int = 34
-) -> Markup:
+def bar_chart(bars: list[Bar], *, previous_label: str = "", label_width: int = 34) -> Markup:
     """Horizontal bars, 0–100%, one per row, with the value at the end of each bar and the
-    previous round as a dark tick. `label` is the chart's accessible name."""
+    previous round as a dark tick.
+
+    A picture of a table the page shows beside it, with the same links: hidden from screen
+    readers and out of the Tab order, so that they meet each item once, in the table (an image
+    that holds links is neither an image nor a list to them)."""
     row, top, left, plot = 22, 26, 6 * label_width + 16, 520  # 12px text: 6px a column
     height = top + row * len(bars) + 8
     width = left + plot + 56
     out = [
         f'<svg class="chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}"'
-        f' role="img" aria-label="{escape(label)}" xmlns="http://www.w3.org/2000/svg">'
+        ' aria-hidden="true" focusable="false" xmlns="http://www.w3.org/2000/svg">'
     ]
     for tick in range(0, 101, 25):
         x = left + plot * tick / 100
@@ -74,7 +76,7 @@ def bar_chart(
             f'<text class="label" x="{left - 8}" y="{y + 15}" text-anchor="end">{name}</text>'
         )
         if bar.href:
-            label_svg = f'<a href="{escape(bar.href)}">{label_svg}</a>'
+            label_svg = f'<a href="{escape(bar.href)}" tabindex="-1">{label_svg}</a>'
         out.append(f"<g><title>{tip}</title>{label_svg}")
         if value is not None and not math.isnan(value):
             w = plot * value / 100

@@ -181,7 +181,7 @@ def campaign(code: str):
         categories=_records(categories),
         items=_records(shown),
         figures=figures,
-        chart=charts.bar_chart(bars, label=_("項目別の該当率")),
+        chart=charts.bar_chart(bars),
         legend=charts.legend(),
         band=charts.band,
         matrix_rows=[

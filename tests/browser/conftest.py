@@ -21,14 +21,23 @@ EXPECT_TIMEOUT_MS = 15_000
 ACTION_TIMEOUT_MS = 20_000
 
 
-@pytest.fixture
-def live_server(demo_app):
-    server = make_server("127.0.0.1", 0, demo_app, threaded=True)
+@contextlib.contextmanager
+def serving(app):
+    """The app on a free port of loopback, in a thread; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join()
+
+
+@pytest.fixture
+def live_server(demo_app):
+    with serving(demo_app) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")
@@ -79,6 +88,13 @@ def shot(request) -> Shots:
     return Shots(request.config.rootpath / "test-output" / "screenshots" / name)
 
 
+def new_context(browser):
+    """A browser context of its own (cookies, storage) as a Japanese desktop user has it."""
+    context = browser.new_context(locale="ja-JP", viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(ACTION_TIMEOUT_MS)
+    return context
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
     report = yield
@@ -96,8 +112,7 @@ def new_page(browser, request, shot):
     contexts = []
 
     def open_page():
-        context = browser.new_context(locale="ja-JP", viewport={"width": 1280, "height": 900})
-        context.set_default_timeout(ACTION_TIMEOUT_MS)
+        context = new_context(browser)
         contexts.append(context)
         return context.new_page()
 

@@ -18,6 +18,22 @@ def sign_in(page, base: str, username: str, password: str = DEMO_PASSWORD) -> No
     expect(page.get_by_role("heading", name="ホーム")).to_be_visible()
 
 
+def open_own_questionnaire(page, base: str) -> None:
+    """As the demo respondent: 戸籍住民課's questionnaire of this year's round, from the inbox."""
+    page.goto(base + "/assignments/")
+    page.get_by_role("link", name="戸籍住民課", exact=True).first.click()
+    expect(page.get_by_role("heading", name="戸籍住民課")).to_be_visible()
+
+
+def tab_to(page, selector: str, limit: int = 80) -> None:
+    """Presses Tab until the focused element matches `selector`, as a keyboard user would."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("s => document.activeElement.matches(s)", selector):
+            return
+    raise AssertionError(f"{selector} cannot be reached with Tab")
+
+
 def menu(page, name: str) -> None:
     """Follows a link of the main menu (other links may carry the same name, e.g. breadcrumbs)."""
     page.get_by_role("navigation", name="メインメニュー").get_by_role("link", name=name).click()

@@ -4,13 +4,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.steps import sign_in
-
-
-def open_own_questionnaire(page, base):
-    page.goto(base + "/assignments/")
-    page.get_by_role("link", name="戸籍住民課", exact=True).first.click()
-    expect(page.get_by_role("heading", name="戸籍住民課")).to_be_visible()
+from tests.browser.steps import open_own_questionnaire, sign_in
 
 
 def test_respondent_answers_all_21_items_and_submits(signed_in, shot):

@@ -10,7 +10,7 @@ from survey.extensions import db
 from survey.models import Answer, Assignment, AssignmentEvent, Item
 from survey.services import answering
 from survey.services.answering import ItemInput
-from tests.browser.steps import menu
+from tests.browser.steps import menu, tab_to
 from tests.helpers import assignment_of, user
 
 CLEAR_DESK = 5  # 退庁時や離席時に、個人情報を含む書類や記録媒体を机の上に放置していない
@@ -58,15 +58,6 @@ def last_event(assignment: Assignment) -> AssignmentEvent:
         .order_by(AssignmentEvent.id.desc())
         .limit(1)
     )
-
-
-def tab_to(page, selector: str, limit: int = 80) -> None:
-    """Presses Tab until the focused element matches `selector`, as a keyboard user would."""
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        if page.evaluate("s => document.activeElement.matches(s)", selector):
-            return
-    raise AssertionError(f"{selector} cannot be reached with Tab")
 
 
 def open_from_inbox(page, table: str, target: str, status: str) -> None:

@@ -1,4 +1,5 @@
-// The questionnaire without a page reload: conditional items, the counter, and autosave.
+// The questionnaire without a page reload: conditional items, the counter, and autosave; the
+// focus kept in sight and, after a refusal, on the problems.
 // Everything here is a convenience; the form works and is checked on the server without it.
 (function () {
   "use strict";
@@ -97,4 +98,24 @@
     });
   });
   refresh();
+
+  const bar = form.querySelector(".form-actions.sticky");
+  if (bar) {
+    new ResizeObserver(() => {
+      document.documentElement.style.setProperty("--save-bar", `${bar.offsetHeight}px`);
+    }).observe(bar);
+    // The browser leaves a control the bar covers only in part where it is: bring it clear.
+    form.addEventListener("focusin", (event) => {
+      if (bar.contains(event.target)) return;
+      requestAnimationFrame(() => {
+        const below = event.target.getBoundingClientRect().bottom;
+        const covered = below - bar.getBoundingClientRect().top;
+        if (covered > 0) window.scrollBy(0, covered + 8);
+      });
+    });
+  }
+  // After a refused submission, the focus starts on the list of what to fix: a keyboard or
+  // screen reader user would otherwise begin at the top of a long page that says nothing.
+  const problems = document.getElementById("problems");
+  if (problems) problems.focus();
 })();
