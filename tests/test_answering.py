@@ -476,3 +476,20 @@ def test_a_division_cannot_confirm_contract_answers_it_handed_in_itself(demo_app
     # by a colleague of the division.
     assert not access.can(helpers.user("respondent"), "review", contract)
     assert access.can(helpers.user("r-d04-01"), "review", contract)
+
+
+def test_a_save_after_autosave_says_what_is_stored_not_zero(demo_app, mine):
+    """The page autosaved every answer already; 下書き保存 then changes nothing, and the message
+    counts what is stored rather than 「0 項目を更新」."""
+    client = login(demo_app, "respondent")
+    data = form_data(mine, {21: "no"}, {21: "来月実施予定"})
+    del data["action"]
+    assert client.post(f"/assignments/{mine.id}/autosave", data=data).status_code == 200
+    mine = db.session.get(Assignment, mine.id)
+    response = client.post(
+        f"/assignments/{mine.id}", data=form_data(mine, {21: "no"}, {21: "来月実施予定"})
+    )
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    answered = len([a for a in db.session.get(Assignment, mine.id).answers if a.option])
+    assert f"下書きを保存しました（{answered}/21 項目 回答済み）。" in page
+    assert "0 項目を更新" not in page

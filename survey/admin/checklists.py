@@ -23,10 +23,10 @@ from survey.admin.checklist_forms import (
     PublishForm,
     UploadForm,
 )
+from survey.downloads import content_disposition
 from survey.extensions import db
 from survey.models import Checklist
 from survey.respond.forms import questionnaire_view
-from survey.respond.sheet import content_disposition
 from survey.services import checklist_versions as versions
 from survey.services import checklists as checklist_files
 from survey.services import trail

@@ -14,8 +14,8 @@ from survey import access
 from survey.access import can_manage_registers, can_read_registers
 from survey.admin import bp
 from survey.admin.register_forms import ApplyForm, UploadForm
+from survey.downloads import content_disposition
 from survey.extensions import db
-from survey.results.routes import content_disposition
 from survey.services import register_uploads, registers, trail
 from survey.services.register_files import MAX_BYTES, size_limit_text
 from survey.urls import list_url

@@ -21,12 +21,12 @@ from survey.campaigns.forms import (
     ExtendForm,
     ReopenForm,
 )
+from survey.downloads import content_disposition
 from survey.extensions import db
 from survey.formatting import local
 from survey.models import Assignment, Campaign, OrgUnit
 from survey.models.campaigns import AssignmentStatus, CampaignStatus
 from survey.models.types import utcnow
-from survey.results.routes import content_disposition
 from survey.services import answering, levels, trail
 from survey.services import campaigns as service
 from survey.services import progress as progress_service

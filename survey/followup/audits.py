@@ -15,13 +15,13 @@ from flask_login import current_user
 
 from reports import followup as status_sheet
 from survey import access
+from survey.downloads import content_disposition
 from survey.extensions import db
 from survey.followup import bp
 from survey.followup.forms import AuditForm, FindingForm, MeasureForm, ResultForm
 from survey.followup.routes import _with_blank, contractor_choices, unit_choices, url_for
 from survey.formatting import parenthesized
 from survey.models import Audit, AuditFinding, Contractor, FindingMeasure, OrgUnit
-from survey.results.routes import content_disposition
 from survey.services import audits, trail
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

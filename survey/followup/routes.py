@@ -16,6 +16,7 @@ from flask_login import current_user
 
 from reports.safe import csv_text
 from survey import access
+from survey.downloads import content_disposition
 from survey.extensions import db
 from survey.followup import bp
 from survey.followup.forms import ActionForm, FilterForm, ReopenForm, StepForm, choices
@@ -44,7 +45,6 @@ from survey.models import (
 )
 from survey.models.campaigns import CampaignStatus
 from survey.models.followup import ActionSource
-from survey.results.routes import content_disposition
 from survey.services import actions, evaluations, evidence, trail
 from survey.services.campaigns import CampaignError, reopen_assignment
 from survey.services.overview import campaign_summaries

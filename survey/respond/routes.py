@@ -201,7 +201,17 @@ def save(assignment_id: int):
     if problems:
         return _page(assignment, posted, assignment.revision, problems=problems, status=422)
     if request.form.get("action") != "submit":
-        flash(_("下書きを保存しました（%(n)d 項目を更新）。", n=len(changed)), "success")
+        # What is stored now, autosaved answers included: 「0 項目を更新」 after the page had
+        # autosaved every answer read as if nothing was saved.
+        answered, asked = answering.progress(assignment)
+        flash(
+            _(
+                "下書きを保存しました（%(answered)d/%(asked)d 項目 回答済み）。",
+                answered=answered,
+                asked=asked,
+            ),
+            "success",
+        )
         return redirect(url_for("respond.assignment", assignment_id=assignment.id))
     try:
         answering.submit(assignment, current_user)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import quote
 
 from flask import Response, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
@@ -15,6 +14,7 @@ from wtforms import HiddenField, SubmitField
 
 from survey import access
 from survey.access import assignment_or_404
+from survey.downloads import content_disposition
 from survey.extensions import db
 from survey.respond import bp
 from survey.services import answer_sheet, answering, trail
@@ -36,10 +36,6 @@ class SheetUploadForm(FlaskForm):
     # is the respondent's confirmation (survey/services/answer_sheet.py).
     confirm = HiddenField()
 
-
-def content_disposition(filename: str, fallback: str) -> str:
-    """RFC 6266: the UTF-8 name for every current browser, an ASCII one for the rest."""
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 @bp.route("/<int:assignment_id>/sheet.xlsx")

@@ -4,10 +4,8 @@ numbers are computed on their subtree, not filtered from the whole (survey.acces
 from __future__ import annotations
 
 import math
-import re
 import tempfile
 from dataclasses import dataclass
-from urllib.parse import quote
 
 import pandas as pd
 import sqlalchemy as sa
@@ -19,6 +17,7 @@ from flask_login import current_user
 from reports import aggregate, excel, queries, tables
 from survey import access
 from survey.access import can_view_results, results_units
+from survey.downloads import content_disposition
 from survey.extensions import db
 from survey.models import Campaign, OrgUnit
 from survey.results import bp, charts
@@ -308,12 +307,6 @@ TABLE_NAMES = {
     "pending": "未提出一覧",
 }
 
-
-def content_disposition(filename: str, fallback: str) -> str:
-    """RFC 6266: an ASCII `filename` for old clients and the real (Japanese) name as RFC 5987
-    `filename*`, which every current browser prefers."""
-    ascii_name = re.sub(r"[^A-Za-z0-9._-]", "_", fallback)
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 def _report(conn, report: aggregate.Campaign, scope: Scope) -> tables.Report:
