@@ -16,6 +16,7 @@ from flask import abort, request
 from flask_login import current_user, login_required
 from sqlalchemy.orm import aliased, joinedload
 
+from survey import clock
 from survey.extensions import db
 from survey.models import (
     Answer,
@@ -32,7 +33,6 @@ from survey.models import (
 )
 from survey.models.campaigns import AssignmentStatus, CampaignStatus
 from survey.models.evaluations import EVALUATION_CHECKLIST, Recommendation, SubcontractRequest
-from survey.models.types import utcnow
 from survey.services import trail
 
 SEE_ALL = (Role.ADMIN, Role.AUDITOR)
@@ -253,13 +253,6 @@ def review_note(user: User, assignment: Assignment) -> ReviewNote:
     return ReviewNote(by_division, bool(was_involved), own_division)
 
 
-def local_today() -> date:
-    """Today where the office is (SURVEY_TIMEZONE), not where the server's clock is set."""
-    from survey.formatting import local
-
-    return local(utcnow()).date()
-
-
 def accepts_work(assignment: Assignment, today: date | None = None) -> bool:
     """Whether an assignment takes answers and reviews: while its campaign is open, or, after
     the campaign, until the end of the window given to this assignment alone (`open_until`:
@@ -268,7 +261,7 @@ def accepts_work(assignment: Assignment, today: date | None = None) -> bool:
         return True
     if assignment.campaign.status != CampaignStatus.CLOSED or assignment.open_until is None:
         return False
-    return (today or local_today()) <= assignment.open_until
+    return (today or clock.today()) <= assignment.open_until
 
 
 def can(user: User, action: str, assignment: Assignment) -> bool:

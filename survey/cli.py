@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import sys
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import click
 import sqlalchemy as sa
@@ -16,7 +15,7 @@ from checklists.loader import load_files
 from checklists.writer import dump_yaml, write_xlsx
 from reports import aggregate, formats
 from reports.queries import UnknownCampaign
-from survey import demo
+from survey import clock, demo
 from survey.extensions import db
 from survey.models import Checklist
 from survey.services import backup, trail
@@ -272,6 +271,7 @@ def report_table(campaign_code, name, fmt, encoding, out, unit_code, generated_b
                 units=units,
                 scope=scope,
                 generated_by=_generated_by(generated_by),
+                tz=clock.zone(),
             )
             table = tables.table(report, name)
             if fmt == "csv":
@@ -484,7 +484,7 @@ audit_cli = AppGroup("audit", help="The audit trail.")
 
 
 def _when(moment) -> str:
-    return trail.local(moment).strftime("%Y-%m-%d %H:%M:%S %Z") if moment else "?"
+    return clock.local(moment).strftime("%Y-%m-%d %H:%M:%S %Z") if moment else "?"
 
 
 def _intact(count: int) -> str:
@@ -702,7 +702,7 @@ reminders_cli = AppGroup("reminders", help="Deadline reminders.")
 def _today(value) -> date:
     if value is not None:
         return value.date()
-    return datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
+    return clock.today()
 
 
 @reminders_cli.command("send")

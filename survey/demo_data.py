@@ -15,6 +15,7 @@ def office_time(day: date, hour: int, minute: int = 0) -> datetime:
     """`hour`:`minute` on `day` in the ward's office, as stored (UTC)."""
     return datetime.combine(day, time(hour, minute), tzinfo=OFFICE).astimezone(UTC)
 
+
 # (department, divisions, offices): offices are 事業所 and schools, answered like divisions.
 DEPARTMENTS = [
     ("区長室", ["秘書課", "広報広聴課", "危機管理課"], []),

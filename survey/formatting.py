@@ -3,21 +3,14 @@ together in a template, following the user's locale."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
 
-from flask import Flask, current_app
+from flask import Flask
 from flask_babel import get_locale
 from markupsafe import Markup, escape
 
 from reports.dates import wareki_iso
-from survey import labels
-
-
-def local(moment: datetime) -> datetime:
-    if moment.tzinfo is None:  # SQLite hands back naive datetimes; they were stored in UTC
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
+from survey import clock, labels
 
 
 def format_date(day: date | datetime | None) -> str:
@@ -25,7 +18,7 @@ def format_date(day: date | datetime | None) -> str:
     if day is None:
         return ""
     if isinstance(day, datetime):
-        day = local(day).date()
+        day = clock.local(day).date()
     if str(get_locale()) == "en":
         return day.isoformat()
     return wareki_iso(day)
@@ -34,7 +27,7 @@ def format_date(day: date | datetime | None) -> str:
 def format_datetime(moment: datetime | None) -> str:
     if moment is None:
         return ""
-    moment = local(moment)
+    moment = clock.local(moment)
     return f"{format_date(moment.date())} {moment:%H:%M}"
 
 

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
-from survey import access
+from survey import access, clock
 from survey.extensions import db
 from survey.models import AssignmentEvent, ReminderLog, Role, User
 from survey.models.campaigns import AssignmentStatus
@@ -109,7 +109,7 @@ def test_a_reported_action_waits_for_the_office_not_the_owner(demo_app):
 
 
 def test_the_dashboard_shows_overdue_recommendations(demo_app):
-    late = evaluations.recommendations_overdue(evaluations.today())
+    late = evaluations.recommendations_overdue(clock.today())
     assert late, "the demo has a recommendation past its deadline"
 
     page = login(demo_app, "admin").get("/followup/").get_data(as_text=True)

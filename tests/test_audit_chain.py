@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
+from survey import clock
 from survey.extensions import db
 from survey.models import AuditAnchor, AuditEntry, OutgoingMail
 from survey.models.trail import GENESIS_HASH
@@ -161,7 +162,7 @@ def test_the_database_refuses_changes_and_verify_names_an_edited_entry(app, runn
     _drop_trigger("update")
     with db.engine.begin() as conn:
         conn.exec_driver_sql("UPDATE audit_entry SET summary = '保存 999' WHERE id = 4")
-    moment = trail.local(_entries()[3].at).strftime("%Y-%m-%d %H:%M:%S")
+    moment = clock.local(_entries()[3].at).strftime("%Y-%m-%d %H:%M:%S")
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 1
     assert "改ざん" in result.output and "id=4" in result.output and moment in result.output

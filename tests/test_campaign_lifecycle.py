@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 
 from reports.dates import wareki
-from survey import access
+from survey import access, clock
 from survey.extensions import db
 from survey.models import (
     Assignment,
@@ -70,7 +70,7 @@ def answer_everything(app, assignment: Assignment, user: User) -> None:
 
 def test_the_office_runs_an_inspection_from_start_to_finish(demo_app):
     admin = login(demo_app, "admin")
-    today = access.local_today()
+    today = clock.today()
     opens, closes = today, today + timedelta(days=30)
     checklist = helpers.checklist("emergency-assets")
 

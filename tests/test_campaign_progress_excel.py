@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from reports.progress import COLUMNS, SHEET
 from reports.tables import STATUS_LABELS
-from survey import access
+from survey import access, clock
 from survey.extensions import db
 from survey.models import Assignment, AuditEntry, Campaign, OrgUnit
 from tests import helpers
@@ -55,7 +55,7 @@ def data_rows(book) -> list[tuple]:
 def test_the_pending_list_holds_every_unsubmitted_assignment(demo_app):
     late = helpers.assignment_of("税務課")
     late.status = "draft"
-    late.due_on = access.local_today() - timedelta(days=4)
+    late.due_on = clock.today() - timedelta(days=4)
     db.session.commit()
     response = login(demo_app, "admin").get(f"/campaigns/{ANNUAL}/progress/pending.xlsx")
     assert response.status_code == 200

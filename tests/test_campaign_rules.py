@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from survey import access
+from survey import access, clock
 from survey.extensions import db
 from survey.models import (
     Assignment,
@@ -580,7 +580,7 @@ def test_reopening_a_companys_evaluation_never_mails_the_company(demo_app):
     admin = helpers.user("admin")
     company = db.session.get(Contractor, helpers.user("contractor").contractor_id)
     with demo_app.test_request_context():
-        evaluation = evaluations.start(company, admin.unit, admin, evaluations.today())
+        evaluation = evaluations.start(company, admin.unit, admin, clock.today())
         db.session.commit()
         assert service.reopen_assignment(
             evaluation, admin, "評価のやり直し", TODAY + timedelta(days=10)

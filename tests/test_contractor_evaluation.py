@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flask import render_template_string
 
 import config
-from survey import access
+from survey import access, clock
 from survey.extensions import db
 from survey.models import (
     Assignment,
@@ -50,7 +50,7 @@ STRONG = {n: "good" for n in range(1, 12)} | {11: "na", 10: "partial"}
 
 @pytest.fixture
 def today(monkeypatch):
-    monkeypatch.setattr(evaluations, "today", lambda: TODAY)
+    monkeypatch.setattr(clock, "today", lambda: TODAY)
     return TODAY
 
 

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from flask import url_for
 
-from survey.access import local_today
+from survey import clock
 from survey.extensions import db
 from survey.models import Assignment, Campaign, Recommendation
 from survey.models.campaigns import AssignmentStatus
@@ -43,7 +43,7 @@ def test_manager_finds_what_waits_for_approval_on_home_page_longest_waiting_firs
     newer = _hand_in("戸籍住民課", now - timedelta(hours=1))
     older = _hand_in("税務課", now - timedelta(days=3))
     manager = user("manager")
-    expected = len(inbox.to_review(manager, local_today()))
+    expected = len(inbox.to_review(manager, clock.today()))
     assert expected >= 2
 
     html = login(demo_app, "manager").get("/").get_data(as_text=True)
@@ -72,7 +72,7 @@ def test_admin_home_lists_at_most_ten_and_links_to_the_rest(demo_app):
         assignment.status = AssignmentStatus.SUBMITTED
         assignment.submitted_at = now - timedelta(minutes=n)
     db.session.commit()
-    total = len(inbox.to_review(user("admin"), local_today()))
+    total = len(inbox.to_review(user("admin"), clock.today()))
     assert total > 10
 
     section = _waiting_section(login(demo_app, "admin").get("/").get_data(as_text=True))

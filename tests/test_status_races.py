@@ -18,6 +18,7 @@ import pytest
 import sqlalchemy as sa
 from werkzeug.serving import make_server
 
+from survey import clock
 from survey.demo import DEMO_PASSWORD
 from survey.extensions import db
 from survey.models import (
@@ -220,7 +221,7 @@ def end_notice(app) -> Step:
         .order_by(Recommendation.id.desc())
         .limit(1)
     )
-    assert evaluations.recommendation_state(overdue, evaluations.today()) == "overdue"
+    assert evaluations.recommendation_state(overdue, clock.today()) == "overdue"
     return Step(
         "admin",
         f"/contractors/recommendations/{overdue.id}/end-notice",

@@ -4,13 +4,12 @@ preview → apply for admin only. Everyone else is told nothing (404, recorded a
 from __future__ import annotations
 
 import math
-from datetime import date
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from survey import access
+from survey import access, clock
 from survey.access import can_manage_registers, can_read_registers
 from survey.admin import bp
 from survey.admin.register_forms import ApplyForm, UploadForm
@@ -117,7 +116,7 @@ def register_export(kind: str, fmt: str):
     data = registers.export_file(kind, fmt)
     trail.record("export.register", object_type="register", object_id=kind, summary=fmt)
     db.session.commit()
-    stamp = date.today().strftime("%Y%m%d")
+    stamp = clock.today().strftime("%Y%m%d")
     return _download(f"{spec.register_name}_{stamp}.{fmt}", f"{kind}_{stamp}.{fmt}", fmt, data)
 
 

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from reports import progress as progress_book
-from survey import access
+from survey import access, clock
 from survey.campaigns import bp
 from survey.campaigns.forms import (
     AssignmentExtendForm,
@@ -23,7 +23,6 @@ from survey.campaigns.forms import (
 )
 from survey.downloads import content_disposition
 from survey.extensions import db
-from survey.formatting import local
 from survey.models import Assignment, Campaign, OrgUnit
 from survey.models.campaigns import AssignmentStatus, CampaignStatus
 from survey.models.types import utcnow
@@ -359,7 +358,7 @@ def open_campaign(code: str):
     form = ConfirmForm()
     if request.method == "POST" and form.validate_on_submit():
         try:
-            opened = service.open_campaign(campaign, current_user, access.local_today())
+            opened = service.open_campaign(campaign, current_user, clock.today())
         except CampaignError as error:
             db.session.rollback()
             flash(error.message, "error")
@@ -515,7 +514,7 @@ def _scope_label(level: levels.Level) -> str:
 @bp.route("/<code>/progress")
 def progress(code: str):
     campaign = _progress_campaign(code)
-    today = access.local_today()
+    today = clock.today()
     sort = request.args.get("sort", "department")
     if sort not in progress_service.OVERDUE_SORTS:
         sort = "department"
@@ -552,7 +551,7 @@ def progress(code: str):
 @bp.route("/<code>/progress/pending.xlsx")
 def pending_xlsx(code: str):
     campaign = _progress_campaign(code)
-    today = access.local_today()
+    today = clock.today()
     level = levels.level_or_404(current_user, request.args.get("dept", type=int))
     pending = progress_service.pending(campaign, current_user, today, level)
     rows = progress_service.pending_rows(pending)
@@ -562,7 +561,7 @@ def pending_xlsx(code: str):
         title=campaign.title,
         campaign=f"{campaign.code}（締切 {campaign.closes_on.isoformat()}）",
         scope=scope,
-        generated_at=local(utcnow()),
+        generated_at=clock.local(utcnow()),
         generated_by=f"{current_user.display_name}（{current_user.username}）",
     )
     out = io.BytesIO()
@@ -640,7 +639,7 @@ def assignment_extend(assignment_id: int):
     if _parsed(form):
         try:
             told = service.extend_assignment(
-                assignment, form.due_on.data, form.reason.data, current_user, access.local_today()
+                assignment, form.due_on.data, form.reason.data, current_user, clock.today()
             )
         except CampaignError as error:
             db.session.rollback()

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from survey import access
+from survey import access, clock
 from survey.contractors import bp
 from survey.contractors.forms import ConfirmForm
 from survey.extensions import db
@@ -76,7 +76,7 @@ def sort_args(allowed, default: str) -> tuple[str, bool]:
 @bp.route("/")
 @access.guard(does=access.can_manage_contractors)
 def index():
-    today = evaluations.today()
+    today = clock.today()
     rows = evaluations.due_rows(access.scope_contracts(current_user, sa.select(Contract.id)), today)
     in_scope = set(db.session.scalars(access.scope_contractors(current_user)))
     status = request.args.get("status", "pending")
@@ -113,7 +113,7 @@ def index():
 @access.guard()
 def contractor(contractor_id: int):
     company = access.contractor_or_404(contractor_id, current_user)
-    today = evaluations.today()
+    today = clock.today()
     contracts = db.session.scalars(
         access.scope_contracts(
             current_user, sa.select(Contract).where(Contract.contractor_id == company.id)
@@ -158,9 +158,7 @@ def start_evaluation(contractor_id: int):
     if not access.can_evaluate(current_user) or not ConfirmForm().validate_on_submit():
         abort(403)
     try:
-        assignment = evaluations.start(
-            company, current_user.unit, current_user, evaluations.today()
-        )
+        assignment = evaluations.start(company, current_user.unit, current_user, clock.today())
     except evaluations.CannotStart as error:
         db.session.rollback()
         flash(str(error), "error")
@@ -189,7 +187,7 @@ def end_notice(recommendation_id: int):
         flash(_("委託終了を通知したことを確認する欄にチェックを入れてください。"), "error")
         return redirect(url_for("contractors.contractor", contractor_id=company.id))
     try:
-        noticed = evaluations.notice_contract_end(recommendation, evaluations.today())
+        noticed = evaluations.notice_contract_end(recommendation, clock.today())
     except ValueError:
         flash(_("期限を過ぎて是正されていない是正勧告だけが委託終了の対象です。"), "error")
     else:

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from reports import followup as status_sheet
-from survey import access
+from survey import access, clock
 from survey.downloads import content_disposition
 from survey.extensions import db
 from survey.followup import bp
@@ -55,7 +55,7 @@ def audit_new():
     form.unit.choices = _with_blank(unit_choices(current_user), _("（なし）"))
     form.contractor.choices = _with_blank(contractor_choices(current_user), _("（なし）"))
     if request.method == "GET":
-        form.held_on.data = access.local_today()
+        form.held_on.data = clock.today()
         return render_template("followup/audit_new.html", form=form)
     if form.validate_on_submit():
         try:
@@ -187,7 +187,7 @@ def audit_export(audit_id: int):
     with force_locale("ja"):
         rows = audits.status_rows(record)
         header = audits.status_header(
-            record, f"{current_user.display_name}（{current_user.username}）", access.local_today()
+            record, f"{current_user.display_name}（{current_user.username}）", clock.today()
         )
     handle = tempfile.TemporaryFile()
     status_sheet.write_status(handle, header, rows)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import math
-from datetime import date, timedelta
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import Response, abort, flash, redirect, render_template, request, send_file, url_for
@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from reports.safe import csv_text
-from survey import access
+from survey import access, clock
 from survey.downloads import content_disposition
 from survey.extensions import db
 from survey.followup import bp
@@ -68,11 +68,6 @@ bp.add_app_template_global(access.may_open_actions, "may_open_actions")
 access.guard_blueprint(bp)
 
 
-def today() -> date:
-    """The office's date (SURVEY_TIMEZONE), as reminders and campaigns count it."""
-    return access.local_today()
-
-
 # --- choices within the user's scope -----------------------------------------------------------
 
 
@@ -114,7 +109,7 @@ def _with_blank(pairs, blank: str):
 @bp.route("/")
 @access.guard(does=access.can_view_followup_dashboard)
 def dashboard():
-    day = today()
+    day = clock.today()
     scoped = access.scope_actions(current_user, sa.select(CorrectiveAction))
     ids = access.scope_actions(current_user, sa.select(CorrectiveAction.id))
     running = [
@@ -148,7 +143,7 @@ def _filters(form: FilterForm) -> actions.Filters:
         overdue=bool(form.overdue.data),
         sort=form.sort.data if form.sort.data in actions.SORTS else "due_on",
         descending=form.dir.data == "desc",
-        today=today(),
+        today=clock.today(),
     )
 
 
@@ -272,7 +267,7 @@ def _int(value):
 
 
 def _prefill(form: ActionForm, origin: dict) -> None:
-    form.due_on.data = today() + timedelta(days=DEFAULT_DAYS)
+    form.due_on.data = clock.today() + timedelta(days=DEFAULT_DAYS)
     form.unit.data = origin["unit"].id if origin.get("unit") else None
     form.contractor.data = origin["contractor"].id if origin.get("contractor") else None
     if origin["source"] == ActionSource.ANSWER:
@@ -377,7 +372,7 @@ def action_detail(action_id: int):
         action=action,
         form=form,
         verbs=_verbs(action),
-        today=today(),
+        today=clock.today(),
         item=db.session.get(Item, action.item_id) if action.item_id else None,
         reopen_form=_reopen_form(action),
     )
@@ -395,7 +390,7 @@ def _reopen_form(action: CorrectiveAction) -> ReopenForm | None:
     form.reason.data = _(
         "是正措置「%(title)s」の対応後の状況で、項目を回答し直してください。", title=action.title
     )
-    form.due_on.data = today() + timedelta(days=REOPEN_DAYS)
+    form.due_on.data = clock.today() + timedelta(days=REOPEN_DAYS)
     return form
 
 
@@ -474,7 +469,7 @@ def _step_refused(action_id: int, form: StepForm):
             action=action,
             form=form,
             verbs=_verbs(action),
-            today=today(),
+            today=clock.today(),
             item=db.session.get(Item, action.item_id) if action.item_id else None,
             reopen_form=_reopen_form(action),
         ),

@@ -1,7 +1,7 @@
 from flask import render_template
 from flask_login import current_user
 
-from survey import access
+from survey import access, clock
 from survey.extensions import db
 from survey.main import bp
 from survey.models import Contractor, Role
@@ -15,7 +15,7 @@ DESK_ROWS = 10  # the rest is one click away, in 回答・承認
 @access.guard()
 def home():
     answers_own = current_user.role in (Role.RESPONDENT, Role.CONTRACTOR)
-    today = access.local_today()
+    today = clock.today()
     waiting = inbox.awaiting_approval(current_user, today)
     company = (
         db.session.get(Contractor, current_user.contractor_id)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from functools import partial
 
 from flask import (
@@ -19,7 +18,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from survey import access
+from survey import access, clock
 from survey.extensions import db
 from survey.models import Attachment
 from survey.models.campaigns import AssignmentStatus
@@ -40,7 +39,7 @@ access.guard_blueprint(bp)
 
 @bp.route("/")
 def index():
-    today = date.today()
+    today = clock.today()
     return render_template(
         "respond/inbox.html",
         to_answer=inbox.to_answer(current_user, today),

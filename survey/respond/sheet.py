@@ -37,7 +37,6 @@ class SheetUploadForm(FlaskForm):
     confirm = HiddenField()
 
 
-
 @bp.route("/<int:assignment_id>/sheet.xlsx")
 @access.guard()
 def sheet_download(assignment_id: int):

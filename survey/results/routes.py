@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from reports import aggregate, excel, queries, tables
-from survey import access
+from survey import access, clock
 from survey.access import can_view_results, results_units
 from survey.downloads import content_disposition
 from survey.extensions import db
@@ -308,7 +308,6 @@ TABLE_NAMES = {
 }
 
 
-
 def _report(conn, report: aggregate.Campaign, scope: Scope) -> tables.Report:
     return tables.build(
         conn,
@@ -317,6 +316,7 @@ def _report(conn, report: aggregate.Campaign, scope: Scope) -> tables.Report:
         generated_by=f"{current_user.display_name}（{current_user.username}）",
         scope=scope.label,
         parent=scope.parent,
+        tz=clock.zone(),
     )
 
 
@@ -369,6 +369,7 @@ def export_table(code: str, table: str, fmt: str):
     name = _filename(_report(conn, report, scope), scope, TABLE_NAMES[table], fmt)
     generated_by = f"{current_user.display_name}（{current_user.username}）"
     engine = db.engine
+    office = clock.zone()  # read here: the rows stream outside the app's context
 
     def body():
         # The rows stream after this view has returned, outside any Flask context: on a
@@ -381,6 +382,7 @@ def export_table(code: str, table: str, fmt: str):
                 generated_by=generated_by,
                 scope=scope.label,
                 parent=scope.parent,
+                tz=office,
             )
             data = tables.table(built, table)
             if fmt == "csv":

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm.attributes import set_committed_value
 
+from survey import clock
 from survey.access import EDITABLE
 from survey.extensions import db
 from survey.models import (
@@ -450,7 +451,7 @@ def approve(assignment: Assignment, user: User, comment: str = "") -> None:
     from survey.services import evaluations  # evaluations build on answering, not the reverse
 
     if evaluations.is_evaluation(assignment):
-        evaluations.complete(assignment, user, evaluations.today())
+        evaluations.complete(assignment, user, clock.today())
     notify.assignment_approved(assignment, user, comment)
 
 

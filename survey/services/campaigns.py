@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from reports.dates import wareki_iso
-from survey import access
+from survey import access, clock
 from survey.extensions import db
 from survey.models import (
     Assignment,
@@ -732,7 +732,7 @@ def reopen_assignment(
     if assignment.campaign.status == CampaignStatus.DRAFT:
         raise CampaignError(_("開始していない点検の回答は再開できません。"))
     reason = _reason(reason)
-    today = today or access.local_today()
+    today = today or clock.today()
     if due_on is None:
         raise CampaignError(_("新しい回答期限を入力してください。"), "due_on")
     if due_on < today:

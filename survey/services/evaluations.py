@@ -11,8 +11,7 @@ company.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -37,11 +36,6 @@ from survey.services.actions import open_action
 from survey.services.notify import contractor_recipients, queue_mail
 
 # --- fiscal years ---------------------------------------------------------------------------
-
-
-def today() -> date:
-    """The date in the ward's time zone (tests replace it)."""
-    return datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
 
 
 def fiscal_year(day: date) -> int:

@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import Enum
 from typing import Any, BinaryIO
-from zoneinfo import ZoneInfo
 
 import jpholiday
 import sqlalchemy as sa
@@ -35,6 +34,7 @@ from flask_login import current_user
 from sqlalchemy.orm import Session
 
 from reports.safe import text_cell
+from survey import clock
 from survey.extensions import db
 from survey.models.trail import GENESIS_HASH, AuditEntry
 from survey.models.types import utcnow
@@ -159,7 +159,6 @@ COMMENT_CHARS = 200  # answer comments are cut to this in before/after (history 
 
 # --- what the review flags (module constants; tests may change them) ------------------------
 
-TIMEZONE = "Asia/Tokyo"  # office hours and holidays are those of Japan, whatever the server's
 NIGHT_STARTS = 22  # 22:00 …
 NIGHT_ENDS = 6  # … to 06:00, local time
 DOWNLOAD_BURST = 20  # downloads and exports by one user …
@@ -655,12 +654,8 @@ def _walk(rows, anchors: Iterable[Anchor]) -> ChainReport:
 # --- time of day, holidays ------------------------------------------------------------------
 
 
-def zone() -> ZoneInfo:
-    return ZoneInfo(TIMEZONE)
-
-
-def local(moment: datetime) -> datetime:
-    return as_utc(moment).astimezone(zone())
+# Office hours and days off are the office's (survey.clock); holidays are Japan's (jpholiday).
+zone, local = clock.zone, clock.local
 
 
 def day_start(day: date) -> datetime:
@@ -686,7 +681,7 @@ def _local_parts(dialect: str):
     """(hour, day of week with 0 = Sunday, local date) of the entry's time, in SQL."""
     column = AuditEntry.__table__.c.at
     if dialect == "postgresql":
-        moment = sa.func.timezone(TIMEZONE, column)
+        moment = sa.func.timezone(zone().key, column)
         return sa.extract("hour", moment), sa.extract("dow", moment), sa.cast(moment, sa.Date)
     # SQLite stores UTC text; Japan keeps one offset all year, so a fixed shift is exact.
     offset = datetime.now(zone()).utcoffset() or timedelta()
@@ -774,7 +769,7 @@ def _date_bounds(session: Session, filters: Filters) -> tuple[date, date]:
     first, last = filters.date_from, filters.date_to
     if first is None or last is None:
         lo, hi = session.execute(sa.select(sa.func.min(table.c.at), sa.func.max(table.c.at))).one()
-        today = datetime.now(zone()).date()
+        today = clock.today()
         first = first or (local(lo).date() if lo else today)
         last = last or (local(hi).date() if hi else today)
     return first, max(first, last)

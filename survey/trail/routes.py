@@ -14,7 +14,7 @@ from flask import abort, flash, redirect, render_template, request, send_file, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from survey import access
+from survey import access, clock
 from survey.extensions import db
 from survey.models import AuditEntry
 from survey.models.types import utcnow
@@ -34,7 +34,7 @@ access.guard_blueprint(bp, access.can_view_audit, record="audit_entry")
 @bp.app_template_filter("audit_time")
 def audit_time(moment: datetime | None) -> str:
     """Local time to the second: 2026-11-23 21:05:33."""
-    return "" if moment is None else trail.local(moment).strftime("%Y-%m-%d %H:%M:%S")
+    return "" if moment is None else clock.local(moment).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _labels(entry: AuditEntry) -> dict:
@@ -86,7 +86,7 @@ def entry(entry_id: int):
 def review():
     form = ReviewForm(request.args)
     form.validate()
-    today = datetime.now(trail.zone()).date()
+    today = clock.today()
     date_to = (form.date_to.data if not form.date_to.errors else None) or today
     date_from = (form.date_from.data if not form.date_from.errors else None) or (
         date_to - timedelta(days=trail.REVIEW_DAYS - 1)
@@ -129,7 +129,7 @@ def export():
         return redirect(url_for("trail.index", **filters.args()))
     handle = tempfile.TemporaryFile()
     conditions = [
-        (_("出力日時"), trail.local(utcnow()).strftime("%Y-%m-%d %H:%M:%S")),
+        (_("出力日時"), clock.local(utcnow()).strftime("%Y-%m-%d %H:%M:%S")),
         (_("出力者"), current_user.username),
         (_("件数"), str(total)),
     ] + [(name, str(value)) for name, value in filters.args().items()]
@@ -161,7 +161,7 @@ def export():
         commit=True,
     )
     handle.seek(0)
-    stamp = trail.local(utcnow()).strftime("%Y%m%d-%H%M%S")
+    stamp = clock.local(utcnow()).strftime("%Y%m%d-%H%M%S")
     response = send_file(
         handle, mimetype=XLSX, as_attachment=True, download_name=f"audit-log_{stamp}.xlsx"
     )

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from playwright.sync_api import Page, expect
 
-from survey import access
+from survey import clock
 from survey.demo import DEMO_PASSWORD
 from tests import helpers
 
@@ -57,7 +57,7 @@ def run_campaign_journey(
 ) -> int:
     """As a signed-in admin: create, choose the department's divisions, open; returns how many
     targets were sent out. `shot` is the journey's screenshot fixture."""
-    today = access.local_today()
+    today = clock.today()
 
     page.get_by_role("navigation", name="メインメニュー").get_by_role(
         "link", name="点検の実施"

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
-from survey import access
+from survey import clock
 from survey.extensions import db
 from survey.services import actions
 from tests.browser.axe import assert_accessible
@@ -49,7 +49,7 @@ def demo_ids() -> dict[str, int]:
     assignment, item = noncompliant("国民年金課")
     action = actions.open_action(
         title=f"項目{item.number} の是正（国民年金課）",
-        due_on=access.local_today() + timedelta(days=30),
+        due_on=clock.today() + timedelta(days=30),
         created_by=user("manager"),
         unit=assignment.responsible_unit,
         assignment=assignment,
