@@ -9,7 +9,7 @@ import math
 from datetime import date, timedelta
 
 import sqlalchemy as sa
-from flask import Response, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -494,6 +494,7 @@ def action_evidence(action_id: int, evidence_id: int):
     if row is None or row.action_id != action.id:
         audit.record_denied("action_evidence", evidence_id, current_user, found=row)
         abort(404)
+    path = evidence.file_or_404(row, "action_evidence")
     audit.record(
         "download.action_evidence",
         row,
@@ -501,9 +502,4 @@ def action_evidence(action_id: int, evidence_id: int):
         after={"action_id": action.id, "sha256": row.sha256},
         commit=True,
     )
-    return send_file(
-        evidence.path_of(row),
-        mimetype=row.content_type,
-        as_attachment=True,
-        download_name=row.filename,
-    )
+    return evidence.send(row, path)

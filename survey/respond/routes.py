@@ -12,7 +12,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -290,10 +289,6 @@ def evidence_file(assignment_id: int, attachment_id: int):
         # Another questionnaire's file asked for through one the user may see: a guessed id.
         audit.record_denied("attachment", attachment_id, current_user, found=attachment)
         abort(404)
+    path = evidence.file_or_404(attachment, "attachment")
     audit.record_file("download.evidence", attachment, commit=True)
-    return send_file(
-        evidence.path_of(attachment),
-        mimetype=attachment.content_type,
-        as_attachment=True,
-        download_name=attachment.filename,
-    )
+    return evidence.send(attachment, path)
