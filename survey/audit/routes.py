@@ -18,6 +18,7 @@ from survey.access import SEE_ALL
 from survey.audit import bp
 from survey.audit.forms import ReviewForm, SearchForm
 from survey.extensions import db
+from survey.malformed import db_int
 from survey.models import AuditEntry
 from survey.models.types import utcnow
 from survey.services import audit
@@ -60,7 +61,7 @@ def index():
     form = SearchForm(request.args)
     form.validate()
     filters = form.filters()
-    found = audit.search(filters, request.args.get("page", 1, type=int))
+    found = audit.search(filters, request.args.get("page", 1, type=db_int))
     args = filters.args()
     return render_template(
         "audit/index.html",

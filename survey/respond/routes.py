@@ -19,6 +19,7 @@ from flask_login import current_user, login_required
 
 from survey import access
 from survey.extensions import db
+from survey.malformed import db_int
 from survey.models import Attachment
 from survey.respond import bp, page
 from survey.respond.forms import (
@@ -125,7 +126,7 @@ def assignment(assignment_id: int):
 
 def _posted_revision(form) -> int:
     try:
-        return int(form.revision.data)
+        return db_int(form.revision.data)
     except (TypeError, ValueError):
         abort(400)
 
@@ -199,7 +200,7 @@ def autosave(assignment_id: int):
     assignment = access.assignment_or_404(assignment_id, current_user, "answer")
     sheet = questionnaire_view(assignment.campaign.checklist)
     try:
-        revision = int(request.form.get("revision", ""))
+        revision = db_int(request.form.get("revision", ""))
     except ValueError:
         abort(400)
     posted = posted_inputs(request.form, sheet)
