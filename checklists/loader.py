@@ -270,6 +270,23 @@ _YamlLoader.add_constructor("tag:yaml.org,2002:map", _construct_map)
 _YamlLoader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
 
 
+# A checklist nests brackets two deep ({item: 1, answers: [yes]}). PyYAML's scanner keeps a
+# pending key per open bracket and walks them all at every token: a few thousand brackets kept a
+# worker busy for many seconds before the parser gave up. So brackets are counted first.
+MAX_BRACKET_DEPTH = 50
+
+
+def _nests_too_deep(text: str) -> bool:
+    """Whether [ and { nest deeper than MAX_BRACKET_DEPTH, counted over the whole text: brackets
+    inside quotes and comments are counted too, which can only count more."""
+    depth = 0
+    for bracket in re.findall(r"[\[\]{}]", text):
+        depth = depth + 1 if bracket in "[{" else max(depth - 1, 0)
+        if depth > MAX_BRACKET_DEPTH:
+            return True
+    return False
+
+
 def _read_yaml(path: Path, file: str, problems: list[Problem]) -> _Map | None:
     def report(where: str, message_id: str, **params: object) -> None:
         problems.append(Problem(file, where, message_id, params))
@@ -279,6 +296,9 @@ def _read_yaml(path: Path, file: str, problems: list[Problem]) -> _Map | None:
         text = data.decode("utf-8-sig")  # Windows editors may start UTF-8 with a BOM
     except UnicodeDecodeError as error:
         report(str(data.count(b"\n", 0, error.start) + 1), "not_utf8")
+        return None
+    if _nests_too_deep(text):
+        report("", "yaml_too_deep")
         return None
     try:
         document = yaml.load(text, Loader=_YamlLoader)
