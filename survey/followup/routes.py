@@ -9,7 +9,7 @@ import math
 from datetime import date, timedelta
 
 import sqlalchemy as sa
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -46,7 +46,7 @@ from survey.models import (
 from survey.models.campaigns import CampaignStatus
 from survey.models.followup import ActionSource
 from survey.results.routes import content_disposition
-from survey.services import actions, audit, evaluations, evidence
+from survey.services import actions, audit, evaluations, evidence, uploads
 from survey.services.campaigns import CampaignError, reopen_assignment
 from survey.services.overview import campaign_summaries
 from survey.urls import list_url
@@ -503,4 +503,10 @@ def action_evidence(action_id: int, evidence_id: int):
         after={"action_id": action.id, "sha256": row.sha256},
         commit=True,
     )
-    return evidence.send(row, path)
+    return send_file(
+        path,
+        mimetype=row.content_type,
+        as_attachment=True,
+        # Names stored before they were cleaned may hold what a header cannot carry.
+        download_name=uploads.clean_filename(row.filename, "evidence"),
+    )

@@ -12,6 +12,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -31,7 +32,7 @@ from survey.respond.forms import (
     questionnaire_view,
     version_key,
 )
-from survey.services import answering, approval, audit, evidence, inbox
+from survey.services import answering, approval, audit, evidence, inbox, uploads
 
 
 @bp.before_request
@@ -292,4 +293,10 @@ def evidence_file(assignment_id: int, attachment_id: int):
         abort(404)
     path = evidence.file_or_404(attachment, "attachment")
     audit.record_file("download.evidence", attachment, commit=True)
-    return evidence.send(attachment, path)
+    return send_file(
+        path,
+        mimetype=attachment.content_type,
+        as_attachment=True,
+        # Names stored before they were cleaned may hold what a header cannot carry.
+        download_name=uploads.clean_filename(attachment.filename, "evidence"),
+    )

@@ -7,7 +7,7 @@ import secrets
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from flask import Response, abort, current_app, send_file
+from flask import abort, current_app
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.datastructures import FileStorage
@@ -105,13 +105,3 @@ def file_or_404(row, kind: str) -> Path:
         audit.record_denied(kind, row.id, current_user, found=row, reason="file_missing")
         abort(404)
     return path
-
-
-def send(row, path: Path) -> Response:
-    return send_file(
-        path,
-        mimetype=row.content_type,
-        as_attachment=True,
-        # Names stored before they were cleaned may hold what a header cannot carry.
-        download_name=uploads.clean_filename(row.filename, "evidence"),
-    )
