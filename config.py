@@ -201,6 +201,25 @@ def _audit_anchor() -> dict:
     }
 
 
+def _workbook_limits() -> dict:
+    """The most each kind of uploaded workbook may hold, checked before a cell is read
+    (checklists.workbook_limits): openpyxl spends microseconds on every cell, and a workbook of a
+    few KB can hold millions. An answer sheet has some six cells per item, a checklist a dozen
+    per item, a register about ten per person, contract or system."""
+    return {
+        kind: {
+            "cells": _int(f"SURVEY_{kind.upper()}_MAX_CELLS", cells),
+            "rows": _int(f"SURVEY_{kind.upper()}_MAX_ROWS", rows),
+            "unpacked_bytes": _int(f"SURVEY_{kind.upper()}_MAX_UNPACKED_MB", mb) * 1024 * 1024,
+        }
+        for kind, cells, rows, mb in (
+            ("answer_sheet", 20_000, 5_000, 10),
+            ("checklist", 100_000, 10_000, 20),
+            ("register", 600_000, 60_000, 50),
+        )
+    }
+
+
 def load(overrides: dict | None = None) -> dict:
     """Build the settings dictionary for `create_app`, validating production settings."""
     overrides = overrides or {}
@@ -227,6 +246,7 @@ def load(overrides: dict | None = None) -> dict:
         "LANGUAGES": ("ja", "en"),
         "MAX_CONTENT_LENGTH": int(os.environ.get("SURVEY_MAX_UPLOAD_MB", "10")) * 1024 * 1024,
         "CHECKLIST_MAX_BYTES": int(os.environ.get("SURVEY_CHECKLIST_MAX_KB", "1024")) * 1024,
+        "WORKBOOK_LIMITS": _workbook_limits(),
         # Cookies: never readable by scripts, not sent by other sites' forms, HTTPS-only in
         # production. Remember-me is not used; its cookie is locked down all the same.
         "SESSION_COOKIE_HTTPONLY": True,

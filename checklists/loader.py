@@ -8,6 +8,7 @@ raised on the first one, so whoever wrote the file sees everything to fix at onc
 
 from __future__ import annotations
 
+import io
 import math
 import re
 import unicodedata
@@ -24,10 +25,13 @@ from openpyxl.utils import get_column_letter
 from checklists.problems import ChecklistFileError, Problem
 from checklists.schema import Category, Checklist, Condition, Item, Option, Scale
 from checklists.validate import validate
+from checklists.workbook_limits import WorkbookLimits, WorkbookRefused, check_workbook
 
 __all__ = ["ChecklistFileError", "Problem", "load_file", "load_files"]
 
 DEFAULT_MAX_BYTES = 1024 * 1024
+# A checklist of a few thousand items fits; more is not a checklist (config.py sets the server's).
+DEFAULT_WORKBOOK_LIMITS = WorkbookLimits(cells=100_000, rows=10_000, unpacked_bytes=20 * 1024**2)
 
 # The keys of each mapping in a YAML file, in the documented order.
 CHECKLIST_KEYS = (
@@ -92,33 +96,42 @@ REQUIRED_SCALE_COLUMNS = ("scale", "scale_title", "code", "label", "class")
 
 
 def load_file(
-    path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES, name: str | None = None
+    path: str | Path,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    name: str | None = None,
+    workbook_limits: WorkbookLimits = DEFAULT_WORKBOOK_LIMITS,
 ) -> Checklist:
     """The checklist in the file; ChecklistFileError lists every problem if there is any.
 
     Problems name the file by `name` when given: an uploaded file is read from a temporary
     path, but its author knows it by the name it had on their computer.
     """
-    checklist, problems = _load(Path(path), name or str(path), max_bytes)
+    checklist, problems = _load(Path(path), name or str(path), max_bytes, workbook_limits)
     if problems:
         raise ChecklistFileError(problems)
     return checklist
 
 
 def load_files(
-    paths: Iterable[str | Path], *, max_bytes: int = DEFAULT_MAX_BYTES
+    paths: Iterable[str | Path],
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    workbook_limits: WorkbookLimits = DEFAULT_WORKBOOK_LIMITS,
 ) -> tuple[list[Checklist], list[Problem]]:
     """The checklists of the files that are fine, and the problems of all the others."""
     checklists, problems = [], []
     for path in paths:
         try:
-            checklists.append(load_file(path, max_bytes=max_bytes))
+            checklists.append(load_file(path, max_bytes=max_bytes, workbook_limits=workbook_limits))
         except ChecklistFileError as error:
             problems += error.problems
     return checklists, problems
 
 
-def _load(path: Path, file: str, max_bytes: int) -> tuple[Checklist | None, list[Problem]]:
+def _load(
+    path: Path, file: str, max_bytes: int, workbook_limits: WorkbookLimits
+) -> tuple[Checklist | None, list[Problem]]:
     def whole_file(message_id: str, **params: object) -> tuple[None, list[Problem]]:
         return None, [Problem(file, "", message_id, params)]
 
@@ -137,7 +150,11 @@ def _load(path: Path, file: str, max_bytes: int) -> tuple[Checklist | None, list
     problems: list[Problem] = []
     excel = suffix == ".xlsx"
     try:
-        raw = _read_xlsx(path, file, problems) if excel else _read_yaml(path, file, problems)
+        raw = (
+            _read_xlsx(path, file, problems, workbook_limits)
+            if excel
+            else _read_yaml(path, file, problems)
+        )
     except OSError as error:
         return whole_file("file_unreadable", reason=error.strerror or str(error))
     if raw is None:
@@ -253,6 +270,23 @@ _YamlLoader.add_constructor("tag:yaml.org,2002:map", _construct_map)
 _YamlLoader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
 
 
+# A checklist nests brackets two deep ({item: 1, answers: [yes]}). PyYAML's scanner keeps a
+# pending key per open bracket and walks them all at every token: a few thousand brackets kept a
+# worker busy for many seconds before the parser gave up. So brackets are counted first.
+MAX_BRACKET_DEPTH = 50
+
+
+def _nests_too_deep(text: str) -> bool:
+    """Whether [ and { nest deeper than MAX_BRACKET_DEPTH, counted over the whole text: brackets
+    inside quotes and comments are counted too, which can only count more."""
+    depth = 0
+    for bracket in re.findall(r"[\[\]{}]", text):
+        depth = depth + 1 if bracket in "[{" else max(depth - 1, 0)
+        if depth > MAX_BRACKET_DEPTH:
+            return True
+    return False
+
+
 def _read_yaml(path: Path, file: str, problems: list[Problem]) -> _Map | None:
     def report(where: str, message_id: str, **params: object) -> None:
         problems.append(Problem(file, where, message_id, params))
@@ -262,6 +296,9 @@ def _read_yaml(path: Path, file: str, problems: list[Problem]) -> _Map | None:
         text = data.decode("utf-8-sig")  # Windows editors may start UTF-8 with a BOM
     except UnicodeDecodeError as error:
         report(str(data.count(b"\n", 0, error.start) + 1), "not_utf8")
+        return None
+    if _nests_too_deep(text):
+        report("", "yaml_too_deep")
         return None
     try:
         document = yaml.load(text, Loader=_YamlLoader)
@@ -293,14 +330,20 @@ class _Sheet(NamedTuple):
     rows: list[list[tuple[Any, str]]]  # (value, data_type) of each cell
 
 
-def _read_xlsx(path: Path, file: str, problems: list[Problem]) -> _Map | None:
-    with path.open("rb") as stream:
-        try:
-            sheets = _workbook_cells(stream)
-        except Exception:
-            # openpyxl meets a damaged or foreign file with many kinds of error (zip, XML, key).
-            problems.append(Problem(file, "", "not_a_workbook", {}))
-            return None
+def _read_xlsx(
+    path: Path, file: str, problems: list[Problem], limits: WorkbookLimits
+) -> _Map | None:
+    data = path.read_bytes()  # at most max_bytes: the size was checked
+    try:
+        check_workbook(data, limits)
+        sheets = _workbook_cells(io.BytesIO(data))
+    except WorkbookRefused as refused:
+        problems.append(Problem(file, "", refused.message_id, refused.params))
+        return None
+    except Exception:
+        # openpyxl meets a damaged or foreign file with many kinds of error (zip, XML, key).
+        problems.append(Problem(file, "", "not_a_workbook", {}))
+        return None
     return _WorkbookReader(file, problems, sheets).read()
 
 

@@ -115,6 +115,37 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The file cannot be read as an Excel workbook: it may be damaged, or another kind of "
         "file renamed to .xlsx. Open it in Excel and save it as 'Excel Workbook (*.xlsx)'.",
     },
+    # --- any uploaded workbook, checked before it is read (checklists.workbook_limits)
+    "workbook_parts": {
+        "ja": "ブックを構成するファイルが多すぎます（上限 {limit} 個）。Excel で開き、"
+        "不要なシートや図を削除して保存し直してください。",
+        "en": "The workbook is made of too many parts (the limit is {limit}). Open it in Excel, "
+        "delete the sheets and pictures that are not needed, and save it again.",
+    },
+    "workbook_unpacked": {
+        "ja": "ブックの内容が大きすぎます（展開後の上限は {limit} です）。"
+        "不要なシート・行・書式を削除して保存し直してください。",
+        "en": "The workbook's content is too large (the limit is {limit} unpacked). Delete the "
+        "sheets, rows and formatting that are not needed, and save it again.",
+    },
+    "workbook_ratio": {
+        "ja": "ブックの圧縮率が Excel のファイルとしては極端に高いため、読み込みません"
+        "（上限 {limit} 倍）。Excel で開き、保存し直してください。",
+        "en": "The workbook is compressed far more than an Excel file ever is (more than {limit} "
+        "times), so it is not read. Open it in Excel and save it again.",
+    },
+    "workbook_cells": {
+        "ja": "セルが多すぎます（上限 {limit} 個）。入力した範囲の外に、値や書式の入ったセルが"
+        "大量にないか確認し、不要な行・列を削除して保存し直してください。",
+        "en": "The workbook has too many cells (the limit is {limit}). Look for large ranges of "
+        "filled or formatted cells outside what you entered, delete the rows and columns that "
+        "are not needed, and save it again.",
+    },
+    "workbook_rows": {
+        "ja": "行が多すぎます（上限 {limit} 行）。不要な行を削除して保存し直してください。",
+        "en": "The workbook has too many rows (the limit is {limit}). Delete the rows that are not "
+        "needed and save it again.",
+    },
     "sheet_missing": {
         "ja": "シート「{sheet}」がありません。シート名を「{sheet}」（または「{sheet_en}」）"
         "にしてください。",

@@ -6,15 +6,17 @@ from flask import Flask, request, session
 from flask_babel import lazy_gettext as _l
 
 import config as settings
-from survey import headers, transactions
+from survey import headers, malformed, transactions
 from survey.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(settings.instance_dir()))
     app.config.update(settings.load(config))
+    app.url_map.converters["int"] = malformed.IdConverter  # before any route is made with it
     register_extensions(app)
     register_blueprints(app)
+    malformed.init_app(app)
     register_template_helpers(app)
     register_commands(app)
     headers.init_app(app)

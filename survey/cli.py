@@ -18,7 +18,7 @@ from reports.queries import UnknownCampaign
 from survey import clock, demo
 from survey.extensions import db
 from survey.models import Checklist
-from survey.services import backup, trail
+from survey.services import backup, trail, uploads
 from survey.services import checklists as checklist_service
 from survey.services.accounts import AccountError, add_user
 
@@ -49,7 +49,11 @@ checklist_cli = AppGroup("checklist", help="Validate, import, list and export ch
 @lang_option
 def checklist_validate(files, lang):
     """Check files without importing; every problem is listed, exit status 1 if any."""
-    _, problems = load_files(files, max_bytes=current_app.config["CHECKLIST_MAX_BYTES"])
+    _, problems = load_files(
+        files,
+        max_bytes=current_app.config["CHECKLIST_MAX_BYTES"],
+        workbook_limits=uploads.workbook_limits("checklist"),
+    )
     for problem in problems:
         click.echo(problem.render(_lang(lang)), err=True)
     if problems:
@@ -333,7 +337,6 @@ def user_add(username, role, unit_code, contractor_code, display_name, email, pa
     click.echo(f"ユーザー {user.username}（{user.role}）を作成しました。")
 
 
-
 @user_cli.command("password")
 @click.argument("username")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
@@ -360,6 +363,7 @@ def user_password(username, password_stdin):
     trail.record("user.password_set", user, summary=user.username)
     db.session.commit()
     click.echo(f"ユーザー {user.username} のパスワードを設定しました。")
+
 
 # --- register -------------------------------------------------------------------------------
 

@@ -8,6 +8,11 @@ from survey.extensions import db
 bp = Blueprint("errors", __name__)
 
 
+@bp.app_errorhandler(400)
+def bad_request(_error):
+    return render_template("errors/error.html", code=400), 400
+
+
 @bp.app_errorhandler(403)
 def forbidden(_error):
     return render_template("errors/error.html", code=403), 403

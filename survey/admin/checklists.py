@@ -25,6 +25,7 @@ from survey.admin.checklist_forms import (
 )
 from survey.downloads import content_disposition
 from survey.extensions import db
+from survey.malformed import db_int
 from survey.models import Checklist
 from survey.respond.forms import questionnaire_view
 from survey.services import checklist_versions as versions
@@ -88,7 +89,7 @@ def checklists():
     sort = sort if sort in versions.SORTS else "code"
     found = versions.overview(text, target, sort)
     pages = max(math.ceil(len(found) / PAGE_SIZE), 1)
-    page = min(max(request.args.get("page", 1, type=int), 1), pages)
+    page = min(max(request.args.get("page", 1, type=db_int), 1), pages)
     args = {k: v for k, v in {"q": text, "target": target, "sort": sort}.items() if v}
     return _render(
         "admin/checklists/index.html",
@@ -331,8 +332,8 @@ def checklist_compare(code: str):
         (c.version, _("第%(version)s版", version=c.version)) for c in siblings
     ]
     old_default = siblings[-2].version if len(siblings) > 1 else siblings[-1].version
-    old = request.args.get("old", old_default, type=int)
-    new = request.args.get("new", siblings[-1].version, type=int)
+    old = request.args.get("old", old_default, type=db_int)
+    new = request.args.get("new", siblings[-1].version, type=db_int)
     if old not in by_number or new not in by_number:
         abort(404)
     form.old.data, form.new.data = old, new

@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from survey import access
 from survey.admin import bp
 from survey.extensions import db
+from survey.malformed import db_int
 from survey.models import OutgoingMail
 from survey.services import mailer, trail
 from survey.services import outbox as outbox_service
@@ -48,7 +49,7 @@ def outbox():
     text = request.args.get("q", "")
     state = request.args.get("state", "")
     state = state if state in outbox_service.STATES else ""
-    found = outbox_service.search(text, state, request.args.get("page", 1, type=int))
+    found = outbox_service.search(text, state, request.args.get("page", 1, type=db_int))
     args = {k: v for k, v in (("q", text), ("state", state)) if v}
     return render_template(
         "admin/outbox/index.html",

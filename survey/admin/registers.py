@@ -15,6 +15,7 @@ from survey.admin import bp
 from survey.admin.register_forms import ApplyForm, UploadForm
 from survey.downloads import content_disposition
 from survey.extensions import db
+from survey.malformed import db_int
 from survey.services import register_uploads, registers, trail
 from survey.services.register_files import MAX_BYTES, size_limit_text
 from survey.urls import list_url
@@ -73,7 +74,7 @@ def register_list(kind: str):
     column = spec.column(sort)
     found.sort(key=lambda r: (column.show(r.values[sort]), r.values[spec.key]), reverse=descending)
     pages = max(1, math.ceil(len(found) / PAGE_SIZE))
-    page = min(max(request.args.get("page", 1, type=int), 1), pages)
+    page = min(max(request.args.get("page", 1, type=db_int), 1), pages)
     rows = found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     return render_template(
         "admin/registers/list.html",

@@ -8,6 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import Optional
 
+from survey.malformed import db_int
 from survey.services.campaigns import REASON_MAX, TITLE_MAX, Settings
 
 
@@ -28,7 +29,7 @@ class DayField(DateField):
 
 def _int_or_none(value):
     try:
-        return int(value)
+        return db_int(value)
     except (TypeError, ValueError):
         return None
 

@@ -23,6 +23,7 @@ from survey.campaigns.forms import (
 )
 from survey.downloads import content_disposition
 from survey.extensions import db
+from survey.malformed import db_int
 from survey.models import Assignment, Campaign, OrgUnit
 from survey.models.campaigns import AssignmentStatus, CampaignStatus
 from survey.models.types import utcnow
@@ -72,7 +73,7 @@ def _back(campaign: Campaign):
 
 
 def _page() -> int:
-    return max(1, request.args.get("page", 1, type=int))
+    return max(1, request.args.get("page", 1, type=db_int))
 
 
 def _show_problems(form, error: CampaignError) -> None:
@@ -328,7 +329,7 @@ def targets_pick(code: str):
             "campaigns.targets",
             code=campaign.code,
             q=request.form.get("q") or None,
-            page=request.form.get("page", type=int) or None,
+            page=request.form.get("page", type=db_int) or None,
         )
     )
 
@@ -520,7 +521,7 @@ def progress(code: str):
         sort = "department"
     descending = request.args.get("dir") == "desc"
     page = _page()
-    level = levels.level_or_404(current_user, request.args.get("dept", type=int))
+    level = levels.level_or_404(current_user, request.args.get("dept", type=db_int))
     total, overdue = progress_service.overdue(
         campaign,
         current_user,
@@ -552,7 +553,7 @@ def progress(code: str):
 def pending_xlsx(code: str):
     campaign = _progress_campaign(code)
     today = clock.today()
-    level = levels.level_or_404(current_user, request.args.get("dept", type=int))
+    level = levels.level_or_404(current_user, request.args.get("dept", type=db_int))
     pending = progress_service.pending(campaign, current_user, today, level)
     rows = progress_service.pending_rows(pending)
     with force_locale("ja"):  # the workbook is Japanese, whatever the screen's language

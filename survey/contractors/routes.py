@@ -15,6 +15,7 @@ from survey import access, clock
 from survey.contractors import bp
 from survey.contractors.forms import ConfirmForm
 from survey.extensions import db
+from survey.malformed import db_int
 from survey.models import Contract
 from survey.services import evaluations, subcontracting
 
@@ -89,7 +90,7 @@ def index():
         rows = [r for r in rows if query in r.contractor.name or query in r.contractor.code]
     sort, descending = sort_args(DUE_SORTS, "status")
     rows.sort(key=lambda r: (DUE_SORTS[sort](r), r.contractor.code), reverse=descending)
-    shown, page, pages = paginate(rows, request.args.get("page", 1, type=int))
+    shown, page, pages = paginate(rows, request.args.get("page", 1, type=db_int))
     return render_template(
         "contractors/index.html",
         rows=shown,

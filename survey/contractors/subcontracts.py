@@ -16,6 +16,7 @@ from survey.contractors import bp
 from survey.contractors.forms import DecisionForm, SubcontractRequestForm
 from survey.contractors.routes import PAGE_SIZE, sort_args
 from survey.extensions import db
+from survey.malformed import db_int
 from survey.models import Contract, Contractor, OrgUnit
 from survey.models.evaluations import RequestStatus
 from survey.services import subcontracting
@@ -85,7 +86,7 @@ def contracts():
         )
     total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
     pages = max(1, math.ceil(total / PAGE_SIZE))
-    page = min(max(1, request.args.get("page", 1, type=int)), pages)
+    page = min(max(1, request.args.get("page", 1, type=db_int)), pages)
     sort, descending = sort_args(CONTRACT_SORTS, "code")
     column = CONTRACT_SORTS[sort]
     rows = db.session.execute(

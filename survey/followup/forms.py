@@ -18,6 +18,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from survey.labels import ACTION_STATUSES, AUDIT_KINDS, FINDING_KINDS, MEASURE_RESULTS
+from survey.malformed import db_int
 from survey.services.actions import TEXT_MAX, TITLE_MAX
 
 
@@ -27,7 +28,7 @@ def choices(pairs) -> list[SelectChoice]:
 
 def _int_or_none(value):
     try:
-        return int(value) if value not in (None, "") else None
+        return db_int(value) if value not in (None, "") else None
     except (TypeError, ValueError):
         return None
 

@@ -30,6 +30,7 @@ from survey.labels import (
     MEASURE_RESULTS,
     label,
 )
+from survey.malformed import db_int
 from survey.models import (
     ActionEvidence,
     Answer,
@@ -45,7 +46,7 @@ from survey.models import (
 )
 from survey.models.campaigns import CampaignStatus
 from survey.models.followup import ActionSource
-from survey.services import actions, evaluations, evidence, trail
+from survey.services import actions, evaluations, evidence, trail, uploads
 from survey.services.campaigns import CampaignError, reopen_assignment
 from survey.services.overview import campaign_summaries
 from survey.urls import list_url
@@ -165,7 +166,7 @@ def action_list():
     form.contractor.choices = _with_blank(contractor_choices(current_user), _("すべて"))
     form.validate()
     filters = _filters(form)
-    page = max(1, request.args.get("page", 1, type=int))
+    page = max(1, request.args.get("page", 1, type=db_int))
     scoped = access.scope_actions(current_user, actions.statement(filters))
     total, rows = actions.search(scoped, filters, page)
     args = {k: v for k, v in request.args.items() if k not in ("page", "sort", "dir") and v}
@@ -228,11 +229,11 @@ def _noncompliant_answer(assignment: Assignment, item_id) -> Answer:
 def _source(form: ActionForm, values) -> dict:
     """What the action is opened from (an answer, a finding, or nothing), from the query string
     or the posted hidden fields, each checked against the user's scope."""
-    assignment_id = values.get("assignment", type=int) or _int(form.assignment_id.data)
-    finding_id = values.get("finding", type=int) or _int(form.finding_id.data)
+    assignment_id = values.get("assignment", type=db_int) or _int(form.assignment_id.data)
+    finding_id = values.get("finding", type=db_int) or _int(form.finding_id.data)
     if assignment_id:
         assignment = access.assignment_or_404(assignment_id, current_user)
-        item_id = values.get("item", type=int) or _int(form.item_id.data)
+        item_id = values.get("item", type=db_int) or _int(form.item_id.data)
         answer = _noncompliant_answer(assignment, item_id)
         contractor = assignment.contractor or (
             assignment.contract.contractor if assignment.contract else None
@@ -261,7 +262,7 @@ def _source(form: ActionForm, values) -> dict:
 
 def _int(value):
     try:
-        return int(value) if value else None
+        return db_int(value) if value else None
     except (TypeError, ValueError):
         return None
 
@@ -484,6 +485,7 @@ def action_evidence(action_id: int, evidence_id: int):
     if row is None or row.action_id != action.id:
         trail.record_denied("action_evidence", evidence_id, current_user, found=row)
         abort(404)
+    path = evidence.file_or_404(row, "action_evidence")
     trail.record(
         "download.action_evidence",
         row,
@@ -492,8 +494,9 @@ def action_evidence(action_id: int, evidence_id: int):
         commit=True,
     )
     return send_file(
-        evidence.path_of(row),
+        path,
         mimetype=row.content_type,
         as_attachment=True,
-        download_name=row.filename,
+        # Names stored before they were cleaned may hold what a header cannot carry.
+        download_name=uploads.clean_filename(row.filename, "evidence"),
     )

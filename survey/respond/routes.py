@@ -20,6 +20,7 @@ from flask_login import current_user
 
 from survey import access, clock
 from survey.extensions import db
+from survey.malformed import db_int
 from survey.models import Attachment
 from survey.models.campaigns import AssignmentStatus
 from survey.respond import bp, page
@@ -32,7 +33,7 @@ from survey.respond.forms import (
     questionnaire_view,
     version_key,
 )
-from survey.services import answering, approval, evidence, inbox, trail
+from survey.services import answering, approval, evidence, inbox, trail, uploads
 
 access.guard_blueprint(bp)
 
@@ -146,7 +147,7 @@ def assignment(assignment_id: int):
 
 def _posted_revision(form) -> int:
     try:
-        return int(form.revision.data)
+        return db_int(form.revision.data)
     except (TypeError, ValueError):
         abort(400)
 
@@ -245,7 +246,7 @@ def autosave(assignment_id: int):
     assignment = access.assignment_or_404(assignment_id, current_user, "answer")
     sheet = questionnaire_view(assignment.campaign.checklist)
     try:
-        revision = int(request.form.get("revision", ""))
+        revision = db_int(request.form.get("revision", ""))
     except ValueError:
         abort(400)
     posted = posted_inputs(request.form, sheet)
@@ -351,10 +352,12 @@ def evidence_file(assignment_id: int, attachment_id: int):
         # Another questionnaire's file asked for through one the user may see: a guessed id.
         trail.record_denied("attachment", attachment_id, current_user, found=attachment)
         abort(404)
+    path = evidence.file_or_404(attachment, "attachment")
     trail.record_file("download.evidence", attachment, commit=True)
     return send_file(
-        evidence.path_of(attachment),
+        path,
         mimetype=attachment.content_type,
         as_attachment=True,
-        download_name=attachment.filename,
+        # Names stored before they were cleaned may hold what a header cannot carry.
+        download_name=uploads.clean_filename(attachment.filename, "evidence"),
     )

@@ -19,6 +19,7 @@ from survey import access, clock
 from survey.access import can_view_results, results_units
 from survey.downloads import content_disposition
 from survey.extensions import db
+from survey.malformed import db_int
 from survey.models import Campaign, OrgUnit
 from survey.results import bp, charts
 from survey.services import levels, trail
@@ -69,7 +70,7 @@ def _scope_label(unit_name: str | None, department: str | None) -> str:
 
 def _scope(conn: sa.Connection, campaign: aggregate.Campaign) -> Scope:
     """The user's figures and the level their breakdown shows (survey.services.levels)."""
-    at = levels.level_or_404(current_user, request.args.get("dept", type=int))
+    at = levels.level_or_404(current_user, request.args.get("dept", type=db_int))
     units, parent, chosen = at.units, at.parent, at.chosen
     manager = results_units(current_user) is not None and current_user.unit
     unit_name = current_user.unit.name if manager else None
@@ -105,7 +106,7 @@ def _missing(value) -> bool:
 
 
 def _page() -> int:
-    return max(1, request.args.get("page", 1, type=int))
+    return max(1, request.args.get("page", 1, type=db_int))
 
 
 def _sort(allowed: tuple[str, ...], default: str) -> tuple[str, bool]:
@@ -217,7 +218,7 @@ def campaign(code: str):
 def answers(code: str):
     """The respondents behind a figure: who answered an item (how), with their comments."""
     stored, conn, report, scope = _open(code)
-    number = request.args.get("item", type=int)
+    number = request.args.get("item", type=db_int)
     item = next((r for r in report.items if r.number == number), None)
     if item is None:
         abort(404)

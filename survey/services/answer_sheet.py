@@ -47,11 +47,10 @@ from reports.safe import text_cell
 from survey import formatting
 from survey.models import AnswerHistory, Assignment, Item, User
 from survey.models.types import utcnow
-from survey.services import answering
+from survey.services import answering, uploads
 from survey.services.answering import COMMENT_MAX, ItemInput
 
 MAX_SHEET_BYTES = 2 * 1024 * 1024  # an answer sheet is some 20 KB; checked before parsing
-MAX_UNPACKED_BYTES = 10 * 1024 * 1024  # the parts inside the zip, against zip bombs
 
 ANSWER_SHEET = "回答"
 META_SHEET = "tenken"
@@ -466,8 +465,9 @@ def _open(data: bytes) -> dict[str, list[list[_Cell]]]:
         raise SheetError([damaged]) from None
     if not any(part.filename == "xl/workbook.xml" for part in parts):
         raise SheetError([not_workbook])
-    if sum(part.file_size for part in parts) > MAX_UNPACKED_BYTES:
-        raise SheetError([damaged])  # no answer sheet unpacks to this much: a zip bomb
+    refusal = uploads.workbook_refusal(data, "answer_sheet", damaged)
+    if refusal:
+        raise SheetError([refusal])
     try:
         return _cells(data)
     except Exception:

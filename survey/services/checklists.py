@@ -24,7 +24,7 @@ from checklists.problems import Problem
 from survey.extensions import db
 from survey.models import Category, Checklist, Item, Option, Scale
 from survey.models.types import utcnow
-from survey.services import trail
+from survey.services import trail, uploads
 
 
 @dataclass(frozen=True)
@@ -53,10 +53,8 @@ def import_upload(
 ) -> tuple[list[ImportOutcome], list[Problem]]:
     """A file sent from a browser, imported as import_files does. Problems and the stored
     source name use the file's own name (without any folder the browser sent along)."""
-    name = PurePosixPath(filename.replace("\\", "/")).name or "checklist"
+    name = uploads.clean_filename(filename, "checklist")  # the stored source name: 255 at most
     suffix = PurePosixPath(name).suffix.lower()[:8]  # only .yaml, .yml and .xlsx are read
-    if len(name) > 200:  # the stored source name has room for 255 characters
-        name = name[: 200 - len(suffix)] + suffix
     with tempfile.TemporaryDirectory(prefix="tenken-checklist-") as folder:
         # The reader tells YAML from Excel by the suffix, so the copy keeps it.
         path = Path(folder) / f"upload{suffix}"
@@ -72,9 +70,11 @@ def _import(
     parsed: list[tuple[schema.Checklist, str]] = []
     problems: list[Problem] = []
     max_bytes = current_app.config["CHECKLIST_MAX_BYTES"]
+    limits = uploads.workbook_limits("checklist")
     for path, name in sources:
         try:
-            parsed.append((load_file(path, max_bytes=max_bytes, name=name), name))
+            checklist = load_file(path, max_bytes=max_bytes, name=name, workbook_limits=limits)
+            parsed.append((checklist, name))
         except ChecklistFileError as error:
             problems += error.problems
     problems += _database_problems(parsed) + _order_problems(parsed, publish)

@@ -7,12 +7,14 @@ import secrets
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from flask import current_app
+from flask import abort, current_app
 from flask_babel import gettext as _
+from flask_login import current_user
 from werkzeug.datastructures import FileStorage
 
 from survey.extensions import db
 from survey.models import Assignment, Attachment, Item, User
+from survey.services import trail, uploads
 
 # What a file must start with to be what its type claims; the name and the browser's word for
 # the type are not trusted.
@@ -72,7 +74,7 @@ def save_upload(upload: FileStorage) -> StoredFile:
     stored_name = secrets.token_hex(16)
     (upload_dir() / stored_name).write_bytes(data)
     return StoredFile(
-        filename=Path(upload.filename or "evidence").name[:255],
+        filename=uploads.clean_filename(upload.filename, "evidence"),
         stored_name=stored_name,
         content_type=kind,
         size=len(data),
@@ -92,3 +94,14 @@ def store(assignment: Assignment, item: Item, upload: FileStorage, user: User) -
 def path_of(attachment) -> Path:
     """Where the file of an Attachment or an ActionEvidence lives."""
     return upload_dir() / attachment.stored_name
+
+
+def file_or_404(row, kind: str) -> Path:
+    """The file of an Attachment or an ActionEvidence (`kind` in the audit trail). A file gone
+    from the disk (a restore without the uploads folder) is a 404, recorded as a refused access,
+    not a server error."""
+    path = path_of(row)
+    if not path.is_file():
+        trail.record_denied(kind, row.id, current_user, found=row, reason="file_missing")
+        abort(404)
+    return path

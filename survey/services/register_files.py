@@ -23,9 +23,9 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from reports.safe import csv_text, from_csv_text, text_cell
+from survey.services import uploads
 
 MAX_BYTES = 5 * 1024 * 1024  # a register of 20,000 users is some 2 MB as CSV
-MAX_UNPACKED_BYTES = 50 * 1024 * 1024  # the parts inside an .xlsx, against zip bombs
 MAX_ROWS = 50_000
 MAX_COLUMNS = 50
 
@@ -136,8 +136,9 @@ def _read_xlsx(data: bytes) -> Table:
         raise RegisterFileError(_damaged()) from None
     if not any(part.filename == "xl/workbook.xml" for part in parts):
         raise RegisterFileError(_damaged())
-    if sum(part.file_size for part in parts) > MAX_UNPACKED_BYTES:
-        raise RegisterFileError(_damaged())
+    refusal = uploads.workbook_refusal(data, "register", _damaged())
+    if refusal:
+        raise RegisterFileError(refusal)
     try:
         rows = _xlsx_rows(data)
     except RegisterFileError:

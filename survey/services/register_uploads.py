@@ -16,6 +16,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from survey.services import uploads
+
 MAX_AGE_SECONDS = 2 * 60 * 60
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 
@@ -48,7 +50,7 @@ def save(instance_path: str, user_id: int, kind: str, filename: str, data: bytes
     meta = {
         "user_id": user_id,
         "kind": kind,
-        "filename": filename[:200],
+        "filename": uploads.clean_filename(filename, "register"),
         "sha256": hashlib.sha256(data).hexdigest(),
         "created": time.time(),
     }

@@ -16,6 +16,7 @@ from flask_login import current_user
 
 from survey import access, clock
 from survey.extensions import db
+from survey.malformed import db_int
 from survey.models import AuditEntry
 from survey.models.types import utcnow
 from survey.services import trail
@@ -50,7 +51,7 @@ def index():
     form = SearchForm(request.args)
     form.validate()
     filters = form.filters()
-    found = trail.search(filters, request.args.get("page", 1, type=int))
+    found = trail.search(filters, request.args.get("page", 1, type=db_int))
     args = filters.args()
     return render_template(
         "trail/index.html",

@@ -142,6 +142,18 @@ def test_deeply_nested_brackets_are_refused_without_crashing(tmp_path):
     assert problem.message_id == "yaml_too_deep"
 
 
+def test_brackets_nested_past_any_checklist_are_refused_before_yaml_reads_them(tmp_path):
+    # Balanced and well short of the recursion limit, so YAML would read them; but the
+    # bracket count refuses them first (PyYAML spends seconds on a few thousand).
+    problem = only_problem(write(tmp_path, "code: " + "[" * 51 + "]" * 51))
+    assert (problem.message_id, problem.where) == ("yaml_too_deep", "")
+
+
+def test_brackets_in_texts_as_deep_as_a_checklist_needs_are_read(tmp_path):
+    text = GOOD.replace("title: 点検", "title: 点検 [[[別紙]]] {{参照}}")
+    assert "[[[別紙]]]" in load_file(write(tmp_path, text)).title
+
+
 def test_top_level_list_asks_for_key_value_lines(tmp_path):
     problem = only_problem(write(tmp_path, "- code: sample\n- version: 1\n"))
     assert problem.message_id == "top_not_mapping"
