@@ -129,6 +129,7 @@ def _recommend_below(grades: list[tuple[str, int]]) -> str:
     return value
 
 
+APPROVAL_MAILS = ("immediate", "daily")
 MAIL_BACKENDS = ("smtp", "outbox")
 SMTP_SECURITY = {"none": 25, "starttls": 587, "ssl": 465}  # each mode's usual port
 
@@ -179,6 +180,9 @@ def _mail(env: str) -> dict:
         "SMTP_TIMEOUT": _int("SMTP_TIMEOUT", 30),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "").strip(),
         "REMINDER_DAYS_BEFORE": _int("REMINDER_DAYS_BEFORE", 3, minimum=0),
+        # When the approvers hear that something waits for them: a mail at each hand-in, or
+        # one digest a day with `flask reminders send`.
+        "APPROVAL_MAIL": _choice("SURVEY_APPROVAL_MAIL", "immediate", APPROVAL_MAILS),
     }
     if env == "production" and backend == "smtp":
         for name in ("SMTP_HOST", "MAIL_FROM"):

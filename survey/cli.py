@@ -718,14 +718,19 @@ def reminders_send(dry_run, today):
 
     day = _today(today)
     if dry_run:
-        letters = reminders.plan(day)
+        daily = [sources for sources, _compose in reminders.digests()]
+        letters = [letter for sources in daily for letter in reminders.plan(day, sources)]
         for letter in letters:
             click.echo(f"{letter.email}（{letter.name}）: {len(letter.reminders)} 件")
             for reminder in letter.reminders:
                 click.echo(f"    {reminder.key} 期限 {reminder.due_on.isoformat()}")
         click.echo(f"送信予定: {len(letters)} 通（--dry-run のため何も送信していません）。")
         return
-    letters = reminders.send(day)
+    letters = [
+        letter
+        for sources, compose in reminders.digests()
+        for letter in reminders.send(day, sources, compose)
+    ]
     click.echo(f"{day.isoformat()} のお知らせを {len(letters)} 通作成しました。")
     if not _deliver():
         sys.exit(1)

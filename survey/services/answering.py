@@ -444,6 +444,7 @@ def submit(assignment: Assignment, user: User) -> None:
     if problems:
         raise Invalid(problems)
     _record(assignment, "submit", user, submitted_at=utcnow())
+    notify.assignment_submitted(assignment, user)
 
 
 def approve(assignment: Assignment, user: User, comment: str = "") -> None:

@@ -120,6 +120,54 @@ def action_reminder_line(action, today: date, link: str) -> str:
         )
 
 
+def approval_request(assignment: Assignment, submitter: User, link: str):
+    """A questionnaire handed in: to the people who may approve it."""
+    with force_locale("ja"):
+        subject = _(
+            "【情報セキュリティ自己点検】承認のお願い（%(target)s）", target=assignment.target_name
+        )
+        body = _(
+            "次の点検の回答が提出されました。内容を確認し、承認または差戻しをしてください。\n\n"
+            "点検: %(campaign)s\n"
+            "対象: %(target)s\n"
+            "提出した人: %(submitter)s\n\n"
+            "回答画面（「いいえ」の項目とコメントが最初にまとめて表示されます）:\n%(link)s\n",
+            campaign=assignment.campaign.title,
+            target=assignment.target_name,
+            submitter=_reviewer(submitter),
+            link=link,
+        )
+        return subject, body + "\n" + _signature()
+
+
+def approval_line(assignment: Assignment, link: str) -> str:
+    """One questionnaire in the approvers' daily digest."""
+    with force_locale("ja"):
+        return _(
+            "■ %(campaign)s — %(target)s\n  提出: %(submitted)s\n  %(link)s",
+            campaign=assignment.campaign.title,
+            target=assignment.target_name,
+            submitted=format_datetime(assignment.submitted_at),
+            link=link,
+        )
+
+
+def approval_digest(name: str, lines: list[str], days_before: int):
+    """The approvers' daily digest (APPROVAL_MAIL=daily): everything waiting for them."""
+    with force_locale("ja"):
+        subject = _("【情報セキュリティ自己点検】承認待ちの回答（%(count)d件）", count=len(lines))
+        body = _(
+            "%(name)s 様\n\n"
+            "次の点検の回答が提出され、承認を待っています。"
+            "内容を確認し、承認または差戻しをしてください。\n\n"
+            "%(lines)s\n\n"
+            "このお知らせは、承認を待つ回答がある間、毎日1通にまとめてお送りします。\n",
+            name=name,
+            lines="\n\n".join(lines),
+        )
+        return subject, body + "\n" + _signature()
+
+
 def reminder(name: str, lines: list[str], days_before: int):
     with force_locale("ja"):
         subject = _(

@@ -123,6 +123,28 @@ def external_url(endpoint: str, **values) -> str:
 # --- the review workflow --------------------------------------------------------------------
 
 
+def approvers(assignment: Assignment) -> list[User]:
+    """Who may approve (or confirm) a handed-in questionnaire and has a mail address: the
+    managers above its unit and, for what a contractor handed in, the owning division's
+    respondents — each as access.can decides (nobody who had a hand in it)."""
+    from survey import access
+
+    candidates = managers_above(assignment.responsible_unit)
+    if assignment.contract_id is not None:
+        candidates += unit_recipients(assignment.responsible_unit)
+    return [user for user in candidates if access.can(user, "review", assignment)]
+
+
+def assignment_submitted(assignment: Assignment, submitter: User) -> list[OutgoingMail]:
+    """Tell the approvers at once that a questionnaire waits for them, unless the office
+    chose one digest a day (APPROVAL_MAIL=daily, sent by `flask reminders send`)."""
+    if current_app.config["APPROVAL_MAIL"] != "immediate":
+        return []
+    link = external_url("respond.assignment", assignment_id=assignment.id)
+    texts = mail_texts.approval_request(assignment, submitter, link)
+    return mail_users(approvers(assignment), *texts)
+
+
 def _reviewed(assignment: Assignment, reviewer: User, texts) -> list[OutgoingMail]:
     # The reviewer is not told of their own decision (an owning division may review its
     # contractor's answers and be among the recipients).

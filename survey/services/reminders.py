@@ -106,6 +106,39 @@ def action_reminders(today: date) -> Iterable[Reminder]:
 SOURCES: list[Source] = [assignment_reminders, action_reminders]
 
 
+def approval_reminders(today: date) -> Iterable[Reminder]:
+    """Questionnaires handed in and still taking reviews, to each person who may approve them:
+    the approvers' daily digest when the office chose it (APPROVAL_MAIL=daily)."""
+    waiting = db.session.scalars(
+        sa.select(Assignment)
+        .join(Campaign)
+        .where(
+            Assignment.status == AssignmentStatus.SUBMITTED,
+            sa.or_(
+                Campaign.status == CampaignStatus.OPEN,
+                sa.and_(Campaign.status == CampaignStatus.CLOSED, Assignment.open_until >= today),
+            ),
+        )
+        .order_by(Assignment.submitted_at, Assignment.id)
+    )
+    for assignment in waiting:
+        link = notify.external_url("respond.assignment", assignment_id=assignment.id)
+        line = mail_texts.approval_line(assignment, link)
+        due_on = assignment.due_on or assignment.campaign.closes_on
+        for user in notify.approvers(assignment):
+            yield Reminder(
+                user.email.strip(), user.display_name, f"approval:{assignment.id}", line, due_on
+            )
+
+
+def digests() -> list[tuple[list[Source], Callable]]:
+    """The daily mails: deadline reminders, and the approvers' digest when chosen."""
+    found: list[tuple[list[Source], Callable]] = [(SOURCES, mail_texts.reminder)]
+    if current_app.config["APPROVAL_MAIL"] == "daily":
+        found.append(([approval_reminders], mail_texts.approval_digest))
+    return found
+
+
 def _already_sent(today: date) -> set[tuple[str, str]]:
     rows = db.session.execute(
         sa.select(ReminderLog.recipient, ReminderLog.key).where(ReminderLog.day == today)
@@ -130,16 +163,18 @@ def plan(today: date, sources: list[Source] | None = None) -> list[Letter]:
     return sorted(letters.values(), key=lambda letter: letter.email.lower())
 
 
-def send(today: date, sources: list[Source] | None = None) -> list[Letter]:
-    """Queue today's reminders, each mail committed with its log rows; returns what was queued.
+def send(
+    today: date, sources: list[Source] | None = None, compose: Callable | None = None
+) -> list[Letter]:
+    """Queue today's reminders (or, with `compose`, another daily mail), each mail committed
+    with its log rows; returns what was queued.
 
     A letter that another run queued meanwhile fails on the unique log and is skipped.
     """
     queued = []
+    compose = compose or mail_texts.reminder
     for letter in plan(today, sources):
-        subject, body = mail_texts.reminder(
-            letter.name, [r.line for r in letter.reminders], days_before()
-        )
+        subject, body = compose(letter.name, [r.line for r in letter.reminders], days_before())
         mail = notify.queue_mail(letter.email, subject, body)
         db.session.flush()
         db.session.add_all(
