@@ -709,3 +709,19 @@ def test_an_english_sheet_offers_english_answers_and_either_language_comes_back(
     )
     assert response.status_code == 422
     assert 'Choose one of: "Yes", "No", "Not applicable".' in html.unescape(response.text)
+
+
+def test_an_approved_questionnaires_sheet_is_a_record_not_a_form_to_fill_in(auth, demo_client):
+    approved = db.session.scalar(
+        sa.select(Assignment)
+        .join(Campaign)
+        .where(Campaign.code == CAMPAIGN, Assignment.status == AssignmentStatus.APPROVED)
+        .limit(1)
+    )
+    auth.login("admin")
+    sheet = open_sheet(download(demo_client, approved.id).data)["回答"]
+    title_block = " ".join(
+        str(sheet.cell(row, 3).value) for row in range(2, answer_sheet.HEADER_ROW)
+    )
+    assert "「承認済」です。この回答シートは記録用" in title_block
+    assert "アップロードしてください" not in title_block

@@ -42,7 +42,7 @@ def test_office_steps_from_departments_to_a_departments_divisions(demo_app):
     page = admin.get(f"{PROGRESS}?dept={unit('区民部').id}").get_data(as_text=True)
 
     assert "戸籍住民課" in rows(page) and "総務部" not in rows(page)
-    assert "区民部 の所属別の状況" in page
+    assert "区民部の所属別の状況" in page
     assert f'href="{PROGRESS}"' in page  # 全体, one step up
 
 

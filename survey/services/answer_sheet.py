@@ -44,8 +44,9 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from reports.safe import text_cell
-from survey import formatting
+from survey import formatting, labels
 from survey.models import AnswerHistory, Assignment, Item, User
+from survey.models.campaigns import AssignmentStatus
 from survey.models.types import utcnow
 from survey.services import answering, uploads
 from survey.services.answering import COMMENT_MAX, ItemInput
@@ -225,6 +226,13 @@ def _title_block(sheet: Worksheet, assignment: Assignment) -> None:
         "ほかのセルは変更できません。記入したら、このファイルを .xlsx 形式のまま保存し、"
         "tenken の「Excel 回答シートを取り込む」からアップロードしてください。"
     )
+    if assignment.status in (AssignmentStatus.SUBMITTED, AssignmentStatus.APPROVED):
+        # A sheet of answers handed in or approved is a record, not a form to fill in.
+        instructions = _(
+            "この回答は「%(status)s」です。この回答シートは記録用で、記入して取り込むことは"
+            "できません。",
+            status=labels.label(labels.ASSIGNMENT_STATUSES, assignment.status),
+        )
     due = assignment.due_on or campaign.closes_on
     rows = (
         (_("点検"), campaign.title),

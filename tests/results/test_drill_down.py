@@ -55,7 +55,7 @@ def test_office_steps_from_departments_down_to_divisions_and_back(signed_in):
     assert tuple(map(sum, zip(*divisions.values(), strict=True))) == departments["区民部"]
     assert path(page) == ["全体", "区民部"]
     assert f'href="{CAMPAIGN}"' in page  # 全体: back up, one click
-    assert "区民部 の所属別・項目別の該当率" in page
+    assert "区民部の所属別・項目別の該当率" in page
 
 
 def test_a_division_steps_down_to_its_sections(signed_in, demo_app):
