@@ -50,8 +50,11 @@ pdf-deps:
 	  echo "Installing Debian's LibreOffice Calc and poppler-utils for the print tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libreoffice-calc-nogui fonts-noto-cjk poppler-utils >/dev/null; }
 
+# One pytest worker per core (PYTEST_WORKERS=0 runs in this process, for a debugger): each test
+# has its own database, so workers share nothing but the machine.
+PYTEST_WORKERS ?= auto
 test: install browser-deps pdf-deps
-	$(BIN)/pytest -q $(PYTEST_ARGS)
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check survey checklists reports tests config.py wsgi.py

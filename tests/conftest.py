@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import contextvars
 import os
+import queue
 import shutil
+import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -35,11 +37,19 @@ def _pg_admin_engine() -> sa.Engine:
 
 
 class Databases:
-    """Creates throwaway databases: SQLite files in tmp dirs, or PostgreSQL databases."""
+    """Creates throwaway databases: SQLite files in tmp dirs, or PostgreSQL databases.
+
+    On PostgreSQL every DROP DATABASE waits for a checkpoint (a second or so on a busy disk), and
+    a run makes a thousand of them: a test's database is dropped by a background thread as soon
+    as the test is done, while the next tests run, instead of all of them after the last test.
+    """
 
     def __init__(self, tmp_path_factory: pytest.TempPathFactory):
         self.tmp = tmp_path_factory
         self.created: list[str] = []
+        self._finished: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        self._dropper: threading.Thread | None = None
+        self._drop_errors: list[BaseException] = []
 
     def new(self, template: str | None = None) -> str:
         if PG_URL is None:
@@ -54,12 +64,37 @@ class Databases:
         self.created.append(name)
         return sa.engine.make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
 
-    def drop_all(self) -> None:
-        if PG_URL is None or not self.created:
+    def finished(self, url: str) -> None:
+        """The test that used this database is done with it (its engine is disposed)."""
+        if PG_URL is None:
             return
-        with _pg_admin_engine().connect() as conn:
-            for name in self.created:
-                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        name = sa.engine.make_url(url).database
+        self.created.remove(name)
+        if self._dropper is None:
+            self._dropper = threading.Thread(target=self._drop_finished, daemon=True)
+            self._dropper.start()
+        self._finished.put(name)
+
+    def _drop_finished(self) -> None:
+        while (name := self._finished.get()) is not None:
+            try:
+                _drop(name)
+            except BaseException as error:  # noqa: BLE001 - reported by drop_all, in the main thread
+                self._drop_errors.append(error)
+
+    def drop_all(self) -> None:
+        if self._dropper is not None:
+            self._finished.put(None)
+            self._dropper.join()
+        for name in self.created:
+            _drop(name)
+        if self._drop_errors:
+            raise self._drop_errors[0]
+
+
+def _drop(name: str) -> None:
+    with _pg_admin_engine().connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(scope="session")
@@ -105,22 +140,26 @@ def make_app(url: str, instance: Path):
 @pytest.fixture
 def empty_database_app(databases, tmp_path):
     """An app on a database with no tables at all, for migration tests."""
-    app = make_app(databases.new(), tmp_path / "instance")
+    url = databases.new()
+    app = make_app(url, tmp_path / "instance")
     with app.app_context():
         yield app
         db.session.remove()
         db.engine.dispose()
+    databases.finished(url)
 
 
 @pytest.fixture
 def app(databases, tmp_path):
     """A fresh, empty database with the schema, per test."""
-    app = make_app(databases.new(), tmp_path / "instance")
+    url = databases.new()
+    app = make_app(url, tmp_path / "instance")
     with app.app_context():
         db.create_all()
         yield app
         db.session.remove()
         db.engine.dispose()
+    databases.finished(url)
 
 
 @pytest.fixture(scope="session")
@@ -139,11 +178,13 @@ def demo_template(databases, tmp_path_factory):
 @pytest.fixture
 def demo_app(databases, demo_template, tmp_path):
     """A fresh copy of the demo database, per test."""
-    app = make_app(databases.new(template=demo_template), tmp_path / "instance")
+    url = databases.new(template=demo_template)
+    app = make_app(url, tmp_path / "instance")
     with app.app_context():
         yield app
         db.session.remove()
         db.engine.dispose()
+    databases.finished(url)
 
 
 @pytest.fixture
