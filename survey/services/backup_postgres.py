@@ -75,7 +75,7 @@ class PostgresStore:
 
     def describe(self) -> str:
         where = self.url.host or self.url.query.get("host") or "ローカル"
-        return f"PostgreSQL のデータベース {self.url.database}（{where}）"
+        return f"PostgreSQL（{where}）のデータベース {self.url.database}"
 
     # --- connections ---
 
@@ -190,15 +190,24 @@ class PostgresStore:
             engine.dispose()
 
     def _maintenance(self, statement: str) -> None:
+        """CREATE or DROP the database, from the server's maintenance database."""
         engine = self._engine(MAINTENANCE_DATABASE, isolation_level="AUTOCOMMIT")
         name = engine.dialect.identifier_preparer.quote(self.url.database)
         try:
             with engine.connect() as conn:
                 conn.exec_driver_sql(statement.format(name=name))
-        except sa.exc.DBAPIError as error:
-            raise BackupError(f"{self.describe()}: {error.orig}") from error
         finally:
             engine.dispose()
+
+    def _create(self) -> None:
+        try:
+            self._maintenance("CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8'")
+        except sa.exc.DBAPIError as error:
+            raise BackupError(
+                f"{self.describe()} がないため作ろうとしましたが、作れませんでした: {error.orig}\n"
+                "PostgreSQL の管理者に空のデータベースを作ってもらってから（docs/deployment.md の"
+                "「2. PostgreSQL: two roles」）、もう一度実行してください。"
+            ) from error
 
     def _empty(self) -> None:
         """Drop everything a restore creates. Only when no one else is connected: the app must
@@ -225,7 +234,7 @@ class PostgresStore:
     def load(self, dump: Path, state: str) -> None:
         pg_restore, _version = _tool("pg_restore")
         if state == "missing":
-            self._maintenance("CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8'")
+            self._create()
         elif state == "data":
             self._empty()
         try:
