@@ -7,7 +7,7 @@ PORT ?= 5000
 FLASK := $(BIN)/flask --app wsgi
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test browser-deps pdf-deps lint bench loadtest translations messages clean
+.PHONY: install run test browser-deps pdf-deps pg-deps lint bench loadtest translations messages clean
 
 # Reinstall only when the dependencies change.
 $(STAMP): pyproject.toml
@@ -50,7 +50,13 @@ pdf-deps:
 	  echo "Installing Debian's LibreOffice Calc and poppler-utils for the print tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libreoffice-calc-nogui fonts-noto-cjk poppler-utils >/dev/null; }
 
-test: install browser-deps pdf-deps
+# On PostgreSQL, the backup tests run Debian's pg_dump, pg_restore and psql (the guide's commands).
+pg-deps:
+	@[ -z "$$TEST_DATABASE_URL" ] || { command -v pg_dump && command -v pg_restore && command -v psql; } >/dev/null 2>&1 || { \
+	  echo "Installing Debian's postgresql-client for the backup tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-client >/dev/null; }
+
+test: install browser-deps pdf-deps pg-deps
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
 lint: install
