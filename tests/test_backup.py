@@ -266,3 +266,17 @@ def test_a_restored_trail_that_does_not_verify_fails_the_restore(demo_app, tmp_p
     assert result.exit_code == 1
     assert "行数はバックアップの記録と一致" in result.output  # restored, but:
     assert "監査ログの改ざんを検出しました: id=2" in result.output
+
+
+@pytest.mark.skipif(PG_URL is not None, reason="a SQLite file")
+def test_a_database_file_that_is_no_longer_a_database_is_replaced_when_forced(demo_app, tmp_path):
+    runner = demo_app.test_cli_runner()
+    folder = _create(runner, tmp_path)
+    _destroy()
+    Path(db.engine.url.database).write_bytes(b"\x00" * 4096)  # the disk's damage
+    refused = runner.invoke(args=["backup", "restore", str(folder)])
+    assert refused.exit_code == 1 and "データがあります" in refused.output
+    done = runner.invoke(args=["backup", "restore", str(folder), "--force", "--yes"])
+    assert done.exit_code == 0, done.output
+    last = db.session.scalar(sa.select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1))
+    assert last.action == "backup.restore" and last.after["replaced_newest"] is None

@@ -55,6 +55,7 @@ def test_a_pg_dump_older_than_the_server_is_refused(demo_app, tmp_path, monkeypa
     assert result.exit_code == 1
     assert "pg_dump 9.6 では PostgreSQL" in result.output
     assert "サーバーと同じか新しい版の pg_dump" in result.output
+    assert not any((tmp_path / "b").iterdir())
 
 
 def test_versions_that_cannot_read_the_backup_are_refused_before_anything_changes(

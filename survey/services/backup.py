@@ -280,11 +280,14 @@ def _check_counts(plan: Plan) -> None:
 
 
 def _newest_replaced() -> dict[str, Any] | None:
-    """The newest audit entry of the data about to be replaced, if it has a trail."""
-    with db.engine.connect() as conn:
-        if not sa.inspect(conn).has_table("audit_entry"):
-            return None
-        newest_id, newest_hash = trail.newest_entry(conn)
+    """The newest audit entry of the data about to be replaced, if it has a readable trail."""
+    try:
+        with db.engine.connect() as conn:
+            if not sa.inspect(conn).has_table("audit_entry"):
+                return None
+            newest_id, newest_hash = trail.newest_entry(conn)
+    except sa.exc.DBAPIError:
+        return None  # the damaged database the restore is for
     return {"id": newest_id, "hash": newest_hash}
 
 

@@ -34,7 +34,10 @@ class SqliteStore:
     def dump(self, target: Path) -> tuple[dict[str, Any], dict[str, str]]:
         if not self.path.is_file():
             raise BackupError(f"{self.describe()} がありません。")
-        with closing(_read_only(self.path)) as source, closing(sqlite3.connect(target)) as copy:
+        with (
+            closing(sqlite3.connect(self.path)) as source,
+            closing(sqlite3.connect(target)) as copy,
+        ):
             source.backup(copy)
             # The live file is in WAL mode; the copy stands alone, with no -wal file beside it.
             copy.execute("PRAGMA journal_mode=DELETE")
