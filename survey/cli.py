@@ -509,8 +509,8 @@ def backup_restore(directory, force, yes):
             "flask --app wsgi db upgrade の後に flask --app wsgi audit verify を実行してください。"
         )
         return
-    # The anchors the restored database kept, and the backup's own head: the trail must
-    # still end on what it ended on when the backup was taken.
+    # The anchors the restored database kept, and the backup's own head: the entry the trail
+    # ended on when the backup was taken must be there, with its hash.
     _verify_trail(_stored_anchors() + ([plan.head] if plan.head else []))
 
 
