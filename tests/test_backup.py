@@ -158,6 +158,14 @@ def test_restore_drill_brings_back_figures_files_and_trail_onto_a_database_that_
     assert _download(client, address) == document == b"%PDF-1.4 drill"
 
 
+def test_a_database_without_tenken_s_tables_is_not_backed_up(empty_database_app, tmp_path):
+    result = empty_database_app.test_cli_runner().invoke(
+        args=["backup", "create", str(tmp_path / "b")]
+    )
+    assert result.exit_code == 1 and "tenken のテーブルがありません" in result.output
+    assert not (tmp_path / "b").exists()
+
+
 def test_a_damaged_backup_is_refused_before_anything_is_touched(demo_app, tmp_path):
     runner = demo_app.test_cli_runner()
     folder = _create(runner, tmp_path)

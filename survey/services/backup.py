@@ -147,6 +147,11 @@ def _new_folder(directory: Path) -> tuple[Path, str]:
 def create(directory: Path) -> tuple[Path, dict[str, Any]]:
     """Write a new backup folder under `directory`; return it and its manifest."""
     store = _store()
+    if not sa.inspect(db.engine).has_table("audit_entry"):
+        raise BackupError(
+            f"{store.describe()} には tenken のテーブルがありません（flask --app wsgi db upgrade"
+            " の前です）。バックアップするものがありません。"
+        )
     folder, created_at = _new_folder(directory)
     dump = folder / store.dump_name
     try:
