@@ -7,7 +7,7 @@ PORT ?= 5000
 FLASK := $(BIN)/flask --app wsgi
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test browser-deps pdf-deps lint bench loadtest translations messages clean
+.PHONY: install run test browser-deps pdf-deps pg-deps pg-deps lint bench loadtest translations messages clean
 
 # Reinstall only when the dependencies change.
 $(STAMP): pyproject.toml
@@ -50,10 +50,16 @@ pdf-deps:
 	  echo "Installing Debian's LibreOffice Calc and poppler-utils for the print tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libreoffice-calc-nogui fonts-noto-cjk poppler-utils >/dev/null; }
 
+# On PostgreSQL, the backup tests run Debian's pg_dump, pg_restore and psql (the guide's commands).
+pg-deps:
+	@[ -z "$$TEST_DATABASE_URL" ] || { command -v pg_dump && command -v pg_restore && command -v psql; } >/dev/null 2>&1 || { \
+	  echo "Installing Debian's postgresql-client for the backup tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-client >/dev/null; }
+
 # One pytest worker per core (PYTEST_WORKERS=0 runs in this process, for a debugger): each test
 # has its own database, so workers share nothing but the machine.
 PYTEST_WORKERS ?= auto
-test: install browser-deps pdf-deps
+test: install browser-deps pdf-deps pg-deps
 	$(BIN)/pytest -q -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: install

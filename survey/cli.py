@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import click
@@ -454,32 +454,64 @@ def register_export(kind, out):
 
 # --- backup ---------------------------------------------------------------------------------
 
-backup_cli = AppGroup("backup", help="Back up and restore a SQLite deployment.")
+backup_cli = AppGroup("backup", help="Back up and restore the database (SQLite or PostgreSQL).")
 
 
 @backup_cli.command("create")
 @click.argument("directory", type=click.Path(file_okay=False))
 def backup_create(directory):
-    """Copy the database (online) and uploaded files into a new folder under DIRECTORY."""
+    """Copy the database, consistent while the app runs, into a new folder under DIRECTORY,
+    with a manifest (versions, the audit trail's head, rows of every table, checksums)."""
     try:
-        target = backup.create(Path(directory))
+        folder, manifest = backup.create(Path(directory))
     except backup.BackupError as error:
         _fail(str(error))
-    click.echo(f"バックアップを作成しました: {target}")
+    head = manifest["audit_head"]
+    rows = sum(manifest["row_counts"].values())
+    click.echo(f"バックアップを作成しました: {folder}")
+    click.echo(
+        f"  {len(manifest['row_counts'])} 表、{rows} 行。監査ログの最新の記録: id={head['id']}"
+        f" ハッシュ {head['hash']}"
+    )
+
+
+def _taken(manifest) -> str:
+    """When a backup was taken, as the office reads it (the manifest keeps its UTC offset)."""
+    return datetime.fromisoformat(manifest["created_at"]).strftime("%Y-%m-%d %H:%M:%S")
 
 
 @backup_cli.command("restore")
-@click.argument("directory", type=click.Path(file_okay=False, exists=True))
-@click.confirmation_option(
-    prompt="現在のデータをバックアップの内容で置き換えます。よろしいですか？"
-)
-def backup_restore(directory):
-    """Replace the database and uploaded files with a backup (stop the app first)."""
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option("--force", is_flag=True, help="Replace a database that holds data (asks first).")
+@click.option("--yes", is_flag=True, help="With --force: do not ask.")
+def backup_restore(directory, force, yes):
+    """Restore a backup folder onto a missing or empty database (stop the app first), then
+    verify the audit trail; checksums and versions are checked before anything changes."""
     try:
-        restored = backup.restore(Path(directory))
+        plan = backup.check(Path(directory))
+        taken = _taken(plan.manifest)
+        if plan.holds_data and force and not yes:
+            if not click.confirm(
+                f"{plan.store.describe()} のデータをすべて削除して、{taken} のバックアップで"
+                "置き換えます。よろしいですか？"
+            ):
+                _fail("復元を取りやめました。何も変更していません。")
+        restored = backup.restore(plan, force=force)
     except backup.BackupError as error:
         _fail(str(error))
-    click.echo(f"{restored} 個のファイルを復元しました。")
+    click.echo(
+        f"{plan.store.describe()} に {taken} のバックアップを復元しました"
+        f"（{sum(plan.manifest['row_counts'].values())} 行、行数はバックアップの記録と一致）。"
+    )
+    if not restored.current_schema:
+        click.echo(
+            "スキーマがこの版の tenken より古いため、監査ログの検証はしていません。"
+            "flask --app wsgi db upgrade の後に flask --app wsgi audit verify を実行してください。"
+        )
+        return
+    # The anchors the restored database kept, and the backup's own head: the entry the trail
+    # ended on when the backup was taken must be there, with its hash.
+    _verify_trail(_stored_anchors() + ([plan.head] if plan.head else []))
 
 
 # --- audit ----------------------------------------------------------------------------------
@@ -610,7 +642,11 @@ def _file_anchors(paths) -> list[trail.Anchor]:
 def audit_verify(given, files):
     """Check the hash chain of the whole trail and every anchor (those sent from here, kept in
     the database, and those given); exit 1 naming what was altered or removed."""
-    checked = _stored_anchors() + given + _file_anchors(files)
+    _verify_trail(_stored_anchors() + given + _file_anchors(files))
+
+
+def _verify_trail(checked: list[trail.Anchor]) -> None:
+    """`audit verify`: the chain and every anchor; exit 1 naming what was altered or removed."""
     report = trail.verify(anchors=checked)
     _stop_on_problems(report)
     if report.count == 0:

@@ -4,11 +4,8 @@ neither change the schema nor rewrite the trail."""
 
 from __future__ import annotations
 
-import re
 import shutil
-import subprocess
 import uuid
-from pathlib import Path
 
 import flask_migrate
 import pytest
@@ -19,40 +16,12 @@ from survey.extensions import db
 from survey.models import AuditEntry
 from tests import helpers
 from tests.conftest import PG_URL, make_app
-
-GUIDE = Path(__file__).resolve().parent.parent / "docs" / "deployment.md"
+from tests.postgres_guide import drop_guide, guide_commands, psql, url_as
 
 pytestmark = pytest.mark.skipif(
     PG_URL is None or shutil.which("psql") is None,
     reason="runs when TEST_DATABASE_URL names PostgreSQL and psql is installed",
 )
-
-
-def guide_commands(name: str) -> tuple[str, str]:
-    """The guide's setup script and its narrowing of the audit trail, for a database `name`
-    with roles `name`_owner and `name`_app (roles belong to the whole server)."""
-    text = GUIDE.read_text(encoding="utf-8")
-    setup = re.search(r"psql <<'SQL'\n(.*?)\nSQL\n", text, re.S).group(1)
-    narrow = re.search(r'psql tenken -c "(REVOKE [^"]+)"', text).group(1)
-
-    def renamed(sql: str) -> str:
-        sql = re.sub(r"\btenken_owner\b", f"{name}_owner", sql)
-        sql = re.sub(r"\btenken_app\b", f"{name}_app", sql)
-        return re.sub(r"\btenken\b", name, sql)
-
-    return renamed(setup), renamed(narrow)
-
-
-def psql(script: str, database: str = "postgres") -> None:
-    server = sa.engine.make_url(PG_URL)
-    subprocess.run(
-        ["psql", "-v", "ON_ERROR_STOP=1", "-q", "-h", server.host or "127.0.0.1"]
-        + ["-p", str(server.port or 5432), "-U", server.username or "postgres", "-d", database],
-        input=script,
-        text=True,
-        check=True,
-        capture_output=True,
-    )
 
 
 @pytest.fixture
@@ -63,18 +32,7 @@ def guide_database():
     try:
         yield name, narrow
     finally:
-        psql(
-            f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE);\n'
-            f'DROP ROLE IF EXISTS "{name}_owner";\nDROP ROLE IF EXISTS "{name}_app";\n'
-        )
-
-
-def url_as(role: str, database: str) -> str:
-    return (
-        sa.engine.make_url(PG_URL)
-        .set(username=role, password=None, database=database)
-        .render_as_string(hide_password=False)
-    )
+        drop_guide(name)
 
 
 def test_the_application_role_of_the_guide_answers_but_cannot_rewrite_or_restructure(

@@ -262,7 +262,7 @@ def _lock_chain(session: Session) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def _newest(session: Session, *, lock: bool) -> tuple[int, str]:
+def _newest(session: Session | sa.Connection, *, lock: bool) -> tuple[int, str]:
     table = AuditEntry.__table__
     stmt = sa.select(table.c.id, table.c.hash).order_by(table.c.id.desc()).limit(1)
     if lock and session.connection().dialect.name not in ("postgresql", "sqlite"):
@@ -271,7 +271,7 @@ def _newest(session: Session, *, lock: bool) -> tuple[int, str]:
     return (last.id, last.hash) if last else (0, GENESIS_HASH)
 
 
-def newest_entry(session: Session) -> tuple[int, str]:
+def newest_entry(session: Session | sa.Connection) -> tuple[int, str]:
     """The id and hash of the newest entry (0 and the genesis hash for an empty trail)."""
     return _newest(session, lock=False)
 
