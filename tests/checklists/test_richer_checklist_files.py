@@ -5,6 +5,7 @@ options for one kind of reader and defaults for every item, in YAML and in Excel
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from dataclasses import asdict
 from pathlib import Path
@@ -403,3 +404,18 @@ def test_excel_importance_that_is_not_text(tmp_path):
     book.save(path)
     problem = only_problem(path)
     assert (problem.where, problem.message_id) == ("項目!V2", "cell_not_text")
+
+
+def test_the_richer_example_in_the_format_documentation_loads_and_round_trips(tmp_path):
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "checklist-format.md").read_text("utf-8")
+    section = docs[docs.index("## Richer checklists") :]
+    example = re.search(r"```yaml\n(.*?)```", section, re.S).group(1)
+    checklist = load_file(write(tmp_path, example, "example.yaml"))
+    assert checklist.categories[1].condition == Condition(2, ("yes",))
+    assert checklist.items[0].importance == "required"
+    for name, save in [
+        ("again.yaml", lambda c, p: p.write_text(dump_yaml(c), "utf-8")),
+        ("again.xlsx", write_xlsx),
+    ]:
+        save(checklist, tmp_path / name)
+        assert load_file(tmp_path / name) == checklist

@@ -57,7 +57,7 @@ def test_the_contract_checklist_speaks_to_the_contractor_in_its_own_wording():
     assert checklist.description_contractor.startswith("この点検票は、区から")
     assert checklist.description_contractor_en and checklist.description_en
     for item in checklist.items:
-        # 「貴社は…していますか」: a question to the company, not the division's 「…を確認している」.
+        # 「貴社は…していますか」: a question to the company, not the division's 「…を確認している」
         assert item.text_contractor.startswith(("貴社は", "貴社の")), item.key
         assert item.text_contractor.endswith("か"), item.key
         assert "確認している" not in item.text_contractor, item.key
