@@ -322,3 +322,19 @@ def test_a_malformed_new_key_uploaded_names_its_place_and_stores_nothing(demo_ap
     assert f'<td class="code nowrap">rich.yaml:{line}</td>' in shown
     assert "重要度「must」は使えません。required, recommended のいずれかを指定するか" in shown
     assert db.session.scalar(sa.select(sa.func.count(Checklist.id))) == before
+
+
+def test_the_comparison_of_two_versions_names_the_new_fields(demo_app, contract, tmp_path):
+    second = RICH.replace("version: 1", "version: 2").replace(
+        "importance: required", "importance: recommended"
+    )
+    (tmp_path / "v2.yaml").write_text(second, encoding="utf-8")
+    outcomes, problems = import_files([tmp_path / "v2.yaml"])
+    assert problems == []
+    html = unescape(
+        login(demo_app, "admin")
+        .get("/admin/checklists/rich/compare?old=1&new=2")
+        .get_data(as_text=True)
+    )
+    assert '<th scope="row">重要度</th><td class="diff-old">必須事項</td>' in html
+    assert '<td class="diff-new">推奨事項</td>' in html
