@@ -338,3 +338,10 @@ def test_the_comparison_of_two_versions_names_the_new_fields(demo_app, contract,
     )
     assert '<th scope="row">重要度</th><td class="diff-old">必須事項</td>' in html
     assert '<td class="diff-new">推奨事項</td>' in html
+
+
+def test_the_results_mark_required_and_recommended_items(demo_app, contract):
+    html = login(demo_app, "admin").get("/results/rich-test").get_data(as_text=True)
+    assert '<span class="importance importance-required">必須事項</span>' in html
+    assert '<span class="importance importance-recommended">推奨事項</span>' in html
+    assert html.count('class="importance ') == 2
