@@ -81,8 +81,8 @@ ITEM_KEYS = (
     "evidence",
     "condition",
 )
-# The texts of an item beside its number, key, rules and condition.
-ITEM_TEXTS = tuple(key for key in ITEM_KEYS if key not in ("number", "key", "condition"))
+# The keys of an item that hold one text each: all but its number, key and condition.
+ITEM_VALUES = tuple(key for key in ITEM_KEYS if key not in ("number", "key", "condition"))
 CONDITION_KEYS = ("item", "answers")
 SCALE_KEYS = ("code", "title", "options")
 OPTION_KEYS = ("code", "label", "label_en", "class", "score", "audience")
@@ -583,7 +583,7 @@ class _WorkbookReader:
             else:
                 self.same_category(cells, first, headings, code)
             item = _Map(f"{sheet.title}!A{row}")
-            for key in ("number", "key", *ITEM_TEXTS):
+            for key in ("number", "key", *ITEM_VALUES):
                 put(item, key, cells, key)
             condition = _condition(cells, "condition", headings)
             if condition is not None:
@@ -898,7 +898,7 @@ class _Builder:
             key: self.field(m, key, self.text, self.item_defaults.get(key, _default(Item, key)))
             for key in DEFAULTABLE
         }
-        added = tuple(key for key in ITEM_TEXTS if key not in ("text", "text_en", "help", *rules))
+        added = tuple(key for key in ITEM_VALUES if key not in ("text", "text_en", "help", *rules))
         return self.located(
             m,
             Item(

@@ -16,7 +16,7 @@ from checklists.loader import (
     CATEGORY_KEYS,
     CHECKLIST_KEYS,
     ITEM_COLUMNS,
-    ITEM_KEYS,
+    ITEM_VALUES,
     OPTION_KEYS,
     SCALE_COLUMNS,
     SETTINGS,
@@ -78,8 +78,7 @@ def _item_dict(item: Item, defaults: dict[str, str]) -> dict[str, Any]:
     data = {"number": item.number}
     if item.key != f"item-{item.number}":
         data["key"] = item.key
-    texts = [key for key in ITEM_KEYS if key not in ("number", "key", "condition")]
-    data |= _given(item, *texts, defaults=defaults)
+    data |= _given(item, *ITEM_VALUES, defaults=defaults)
     if item.condition:
         data["condition"] = _condition_dict(item.condition)
     return data
@@ -243,7 +242,6 @@ def _category_cells(category: Category) -> dict[str, Any]:
 
 def _item_cells(category: Category, item: Item) -> dict[str, Any]:
     condition = item.condition
-    texts = [key for key in ITEM_KEYS if key not in ("number", "key", "condition")]
     return {
         "number": item.number,
         "category": category.code,
@@ -252,4 +250,4 @@ def _item_cells(category: Category, item: Item) -> dict[str, Any]:
         "condition_item": condition.item if condition else None,
         "condition_answers": ", ".join(condition.options) if condition else None,
         "key": item.key if item.key != f"item-{item.number}" else None,
-    } | {key: getattr(item, key) for key in texts}
+    } | {key: getattr(item, key) for key in ITEM_VALUES}
