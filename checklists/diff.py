@@ -10,29 +10,56 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from checklists.schema import BUILTIN_SCALES, Category, Checklist, Condition, Item, Scale
+from checklists.schema import (
+    BUILTIN_SCALES,
+    Category,
+    Checklist,
+    Condition,
+    Item,
+    Scale,
+    effective_condition,
+)
 
 # The fields of an item compared, in the order a reader is shown them.
 ITEM_FIELDS = (
     "number",
     "category",
+    "heading",
+    "heading_en",
     "text",
     "text_en",
+    "text_contractor",
+    "text_contractor_en",
     "help",
+    "help_en",
+    "help_contractor",
+    "help_contractor_en",
+    "examples",
+    "examples_en",
+    "importance",
     "scale",
     "condition",
     "comment",
     "evidence",
 )
-CHECKLIST_FIELDS = ("title", "title_en", "target", "description")
+CHECKLIST_FIELDS = (
+    "title",
+    "title_en",
+    "target",
+    "description",
+    "description_en",
+    "description_contractor",
+    "description_contractor_en",
+)
 
 
 @dataclass(frozen=True)
 class Change:
     """One field that differs: its name and both values.
 
-    Values are the schema objects' own, except `category` (a Category without its items) and
-    `scale` (the Scale itself, built-in or the file's own, rather than its code).
+    Values are the schema objects' own, except `category` (a Category without its items or
+    condition), `scale` (the Scale itself, built-in or the file's own, rather than its code)
+    and `condition` (the one the item is asked under: its own or its category's).
     """
 
     field: str
@@ -97,12 +124,18 @@ class _Version:
         self.checklist = checklist
         self.scales = BUILTIN_SCALES | {scale.code: scale for scale in checklist.scales}
         self.category_of: dict[str, Category] = {}
+        self.condition_of: dict[str, Condition | None] = {}
         self.key_of_number: dict[int, str] = {}
         for category in checklist.categories:
             for item in category.items:
                 self.category_of[item.key] = Category(
-                    category.code, category.title, category.title_en
+                    category.code,
+                    category.title,
+                    category.title_en,
+                    description=category.description,
+                    description_en=category.description_en,
                 )
+                self.condition_of[item.key] = effective_condition(category, item)
                 self.key_of_number[item.number] = item.key
         self.items = {item.key: item for item in checklist.items}
 
@@ -114,12 +147,14 @@ class _Version:
             return self.category_of[item.key]
         if field == "scale":
             return self.scale(item)
+        if field == "condition":
+            return self.condition_of[item.key]
         return getattr(item, field)
 
     def compared(self, item: Item, field: str) -> object:
         """What counts as equal: a condition by the key it refers to, not its number."""
-        if field == "condition" and item.condition is not None:
-            condition: Condition = item.condition
+        condition = self.condition_of[item.key]
+        if field == "condition" and condition is not None:
             return self.key_of_number.get(condition.item, condition.item), condition.options
         return self.value(item, field)
 

@@ -23,7 +23,17 @@ import yaml
 from openpyxl.utils import get_column_letter
 
 from checklists.problems import ChecklistFileError, Problem
-from checklists.schema import Category, Checklist, Condition, Item, Option, Scale
+from checklists.schema import (
+    BUILTIN_SCALES,
+    DEFAULTABLE,
+    REQUIREMENT_RULES,
+    Category,
+    Checklist,
+    Condition,
+    Item,
+    Option,
+    Scale,
+)
 from checklists.validate import validate
 from checklists.workbook_limits import WorkbookLimits, WorkbookRefused, check_workbook
 
@@ -41,24 +51,41 @@ CHECKLIST_KEYS = (
     "title_en",
     "target",
     "description",
+    "description_en",
+    "description_contractor",
+    "description_contractor_en",
+    "defaults",
     "scales",
     "categories",
 )
-CATEGORY_KEYS = ("code", "title", "title_en", "items")
+DEFAULTS_KEYS = DEFAULTABLE
+CATEGORY_KEYS = ("code", "title", "title_en", "description", "description_en", "condition", "items")
 ITEM_KEYS = (
     "number",
     "key",
+    "heading",
+    "heading_en",
     "text",
     "text_en",
+    "text_contractor",
+    "text_contractor_en",
     "help",
+    "help_en",
+    "help_contractor",
+    "help_contractor_en",
+    "examples",
+    "examples_en",
+    "importance",
     "scale",
     "comment",
     "evidence",
     "condition",
 )
+# The keys of an item that hold one text each: all but its number, key and condition.
+ITEM_VALUES = tuple(key for key in ITEM_KEYS if key not in ("number", "key", "condition"))
 CONDITION_KEYS = ("item", "answers")
 SCALE_KEYS = ("code", "title", "options")
-OPTION_KEYS = ("code", "label", "label_en", "class", "score")
+OPTION_KEYS = ("code", "label", "label_en", "class", "score", "audience")
 
 # The Excel layout. Sheets and columns are found by their Japanese or English name.
 SHEETS = {
@@ -66,7 +93,19 @@ SHEETS = {
     "items": ("項目", "items"),
     "scales": ("尺度", "scales"),
 }
-SETTINGS = ("code", "version", "title", "title_en", "target", "description")
+# The settings sheet: the checklist's own texts, then its defaults for every item.
+SETTINGS = (
+    "code",
+    "version",
+    "title",
+    "title_en",
+    "target",
+    "description",
+    "description_en",
+    "description_contractor",
+    "description_contractor_en",
+)
+DEFAULT_SETTINGS = {f"default_{key}": key for key in DEFAULTS_KEYS}
 ITEM_COLUMNS = {
     "number": ("番号", "number"),
     "category": ("分類コード", "category"),
@@ -81,8 +120,38 @@ ITEM_COLUMNS = {
     "condition_item": ("条件項目", "condition_item"),
     "condition_answers": ("条件回答", "condition_answers"),
     "key": ("キー", "key"),
+    # Added later; every column may be left out, so older workbooks read as they did.
+    "category_description": ("分類の説明", "category_description"),
+    "category_description_en": ("分類の説明(英)", "category_description_en"),
+    "category_condition_item": ("分類の条件項目", "category_condition_item"),
+    "category_condition_answers": ("分類の条件回答", "category_condition_answers"),
+    "heading": ("小見出し", "heading"),
+    "heading_en": ("小見出し(英)", "heading_en"),
+    "help_en": ("説明(英)", "help_en"),
+    "text_contractor": ("委託先向け項目", "text_contractor"),
+    "text_contractor_en": ("委託先向け項目(英)", "text_contractor_en"),
+    "help_contractor": ("委託先向け説明", "help_contractor"),
+    "help_contractor_en": ("委託先向け説明(英)", "help_contractor_en"),
+    "examples": ("確認方法の例", "examples"),
+    "examples_en": ("確認方法の例(英)", "examples_en"),
+    "importance": ("重要度", "importance"),
 }
 REQUIRED_ITEM_COLUMNS = ("number", "category", "category_title", "text")
+# Columns that set the category, read from its first row (分類名 included, as always).
+CATEGORY_COLUMNS = {
+    "category_title": "title",
+    "category_title_en": "title_en",
+    "category_description": "description",
+    "category_description_en": "description_en",
+}
+# Category columns added later: a later row of the category that gives another value is
+# refused rather than ignored.
+CATEGORY_CHECKED_COLUMNS = (
+    "category_description",
+    "category_description_en",
+    "category_condition_item",
+    "category_condition_answers",
+)
 SCALE_COLUMNS = {
     "scale": ("尺度コード", "scale"),
     "scale_title": ("尺度名", "scale_title"),
@@ -91,6 +160,7 @@ SCALE_COLUMNS = {
     "label_en": ("表示(英)", "label_en"),
     "class": ("区分", "class"),
     "score": ("点数", "score"),
+    "audience": ("回答者", "audience"),
 }
 REQUIRED_SCALE_COLUMNS = ("scale", "scale_title", "code", "label", "class")
 
@@ -424,14 +494,23 @@ class _WorkbookReader:
                 top.put(key, _REFUSED, "")
             return top
         top = _Map(f"{sheet.title}!A1")
+        defaults = None
         for row in range(1, len(sheet.rows) + 1):
             key, key_where = self.cell(sheet, row, 1)
             if key is None or key is _REFUSED:
                 continue
-            if _norm(str(key)) not in SETTINGS:
-                self.report(key_where, "unknown_key", key=key, allowed=", ".join(SETTINGS))
+            name = _norm(str(key))
+            if name in DEFAULT_SETTINGS:
+                if defaults is None:
+                    defaults = _Map(key_where)
+                    top.put("defaults", defaults, key_where)
+                defaults.put(DEFAULT_SETTINGS[name], *self.cell(sheet, row, 2), name)
                 continue
-            top.put(_norm(str(key)), *self.cell(sheet, row, 2))
+            if name not in SETTINGS:
+                allowed = ", ".join((*SETTINGS, *DEFAULT_SETTINGS))
+                self.report(key_where, "unknown_key", key=key, allowed=allowed)
+                continue
+            top.put(name, *self.cell(sheet, row, 2))
         return top
 
     def table(
@@ -485,35 +564,42 @@ class _WorkbookReader:
                 mapping.put(key, *cells[field], headings[field])
 
         categories = _Seq()
-        category = None
+        category = first = None
         for row, cells in rows:
-            # A category is a run of rows with the same code; its title is that of its first row.
+            # A category is a run of rows with the same code; its settings are those of its
+            # first row.
             code, code_where = cells["category"]
             if category is None or code != category["code"]:
                 category = _Map(code_where)
+                first = cells
                 put(category, "code", cells, "category")
-                put(category, "title", cells, "category_title")
-                put(category, "title_en", cells, "category_title_en")
+                for column, key in CATEGORY_COLUMNS.items():
+                    put(category, key, cells, column)
+                condition = _condition(cells, "category_condition", headings)
+                if condition is not None:
+                    category.put("condition", condition, condition.where)
                 category.put("items", _Seq(), code_where, headings["text"])
                 categories.add(category, code_where)
+            else:
+                self.same_category(cells, first, headings, code)
             item = _Map(f"{sheet.title}!A{row}")
-            for key in ("number", "key", "text", "text_en", "help", "scale", "comment", "evidence"):
+            for key in ("number", "key", *ITEM_VALUES):
                 put(item, key, cells, key)
-            number, number_where = cells.get("condition_item", (None, ""))
-            answers, answers_where = cells.get("condition_answers", (None, ""))
-            if number is not None or answers is not None:
-                condition = _Map(number_where or answers_where)
-                put(condition, "item", cells, "condition_item")
-                if "condition_answers" in cells:
-                    condition.put(
-                        "answers",
-                        _answer_list(answers, answers_where),
-                        answers_where,
-                        headings["condition_answers"],
-                    )
+            condition = _condition(cells, "condition", headings)
+            if condition is not None:
                 item.put("condition", condition, condition.where)
             category["items"].add(item, item.where)
         return categories
+
+    def same_category(self, cells: dict, first: dict, headings: dict, code: Any) -> None:
+        """A later row of a category gives no other category settings than its first row."""
+        for column in CATEGORY_CHECKED_COLUMNS:
+            value, where = cells.get(column, (None, ""))
+            given, at = first.get(column, (None, ""))
+            if value is not None and value is not _REFUSED and value != given:
+                self.report(
+                    where, "category_cell_differs", category=code, key=headings[column], at=at
+                )
 
     def scales(self, sheet: _Sheet) -> _Seq | object:
         table = self.table(sheet, SCALE_COLUMNS, REQUIRED_SCALE_COLUMNS)
@@ -537,6 +623,26 @@ class _WorkbookReader:
                     option.put(key, *cells[key], headings[key])
             scale["options"].add(option, option.where)
         return scales
+
+
+def _condition(cells: dict, prefix: str, headings: dict) -> _Map | None:
+    """The condition written in the columns `<prefix>_item` and `<prefix>_answers` of a row,
+    or None when both are blank."""
+    number, number_where = cells.get(f"{prefix}_item", (None, ""))
+    answers, answers_where = cells.get(f"{prefix}_answers", (None, ""))
+    if number is None and answers is None:
+        return None
+    condition = _Map(number_where or answers_where)
+    if f"{prefix}_item" in cells:
+        condition.put("item", number, number_where, headings[f"{prefix}_item"])
+    if f"{prefix}_answers" in cells:
+        condition.put(
+            "answers",
+            _answer_list(answers, answers_where),
+            answers_where,
+            headings[f"{prefix}_answers"],
+        )
+    return condition
 
 
 def _answer_list(value: Any, where: str) -> Any:
@@ -609,6 +715,7 @@ class _Builder:
         self.problems = problems
         self.excel = excel
         self.locations = _Locations()
+        self.item_defaults: dict[str, str] = {}
 
     def report(self, where: str, message_id: str, **params: object) -> None:
         self.problems.append(Problem(self.file, where, message_id, params))
@@ -717,6 +824,9 @@ class _Builder:
 
     def checklist(self, m: _Map) -> Checklist:
         self.check_keys(m, CHECKLIST_KEYS)
+        scales = self.field(m, "scales", self.entries(Scale, self.scale), ())
+        # Read before the items, which take what they do not give themselves from them.
+        self.item_defaults = self.field(m, "defaults", self.defaults(scales), {})
         return self.located(
             m,
             Checklist(
@@ -727,9 +837,45 @@ class _Builder:
                 title_en=self.field(m, "title_en", self.text, ""),
                 description=self.field(m, "description", self.text, ""),
                 categories=self.field(m, "categories", self.entries(Category, self.category)),
-                scales=self.field(m, "scales", self.entries(Scale, self.scale), ()),
+                scales=scales,
+                **self.texts_of(
+                    m, ("description_en", "description_contractor", "description_contractor_en")
+                ),
             ),
         )
+
+    def texts_of(self, m: _Map, keys: tuple[str, ...]) -> dict[str, str | None]:
+        """Optional texts, empty when not given."""
+        return {key: self.field(m, key, self.text, "") for key in keys}
+
+    def defaults(self, scales: tuple | None) -> Converter:
+        """A converter for `defaults`: the values every item takes unless it gives its own. A
+        value that cannot be used is reported here, once, and the items keep the built-in
+        default rather than each repeat the problem."""
+        known = dict.fromkeys([*BUILTIN_SCALES, *(s.code for s in scales or () if s.code)])
+        allowed = {
+            "scale": (tuple(known), "unknown_scale"),
+            "comment": (REQUIREMENT_RULES, "bad_comment_rule"),
+            "evidence": (REQUIREMENT_RULES, "bad_evidence_rule"),
+        }
+
+        def convert(value: Any, where: str, name: str) -> dict[str, str] | None:
+            if not isinstance(value, _Map):
+                self.report(where, "not_mapping", key=name)
+                return {}
+            self.check_keys(value, DEFAULTS_KEYS)
+            given = {}
+            for key in DEFAULTS_KEYS:
+                text = self.field(value, key, self.text, None)
+                choices, message_id = allowed[key]
+                if text is not None and text not in choices:
+                    at = value.key_where[key]
+                    self.report(at, message_id, value=text, allowed=", ".join(choices))
+                elif text is not None:
+                    given[key] = text
+            return given
+
+        return convert
 
     def category(self, m: _Map) -> Category:
         self.check_keys(m, CATEGORY_KEYS)
@@ -740,12 +886,19 @@ class _Builder:
                 title=self.field(m, "title", self.text),
                 title_en=self.field(m, "title_en", self.text, ""),
                 items=self.field(m, "items", self.entries(Item, self.item)),
+                condition=self.field(m, "condition", self.condition, None),
+                **self.texts_of(m, ("description", "description_en")),
             ),
         )
 
     def item(self, m: _Map) -> Item:
         self.check_keys(m, ITEM_KEYS)
         number = self.field(m, "number", self.positive)
+        rules = {
+            key: self.field(m, key, self.text, self.item_defaults.get(key, _default(Item, key)))
+            for key in DEFAULTABLE
+        }
+        added = tuple(key for key in ITEM_VALUES if key not in ("text", "text_en", "help", *rules))
         return self.located(
             m,
             Item(
@@ -754,10 +907,9 @@ class _Builder:
                 text=self.field(m, "text", self.text),
                 text_en=self.field(m, "text_en", self.text, ""),
                 help=self.field(m, "help", self.text, ""),
-                scale=self.field(m, "scale", self.text, _default(Item, "scale")),
-                comment=self.field(m, "comment", self.text, _default(Item, "comment")),
-                evidence=self.field(m, "evidence", self.text, _default(Item, "evidence")),
                 condition=self.field(m, "condition", self.condition, None),
+                **rules,
+                **self.texts_of(m, added),
             ),
         )
 
@@ -782,5 +934,6 @@ class _Builder:
                 label_en=self.field(m, "label_en", self.text, ""),
                 klass=self.field(m, "class", self.text),
                 score=self.field(m, "score", self.integer, None),
+                audience=self.field(m, "audience", self.text, ""),
             ),
         )

@@ -282,6 +282,55 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The answer '{value}' in the condition is not an option of item {item} "
         "(options: {allowed}).",
     },
+    # --- headings, wordings and marks added to the format later
+    "bad_importance": {
+        "ja": "重要度「{value}」は使えません。{allowed} のいずれかを指定するか、"
+        "何も書かないでください（何も書かなければ印を付けません）。",
+        "en": "The importance '{value}' is not known. Use one of {allowed}, or leave it out "
+        "(then the item is not marked).",
+    },
+    "bad_audience": {
+        "ja": "回答者「{value}」は使えません。{allowed} のいずれかを指定するか、"
+        "何も書かないでください（何も書かなければ誰でも選べます）。",
+        "en": "The audience '{value}' is not known. Use one of {allowed}, or leave it out "
+        "(then everyone may choose the option).",
+    },
+    "scale_without_option_for": {
+        "ja": "尺度「{scale}」には、回答者 {audience} が選べる選択肢がありません。"
+        "回答者を指定しない選択肢か、{audience} 向けの選択肢を追加してください。",
+        "en": "The scale '{scale}' has no option the audience {audience} may choose. Add an "
+        "option for everyone or one for {audience}.",
+    },
+    "contractor_text_unused": {
+        "ja": "「{key}」は委託先のアカウントが読む文言ですが、点検対象が {target} の"
+        "チェックリストには委託先は回答しません。削除するか、点検対象を contract または "
+        "contractor にしてください。",
+        "en": "'{key}' is the wording a contractor's account reads, but contractors do not answer "
+        "a checklist whose target is {target}. Delete it, or make the target contract or "
+        "contractor.",
+    },
+    "category_condition_not_before": {
+        "ja": "分類の条件に指定された項目 {value} は、この分類の中か後にあります。"
+        "分類の条件には、この分類より前にある項目だけを指定できます。",
+        "en": "The category's condition refers to item {value}, which is in this category or "
+        "after it. A category's condition can only refer to an item before the category.",
+    },
+    "category_item_condition_outside": {
+        "ja": "この項目の条件は分類「{category}」の外の項目 {value} を指していますが、"
+        "分類「{category}」には分類の条件があります。分類の条件と項目の条件を組み合わせる"
+        "ことはできないため、条件付きの分類の項目には、同じ分類の項目だけを条件に指定して"
+        "ください。",
+        "en": "This item's condition refers to item {value}, outside the category '{category}', "
+        "which has a condition of its own. The two cannot be combined: in a category with a "
+        "condition, an item's condition can only refer to an item of the same category.",
+    },
+    "category_cell_differs": {
+        "ja": "分類「{category}」の「{key}」が、分類の最初の行（{at}）と違います。"
+        "分類の設定は最初の行にだけ書き、ほかの行は空欄にしてください。",
+        "en": "'{key}' of the category '{category}' differs from the category's first row "
+        "({at}). Write the category's settings in its first row only and leave the other rows "
+        "blank.",
+    },
     # --- rules that need the database (survey.services.checklists)
     "duplicate_version_in_batch": {
         "ja": "チェックリスト {code} の版 {version} が、同時に取り込む {other} にもあります。"

@@ -9,12 +9,29 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 
 TARGET_KINDS = ("unit", "system", "contract", "contractor")
 OPTION_CLASSES = ("compliant", "noncompliant", "excluded")
 # When a comment or evidence is asked for, by the class of the chosen option.
 REQUIREMENT_RULES = ("never", "noncompliant", "compliant", "always")
+# Who reads a questionnaire: the ward's own staff, or a contractor's account answering for
+# its company. An option may be offered to one of them only; an item may word itself for each.
+AUDIENCES = ("staff", "contractor")
+# Targets whose questionnaires a contractor's account may answer (survey.access).
+CONTRACTOR_TARGETS = ("contract", "contractor")
+# Whether a published checklist marks an item as a measure that must be in place, or one
+# that is only recommended (left unmarked when the file says neither).
+IMPORTANCE = ("required", "recommended")
+# The item keys a checklist's `defaults` may give, for every item that does not give its own.
+DEFAULTABLE = ("scale", "comment", "evidence")
+
+
+def added(default: object = "") -> object:
+    """A field added after checklists were first stored. Left out of the content hash while it
+    holds its default, so that a version stored before keeps the hash its file had: importing
+    the same file again stays a no-op and a published version is not taken for changed."""
+    return field(default=default, metadata={"hashed_when_set": True})
 
 
 @dataclass(frozen=True)
@@ -24,6 +41,7 @@ class Option:
     label_en: str
     klass: str  # one of OPTION_CLASSES; "excluded" (対象外) leaves both counts
     score: int | None = None
+    audience: str = added()  # "" (everyone) or one of AUDIENCES: who may choose it
 
 
 @dataclass(frozen=True)
@@ -55,6 +73,18 @@ class Item:
     comment: str = "noncompliant"  # one of REQUIREMENT_RULES
     evidence: str = "never"
     condition: Condition | None = None
+    help_en: str = added()
+    heading: str = added()  # 小見出し: shown above the item, opening a run of items
+    heading_en: str = added()
+    # The wording a contractor's account reads (「貴社は…していますか」), where the item
+    # speaks to the division that confirms the contractor's work.
+    text_contractor: str = added()
+    text_contractor_en: str = added()
+    help_contractor: str = added()
+    help_contractor_en: str = added()
+    examples: str = added()  # ways to check or meet the item, shown folded beside it
+    examples_en: str = added()
+    importance: str = added()  # "" or one of IMPORTANCE
 
 
 @dataclass(frozen=True)
@@ -63,6 +93,11 @@ class Category:
     title: str
     title_en: str = ""
     items: tuple[Item, ...] = ()
+    description: str = added()
+    description_en: str = added()
+    # The whole category is asked only when an earlier item had one of these answers: each of
+    # its items without a condition of its own takes this one (see `effective_condition`).
+    condition: Condition | None = added(None)
 
 
 @dataclass(frozen=True)
@@ -76,6 +111,10 @@ class Checklist:
     categories: tuple[Category, ...] = ()
     # Scales defined in the file itself; the built-in ones are always available.
     scales: tuple[Scale, ...] = field(default=())
+    description_en: str = added()
+    # What a contractor's account reads above the questionnaire, in place of `description`.
+    description_contractor: str = added()
+    description_contractor_en: str = added()
 
     @property
     def items(self) -> list[Item]:
@@ -83,8 +122,28 @@ class Checklist:
 
     def content_hash(self) -> str:
         """A fingerprint of the content, so re-importing the same file is recognised as a no-op."""
-        payload = json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
+        payload = json.dumps(_hashed(self), ensure_ascii=False, sort_keys=True)
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _hashed(value: object) -> object:
+    """The value as dataclasses.asdict gives it, less the added fields at their defaults."""
+    if is_dataclass(value):
+        return {
+            f.name: _hashed(getattr(value, f.name))
+            for f in fields(value)
+            if not (f.metadata.get("hashed_when_set") and getattr(value, f.name) == f.default)
+        }
+    if isinstance(value, (list, tuple)):
+        return [_hashed(entry) for entry in value]
+    return value
+
+
+def effective_condition(category: Category, item: Item) -> Condition | None:
+    """The condition under which the item is asked: its own, or else its category's. An item of
+    a conditional category may only have a condition on an item of the same category
+    (validate.py), which is asked under the category's condition: so both hold."""
+    return item.condition or category.condition
 
 
 BUILTIN_SCALES: dict[str, Scale] = {

@@ -11,12 +11,24 @@ from collections.abc import Callable, Iterable
 
 from checklists.problems import Problem
 from checklists.schema import (
+    AUDIENCES,
     BUILTIN_SCALES,
+    CONTRACTOR_TARGETS,
+    IMPORTANCE,
     OPTION_CLASSES,
     REQUIREMENT_RULES,
     TARGET_KINDS,
+    Category,
     Checklist,
     Item,
+)
+
+# The texts only a contractor's account reads.
+CONTRACTOR_TEXTS = (
+    "text_contractor",
+    "text_contractor_en",
+    "help_contractor",
+    "help_contractor_en",
 )
 
 CODE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
@@ -54,8 +66,74 @@ class _Validator:
             if category.items == ():
                 self.report(category, "code", "empty_category", value=category.code)
         self.unique(categories, "code", "duplicate_category_code")
-        self.items([item for category in categories for item in category.items or ()], scales)
+        items = [item for category in categories for item in category.items or ()]
+        self.items(items, scales)
+        for item in items:
+            if item.importance:
+                self.choice(item, "importance", IMPORTANCE, "bad_importance")
+        self.contractor_texts(checklist, items)
+        self.audiences(checklist)
+        self.category_conditions(categories, scales)
         return self.problems
+
+    def contractor_texts(self, checklist: Checklist, items: list[Item]) -> None:
+        """A contractor's wording where no contractor answers would never be read: a mistake."""
+        if checklist.target not in TARGET_KINDS or checklist.target in CONTRACTOR_TARGETS:
+            return
+        texts = [
+            (checklist, name) for name in ("description_contractor", "description_contractor_en")
+        ]
+        texts += [(item, name) for item in items for name in CONTRACTOR_TEXTS]
+        for obj, name in texts:
+            if getattr(obj, name):
+                self.report(obj, name, "contractor_text_unused", key=name, target=checklist.target)
+
+    def audiences(self, checklist: Checklist) -> None:
+        """Options offered to one kind of reader only; every reader keeps something to choose."""
+        readers = AUDIENCES if checklist.target in CONTRACTOR_TARGETS else ("staff",)
+        for scale in checklist.scales or ():
+            options = [option for option in scale.options or () if option.audience is not None]
+            for option in options:
+                if option.audience:
+                    self.choice(option, "audience", AUDIENCES, "bad_audience")
+            if any(o.audience not in ("", *AUDIENCES) for o in options):
+                continue  # said already
+            for reader in readers:
+                if options and not any(o.audience in ("", reader) for o in options):
+                    self.report(
+                        scale, "code", "scale_without_option_for", scale=scale.code, audience=reader
+                    )
+
+    def category_conditions(self, categories: tuple[Category, ...], scales: dict) -> None:
+        """A category's condition refers to an item before the category; its items' own
+        conditions stay within it, so that asking an item needs one condition only."""
+        items = [item for category in categories for item in category.items or ()]
+        numbers = [item.number for item in items]
+        before: dict[int, Item] = {}
+        for category in categories:
+            own = [item for item in category.items or () if item.number is not None]
+            condition = category.condition
+            if condition is not None and condition.item is not None:
+                if condition.item in before:
+                    self.condition_answers(condition, before[condition.item], scales)
+                elif condition.item in numbers:
+                    self.report(
+                        condition, "item", "category_condition_not_before", value=condition.item
+                    )
+                elif None not in numbers:  # else the item whose number was unread may be it
+                    self.report(condition, "item", "condition_missing_item", value=condition.item)
+            if condition is not None:
+                inside = {item.number for item in own}
+                for item in own:
+                    if item.condition is not None and item.condition.item not in (None, *inside):
+                        self.report(
+                            item.condition,
+                            "item",
+                            "category_item_condition_outside",
+                            value=item.condition.item,
+                            category=category.code,
+                        )
+            before.update((item.number, item) for item in own)
 
     def code(self, obj: object, field: str) -> None:
         value = getattr(obj, field)
@@ -142,17 +220,21 @@ class _Validator:
             if None not in numbers:
                 self.report(condition, "item", "condition_missing_item", value=condition.item)
         else:
-            scale = scales.get(referred.scale)
-            if scale is None or scale.options is None or condition.options is None:
-                return
-            codes = [option.code for option in scale.options if option.code is not None]
-            for answer in condition.options:
-                if answer not in codes:
-                    self.report(
-                        condition,
-                        "options",
-                        "condition_unknown_answer",
-                        value=answer,
-                        item=condition.item,
-                        allowed=", ".join(codes),
-                    )
+            self.condition_answers(condition, referred, scales)
+
+    def condition_answers(self, condition, referred: Item, scales: dict) -> None:
+        """The answers a condition names are options of the item it refers to."""
+        scale = scales.get(referred.scale)
+        if scale is None or scale.options is None or condition.options is None:
+            return
+        codes = [option.code for option in scale.options if option.code is not None]
+        for answer in condition.options:
+            if answer not in codes:
+                self.report(
+                    condition,
+                    "options",
+                    "condition_unknown_answer",
+                    value=answer,
+                    item=condition.item,
+                    allowed=", ".join(codes),
+                )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import fields
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -11,8 +12,18 @@ import yaml
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from checklists.loader import ITEM_COLUMNS, SCALE_COLUMNS, SETTINGS, SHEETS, use_yaml12_scalars
-from checklists.schema import Category, Checklist, Item, Option, Scale
+from checklists.loader import (
+    CATEGORY_KEYS,
+    CHECKLIST_KEYS,
+    ITEM_COLUMNS,
+    ITEM_VALUES,
+    OPTION_KEYS,
+    SCALE_COLUMNS,
+    SETTINGS,
+    SHEETS,
+    use_yaml12_scalars,
+)
+from checklists.schema import DEFAULTABLE, Category, Checklist, Condition, Item, Option, Scale
 from reports.safe import text_cell
 
 # --- YAML -----------------------------------------------------------------------------------
@@ -48,9 +59,10 @@ _Dumper.add_representer(
 )
 
 
-def _given(obj: Any, *names: str) -> dict[str, Any]:
-    """{key in the file: value} of the named fields, leaving out defaults and empty values."""
-    defaults = {f.name: f.default for f in fields(obj)}
+def _given(obj: Any, *names: str, defaults: dict[str, Any] | None = None) -> dict[str, Any]:
+    """{key in the file: value} of the named fields, leaving out defaults and empty values:
+    the data class's own, or those given."""
+    defaults = {f.name: f.default for f in fields(obj)} | (defaults or {})
     return {
         "class" if name == "klass" else name: getattr(obj, name)
         for name in names
@@ -58,21 +70,23 @@ def _given(obj: Any, *names: str) -> dict[str, Any]:
     }
 
 
-def _item_dict(item: Item) -> dict[str, Any]:
+def _condition_dict(condition: Condition) -> dict[str, Any]:
+    return {"item": condition.item, "answers": _FlowList(condition.options)}
+
+
+def _item_dict(item: Item, defaults: dict[str, str]) -> dict[str, Any]:
     data = {"number": item.number}
     if item.key != f"item-{item.number}":
         data["key"] = item.key
-    data |= _given(item, "text", "text_en", "help", "scale", "comment", "evidence")
+    data |= _given(item, *ITEM_VALUES, defaults=defaults)
     if item.condition:
-        data["condition"] = {
-            "item": item.condition.item,
-            "answers": _FlowList(item.condition.options),
-        }
+        data["condition"] = _condition_dict(item.condition)
     return data
 
 
 def _option_dict(option: Option) -> _FlowMap:
-    return _FlowMap(_given(option, "code", "label", "label_en", "klass", "score"))
+    names = ["klass" if key == "class" else key for key in OPTION_KEYS]
+    return _FlowMap(_given(option, *names))
 
 
 def _scale_dict(scale: Scale) -> dict[str, Any]:
@@ -83,18 +97,36 @@ def _scale_dict(scale: Scale) -> dict[str, Any]:
     }
 
 
-def _category_dict(category: Category) -> dict[str, Any]:
-    return _given(category, "code", "title", "title_en") | {
-        "items": [_item_dict(item) for item in category.items]
-    }
+def _category_dict(category: Category, defaults: dict[str, str]) -> dict[str, Any]:
+    data = _given(category, *(key for key in CATEGORY_KEYS if key not in ("condition", "items")))
+    if category.condition:
+        data["condition"] = _condition_dict(category.condition)
+    return data | {"items": [_item_dict(item, defaults) for item in category.items]}
+
+
+def item_defaults(checklist: Checklist) -> dict[str, str]:
+    """The `defaults` that spare writing the same value on most items: for each key, the value
+    most items share, where more items share it than the built-in default."""
+    builtin = {f.name: f.default for f in fields(Item)}
+    chosen = {}
+    for key in DEFAULTABLE:
+        counts = Counter(getattr(item, key) for item in checklist.items)
+        value, count = counts.most_common(1)[0] if counts else (builtin[key], 0)
+        if value != builtin[key] and count > counts[builtin[key]]:
+            chosen[key] = value
+    return chosen
 
 
 def dump_yaml(checklist: Checklist) -> str:
     """The checklist as a YAML file, in the documented key order, leaving out defaults."""
-    data = _given(checklist, *SETTINGS)
+    settings = [key for key in CHECKLIST_KEYS if key not in ("defaults", "scales", "categories")]
+    data = _given(checklist, *settings)
+    defaults = item_defaults(checklist)
+    if defaults:
+        data["defaults"] = defaults
     if checklist.scales:
         data["scales"] = [_scale_dict(scale) for scale in checklist.scales]
-    data["categories"] = [_category_dict(category) for category in checklist.categories]
+    data["categories"] = [_category_dict(category, defaults) for category in checklist.categories]
     return yaml.dump(
         data,
         Dumper=_Dumper,
@@ -149,31 +181,17 @@ def write_xlsx(checklist: Checklist, target: str | Path | BinaryIO) -> None:
     for key in SETTINGS:
         _append(settings, [key, getattr(checklist, key)])
         settings.cell(settings.max_row, 1).font = Font(bold=True)
-    settings.column_dimensions["A"].width = 14
+    settings.column_dimensions["A"].width = 26
     settings.column_dimensions["B"].width = 80
 
-    items = []
-    for category in checklist.categories:
-        for item in category.items:
-            condition = item.condition
-            items.append(
-                {
-                    "number": item.number,
-                    "category": category.code,
-                    "category_title": category.title,
-                    "category_title_en": category.title_en,
-                    "text": item.text,
-                    "text_en": item.text_en,
-                    "help": item.help,
-                    "scale": item.scale,
-                    "comment": item.comment,
-                    "evidence": item.evidence,
-                    "condition_item": condition.item if condition else None,
-                    "condition_answers": ", ".join(condition.options) if condition else None,
-                    "key": item.key if item.key != f"item-{item.number}" else None,
-                }
-            )
-    _add_table(workbook.create_sheet(SHEETS["items"][0]), ITEM_COLUMNS, items)
+    items = [
+        (_category_cells(category) if index == 0 else {}) | _item_cells(category, item)
+        for category in checklist.categories
+        for index, item in enumerate(category.items)
+    ]
+    _add_table(
+        workbook.create_sheet(SHEETS["items"][0]), _used(ITEM_COLUMNS, items, last="key"), items
+    )
 
     options = [
         {
@@ -184,9 +202,52 @@ def write_xlsx(checklist: Checklist, target: str | Path | BinaryIO) -> None:
             "label_en": option.label_en,
             "class": option.klass,
             "score": option.score,
+            "audience": option.audience,
         }
         for scale in checklist.scales
         for option in scale.options
     ]
-    _add_table(workbook.create_sheet(SHEETS["scales"][0]), SCALE_COLUMNS, options)
+    _add_table(
+        workbook.create_sheet(SHEETS["scales"][0]),
+        _used(SCALE_COLUMNS, options, last="score"),
+        options,
+    )
     workbook.save(target)
+
+
+def _used(
+    columns: dict[str, tuple[str, str]], rows: list[dict], last: str
+) -> dict[str, tuple[str, str]]:
+    """The columns to write: those of the first layout (up to `last`) always, as a template to
+    fill in; the ones added later only when some row has a value, so that an older
+    checklist's workbook looks as it did."""
+    first = list(columns)[: list(columns).index(last) + 1]
+    return {
+        field: names
+        for field, names in columns.items()
+        if field in first or any(row.get(field) not in (None, "") for row in rows)
+    }
+
+
+def _category_cells(category: Category) -> dict[str, Any]:
+    """What the first row of a category says of it beyond its code and title."""
+    condition = category.condition
+    return {
+        "category_description": category.description,
+        "category_description_en": category.description_en,
+        "category_condition_item": condition.item if condition else None,
+        "category_condition_answers": ", ".join(condition.options) if condition else None,
+    }
+
+
+def _item_cells(category: Category, item: Item) -> dict[str, Any]:
+    condition = item.condition
+    return {
+        "number": item.number,
+        "category": category.code,
+        "category_title": category.title,
+        "category_title_en": category.title_en,
+        "condition_item": condition.item if condition else None,
+        "condition_answers": ", ".join(condition.options) if condition else None,
+        "key": item.key if item.key != f"item-{item.number}" else None,
+    } | {key: getattr(item, key) for key in ITEM_VALUES}

@@ -125,10 +125,10 @@ def _with_ratios(frame: pd.DataFrame) -> pd.DataFrame:
 def _items_frame(campaign: Campaign) -> pd.DataFrame:
     return pd.DataFrame.from_records(
         [
-            (r.id, r.number, r.key, r.category_code, r.category_title, r.text)
+            (r.id, r.number, r.key, r.category_code, r.category_title, r.text, r.importance)
             for r in campaign.items
         ],
-        columns=["item_id", "number", "key", "category_code", "category", "text"],
+        columns=["item_id", "number", "key", "category_code", "category", "text", "importance"],
     )
 
 

@@ -97,6 +97,7 @@ item = sa.Table(
     sa.Column("scale_id", sa.Integer, nullable=False),
     sa.Column("condition_number", sa.Integer),
     sa.Column("condition_options", sa.JSON),
+    sa.Column("importance", sa.String(16), nullable=False, server_default=""),
 )
 campaign = sa.Table(
     "campaign",

@@ -56,6 +56,7 @@ item = sa.table(
     sa.column("scale_id"),
     sa.column("condition_number"),
     sa.column("condition_options", sa.JSON),
+    sa.column("importance"),
 )
 option = sa.table(
     "scale_option",
@@ -189,6 +190,7 @@ def items(conn: sa.Connection, checklist_id: int) -> list[sa.Row]:
                 category.c.title.label("category_title"),
                 item.c.condition_number,
                 item.c.condition_options,
+                item.c.importance,
             )
             .join(category, category.c.id == item.c.category_id)
             .where(item.c.checklist_id == checklist_id)

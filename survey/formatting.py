@@ -1,5 +1,6 @@
-"""Template filters: dates in 和暦 and Western form, and the punctuation between values put
-together in a template, following the user's locale."""
+"""Template filters: dates in 和暦 and Western form, the punctuation between values put
+together in a template, following the user's locale, and a checklist's longer texts with their
+paragraphs and lists."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from flask import Flask
 from flask_babel import get_locale
 from markupsafe import Markup, escape
 
+from checklists.texts import blocks
 from reports.dates import wareki_iso
 from survey import clock, labels
 
@@ -78,8 +80,22 @@ def _paren_filter(markup: str) -> Markup:
     return Markup(marks["open"]) + escape(markup) + Markup(marks["close"])
 
 
+def rich_text(text: str | None) -> Markup:
+    """A checklist text as paragraphs (<p>, line breaks kept) and lists (<ul>), every line
+    escaped: the file's paragraphs and lists, never its markup (checklists.texts)."""
+    parts = []
+    for block in blocks(text or ""):
+        if block.kind == "ul":
+            entries = "".join(f"<li>{escape(line)}</li>" for line in block.lines)
+            parts.append(f"<ul>{entries}</ul>")
+        else:
+            parts.append(f"<p>{Markup('<br>').join(escape(line) for line in block.lines)}</p>")
+    return Markup("".join(parts))
+
+
 def init_app(app: Flask) -> None:
     app.add_template_filter(format_date, "date")
+    app.add_template_filter(rich_text, "rich")
     app.add_template_filter(format_datetime, "datetime")
     app.add_template_filter(_paren_filter, "paren")
     app.add_template_global(mark, "mark")
@@ -89,5 +105,7 @@ def init_app(app: Flask) -> None:
         ("assignment_status_label", labels.ASSIGNMENT_STATUSES),
         ("campaign_status_label", labels.CAMPAIGN_STATUSES),
         ("target_kind_label", labels.TARGET_KINDS),
+        ("importance_label", labels.IMPORTANCE),
+        ("audience_label", labels.AUDIENCES),
     ):
         app.add_template_global(lambda code, table=table: labels.label(table, code), name)

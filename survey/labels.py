@@ -77,6 +77,16 @@ OPTION_CLASSES = {
     "noncompliant": _l("「いいえ」として数える"),
     "excluded": _l("対象外（集計から除く）"),
 }
+# The mark of an item's importance (Item.importance), on the form and in the results.
+IMPORTANCE = {
+    "required": _l("必須事項"),
+    "recommended": _l("推奨事項"),
+}
+# Who alone may choose an option (Option.audience), as the office's preview marks it.
+AUDIENCES = {
+    "staff": _l("職員のみ"),
+    "contractor": _l("委託先のみ"),
+}
 # The fields of a checklist file, as the comparison of two versions names them.
 CHECKLIST_FIELDS = {
     "number": _l("番号"),
@@ -92,6 +102,19 @@ CHECKLIST_FIELDS = {
     "title_en": _l("名称（英語）"),
     "target": _l("点検対象"),
     "description": _l("説明文"),
+    "description_en": _l("説明文（英語）"),
+    "description_contractor": _l("委託先向けの説明文"),
+    "description_contractor_en": _l("委託先向けの説明文（英語）"),
+    "heading": _l("小見出し"),
+    "heading_en": _l("小見出し（英語）"),
+    "text_contractor": _l("委託先向けの項目"),
+    "text_contractor_en": _l("委託先向けの項目（英語）"),
+    "help_en": _l("説明（英語）"),
+    "help_contractor": _l("委託先向けの説明"),
+    "help_contractor_en": _l("委託先向けの説明（英語）"),
+    "examples": _l("確認方法の例"),
+    "examples_en": _l("確認方法の例（英語）"),
+    "importance": _l("重要度"),
 }
 
 

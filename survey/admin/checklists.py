@@ -194,10 +194,18 @@ def checklist_version(code: str, version: int):
             {"old": earlier[-1], "new": version} if earlier else {"old": version, "new": others[0]}
         )
     draft = versions.draft_of(code)
+    lang = str(get_locale())
+    description = checklist.description_for(lang)
+    contractor_description = checklist.description_for(lang, "contractor")
     return _render(
         "admin/checklists/version.html",
         checklist=checklist,
-        sheet=questionnaire_view(checklist),
+        # Every option, each marked with who alone may choose it, and the staff's wording.
+        sheet=questionnaire_view(checklist, ""),
+        description=description,
+        contractor_description=""
+        if contractor_description == description
+        else contractor_description,
         siblings=siblings,
         compare=compare,
         draft=draft,

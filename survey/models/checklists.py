@@ -11,6 +11,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from checklists.texts import pick
 from survey.extensions import db
 from survey.models.types import utcnow
 
@@ -42,12 +43,17 @@ class Option(db.Model):
     klass: Mapped[str] = mapped_column(sa.String(16))
     score: Mapped[int | None]
     position: Mapped[int] = mapped_column(default=0)
+    # "" (anyone) or who alone may choose it: "staff" or "contractor" (checklists.schema).
+    audience: Mapped[str] = mapped_column(sa.String(16), default="", server_default="")
 
     scale: Mapped[Scale] = relationship(back_populates="options")
 
     def label_for(self, lang: str) -> str:
         """The label shown in `lang`: English where the checklist gives one, else Japanese."""
         return self.label_en if lang == "en" and self.label_en else self.label
+
+    def offered_to(self, audience: str) -> bool:
+        return self.audience in ("", audience)
 
 
 class Checklist(db.Model):
@@ -62,6 +68,9 @@ class Checklist(db.Model):
     title: Mapped[str] = mapped_column(sa.String(200))
     title_en: Mapped[str] = mapped_column(sa.String(200), default="")
     description: Mapped[str] = mapped_column(sa.Text, default="")
+    description_en: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    description_contractor: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    description_contractor_en: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     target_kind: Mapped[str] = mapped_column(sa.String(16))
     content_hash: Mapped[str] = mapped_column(sa.String(64))
     source_name: Mapped[str] = mapped_column(sa.String(255), default="")
@@ -83,6 +92,12 @@ class Checklist(db.Model):
     def label(self) -> str:
         return f"{self.code}@{self.version}"
 
+    def title_for(self, lang: str) -> str:
+        return pick(self, "title", lang)
+
+    def description_for(self, lang: str, audience: str = "staff") -> str:
+        return pick(self, "description", lang, audience)
+
 
 class Category(db.Model):
     __tablename__ = "category"
@@ -94,9 +109,19 @@ class Category(db.Model):
     title: Mapped[str] = mapped_column(sa.String(200))
     title_en: Mapped[str] = mapped_column(sa.String(200), default="")
     position: Mapped[int] = mapped_column(default=0)
+    description: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    description_en: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    # The category is asked only when the item numbered `condition_number` got one of
+    # `condition_options`. Its items without a condition of their own carry the same one (the
+    # importer copies it), so that answering and counting look at items alone.
+    condition_number: Mapped[int | None]
+    condition_options: Mapped[list[str] | None] = mapped_column(sa.JSON)
 
     checklist: Mapped[Checklist] = relationship(back_populates="categories")
     items: Mapped[list[Item]] = relationship(back_populates="category", order_by="Item.number")
+
+    def title_for(self, lang: str) -> str:
+        return pick(self, "title", lang)
 
 
 class Item(db.Model):
@@ -120,6 +145,17 @@ class Item(db.Model):
     # Asked only when the item numbered `condition_number` got one of `condition_options`.
     condition_number: Mapped[int | None]
     condition_options: Mapped[list[str] | None] = mapped_column(sa.JSON)
+    help_en: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    heading: Mapped[str] = mapped_column(sa.Text, default="", server_default="")  # 小見出し
+    heading_en: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    text_contractor: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    text_contractor_en: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    help_contractor: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    help_contractor_en: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    examples: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    examples_en: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    # "", "required" or "recommended": a mark shown beside the item and in the results.
+    importance: Mapped[str] = mapped_column(sa.String(16), default="", server_default="")
 
     checklist: Mapped[Checklist] = relationship(back_populates="items")
     category: Mapped[Category] = relationship(back_populates="items")
@@ -133,3 +169,10 @@ class Item(db.Model):
         parent = next((i for i in self.checklist.items if i.number == self.condition_number), None)
         labels = {o.code: o.label for o in parent.scale.options} if parent else {}
         return [labels.get(code, code) for code in self.condition_options or []]
+
+    def text_for(self, lang: str, audience: str = "staff") -> str:
+        return pick(self, "text", lang, audience)
+
+    def options_for(self, audience: str) -> list[Option]:
+        """The options a reader of `audience` may choose."""
+        return [option for option in self.scale.options if option.offered_to(audience)]

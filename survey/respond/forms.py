@@ -15,11 +15,12 @@ from flask_wtf.file import FileField
 from wtforms import HiddenField, RadioField, SelectChoice, SubmitField, TextAreaField
 from wtforms.validators import Length, Optional
 
-from survey.models import Checklist, Item
+from checklists.texts import pick
+from survey.models import Category, Checklist, Item
 from survey.services.answering import COMMENT_MAX, ItemInput
 
 _classes: dict[tuple[int, str, str], type[FlaskForm]] = {}
-_views: dict[tuple[int, str, str], tuple[CategoryView, ...]] = {}
+_views: dict[tuple, tuple[CategoryView, ...]] = {}
 # WTForms' own wording says "フィールドは…"; this names the comment, as the server's check does.
 TOO_LONG = _l("コメントは%(max)d文字以内で入力してください。")
 
@@ -29,11 +30,13 @@ class OptionView:
     code: str
     label: str
     klass: str  # compliant, noncompliant or excluded: a いいえ offers a corrective action
+    audience: str = ""  # "" (anyone), or the only kind of reader who may choose it
 
 
 @dataclass(frozen=True)
 class ItemView:
-    """What the page shows of an item: plain values, so drawing 54 items reads no database."""
+    """What the page shows of an item: plain values, so drawing 54 items reads no database.
+    Its texts are those of the reader's language and kind (`checklists.texts.pick`)."""
 
     id: int
     number: int
@@ -47,7 +50,13 @@ class ItemView:
     evidence_rule: str
     scale_code: str
     scale_title: str
-    options: tuple[OptionView, ...]
+    options: tuple[OptionView, ...]  # every option of the scale: stored answers are any of them
+    heading: str = ""  # 小見出し, opening a run of items
+    examples: str = ""
+    importance: str = ""
+    audience: str = "staff"  # the reader; "" for the office's preview, which shows everything
+    contractor_text: str = ""  # the contractor's wording, where it differs (for the preview)
+    inherits_condition: bool = False  # asked under its category's condition, which says so
 
     @property
     def evidence(self) -> bool:
@@ -59,12 +68,26 @@ class ItemView:
     def is_noncompliant(self, code: str | None) -> bool:
         return any(o.code == code and o.klass == "noncompliant" for o in self.options)
 
+    def offers(self, code: str) -> bool:
+        return any(o.code == code and self._offered(o) for o in self.options)
+
+    def choices(self, chosen: str | None) -> list[OptionView]:
+        """The options the form shows: those offered to the reader, and the one chosen (an
+        answer another kind of reader gave stays shown, so posting the page keeps it)."""
+        return [o for o in self.options if self._offered(o) or o.code == chosen]
+
+    def _offered(self, option: OptionView) -> bool:
+        return not self.audience or option.audience in ("", self.audience)
+
 
 @dataclass(frozen=True)
 class CategoryView:
     code: str
     title: str
     items: tuple[ItemView, ...]
+    description: str = ""
+    condition_number: int | None = None
+    condition_labels: tuple[str, ...] = ()
 
 
 def answer_field(item: Item) -> str:
@@ -84,48 +107,71 @@ def version_key(checklist: Checklist) -> tuple[int, str, str]:
     return (checklist.id, checklist.content_hash, str(get_locale()))
 
 
-def questionnaire_view(checklist: Checklist) -> tuple[CategoryView, ...]:
-    """The checklist as the questionnaire page draws it. The page used to render WTForms fields,
+def view_key(checklist: Checklist, audience: str) -> tuple[int, str, str, str]:
+    """What the page's view and each item's markup are kept under: the version, the language
+    and the kind of reader (the staff's and the contractor's wordings differ)."""
+    return (*version_key(checklist), audience)
+
+
+def questionnaire_view(checklist: Checklist, audience: str = "staff") -> tuple[CategoryView, ...]:
+    """The checklist as the questionnaire page draws it for a reader of `audience` ("staff",
+    "contractor", or "" for the office's preview). The page used to render WTForms fields,
     54 radio groups and text areas per request: most of its time (docs/performance.md)."""
-    key = version_key(checklist)
+    key = view_key(checklist, audience)
     if key not in _views:
         lang = key[2]
         labels = {
             item.number: {o.code: o.label_for(lang) for o in item.scale.options}
             for item in checklist.items
         }
+
+        def answers(number: int | None, codes: list[str] | None) -> tuple[str, ...]:
+            return tuple(labels.get(number, {}).get(code, code) for code in codes or ())
+
         _views[key] = tuple(
             CategoryView(
                 category.code,
-                category.title,
+                category.title_for(lang),
                 tuple(
-                    ItemView(
-                        id=item.id,
-                        number=item.number,
-                        key=item.key,
-                        text=item.text,
-                        help=item.help,
-                        condition_number=item.condition_number,
-                        condition_options=tuple(item.condition_options or ()),
-                        condition_labels=tuple(
-                            labels.get(item.condition_number, {}).get(code, code)
-                            for code in item.condition_options or ()
-                        ),
-                        comment_rule=item.comment_rule,
-                        evidence_rule=item.evidence_rule,
-                        scale_code=item.scale.code,
-                        scale_title=item.scale.title,
-                        options=tuple(
-                            OptionView(o.code, o.label_for(lang), o.klass)
-                            for o in item.scale.options
-                        ),
-                    )
-                    for item in category.items
+                    _item_view(item, lang, audience, answers, category) for item in category.items
                 ),
+                description=pick(category, "description", lang),
+                condition_number=category.condition_number,
+                condition_labels=answers(category.condition_number, category.condition_options),
             )
             for category in checklist.categories
         )
     return _views[key]
+
+
+def _item_view(item: Item, lang: str, audience: str, answers, category: Category) -> ItemView:
+    text = item.text_for(lang, audience)
+    contractor = item.text_for(lang, "contractor")
+    return ItemView(
+        id=item.id,
+        number=item.number,
+        key=item.key,
+        text=text,
+        help=pick(item, "help", lang, audience),
+        condition_number=item.condition_number,
+        condition_options=tuple(item.condition_options or ()),
+        condition_labels=answers(item.condition_number, item.condition_options),
+        comment_rule=item.comment_rule,
+        evidence_rule=item.evidence_rule,
+        scale_code=item.scale.code,
+        scale_title=item.scale.title,
+        options=tuple(
+            OptionView(o.code, o.label_for(lang), o.klass, o.audience) for o in item.scale.options
+        ),
+        heading=pick(item, "heading", lang),
+        examples=pick(item, "examples", lang),
+        importance=item.importance,
+        audience=audience,
+        contractor_text=contractor if contractor != text else "",
+        inherits_condition=category.condition_number is not None
+        and (item.condition_number, item.condition_options)
+        == (category.condition_number, category.condition_options),
+    )
 
 
 def questionnaire_form_class(checklist: Checklist) -> type[FlaskForm]:

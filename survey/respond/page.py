@@ -2,8 +2,10 @@
 
 Most items, most of the time, are editable with no problem and no attachment to show: their
 markup differs between respondents only in which option is checked and in the comment. That
-markup is rendered once by the same macro (respond/_item.html) and reused; the rest goes through
-the macro each time. 54 items drawn per request were most of the page's time
+markup is rendered once per version, language and kind of reader (the key of the view it is
+drawn from) by the same macro (respond/_item.html) and reused; the rest goes through the macro
+each time, as does an item whose stored answer is an option this reader is not offered (another
+kind of reader gave it). 54 items drawn per request were most of the page's time
 (docs/performance.md).
 """
 
@@ -30,9 +32,9 @@ def _unanswered(key: tuple, item: ItemView) -> str:
     return _blank[key]
 
 
-def item_html(version_key: tuple, item: ItemView, value: ItemInput | None) -> Markup:
+def item_html(view_key: tuple, item: ItemView, value: ItemInput | None) -> Markup:
     """The editable item with `value` filled in, as the macro would render it."""
-    html = _unanswered((version_key, item.id), item)
+    html = _unanswered((view_key, item.id), item)
     if value is None:
         return Markup(html)
     if value.option:
@@ -46,7 +48,7 @@ def item_html(version_key: tuple, item: ItemView, value: ItemInput | None) -> Ma
 
 
 def items_html(
-    version_key: tuple,
+    view_key: tuple,
     items: Sequence[ItemView],
     *,
     values: Mapping[int, ItemInput],
@@ -62,8 +64,9 @@ def items_html(
     parts = []
     for item in items:
         value = values.get(item.id)
-        if editable and item.id not in problems and item.id not in attachments:
-            parts.append(item_html(version_key, item, value))
+        offered = value is None or value.option is None or item.offers(value.option)
+        if editable and offered and item.id not in problems and item.id not in attachments:
+            parts.append(item_html(view_key, item, value))
             continue
         macro = macro or _macro()
         parts.append(

@@ -14,6 +14,7 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -31,7 +32,7 @@ from survey.respond.forms import (
     posted_inputs,
     questionnaire_form_class,
     questionnaire_view,
-    version_key,
+    view_key,
 )
 from survey.services import answering, approval, evidence, inbox, trail, uploads
 
@@ -66,12 +67,13 @@ def _page(
     answered, asked = answering.progress(assignment, stored)
     problems = problems or {}
     editable = access.can(current_user, "answer", assignment)
-    sheet = questionnaire_view(checklist)
+    audience = answering.audience_of(current_user)
+    sheet = questionnaire_view(checklist, audience)
     if review_form is None and access.can(current_user, "review", assignment):
         review_form = ReviewForm()
     items_html = partial(
         page.items_html,
-        version_key(checklist),
+        view_key(checklist, audience),
         values=values,
         problems=problems,
         attachments=_attachments(assignment),
@@ -84,6 +86,7 @@ def _page(
             "respond/assignment.html",
             assignment=assignment,
             checklist=checklist,
+            description=checklist.description_for(str(get_locale()), audience),
             sheet=sheet,
             items_html=items_html,
             revision=revision,
@@ -244,7 +247,7 @@ def autosave(assignment_id: int):
     108-field WTForms form: save() checks every value, and CSRFProtect the token, as for the form
     (a third of an autosave's time went to the form: docs/performance.md)."""
     assignment = access.assignment_or_404(assignment_id, current_user, "answer")
-    sheet = questionnaire_view(assignment.campaign.checklist)
+    sheet = questionnaire_view(assignment.campaign.checklist, answering.audience_of(current_user))
     try:
         revision = db_int(request.form.get("revision", ""))
     except ValueError:
@@ -334,10 +337,14 @@ def history(assignment_id: int):
 def print_view(assignment_id: int):
     assignment = access.assignment_or_404(assignment_id, current_user)
     stored = answering.stored_inputs(assignment)
+    checklist = assignment.campaign.checklist
+    audience = answering.audience_of(current_user)
     return render_template(
         "respond/print.html",
         assignment=assignment,
-        checklist=assignment.campaign.checklist,
+        checklist=checklist,
+        description=checklist.description_for(str(get_locale()), audience),
+        sheet=questionnaire_view(checklist, audience),
         inputs=stored,
         asked=answering.asked_items(assignment, stored),
         events=answering.events(assignment),

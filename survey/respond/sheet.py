@@ -42,7 +42,8 @@ class SheetUploadForm(FlaskForm):
 def sheet_download(assignment_id: int):
     assignment = assignment_or_404(assignment_id, current_user)
     code = re.sub(r"[^A-Za-z0-9._-]", "_", assignment.campaign.code)
-    response = Response(answer_sheet.build_sheet(assignment), mimetype=XLSX)
+    audience = answering.audience_of(current_user)
+    response = Response(answer_sheet.build_sheet(assignment, audience), mimetype=XLSX)
     response.headers["Content-Disposition"] = content_disposition(
         answer_sheet.sheet_filename(assignment), f"answer-sheet_{code}_{assignment.id}.xlsx"
     )

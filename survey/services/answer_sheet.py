@@ -1,7 +1,11 @@
 """The Excel answer sheet: a questionnaire to fill in offline or on paper, and its upload.
 
-`build_sheet` writes one assignment's questionnaire as a workbook: a title block, one row per
-item with a dropdown of the scale's labels and a comment cell, the current answers filled in.
+`build_sheet` writes one assignment's questionnaire as a workbook: a title block with the
+checklist's description, one row per item with a dropdown of the scale's labels and a comment
+cell, the current answers filled in; a category's description and condition and an item's
+heading (小見出し) take a row of their own, with no number, which the upload passes over. The
+texts are those of the reader's language and kind (a contractor reads the contractor's
+wording).
 Everything except the answer and comment cells is locked. The protection has no password: it
 only keeps people from breaking the layout by accident; the upload checks every cell anyway.
 
@@ -43,9 +47,10 @@ from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from checklists.texts import pick, plain
 from reports.safe import text_cell
 from survey import formatting, labels
-from survey.models import AnswerHistory, Assignment, Item, User
+from survey.models import AnswerHistory, Assignment, Category, Item, User
 from survey.models.campaigns import AssignmentStatus
 from survey.models.types import utcnow
 from survey.services import answering, uploads
@@ -69,6 +74,7 @@ LIST_ROW = 20  # on the hidden sheet: dropdown lists too long to be written inli
 
 _INPUT_FILL = PatternFill("solid", fgColor="FFF9DB")
 _HEADER_FILL = PatternFill("solid", fgColor="DDE6F0")
+_SECTION_FILL = PatternFill("solid", fgColor="F2F2F2")
 _THIN = Side(style="thin", color="999999")
 _BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _WRAP = Alignment(wrap_text=True, vertical="top")
@@ -124,8 +130,9 @@ def sheet_filename(assignment: Assignment) -> str:
     return f"回答シート_{assignment.campaign.code}_{assignment.id}.xlsx"
 
 
-def build_sheet(assignment: Assignment) -> bytes:
-    """The assignment's questionnaire as an .xlsx workbook, current answers filled in."""
+def build_sheet(assignment: Assignment, audience: str = "staff") -> bytes:
+    """The assignment's questionnaire as an .xlsx workbook, current answers filled in, in the
+    words of a reader of `audience` ("staff" or "contractor")."""
     campaign = assignment.campaign
     checklist = campaign.checklist
     items = list(checklist.items)
@@ -136,7 +143,8 @@ def build_sheet(assignment: Assignment) -> bytes:
     sheet.title = ANSWER_SHEET
     meta = workbook.create_sheet(META_SHEET)
 
-    _title_block(sheet, assignment)
+    lang = str(get_locale())
+    _title_block(sheet, assignment, lang, audience)
     for column, name in enumerate(COLUMNS, start=1):
         cell = sheet.cell(HEADER_ROW, column, _headers()[name])
         cell.font = Font(bold=True)
@@ -145,15 +153,16 @@ def build_sheet(assignment: Assignment) -> bytes:
         cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
 
     widths = dict(WIDTHS)
-    widths["category"] = min(24, max([10, *(_width(item.category.title) + 2 for item in items)]))
-    lang = str(get_locale())
+    widths["category"] = min(
+        24, max([10, *(_width(item.category.title_for(lang)) + 2 for item in items)])
+    )
     widths["answer"] = max(
         [
             10,
             *(
                 _width(option.label_for(lang)) + 4
                 for item in items
-                for option in item.scale.options
+                for option in item.options_for(audience)
             ),
         ]
     )
@@ -161,32 +170,16 @@ def build_sheet(assignment: Assignment) -> bytes:
         sheet.column_dimensions[get_column_letter(COL[name])].width = width
 
     by_number = {item.number: item for item in items}
-    validations = _dropdowns(sheet, meta, items, lang)
-    row = FIRST_ITEM_ROW
-    for row, item in enumerate(items, start=FIRST_ITEM_ROW):
-        value = stored.get(item.id)
-        chosen = answering.option_codes(item).get(value.option) if value and value.option else None
-        cells = {
-            "number": item.number,
-            "category": item.category.title,
-            "text": item.text,
-            "help": _help(item, by_number),
-            "answer": chosen.label_for(lang) if chosen else None,
-            "comment": value.comment if value and value.comment else None,
-        }
-        for name, content in cells.items():
-            cell = _put(sheet, row, COL[name], content)
-            cell.border = _BOX
-            cell.alignment = _WRAP
-            if name in ("answer", "comment"):
-                cell.fill = _INPUT_FILL
-                cell.protection = Protection(locked=False)
-        validations[item.scale_id].add(sheet.cell(row, COL["answer"]).coordinate)
-        sheet.cell(row, COL["number"]).alignment = Alignment(vertical="top", horizontal="center")
-        sheet.row_dimensions[row].height = _height(
-            ((cells[name], widths[name]) for name in ("category", "text", "help", "comment")),
-            minimum=2,
-        )
+    validations = _dropdowns(sheet, meta, items, lang, audience)
+    row = FIRST_ITEM_ROW - 1
+    for category in checklist.categories:
+        row = _category_row(sheet, row, category, lang, widths)
+        for item in category.items:
+            if item.heading:
+                row = _section_row(sheet, row + 1, pick(item, "heading", lang), "", widths)
+            row += 1
+            _item_row(sheet, row, item, stored.get(item.id), by_number, lang, audience, widths)
+            validations[item.scale_id].add(sheet.cell(row, COL["answer"]).coordinate)
 
     sheet.freeze_panes = sheet.cell(FIRST_ITEM_ROW, 1).coordinate
     _print_setup(sheet, last_row=row)
@@ -204,6 +197,76 @@ def build_sheet(assignment: Assignment) -> bytes:
     return out.getvalue()
 
 
+def _item_row(
+    sheet: Worksheet,
+    row: int,
+    item: Item,
+    value: ItemInput | None,
+    by_number: dict[int, Item],
+    lang: str,
+    audience: str,
+    widths: dict[str, int],
+) -> None:
+    chosen = answering.option_codes(item).get(value.option) if value and value.option else None
+    cells = {
+        "number": item.number,
+        "category": item.category.title_for(lang),
+        "text": item.text_for(lang, audience),
+        "help": _help(item, by_number, lang, audience),
+        "answer": chosen.label_for(lang) if chosen else None,
+        "comment": value.comment if value and value.comment else None,
+    }
+    for name, content in cells.items():
+        cell = _put(sheet, row, COL[name], content)
+        cell.border = _BOX
+        cell.alignment = _WRAP
+        if name in ("answer", "comment"):
+            cell.fill = _INPUT_FILL
+            cell.protection = Protection(locked=False)
+    sheet.cell(row, COL["number"]).alignment = Alignment(vertical="top", horizontal="center")
+    sheet.row_dimensions[row].height = _height(
+        ((cells[name], widths[name]) for name in ("category", "text", "help", "comment")),
+        minimum=2,
+    )
+
+
+def _category_row(
+    sheet: Worksheet, row: int, category: Category, lang: str, widths: dict[str, int]
+) -> int:
+    """A row before the category's items with its description and the condition it is asked
+    under, when it has either; the row the next one follows."""
+    notes = []
+    if category.condition_number is not None:
+        note = _(
+            "この分類は、項目 %(n)s の回答が「%(answers)s」の場合に回答してください。",
+            n=category.condition_number,
+            answers=_condition_answers(category, lang),
+        )
+        notes.append(f"※ {note}")
+    description = plain(pick(category, "description", lang))
+    if not (notes or description):
+        return row
+    text = "\n".join([description, *notes] if description else notes)
+    return _section_row(sheet, row + 1, category.title_for(lang), text, widths)
+
+
+def _section_row(sheet: Worksheet, row: int, title: str, text: str, widths: dict[str, int]) -> int:
+    """A row of the table with no number: a category's notes or an item's heading. The number,
+    answer and comment cells stay empty and locked, so the upload passes over it."""
+    _put(sheet, row, COL["category"], title).font = Font(bold=True)
+    if text:
+        _put(sheet, row, COL["text"], text)
+    sheet.merge_cells(start_row=row, start_column=COL["text"], end_row=row, end_column=COL["help"])
+    for column in range(1, len(COLUMNS) + 1):
+        cell = sheet.cell(row, column)
+        cell.fill = _SECTION_FILL
+        cell.border = _BOX
+        cell.alignment = _WRAP
+    width = widths["text"] + widths["help"]
+    sheet.row_dimensions[row].height = _height([(title, widths["category"]), (text, width)], 1)
+    return row
+
+
 def _headers() -> dict[str, str]:
     return {
         "number": _("番号"),
@@ -215,7 +278,7 @@ def _headers() -> dict[str, str]:
     }
 
 
-def _title_block(sheet: Worksheet, assignment: Assignment) -> None:
+def _title_block(sheet: Worksheet, assignment: Assignment, lang: str, audience: str) -> None:
     campaign = assignment.campaign
     checklist = campaign.checklist
     title = _put(sheet, 1, 1, _("自己点検 回答シート"))
@@ -234,60 +297,77 @@ def _title_block(sheet: Worksheet, assignment: Assignment) -> None:
             status=labels.label(labels.ASSIGNMENT_STATUSES, assignment.status),
         )
     due = assignment.due_on or campaign.closes_on
+    version = _("第%(version)s版", version=checklist.version)
     rows = (
         (_("点検"), campaign.title),
         (_("対象"), assignment.target_name),
-        (
-            _("チェックリスト"),
-            f"{checklist.title}（{_('第%(version)s版', version=checklist.version)}）",
-        ),
+        (_("チェックリスト"), f"{checklist.title_for(lang)}{formatting.parenthesized(version)}"),
         (_("回答期限"), formatting.format_date(due)),
         (_("作成日時"), formatting.format_datetime(utcnow())),
         (_("記入方法"), instructions),
+        (_("説明"), plain(checklist.description_for(lang, audience))),
     )
     value_width = sum(WIDTHS[name] for name in ("text", "help")) + 24
     for row, (label, value) in enumerate(rows, start=2):
         label_cell = _put(sheet, row, 1, label)
         label_cell.font = Font(bold=True)
         label_cell.alignment = Alignment(vertical="top")
-        _put(sheet, row, 3, value).alignment = _WRAP
+        _put(sheet, row, 3, value or None).alignment = _WRAP
         sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=2)
         sheet.merge_cells(start_row=row, start_column=3, end_row=row, end_column=len(COLUMNS))
         sheet.row_dimensions[row].height = _height([(value, value_width)], minimum=1)
 
 
-def _help(item: Item, by_number: dict[int, Item]) -> str:
+def _condition_answers(owner: Item | Category, lang: str) -> str:
+    """The answers a condition names, as the reader reads them: 「はい・いいえ」."""
+    parent = next((i for i in owner.checklist.items if i.number == owner.condition_number), None)
+    labels_of = {o.code: o.label_for(lang) for o in parent.scale.options} if parent else {}
+    return "・".join(labels_of.get(code, code) for code in owner.condition_options or [])
+
+
+def _help(item: Item, by_number: dict[int, Item], lang: str, audience: str) -> str:
     """The item's help, with the notes the web form shows: when it is asked, when a comment is
-    required."""
+    required, and the ways to check it."""
     notes = []
-    if item.condition_number is not None and item.condition_number in by_number:
-        labels = item.condition_labels
+    category = item.category
+    inherited = (item.condition_number, item.condition_options) == (
+        category.condition_number,
+        category.condition_options,
+    )
+    if item.condition_number in by_number and not inherited:
         notes.append(
             _(
                 "項目 %(n)s の回答が「%(answers)s」の場合に回答してください。",
                 n=item.condition_number,
-                answers="・".join(labels),
+                answers=_condition_answers(item, lang),
             )
         )
     if item.comment_rule == "always":
         notes.append(f"{_('コメント')}（{_('必須')}）")
     elif item.comment_rule == "noncompliant":
         notes.append(f"{_('コメント')}（{_('「いいえ」などの場合は必須')}）")
-    return "\n".join([item.help, *(f"※ {note}" for note in notes)] if item.help else notes)
+    if item.importance:
+        notes.append(labels.label(labels.IMPORTANCE, item.importance))
+    help_text = plain(pick(item, "help", lang, audience))
+    lines = [help_text, *(f"※ {note}" for note in notes)] if help_text else notes
+    examples = plain(pick(item, "examples", lang))
+    if examples:
+        lines += [f"{_('確認方法の例')}:", examples]
+    return "\n".join(lines)
 
 
 def _dropdowns(
-    sheet: Worksheet, meta: Worksheet, items: list[Item], lang: str
+    sheet: Worksheet, meta: Worksheet, items: list[Item], lang: str, audience: str
 ) -> dict[int, DataValidation]:
-    """One list validation per scale, showing its labels in `lang`. A list that cannot be
-    written inline (over 255 characters, or with a comma or quote in a label) is read from
-    cells of the hidden sheet instead."""
+    """One list validation per scale, showing the labels in `lang` of the options offered to
+    the reader. A list that cannot be written inline (over 255 characters, or with a comma or
+    quote in a label) is read from cells of the hidden sheet instead."""
     validations: dict[int, DataValidation] = {}
     list_row = LIST_ROW
     for item in items:
         if item.scale_id in validations:
             continue
-        labels = [option.label_for(lang) for option in item.scale.options]
+        labels = [option.label_for(lang) for option in item.options_for(audience)]
         inline = ",".join(labels)
         if len(inline) <= 255 and not any("," in label or '"' in label for label in labels):
             formula = f'"{inline}"'

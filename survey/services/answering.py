@@ -28,6 +28,7 @@ from survey.models import (
     User,
 )
 from survey.models.campaigns import AssignmentStatus
+from survey.models.org import Role
 from survey.models.types import utcnow
 from survey.services import notify, transitions
 
@@ -66,6 +67,11 @@ _CONTROL = dict.fromkeys(c for c in range(32) if chr(c) not in "\t\n\r")
 
 def _printable(text: str) -> str:
     return text.translate(_CONTROL)
+
+
+def audience_of(user: User) -> str:
+    """The kind of reader a user is to a checklist: a contractor's account, or the staff."""
+    return "contractor" if user.role == Role.CONTRACTOR else "staff"
 
 
 def option_codes(item: Item) -> dict[str, Option]:
@@ -133,6 +139,9 @@ class _Version:
     option_ids: dict[int, dict[str, int]]  # item id -> option code -> option id
     codes: dict[int, str]  # option id -> option code
     numbers: dict[int, int]  # item id -> item number
+    # item id -> option code -> (audience, label) of the options only one kind of reader may
+    # choose
+    limited: dict[int, dict[str, tuple[str, str]]]
 
 
 # A version's items and options never change once published, and the content hash covers a
@@ -159,6 +168,10 @@ def _version(checklist) -> _Version:
                 option_id: code for by_code in ids.values() for code, option_id in by_code.items()
             },
             numbers={item.id: item.number for item in items},
+            limited={
+                item.id: {o.code: (o.audience, o.label) for o in item.scale.options if o.audience}
+                for item in items
+            },
         )
     return _versions[key]
 
@@ -313,6 +326,9 @@ def save(
     # as objects (docs/performance.md).
     stored = _stored_rows(assignment)
     current = _as_inputs(version, stored)
+    problems = _not_offered(version, inputs, current, audience_of(user))
+    if problems:
+        raise Invalid(problems)
     changes = []
     for item_id, value in resulting(assignment, current, inputs).items():
         old = current.get(item_id, EMPTY)
@@ -367,6 +383,37 @@ def save(
     if assignment.status == AssignmentStatus.NOT_STARTED:
         assignment.status = AssignmentStatus.DRAFT
     return changes
+
+
+def _not_offered(
+    version: _Version,
+    inputs: Mapping[int, ItemInput],
+    current: Mapping[int, ItemInput],
+    audience: str,
+) -> dict[int, list[str]]:
+    """Options newly chosen by a reader they are not offered to. An answer another kind of
+    reader gave may stay as it is: the page shows it, and posting the page keeps it."""
+    problems: dict[int, list[str]] = {}
+    for item_id, value in inputs.items():
+        limited = version.limited.get(item_id, {}).get(value.option or "")
+        if limited is None or limited[0] == audience:
+            continue
+        if current.get(item_id, EMPTY).option == value.option:
+            continue
+        label = limited[1]
+        message = (
+            _(
+                "「%(label)s」は委託先だけが選べる選択肢です。ほかの選択肢から選んでください。",
+                label=label,
+            )
+            if limited[0] == "contractor"
+            else _(
+                "「%(label)s」は職員だけが選べる選択肢です。ほかの選択肢から選んでください。",
+                label=label,
+            )
+        )
+        problems.setdefault(item_id, []).append(message)
+    return problems
 
 
 def _claim_revision(assignment: Assignment, revision: int) -> int:

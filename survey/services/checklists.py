@@ -187,6 +187,27 @@ def _save(checklist: schema.Checklist, source: str, publish: bool) -> ImportOutc
     return ImportOutcome(stored, action)
 
 
+# The texts and marks copied as they are between the file format's objects and the rows.
+CHECKLIST_TEXTS = ("description_en", "description_contractor", "description_contractor_en")
+CATEGORY_TEXTS = ("description", "description_en")
+ITEM_TEXTS = (
+    "help_en",
+    "heading",
+    "heading_en",
+    "text_contractor",
+    "text_contractor_en",
+    "help_contractor",
+    "help_contractor_en",
+    "examples",
+    "examples_en",
+    "importance",
+)
+
+
+def _copied(source: object, names: tuple[str, ...]) -> dict[str, object]:
+    return {name: getattr(source, name) for name in names}
+
+
 def _build(checklist: schema.Checklist, source_name: str) -> Checklist:
     scales = {scale.code: _ensure_scale(scale) for scale in _scales_used(checklist)}
     stored = Checklist(
@@ -198,13 +219,22 @@ def _build(checklist: schema.Checklist, source_name: str) -> Checklist:
         target_kind=checklist.target,
         content_hash=checklist.content_hash(),
         source_name=source_name,
+        **_copied(checklist, CHECKLIST_TEXTS),
     )
     for position, cat in enumerate(checklist.categories):
         category = Category(
-            code=cat.code, title=cat.title, title_en=cat.title_en, position=position
+            code=cat.code,
+            title=cat.title,
+            title_en=cat.title_en,
+            position=position,
+            condition_number=cat.condition.item if cat.condition else None,
+            condition_options=list(cat.condition.options) if cat.condition else None,
+            **_copied(cat, CATEGORY_TEXTS),
         )
         stored.categories.append(category)
         for it in cat.items:
+            # What the item is asked under: answering and counting read items alone.
+            condition = schema.effective_condition(cat, it)
             item = Item(
                 number=it.number,
                 key=it.key,
@@ -214,8 +244,9 @@ def _build(checklist: schema.Checklist, source_name: str) -> Checklist:
                 scale=scales[it.scale],
                 comment_rule=it.comment,
                 evidence_rule=it.evidence,
-                condition_number=it.condition.item if it.condition else None,
-                condition_options=list(it.condition.options) if it.condition else None,
+                condition_number=condition.item if condition else None,
+                condition_options=list(condition.options) if condition else None,
+                **_copied(it, ITEM_TEXTS),
             )
             category.items.append(item)
             stored.items.append(item)
@@ -236,6 +267,7 @@ def _ensure_scale(scale: schema.Scale) -> Scale:
                 klass=opt.klass,
                 score=opt.score,
                 position=position,
+                audience=opt.audience,
             )
         )
     db.session.add(stored)
@@ -246,36 +278,49 @@ def _as_schema_scale(stored: Scale) -> schema.Scale:
     return schema.Scale(
         stored.code,
         stored.title,
-        tuple(schema.Option(o.code, o.label, o.label_en, o.klass, o.score) for o in stored.options),
+        tuple(
+            schema.Option(o.code, o.label, o.label_en, o.klass, o.score, o.audience)
+            for o in stored.options
+        ),
+    )
+
+
+def _condition(number: int | None, options: list[str] | None) -> schema.Condition | None:
+    return None if number is None else schema.Condition(number, tuple(options or ()))
+
+
+def _schema_item(it: Item, inherited: schema.Condition | None) -> schema.Item:
+    condition = _condition(it.condition_number, it.condition_options)
+    return schema.Item(
+        number=it.number,
+        key=it.key,
+        text=it.text,
+        text_en=it.text_en,
+        help=it.help,
+        scale=it.scale.code,
+        comment=it.comment_rule,
+        evidence=it.evidence_rule,
+        # An item stores the condition it is asked under; its category's is not its own.
+        condition=None if condition == inherited else condition,
+        **_copied(it, ITEM_TEXTS),
     )
 
 
 def to_schema(stored: Checklist) -> schema.Checklist:
     """The stored version as the file format's objects, for export."""
-    categories = tuple(
-        schema.Category(
-            code=cat.code,
-            title=cat.title,
-            title_en=cat.title_en,
-            items=tuple(
-                schema.Item(
-                    number=it.number,
-                    key=it.key,
-                    text=it.text,
-                    text_en=it.text_en,
-                    help=it.help,
-                    scale=it.scale.code,
-                    comment=it.comment_rule,
-                    evidence=it.evidence_rule,
-                    condition=schema.Condition(it.condition_number, tuple(it.condition_options))
-                    if it.condition_number is not None
-                    else None,
-                )
-                for it in cat.items
-            ),
+    categories = []
+    for cat in stored.categories:
+        condition = _condition(cat.condition_number, cat.condition_options)
+        categories.append(
+            schema.Category(
+                code=cat.code,
+                title=cat.title,
+                title_en=cat.title_en,
+                items=tuple(_schema_item(it, condition) for it in cat.items),
+                condition=condition,
+                **_copied(cat, CATEGORY_TEXTS),
+            )
         )
-        for cat in stored.categories
-    )
     own_scales = {
         it.scale.code: _as_schema_scale(it.scale)
         for it in stored.items
@@ -288,8 +333,9 @@ def to_schema(stored: Checklist) -> schema.Checklist:
         target=stored.target_kind,
         title_en=stored.title_en,
         description=stored.description,
-        categories=categories,
+        categories=tuple(categories),
         scales=tuple(own_scales.values()),
+        **_copied(stored, CHECKLIST_TEXTS),
     )
 
 

@@ -177,3 +177,36 @@ def test_comparing_backwards_swaps_added_and_removed():
     diff = compare(new, OLD)
     assert [d.key for d in diff.added] == ["training"]
     assert not diff.removed
+
+
+def test_new_texts_and_marks_are_compared_and_a_category_condition_counts_for_its_items():
+    a, b = OLD.categories
+    ledger = replace(
+        a.items[0], text_contractor="貴社は台帳を整備していますか", importance="required"
+    )
+    conditional_b = replace(b, condition=Condition(1, ("yes",)), description="施錠の状況")
+    new = with_items(
+        OLD,
+        replace(a, items=(ledger, *a.items[1:])),
+        conditional_b,
+        description_contractor="貴社について回答してください。",
+    )
+    diff = compare(OLD, new)
+    assert [c.field for c in diff.header] == ["description_contractor"]
+    changed = {d.key: [c.field for c in d.changes] for d in diff.changed}
+    assert changed == {
+        "ledger": ["text_contractor", "importance"],
+        "locks": ["category", "condition"],
+    }
+    locks = next(d for d in diff.changed if d.key == "locks")
+    assert locks.change("condition").new == Condition(1, ("yes",))
+    assert locks.change("category").new.description == "施錠の状況"
+    # The same condition written on the item instead of its category: no difference.
+    own = replace(
+        conditional_b,
+        condition=None,
+        items=(replace(b.items[0], condition=Condition(1, ("yes",))),),
+    )
+    assert "locks" in [
+        d.key for d in compare(new, with_items(new, new.categories[0], own)).unchanged
+    ]

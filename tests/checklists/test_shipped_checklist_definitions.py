@@ -50,3 +50,20 @@ def test_contractor_evaluation_rates_each_point_with_points():
         ("不十分", "noncompliant", 0),
         ("該当なし", "excluded", None),
     ]
+
+
+def test_the_contract_checklist_speaks_to_the_contractor_in_its_own_wording():
+    checklist = load_file(DEFINITIONS / "emergency-contracts.yaml")
+    assert checklist.description_contractor.startswith("この点検票は、区から")
+    assert checklist.description_contractor_en and checklist.description_en
+    for item in checklist.items:
+        # 「貴社は…していますか」: a question to the company, not the division's 「…を確認している」
+        assert item.text_contractor.startswith(("貴社は", "貴社の")), item.key
+        assert item.text_contractor.endswith("か"), item.key
+        assert "確認している" not in item.text_contractor, item.key
+        assert item.text_contractor_en.endswith("?"), item.key
+        # The division keeps its wording; a help that tells the division what to look at has
+        # the contractor's counterpart (a neutral one, 「再委託がない場合は…」, serves both).
+        assert not item.text.endswith("か") and "貴社" not in item.text, item.key
+        if "確認しているか" in item.help or "区が" in item.help:
+            assert item.help_contractor and "確認しているか" not in item.help_contractor, item.key

@@ -24,12 +24,30 @@
     return asked(parentSet) && allowed.includes(chosen(parentSet));
   }
 
+  // A category, or a heading's run of items, with every item hidden is hidden with them.
+  const groups = Array.from(form.querySelectorAll("section.category")).map((section) => ({
+    element: section,
+    members: Array.from(section.querySelectorAll("fieldset.item")),
+  }));
+  for (const heading of form.querySelectorAll("h3.item-heading")) {
+    const members = [];
+    let next = heading.nextElementSibling;
+    while (next && !next.matches("h3.item-heading")) {
+      if (next.matches("fieldset.item")) members.push(next);
+      next = next.nextElementSibling;
+    }
+    groups.push({ element: heading, members });
+  }
+
   function refresh() {
     let left = 0;
     for (const fieldset of items) {
       const show = asked(fieldset);
       fieldset.hidden = !show;
       if (show && chosen(fieldset) === null) left += 1;
+    }
+    for (const group of groups) {
+      group.element.hidden = group.members.length > 0 && group.members.every((f) => f.hidden);
     }
     if (counter) counter.textContent = form.dataset.counterText.replace("{n}", left);
   }
