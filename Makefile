@@ -7,7 +7,7 @@ PORT ?= 5000
 FLASK := $(BIN)/flask --app wsgi
 STAMP := $(VENV)/.installed
 
-.PHONY: install lock run test browser-deps pdf-deps lint bench loadtest translations messages clean
+.PHONY: install lock run test browser-deps pdf-deps redis-deps lint bench loadtest translations messages clean
 
 # Reinstall only when the dependencies or their pinned versions change. constraints.txt holds
 # the exact version of every package (see `lock`), so each install gets what the tests ran on.
@@ -64,7 +64,14 @@ pdf-deps:
 	  echo "Installing Debian's LibreOffice Calc and poppler-utils for the print tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libreoffice-calc-nogui fonts-noto-cjk poppler-utils >/dev/null; }
 
-test: install browser-deps pdf-deps
+# The tests of /healthz and of the sign-in limits' storage, and the load test, start a private
+# Redis (tests/redis_server.py) from Debian's redis-server.
+redis-deps:
+	@command -v redis-server >/dev/null 2>&1 || { \
+	  echo "Installing Debian's redis-server for the tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
+
+test: install browser-deps pdf-deps redis-deps
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
 # Every Python file of the project (pyproject.toml leaves out the generated migrations/versions).
@@ -87,7 +94,7 @@ $(LOAD_STAMP): pyproject.toml constraints.txt $(STAMP)
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,load]'
 	touch $(LOAD_STAMP)
 
-loadtest: install $(LOAD_STAMP)
+loadtest: install redis-deps $(LOAD_STAMP)
 	$(BIN)/python -m tests.load $(LOADTEST_ARGS)
 
 clean:
