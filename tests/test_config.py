@@ -210,3 +210,31 @@ def test_gunicorn_stops_before_any_worker_with_limits_in_memory(production):
     assert result.returncode == 1
     assert "SURVEY_RATELIMIT_STORAGE_URI" in result.stderr and "2 個" in result.stderr
     assert "Booting worker" not in result.stderr
+
+
+def test_the_systemd_units_start_what_the_project_has(runner):
+    """deploy/systemd: each timer has its service, and each service starts gunicorn with the
+    shipped settings or a flask command the app has."""
+    import configparser
+    import shlex
+
+    units = config.BASE_DIR / "deploy" / "systemd"
+    for timer in units.glob("*.timer"):
+        assert timer.with_suffix(".service").exists(), timer.name
+    services = sorted(units.glob("*.service"))
+    assert [s.name for s in services] == [
+        "tenken-mail.service",
+        "tenken-reminders.service",
+        "tenken.service",
+    ]
+    for service in services:
+        unit = configparser.ConfigParser(interpolation=None)
+        unit.optionxform = str
+        unit.read(service)
+        program, *args = shlex.split(unit["Service"]["ExecStart"])
+        if Path(program).name == "gunicorn":
+            assert args[:2] == ["-c", "deploy/gunicorn.conf.py"] and args[-1] == "wsgi:app"
+            continue
+        assert Path(program).name == "flask" and args[:2] == ["--app", "wsgi"], service.name
+        result = runner.invoke(args=[*args[2:], "--help"])
+        assert result.exit_code == 0, (service.name, result.output)
