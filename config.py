@@ -1,7 +1,8 @@
 """Settings read from the environment, with defaults that are safe for a developer's machine.
 
 Production (SURVEY_ENV=production) refuses to start unless the secret and database are given
-explicitly and debug is off: a forgotten variable must fail loudly, not fall back to SQLite.
+explicitly, debug is off and several workers share their sign-in limits: a forgotten variable
+must fail loudly, not fall back to SQLite or to limits each worker counts alone.
 """
 
 from __future__ import annotations
@@ -138,7 +139,7 @@ def _limit_storage(uri: str) -> dict:
     """Where the sign-in limits count (Flask-Limiter): memory://, each process its own counts,
     or a Redis that every process of every server shares."""
     settings = {"RATELIMIT_STORAGE_URI": uri, "RATELIMIT_KEY_PREFIX": "tenken"}
-    if uri.startswith(("redis", "rediss")):  # redis://, rediss://, redis+unix://, redis+sentinel://
+    if uri.startswith("redis"):  # redis://, rediss://, redis+unix://, redis+sentinel://
         settings["RATELIMIT_STORAGE_OPTIONS"] = {
             "socket_connect_timeout": SERVICE_TIMEOUT_SECONDS,
             "socket_timeout": SERVICE_TIMEOUT_SECONDS,
