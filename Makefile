@@ -7,16 +7,30 @@ PORT ?= 5000
 FLASK := $(BIN)/flask --app wsgi
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test browser-deps pdf-deps pg-deps pg-deps lint bench loadtest translations messages clean
+.PHONY: install lock run test browser-deps pdf-deps pg-deps redis-deps lint bench loadtest translations messages clean
 
-# Reinstall only when the dependencies change.
-$(STAMP): pyproject.toml
+# Reinstall only when the dependencies or their pinned versions change. constraints.txt holds
+# the exact version of every package (see `lock`), so each install gets what the tests ran on.
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP) translations
+
+# constraints.txt resolved afresh: pyproject.toml with every extra, installed into a throwaway
+# venv, the versions it got written down (the file's comment header is kept). Run it after
+# changing a dependency in pyproject.toml, or to take upgrades (a security fix) on purpose, then
+# `make test` and commit constraints.txt with the change; nothing else moves the versions.
+lock:
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(PYTHON) -m venv "$$tmp" && \
+	"$$tmp/bin/pip" install --quiet --upgrade pip && \
+	"$$tmp/bin/pip" install --quiet -e '.[dev,redis,load]' && \
+	{ grep '^#' constraints.txt; "$$tmp/bin/pip" freeze --exclude-editable; } > "$$tmp/lock" && \
+	mv "$$tmp/lock" constraints.txt && \
+	echo "constraints.txt: $$(grep -vc '^#' constraints.txt) packages"
 
 translations: $(STAMP)
 	$(BIN)/pybabel -q compile --use-fuzzy -d survey/translations -D messages
@@ -56,14 +70,23 @@ pg-deps:
 	  echo "Installing Debian's postgresql-client for the backup tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-client >/dev/null; }
 
+# The tests of /healthz and of the sign-in limits' storage, and the load test, start a private
+# Redis (tests/redis_server.py) from Debian's redis-server.
+redis-deps:
+	@command -v redis-server >/dev/null 2>&1 || { \
+	  echo "Installing Debian's redis-server for the tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
+
 # One pytest worker per core (PYTEST_WORKERS=0 runs in this process, for a debugger): each test
 # has its own database, so workers share nothing but the machine.
 PYTEST_WORKERS ?= auto
-test: install browser-deps pdf-deps pg-deps
+test: install browser-deps pdf-deps pg-deps redis-deps
 	$(BIN)/pytest -q -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
+
+# Every Python file of the project (pyproject.toml leaves out the generated migrations/versions).
 lint: install
-	$(BIN)/ruff check survey checklists reports tests config.py wsgi.py
+	$(BIN)/ruff check .
 
 # Speed at scale (docs/performance.md): 100,000 respondents × 50 items on SQLite, and on
 # PostgreSQL too when TEST_DATABASE_URL is set. Prints `BENCH name value unit`; about 7 minutes.
@@ -77,11 +100,11 @@ bench: install
 # killed and PostgreSQL restarted, and every acknowledged answer checked. About 6 minutes.
 # LOADTEST_ARGS="--duration 10 --backends sqlite" for a quick look.
 LOAD_STAMP := $(VENV)/.load-installed
-$(LOAD_STAMP): pyproject.toml $(STAMP)
-	$(BIN)/pip install --quiet -e '.[dev,load]'
+$(LOAD_STAMP): pyproject.toml constraints.txt $(STAMP)
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,load]'
 	touch $(LOAD_STAMP)
 
-loadtest: install $(LOAD_STAMP)
+loadtest: install redis-deps $(LOAD_STAMP)
 	$(BIN)/python -m tests.load $(LOADTEST_ARGS)
 
 clean:

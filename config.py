@@ -1,7 +1,8 @@
 """Settings read from the environment, with defaults that are safe for a developer's machine.
 
 Production (SURVEY_ENV=production) refuses to start unless the secret and database are given
-explicitly and debug is off: a forgotten variable must fail loudly, not fall back to SQLite.
+explicitly, debug is off and several workers share their sign-in limits: a forgotten variable
+must fail loudly, not fall back to SQLite or to limits each worker counts alone.
 """
 
 from __future__ import annotations
@@ -127,6 +128,40 @@ def _recommend_below(grades: list[tuple[str, int]]) -> str:
             f"({name} must be one of the grades in SURVEY_EVALUATION_GRADES)."
         )
     return value
+
+
+# How long a request waits for the limits' Redis, and /healthz for the database, before giving
+# up: a host that stops answering would otherwise hold a worker for minutes.
+SERVICE_TIMEOUT_SECONDS = 2
+
+
+def _limit_storage(uri: str) -> dict:
+    """Where the sign-in limits count (Flask-Limiter): memory://, each process its own counts,
+    or a Redis that every process of every server shares."""
+    settings = {"RATELIMIT_STORAGE_URI": uri, "RATELIMIT_KEY_PREFIX": "tenken"}
+    if uri.startswith("redis"):  # redis://, rediss://, redis+unix://, redis+sentinel://
+        settings["RATELIMIT_STORAGE_OPTIONS"] = {
+            "socket_connect_timeout": SERVICE_TIMEOUT_SECONDS,
+            "socket_timeout": SERVICE_TIMEOUT_SECONDS,
+        }
+    return settings
+
+
+def _refuse_limits_per_process(settings: dict) -> None:
+    """In memory, each worker process counts failed sign-ins on its own: with several, an
+    address gets the limit once per worker, and which one it meets is chance. SURVEY_WORKERS
+    is how many processes serve the app: deploy/gunicorn.conf.py sets it from the workers
+    gunicorn really starts; another server must be told (unset: one, as a flask command)."""
+    workers = _int("SURVEY_WORKERS", 1)
+    if workers > 1 and settings["RATELIMIT_STORAGE_URI"].startswith("memory://"):
+        raise ConfigError(
+            "ログイン試行の制限が SURVEY_RATELIMIT_STORAGE_URI=memory:// のため、ワーカーごとの"
+            f"メモリで別々に数えられます。本番環境でワーカーを {workers} 個使うには "
+            "SURVEY_RATELIMIT_STORAGE_URI に Redis（例: redis://127.0.0.1:6379/0）を設定するか、"
+            "ワーカーを 1 個にしてください "
+            f"(SURVEY_RATELIMIT_STORAGE_URI=memory:// counts sign-in limits per process; with "
+            f"{workers} workers set it to a Redis URL, or run one worker)."
+        )
 
 
 APPROVAL_MAILS = ("immediate", "daily")
@@ -267,9 +302,13 @@ def load(overrides: dict | None = None) -> dict:
         "SIGNIN_FAILURE_WINDOW_MINUTES": _int("SURVEY_SIGNIN_FAILURE_WINDOW_MINUTES", 15),
         "SIGNIN_LOCK_MINUTES": _int("SURVEY_SIGNIN_LOCK_MINUTES", 15),
         "LOGIN_RATE_LIMIT": os.environ.get("SURVEY_LOGIN_RATE_LIMIT", "20 per minute"),
-        "RATELIMIT_STORAGE_URI": os.environ.get("SURVEY_RATELIMIT_STORAGE_URI") or "memory://",
-        "RATELIMIT_KEY_PREFIX": "tenken",
+        **_limit_storage(
+            overrides.get("RATELIMIT_STORAGE_URI")
+            or os.environ.get("SURVEY_RATELIMIT_STORAGE_URI")
+            or "memory://"
+        ),
         "PROXY_COUNT": _int("SURVEY_PROXY_COUNT", 0, minimum=0),
+        "SERVICE_TIMEOUT_SECONDS": SERVICE_TIMEOUT_SECONDS,
         "REQUIRE_2FA": _flag("SURVEY_REQUIRE_2FA", default=env == "production"),
         "TOTP_ISSUER": os.environ.get("SURVEY_TOTP_ISSUER", "tenken"),
         "SESSION_IDLE_MINUTES": _int("SURVEY_SESSION_IDLE_MINUTES", 30),
@@ -282,4 +321,6 @@ def load(overrides: dict | None = None) -> dict:
         **_audit_anchor(),
     }
     settings.update(overrides)
+    if env == "production":
+        _refuse_limits_per_process(settings)
     return settings

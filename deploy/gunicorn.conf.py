@@ -38,6 +38,17 @@ proc_name = "tenken"
 control_socket_disable = True
 
 
+def on_starting(server):
+    """Before any worker starts: tell the app how many processes will serve it, however the
+    number was given (GUNICORN_WORKERS, -w, GUNICORN_CMD_ARGS), and check its settings once
+    here, so that what production refuses (config.py: a missing secret, sign-in limits counted
+    in each worker's memory) stops gunicorn with the reason instead of failing every worker."""
+    os.environ["SURVEY_WORKERS"] = str(server.cfg.workers)
+    import config  # the app's directory is on the path once gunicorn has changed into it
+
+    config.load()
+
+
 def post_worker_init(worker):
     """The app is loaded: its modules, mappers and templates live as long as the worker. Moved
     out of the garbage collector's reach, they are no longer walked by every full collection,

@@ -748,8 +748,14 @@ def _today(value) -> date:
 @reminders_cli.command("send")
 @click.option("--dry-run", is_flag=True, help="List who would get what; change nothing.")
 @click.option("--today", type=click.DateTime(["%Y-%m-%d"]), help="The day to remind for.")
-def reminders_send(dry_run, today):
-    """Mail everyone with work due soon or overdue (once a day each), then deliver the queue."""
+@click.option(
+    "--again",
+    is_flag=True,
+    help="Make the day's mails even though a run made them (after one that died).",
+)
+def reminders_send(dry_run, today, again):
+    """Mail everyone with work due soon or overdue (once a day, however many nodes run this),
+    then deliver the queue."""
     from survey.services import reminders
 
     day = _today(today)
@@ -762,12 +768,15 @@ def reminders_send(dry_run, today):
                 click.echo(f"    {reminder.key} 期限 {reminder.due_on.isoformat()}")
         click.echo(f"送信予定: {len(letters)} 通（--dry-run のため何も送信していません）。")
         return
-    letters = [
-        letter
-        for sources, compose in reminders.digests()
-        for letter in reminders.send(day, sources, compose)
-    ]
-    click.echo(f"{day.isoformat()} のお知らせを {len(letters)} 通作成しました。")
+    made = reminders.send_daily(day, again=again)
+    taken = made.taken_by
+    if taken is not None:
+        click.echo(
+            f"{day.isoformat()} のお知らせは {taken.node} が {_when(taken.claimed_at)} に"
+            "作成済みです。ここでは作成しません（もう一度作成するには --again）。"
+        )
+    else:
+        click.echo(f"{day.isoformat()} のお知らせを {len(made.letters)} 通作成しました。")
     if not _deliver():
         sys.exit(1)
 

@@ -23,8 +23,9 @@ from survey.extensions import db
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 
-# The `smtp` fixture: a real SMTP server on 127.0.0.1 for the mail tests.
-pytest_plugins = ["tests.smtp_server"]
+# The `smtp` fixture: a real SMTP server on 127.0.0.1 for the mail tests; `redis_server`, a
+# real Redis.
+pytest_plugins = ["tests.smtp_server", "tests.redis_server"]
 
 
 def _pg_admin_engine() -> sa.Engine:
@@ -120,7 +121,7 @@ class IsolatedClient(FlaskClient):
         return response
 
 
-def make_app(url: str, instance: Path):
+def make_app(url: str, instance: Path, **settings):
     os.environ["SURVEY_INSTANCE_PATH"] = str(instance)
     app = create_app(
         {
@@ -131,6 +132,7 @@ def make_app(url: str, instance: Path):
             # Whatever the developer's shell says: tests that need these turn them on themselves.
             "REQUIRE_2FA": False,
             "RATELIMIT_STORAGE_URI": "memory://",
+            **settings,
         }
     )
     app.test_client_class = IsolatedClient

@@ -1,5 +1,10 @@
 """Production refuses to start with unsafe or missing settings, and says what to set."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 import config
@@ -13,7 +18,14 @@ def production(monkeypatch, tmp_path):
     monkeypatch.setenv("SURVEY_DATABASE_URL", "postgresql+psycopg://tenken@db/tenken")
     monkeypatch.setenv("SMTP_HOST", "mail.example.jp")
     monkeypatch.setenv("MAIL_FROM", "tenken@example.jp")
-    for name in ("FLASK_DEBUG", "MAIL_BACKEND", "SMTP_SECURITY", "SMTP_PORT"):
+    for name in (
+        "FLASK_DEBUG",
+        "MAIL_BACKEND",
+        "SMTP_SECURITY",
+        "SMTP_PORT",
+        "SURVEY_WORKERS",
+        "SURVEY_RATELIMIT_STORAGE_URI",
+    ):
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
 
@@ -136,3 +148,93 @@ def test_gunicorn_starts_one_worker_more_than_there_are_cores_unless_told(monkey
     assert runpy.run_path(path)["workers"] == multiprocessing.cpu_count() + 1
     monkeypatch.setenv("GUNICORN_WORKERS", "5")
     assert runpy.run_path(path)["workers"] == 5
+
+
+def test_production_refuses_sign_in_limits_counted_in_each_workers_memory(production):
+    production.setenv("SURVEY_WORKERS", "3")
+    with pytest.raises(config.ConfigError, match="SURVEY_RATELIMIT_STORAGE_URI.*Redis"):
+        config.load()
+
+
+def test_one_worker_may_count_in_memory_and_several_share_a_redis(production):
+    production.setenv("SURVEY_WORKERS", "1")
+    assert config.load()["RATELIMIT_STORAGE_URI"] == "memory://"
+    production.setenv("SURVEY_WORKERS", "3")
+    production.setenv("SURVEY_RATELIMIT_STORAGE_URI", "redis://cache.example.lg.jp:6379/0")
+    settings = config.load()
+    assert settings["RATELIMIT_STORAGE_URI"] == "redis://cache.example.lg.jp:6379/0"
+    # A Redis that stops answering holds a sign-in for seconds, not minutes.
+    assert settings["RATELIMIT_STORAGE_OPTIONS"] == {
+        "socket_connect_timeout": config.SERVICE_TIMEOUT_SECONDS,
+        "socket_timeout": config.SERVICE_TIMEOUT_SECONDS,
+    }
+
+
+def test_development_may_count_in_memory_with_several_workers(monkeypatch, tmp_path):
+    monkeypatch.setenv("SURVEY_ENV", "development")
+    monkeypatch.setenv("SURVEY_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("SURVEY_WORKERS", "3")
+    monkeypatch.delenv("SURVEY_RATELIMIT_STORAGE_URI", raising=False)
+    assert config.load()["RATELIMIT_STORAGE_URI"] == "memory://"
+
+
+def test_gunicorn_tells_the_app_how_many_workers_it_starts_and_checks_first(production):
+    import runpy
+    from types import SimpleNamespace
+
+    hooks = runpy.run_path(str(config.BASE_DIR / "deploy" / "gunicorn.conf.py"))
+    production.setenv("SURVEY_WORKERS", "")  # the hook sets it: unset again after the test
+    server = SimpleNamespace(cfg=SimpleNamespace(workers=1))
+    hooks["on_starting"](server)
+    assert os.environ["SURVEY_WORKERS"] == "1"
+    server.cfg.workers = 4
+    with pytest.raises(config.ConfigError, match="4 個"):
+        hooks["on_starting"](server)
+    assert os.environ["SURVEY_WORKERS"] == "4"  # what the workers' own check reads
+
+
+def test_gunicorn_stops_before_any_worker_with_limits_in_memory(production):
+    """However the workers are counted (here -w, over GUNICORN_WORKERS=1), gunicorn exits with
+    the reason, instead of starting workers that fail one by one."""
+    production.setenv("GUNICORN_WORKERS", "1")
+    production.setenv("GUNICORN_BIND", "127.0.0.1:0")
+    production.setenv("MAIL_BACKEND", "outbox")
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    result = subprocess.run(
+        [gunicorn, "-c", "deploy/gunicorn.conf.py", "-w", "2", "wsgi:app"],
+        cwd=config.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "SURVEY_RATELIMIT_STORAGE_URI" in result.stderr and "2 個" in result.stderr
+    assert "Booting worker" not in result.stderr
+
+
+def test_the_systemd_units_start_what_the_project_has(runner):
+    """deploy/systemd: each timer has its service, and each service starts gunicorn with the
+    shipped settings or a flask command the app has."""
+    import configparser
+    import shlex
+
+    units = config.BASE_DIR / "deploy" / "systemd"
+    for timer in units.glob("*.timer"):
+        assert timer.with_suffix(".service").exists(), timer.name
+    services = sorted(units.glob("*.service"))
+    assert [s.name for s in services] == [
+        "tenken-mail.service",
+        "tenken-reminders.service",
+        "tenken.service",
+    ]
+    for service in services:
+        unit = configparser.ConfigParser(interpolation=None)
+        unit.optionxform = str
+        unit.read(service)
+        program, *args = shlex.split(unit["Service"]["ExecStart"])
+        if Path(program).name == "gunicorn":
+            assert args[:2] == ["-c", "deploy/gunicorn.conf.py"] and args[-1] == "wsgi:app"
+            continue
+        assert Path(program).name == "flask" and args[:2] == ["--app", "wsgi"], service.name
+        result = runner.invoke(args=[*args[2:], "--help"])
+        assert result.exit_code == 0, (service.name, result.output)

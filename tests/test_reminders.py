@@ -3,6 +3,8 @@ same thing twice a day, delivered at once and kept for the next run if the serve
 
 from __future__ import annotations
 
+import socket
+import threading
 from datetime import date, timedelta
 
 import pytest
@@ -10,10 +12,21 @@ import sqlalchemy as sa
 
 from reports.dates import wareki
 from survey.extensions import db
-from survey.models import Assignment, Campaign, Contract, OutgoingMail, ReminderLog, Role, User
+from survey.models import (
+    Assignment,
+    AuditEntry,
+    Campaign,
+    Contract,
+    DailyRun,
+    OutgoingMail,
+    ReminderLog,
+    Role,
+    User,
+)
 from survey.models.campaigns import AssignmentStatus
 from survey.models.types import utcnow
-from survey.services import mailer, reminders
+from survey.services import daily, mailer, reminders
+from tests.conftest import make_app
 from tests.helpers import assignment_of
 from tests.smtp_server import free_port, smtp_settings
 
@@ -132,7 +145,7 @@ def test_a_second_run_the_same_day_sends_nothing_twice(demo_app, world, smtp):
     again = run(demo_app, "--today", TODAY.isoformat())
 
     assert again.exit_code == 0
-    assert "0 通" in again.output
+    assert "作成済み" in again.output
     assert len(smtp.received) == sent
     assert (count(OutgoingMail), count(ReminderLog)) == (mails, logs)
 
@@ -210,3 +223,93 @@ def test_another_source_joins_the_same_mail(demo_app, world):
     )
     assert "■ 是正措置 #7" in mail.body and "戸籍住民課" in mail.body
     assert "（2件）" in mail.subject
+
+
+# --- once a day, however many nodes run it -------------------------------------------------
+
+
+@pytest.fixture
+def other_node(demo_app, smtp, tmp_path):
+    """A second app instance on the same database, as on another server."""
+    other = make_app(demo_app.config["SQLALCHEMY_DATABASE_URI"], tmp_path / "other-node")
+    smtp_settings(other, smtp.port)
+    yield other
+    with other.app_context():
+        db.engine.dispose()
+
+
+def run_on(app, *args):
+    with app.app_context():  # the command runs in this app, not in the test's
+        return run(app, *args)
+
+
+def sent_to(smtp) -> list[str]:
+    return sorted(r.recipients[0] for r in smtp.received)
+
+
+def test_two_nodes_running_the_daily_job_send_each_mail_once(demo_app, world, smtp, other_node):
+    first = run_on(demo_app, "--today", TODAY.isoformat())
+    made = len(smtp.received)
+    mails, logs = count(OutgoingMail), count(ReminderLog)
+    # Something falls due after the first run: the day's mails are made all the same.
+    world.done.status = AssignmentStatus.DRAFT
+    db.session.commit()
+
+    second = run_on(other_node, "--today", TODAY.isoformat())
+
+    assert (first.exit_code, second.exit_code) == (0, 0), second.output
+    assert made == len(world.own_people | world.contract_people)
+    assert sent_to(smtp) == sorted(world.own_people | world.contract_people)
+    assert (count(OutgoingMail), count(ReminderLog)) == (mails, logs)
+    assert "作成済み" in second.output and socket.gethostname() in second.output
+    sends = sa.select(sa.func.count()).where(AuditEntry.action == "reminder.send")
+    assert db.session.scalar(sends) == 1
+
+
+def test_two_nodes_at_the_same_instant_make_the_days_mails_once(demo_app, world, other_node):
+    start = threading.Barrier(2)
+    results = {}
+
+    def node(app, name):
+        with app.app_context():
+            start.wait()
+            results[name] = reminders.send_daily(TODAY)
+
+    nodes = ((demo_app, "a"), (other_node, "b"))
+    threads = [threading.Thread(target=node, args=pair) for pair in nodes]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    made = [r for r in results.values() if r.taken_by is None]
+    refused = [r for r in results.values() if r.taken_by is not None]
+    assert len(made) == 1 and len(refused) == 1 and refused[0].letters == []
+    recipients = db.session.scalars(sa.select(OutgoingMail.recipient)).all()
+    assert sorted(recipients) == sorted(world.own_people | world.contract_people)
+
+
+def test_a_run_that_fails_gives_the_day_back(demo_app, world, monkeypatch):
+    def broken(*_args):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(reminders, "send", broken)
+    with pytest.raises(RuntimeError):
+        reminders.send_daily(TODAY)
+    assert count(DailyRun) == 0
+    monkeypatch.undo()
+
+    assert reminders.send_daily(TODAY).letters  # the next run makes them
+
+
+def test_again_makes_what_a_run_that_died_left_undone(demo_app, world, smtp):
+    daily.claim(reminders.JOB, TODAY)  # a run took the day, and was killed before any mail
+
+    refused = run(demo_app, "--today", TODAY.isoformat())
+    assert "作成済み" in refused.output and smtp.received == []
+
+    again = run(demo_app, "--today", TODAY.isoformat(), "--again")
+    assert again.exit_code == 0, again.output
+    assert sent_to(smtp) == sorted(world.own_people | world.contract_people)
+    run(demo_app, "--today", TODAY.isoformat(), "--again")
+    assert len(smtp.received) == len(world.own_people | world.contract_people)  # none twice

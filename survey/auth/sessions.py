@@ -36,6 +36,8 @@ from survey.services.signin import SessionEnd
 TOKEN_KEY = "sid"
 STAGE_ENDPOINTS = {"totp": "auth.two_factor", "enroll": "auth.enroll"}
 OPEN_WHILE_PENDING = {"static", "auth.login", "auth.logout"}
+# Never read nor write a session: static files, and the load balancer's probe (survey.health).
+SESSIONLESS = frozenset({"static", "health.healthz"})
 # Flask-Login's own keys: the user comes from the session row, so they are not kept.
 LOGIN_KEYS = ("_user_id", "_fresh", "_id")
 
@@ -238,7 +240,7 @@ def _check_pending(row: UserSession, user: User):
 
 @bp.before_app_request
 def check_session():
-    if request.endpoint == "static":
+    if request.endpoint in SESSIONLESS:
         return None
     found = this_session()
     if found is None:

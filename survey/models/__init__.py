@@ -25,6 +25,7 @@ from survey.models.followup import (
     ActionStatus,
     CorrectiveAction,
 )
+from survey.models.jobs import DailyRun
 from survey.models.mail import OutgoingMail, ReminderLog
 from survey.models.org import Contractor, Invitation, OrgUnit, Role, User
 from survey.models.registers import Contract, InformationSystem, Subcontract
@@ -52,6 +53,7 @@ __all__ = [
     "Contractor",
     "ContractorEvaluation",
     "CorrectiveAction",
+    "DailyRun",
     "FindingMeasure",
     "InformationSystem",
     "Invitation",

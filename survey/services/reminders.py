@@ -1,5 +1,6 @@
 """Deadline reminders: one mail per person, listing everything of theirs that is due soon or
-overdue; run daily by `flask reminders send` from cron.
+overdue; run daily by `flask reminders send` from a timer, on one node or all of them
+(`send_daily`: the first run of the day makes the mails, survey.services.daily).
 
 Extension point — reminder sources. A source is a function
 
@@ -26,9 +27,9 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from survey.extensions import db
-from survey.models import Assignment, Campaign, ReminderLog
+from survey.models import Assignment, Campaign, DailyRun, ReminderLog
 from survey.models.campaigns import AssignmentStatus, CampaignStatus
-from survey.services import mail_texts, notify, trail
+from survey.services import daily, mail_texts, notify, trail
 
 NOT_HANDED_IN = (AssignmentStatus.NOT_STARTED, AssignmentStatus.DRAFT, AssignmentStatus.RETURNED)
 
@@ -195,3 +196,35 @@ def send(
             commit=True,
         )
     return queued
+
+
+JOB = "reminders"  # its daily_run rows
+
+
+@dataclass
+class Daily:
+    """What a daily run made: its letters, or, when another run had taken the day, that run."""
+
+    letters: list[Letter]
+    taken_by: DailyRun | None = None
+
+
+def send_daily(today: date, again: bool = False) -> Daily:
+    """Today's daily mails (`digests`), made by one run a day however many nodes start one: the
+    run that claims the day makes them; the others make nothing and say who did. `again` makes
+    them after all (after a run that died): what was queued that day is not queued twice.
+
+    A run that fails gives the day back, so that the next one makes what is missing."""
+    claimed = daily.claim(JOB, today)
+    if not claimed and not again:
+        return Daily([], daily.holder(JOB, today))
+    try:
+        letters = [
+            letter for sources, compose in digests() for letter in send(today, sources, compose)
+        ]
+    except Exception:
+        db.session.rollback()
+        if claimed:
+            daily.release(JOB, today)
+        raise
+    return Daily(letters)

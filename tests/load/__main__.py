@@ -27,6 +27,7 @@ from tests.load import check, fixture, report, scenario
 from tests.load.client import Run
 from tests.load.cpu import Meter
 from tests.load.pgcluster import Cluster
+from tests.redis_server import RedisServer
 
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
@@ -150,11 +151,13 @@ def _profile(server: Gunicorn, args, backend: str):
     )
 
 
-def _environment(url: str, work: Path) -> dict[str, str]:
+def _environment(url: str, work: Path, limits: str) -> dict[str, str]:
     env = {
         "SURVEY_ENV": "production",
         "SECRET_KEY": secrets.token_hex(32),
         "SURVEY_DATABASE_URL": url,
+        # The workers share the sign-in limits, as production requires of several (config.py).
+        "SURVEY_RATELIMIT_STORAGE_URI": limits,
         # Mail stays queued: a load run on loopback has no mail server to talk to.
         "MAIL_BACKEND": "outbox",
         "SURVEY_INSTANCE_PATH": str(work / "instance"),
@@ -176,6 +179,7 @@ def _print_phase(backend: str, title: str, figures: dict) -> None:
 def run_backend(backend: str, args, missed: list[str]) -> bool:
     work = Path(tempfile.mkdtemp(prefix=f"tenken-load-{backend}-"))
     cluster = None
+    redis = RedisServer()
     passed = False
     try:
         if backend == "postgresql":
@@ -184,7 +188,8 @@ def run_backend(backend: str, args, missed: list[str]) -> bool:
             url = cluster.url
         else:
             url = f"sqlite:///{work / 'tenken.db'}"
-        env = _environment(url, work)
+        redis.start()
+        env = _environment(url, work, redis.url)
         print(f"\n== {backend}: {url}  (logs in {work})", flush=True)
         began = time.monotonic()
         plan = fixture.prepare(url)
@@ -198,6 +203,7 @@ def run_backend(backend: str, args, missed: list[str]) -> bool:
             print(f"  logs kept for the failure: {work}", flush=True)
         return passed
     finally:
+        redis.stop()
         if cluster:
             cluster.remove()
         if not args.keep and passed:
