@@ -21,7 +21,7 @@ from survey.formatting import time_element
 from survey.malformed import db_int
 from survey.models import AuditEntry
 from survey.models.types import utcnow
-from survey.services import trail
+from survey.services import trail, trail_diff
 from survey.trail import bp
 from survey.trail.forms import ReviewForm, SearchForm
 from survey.urls import list_url
@@ -81,12 +81,14 @@ def entry(entry_id: int):
     def pretty(value):
         return None if value is None else json.dumps(value, ensure_ascii=False, indent=2)
 
+    before, after = found.before, found.after
     return render_template(
         "trail/entry.html",
         entry=found,
         labels=_labels(found),
-        before=pretty(found.before),
-        after=pretty(found.after),
+        changes=trail_diff.changes(before, after),
+        before=pretty(before),
+        after=pretty(after),
     )
 
 
