@@ -100,6 +100,33 @@ def assignment_of(unit_name, campaign=ANNUAL) -> Assignment:
     )
 
 
+def contract_questionnaire(unit_name: str = "戸籍住民課") -> Assignment:
+    """A contract questionnaire of this year's round the division is responsible for (answered
+    by the division or its contractor), set back to a draft."""
+    found = db.session.scalar(
+        sa.select(Assignment)
+        .join(Campaign)
+        .join(OrgUnit, OrgUnit.id == Assignment.responsible_unit_id)
+        .where(
+            Campaign.code == "2026-annual-contracts",
+            OrgUnit.name == unit_name,
+            Assignment.contract_id.is_not(None),
+        )
+        .limit(1)
+    )
+    assert found is not None, f"{unit_name} has a contract in this year's round"
+    found.status = "draft"
+    db.session.commit()
+    return found
+
+
+def company_account(assignment: Assignment) -> User:
+    """The account of the contractor that carries out the assignment's contract."""
+    return db.session.scalar(
+        sa.select(User).where(User.contractor_id == assignment.contract.contractor_id)
+    )
+
+
 def form_data(assignment, answers=None, comments=None, action="save", keep=True):
     """What the browser posts: the stored answers (as the page shows them) with changes."""
     data = {"revision": str(assignment.revision), "action": action}

@@ -12,9 +12,9 @@ from config import ConfigError, load
 from survey.extensions import db
 from survey.models import Assignment, OutgoingMail
 from survey.services import notify
-from tests import test_four_eyes
+from tests import helpers
 from tests.helpers import assignment_of, form_data, login, user
-from tests.test_four_eyes import company_account, hand_in
+from tests.test_four_eyes import hand_in
 
 
 def all_yes(assignment: Assignment) -> dict[int, str]:
@@ -50,13 +50,15 @@ def test_a_hand_in_mails_the_managers_who_may_approve_it(demo_app):
     assert "戸籍住民課" in body and f"/assignments/{mine.id}" in body
 
 
-contract = pytest.fixture(test_four_eyes.contract.__wrapped__)  # a contract of 戸籍住民課
+@pytest.fixture
+def contract(demo_app):
+    return helpers.contract_questionnaire()  # a contract of 戸籍住民課
 
 
 def test_what_a_contractor_hands_in_asks_the_owning_division_and_its_managers(
     demo_app, contract
 ):
-    company = company_account(contract)
+    company = helpers.company_account(contract).username
     hand_in(login(demo_app, company), contract)
 
     recipients = {m.recipient for m in mails("承認のお願い")}
