@@ -261,18 +261,17 @@ def _help(item: Item, by_number: dict[int, Item]) -> str:
     required."""
     notes = []
     if item.condition_number is not None and item.condition_number in by_number:
-        labels = item.condition_labels
         notes.append(
             _(
                 "項目 %(n)s の回答が「%(answers)s」の場合に回答してください。",
                 n=item.condition_number,
-                answers="・".join(labels),
+                answers="・".join(item.condition_labels),
             )
         )
     if item.comment_rule == "always":
-        notes.append(f"{_('コメント')}（{_('必須')}）")
+        notes.append(_("コメント") + formatting.parenthesized(_("必須")))
     elif item.comment_rule == "noncompliant":
-        notes.append(f"{_('コメント')}（{_('「いいえ」などの場合は必須')}）")
+        notes.append(_("コメント") + formatting.parenthesized(_("「いいえ」などの場合は必須")))
     return "\n".join([item.help, *(f"※ {note}" for note in notes)] if item.help else notes)
 
 
@@ -287,15 +286,15 @@ def _dropdowns(
     for item in items:
         if item.scale_id in validations:
             continue
-        labels = [option.label_for(lang) for option in item.scale.options]
-        inline = ",".join(labels)
-        if len(inline) <= 255 and not any("," in label or '"' in label for label in labels):
+        choices = [option.label_for(lang) for option in item.scale.options]
+        inline = ",".join(choices)
+        if len(inline) <= 255 and not any("," in label or '"' in label for label in choices):
             formula = f'"{inline}"'
         else:
             _put(meta, list_row, 1, item.scale.code)
-            for column, label in enumerate(labels, start=2):
+            for column, label in enumerate(choices, start=2):
                 _put(meta, list_row, column, label)
-            last = get_column_letter(len(labels) + 1)
+            last = get_column_letter(len(choices) + 1)
             formula = f"'{META_SHEET}'!$B${list_row}:${last}${list_row}"
             list_row += 1
         validation = DataValidation(
@@ -601,13 +600,13 @@ def _answer(item: Item, cell: _Cell, problems: list[str]) -> str | None:
     if _blank(cell.value):
         return None
     # A sheet downloaded in either language may come back: both labels are understood.
-    labels = {
+    codes = {
         _norm(label): option.code
         for option in item.scale.options
         for label in (option.label, option.label_en)
         if label
     }
-    code = labels.get(_norm(_text(cell.value)))
+    code = codes.get(_norm(_text(cell.value)))
     if code is None:
         lang = str(get_locale())
         quoted = (
