@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from datetime import date, timedelta
 
 import sqlalchemy as sa
@@ -10,7 +12,7 @@ from survey.demo import DEMO_PASSWORD
 from survey.extensions import db
 from survey.models import Answer, Assignment, Campaign, Checklist, OrgUnit, User
 from survey.models.campaigns import CampaignStatus
-from survey.models.org import UserSession
+from survey.models.org import UnitKind, UserSession
 from survey.services.checklists import import_files
 from survey.services.signin import hash_session_token
 
@@ -185,3 +187,26 @@ def store_directly(assignment: Assignment, answers: dict[int, tuple[str, str]]) 
             )
         )
     db.session.commit()
+
+
+@contextlib.contextmanager
+def statements() -> Iterator[list[str]]:
+    """The SQL statements the block sends to the database, as SQLAlchemy hands them over."""
+    sent: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        sent.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        yield sent
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", seen)
+
+
+def add_unit(name: str, parent: OrgUnit, code: str) -> OrgUnit:
+    """A unit below `parent` (a 係 below a 課: the demo ward stops at 課)."""
+    unit = OrgUnit(name=name, code=code, parent=parent, kind=UnitKind.SECTION)
+    db.session.add(unit)
+    db.session.commit()
+    return unit
