@@ -324,20 +324,22 @@ def departments(conn: sa.Connection, parent: int | None = None) -> list[sa.Row]:
 
 
 def ancestors(conn: sa.Connection, unit_id: int) -> list[sa.Row]:
-    """id, code, name, has_children of a unit and every unit above it, from the top down."""
-    path = []
-    current: int | None = int(unit_id)
-    while current is not None:
-        row = conn.execute(
-            sa.select(org_unit.c.id, org_unit.c.code, org_unit.c.name, org_unit.c.parent_id).where(
-                org_unit.c.id == current
-            )
-        ).first()
-        if row is None:
-            break
-        path.append(row)
-        current = row.parent_id
-    return path[::-1]
+    """id, code, name, parent_id of a unit and every unit above it, from the top down (a
+    recursive CTE: one query at any depth). Empty when there is no such unit."""
+    columns = (org_unit.c.id, org_unit.c.code, org_unit.c.name, org_unit.c.parent_id)
+    above = (
+        sa.select(*columns, sa.literal_column("0").label("depth"))
+        .where(org_unit.c.id == int(unit_id))
+        .cte("unit_ancestors", recursive=True)
+    )
+    parent = org_unit.alias("ancestor")
+    above = above.union_all(
+        sa.select(
+            parent.c.id, parent.c.code, parent.c.name, parent.c.parent_id, above.c.depth + 1
+        ).select_from(parent.join(above, parent.c.id == above.c.parent_id))
+    )
+    path = sa.select(above.c.id, above.c.code, above.c.name, above.c.parent_id)
+    return list(conn.execute(path.order_by(above.c.depth.desc())))
 
 
 # --- counts -------------------------------------------------------------------------------

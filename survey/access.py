@@ -84,6 +84,19 @@ def subtree_ids(unit_id: int, name: str = "tree") -> sa.Select:
     return sa.select(tree.c.id)
 
 
+def ancestor_ids(unit_id: int, name: str = "above") -> sa.Select:
+    """The ids of a unit and every unit above it (a recursive CTE, one query at any depth)."""
+    above = (
+        sa.select(OrgUnit.id, OrgUnit.parent_id)
+        .where(OrgUnit.id == unit_id)
+        .cte(name, recursive=True)
+    )
+    above = above.union_all(
+        sa.select(OrgUnit.id, OrgUnit.parent_id).join(above, OrgUnit.id == above.c.parent_id)
+    )
+    return sa.select(above.c.id)
+
+
 def evaluation_campaigns() -> sa.Select:
     """The campaigns that evaluate contractors: the security office answers them about a
     company, so the company neither answers nor sees them (it sees the result instead)."""
@@ -215,6 +228,30 @@ def reviewable(user: User) -> sa.ColumnElement[bool]:
     else:
         return sa.false()
     return sa.and_(by_role, sa.not_(involved(user.id)))
+
+
+def reviewers(assignment: Assignment) -> sa.Select:
+    """The users who review this questionnaire: `reviewable` seen from the questionnaire, as
+    one query over the users (the campaign's state and the status aside). A manager reviews
+    the subtree of their unit, so the managers are those of the units above it."""
+    by_role = sa.or_(
+        User.role == Role.ADMIN,
+        sa.and_(
+            User.role == Role.MANAGER,
+            User.unit_id.in_(ancestor_ids(assignment.responsible_unit_id, "reviewed_from")),
+        ),
+        sa.and_(
+            User.role == Role.RESPONDENT,
+            Assignment.contract_id.is_not(None),
+            User.unit_id == Assignment.responsible_unit_id,
+            handed_in_by_contractor(),
+        ),
+    )
+    return (
+        sa.select(User)
+        .join(Assignment, Assignment.id == assignment.id)
+        .where(by_role, sa.not_(involved(User.id)))
+    )
 
 
 def reviews(user: User, assignment: Assignment) -> bool:

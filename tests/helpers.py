@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from datetime import date, timedelta
 
 import sqlalchemy as sa
@@ -10,7 +12,7 @@ from survey.demo import DEMO_PASSWORD
 from survey.extensions import db
 from survey.models import Answer, Assignment, Campaign, Checklist, OrgUnit, User
 from survey.models.campaigns import CampaignStatus
-from survey.models.org import UserSession
+from survey.models.org import UnitKind, UserSession
 from survey.services.checklists import import_files
 from survey.services.signin import hash_session_token
 
@@ -100,6 +102,33 @@ def assignment_of(unit_name, campaign=ANNUAL) -> Assignment:
     )
 
 
+def contract_questionnaire(unit_name: str = "戸籍住民課") -> Assignment:
+    """A contract questionnaire of this year's round the division is responsible for (answered
+    by the division or its contractor), set back to a draft."""
+    found = db.session.scalar(
+        sa.select(Assignment)
+        .join(Campaign)
+        .join(OrgUnit, OrgUnit.id == Assignment.responsible_unit_id)
+        .where(
+            Campaign.code == "2026-annual-contracts",
+            OrgUnit.name == unit_name,
+            Assignment.contract_id.is_not(None),
+        )
+        .limit(1)
+    )
+    assert found is not None, f"{unit_name} has a contract in this year's round"
+    found.status = "draft"
+    db.session.commit()
+    return found
+
+
+def company_account(assignment: Assignment) -> User:
+    """The account of the contractor that carries out the assignment's contract."""
+    return db.session.scalar(
+        sa.select(User).where(User.contractor_id == assignment.contract.contractor_id)
+    )
+
+
 def form_data(assignment, answers=None, comments=None, action="save", keep=True):
     """What the browser posts: the stored answers (as the page shows them) with changes."""
     data = {"revision": str(assignment.revision), "action": action}
@@ -158,3 +187,26 @@ def store_directly(assignment: Assignment, answers: dict[int, tuple[str, str]]) 
             )
         )
     db.session.commit()
+
+
+@contextlib.contextmanager
+def statements() -> Iterator[list[str]]:
+    """The SQL statements the block sends to the database, as SQLAlchemy hands them over."""
+    sent: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        sent.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        yield sent
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", seen)
+
+
+def add_unit(name: str, parent: OrgUnit, code: str) -> OrgUnit:
+    """A unit below `parent` (a 係 below a 課: the demo ward stops at 課)."""
+    unit = OrgUnit(name=name, code=code, parent=parent, kind=UnitKind.SECTION)
+    db.session.add(unit)
+    db.session.commit()
+    return unit

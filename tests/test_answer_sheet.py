@@ -691,6 +691,8 @@ def test_an_english_sheet_offers_english_answers_and_either_language_comes_back(
     (dropdown,) = sheet.data_validations.dataValidation
     assert dropdown.formula1 == '"Yes,No,Not applicable"'
     numbers = rows(workbook)
+    notes = [sheet.cell(row, answer_sheet.COL["help"]).value or "" for row in numbers.values()]
+    assert any(note.endswith("※ Comment (required for answers such as “No”)") for note in notes)
     answered = {number: code for number, (code, _) in stored(own.id).items() if code}
     some = next(iter(answered))
     english = {"yes": "Yes", "no": "No", "na": "Not applicable"}

@@ -12,9 +12,7 @@ from survey.models import (
     AnswerHistory,
     Assignment,
     AuditEntry,
-    Campaign,
     OrgUnit,
-    User,
 )
 from tests import helpers
 from tests.helpers import assignment_of, form_data, login
@@ -436,20 +434,7 @@ def noted(assignment):
 
 
 def test_a_division_cannot_confirm_contract_answers_it_handed_in_itself(demo_app):
-    contract = db.session.scalar(
-        sa.select(Assignment)
-        .join(Campaign)
-        .join(OrgUnit, OrgUnit.id == Assignment.responsible_unit_id)
-        .where(
-            Campaign.code == "2026-annual-contracts",
-            OrgUnit.name == "戸籍住民課",
-            Assignment.contract_id.is_not(None),
-        )
-        .limit(1)
-    )
-    assert contract is not None, "戸籍住民課 has a contract in this year's round"
-    contract.status = "draft"
-    db.session.commit()
+    contract = helpers.contract_questionnaire()
     division = login(demo_app, "respondent")
     division.post(
         f"/assignments/{contract.id}",
@@ -462,9 +447,7 @@ def test_a_division_cannot_confirm_contract_answers_it_handed_in_itself(demo_app
     assert review.status_code == 403
     assert db.session.get(Assignment, contract.id).status == "submitted"
     # Handed in by the contractor instead, the same division confirms it.
-    company = db.session.scalar(
-        sa.select(User).where(User.contractor_id == contract.contract.contractor_id)
-    )
+    company = helpers.company_account(contract)
     contract.status = "returned"
     db.session.commit()
     login(demo_app, company.username).post(

@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 from survey.demo import DEMO_PASSWORD
 from survey.extensions import db
 from survey.models import AuditEntry
-from survey.services import trail
+from survey.services import trail, trail_diff
 
 JST = ZoneInfo("Asia/Tokyo")
 JUNE = {"date_from": "2026-06-01", "date_to": "2026-06-30"}
@@ -196,6 +196,91 @@ def test_one_entry_shows_before_after_and_hashes(sample):
     page = sample.get(f"/audit/entries/{entry.id}").get_data(as_text=True)
     assert "鍵の管理を確認" in page and entry.hash in page and entry.prev_hash in page
     assert sample.get("/audit/entries/999999").status_code == 404
+
+
+# --- one entry, field by field --------------------------------------------------------------
+
+
+def _rows(page: str, table: int = 0) -> list[list[str]]:
+    """The body rows of the page's n-th before/after table, each cell's text squeezed."""
+    body = re.findall(r'<table class="data trail-changes">.*?<tbody>(.*?)</tbody>', page, re.S)
+    cells = (
+        re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S) for row in body[table].split("</tr>")
+    )
+    return [[" ".join(re.sub(r"<[^>]+>", " ", c).split()) for c in row] for row in cells if row]
+
+
+def _entry_page(client, **kw) -> str:
+    recorded = craft("campaign.update", "alice", jst(6, 8, 10), **kw)
+    db.session.commit()
+    return client.get(f"/audit/entries/{recorded.id}").get_data(as_text=True)
+
+
+def test_an_entry_shows_each_changed_field_with_both_values(sample):
+    page = _entry_page(
+        sample,
+        before={
+            "closes_on": "2026-11-30",
+            "targets": {"note": "最初の案", "units": [1, 2]},
+            "title": "令和8年度 点検",
+            "old": True,
+        },
+        after={
+            "closes_on": "2026-12-25",
+            "targets": {"note": "最初の案", "units": [1, 2, 3]},
+            "title": "令和8年度 点検",
+            "reason": "年末のため",
+        },
+    )
+    assert _rows(page) == [
+        ["closes_on 変更", "変更前 2026-11-30", "変更後 2026-12-25"],
+        ["old 削除", "変更前 true", "変更後 （なし）"],
+        ["reason 追加", "変更前 （なし）", "変更後 年末のため"],
+        ["targets › units 変更", "変更前 [1, 2]", "変更後 [1, 2, 3]"],
+    ]
+    assert _rows(page, 1) == [["targets › note", "値 最初の案"], ["title", "値 令和8年度 点検"]]
+    assert "変更のない項目（2件）" in page
+    assert '<details class="trail-raw">' in page  # the JSON as recorded, on request
+    assert '<pre class="json">{\n  &#34;closes_on&#34;: &#34;2026-11-30&#34;,' in page
+
+
+def test_an_entry_without_before_lists_what_was_recorded_as_added(sample):
+    page = _entry_page(sample, after={"kind": "書面監査", "findings": [{"n": 1}, {"n": 2}]})
+    rows = _rows(page)
+    assert rows[1] == ["kind 追加", "変更前 （なし）", "変更後 書面監査"]
+    assert rows[0][0] == "findings 追加"
+    assert '<pre class="json">[\n  {\n    &#34;n&#34;: 1\n  },' in page  # a list of objects
+    assert "変更のない項目" not in page
+
+
+def test_hostile_keys_and_values_of_an_entry_are_shown_as_text(sample):
+    script = "<script>alert(1)</script>"
+    image = '"><img src=x onerror=alert(1)>'
+    page = _entry_page(
+        sample,
+        before={script: "a", "nested": {image: [script]}},
+        after={script: image, "nested": {image: [image]}},
+    )
+    assert script not in page and "<img src=x" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert _rows(page)[1][0] == "nested › &#34;&gt;&lt;img src=x onerror=alert(1)&gt; 変更"
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "expected"),
+    [
+        ({"n": 1}, {"n": True}, [(("n",), "changed", "1", "true")]),  # equal in Python only
+        ({"n": "1"}, {"n": 1}, [(("n",), "changed", "1", "1")]),  # a string becomes a number
+        (None, [1, 2], [((), "added", None, "[1, 2]")]),
+        ({}, {"a": {}}, [(("a",), "added", None, "{}")]),
+        ({"a": {"b": None}}, {"a": {"b": None}}, [(("a", "b"), "same", "null", "null")]),
+        (None, None, []),
+    ],
+)
+def test_changes_compare_fields_as_json(before, after, expected):
+    found = trail_diff.changes(before, after)
+    text = [(c.path, c.kind, c.before and c.before.text, c.after and c.after.text) for c in found]
+    assert text == expected
 
 
 # --- export ---------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from survey import access
 from survey.extensions import db
-from survey.models import Assignment, Campaign, OrgUnit, Role, User
+from survey.models import Assignment, OrgUnit, Role, User
 from survey.services import inbox
 from tests import helpers
 from tests.helpers import assignment_of, form_data, login
@@ -69,27 +69,7 @@ def mine(demo_app):
 
 @pytest.fixture
 def contract(demo_app):
-    """A contract questionnaire of 戸籍住民課 (answered by the division or its contractor)."""
-    found = db.session.scalar(
-        sa.select(Assignment)
-        .join(Campaign)
-        .join(OrgUnit, OrgUnit.id == Assignment.responsible_unit_id)
-        .where(
-            Campaign.code == "2026-annual-contracts",
-            OrgUnit.name == "戸籍住民課",
-            Assignment.contract_id.is_not(None),
-        )
-        .limit(1)
-    )
-    found.status = "draft"
-    db.session.commit()
-    return found
-
-
-def company_account(assignment) -> str:
-    return db.session.scalar(
-        sa.select(User.username).where(User.contractor_id == assignment.contract.contractor_id)
-    )
+    return helpers.contract_questionnaire()
 
 
 def test_a_colleague_cannot_approve_a_contract_questionnaire_the_division_answered(
@@ -114,7 +94,7 @@ def test_a_colleague_cannot_approve_a_contract_questionnaire_the_division_answer
 
 
 def test_the_division_confirms_what_its_contractor_handed_in(demo_app, contract):
-    company = login(demo_app, company_account(contract))
+    company = login(demo_app, helpers.company_account(contract).username)
     hand_in(company, contract)
     division = login(demo_app, "respondent")
 

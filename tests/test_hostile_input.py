@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from werkzeug.routing import IntegerConverter
 
 from survey.extensions import db
-from survey.models import ActionEvidence, Attachment, AuditEntry, CorrectiveAction, OrgUnit
+from survey.models import ActionEvidence, Attachment, AuditEntry, CorrectiveAction
 from survey.services import evidence, registers
 from tests import helpers
 from tests.helpers import ANNUAL, login
@@ -237,31 +237,15 @@ def test_the_limits_of_each_kind_are_settings(demo_app):
 
 # --- stored file names, and files gone from the disk ----------------------------------------
 
-CONDITIONAL = """\
-code: cond
-version: 1
-title: 条件付き
-target: unit
-categories:
-  - code: A
-    title: 証跡
-    items:
-      - number: 1
-        text: 証跡を添付している
-        evidence: compliant
-"""
-
 
 @pytest.fixture
 def attached(demo_app, tmp_path):
     """A respondent's questionnaire with one evidence file, uploaded under a name holding a NUL,
     other control characters and folders."""
-    checklist = helpers.import_checklist(tmp_path, CONDITIONAL)
-    unit = db.session.scalar(sa.select(OrgUnit).where(OrgUnit.name == "戸籍住民課"))
-    assignment = helpers.open_campaign(checklist, [unit], code="evidence-test")[0]
+    assignment = helpers.conditional_assignment(tmp_path)
     client = login(demo_app, "respondent")
-    item = assignment.campaign.checklist.items[0]
-    data = helpers.form_data(assignment, {1: "yes"})
+    item = assignment.campaign.checklist.items[2]  # asks for evidence
+    data = helpers.form_data(assignment, {3: "yes"})
     data[f"evidence_{item.id}"] = (io.BytesIO(b"%PDF-1.4 minimal"), "..\\../証跡\x00\t\x1b記録.pdf")
     response = client.post(
         f"/assignments/{assignment.id}", data=data, content_type="multipart/form-data"

@@ -11,6 +11,8 @@ import sqlalchemy as sa
 
 from survey.extensions import db
 from survey.models import OrgUnit
+from survey.services import levels
+from tests import helpers
 from tests.helpers import ANNUAL, login
 
 PROGRESS = f"/campaigns/{ANNUAL}/progress"
@@ -66,3 +68,36 @@ def test_pending_list_follows_the_step(demo_app):
     units = {row[1] for row in sheet.iter_rows(values_only=True) if row and row[0] == "区民部"}
     assert units <= {"戸籍住民課"}
     assert all(row[1] != "税務課" for row in sheet.iter_rows(values_only=True) if row)
+
+
+def test_each_level_takes_a_bounded_number_of_queries_however_deep(demo_app):
+    """The path up and the subtree below are each one recursive query: a 係 three levels down
+    costs what a 部 costs."""
+    division = unit("戸籍住民課")
+    section = helpers.add_unit("住民記録係", division, "T-KOSEKI-1")
+    top = unit("区民部")
+    expected = {
+        # (user, dept): (path, units)
+        ("manager", None): ([top], None),
+        ("manager", top.id): ([top], None),
+        ("manager", division.id): ([top, division], [division.id, section.id]),
+        ("manager", section.id): ([top, division, section], [section.id]),
+        ("admin", None): ([], None),
+        ("admin", section.id): ([top, division, section], [section.id]),
+    }
+    with demo_app.test_request_context():
+        for (username, dept), (path, units) in expected.items():
+            user = helpers.user(username)
+            with helpers.statements() as sent:
+                found = levels.level(user, dept)
+            assert len(sent) <= 3, (username, dept, sent)
+            shown = [(u.id, u.name) for u in path]
+            if username == "admin":
+                shown = [(None, "全体"), *shown]
+            assert list(found.path) == shown, (username, dept)
+            if units is not None:
+                assert sorted(found.units) == sorted(units)
+            assert found.chosen == ((dept, path[-1].name) if dept else None)
+        manager = helpers.user("manager")
+        assert levels.level(manager, unit("総務部").id) is None  # outside his department
+        assert levels.level(manager, 10**6) is None  # no such unit

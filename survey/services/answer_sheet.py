@@ -343,9 +343,9 @@ def _help(item: Item, by_number: dict[int, Item], lang: str, audience: str) -> s
             )
         )
     if item.comment_rule == "always":
-        notes.append(f"{_('コメント')}（{_('必須')}）")
+        notes.append(_("コメント") + formatting.parenthesized(_("必須")))
     elif item.comment_rule == "noncompliant":
-        notes.append(f"{_('コメント')}（{_('「いいえ」などの場合は必須')}）")
+        notes.append(_("コメント") + formatting.parenthesized(_("「いいえ」などの場合は必須")))
     if item.importance:
         notes.append(labels.label(labels.IMPORTANCE, item.importance))
     help_text = plain(pick(item, "help", lang, audience))
@@ -367,15 +367,15 @@ def _dropdowns(
     for item in items:
         if item.scale_id in validations:
             continue
-        labels = [option.label_for(lang) for option in item.options_for(audience)]
-        inline = ",".join(labels)
-        if len(inline) <= 255 and not any("," in label or '"' in label for label in labels):
+        choices = [option.label_for(lang) for option in item.options_for(audience)]
+        inline = ",".join(choices)
+        if len(inline) <= 255 and not any("," in label or '"' in label for label in choices):
             formula = f'"{inline}"'
         else:
             _put(meta, list_row, 1, item.scale.code)
-            for column, label in enumerate(labels, start=2):
+            for column, label in enumerate(choices, start=2):
                 _put(meta, list_row, column, label)
-            last = get_column_letter(len(labels) + 1)
+            last = get_column_letter(len(choices) + 1)
             formula = f"'{META_SHEET}'!$B${list_row}:${last}${list_row}"
             list_row += 1
         validation = DataValidation(
@@ -681,13 +681,13 @@ def _answer(item: Item, cell: _Cell, problems: list[str]) -> str | None:
     if _blank(cell.value):
         return None
     # A sheet downloaded in either language may come back: both labels are understood.
-    labels = {
+    codes = {
         _norm(label): option.code
         for option in item.scale.options
         for label in (option.label, option.label_en)
         if label
     }
-    code = labels.get(_norm(_text(cell.value)))
+    code = codes.get(_norm(_text(cell.value)))
     if code is None:
         lang = str(get_locale())
         quoted = (

@@ -36,21 +36,19 @@ def level_or_404(user: User, dept: int | None) -> Level:
 
 
 def level(user: User, dept: int | None) -> Level | None:
+    """At most three queries, however deep the unit: the user's scope, the path, the subtree."""
     conn = db.session.connection()
     units = results_units(user)
     top = user.unit_id if units is not None else None
+    parent = dept or top
+    steps = [] if parent is None else queries.ancestors(conn, parent)
     chosen = None
     if dept:
-        if dept not in (queries.unit_ids(conn, units) or [dept]):
-            return None
-        steps = queries.ancestors(conn, dept)
-        if not steps:
+        if not steps or dept not in (queries.unit_ids(conn, units) or [dept]):
             return None
         chosen = (steps[-1].id, steps[-1].name)
         # As ids: the scope's own query may be joined again by the caller's.
         units = queries.unit_ids(conn, queries.narrow(units, queries.subtree(dept)))
-    parent = dept or top
-    steps = [] if parent is None else queries.ancestors(conn, parent)
     # A manager climbs no higher than their own unit; the office starts from the whole ward.
     start = next((n for n, row in enumerate(steps) if row.id == top), 0)
     path = ((None, _("全体")),) if top is None else ()

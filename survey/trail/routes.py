@@ -13,13 +13,15 @@ from datetime import datetime, timedelta
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 
 from survey import access, clock
 from survey.extensions import db
+from survey.formatting import time_element
 from survey.malformed import db_int
 from survey.models import AuditEntry
 from survey.models.types import utcnow
-from survey.services import trail
+from survey.services import trail, trail_diff
 from survey.trail import bp
 from survey.trail.forms import ReviewForm, SearchForm
 from survey.urls import list_url
@@ -33,9 +35,14 @@ access.guard_blueprint(bp, access.can_view_audit, record="audit_entry")
 
 
 @bp.app_template_filter("audit_time")
-def audit_time(moment: datetime | None) -> str:
+def audit_time(moment: datetime | None) -> Markup:
     """Local time to the second: 2026-11-23 21:05:33."""
-    return "" if moment is None else clock.local(moment).strftime("%Y-%m-%d %H:%M:%S")
+    if moment is None:
+        return Markup("")
+    moment = clock.local(moment)
+    return time_element(
+        moment.isoformat(timespec="seconds"), moment.date().isoformat(), f"{moment:%H:%M:%S}"
+    )
 
 
 def _labels(entry: AuditEntry) -> dict:
@@ -74,12 +81,14 @@ def entry(entry_id: int):
     def pretty(value):
         return None if value is None else json.dumps(value, ensure_ascii=False, indent=2)
 
+    before, after = found.before, found.after
     return render_template(
         "trail/entry.html",
         entry=found,
         labels=_labels(found),
-        before=pretty(found.before),
-        after=pretty(found.after),
+        changes=trail_diff.changes(before, after),
+        before=pretty(before),
+        after=pretty(after),
     )
 
 
