@@ -9,7 +9,7 @@ from flask import Flask
 from flask_babel import get_locale
 from markupsafe import Markup, escape
 
-from reports.dates import wareki_iso
+from reports.dates import wareki, wareki_iso
 from survey import clock, labels
 
 
@@ -22,6 +22,15 @@ def format_date(day: date | datetime | None) -> str:
     if str(get_locale()) == "en":
         return day.isoformat()
     return wareki_iso(day)
+
+
+def format_month(day: date | None) -> str:
+    """令和7年11月 in Japanese; 2025-11 in English: when a round of a checklist opened."""
+    if day is None:
+        return ""
+    if str(get_locale()) == "en":
+        return f"{day:%Y-%m}"
+    return wareki(day, with_day=False)
 
 
 def format_datetime(moment: datetime | None) -> str:
@@ -80,6 +89,7 @@ def _paren_filter(markup: str) -> Markup:
 
 def init_app(app: Flask) -> None:
     app.add_template_filter(format_date, "date")
+    app.add_template_filter(format_month, "month")
     app.add_template_filter(format_datetime, "datetime")
     app.add_template_filter(_paren_filter, "paren")
     app.add_template_global(mark, "mark")
