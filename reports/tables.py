@@ -24,6 +24,7 @@ import sqlalchemy as sa
 
 from reports import aggregate, queries, rounds
 from reports.dates import wareki
+from reports.formats import points
 from reports.queries import Units
 from reports.safe import csv_text
 
@@ -274,19 +275,24 @@ class NoPreviousRound(LookupError):
     """The campaign is the first round of its checklist: nothing to compare with."""
 
 
-def round_heading(info: queries.CampaignInfo) -> str:
-    """A round as a column heading: the month it opened (令和7年11月)."""
-    return wareki(info.opens_on, with_day=False) if info.opens_on else info.code
+def round_headings(infos: list[queries.CampaignInfo]) -> list[str]:
+    """Rounds as column headings: the month each opened (令和7年11月), with the campaign's code
+    where two opened the same month."""
+    months = [wareki(i.opens_on, with_day=False) if i.opens_on else i.code for i in infos]
+    return [
+        f"{m}（{i.code}）" if months.count(m) > 1 else m for m, i in zip(months, infos, strict=True)
+    ]
 
 
-def round_line(info: queries.CampaignInfo) -> str:
+def round_line(info: queries.CampaignInfo, heading: str) -> str:
+    """A round named in full under a table, after its column heading."""
     period = (
         f"、{info.opens_on.isoformat()}〜{info.closes_on.isoformat()}"
         if info.opens_on and info.closes_on
         else ""
     )
     return (
-        f"{round_heading(info)}：{info.title}（{info.checklist_title} 第{info.checklist_version}版"
+        f"{heading}：{info.title}（{info.checklist_title} 第{info.checklist_version}版"
         f"{period}、点検コード {info.code}）"
     )
 
@@ -366,7 +372,7 @@ def compare_table(report: Report) -> Table:
             _none(round(change, 1)),
             None,
         ),
-        notes=[ROUND_NOTE, f"前回 {round_line(trend.previous)}"],
+        notes=[ROUND_NOTE, f"前回 {round_line(trend.previous, round_headings(trend.rounds)[-2])}"],
         about={"previous": _round_json(trend.previous)},
     )
 
@@ -380,8 +386,8 @@ def trend_table(report: Report) -> Table:
         Column("category", "分類", "text", 20, wrap=True, title_en="category"),
         Column("text", "点検項目", "text", 56, wrap=True, title_en="item"),
     ]
-    for info in trend.rounds:
-        heading = round_heading(info)
+    headings = round_headings(trend.rounds)
+    for info, heading in zip(trend.rounds, headings, strict=True):
         columns.append(Column(f"{info.code}_ratio", f"{heading}\n該当", "ratio", 11))
         columns.append(Column(f"{info.code}_percent", f"{heading}\n該当率", "percent", 9))
     with_change = trend.previous is not None
@@ -413,9 +419,24 @@ def trend_table(report: Report) -> Table:
         rows(),
         freeze_columns=3,
         totals=tuple(totals),
-        notes=[ROUND_NOTE, *(round_line(info) for info in trend.rounds)],
-        about={"rounds": [_round_json(info) for info in trend.rounds]},
+        notes=[ROUND_NOTE, *map(round_line, trend.rounds, headings)],
+        about={
+            "rounds": [
+                {**_round_json(info), **_totals_json(total, "assignments")}
+                for info, total in zip(trend.rounds, trend.totals.itertuples(), strict=True)
+            ]
+        },
     )
+
+
+def _totals_json(total, count: str) -> dict:
+    """A round's figures, every item (or every contract) added up; `count`: of what."""
+    return {
+        count: int(getattr(total, count)),
+        "handed_in": int(total.handed_in),
+        "ratio": total.ratio,
+        "percent": _none(total.percent),
+    }
 
 
 def _answer_lookup(report: Report):
@@ -573,6 +594,67 @@ def pending_table(report: Report, lang: str = "ja") -> Table:
     return Table("pending", "未提出一覧", columns, rows(), freeze_columns=3)
 
 
+# --- a company's contracts across rounds ---------------------------------------------------
+
+
+def company_table(company: rounds.CompanyRounds) -> Table:
+    """One row per contract of the company (as far as the reader's scope goes), the ratio of
+    each round that asked about it, oldest first; the last row adds every contract up."""
+    ratios, percents = company.wide("ratio"), company.wide("percent")
+    columns = [
+        Column("contract_code", "契約番号", "text", 10, title_en="contract code"),
+        Column("contract", "契約", "text", 40, wrap=True, title_en="contract"),
+        Column("unit", "所管", "text", None, title_en="unit"),
+    ]
+    headings = round_headings(company.rounds)
+    for info, heading in zip(company.rounds, headings, strict=True):
+        columns.append(Column(f"{info.code}_ratio", f"{heading}\n該当", "ratio", 12))
+        columns.append(Column(f"{info.code}_percent", f"{heading}\n該当率", "percent", 10))
+
+    def rows() -> Iterator[tuple]:
+        for at, row in enumerate(company.contracts.itertuples(index=False)):
+            cells = [row.contract_code, row.contract, row.unit]
+            for code in ratios.columns:
+                cells += _figure(ratios.iloc[at][code], percents.iloc[at][code])
+            yield tuple(cells)
+
+    totals = ["", "全契約", ""]
+    for total in company.totals.itertuples(index=False):
+        totals += [total.ratio, _none(total.percent)]
+    return Table(
+        "company_rounds",
+        "委託先の自己点検",
+        columns,
+        rows(),
+        freeze_columns=2,
+        totals=tuple(totals),
+        notes=[
+            "各回の該当率は、その回に提出・承認された回答だけを集計しています。"
+            "空欄はその回に点検しなかった契約、－は回答のない契約（未提出を含む）。",
+            *map(round_line, company.rounds, headings),
+        ],
+        about={
+            "rounds": [
+                {**_round_json(info), **_totals_json(total, "contracts")}
+                for info, total in zip(company.rounds, company.totals.itertuples(), strict=True)
+            ]
+        },
+    )
+
+
+def company_head(
+    code: str, name: str, table: Table, tz: ZoneInfo, now: datetime | None = None
+) -> dict:
+    """The JSON title block of a company's table."""
+    at = (now or datetime.now(UTC)).astimezone(tz)
+    return {
+        "contractor": code,
+        "name": name,
+        "generated_at": at.isoformat(timespec="seconds"),
+        "table": table.name,
+    }
+
+
 TABLES = {
     "items": items_table,
     "departments": departments_table,
@@ -614,7 +696,7 @@ def _csv_value(column: Column, value, lang: str) -> str:
     if column.kind == "date":
         return value.isoformat()
     if column.kind == "points" and value != NOT_ASKED:
-        return f"{value:+.1f}"
+        return points(value)
     return str(value)
 
 
@@ -667,9 +749,13 @@ def _json_value(value, tz: ZoneInfo):
 def json_chunks(report: Report, table: Table) -> Iterator[str]:
     """{"campaign": ..., "table": ..., "columns": [...], "rows": [{key: value}, ...]} streamed;
     English keys, as for the other JSON of tenken (read by programs, not people)."""
+    return json_document({**report.meta.as_json(), "table": table.name}, table, report.tz)
+
+
+def json_document(head: dict, table: Table, tz: ZoneInfo) -> Iterator[str]:
+    """`head`, what the table says of itself and its columns, then its rows, streamed."""
     head = {
-        **report.meta.as_json(),
-        "table": table.name,
+        **head,
         **table.about,
         "columns": [{"key": c.key, "title": c.title} for c in table.columns],
     }
@@ -680,7 +766,7 @@ def json_chunks(report: Report, table: Table) -> Iterator[str]:
     blank = [c.kind != "text" for c in table.columns]
     for count, row in enumerate(table.rows):
         record = {
-            k: None if b and v == NOT_ASKED else _json_value(v, report.tz)
+            k: None if b and v == NOT_ASKED else _json_value(v, tz)
             for k, b, v in zip(keys, blank, row, strict=True)
         }
         yield ("," if count else "") + json.dumps(record, ensure_ascii=False)

@@ -10,6 +10,7 @@ from flask_babel import get_locale
 from markupsafe import Markup, escape
 
 from reports.dates import wareki, wareki_iso
+from reports.formats import points
 from survey import clock, labels
 
 
@@ -90,6 +91,7 @@ def _paren_filter(markup: str) -> Markup:
 def init_app(app: Flask) -> None:
     app.add_template_filter(format_date, "date")
     app.add_template_filter(format_month, "month")
+    app.add_template_filter(points, "points")
     app.add_template_filter(format_datetime, "datetime")
     app.add_template_filter(_paren_filter, "paren")
     app.add_template_global(mark, "mark")

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from reports import queries, rounds
+from reports import formats, queries, rounds
 from survey.extensions import db
 from tests.results.conftest import REMOVED_KEY, REWORDED, unit
 
@@ -56,7 +56,7 @@ def test_the_campaign_page_leads_to_three_rounds_side_by_side(signed_in):
     ratios = list(trend.wide("ratio").iloc[0])
     assert ratios[0] == "133/139"
     assert [m for m in re.findall(r"\d+/\d+", first)] == ratios
-    assert f"{trend.items['change'].iloc[0]:+.1f}" in first
+    assert formats.points(trend.items["change"].iloc[0]) in first
 
 
 def test_a_manager_sees_his_subtree_round_by_round(signed_in):
@@ -133,7 +133,7 @@ def test_trend_and_comparison_download_as_csv_and_json(signed_in):
     rows = csv_rows(client, "/results/2026-annual-assets/export/trend.csv")
     assert [r["番号"] for r in rows[:-1]] == [str(n) for n in range(1, 22)]
     assert rows[0]["平成29年1月\n該当"] == "133/139"
-    assert rows[0]["増減（前回比）"] == f"{trend.items['change'].iloc[0]:+.1f}"
+    assert rows[0]["増減（前回比）"] == formats.points(trend.items["change"].iloc[0])
     assert rows[-1]["点検項目"] == "全項目"
     compared = csv_rows(client, "/results/2026-annual-assets/export/compare.csv")
     assert compared[0]["前回 該当"] == trend.wide("ratio").iloc[0, 1]
