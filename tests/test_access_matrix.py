@@ -485,6 +485,9 @@ DECISIONS.update(
         "contractors.contractor": [
             ("GET", "/contractors/{company}", scoped(COMPANIES), list(COMPANIES))
         ],
+        "contractors.rounds_export": [
+            ("GET", "/contractors/{company}/rounds.csv", scoped(COMPANIES), list(COMPANIES))
+        ],
         "contractors.start_evaluation": [
             (
                 "POST",

@@ -53,9 +53,7 @@ def test_a_hand_in_mails_the_managers_who_may_approve_it(demo_app):
 contract = pytest.fixture(test_four_eyes.contract.__wrapped__)  # a contract of 戸籍住民課
 
 
-def test_what_a_contractor_hands_in_asks_the_owning_division_and_its_managers(
-    demo_app, contract
-):
+def test_what_a_contractor_hands_in_asks_the_owning_division_and_its_managers(demo_app, contract):
     company = company_account(contract)
     hand_in(login(demo_app, company), contract)
 
