@@ -138,17 +138,17 @@ def _side_by_side(
     # An item dropped is listed where it stood, after the one that took its number.
     items = items.reset_index().sort_values(["number", "last"], ascending=[True, False])
     items = items.reset_index(drop=True)
-    trend = Trend(
+    items["change"] = float("nan")
+    if len(rounds) > 1:
+        last = cells[cells["round"] == len(rounds) - 1].set_index("key")["percent"]
+        before = cells[cells["round"] == len(rounds) - 2].set_index("key")["percent"]
+        items["change"] = (items["key"].map(last) - items["key"].map(before)).round(1)
+    return Trend(
         rounds,
         cells.drop(columns="round"),
-        items.assign(change=float("nan")),
+        items[ITEM_COLUMNS],
         _totals(conn, rounds, tables, units),
     )
-    if len(rounds) > 1:
-        percents = trend.wide()
-        change = (percents.iloc[:, -1] - percents.iloc[:, -2]).round(1)
-        trend.items["change"] = change.to_numpy()
-    return trend
 
 
 def trend(
