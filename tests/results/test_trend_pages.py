@@ -44,7 +44,7 @@ def test_the_campaign_page_leads_to_three_rounds_side_by_side(signed_in):
     for title in ROUNDS:
         assert title in page
     table = page.split("results-trend")[1]
-    heads = re.findall(r'<th scope="col" class="num">(.*?)</th>', table, re.S)
+    heads = re.findall(r'<th scope="col" class="num"[^>]*>(.*?)</th>', table, re.S)
     assert [re.sub(r"<[^>]+>|\s|▲|▼", "", h) for h in heads[1:4]] == [
         "平成29年1月",
         "令和7年11月",
