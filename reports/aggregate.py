@@ -52,19 +52,6 @@ DEPARTMENT_ITEM_COLUMNS = [
     "percent",
 ]
 CATEGORY_COLUMNS = ["category_code", "category", "items", *COUNT_COLUMNS, "ratio", "percent"]
-COMPARE_COLUMNS = [
-    "key",
-    "number",
-    "previous_number",
-    "category",
-    "text",
-    "previous_ratio",
-    "previous_percent",
-    "ratio",
-    "percent",
-    "change",
-    "state",  # "kept", "added" (only in this round) or "removed" (only in the previous one)
-]
 
 
 @dataclass(frozen=True)
@@ -252,49 +239,6 @@ def per_department_item(
 ) -> tuple[CampaignInfo, pd.DataFrame]:
     campaign = load(conn, campaign_code)
     return campaign.info, per_department(conn, campaign, units).items
-
-
-# --- two rounds -----------------------------------------------------------------------------
-
-
-def compare(
-    conn: sa.Connection,
-    campaign: str | Campaign,
-    previous: str | Campaign,
-    units: Units = None,
-    *,
-    current: pd.DataFrame | None = None,
-) -> pd.DataFrame:
-    """This round against an earlier one of the same checklist, item by item, matched by key
-    (numbers and wording may change between versions). Items only in this round are "added",
-    items only in the earlier one "removed"; `change` is in percentage points. `current`: this
-    round's item_table() on the same scope, when the caller has it already."""
-    now = item_table(conn, campaign, units) if current is None else current
-    before = item_table(conn, previous, units)
-    merged = now[["key", "number", "category", "text", "ratio", "percent"]].merge(
-        before[["key", "number", "category", "text", "ratio", "percent"]].rename(
-            columns=lambda c: c if c == "key" else f"previous_{c}"
-        ),
-        on="key",
-        how="outer",
-        indicator=True,
-        sort=False,
-    )
-    merged["state"] = merged["_merge"].map(
-        {"both": "kept", "left_only": "added", "right_only": "removed"}
-    )
-    merged["text"] = merged["text"].fillna(merged["previous_text"])
-    merged["category"] = merged["category"].fillna(merged["previous_category"])
-    merged["change"] = (merged["percent"] - merged["previous_percent"]).round(1)
-    for column in ("number", "previous_number"):
-        merged[column] = merged[column].astype("Int64")
-    merged["order"] = merged["number"].fillna(merged["previous_number"]).astype("float")
-    merged = merged.sort_values(["order", "state"], kind="stable").reset_index(drop=True)
-    return merged[COMPARE_COLUMNS]
-
-
-def previous_round(conn: sa.Connection, campaign: str | Campaign) -> CampaignInfo | None:
-    return queries.previous_campaign(conn, _campaign(conn, campaign).info)
 
 
 # --- the rows behind a figure ---------------------------------------------------------------

@@ -2,13 +2,15 @@
 
 A scratch SQLite database (and PostgreSQL when TEST_DATABASE_URL is set) is filled with a
 synthetic prefecture-wide campaign (100,000 respondents × 50 items = 5,000,000 answers) and a
-small one (10,000 respondents) of the same checklist. Each figure is printed as
+small one (10,000 respondents), last year's round of the same checklist. Each figure is printed as
 `BENCH name value unit`. Ratios compare tenken's code with a baseline measured on the same data
 in the same run, so they hold on any machine:
 
 - per_item_ratio: aggregate.per_item against the bare `GROUP BY item, option` SQL;
 - dept_item_ratio: aggregate.per_department against the bare `GROUP BY department, item,
   option` SQL (the same recursive unit -> department CTE);
+- trend_ratio: rounds.trend (this round and last year's, side by side) against the bare
+  per-item SQL of both rounds;
 - xlsx_export_ratio: the whole summary workbook against a bare exporter that streams the same
   rows with bare SQL and writes the same cells with xlsxwriter (constant_memory), unformatted;
 - xlsx_peak_rss_mb, xlsx_growth, xlsx_rss_growth_mb: the export in a child process at 100,000
@@ -28,12 +30,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
 
-from reports import aggregate
+from reports import aggregate, rounds
 
 # --- the scratch schema: names and types as in survey/models -----------------------------------
 
@@ -206,9 +208,14 @@ COMMENTS = (
 )
 
 
-def campaigns(respondents: int, small: int) -> list[tuple[int, str, int]]:
-    """(id, code, respondents): the large campaign and the small one for the growth figures."""
-    return [(1, f"bench-{respondents}", respondents), (2, f"bench-{small}", small)]
+def campaigns(respondents: int, small: int) -> list[tuple[int, str, int, date]]:
+    """(id, code, respondents, opening day): the large campaign and the small one for the
+    growth figures, last year's round of the same checklist (the large one's 前回比較 and
+    推移)."""
+    return [
+        (1, f"bench-{respondents}", respondents, date(2026, 11, 2)),
+        (2, f"bench-{small}", small, date(2025, 11, 4)),
+    ]
 
 
 def fill(engine: sa.Engine, respondents: int, small: int, items: int) -> None:
@@ -287,16 +294,16 @@ def fill(engine: sa.Engine, respondents: int, small: int, items: int) -> None:
                     code=code,
                     title=f"県内一斉点検 {n:,}件",
                     checklist_id=1,
-                    opens_on=date(2026, 11, 2),
-                    closes_on=date(2026, 12, 11),
+                    opens_on=opens,
+                    closes_on=opens + timedelta(days=39),
                     status="open",
                 )
-                for cid, code, n in plan
+                for cid, code, n, opens in plan
             ],
         )
     systems, assignments = [], []
     sid = 0
-    for cid, _, n in plan:
+    for cid, _, n, _ in plan:
         for _ in range(n):
             sid += 1
             unit = DEPARTMENTS + 1 + rng.randrange(DEPARTMENTS * DIVISIONS)
@@ -412,6 +419,26 @@ def measure_counts(engine: sa.Engine, label: str, code: str, repeat: int) -> Non
         report(label, "dept_item_bare_sql", bare * 1000, "ms")
         report(label, "dept_item_report", ours * 1000, "ms")
         report(label, "dept_item_ratio", ours / bare, "x")
+        earlier = conn.scalar(
+            sa.text(
+                "SELECT id FROM campaign WHERE checklist_id = "
+                "(SELECT checklist_id FROM campaign WHERE id = :c) AND opens_on < "
+                "(SELECT opens_on FROM campaign WHERE id = :c)"
+            ),
+            {"c": cid},
+        )
+        bare_before = BARE_PER_ITEM.format(campaign=earlier)
+        bare, ours = paired(
+            lambda: (
+                conn.exec_driver_sql(bare_before).all(),
+                conn.exec_driver_sql(bare_item).all(),
+            ),
+            lambda: rounds.trend(conn, code),
+            repeat,
+        )
+        report(label, "trend_bare_sql", bare * 1000, "ms")
+        report(label, "trend_report", ours * 1000, "ms")
+        report(label, "trend_ratio", ours / bare, "x")
         _, frame = aggregate.per_item(conn, code)
         handed_in = conn.scalar(
             sa.text(
@@ -615,6 +642,8 @@ def bare_export(conn: sa.Connection, code: str, out: str) -> None:
         shares = [cells.get(i[0], (0, 0)) for i in items]
         ws.write_row(r, 0, [names.get(dept), *(y / (y + n) if y + n else None for n, y in shares)])
 
+    _bare_rounds(conn, book, cid, checklist_id, items, options)
+
     ws = book.add_worksheet("回答一覧")
     ws.write_row(0, 0, ["部局", "担当所属", "対象", "状態", "提出日時", "はい", "いいえ", "対象外"])
     column = {item[0]: 9 + 2 * k for k, item in enumerate(items)}
@@ -667,6 +696,43 @@ def bare_export(conn: sa.Connection, code: str, out: str) -> None:
     for r, row in enumerate(stream.exec_driver_sql(pending_rows), start=1):
         ws.write_row(r, 0, [row[1], row[2], row[3], row[4], row[6]])
     book.close()
+
+
+def _bare_rounds(conn, book, cid: int, checklist_id: int, items, options) -> None:
+    """前回比較 and 推移 as the baseline writes them: the per-item counts of every round of the
+    checklist up to this one (the same GROUP BY each), a row per item, when there is an
+    earlier round. The bench's rounds share one version: items match by id."""
+    earlier = conn.execute(
+        sa.text(
+            "SELECT id FROM campaign WHERE checklist_id = :k AND opens_on < "
+            "(SELECT opens_on FROM campaign WHERE id = :c) ORDER BY opens_on"
+        ),
+        {"k": checklist_id, "c": cid},
+    ).scalars()
+    shares = []
+    for round_id in [*earlier, cid]:
+        tally = {}
+        for item_id, option_id, n in conn.exec_driver_sql(BARE_PER_ITEM.format(campaign=round_id)):
+            klass = options[option_id][1]
+            if klass != "excluded":
+                tally.setdefault(item_id, [0, 0])[klass == "compliant"] += n
+        shares.append({i: (y, y + n) for i, (n, y) in tally.items()})
+    if len(shares) < 2:
+        return
+    before, now = shares[-2:]
+    for name, rounds_shown in (("前回比較", [before, now]), ("推移", shares)):
+        ws = book.add_worksheet(name)
+        ws.write_row(0, 0, ["番号", "分類", "点検項目", "該当・該当率", "増減"])
+        for r, (item_id, number, category, text) in enumerate(items, start=1):
+            cells = [number, category, text]
+            for shown in rounds_shown:
+                y, a = shown.get(item_id, (0, 0))
+                cells += [f"{y}/{a}", y / a if a else None]
+            y0, a0 = before.get(item_id, (0, 0))
+            y1, a1 = now.get(item_id, (0, 0))
+            if a0 and a1:
+                cells.append(round(100 * (y1 / a1 - y0 / a0), 1))
+            ws.write_row(r, 0, cells)
 
 
 if __name__ == "__main__":

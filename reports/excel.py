@@ -40,7 +40,8 @@ LINE_HEIGHT = 16  # points per line of 10-point 游ゴシック, whose lines sta
 WRAP_FILL = 0.95  # share of a column's width a wrapped line fills: lines break before a full one
 DEFAULT_ROW = 15  # points: xlsxwriter's default row height
 TITLE_ROWS = 6  # title block (5 lines) and a blank row; the header row follows
-SHEETS = ("items", "departments", "respondents", "remarks", "pending")
+POINTS = "+0.0;[Red]-0.0;0.0"  # a change in percentage points, to one decimal, falls in red
+SHEETS = ("items", "departments", "compare", "trend", "respondents", "remarks", "pending")
 
 
 def _width(text: str) -> float:
@@ -83,6 +84,7 @@ class Formats:
             "wrap": book.add_format({**border, "text_wrap": True}),
             "int": book.add_format({**border, "num_format": "#,##0"}),
             "percent": book.add_format({**border, "num_format": "0.0%"}),
+            "points": book.add_format({**border, "num_format": POINTS}),
             "ratio": book.add_format({**border, "align": "right"}),
             "datetime": book.add_format({**border, "num_format": "yyyy/mm/dd hh:mm"}),
             "date": book.add_format({**border, "num_format": "yyyy/mm/dd"}),
@@ -97,6 +99,7 @@ class Formats:
                 ("text", {}),
                 ("int", {"num_format": "#,##0"}),
                 ("percent", {"num_format": "0.0%"}),
+                ("points", {"num_format": POINTS}),
                 ("ratio", {"align": "right"}),
             )
         }
@@ -165,7 +168,7 @@ class SheetWriter:
         limit = self.max_rows - 1
         kinds, formats, fit, widths = self.kinds, self.formats, self.fit, self.widths
         none = self.f.by_kind["none"]
-        write_string, write_number = ws.write_string, ws.write_number
+        write_string, write_number, write_blank = ws.write_string, ws.write_number, ws.write_blank
         percent_cells = [k == "percent" for k in kinds]
         wrapped = [c for c, k in enumerate(kinds) if k == "wrap"]
         set_row = ws.set_row
@@ -174,6 +177,7 @@ class SheetWriter:
                 self.sheets[-1][1] = row
                 ws = self._new_sheet()
                 write_string, write_number, set_row = ws.write_string, ws.write_number, ws.set_row
+                write_blank = ws.write_blank
                 row = self.header_row
             row += 1
             for c, value in enumerate(cells):
@@ -191,7 +195,9 @@ class SheetWriter:
                         w = _width(value)
                         if w > widths[c]:
                             widths[c] = w
-                elif kind == "int":
+                elif value == tables.NOT_ASKED:
+                    write_blank(row, c, None, formats[c])
+                elif kind == "int" or kind == "points":
                     write_number(row, c, value, formats[c])
                 elif kind == "percent":
                     write_number(row, c, value / 100, formats[c])
@@ -218,11 +224,16 @@ class SheetWriter:
                 ws.write_blank(row, c, None, fmt)
             elif kind == "percent":
                 ws.write_number(row, c, value / 100, fmt)
-            elif kind == "int":
+            elif kind == "int" or kind == "points":
                 ws.write_number(row, c, value, fmt)
             else:
                 self._text(ws, row, c, str(value), fmt)
         return row
+
+    def write_notes(self, ws, below: int) -> None:
+        """The table's notes, a line each, from the second row below `below`."""
+        for row, note in enumerate(self.table.notes, start=below + 2):
+            self._text(ws, row, 0, note, self.f.meta)
 
     # -- set-up --
 
@@ -498,7 +509,8 @@ def _without_repeats(report: Report, table: Table) -> Table:
 
 
 def write_report(report: Report, out: str | Path | IO[bytes], *, max_rows: int = EXCEL_MAX_ROWS):
-    """The summary: 集計 (with its chart), 部局別, 回答一覧, いいえ・コメント一覧, 未提出一覧."""
+    """The summary: 集計 (with its chart), 部局別, 前回比較 and 推移 (when there are earlier
+    rounds), 回答一覧, いいえ・コメント一覧, 未提出一覧."""
     with tempfile.TemporaryDirectory(prefix="tenken-xlsx-") as scratch:
         scratch = Path(scratch)
         source = scratch / "book.xlsx"
@@ -577,7 +589,7 @@ def _write_book(report: Report, path: Path, max_rows: int, scratch: Path) -> dic
                     "max_color": "#57BB8A",
                 },
             )
-        ws.write_string(last + 2, 0, departments.notes[0], formats.meta)
+        sheet.write_notes(ws, last)
         # The header row and the rows: the title block and the note would be cut off on the
         # pages to the right (集計 prints the title block, every page's header names the
         # campaign, and the note is in the footer).
@@ -585,6 +597,14 @@ def _write_book(report: Report, path: Path, max_rows: int, scratch: Path) -> dic
     # Printed at full size: a long checklist's items continue on the pages to the right, each
     # with the departments' names.
     sheet.finish(full_size=True)
+
+    if report.trend.previous is not None:
+        for table in (tables.compare_table(report), tables.trend_table(report)):
+            sheet = SheetWriter(book, formats, table, lines, max_rows)
+            sheet.write_rows(table.rows)
+            sheet.write_notes(sheet.sheets[0][0], sheet.write_totals(table.totals))
+            # As many pages across as the rounds need, each repeating the items' names.
+            sheet.finish(pages_wide=None)
 
     parts = {}
     for name, options in (

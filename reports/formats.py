@@ -1,4 +1,5 @@
-"""The per-item table as CSV, JSON or an aligned text table, with Japanese or English headers."""
+"""The per-item table as CSV, JSON or an aligned text table, with Japanese or English headers;
+rounds side by side as an aligned text table."""
 
 from __future__ import annotations
 
@@ -23,9 +24,19 @@ HEADERS = {
         "unanswered": "未回答",
         "ratio": "該当/対象",
         "percent": "該当率(%)",
+        "change": "増減",
+        "contract_code": "契約番号",
+        "contract": "契約",
+        "unit": "所管",
     },
     "en": {},  # the column names themselves
 }
+
+
+def points(change: float) -> str:
+    """A change in percentage points as every table writes it: +1.6, -0.4, 0.0."""
+    text = f"{change:+.1f}"
+    return "0.0" if text in ("+0.0", "-0.0") else text
 
 
 def _headed(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
@@ -61,13 +72,14 @@ def _clip(text: str, limit: int) -> str:
     return out
 
 
-def to_text(frame: pd.DataFrame, lang: str = "ja", text_width: int = 40) -> str:
-    """A terminal table aligned by display width (full-width characters take two columns)."""
-    shown = _headed(frame.drop(columns=["key", "category"]), lang)
+def to_text(frame: pd.DataFrame, lang: str = "ja", text_width: int = 40, text: str = "text") -> str:
+    """A terminal table aligned by display width (full-width characters take two columns);
+    the `text` column is clipped to `text_width`."""
+    shown = _headed(frame.drop(columns=["key", "category"], errors="ignore"), lang)
     cells = [[str(c) for c in shown.columns]] + [
         ["" if pd.isna(v) else str(v) for v in row] for row in shown.itertuples(index=False)
     ]
-    text_col = list(shown.columns).index(HEADERS.get(lang, {}).get("text", "text"))
+    text_col = list(shown.columns).index(HEADERS.get(lang, {}).get(text, text))
     for row in cells[1:]:
         row[text_col] = _clip(row[text_col], text_width)
     widths = [max(_width(row[i]) for row in cells) for i in range(len(cells[0]))]
@@ -79,3 +91,18 @@ def to_text(frame: pd.DataFrame, lang: str = "ja", text_width: int = 40) -> str:
             padded.append(value + pad if i == text_col else pad + value)
         lines.append("  ".join(padded).rstrip())
     return "\n".join(lines) + "\n"
+
+
+def with_rounds(
+    rows: pd.DataFrame, ratios: pd.DataFrame, percents: pd.DataFrame, headings: list[str]
+) -> pd.DataFrame:
+    """`rows` (in the order of `ratios`' index) with a column per round (`headings`, oldest
+    first) reading `ratio (percent%)`: blank where the round did not ask, － where nothing
+    was applicable. For to_text()."""
+    frame = rows.reset_index(drop=True)
+    for heading, code in zip(headings, ratios.columns, strict=True):
+        frame[heading] = [
+            "" if pd.isna(r) else f"{r} ({'－' if pd.isna(p) else f'{p:.1f}%'})"
+            for r, p in zip(ratios[code], percents[code], strict=True)
+        ]
+    return frame

@@ -101,7 +101,9 @@ answer = sa.table(
     sa.column("answered_at", sa.DateTime(timezone=True)),
 )
 information_system = sa.table("information_system", sa.column("id"), sa.column("name"))
-contract = sa.table("contract", sa.column("id"), sa.column("title"))
+contract = sa.table(
+    "contract", sa.column("id"), sa.column("code"), sa.column("title"), sa.column("unit_id")
+)
 contractor = sa.table("contractor", sa.column("id"), sa.column("name"))
 user_account = sa.table("user_account", sa.column("id"), sa.column("display_name"))
 
@@ -138,43 +140,51 @@ class Condition:
     codes: tuple[str, ...]
 
 
+def _infos() -> sa.Select:
+    """The columns of CampaignInfo, in its order."""
+    return sa.select(
+        campaign.c.id,
+        campaign.c.code,
+        campaign.c.title,
+        campaign.c.checklist_id,
+        checklist.c.code,
+        checklist.c.version,
+        checklist.c.title,
+        campaign.c.opens_on,
+        campaign.c.closes_on,
+        campaign.c.status,
+        checklist.c.target_kind,
+    ).join(checklist, checklist.c.id == campaign.c.checklist_id)
+
+
 def campaign_info(conn: sa.Connection, code: str) -> CampaignInfo:
-    row = conn.execute(
-        sa.select(
-            campaign.c.id,
-            campaign.c.code,
-            campaign.c.title,
-            campaign.c.checklist_id,
-            checklist.c.code,
-            checklist.c.version,
-            checklist.c.title,
-            campaign.c.opens_on,
-            campaign.c.closes_on,
-            campaign.c.status,
-            checklist.c.target_kind,
-        )
-        .join(checklist, checklist.c.id == campaign.c.checklist_id)
-        .where(campaign.c.code == code)
-    ).first()
+    row = conn.execute(_infos().where(campaign.c.code == code)).first()
     if row is None:
         raise UnknownCampaign(code)
     return CampaignInfo(*row)
 
 
-def previous_campaign(conn: sa.Connection, info: CampaignInfo) -> CampaignInfo | None:
-    """The latest earlier round of the same checklist (any version), or None."""
+def _oldest_first(conn: sa.Connection, stmt: sa.Select) -> list[CampaignInfo]:
+    return [
+        CampaignInfo(*row)
+        for row in conn.execute(stmt.order_by(campaign.c.opens_on, campaign.c.id))
+    ]
+
+
+def rounds(conn: sa.Connection, info: CampaignInfo) -> list[CampaignInfo]:
+    """This round and every earlier one of the same checklist (any version), oldest first.
+    Earlier drafts are left out: nothing has been asked in them."""
     earlier = sa.or_(
         campaign.c.opens_on < info.opens_on,
         sa.and_(campaign.c.opens_on == info.opens_on, campaign.c.id < info.id),
     )
-    code = conn.scalar(
-        sa.select(campaign.c.code)
-        .join(checklist, checklist.c.id == campaign.c.checklist_id)
-        .where(checklist.c.code == info.checklist_code, campaign.c.id != info.id, earlier)
-        .order_by(campaign.c.opens_on.desc(), campaign.c.id.desc())
-        .limit(1)
+    return _oldest_first(
+        conn,
+        _infos().where(
+            checklist.c.code == info.checklist_code,
+            sa.or_(campaign.c.id == info.id, sa.and_(earlier, campaign.c.status != "draft")),
+        ),
     )
-    return campaign_info(conn, code) if code else None
 
 
 def items(conn: sa.Connection, checklist_id: int) -> list[sa.Row]:
@@ -473,6 +483,69 @@ def condition_unmet_counts(
     if keys:
         stmt = stmt.group_by(*keys)
     return list(conn.execute(_scoped(stmt, units)))
+
+
+# --- contracts, across rounds ----------------------------------------------------------------
+
+
+def contract_rounds(conn: sa.Connection, contract_ids: list[int]) -> list[CampaignInfo]:
+    """Every campaign that asked about one of these contracts (drafts aside), oldest first."""
+    asked = sa.select(assignment.c.campaign_id).where(
+        assignment.c.contract_id.in_(_ids(contract_ids))
+    )
+    return _oldest_first(
+        conn, _infos().where(campaign.c.id.in_(asked), campaign.c.status != "draft")
+    )
+
+
+def contracts(conn: sa.Connection, contract_ids: list[int]) -> list[sa.Row]:
+    """id, code, title and owning unit's name of each contract, by code."""
+    owner = org_unit.alias("contract_owner")
+    return list(
+        conn.execute(
+            sa.select(
+                contract.c.id,
+                contract.c.code,
+                contract.c.title,
+                sa.func.coalesce(owner.c.name, "").label("unit"),
+            )
+            .select_from(contract.outerjoin(owner, owner.c.id == contract.c.unit_id))
+            .where(contract.c.id.in_(_ids(contract_ids)))
+            .order_by(contract.c.code, contract.c.id)
+        )
+    )
+
+
+def contract_answer_counts(
+    conn: sa.Connection, campaign_id: int, conds: list[Condition], contract_ids: list[int]
+) -> list[sa.Row]:
+    """contract_id, option_id, n over the handed-in answers about these contracts."""
+    keys = [assignment.c.contract_id, answer.c.option_id]
+    stmt = (
+        sa.select(*keys, sa.func.count().label("n"))
+        .select_from(answer.join(assignment, assignment.c.id == answer.c.assignment_id))
+        .where(_handed_in(campaign_id), assignment.c.contract_id.in_(_ids(contract_ids)))
+        .group_by(*keys)
+    )
+    return list(conn.execute(_where_visible(stmt, conds)))
+
+
+def contract_assignment_counts(
+    conn: sa.Connection, campaign_id: int, contract_ids: list[int]
+) -> list[sa.Row]:
+    """contract_id, total, handed_in: the campaign's assignments about these contracts."""
+    handed_in = sa.func.sum(sa.case((_counted_status(), 1), else_=0))
+    return list(
+        conn.execute(
+            sa.select(
+                assignment.c.contract_id,
+                sa.func.count().label("total"),
+                handed_in.label("handed_in"),
+            )
+            .where(_of_campaign(campaign_id), assignment.c.contract_id.in_(_ids(contract_ids)))
+            .group_by(assignment.c.contract_id)
+        )
+    )
 
 
 # --- kept for callers of the first version ----------------------------------------------------

@@ -15,14 +15,16 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import cached_property
 from typing import IO
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 import sqlalchemy as sa
 
-from reports import aggregate, queries
+from reports import aggregate, queries, rounds
 from reports.dates import wareki
+from reports.formats import points
 from reports.queries import Units
 from reports.safe import csv_text
 
@@ -50,7 +52,9 @@ STATUS_LABELS = {
 class Column:
     key: str  # English: JSON keys and English CSV headers
     title: str  # Japanese header
-    kind: str = "text"  # text (typed by someone) | int | percent | ratio | datetime | date
+    # text (typed by someone) | int | percent | ratio | points (a change in percentage points)
+    # | datetime | date
+    kind: str = "text"
     width: float | None = None  # Excel width in characters; None: fitted to the content
     wrap: bool = False
     title_en: str = ""
@@ -65,6 +69,7 @@ class Table:
     freeze_columns: int = 0  # key columns kept in view when scrolling right
     totals: tuple | None = None  # a closing row (per item: the whole checklist)
     notes: list[str] = field(default_factory=list)
+    about: dict = field(default_factory=dict)  # more of the title block, for JSON
 
 
 @dataclass(frozen=True)
@@ -128,6 +133,11 @@ class Report:
     def info(self) -> queries.CampaignInfo:
         return self.campaign.info
 
+    @cached_property
+    def trend(self) -> rounds.Trend:
+        """This round and the earlier ones, on the same scope (read when a table asks)."""
+        return rounds.trend(self.conn, self.campaign, self.units, current=self.items)
+
 
 def build(
     conn: sa.Connection,
@@ -177,7 +187,8 @@ def local(moment: datetime | None, tz: ZoneInfo) -> datetime | None:
 
 
 def _none(value):
-    return None if value is None or (isinstance(value, float) and pd.isna(value)) else value
+    missing = value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value))
+    return None if missing else value
 
 
 # --- the tables -------------------------------------------------------------------------------
@@ -250,6 +261,182 @@ def departments_table(report: Report) -> Table:
         freeze_columns=1,
         notes=["各項目の値は該当率（はい÷（はい＋いいえ））。－は回答のない項目。"],
     )
+
+
+# --- rounds ---------------------------------------------------------------------------------
+
+# A cell left empty on purpose: the round did not ask the item (None is "nothing applicable",
+# which the workbook prints as －).
+NOT_ASKED = ""
+STATES = {"kept": "", "added": "新規", "removed": "削除"}
+
+
+class NoPreviousRound(LookupError):
+    """The campaign is the first round of its checklist: nothing to compare with."""
+
+
+def round_headings(infos: list[queries.CampaignInfo]) -> list[str]:
+    """Rounds as column headings: the month each opened (令和7年11月), with the campaign's code
+    where two opened the same month."""
+    months = [wareki(i.opens_on, with_day=False) if i.opens_on else i.code for i in infos]
+    return [
+        f"{m}（{i.code}）" if months.count(m) > 1 else m for m, i in zip(months, infos, strict=True)
+    ]
+
+
+def round_line(info: queries.CampaignInfo, heading: str) -> str:
+    """A round named in full under a table, after its column heading."""
+    period = (
+        f"、{info.opens_on.isoformat()}〜{info.closes_on.isoformat()}"
+        if info.opens_on and info.closes_on
+        else ""
+    )
+    return (
+        f"{heading}：{info.title}（{info.checklist_title} 第{info.checklist_version}版"
+        f"{period}、点検コード {info.code}）"
+    )
+
+
+def _round_json(info: queries.CampaignInfo) -> dict:
+    return {
+        "campaign": info.code,
+        "title": info.title,
+        "checklist": f"{info.checklist_code}@{info.checklist_version}",
+        "opens_on": info.opens_on.isoformat() if info.opens_on else None,
+        "closes_on": info.closes_on.isoformat() if info.closes_on else None,
+    }
+
+
+def _figure(ratio, percent) -> tuple:
+    """A round's (ratio, percent) of an item: NOT_ASKED where the round did not ask it."""
+    if ratio is None or (isinstance(ratio, float) and pd.isna(ratio)):
+        return NOT_ASKED, NOT_ASKED
+    return ratio, _none(percent)
+
+
+ROUND_NOTE = (
+    "項目はキーで対応づけています。空欄はその回にない項目、－は回答のない項目。"
+    "増減は該当率の差（ポイント）。"
+)
+
+
+def compare_table(report: Report) -> Table:
+    """This round beside the previous one, item by item, with the change in points."""
+    trend = report.trend
+    if trend.previous is None:
+        raise NoPreviousRound(report.info.code)
+    columns = [
+        Column("number", "番号", "int", 6, title_en="No."),
+        Column("previous_number", "前回の番号", "int", 7, title_en="previous No."),
+        Column("category", "分類", "text", 20, wrap=True, title_en="category"),
+        Column("text", "点検項目", "text", 56, wrap=True, title_en="item"),
+        Column("previous_ratio", "前回 該当", "ratio", 11, title_en="previous ratio"),
+        Column("previous_percent", "前回 該当率", "percent", 9, title_en="previous percent"),
+        Column("ratio", "今回 該当", "ratio", 11, title_en="ratio"),
+        Column("percent", "今回 該当率", "percent", 9, title_en="percent"),
+        Column("change", "増減（ポイント）", "points", 10, title_en="change (points)"),
+        Column("state", "備考", "text", 9, title_en="note"),
+    ]
+
+    def rows() -> Iterator[tuple]:
+        for row in trend.compared().itertuples(index=False):
+            note = STATES[row.state] or ("文言変更" if row.renamed else None)
+            yield (
+                _none(row.number),
+                _none(row.previous_number),
+                row.category,
+                row.text,
+                *_figure(row.previous_ratio, row.previous_percent),
+                *_figure(row.ratio, row.percent),
+                _none(row.change),
+                note,
+            )
+
+    before, now = trend.totals.iloc[-2], trend.totals.iloc[-1]
+    change = now["percent"] - before["percent"]
+    return Table(
+        "compare",
+        "前回比較",
+        columns,
+        rows(),
+        freeze_columns=4,
+        totals=(
+            None,
+            None,
+            "",
+            "全項目",
+            before["ratio"],
+            _none(before["percent"]),
+            now["ratio"],
+            _none(now["percent"]),
+            _none(round(change, 1)),
+            None,
+        ),
+        notes=[ROUND_NOTE, f"前回 {round_line(trend.previous, round_headings(trend.rounds)[-2])}"],
+        about={"previous": _round_json(trend.previous)},
+    )
+
+
+def trend_table(report: Report) -> Table:
+    """Every round of the checklist up to this one, side by side, oldest first."""
+    trend = report.trend
+    ratios, percents = trend.wide("ratio"), trend.wide("percent")
+    columns = [
+        Column("number", "番号", "int", 6, title_en="No."),
+        Column("category", "分類", "text", 20, wrap=True, title_en="category"),
+        Column("text", "点検項目", "text", 56, wrap=True, title_en="item"),
+    ]
+    headings = round_headings(trend.rounds)
+    for info, heading in zip(trend.rounds, headings, strict=True):
+        columns.append(Column(f"{info.code}_ratio", f"{heading}\n該当", "ratio", 11))
+        columns.append(Column(f"{info.code}_percent", f"{heading}\n該当率", "percent", 9))
+    with_change = trend.previous is not None
+    if with_change:
+        columns.append(Column("change", "増減（前回比）", "points", 10, title_en="change (points)"))
+    columns.append(Column("key", "キー", "text", None, title_en="key"))
+
+    def rows() -> Iterator[tuple]:
+        for at, row in enumerate(trend.items.itertuples(index=False)):
+            cells = [row.number, row.category, row.text]
+            for code in trend.codes:
+                cells += _figure(ratios.iloc[at][code], percents.iloc[at][code])
+            if with_change:
+                cells.append(_none(row.change))
+            cells.append(row.key)
+            yield tuple(cells)
+
+    totals = [None, "", "全項目"]
+    for total in trend.totals.itertuples(index=False):
+        totals += [total.ratio, _none(total.percent)]
+    if with_change:
+        last = trend.totals["percent"].iloc[-2:]
+        totals.append(_none(round(last.iloc[-1] - last.iloc[-2], 1)))
+    totals.append("")
+    return Table(
+        "trend",
+        "推移",
+        columns,
+        rows(),
+        freeze_columns=3,
+        totals=tuple(totals),
+        notes=[ROUND_NOTE, *map(round_line, trend.rounds, headings)],
+        about={
+            "rounds": [
+                {**_round_json(info), **_totals_json(total, "assignments")}
+                for info, total in zip(trend.rounds, trend.totals.itertuples(), strict=True)
+            ]
+        },
+    )
+
+
+def _totals_json(total, count: str) -> dict:
+    """A round's figures, every item (or every contract) added up; `count`: of what."""
+    return {
+        count: int(getattr(total, count)),
+        "handed_in": int(total.handed_in),
+        "ratio": total.ratio,
+        "percent": _none(total.percent),
+    }
 
 
 def _answer_lookup(report: Report):
@@ -407,9 +594,72 @@ def pending_table(report: Report, lang: str = "ja") -> Table:
     return Table("pending", "未提出一覧", columns, rows(), freeze_columns=3)
 
 
+# --- a company's contracts across rounds ---------------------------------------------------
+
+
+def company_table(company: rounds.CompanyRounds) -> Table:
+    """One row per contract of the company (as far as the reader's scope goes), the ratio of
+    each round that asked about it, oldest first; the last row adds every contract up."""
+    ratios, percents = company.wide("ratio"), company.wide("percent")
+    columns = [
+        Column("contract_code", "契約番号", "text", 10, title_en="contract code"),
+        Column("contract", "契約", "text", 40, wrap=True, title_en="contract"),
+        Column("unit", "所管", "text", None, title_en="unit"),
+    ]
+    headings = round_headings(company.rounds)
+    for info, heading in zip(company.rounds, headings, strict=True):
+        columns.append(Column(f"{info.code}_ratio", f"{heading}\n該当", "ratio", 12))
+        columns.append(Column(f"{info.code}_percent", f"{heading}\n該当率", "percent", 10))
+
+    def rows() -> Iterator[tuple]:
+        for at, row in enumerate(company.contracts.itertuples(index=False)):
+            cells = [row.contract_code, row.contract, row.unit]
+            for code in ratios.columns:
+                cells += _figure(ratios.iloc[at][code], percents.iloc[at][code])
+            yield tuple(cells)
+
+    totals = ["", "全契約", ""]
+    for total in company.totals.itertuples(index=False):
+        totals += [total.ratio, _none(total.percent)]
+    return Table(
+        "company_rounds",
+        "委託先の自己点検",
+        columns,
+        rows(),
+        freeze_columns=2,
+        totals=tuple(totals),
+        notes=[
+            "各回の該当率は、その回に提出・承認された回答だけを集計しています。"
+            "空欄はその回に点検しなかった契約、－は回答のない契約（未提出を含む）。",
+            *map(round_line, company.rounds, headings),
+        ],
+        about={
+            "rounds": [
+                {**_round_json(info), **_totals_json(total, "contracts")}
+                for info, total in zip(company.rounds, company.totals.itertuples(), strict=True)
+            ]
+        },
+    )
+
+
+def company_head(
+    code: str, name: str, table: Table, tz: ZoneInfo, now: datetime | None = None
+) -> dict:
+    """The JSON title block of a company's table."""
+    at = (now or datetime.now(UTC)).astimezone(tz)
+    return {
+        "contractor": code,
+        "name": name,
+        "generated_at": at.isoformat(timespec="seconds"),
+        "table": table.name,
+    }
+
+
 TABLES = {
     "items": items_table,
     "departments": departments_table,
+    "compare": compare_table,
+    "trend": trend_table,
     "respondents": respondents_table,
     "remarks": remarks_table,
     "pending": pending_table,
@@ -445,6 +695,8 @@ def _csv_value(column: Column, value, lang: str) -> str:
         return value.strftime("%Y-%m-%d %H:%M")
     if column.kind == "date":
         return value.isoformat()
+    if column.kind == "points" and value != NOT_ASKED:
+        return points(value)
     return str(value)
 
 
@@ -497,15 +749,25 @@ def _json_value(value, tz: ZoneInfo):
 def json_chunks(report: Report, table: Table) -> Iterator[str]:
     """{"campaign": ..., "table": ..., "columns": [...], "rows": [{key: value}, ...]} streamed;
     English keys, as for the other JSON of tenken (read by programs, not people)."""
+    return json_document({**report.meta.as_json(), "table": table.name}, table, report.tz)
+
+
+def json_document(head: dict, table: Table, tz: ZoneInfo) -> Iterator[str]:
+    """`head`, what the table says of itself and its columns, then its rows, streamed."""
     head = {
-        **report.meta.as_json(),
-        "table": table.name,
+        **head,
+        **table.about,
         "columns": [{"key": c.key, "title": c.title} for c in table.columns],
     }
     text = json.dumps(head, ensure_ascii=False)
     yield text[:-1] + ', "rows": ['
     keys = [c.key for c in table.columns]
+    # A round that did not ask the item: null, as JSON has no "empty on purpose".
+    blank = [c.kind != "text" for c in table.columns]
     for count, row in enumerate(table.rows):
-        record = {k: _json_value(v, report.tz) for k, v in zip(keys, row, strict=True)}
+        record = {
+            k: None if b and v == NOT_ASKED else _json_value(v, tz)
+            for k, b, v in zip(keys, blank, row, strict=True)
+        }
         yield ("," if count else "") + json.dumps(record, ensure_ascii=False)
     yield "]}"

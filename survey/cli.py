@@ -7,6 +7,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import click
+import pandas as pd
 import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup
@@ -242,27 +243,39 @@ def report_xlsx(campaign_code, out, unit_code, generated_by):
     click.echo(f"{out} を作成しました（{report.info.title}、集計範囲：{scope}）。")
 
 
-@report_cli.command("table")
-@click.argument("campaign_code")
-@click.option(
-    "--table",
-    "name",
-    type=click.Choice(["items", "departments", "respondents", "remarks", "pending"]),
-    default="items",
-    help="集計 / 部局別 / 回答一覧 / いいえ・コメント一覧 / 未提出一覧",
-)
-@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv")
-@click.option(
+TABLE_CHOICES = ["items", "departments", "compare", "trend", "respondents", "remarks", "pending"]
+format_option = click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv")
+encoding_option = click.option(
     "--encoding",
     type=click.Choice(["utf-8", "cp932"]),
     default="utf-8",
     help="CSV: UTF-8 with BOM (default) or cp932 (Shift_JIS).",
 )
-@click.option("--out", type=click.Path(dir_okay=False), help="File to write (default: stdout).")
+out_option = click.option(
+    "--out", type=click.Path(dir_okay=False), help="File to write (default: stdout)."
+)
+
+
+@report_cli.command("table")
+@click.argument("campaign_code")
+@click.option(
+    "--table",
+    "name",
+    type=click.Choice(TABLE_CHOICES),
+    default="items",
+    help="集計 / 部局別 / 前回比較 / 推移 / 回答一覧 / いいえ・コメント一覧 / 未提出一覧",
+)
+@format_option
+@encoding_option
+@out_option
 @report_unit_option
 @report_by_option
 def report_table(campaign_code, name, fmt, encoding, out, unit_code, generated_by):
     """One table of the summary as CSV or JSON, streamed row by row."""
+    _write_table(campaign_code, name, fmt, encoding, out, unit_code, generated_by)
+
+
+def _write_table(campaign_code, name, fmt, encoding, out, unit_code, generated_by) -> None:
     from reports import tables
 
     units, scope = _report_scope(unit_code)
@@ -278,20 +291,139 @@ def report_table(campaign_code, name, fmt, encoding, out, unit_code, generated_b
                 tz=clock.zone(),
             )
             table = tables.table(report, name)
-            if fmt == "csv":
-                tables.write_csv(table, stream, encoding)
-            else:
-                for chunk in tables.json_chunks(report, table):
-                    stream.write(chunk.encode("utf-8"))
-                stream.write(b"\n")
+            _write(table, fmt, encoding, stream, lambda: tables.json_chunks(report, table))
     except UnknownCampaign:
         _fail(f"点検 {campaign_code} は登録されていません。")
+    except tables.NoPreviousRound:
+        _fail(f"点検 {campaign_code} はこのチェックリストの最初の回です。前回の点検はありません。")
     finally:
         if out:
             stream.close()
         else:
             stream.flush()
     trail.record_export(campaign_code, f"{name}.{fmt} {scope}")
+
+
+def _write(table, fmt: str, encoding: str, stream, json_chunks) -> None:
+    from reports import tables
+
+    if fmt == "csv":
+        tables.write_csv(table, stream, encoding)
+        return
+    for chunk in json_chunks():
+        stream.write(chunk.encode("utf-8"))
+    stream.write(b"\n")
+
+
+def _rounds_text(lines, rows, ratios, percents, rounds, lang, *, text="text", change=None) -> str:
+    """Rounds side by side in the terminal: `lines` on top, then `rows` with a column per
+    round (its month, or its code in English) reading `ratio (percent%)`, then `change`."""
+    from reports import tables
+
+    english = _lang(lang) == "en"
+    headings = [r.code for r in rounds] if english else tables.round_headings(rounds)
+    frame = formats.with_rounds(rows, ratios, percents, headings)
+    if change is not None:
+        frame["change"] = [None if pd.isna(c) else formats.points(c) for c in change]
+    return "\n".join([*lines, ""]) + formats.to_text(frame, _lang(lang), text=text)
+
+
+def _round_lines(rounds, totals, everything: str) -> list[str]:
+    """Each round named, with its figures added up (`everything`: 全項目, 全契約)."""
+    from reports import tables
+
+    return [
+        f"{tables.round_line(r, heading)}　{everything} {t.ratio}"
+        + ("" if pd.isna(t.percent) else f"（{t.percent:.1f}%）")
+        for r, heading, t in zip(
+            rounds, tables.round_headings(rounds), totals.itertuples(index=False), strict=True
+        )
+    ]
+
+
+def _echo(text: str, out: str | None) -> None:
+    if out:
+        Path(out).write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+
+
+@report_cli.command("trend")
+@click.argument("campaign_code")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
+@encoding_option
+@out_option
+@report_unit_option
+@report_by_option
+@lang_option
+def report_trend(campaign_code, fmt, encoding, out, unit_code, generated_by, lang):
+    """Every round of the campaign's checklist up to this one, item by item (matched by key),
+    oldest first: the 推移 sheet of the summary."""
+    if fmt != "table":
+        _write_table(campaign_code, "trend", fmt, encoding, out, unit_code, generated_by)
+        return
+    from reports import rounds, tables
+
+    units, scope = _report_scope(unit_code)
+    try:
+        with tables.snapshot(db.engine) as conn:
+            trend = rounds.trend(conn, campaign_code, units)
+    except UnknownCampaign:
+        _fail(f"点検 {campaign_code} は登録されていません。")
+    rows = trend.items[["number", "key", "category", "text"]]
+    lines = [*_round_lines(trend.rounds, trend.totals, "全項目"), f"集計範囲：{scope}"]
+    change = trend.items["change"] if trend.previous is not None else None
+    text = _rounds_text(
+        lines, rows, trend.wide("ratio"), trend.wide(), trend.rounds, lang, change=change
+    )
+    _echo(text, out)
+    trail.record_export(campaign_code, f"trend.table {scope}")
+
+
+@report_cli.command("contractor")
+@click.argument("contractor_code")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
+@encoding_option
+@out_option
+@lang_option
+def report_contractor(contractor_code, fmt, encoding, out, lang):
+    """A company's self-inspections across its contracts and rounds: each round with every
+    contract added up, and each contract's ratio per round."""
+    from reports import rounds, tables
+    from survey.models import Contract, Contractor
+
+    company = db.session.scalar(sa.select(Contractor).where(Contractor.code == contractor_code))
+    if company is None:
+        _fail(f"委託先コード {contractor_code} は登録されていません。")
+    contracts = sa.select(Contract.id).where(Contract.contractor_id == company.id)
+    with tables.snapshot(db.engine) as conn:
+        found = rounds.company_rounds(conn, list(db.session.scalars(contracts)))
+    if fmt == "table":
+        lines = [
+            f"{company.name}（{company.code}）",
+            *_round_lines(found.rounds, found.totals, "全契約"),
+        ]
+        rows = found.contracts[["contract_code", "contract", "unit"]]
+        ratios, percents = found.wide("ratio"), found.wide()
+        _echo(_rounds_text(lines, rows, ratios, percents, found.rounds, lang, text="contract"), out)
+    else:
+        table = tables.company_table(found)
+        head = tables.company_head(company.code, company.name, table, clock.zone())
+        stream = open(out, "wb") if out else sys.stdout.buffer  # noqa: SIM115
+        try:
+            _write(
+                table,
+                fmt,
+                encoding,
+                stream,
+                lambda: tables.json_document(head, table, clock.zone()),
+            )
+        finally:
+            if out:
+                stream.close()
+            else:
+                stream.flush()
+    trail.record_contractor_export(company.code, f"rounds.{fmt}")
 
 
 # --- user -----------------------------------------------------------------------------------

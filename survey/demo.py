@@ -1,4 +1,5 @@
-"""The deterministic demo: さくら区 and its 2017 emergency inspection, plus this year's rounds.
+"""The deterministic demo: さくら区 and its 2017 emergency inspection, last year's rounds and this
+year's.
 
 Used by `flask demo load` and by the tests, so what a newcomer sees on `make run` is what the
 tests check. The closed 2017 campaigns reproduce the published figures of seed 003 for items 1–4;
@@ -119,6 +120,24 @@ def load() -> Ward:
         checklists["emergency-contracts"],
         date(2017, 1, 13),
         date(2017, 2, 3),
+    )
+    # Last year's rounds, closed: with 2017's, this year's figures have two earlier rounds to
+    # stand beside (the results' 推移).
+    _closed_campaign(
+        ward,
+        "2025-annual-assets",
+        "令和7年度 情報資産の取扱状況 自己点検",
+        checklists["emergency-assets"],
+        date(2025, 11, 4),
+        date(2025, 12, 12),
+    )
+    _closed_campaign(
+        ward,
+        "2025-annual-contracts",
+        "令和7年度 委託事業者の個人情報取扱い 自己点検",
+        checklists["emergency-contracts"],
+        date(2025, 11, 4),
+        date(2025, 12, 12),
     )
     _open_campaign(
         ward,

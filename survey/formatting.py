@@ -11,7 +11,8 @@ from flask_babel import get_locale
 from markupsafe import Markup, escape
 
 from checklists.texts import blocks
-from reports.dates import wareki_iso
+from reports.dates import wareki, wareki_iso
+from reports.formats import points
 from survey import clock, labels
 
 
@@ -24,6 +25,15 @@ def format_date(day: date | datetime | None) -> str:
     if str(get_locale()) == "en":
         return day.isoformat()
     return wareki_iso(day)
+
+
+def format_month(day: date | None) -> str:
+    """令和7年11月 in Japanese; 2025-11 in English: when a round of a checklist opened."""
+    if day is None:
+        return ""
+    if str(get_locale()) == "en":
+        return f"{day:%Y-%m}"
+    return wareki(day, with_day=False)
 
 
 def format_datetime(moment: datetime | None) -> str:
@@ -120,6 +130,8 @@ def rich_text(text: str | None) -> Markup:
 
 def init_app(app: Flask) -> None:
     app.add_template_filter(_date_filter, "date")
+    app.add_template_filter(format_month, "month")
+    app.add_template_filter(points, "points")
     app.add_template_filter(rich_text, "rich")
     app.add_template_filter(_datetime_filter, "datetime")
     app.add_template_filter(_paren_filter, "paren")

@@ -278,6 +278,7 @@ DECISIONS = {
     "results.campaign": [("GET", "/results/2026-annual-assets", results, ["own"])],
     "results.answers": [("GET", "/results/2026-annual-assets/answers?item=1", results, ["own"])],
     "results.respondents": [("GET", "/results/2026-annual-assets/respondents", results, ["own"])],
+    "results.trend": [("GET", "/results/2026-annual-assets/trend", results, ["own"])],
     "results.export_xlsx": [("GET", "/results/2026-annual-assets/export.xlsx", results, ["own"])],
     "results.export_table": [
         ("GET", "/results/2026-annual-assets/export/items.csv", results, ["own"])
@@ -483,6 +484,9 @@ DECISIONS.update(
         "contractors.index": [("GET", "/contractors/", managers_of_contractors, ["own"])],
         "contractors.contractor": [
             ("GET", "/contractors/{company}", scoped(COMPANIES), list(COMPANIES))
+        ],
+        "contractors.rounds_export": [
+            ("GET", "/contractors/{company}/rounds.csv", scoped(COMPANIES), list(COMPANIES))
         ],
         "contractors.start_evaluation": [
             (

@@ -375,9 +375,7 @@ def test_a_confirmation_does_not_cover_answers_changed_after_it(demo_client, own
     assert "その後の変更" in html.unescape(response.get_data(as_text=True))
 
 
-def test_a_stale_sheet_that_agrees_with_the_newer_answers_imports_directly(
-    auth, demo_client, own
-):
+def test_a_stale_sheet_that_agrees_with_the_newer_answers_imports_directly(auth, demo_client, own):
     auth.login("respondent")
     workbook = open_sheet(download(demo_client, own.id).data)
     number = first_unanswered(own.id, workbook)

@@ -98,7 +98,9 @@ def _discovered_downloads(app) -> set[str]:
 
 def _downloads(ids: dict) -> dict[str, list[tuple[str, str, bool]]]:
     """endpoint -> (who downloads, path, whether the file holds text from users)."""
-    tables = ["items", "departments", "respondents", "remarks", "pending"]
+    tables = ["items", "departments", "compare", "trend", "respondents", "remarks", "pending"]
+    # The pending list has rows while a campaign is open; the rounds, from its second round on.
+    opened = {"pending", "compare", "trend"}
     checklist = f"/admin/checklists/{ids['checklist']}/download"
     return {
         "admin.register_export": [
@@ -124,7 +126,7 @@ def _downloads(ids: dict) -> dict[str, list[tuple[str, str, bool]]]:
         "results.export_table": [
             (
                 "admin",
-                f"/results/{OPEN if table == 'pending' else CLOSED}/export/{table}.{fmt}",
+                f"/results/{OPEN if table in opened else CLOSED}/export/{table}.{fmt}",
                 True,
             )
             for table in tables
@@ -146,6 +148,12 @@ def _downloads(ids: dict) -> dict[str, list[tuple[str, str, bool]]]:
             ("contractor", "/followup/actions.csv", True),
         ],
         "followup.audit_export": [("admin", f"/followup/audits/{ids['audit']}/status.xlsx", True)],
+        "contractors.rounds_export": [
+            ("admin", f"/contractors/{ids['company']}/rounds.csv", True),
+            ("admin", f"/contractors/{ids['company']}/rounds.csv?encoding=cp932", True),
+            ("admin", f"/contractors/{ids['company']}/rounds.json", True),
+            ("contractor", f"/contractors/{ids['company']}/rounds.csv", True),
+        ],
     }
 
 
@@ -181,13 +189,14 @@ def hostile(demo_app) -> dict:
     return {
         "own": own,
         "contract": contract.id,
+        "company": contract.contract.contractor_id,
         "checklist": f"{checklist.code}/{checklist.version}",
         "audit": finding.audit_id,
     }
 
 
 def test_every_download_route_is_walked(demo_app):
-    covered = set(_downloads({"checklist": "", "own": 0, "contract": 0, "audit": 0}))
+    covered = set(_downloads({"checklist": "", "own": 0, "contract": 0, "audit": 0, "company": 0}))
     assert _discovered_downloads(demo_app) == covered | SERVED_AS_UPLOADED
 
 
@@ -238,7 +247,8 @@ def _check_xlsx(data: bytes) -> tuple[int, list[str]]:
     return found, problems
 
 
-NUMBER = re.compile(r"-?\d+(\.\d+)?")
+# A number written by tenken, signed where it is a change in points (+1.6): a number to Excel.
+NUMBER = re.compile(r"[-+]?\d+(\.\d+)?")
 
 
 def _check_csv(text: str) -> tuple[int, list[str]]:

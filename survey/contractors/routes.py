@@ -6,18 +6,20 @@ from __future__ import annotations
 import math
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from reports import pages, rounds, tables
 from survey import access, clock
 from survey.contractors import bp
 from survey.contractors.forms import ConfirmForm
+from survey.downloads import content_disposition
 from survey.extensions import db
 from survey.malformed import db_int
 from survey.models import Contract
-from survey.services import evaluations, subcontracting
+from survey.services import evaluations, subcontracting, trail, uploads
 
 PAGE_SIZE = 50
 
@@ -130,12 +132,50 @@ def contractor(contractor_id: int):
         evaluations=evaluations.history(company),
         recommendations=recommendations,
         contracts=contracts,
+        inspections=pages.company_page(_company_rounds(contracts)),
         unapproved=_flagged(contracts),
         open_evaluation=evaluations.open_evaluation(company, today),
         fiscal_year=evaluations.fiscal_year(today),
         may_evaluate=access.can_evaluate(current_user),
         form=ConfirmForm(),
     )
+
+
+def _company_rounds(contracts: list[Contract]) -> rounds.CompanyRounds:
+    """The self-inspections of the contracts the user sees (a manager, his subtree's)."""
+    return rounds.company_rounds(db.session.connection(), [c.id for c in contracts])
+
+
+@bp.route("/<int:contractor_id>/rounds.<fmt>")
+@access.guard()
+def rounds_export(contractor_id: int, fmt: str):
+    """The company's self-inspections across its contracts and rounds, as CSV or JSON: the
+    contracts the user sees, as on the company's page."""
+    company = access.contractor_or_404(contractor_id, current_user)
+    if fmt not in ("csv", "json"):
+        abort(404)
+    contracts = db.session.scalars(
+        access.scope_contracts(
+            current_user, sa.select(Contract).where(Contract.contractor_id == company.id)
+        )
+    ).all()
+    table = tables.company_table(_company_rounds(contracts))
+    encoding = "cp932" if request.args.get("encoding") == "cp932" else "utf-8"
+    if fmt == "csv":
+        body = b"".join(tables.encode_csv(tables.csv_lines(table), encoding))
+        mimetype = f"text/csv; charset={'Shift_JIS' if encoding == 'cp932' else 'utf-8'}"
+    else:
+        head = tables.company_head(company.code, company.name, table, clock.zone())
+        body = "".join(tables.json_document(head, table, clock.zone())).encode("utf-8")
+        mimetype = "application/json"
+    response = Response(body, content_type=mimetype)
+    fallback = f"{company.code}_rounds.{fmt}"
+    response.headers["Content-Disposition"] = content_disposition(
+        uploads.clean_filename(f"{company.name}_自己点検の推移.{fmt}", fallback), fallback
+    )
+    response.headers["Cache-Control"] = "no-store"
+    trail.record_contractor_export(company.code, f"rounds.{fmt}", encoding=encoding)
+    return response
 
 
 def _flagged(contracts: list[Contract]) -> set[int]:

@@ -7,14 +7,13 @@ import math
 import tempfile
 from dataclasses import dataclass
 
-import pandas as pd
 import sqlalchemy as sa
 from flask import Response, abort, render_template, request, send_file
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from reports import aggregate, excel, queries, tables
+from reports import aggregate, excel, pages, queries, rounds, tables
 from survey import access, clock
 from survey.access import can_view_results, results_units
 from survey.downloads import content_disposition
@@ -90,21 +89,6 @@ def _open(code: str) -> tuple[Campaign, sa.Connection, aggregate.Campaign, Scope
     return stored, conn, report, _scope(conn, report)
 
 
-def _records(frame: pd.DataFrame) -> list[dict]:
-    """DataFrame rows as dicts for templates, with NaN / NA as None."""
-    return [
-        {k: (None if _missing(v) else v) for k, v in row.items()}
-        for row in frame.to_dict("records")
-    ]
-
-
-def _missing(value) -> bool:
-    try:
-        return value is None or bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
-
-
 def _page() -> int:
     return max(1, request.args.get("page", 1, type=db_int))
 
@@ -125,42 +109,11 @@ def index():
 @access.guard()
 def campaign(code: str):
     stored, conn, report, scope = _open(code)
-    items = aggregate.item_table(conn, report, scope.units)
-    categories = aggregate.per_category(items)
-    departments = aggregate.per_department(conn, report, scope.units, scope.parent)
-    previous = aggregate.previous_round(conn, report)
-    comparison = None
-    if previous is not None:
-        comparison = aggregate.compare(conn, report, previous.code, scope.units, current=items)
-
     category = request.args.get("category") or None
-    category_codes = list(categories["category_code"])
-    if category is not None and category not in category_codes:
+    try:
+        page = pages.campaign_page(conn, report, scope.units, scope.parent, category)
+    except pages.UnknownCategory:
         abort(404)
-    shown = items if category is None else items[items["category_code"] == category]
-    if comparison is not None:
-        shown = shown.merge(
-            comparison[["key", "previous_ratio", "previous_percent", "change"]],
-            on="key",
-            how="left",
-        )
-        titles = set(shown["category"])
-        comparison = comparison[comparison["category"].isin(titles) | (category is None)]
-    numbers = list(shown["number"])
-    matrix = departments.matrix().reindex(columns=numbers)
-    ratios = departments.matrix("ratio").reindex(columns=numbers)
-
-    answered = shown[["compliant", "noncompliant", "excluded", "unanswered"]].sum()
-    applicable = int(answered["compliant"] + answered["noncompliant"])
-    summary = departments.summary
-    figures = {
-        "assignments": int(summary["assignments"].sum()),
-        "handed_in": int(summary["handed_in"].sum()),
-        "compliant": int(answered["compliant"]),
-        "applicable": applicable,
-        "noncompliant": int(answered["noncompliant"]),
-        "percent": round(100 * answered["compliant"] / applicable, 1) if applicable else None,
-    }
     args = {"dept": scope.department[0] if scope.department else None}
     bars = [
         charts.Bar(
@@ -170,7 +123,7 @@ def campaign(code: str):
             previous=row.get("previous_percent"),
             href=list_url("results.answers", code=code, item=row["number"], **args),
         )
-        for row in _records(shown)
+        for row in page.items
     ]
     return render_template(
         "results/campaign.html",
@@ -178,36 +131,11 @@ def campaign(code: str):
         report=report,
         scope=scope,
         category=category,
-        categories=_records(categories),
-        items=_records(shown),
-        figures=figures,
+        page=page,
         chart=charts.bar_chart(bars),
         legend=charts.legend(),
         band=charts.band,
-        matrix_rows=[
-            {
-                "department_id": int(row["department_id"]),
-                "department": row["department"],
-                "assignments": row["assignments"],
-                "handed_in": row["handed_in"],
-                "ratio": row["ratio"],
-                "percent": row["percent"],
-                "cells": [
-                    (n, None if _missing(p) else float(p), r)
-                    for n, p, r in zip(
-                        numbers,
-                        matrix.loc[row["department_id"]],
-                        ratios.loc[row["department_id"]],
-                        strict=True,
-                    )
-                ],
-            }
-            for row in _records(summary)
-        ],
         level_name=_("部局") if scope.parent is None else _("所属"),
-        numbers=numbers,
-        previous=previous,
-        comparison=None if comparison is None else _records(comparison),
         args=args,
         url_for=list_url,
     )
@@ -238,8 +166,7 @@ def answers(code: str):
         limit=PAGE_SIZE,
         offset=(page - 1) * PAGE_SIZE,
     )
-    figures = aggregate.item_table(conn, report, scope.units)
-    row = _records(figures[figures["number"] == number])[0]
+    row = pages.item_figures(conn, report, scope.units, number)
     return render_template(
         "results/answers.html",
         campaign=stored,
@@ -248,7 +175,7 @@ def answers(code: str):
         item=item,
         figures=row,
         klass=klass,
-        rows=_records(frame),
+        rows=pages.records(frame),
         total=total,
         page=page,
         pages=max(1, math.ceil(total / PAGE_SIZE)),
@@ -286,7 +213,7 @@ def respondents(code: str):
         report=report,
         scope=scope,
         view=view,
-        rows=_records(frame),
+        rows=pages.records(frame),
         total=total,
         page=page,
         pages=max(1, math.ceil(total / PAGE_SIZE)),
@@ -298,11 +225,41 @@ def respondents(code: str):
     )
 
 
+@bp.route("/<code>/trend")
+@access.guard()
+def trend(code: str):
+    """Every round of the campaign's checklist up to this one, item by item, on the user's
+    scope (a manager's subtree, or the unit chosen with ?dept=)."""
+    stored, conn, report, scope = _open(code)
+    sort, descending = _sort(pages.TREND_SORTS, "number")
+    page = pages.trend_page(rounds.trend(conn, report, scope.units), sort, descending)
+    return render_template(
+        "results/trend.html",
+        campaign=stored,
+        report=report,
+        scope=scope,
+        page=page,
+        viewable=_viewable([r["code"] for r in page.rounds]),
+        sort=sort,
+        descending=descending,
+        args={"dept": scope.department[0] if scope.department else None},
+        url_for=list_url,
+    )
+
+
+def _viewable(codes: list[str]) -> set[str]:
+    """The campaigns among `codes` whose results the user may open (to link to them)."""
+    found = db.session.scalars(sa.select(Campaign).where(Campaign.code.in_(codes)))
+    return {c.code for c in found if can_view_results(current_user, c)}
+
+
 # --- downloads --------------------------------------------------------------------------------
 
 TABLE_NAMES = {
     "items": "集計",
     "departments": "部局別",
+    "compare": "前回比較",
+    "trend": "推移",
     "respondents": "回答一覧",
     "remarks": "いいえ・コメント一覧",
     "pending": "未提出一覧",
@@ -366,6 +323,8 @@ def export_table(code: str, table: str, fmt: str):
     encoding = "cp932" if request.args.get("encoding") == "cp932" else "utf-8"
     conn = _conn()
     report = aggregate.load(conn, code)
+    if table == "compare" and rounds.previous_round(conn, report) is None:
+        abort(404)  # the first round: nothing to compare with
     scope = _scope(conn, report)
     name = _filename(_report(conn, report, scope), scope, TABLE_NAMES[table], fmt)
     generated_by = f"{current_user.display_name}（{current_user.username}）"

@@ -70,6 +70,7 @@ ACTIONS = {
     "download.sheet": _l("回答シートのダウンロード"),
     "download.evidence": _l("証跡ファイルのダウンロード"),
     "export.results": _l("集計結果のダウンロード"),
+    "export.contractor_rounds": _l("委託先の自己点検の推移のダウンロード"),
     "export.audit": _l("監査ログのエクスポート"),
     "access.denied": _l("権限外の対象へのアクセス"),
     "checklist.import": _l("チェックリストの取り込み"),
@@ -484,6 +485,18 @@ def record_export(campaign_code: str, what: str, **details: Any) -> Recorded:
         object_type="campaign",
         object_id=campaign_code,
         summary=summary,
+        after=details or None,
+        commit=True,
+    )
+
+
+def record_contractor_export(contractor_code: str, what: str, **details: Any) -> Recorded:
+    """A company's self-inspections across rounds downloaded or exported; commits at once."""
+    return record(
+        "export.contractor_rounds",
+        object_type="contractor",
+        object_id=contractor_code,
+        summary=f"{contractor_code} {what}",
         after=details or None,
         commit=True,
     )

@@ -35,6 +35,8 @@ PAGES = [
     ("questionnaire-approval", "manager", "/assignments/{submitted}"),
     ("results-campaign", "admin", f"/results/{CAMPAIGN}"),
     ("results-department", "admin", f"/results/{CAMPAIGN}?dept={{department}}"),
+    ("results-trend", "manager", f"/results/{CAMPAIGN}/trend"),
+    ("company", "contractor", "/contractors/{company}"),
     ("progress", "admin", f"/campaigns/{CAMPAIGN}/progress"),
     ("followup-dashboard", "admin", "/followup/"),
     ("action", "manager", "/followup/actions/{action}"),
@@ -62,6 +64,7 @@ def demo_ids() -> dict[str, int]:
         "submitted": assignment_of(SUBMITTED).id,
         "department": user("manager").unit_id,
         "action": action.id,
+        "company": user("contractor").contractor_id,
     }
 
 

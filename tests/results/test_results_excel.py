@@ -192,3 +192,97 @@ def test_streamed_rows_escape_text_exactly_as_xlsxwriter_does():
     xml = zipfile.ZipFile(buffer).read("xl/worksheets/sheet1.xml").decode("utf-8")
     theirs = re.findall(r"<is>(.*?)</is>", xml, re.S)
     assert theirs == [_xml_text(sample) for sample in samples]
+
+
+def _rows(sheet) -> list[tuple]:
+    """The table under the header, up to the blank row before the notes."""
+    rows = []
+    for row in sheet.iter_rows(min_row=HEADER + 1, values_only=True):
+        if all(v is None for v in row):
+            break
+        rows.append(row)
+    return rows
+
+
+def test_the_summary_sets_this_round_beside_the_earlier_ones(demo_app, tmp_path):
+    from reports import rounds
+
+    out = tmp_path / "rounds.xlsx"
+    with tables.snapshot(db.engine) as conn:
+        excel.write_summary(conn, "2026-annual-assets", out)
+        trend = rounds.trend(conn, "2026-annual-assets")
+    book = openpyxl.load_workbook(out)
+    assert book.sheetnames == ["集計", "部局別", "前回比較", "推移", *SHEETS[2:]]
+    ratios, percents = trend.wide("ratio"), trend.wide()
+
+    compared = book["前回比較"]
+    assert [c.value for c in compared[HEADER]] == [
+        "番号",
+        "前回の番号",
+        "分類",
+        "点検項目",
+        "前回 該当",
+        "前回 該当率",
+        "今回 該当",
+        "今回 該当率",
+        "増減（ポイント）",
+        "備考",
+    ]
+    *items, totals = _rows(compared)
+    assert len(items) == 21
+    for at, row in enumerate(items):
+        assert row[4] == ratios.iloc[at, 1] and row[6] == ratios.iloc[at, 2]
+        assert abs(row[7] - percents.iloc[at, 2] / 100) < 1e-9
+        assert row[8] == trend.items["change"].iloc[at]  # points, to one decimal
+    assert compared.cell(row=HEADER + 1, column=9).number_format == excel.POINTS
+    last, before = trend.totals.iloc[-1], trend.totals.iloc[-2]
+    assert totals[3:8] == ("全項目", before["ratio"], totals[5], last["ratio"], totals[7])
+    assert totals[8] == round(last["percent"] - before["percent"], 1)
+    notes = [r[0] for r in compared.iter_rows(min_row=HEADER + 24, values_only=True) if r[0]]
+    assert any("令和7年度 情報資産の取扱状況 自己点検" in n and "第1版" in n for n in notes)
+
+    sheet = book["推移"]
+    header = [c.value for c in sheet[HEADER]]
+    assert header[:3] == ["番号", "分類", "点検項目"]
+    assert header[3:9] == [
+        "平成29年1月\n該当",
+        "平成29年1月\n該当率",
+        "令和7年11月\n該当",
+        "令和7年11月\n該当率",
+        "令和8年11月\n該当",
+        "令和8年11月\n該当率",
+    ]
+    assert header[9:] == ["増減（前回比）", "キー"]
+    *items, totals = _rows(sheet)
+    assert items[0][3] == "133/139" and items[0][10] == "training-all-staff"
+    for at, row in enumerate(items):
+        assert list(row[3:9:2]) == list(ratios.iloc[at])
+    assert totals[2] == "全項目" and list(totals[3:9:2]) == list(trend.totals["ratio"])
+    notes = [r[0] for r in sheet.iter_rows(min_row=HEADER + 24, values_only=True) if r[0]]
+    assert sum("点検コード" in n for n in notes) == 3  # each round named under the table
+    for ws in (compared, sheet):
+        assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9
+        assert ws.print_title_rows == f"${HEADER}:${HEADER}"
+        # One page across (the default of fitToWidth, left out of the file), as long as needed.
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToHeight == 0
+        assert ws.page_setup.fitToWidth in (None, 1)
+
+
+def test_an_item_a_round_did_not_ask_is_a_blank_cell_not_a_dash(second_version, tmp_path):
+    from tests.results.conftest import REMOVED_KEY
+
+    out = tmp_path / "v2.xlsx"
+    with tables.snapshot(db.engine) as conn:
+        excel.write_summary(conn, second_version.code, out)
+    book = openpyxl.load_workbook(out)
+    rows = {row[-1]: row for row in _rows(book["推移"])}
+    added, dropped = rows["cloud-services"], rows[REMOVED_KEY]
+    assert added[3:9] == (None,) * 6 and added[9:11] == ("1/2", 0.5)
+    assert dropped[9:11] == (None, None) and dropped[3] is not None
+    compared = {row[3]: row for row in _rows(book["前回比較"])}
+    new = compared["クラウドサービスの利用を台帳で管理している"]
+    assert new[4:6] == (None, None) and new[9] == "新規"
+    assert any(row[9] == "削除" for row in compared.values())
+    assert any(row[9] == "文言変更" for row in compared.values())
+    # Where a round asked an item and nobody answered it applicably, －, as elsewhere.
+    assert "－" not in added

@@ -1,12 +1,9 @@
-"""A security officer's figures: per item, per department, per category, per respondent, and two
-rounds side by side; counted by the database, on the whole campaign or a manager's subtree."""
+"""A security officer's figures: per item, per department, per category, per respondent;
+counted by the database, on the whole campaign or a manager's subtree (rounds side by side:
+test_rounds.py)."""
 
 from __future__ import annotations
 
-from datetime import date
-
-import pandas as pd
-import pytest
 import sqlalchemy as sa
 
 from reports import aggregate, queries
@@ -146,77 +143,3 @@ def test_respondents_are_listed_with_their_no_answers_sorted_and_paged(demo_app)
         conn(), "2017-emergency-assets", sort="noncompliant", descending=True, limit=10, offset=10
     )
     assert not set(second["assignment_id"]) & set(page["assignment_id"])
-
-
-def test_previous_round_is_the_latest_earlier_campaign_of_the_same_checklist(demo_app):
-    assert aggregate.previous_round(conn(), "2026-annual-assets").code == "2017-emergency-assets"
-    assert aggregate.previous_round(conn(), "2017-emergency-assets") is None
-    assert aggregate.previous_round(conn(), "2017-emergency-systems") is None
-
-
-@pytest.fixture
-def second_version(demo_app, tmp_path):
-    """emergency-assets version 2: item 21 dropped, a new item added, item 2 renumbered."""
-    import yaml
-
-    from survey.demo import DEFINITIONS
-    from survey.services.checklists import import_files
-
-    data = yaml.safe_load((DEFINITIONS / "emergency-assets.yaml").read_text(encoding="utf-8"))
-    data["version"] = 2
-    last = data["categories"][-1]["items"]
-    last.pop()  # item 21 (its key) is gone
-    last.append(
-        {
-            "number": 21,
-            "key": "cloud-services",
-            "text": "クラウドサービスの利用を台帳で管理している",
-        }
-    )
-    path = tmp_path / "v2.yaml"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    outcomes, problems = import_files([path], publish=True)
-    assert not problems
-    checklist = outcomes[0].checklist
-    new = Campaign(
-        code="2027-annual-assets",
-        title="令和9年度 情報資産の取扱状況 自己点検",
-        checklist=checklist,
-        opens_on=date(2027, 11, 1),
-        closes_on=date(2027, 12, 10),
-        status="open",
-    )
-    db.session.add(new)
-    db.session.flush()
-    target = unit("戸籍住民課")
-    assignment = Assignment(
-        campaign_id=new.id,
-        target_kind="unit",
-        unit_id=target.id,
-        responsible_unit_id=target.id,
-        status="submitted",
-    )
-    db.session.add(assignment)
-    db.session.flush()
-    for item in checklist.items:
-        option = next(o for o in item.scale.options if o.code == "yes")
-        db.session.add(Answer(assignment_id=assignment.id, item_id=item.id, option_id=option.id))
-    db.session.flush()
-    return new
-
-
-REMOVED_KEY = "incident-reporting"  # item 21 of version 1
-
-
-def test_two_rounds_are_matched_by_item_key_with_added_and_removed_items_shown(second_version):
-    assert aggregate.previous_round(conn(), second_version.code).code == "2026-annual-assets"
-    compared = aggregate.compare(conn(), second_version.code, "2026-annual-assets")
-    states = dict(zip(compared["key"], compared["state"], strict=True))
-    assert states["cloud-services"] == "added"
-    assert states[REMOVED_KEY] == "removed"
-    assert list(compared["state"]).count("kept") == 20
-    kept = compared[compared["key"] == "training-all-staff"].iloc[0]
-    assert (kept["ratio"], kept["percent"]) == ("1/1", 100.0)
-    assert kept["change"] == round(100.0 - kept["previous_percent"], 1)
-    removed = compared[compared["state"] == "removed"].iloc[0]
-    assert pd.isna(removed["number"]) and removed["previous_number"] == 21

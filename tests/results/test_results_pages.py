@@ -11,6 +11,8 @@ from urllib.parse import unquote
 import openpyxl
 import pytest
 
+from reports import aggregate
+from survey.extensions import db
 from tests.results.conftest import unit
 
 CAMPAIGN = "/results/2017-emergency-assets"
@@ -53,8 +55,12 @@ def test_admin_sees_the_published_figures_with_charts_and_the_matrix(signed_in):
 def test_this_years_round_is_compared_with_the_previous_one(signed_in):
     page = text(signed_in("auditor").get("/results/2026-annual-assets"))
     assert "前回との比較" in page
-    assert "情報セキュリティに係る緊急一斉点検（情報資産）" in page
-    assert "95.7%" in page  # item 1 in 2017, beside this year's figure
+    assert "令和7年度 情報資産の取扱状況 自己点検" in page
+    last_year = aggregate.item_table(db.session.connection(), "2025-annual-assets")
+    first = last_year.iloc[0]
+    # Item 1 last year, beside this year's figure.
+    assert f'{first["percent"]:.1f}%<br><small class="muted">{first["ratio"]}</small>' in page
+    assert "/results/2026-annual-assets/trend" in page
 
 
 def test_manager_sees_only_their_departments_results(signed_in, demo_app):

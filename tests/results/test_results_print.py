@@ -30,6 +30,9 @@ CAMPAIGNS = {  # code -> items in its checklist
     "2017-emergency-contracts": 33,
 }
 SHEETS = ["集計", "部局別", "回答一覧", "いいえ・コメント一覧", "未提出一覧"]
+# This year's round, with two earlier ones: its summary has two sheets more.
+ROUNDS = "2026-annual-assets"
+ROUND_SHEETS = ["前回比較", "推移"]
 HEADER = 7  # the header row of every sheet
 NOTE = "各項目の値は該当率（はい÷（はい＋いいえ））。－は回答のない項目。"
 
@@ -50,17 +53,18 @@ def _flat(text: str) -> str:
 def _sheet_of(page: str) -> str:
     """Each page's header names its sheet, at the end of the first line."""
     first = page.strip().split("\n", 1)[0].rstrip()
-    return next(name for name in sorted(SHEETS, key=len, reverse=True) if first.endswith(name))
+    names = sorted(SHEETS + ROUND_SHEETS, key=len, reverse=True)
+    return next(name for name in names if first.endswith(name))
 
 
 @pytest.fixture(scope="module")
 def printed(databases, demo_template, tmp_path_factory) -> dict[str, Printed]:
-    """The three demo campaigns' workbooks, each converted to PDF once (one LibreOffice run,
-    with a profile of its own so that it never meets another run's)."""
+    """The three demo campaigns' workbooks and this year's round, each converted to PDF once
+    (one LibreOffice run, with a profile of its own so that it never meets another run's)."""
     folder = tmp_path_factory.mktemp("print")
     app = make_app(databases.new(template=demo_template), folder / "instance")
     with app.app_context():
-        for code in CAMPAIGNS:
+        for code in [*CAMPAIGNS, ROUNDS]:
             with tables.snapshot(db.engine) as conn:
                 excel.write_summary(conn, code, folder / f"{code}.xlsx", generated_by="情報 守")
         db.session.remove()
@@ -74,14 +78,14 @@ def printed(databases, demo_template, tmp_path_factory) -> dict[str, Printed]:
             "pdf",
             "--outdir",
             str(folder),
-            *(str(folder / f"{code}.xlsx") for code in CAMPAIGNS),
+            *(str(folder / f"{code}.xlsx") for code in [*CAMPAIGNS, ROUNDS]),
         ],
         check=True,
         capture_output=True,
         timeout=300,
     )
     result = {}
-    for code in CAMPAIGNS:
+    for code in [*CAMPAIGNS, ROUNDS]:
         # -raw: in the order LibreOffice drew it, so a wrapped cell's lines follow each other.
         text = subprocess.run(
             ["pdftotext", "-raw", str(folder / f"{code}.pdf"), "-"],
@@ -204,3 +208,35 @@ def test_respondents_comments_print_in_full_beside_their_answers(printed, code):
     assert texts
     for text in texts:
         assert _flat(text) in everything, text
+
+
+def test_this_round_and_the_earlier_ones_print_without_a_column_cut(printed):
+    """前回比較 and 推移: every page carries the whole header row (the last column too), and
+    every item's text, figure and change is on the pages, with each round named below."""
+    round_pages = printed[ROUNDS]
+    names = [name for name, _ in round_pages.pages]
+    order = [n for i, n in enumerate(names) if i == 0 or names[i - 1] != n]
+    assert order == [*SHEETS[:2], *ROUND_SHEETS, *SHEETS[2:]]
+    for name in ROUND_SHEETS:
+        sheet = round_pages.book[name]
+        header = [_flat(c.value) for c in sheet[HEADER] if c.value]
+        pages = round_pages.of(name)
+        assert pages
+        for text in pages:
+            for title in header:  # no column left to another page
+                assert title in text, (name, title)
+        everything = "".join(pages)
+        for row in sheet.iter_rows(min_row=HEADER + 1, values_only=True):
+            for value in row:
+                if isinstance(value, str):
+                    assert _flat(value) in everything, (name, value)
+        figures = [
+            (c.value, c.number_format)
+            for row in sheet.iter_rows(min_row=HEADER + 1)
+            for c in row
+            if isinstance(c.value, float)
+        ]
+        assert figures
+        for value, number_format in figures:
+            shown = _percent(value) if number_format == "0.0%" else f"{value:+.1f}"
+            assert shown.replace("+0.0", "0.0") in everything, (name, value)
