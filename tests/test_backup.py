@@ -6,7 +6,8 @@ import pytest
 import sqlalchemy as sa
 
 from survey.extensions import db
-from survey.models import Answer, Attachment, OrgUnit, User
+from survey.models import Answer, Attachment, OrgUnit, StoredFileChunk, User
+from survey.services import files
 from tests import helpers
 from tests.conftest import PG_URL
 from tests.helpers import form_data, login
@@ -29,7 +30,7 @@ categories:
 
 
 def test_backup_then_restore_brings_back_data_and_files(demo_app, demo_client, tmp_path):
-    # Some evidence on disk, so the backup has files to carry.
+    # Some evidence (in the database since files moved there), for the backup to carry.
     checklist = helpers.import_checklist(tmp_path, EVIDENCE)
     unit = db.session.scalar(sa.select(OrgUnit).where(OrgUnit.name == "戸籍住民課"))
     mine = helpers.open_campaign(checklist, [unit], code="backup-test")[0]
@@ -43,14 +44,13 @@ def test_backup_then_restore_brings_back_data_and_files(demo_app, demo_client, t
     created = runner.invoke(args=["backup", "create", str(tmp_path / "backups")])
     assert created.exit_code == 0, created.output
     folder = next((tmp_path / "backups").iterdir())
-    assert (folder / "manifest.json").exists() and any((folder / "uploads").iterdir())
+    assert (folder / "manifest.json").exists()
 
-    # Disaster: answers deleted, the evidence file gone.
+    # Disaster: answers deleted, the evidence file's bytes gone.
     db.session.execute(sa.delete(Answer))
     db.session.execute(sa.update(User).values(display_name="壊れた"))
+    db.session.execute(sa.delete(StoredFileChunk))
     db.session.commit()
-    stored = db.session.scalar(sa.select(Attachment.stored_name))
-    (tmp_path / "instance" / "uploads" / stored).unlink()
 
     restored = runner.invoke(args=["backup", "restore", str(folder), "--yes"])
     assert restored.exit_code == 0, restored.output
@@ -59,7 +59,7 @@ def test_backup_then_restore_brings_back_data_and_files(demo_app, demo_client, t
     assert (
         db.session.scalar(sa.select(User.display_name).where(User.username == "admin")) == "情報 守"
     )
-    assert (tmp_path / "instance" / "uploads" / stored).read_bytes() == b"%PDF-1.4 x"
+    assert files.read(db.session.scalar(sa.select(Attachment)).file) == b"%PDF-1.4 x"
 
 
 def test_damaged_backup_is_refused_and_nothing_changes(demo_app, tmp_path):
