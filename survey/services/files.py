@@ -97,24 +97,30 @@ def chunks(file: StoredFile) -> Iterator[bytes]:
     """The file's bytes a chunk at a time, each fetched only when the previous one has been
     taken, in a short transaction of its own: a download is sent after its request (and its
     app context and session) has ended, and a slow client holds no transaction open."""
-    return _fetch(db.engine, file.id, file.size)
+    engine = db.engine
+
+    def fetch(query: sa.Select) -> bytes | None:
+        with engine.begin() as conn:
+            return conn.scalar(query)
+
+    return _parts(fetch, file.id, file.size)
 
 
-def _fetch(engine: sa.Engine, file_id: int, size: int) -> Iterator[bytes]:
+def read(file: StoredFile) -> bytes:
+    """The whole file, in the caller's transaction, for what must be parsed whole anyway (a
+    register of a few MB)."""
+    return b"".join(_parts(db.session.scalar, file.id, file.size))
+
+
+def _parts(fetch, file_id: int, size: int) -> Iterator[bytes]:
     query = sa.select(StoredFileChunk.data).where(StoredFileChunk.file_id == file_id)
     sent, part = 0, 0
     while sent < size:
-        with engine.begin() as conn:
-            data = conn.scalar(query.where(StoredFileChunk.part == part))
+        data = fetch(query.where(StoredFileChunk.part == part))
         if data is None:
             raise FileGone(f"stored_file {file_id}: chunk {part} is missing")
         sent, part = sent + len(data), part + 1
         yield data
-
-
-def read(file: StoredFile) -> bytes:
-    """The whole file, for what must be parsed whole anyway (a register of a few MB)."""
-    return b"".join(chunks(file))
 
 
 def delete(file_ids: Iterable[int]) -> None:
@@ -124,7 +130,7 @@ def delete(file_ids: Iterable[int]) -> None:
         db.session.execute(sa.delete(StoredFile).where(StoredFile.id.in_(ids)))
 
 
-# --- files moved in from the instance folders of before ----------------------------------------
+# --- checks, and files moved in from the instance folders of before ---------------------------
 
 
 @dataclass(frozen=True)
@@ -134,19 +140,21 @@ class Damage:
     reason: str  # "missing": not every byte is there; "sha256": the bytes are not the file's
 
 
-def check() -> list[Damage]:
-    """Every stored file read back (a chunk at a time) and compared with its size and SHA-256."""
-    damaged = []
+def check() -> tuple[int, list[Damage]]:
+    """Every stored file read back (a chunk at a time) and compared with its size and SHA-256:
+    (how many were read, those that do not match)."""
+    checked, damaged = 0, []
     for file in db.session.scalars(sa.select(StoredFile).order_by(StoredFile.id)):
+        checked += 1
         if not is_whole(file):
             damaged.append(Damage(file.id, file.origin, "missing"))
             continue
         digest = hashlib.sha256()
-        for data in chunks(file):
+        for data in _parts(db.session.scalar, file.id, file.size):
             digest.update(data)
         if digest.hexdigest() != file.sha256:
             damaged.append(Damage(file.id, file.origin, "sha256"))
-    return damaged
+    return checked, damaged
 
 
 def load_folder(folder: Path) -> tuple[list[StoredFile], list[StoredFile]]:
