@@ -19,7 +19,7 @@ from reports.queries import UnknownCampaign
 from survey import clock, demo
 from survey.extensions import db
 from survey.models import Checklist
-from survey.services import backup, trail, uploads
+from survey.services import backup, files, trail, uploads
 from survey.services import checklists as checklist_service
 from survey.services.accounts import AccountError, add_user
 
@@ -830,6 +830,55 @@ def audit_anchor():
         sys.exit(1)
 
 
+# --- files ----------------------------------------------------------------------------------
+
+files_cli = AppGroup("files", help="Files kept in the database: evidence, register uploads.")
+
+DAMAGE = {
+    "missing": "内容がそろっていません（移行のときに見つからなかったか、復元で欠けたファイル）",
+    "sha256": "内容が記録された SHA-256 と一致しません",
+}
+
+
+def _stored(file_id: int, origin: str | None) -> str:
+    return f"ファイル {file_id}" + (f"（移行前の名前 uploads/{origin}）" if origin else "")
+
+
+@files_cli.command("check")
+def files_check():
+    """Read every stored file back and compare it with its size and SHA-256; exit status 1 if
+    any is missing or damaged."""
+    checked, damaged = files.check()
+    for damage in damaged:
+        click.echo(f"{_stored(damage.file_id, damage.origin)}: {DAMAGE[damage.reason]}", err=True)
+    if damaged:
+        _fail(f"{checked} 件中 {len(damaged)} 件のファイルに問題があります。")
+    click.echo(f"{checked} 件のファイルはすべてそろっています。")
+
+
+@files_cli.command("load")
+@click.argument("directory", type=click.Path(file_okay=False, exists=True))
+def files_load(directory):
+    """Bring in the evidence files the upgrade did not find, from another app server's
+    instance/uploads folder (matched by name, taken only with the recorded SHA-256)."""
+    loaded, differing = files.load_folder(Path(directory))
+    trail.record(
+        "files.load",
+        summary=str(directory)[:200],
+        after={"loaded": [f.id for f in loaded], "differing": [f.id for f in differing]},
+    )
+    db.session.commit()
+    click.echo(f"{len(loaded)} 件のファイルを取り込みました。")
+    for file in differing:
+        click.echo(
+            f"{_stored(file.id, file.origin)}: フォルダーのファイルは記録と内容が異なるため、"
+            "取り込みませんでした。",
+            err=True,
+        )
+    if differing:
+        sys.exit(1)
+
+
 # --- mail -----------------------------------------------------------------------------------
 
 mail_cli = AppGroup("mail", help="Deliver queued mail.")
@@ -923,4 +972,5 @@ commands = [
     register_cli,
     mail_cli,
     reminders_cli,
+    files_cli,
 ]

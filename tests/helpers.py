@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 from collections.abc import Iterator
 from datetime import date, timedelta
 
@@ -10,15 +11,21 @@ import sqlalchemy as sa
 
 from survey.demo import DEMO_PASSWORD
 from survey.extensions import db
-from survey.models import Answer, Assignment, Campaign, Checklist, OrgUnit, User
+from survey.models import Answer, Assignment, Campaign, Checklist, OrgUnit, StoredFile, User
 from survey.models.campaigns import CampaignStatus
 from survey.models.org import UnitKind, UserSession
+from survey.services import files
 from survey.services.checklists import import_files
 from survey.services.signin import hash_session_token
 
 
 def user(username: str) -> User:
     return db.session.scalar(sa.select(User).where(User.username == username))
+
+
+def stored_file(data: bytes = b"%PDF-1.4") -> StoredFile:
+    """A file in the database, as an upload leaves it (in the caller's transaction)."""
+    return files.store(io.BytesIO(data))
 
 
 def checklist(code: str) -> Checklist:

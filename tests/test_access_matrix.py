@@ -3,10 +3,8 @@ the role's own unit or company and of another. A new route without a decision he
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -34,7 +32,7 @@ from survey.models import (
 )
 from survey.models.types import utcnow
 from survey.services import trail as audit_service
-from tests.helpers import login
+from tests.helpers import login, stored_file
 
 ROLES = ["anonymous", "admin", "auditor", "manager", "respondent", "contractor"]
 SIGN_IN = "sign-in"  # a redirect to the login page
@@ -78,16 +76,12 @@ def world(demo_app) -> World:
     contract = _assignment("2026-annual-contracts", contract_id=contract_id)
     contract.status = "draft"
     attachments = {}
-    uploads = Path(demo_app.instance_path) / "uploads"
-    uploads.mkdir(parents=True, exist_ok=True)
     for a in (own, other, contract):
-        name = hashlib.sha256(str(a.id).encode()).hexdigest()[:32]
-        (uploads / name).write_bytes(b"%PDF-1.4")
         attachment = Attachment(
             assignment_id=a.id,
             item_id=a.campaign.checklist.items[0].id,
             filename="e.pdf",
-            stored_name=name,
+            file=stored_file(),
             content_type="application/pdf",
             size=8,
             sha256="0" * 64,
@@ -96,11 +90,9 @@ def world(demo_app) -> World:
         db.session.flush()
         attachments[a.id] = attachment.id
     followup = {
-        "own": _followup(uploads, unit=_unit("戸籍住民課")),
-        "other": _followup(uploads, unit=_unit("秘書課")),
-        "contract": _followup(
-            uploads, unit=_unit("秘書課"), contractor=contract.contract.contractor
-        ),
+        "own": _followup(unit=_unit("戸籍住民課")),
+        "other": _followup(unit=_unit("秘書課")),
+        "contract": _followup(unit=_unit("秘書課"), contractor=contract.contract.contractor),
     }
     audit_service.record("test.setup", summary="access matrix")
     places = _places()
@@ -170,18 +162,16 @@ def _places() -> dict[str, dict[str, int]]:
     return places
 
 
-def _followup(uploads: Path, unit, contractor=None) -> dict[str, int]:
+def _followup(unit, contractor=None) -> dict[str, int]:
     """An open corrective action with an evidence file, and an audit with a finding and a
     measure, owned by `unit` (and `contractor`, who then fixes it)."""
     action = CorrectiveAction(
         title="test", due_on=date(2026, 12, 1), unit=unit, contractor=contractor
     )
-    name = hashlib.sha256(f"action-{unit.id}-{contractor}".encode()).hexdigest()[:32]
-    (uploads / name).write_bytes(b"%PDF-1.4")
     evidence = ActionEvidence(
         action=action,
         filename="m.pdf",
-        stored_name=name,
+        file=stored_file(),
         content_type="application/pdf",
         size=8,
         sha256="0" * 64,

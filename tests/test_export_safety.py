@@ -82,14 +82,15 @@ SERVED_AS_UPLOADED = {"respond.evidence_file", "followup.action_evidence"}
 
 def _discovered_downloads(app) -> set[str]:
     """Endpoints that answer with a file: a URL ending in an extension, or a view that sends a
-    file or names one for the browser to save."""
+    file (Flask's send_file, or send_stored for a file kept in the database) or names one for
+    the browser to save."""
     found = set()
     for rule in app.url_map.iter_rules():
         if rule.endpoint == "static" or "GET" not in rule.methods:
             continue
         source = inspect.getsource(inspect.unwrap(app.view_functions[rule.endpoint]))
         sends = re.search(
-            r"send_file|as_attachment|Content-Disposition|content_disposition", source
+            r"send_file|send_stored|as_attachment|Content-Disposition|content_disposition", source
         )
         if sends or re.search(r"\.(\w+|<\w+>)$", rule.rule):
             found.add(rule.endpoint)

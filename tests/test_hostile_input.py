@@ -15,8 +15,15 @@ import sqlalchemy as sa
 from werkzeug.routing import IntegerConverter
 
 from survey.extensions import db
-from survey.models import ActionEvidence, Attachment, AuditEntry, CorrectiveAction
-from survey.services import evidence, registers
+from survey.models import (
+    ActionEvidence,
+    Attachment,
+    AuditEntry,
+    CorrectiveAction,
+    StoredFile,
+    StoredFileChunk,
+)
+from survey.services import registers
 from tests import helpers
 from tests.helpers import ANNUAL, login
 from tests.workbook_bombs import bomb
@@ -265,9 +272,10 @@ def test_an_evidence_name_with_control_characters_is_stored_clean_and_downloads(
         assert download.data == b"%PDF-1.4 minimal"
 
 
-def test_an_evidence_file_gone_from_the_disk_is_a_recorded_404(attached):
+def test_an_evidence_file_gone_from_the_database_is_a_recorded_404(attached):
     client, attachment = attached
-    evidence.path_of(attachment).unlink()
+    db.session.execute(sa.delete(StoredFileChunk).filter_by(file_id=attachment.file_id))
+    db.session.commit()
     response = client.get(f"/assignments/{attachment.assignment_id}/evidence/{attachment.id}")
     assert response.status_code == 404
     (entry,) = _denied(object_type="attachment")
@@ -276,14 +284,15 @@ def test_an_evidence_file_gone_from_the_disk_is_a_recorded_404(attached):
     assert downloads.all() == []
 
 
-def test_an_action_evidence_file_gone_from_the_disk_is_a_recorded_404(demo_app):
+def test_an_action_evidence_file_recorded_missing_is_a_recorded_404(demo_app):
+    """As the upgrade that moved files into the database records one it did not find."""
     admin = login(demo_app, "admin")
     action = db.session.scalars(sa.select(CorrectiveAction)).first()
     saved = ActionEvidence(
         action_id=action.id,
         uploaded_by_id=action.created_by_id,
         filename="消えた.pdf",
-        stored_name="0" * 32,
+        file=StoredFile(size=1, sha256="0" * 64, origin="0" * 32),
         content_type="application/pdf",
         size=1,
         sha256="0" * 64,

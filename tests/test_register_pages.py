@@ -6,14 +6,21 @@ from __future__ import annotations
 import io
 import re
 from html import unescape
-from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
 import sqlalchemy as sa
 
 from survey.extensions import db
-from survey.models import AuditEntry, Contractor, OrgUnit, User
+from survey.models import (
+    AuditEntry,
+    Contractor,
+    OrgUnit,
+    RegisterUpload,
+    StoredFile,
+    StoredFileChunk,
+    User,
+)
 from survey.services import registers
 from tests.helpers import login
 from tests.register_helpers import csv_bytes, read_csv, snapshot, xlsx_bytes
@@ -106,8 +113,13 @@ def test_a_stored_upload_that_was_altered_is_not_applied(demo_app):
     client = login(demo_app, "admin")
     token = _token(_upload(client, "contractors", csv_bytes(rows)))
     page = client.get(f"/admin/registers/contractors/upload/{token}").get_data(as_text=True)
-    for stored in (Path(demo_app.instance_path) / "register-uploads").glob("*.bin"):
-        stored.write_bytes(csv_bytes(rows[:2]))  # would deactivate all but one company
+    # Bytes that would deactivate all but one company, with the size to match: only the
+    # SHA-256 tells them from the previewed file.
+    altered = csv_bytes(rows[:2])
+    (file_id,) = db.session.scalars(sa.select(RegisterUpload.file_id)).all()
+    db.session.execute(sa.update(StoredFileChunk).filter_by(file_id=file_id).values(data=altered))
+    db.session.execute(sa.update(StoredFile).filter_by(id=file_id).values(size=len(altered)))
+    db.session.commit()
     before = snapshot()
     response = client.post(
         f"/admin/registers/contractors/upload/{token}/apply",

@@ -1,7 +1,6 @@
 """The web surface: security headers, CSRF, escaping, and arbitrary input never breaking things."""
 
 import string
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -27,15 +26,11 @@ def test_every_page_sends_security_headers(client):
 def test_nothing_a_signed_in_user_is_sent_may_be_kept_in_a_cache(demo_app):
     client = login(demo_app, "respondent")
     mine = helpers.assignment_of("戸籍住民課")
-    name = "0" * 32
-    uploads = Path(demo_app.instance_path) / "uploads"
-    uploads.mkdir(parents=True, exist_ok=True)
-    (uploads / name).write_bytes(b"%PDF-1.4")
     evidence = Attachment(
         assignment_id=mine.id,
         item_id=mine.campaign.checklist.items[0].id,
         filename="e.pdf",
-        stored_name=name,
+        file=helpers.stored_file(),
         content_type="application/pdf",
         size=8,
         sha256="0" * 64,

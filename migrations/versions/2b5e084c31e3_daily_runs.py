@@ -1,7 +1,7 @@
 """daily runs: which node took a daily job (the reminders) on an office day
 
 Revision ID: 2b5e084c31e3
-Revises: c3a1e5d7f902
+Revises: 33b5c30483df
 Create Date: 2026-12-03 19:09:32.265307
 
 Every node's timer may start `flask reminders send`; the first to insert the day's row sends.
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '2b5e084c31e3'
-down_revision = 'c3a1e5d7f902'
+down_revision = '33b5c30483df'
 branch_labels = None
 depends_on = None
 

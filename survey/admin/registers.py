@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -134,9 +134,8 @@ def register_upload(kind: str):
                 _("ファイルが大きすぎます（上限 %(limit)s）。", limit=size_limit_text())
             )
         else:
-            token = register_uploads.save(
-                current_app.instance_path, current_user.id, kind, upload.filename or "", data
-            )
+            token = register_uploads.save(current_user.id, kind, upload.filename or "", data)
+            db.session.commit()
             return redirect(url_for("admin.register_preview", kind=kind, token=token))
     return render_template(
         "admin/registers/upload.html", spec=spec, form=form, limit=size_limit_text()
@@ -144,16 +143,20 @@ def register_upload(kind: str):
 
 
 def _upload_or_gone(kind: str, token: str):
-    upload = register_uploads.load(current_app.instance_path, token, current_user.id, kind)
+    upload = register_uploads.load(token, current_user.id, kind)
     if upload is None:
-        flash(
-            _(
-                "この取り込みは適用済みか、期限が切れています。"
-                "もう一度ファイルをアップロードしてください。"
-            ),
-            "info",
-        )
+        _gone()
     return upload
+
+
+def _gone() -> None:
+    flash(
+        _(
+            "この取り込みは適用済みか、期限が切れています。"
+            "もう一度ファイルをアップロードしてください。"
+        ),
+        "info",
+    )
 
 
 def _preview(upload: register_uploads.Upload) -> registers.Preview:
@@ -198,9 +201,12 @@ def register_apply(kind: str, token: str):
             "error",
         )
         return redirect(url_for("admin.register_preview", kind=kind, token=token))
+    if not register_uploads.discard(token):  # applied meanwhile by a request that came first
+        db.session.rollback()
+        _gone()
+        return redirect(url_for("admin.register_list", kind=kind))
     changed = registers.apply(result)
     db.session.commit()
-    register_uploads.discard(current_app.instance_path, token)
     if changed:
         flash(
             _(

@@ -9,14 +9,14 @@ import math
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import Response, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from reports.safe import csv_text
 from survey import access, clock
-from survey.downloads import content_disposition
+from survey.downloads import content_disposition, send_stored
 from survey.extensions import db
 from survey.followup import bp
 from survey.followup.forms import ActionForm, FilterForm, ReopenForm, StepForm, choices
@@ -485,7 +485,7 @@ def action_evidence(action_id: int, evidence_id: int):
     if row is None or row.action_id != action.id:
         trail.record_denied("action_evidence", evidence_id, current_user, found=row)
         abort(404)
-    path = evidence.file_or_404(row, "action_evidence")
+    stored = evidence.file_or_404(row, "action_evidence")
     trail.record(
         "download.action_evidence",
         row,
@@ -493,10 +493,9 @@ def action_evidence(action_id: int, evidence_id: int):
         after={"action_id": action.id, "sha256": row.sha256},
         commit=True,
     )
-    return send_file(
-        path,
-        mimetype=row.content_type,
-        as_attachment=True,
+    return send_stored(
+        stored,
         # Names stored before they were cleaned may hold what a header cannot carry.
-        download_name=uploads.clean_filename(row.filename, "evidence"),
+        uploads.clean_filename(row.filename, "evidence"),
+        row.content_type,
     )

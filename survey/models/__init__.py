@@ -19,6 +19,7 @@ from survey.models.evaluations import (
     RequestStatus,
     SubcontractRequest,
 )
+from survey.models.files import StoredFile, StoredFileChunk
 from survey.models.followup import (
     ActionEvent,
     ActionEvidence,
@@ -28,7 +29,7 @@ from survey.models.followup import (
 from survey.models.jobs import DailyRun
 from survey.models.mail import OutgoingMail, ReminderLog
 from survey.models.org import Contractor, Invitation, OrgUnit, Role, User
-from survey.models.registers import Contract, InformationSystem, Subcontract
+from survey.models.registers import Contract, InformationSystem, RegisterUpload, Subcontract
 from survey.models.trail import AuditAnchor, AuditEntry
 
 __all__ = [
@@ -63,10 +64,13 @@ __all__ = [
     "OrgUnit",
     "OutgoingMail",
     "Recommendation",
+    "RegisterUpload",
     "RequestStatus",
     "ReminderLog",
     "Role",
     "Scale",
+    "StoredFile",
+    "StoredFileChunk",
     "Subcontract",
     "SubcontractRequest",
     "User",

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from survey.extensions import db
 from survey.models.checklists import Checklist, Item, Option
+from survey.models.files import StoredFile
 from survey.models.org import Contractor, OrgUnit, User
 from survey.models.registers import Contract, InformationSystem
 from survey.models.types import utcnow
@@ -179,7 +180,7 @@ class Answer(db.Model):
 
 
 class Attachment(db.Model):
-    """Evidence uploaded for an item; the file lives outside the database under `stored_name`."""
+    """Evidence uploaded for an item; its bytes are the StoredFile `file`."""
 
     __tablename__ = "attachment"
 
@@ -187,12 +188,14 @@ class Attachment(db.Model):
     assignment_id: Mapped[int] = mapped_column(sa.ForeignKey("assignment.id"), index=True)
     item_id: Mapped[int] = mapped_column(sa.ForeignKey("item.id"))
     filename: Mapped[str] = mapped_column(sa.String(255))
-    stored_name: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    file_id: Mapped[int] = mapped_column(sa.ForeignKey("stored_file.id"), unique=True)
     content_type: Mapped[str] = mapped_column(sa.String(100))
     size: Mapped[int]
     sha256: Mapped[str] = mapped_column(sa.String(64))
     uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
     uploaded_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+    file: Mapped[StoredFile] = relationship()
 
 
 class AnswerHistory(db.Model):

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from survey.extensions import db
 from survey.models.campaigns import Assignment, Campaign
 from survey.models.checklists import Item
+from survey.models.files import StoredFile
 from survey.models.org import Contractor, OrgUnit, User
 from survey.models.types import utcnow
 
@@ -105,14 +106,14 @@ class ActionEvent(db.Model):
 
 class ActionEvidence(db.Model):
     """A file the owner attached to the reported measure; stored like answer evidence (checked
-    by content, under a random name in instance/uploads)."""
+    by content, its bytes in the database)."""
 
     __tablename__ = "action_evidence"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     action_id: Mapped[int] = mapped_column(sa.ForeignKey("corrective_action.id"), index=True)
     filename: Mapped[str] = mapped_column(sa.String(255))
-    stored_name: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    file_id: Mapped[int] = mapped_column(sa.ForeignKey("stored_file.id"), unique=True)
     content_type: Mapped[str] = mapped_column(sa.String(100))
     size: Mapped[int]
     sha256: Mapped[str] = mapped_column(sa.String(64))
@@ -121,3 +122,4 @@ class ActionEvidence(db.Model):
 
     action: Mapped[CorrectiveAction] = relationship(back_populates="evidence")
     uploaded_by: Mapped[User | None] = relationship()
+    file: Mapped[StoredFile] = relationship()

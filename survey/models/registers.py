@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import enum
-from datetime import date
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from survey.extensions import db
 from survey.models.org import Contractor, OrgUnit
+from survey.models.types import utcnow
 
 
 class InformationSystem(db.Model):
@@ -72,3 +73,19 @@ class Subcontract(db.Model):
     staff_count: Mapped[int | None]
 
     contract: Mapped[Contract] = relationship(back_populates="subcontracts")
+
+
+class RegisterUpload(db.Model):
+    """A register file uploaded and previewed, waiting to be applied: usable by its uploader
+    only, for services/register_uploads.MAX_AGE; the row is deleted when it is applied."""
+
+    __tablename__ = "register_upload"
+
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)  # SHA-256 of the token
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    filename: Mapped[str] = mapped_column(sa.String(255))
+    file_id: Mapped[int] = mapped_column(sa.ForeignKey("stored_file.id"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), default=utcnow, index=True
+    )

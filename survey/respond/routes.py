@@ -11,7 +11,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import get_locale
@@ -20,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from survey import access, clock
+from survey.downloads import send_stored
 from survey.extensions import db
 from survey.malformed import db_int
 from survey.models import Attachment
@@ -359,12 +359,11 @@ def evidence_file(assignment_id: int, attachment_id: int):
         # Another questionnaire's file asked for through one the user may see: a guessed id.
         trail.record_denied("attachment", attachment_id, current_user, found=attachment)
         abort(404)
-    path = evidence.file_or_404(attachment, "attachment")
+    stored = evidence.file_or_404(attachment, "attachment")
     trail.record_file("download.evidence", attachment, commit=True)
-    return send_file(
-        path,
-        mimetype=attachment.content_type,
-        as_attachment=True,
+    return send_stored(
+        stored,
         # Names stored before they were cleaned may hold what a header cannot carry.
-        download_name=uploads.clean_filename(attachment.filename, "evidence"),
+        uploads.clean_filename(attachment.filename, "evidence"),
+        attachment.content_type,
     )

@@ -1,11 +1,8 @@
-"""Evidence files: checked by content, stored under random names outside the static folder."""
+"""Evidence files: checked by content, stored in the database (services/files.py)."""
 
 from __future__ import annotations
 
-import hashlib
-import secrets
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from dataclasses import dataclass
 
 from flask import abort, current_app
 from flask_babel import gettext as _
@@ -13,8 +10,8 @@ from flask_login import current_user
 from werkzeug.datastructures import FileStorage
 
 from survey.extensions import db
-from survey.models import Assignment, Attachment, Item, User
-from survey.services import trail, uploads
+from survey.models import Assignment, Attachment, Item, StoredFile, User
+from survey.services import files, trail, uploads
 
 # What a file must start with to be what its type claims; the name and the browser's word for
 # the type are not trusted.
@@ -30,56 +27,48 @@ class EvidenceRefused(ValueError):
     pass
 
 
-def upload_dir() -> Path:
-    path = Path(current_app.instance_path) / "uploads"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 def content_type(head: bytes) -> str | None:
     return next((kind for magic, kind in SIGNATURES.items() if head.startswith(magic)), None)
 
 
 @dataclass(frozen=True)
-class StoredFile:
-    """A checked upload written under a random name: what its metadata row records."""
+class SavedUpload:
+    """A checked upload stored in the database: what its metadata row records."""
 
     filename: str
-    stored_name: str
+    file: StoredFile
     content_type: str
-    size: int
-    sha256: str
 
     def columns(self) -> dict:
-        return asdict(self)
+        return {
+            "filename": self.filename,
+            "file": self.file,
+            "content_type": self.content_type,
+            "size": self.file.size,
+            "sha256": self.file.sha256,
+        }
 
 
-def save_upload(upload: FileStorage) -> StoredFile:
+def save_upload(upload: FileStorage) -> SavedUpload:
     """Check an upload by its content and size, and store it; EvidenceRefused says why not.
 
     Shared by every kind of evidence (answers, corrective actions): one set of rules."""
     limit = current_app.config["MAX_CONTENT_LENGTH"]
-    data = upload.read(limit + 1)
-    if not data:
+    head = upload.stream.read(files.CHUNK_SIZE)
+    if not head:
         raise EvidenceRefused(_("ファイルが空です。"))
-    if len(data) > limit:
-        raise EvidenceRefused(
-            _("ファイルが大きすぎます（上限 %(mb)d MB）。", mb=limit // (1024 * 1024))
-        )
-    kind = content_type(data[:8])
+    kind = content_type(head[:8])
     if kind is None:
         raise EvidenceRefused(
             _("PDF、画像（PNG・JPEG）、Office 文書のいずれかを添付してください。")
         )
-    stored_name = secrets.token_hex(16)
-    (upload_dir() / stored_name).write_bytes(data)
-    return StoredFile(
-        filename=uploads.clean_filename(upload.filename, "evidence"),
-        stored_name=stored_name,
-        content_type=kind,
-        size=len(data),
-        sha256=hashlib.sha256(data).hexdigest(),
-    )
+    try:
+        stored = files.store(upload.stream, head=head, limit=limit)
+    except files.TooLarge:
+        raise EvidenceRefused(
+            _("ファイルが大きすぎます（上限 %(mb)d MB）。", mb=limit // (1024 * 1024))
+        ) from None
+    return SavedUpload(uploads.clean_filename(upload.filename, "evidence"), stored, kind)
 
 
 def store(assignment: Assignment, item: Item, upload: FileStorage, user: User) -> Attachment:
@@ -91,17 +80,11 @@ def store(assignment: Assignment, item: Item, upload: FileStorage, user: User) -
     return attachment
 
 
-def path_of(attachment) -> Path:
-    """Where the file of an Attachment or an ActionEvidence lives."""
-    return upload_dir() / attachment.stored_name
-
-
-def file_or_404(row, kind: str) -> Path:
-    """The file of an Attachment or an ActionEvidence (`kind` in the audit trail). A file gone
-    from the disk (a restore without the uploads folder) is a 404, recorded as a refused access,
-    not a server error."""
-    path = path_of(row)
-    if not path.is_file():
+def file_or_404(row, kind: str) -> StoredFile:
+    """The stored file of an Attachment or an ActionEvidence (`kind` in the audit trail). A file
+    not wholly in the database (left out of a restore, or not found when the upgrade moved the
+    files in) is a 404, recorded as a refused access, not a server error."""
+    if not files.is_whole(row.file):
         trail.record_denied(kind, row.id, current_user, found=row, reason="file_missing")
         abort(404)
-    return path
+    return row.file

@@ -1,24 +1,29 @@
 """Uploaded register files kept between preview and apply.
 
-The file is stored under the instance folder, keyed by a random token that only the uploader
-may use. Applying reads exactly these bytes again (checked by their SHA-256), so what is applied
-is what was previewed; once applied, the file is removed, so the same token cannot apply twice.
-Only a hash of the token names the files, and unused uploads expire.
+The file is kept in the database (services/files.py), so the preview and the apply may be served
+by different app servers, keyed by a random token that only the uploader may use. Applying
+reads exactly these bytes again (checked by their SHA-256), so what is applied is what was
+previewed; the apply deletes the upload in its own transaction, so the same token cannot apply
+twice. Only a hash of the token is stored, and unused uploads expire.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
+import io
 import re
 import secrets
-import time
 from dataclasses import dataclass
-from pathlib import Path
+from datetime import timedelta
 
-from survey.services import uploads
+import sqlalchemy as sa
 
-MAX_AGE_SECONDS = 2 * 60 * 60
+from survey.extensions import db
+from survey.models import RegisterUpload, StoredFile
+from survey.models.types import utcnow
+from survey.services import files, uploads
+
+MAX_AGE = timedelta(hours=2)
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 
 
@@ -30,64 +35,64 @@ class Upload:
     data: bytes
 
 
-def _folder(instance_path: str) -> Path:
-    folder = Path(instance_path) / "register-uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+def _key(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
 
 
-def _paths(instance_path: str, token: str) -> tuple[Path, Path]:
-    name = hashlib.sha256(token.encode("ascii")).hexdigest()
-    folder = _folder(instance_path)
-    return folder / f"{name}.json", folder / f"{name}.bin"
-
-
-def save(instance_path: str, user_id: int, kind: str, filename: str, data: bytes) -> str:
-    _expire(instance_path)
+def save(user_id: int, kind: str, filename: str, data: bytes) -> str:
+    """Keep the file for its preview and apply, in the caller's transaction; its token."""
+    _expire()
     token = secrets.token_urlsafe(24)
-    meta_path, data_path = _paths(instance_path, token)
-    data_path.write_bytes(data)
-    meta = {
-        "user_id": user_id,
-        "kind": kind,
-        "filename": uploads.clean_filename(filename, "register"),
-        "sha256": hashlib.sha256(data).hexdigest(),
-        "created": time.time(),
-    }
-    meta_path.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    stored = files.store(io.BytesIO(data))
+    db.session.add(
+        RegisterUpload(
+            id=_key(token),
+            user_id=user_id,
+            kind=kind,
+            filename=uploads.clean_filename(filename, "register"),
+            file_id=stored.id,
+        )
+    )
     return token
 
 
-def load(instance_path: str, token: str, user_id: int, kind: str) -> Upload | None:
+def load(token: str, user_id: int, kind: str) -> Upload | None:
     """The upload if it exists, is this user's, for this register, unexpired and unaltered."""
     if not TOKEN_RE.match(token or ""):
         return None
-    meta_path, data_path = _paths(instance_path, token)
-    try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        data = data_path.read_bytes()
-    except (OSError, ValueError):
+    row = db.session.scalar(
+        sa.select(RegisterUpload).where(
+            RegisterUpload.id == _key(token),
+            RegisterUpload.user_id == user_id,
+            RegisterUpload.kind == kind,
+            RegisterUpload.created_at > utcnow() - MAX_AGE,
+        )
+    )
+    file = db.session.get(StoredFile, row.file_id) if row else None
+    if file is None or not files.is_whole(file):
         return None
-    if (
-        meta.get("user_id") != user_id
-        or meta.get("kind") != kind
-        or time.time() - meta.get("created", 0) > MAX_AGE_SECONDS
-        or hashlib.sha256(data).hexdigest() != meta.get("sha256")
-    ):
+    data = files.read(file)
+    if hashlib.sha256(data).hexdigest() != file.sha256:
         return None
-    return Upload(token, kind, meta.get("filename", ""), data)
+    return Upload(token, kind, row.filename, data)
 
 
-def discard(instance_path: str, token: str) -> None:
-    for path in _paths(instance_path, token):
-        path.unlink(missing_ok=True)
+def discard(token: str) -> bool:
+    """Delete the upload in the caller's transaction; False if it is gone already (a request
+    that came first applied it: the caller then applies nothing)."""
+    file_id = db.session.scalar(
+        sa.delete(RegisterUpload)
+        .where(RegisterUpload.id == _key(token))
+        .returning(RegisterUpload.file_id)
+    )
+    files.delete([file_id] if file_id is not None else [])
+    return file_id is not None
 
 
-def _expire(instance_path: str) -> None:
-    limit = time.time() - MAX_AGE_SECONDS
-    for path in _folder(instance_path).iterdir():
-        try:
-            if path.stat().st_mtime < limit:
-                path.unlink(missing_ok=True)
-        except OSError:
-            continue
+def _expire() -> None:
+    file_ids = db.session.scalars(
+        sa.delete(RegisterUpload)
+        .where(RegisterUpload.created_at <= utcnow() - MAX_AGE)
+        .returning(RegisterUpload.file_id)
+    ).all()
+    files.delete(file_ids)

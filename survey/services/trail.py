@@ -54,6 +54,7 @@ ACTIONS = {
     "auth.session_end": _l("ほかの端末のセッションの終了"),
     "backup.create": _l("バックアップの作成"),
     "backup.restore": _l("バックアップからの復元"),
+    "files.load": _l("移行のときに見つからなかった証跡ファイルの取り込み"),
     "invitation.accept": _l("招待の受諾（アカウント作成）"),
     "answer.save": _l("回答の保存"),
     "answer.autosave": _l("回答の自動保存"),
