@@ -54,7 +54,7 @@ test: install browser-deps pdf-deps
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
 lint: install
-	$(BIN)/ruff check survey checklists reports tests config.py wsgi.py
+	$(BIN)/ruff check survey checklists reports accesslogs tests config.py wsgi.py
 
 # Speed at scale (docs/performance.md): 100,000 respondents × 50 items on SQLite, and on
 # PostgreSQL too when TEST_DATABASE_URL is set. Prints `BENCH name value unit`; about 7 minutes.

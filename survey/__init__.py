@@ -100,6 +100,7 @@ def register_template_helpers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from survey.cli import commands
+    from survey.cli_logs import logs_cli
 
-    for command in commands:
+    for command in [*commands, logs_cli]:
         app.cli.add_command(command)

@@ -25,6 +25,17 @@ from survey.models.followup import (
     ActionStatus,
     CorrectiveAction,
 )
+from survey.models.logs import (
+    LogEntry,
+    LogImport,
+    LogSource,
+    ReviewRound,
+    SampledEntry,
+    SampleReason,
+    SamplingRuleSet,
+    ServedDistrict,
+    StaffHousehold,
+)
 from survey.models.mail import OutgoingMail, ReminderLog
 from survey.models.org import Contractor, Invitation, OrgUnit, Role, User
 from survey.models.registers import Contract, InformationSystem, Subcontract
@@ -57,14 +68,23 @@ __all__ = [
     "Invitation",
     "InvitationRequest",
     "Item",
+    "LogEntry",
+    "LogImport",
+    "LogSource",
     "Option",
     "OrgUnit",
     "OutgoingMail",
     "Recommendation",
-    "RequestStatus",
     "ReminderLog",
+    "RequestStatus",
+    "ReviewRound",
     "Role",
+    "SampleReason",
+    "SampledEntry",
+    "SamplingRuleSet",
     "Scale",
+    "ServedDistrict",
+    "StaffHousehold",
     "Subcontract",
     "SubcontractRequest",
     "User",
