@@ -154,7 +154,7 @@ def burst(conn: sa.Connection, scope: Scope, rule: Rule) -> list[int]:
     read by user id and time (overlapping runs merged)."""
     entry = tables.log_entry
     count, minutes = rule.settings["count"], rule.settings["minutes"]
-    earlier = sa.func.lag(entry.c.at, count - 1).over(
+    earlier = sa.func.lag(entry.c.at, count - 1, type_=entry.c.at.type).over(
         partition_by=entry.c.user_code, order_by=(entry.c.at, entry.c.id)
     )
     lagged = (

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 from flask.cli import AppGroup
+from flask_babel import force_locale
 
 from accesslogs.messages import ProblemsFound
 from accesslogs.messages import text as message
@@ -187,7 +188,8 @@ def logs_purge(today):
 def logs_districts(file, lang):
     """Replace the served districts with FILE (組織コード・事業者コード, 地区)."""
     try:
-        count = logs.replace_districts(Path(file).read_bytes(), Path(file).name)
+        with force_locale(_lang(lang)):  # the register reader's messages are translated
+            count = logs.replace_districts(Path(file).read_bytes(), Path(file).name)
     except ProblemsFound as found:
         db.session.rollback()
         _problems(found.problems, found.more, _lang(lang))
@@ -204,7 +206,8 @@ def logs_households(source_code, file, lang):
     """Replace SOURCE's staff households with FILE (利用者ID, 宛名番号)."""
     source = _source(source_code)
     try:
-        count = logs.replace_households(source, Path(file).read_bytes(), Path(file).name)
+        with force_locale(_lang(lang)):
+            count = logs.replace_households(source, Path(file).read_bytes(), Path(file).name)
     except ProblemsFound as found:
         db.session.rollback()
         _problems(found.problems, found.more, _lang(lang))

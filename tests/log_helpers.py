@@ -44,7 +44,9 @@ def build_ward(code: str = "JUKI") -> Ward:
     welfare = OrgUnit(code="D07-01", name="福祉推進課")
     company = Contractor(code="C003", name="株式会社みなと電算")
     system = InformationSystem(code="SYS-027", name="住民記録システム", unit=resident)
-    staff = User(username="respondent", display_name="住民 記録", role=Role.RESPONDENT, unit=resident)
+    staff = User(
+        username="respondent", display_name="住民 記録", role=Role.RESPONDENT, unit=resident
+    )
     source = LogSource(
         code=code,
         name="住民記録システム 照会ログ",
