@@ -284,8 +284,11 @@ class Problem:
             parts.append(f"「{where}」" if lang[:2] != "en" else f"'{where}'")
         return ("" if lang[:2] != "en" else ", ").join(parts)
 
+    def message(self, lang: str = "ja") -> str:
+        return text(self.message_id, lang, **self.params)
+
     def render(self, lang: str = "ja") -> str:
-        message = text(self.message_id, lang, **self.params)
+        message = self.message(lang)
         place = self.place(lang)
         return f"{place}: {message}" if place else message
 

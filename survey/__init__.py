@@ -73,6 +73,7 @@ def register_blueprints(app: Flask) -> None:
     from survey.contractors import bp as contractors_bp
     from survey.errors import bp as errors_bp
     from survey.followup import bp as followup_bp
+    from survey.logreview import bp as logreview_bp
     from survey.main import bp as main_bp
     from survey.respond import bp as respond_bp
     from survey.results import bp as results_bp
@@ -88,6 +89,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(contractors_bp)
 
     app.register_blueprint(followup_bp)
+    app.register_blueprint(logreview_bp)
     app.register_blueprint(errors_bp)
 
 

@@ -10,19 +10,21 @@ from __future__ import annotations
 import secrets
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 
 from accesslogs import importer, reader, rules, sampler
-from accesslogs.mapping import FIELDS, Mapping
+from accesslogs.mapping import DEFAULT_PATTERN, FIELDS, Mapping
 from accesslogs.mapping import check as check_mapping
 from accesslogs.messages import Problem, ProblemsFound
 from survey import clock
 from survey.extensions import db
+from survey.formatting import format_date
 from survey.models import (
     Contractor,
     LogEntry,
@@ -51,12 +53,13 @@ UNRESOLVED_SHOWN = 20  # the most frequent unresolved user ids listed on a previ
 
 def mapping(source: LogSource) -> Mapping:
     columns = {name: getattr(source, f"{name}_column") or "" for name in FIELD_NAMES}
+    # A source not yet flushed has None where the columns' defaults will go.
     return Mapping(
         {name: heading for name, heading in columns.items() if heading},
-        user_pattern=source.user_pattern,
-        encoding=source.encoding,
-        delimiter=source.delimiter,
-        time_format=source.time_format,
+        user_pattern=source.user_pattern or DEFAULT_PATTERN,
+        encoding=source.encoding or "auto",
+        delimiter=source.delimiter or ",",
+        time_format=source.time_format or "",
     )
 
 
@@ -124,7 +127,7 @@ def _already(source: LogSource, sha256: str) -> LogImport | None:
 
 def _inspect(source: LogSource, stream: BinaryIO) -> Checked:
     try:
-        facts = reader.inspect(stream, source.encoding)
+        facts = reader.inspect(stream, mapping(source).encoding)
     except ProblemsFound as found:
         return Checked(problems=found.problems)
     return Checked(facts=facts, already=_already(source, facts.sha256))
@@ -586,3 +589,98 @@ def figures(round_: ReviewRound) -> Figures:
     ruleset = rules_of(round_.rule_set)
     reasons = [r.key for r in ruleset.rules] + ([rules.RANDOM] if ruleset.per_unit else [])
     return Figures({(u, r): n for u, r, n in by_rule}, list(units), reasons, totals)
+
+
+# --- what the pages show -----------------------------------------------------------------------
+
+
+@dataclass
+class SourceStats:
+    source: LogSource
+    imports: int
+    rows: int
+    first_at: datetime | None
+    last_at: datetime | None
+    households: int
+
+
+def source_stats() -> list[SourceStats]:
+    """Each source with what is kept of its logs (purged imports left out)."""
+    kept = (
+        sa.select(
+            LogImport.source_id,
+            sa.func.count(LogImport.id),
+            sa.func.coalesce(sa.func.sum(LogImport.row_count), 0),
+            sa.func.min(LogImport.first_at),
+            sa.func.max(LogImport.last_at),
+        )
+        .where(LogImport.purged_at.is_(None))
+        .group_by(LogImport.source_id)
+    )
+    found = {row[0]: row[1:] for row in db.session.execute(kept)}
+    households = dict(
+        db.session.execute(
+            sa.select(StaffHousehold.source_id, sa.func.count()).group_by(StaffHousehold.source_id)
+        ).all()
+    )
+    return [
+        SourceStats(s, *found.get(s.id, (0, 0, None, None)), households.get(s.id, 0))
+        for s in sources()
+    ]
+
+
+@dataclass
+class Started:
+    round: ReviewRound | None = None
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (form field, message)
+
+
+def _free_code(base: str) -> str:
+    code, n = base, 1
+    while round_by_code(code) is not None:
+        n += 1
+        code = f"{base}-{n}"
+    return code
+
+
+def start_round(
+    source_id: int | None,
+    rule_set_id: int | None,
+    period_from: date,
+    period_to: date,
+    *,
+    code: str = "",
+    title: str = "",
+    seed: str | None = None,
+) -> Started:
+    """Create a round and draw its sample at once (the office's page), or say what is wrong,
+    field by field."""
+    source = db.session.get(LogSource, source_id) if source_id else None
+    stored = db.session.get(SamplingRuleSet, rule_set_id) if rule_set_id else None
+    started = Started()
+    if source is None or not source.active:
+        started.problems.append(("source_id", _("ログの種類を選んでください。")))
+    if stored is None:
+        started.problems.append(
+            ("rule_set_id", _("抽出ルールを選んでください（flask logs rules で登録します）。"))
+        )
+    if period_to < period_from:
+        started.problems.append(("period_to", _("終了日は開始日以降にしてください。")))
+    if code and round_by_code(code) is not None:
+        started.problems.append(("code", _("コード「%(code)s」は使われています。", code=code)))
+    if started.problems:
+        return started
+    window = sampler.Scope(source.id, period_from, period_to, clock.zone())
+    if not db.session.scalar(sa.select(sa.literal(True)).where(sa.exists().where(window.where()))):
+        started.problems.append(("period_from", _("この期間のログは取り込まれていません。")))
+        return started
+    code = code or _free_code(f"{source.code}-{period_from:%Y%m%d}-{period_to:%Y%m%d}")
+    title = title or _(
+        "%(source)s %(first)s〜%(last)s",
+        source=source.name,
+        first=format_date(period_from),
+        last=format_date(period_to),
+    )
+    started.round = create_round(source, stored, period_from, period_to, code, title, seed)
+    record_sample(started.round)
+    return started
