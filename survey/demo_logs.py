@@ -248,5 +248,6 @@ def load() -> None:
         "令和8年10月分 住民記録システム 照会ログ点検",
         SEED,
     )
-    logs.record_sample(logs.round_by_code(ROUND))
-    db.session.flush()
+    round_ = logs.round_by_code(ROUND)
+    logs.record_sample(round_)
+    round_.created_at = round_.sampled_at = office_time(date(2026, 11, 5), 9, 30)

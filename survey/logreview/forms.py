@@ -11,10 +11,22 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Re
 
 from accesslogs.mapping import DEFAULT_PATTERN, PATTERN_MAX
 from survey.campaigns.forms import DayField
+from survey.followup.forms import choices
 from survey.malformed import db_int
 
 CODE = Regexp(r"^[A-Za-z0-9_.-]+$", message=_l("半角英数字と記号（. _ -）で入力してください。"))
-HEADING = {"render_kw": {"maxlength": 100, "autocomplete": "off"}, "validators": [Length(max=100)]}
+
+
+def _text(value: str | None) -> str:
+    """Text as stored: never None (a field left out), no spaces around it."""
+    return (value or "").strip()
+
+
+HEADING = {
+    "render_kw": {"maxlength": 100, "autocomplete": "off"},
+    "validators": [Length(max=100)],
+    "filters": [_text],
+}
 
 
 def _int_or_none(value):
@@ -28,27 +40,34 @@ class SourceForm(FlaskForm):
     code = StringField(
         _l("コード"),
         validators=[DataRequired(_l("コードを入力してください。")), Length(max=32), CODE],
+        filters=[_text],
         render_kw={"maxlength": 32, "autocomplete": "off", "spellcheck": "false"},
         description=_l("例: JUKI-SHOKAI。コマンド（flask logs import）でも使います。"),
     )
     name = StringField(
         _l("名称"),
         validators=[DataRequired(_l("名称を入力してください。")), Length(max=200)],
+        filters=[_text],
         render_kw={"maxlength": 200},
     )
     system_id = SelectField(_l("情報システム"), coerce=_int_or_none, validate_choice=False)
     encoding = SelectField(
         _l("文字コード"),
-        choices=[
-            ("auto", _l("自動判別（UTF-8 か Shift_JIS）")),
-            ("utf-8", "UTF-8"),
-            ("cp932", "Shift_JIS (cp932)"),
-        ],
+        choices=choices(
+            [
+                ("auto", _l("自動判別（UTF-8 か Shift_JIS）")),
+                ("utf-8", "UTF-8"),
+                ("cp932", "Shift_JIS (cp932)"),
+            ]
+        ),
     )
-    delimiter = SelectField(_l("区切り文字"), choices=[(",", _l("コンマ")), ("\t", _l("タブ"))])
+    delimiter = SelectField(
+        _l("区切り文字"), choices=choices([(",", _l("コンマ")), ("\t", _l("タブ"))])
+    )
     time_format = StringField(
         _l("日時の書式"),
         validators=[Optional(), Length(max=64)],
+        filters=[_text],
         render_kw={"maxlength": 64, "spellcheck": "false"},
         description=_l(
             "空欄なら 2026/10/01 9:30:00 などの一般的な書き方を読み取ります。例: %Y%m%d%H%M%S"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 from datetime import timedelta
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -15,6 +15,7 @@ from flask_login import current_user
 from accesslogs.messages import ProblemsFound
 from survey import access, clock
 from survey.extensions import db
+from survey.followup.forms import choices
 from survey.logreview import bp
 from survey.logreview.forms import ImportForm, RoundForm, SourceForm, UploadForm
 from survey.models import InformationSystem, LogSource
@@ -51,13 +52,13 @@ def index():
 # --- sources ----------------------------------------------------------------------------------
 
 
-def _systems() -> list[tuple[int, str]]:
+def _systems() -> list:
     systems = db.session.scalars(
         db.select(InformationSystem)
         .where(InformationSystem.active.is_(True))
         .order_by(InformationSystem.code)
     )
-    return [(s.id, f"{s.code} {s.name}（{s.unit.name}）") for s in systems]
+    return choices((s.id, f"{s.code} {s.name}（{s.unit.name}）") for s in systems)
 
 
 def _edit_source(form: SourceForm, source: LogSource, template_args: dict):
@@ -95,10 +96,9 @@ def source_new():
 @office
 def source_edit(code: str):
     source = _source(code)
-    form = SourceForm(obj=source)
-    response = _edit_source(form, source, {"source": source})
-    db.session.expire_all()  # a refused change stays out of the session
-    return response
+    # A post carries the whole source: a field left out is empty, not what was stored.
+    form = SourceForm(obj=source if request.method == "GET" else None)
+    return _edit_source(form, source, {"source": source})
 
 
 # --- importing a file -------------------------------------------------------------------------
@@ -186,7 +186,7 @@ def do_import(code: str, token: str):
         _(
             "%(name)s を取り込みました（%(rows)s 行）。",
             name=found.filename,
-            rows=f"{checked.result.rows:,}",
+            rows=format(checked.result.rows, ","),
         ),
         "success",
     )
@@ -208,8 +208,11 @@ def imports():
 @office
 def round_new():
     form = RoundForm()
-    form.source_id.choices = [(s.id, f"{s.code} {s.name}") for s in logs.sources() if s.active]
-    form.rule_set_id.choices = [(r.id, f"{r.label} {r.title}") for r in reversed(logs.rule_sets())]
+    sources = [(s.id, f"{s.code} {s.name}") for s in logs.sources() if s.active]
+    form.source_id.choices = choices(sources)
+    form.rule_set_id.choices = choices(
+        (r.id, f"{r.label} {r.title}") for r in reversed(logs.rule_sets())
+    )
     if not form.is_submitted():
         last = clock.today().replace(day=1) - timedelta(days=1)
         form.period_from.data, form.period_to.data = last.replace(day=1), last
