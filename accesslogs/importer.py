@@ -232,6 +232,63 @@ def positions(headings: list[Any], mapping: Mapping) -> dict[str, int]:
     return found
 
 
+class _Writer:
+    """Batches of rows INSERTed through the driver: SQLAlchemy's per-row parameter processing
+    (executemany of dictionaries) cost as much as the database's own work. Moments are bound
+    as the dialect binds them (SQLite: its text format, which every comparison relies on)."""
+
+    COLUMNS = (
+        "import_id", "source_id", "row_number", "at", *COLUMNS.values(),
+        "user_id", "unit_id", "contractor_id",
+    )  # fmt: skip
+
+    def __init__(self, conn: sa.Connection, target: Target):
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        self.sql = (
+            f"INSERT INTO log_entry ({', '.join(self.COLUMNS)}) "
+            f"VALUES ({', '.join([mark] * len(self.COLUMNS))})"
+        )
+        self.conn = conn
+        self.head = (target.import_id, target.source_id)
+        moment_type = tables.log_entry.c.at.type.dialect_impl(conn.dialect)
+        self.moment = moment_type.bind_processor(conn.dialect) or (lambda m: m)
+        self.batch: list[tuple] = []
+
+    def add(self, number: int, moment: datetime, texts: list[str], who: Resolved) -> None:
+        self.batch.append(
+            (
+                *self.head,
+                number,
+                self.moment(moment),
+                *texts,
+                who.user_id,
+                who.unit_id,
+                who.contractor_id,
+            )
+        )
+        if len(self.batch) >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.batch:
+            self.conn.exec_driver_sql(self.sql, self.batch)
+            self.batch = []
+
+
+def _time_problem(moment: datetime | None, shown: str, latest: datetime, mapping: Mapping):
+    """(message id, params) of a time that cannot be stored, or None."""
+    shown = shown.strip()[:40]
+    if moment is None:
+        if not shown:
+            return "value_required", {}
+        return "time_unreadable", {"value": shown, "format": mapping.time_format or "-"}
+    if moment > latest:
+        return "time_future", {"value": shown}
+    if moment.year < OLDEST_YEAR:
+        return "time_too_old", {"value": shown, "year": OLDEST_YEAR}
+    return None
+
+
 def load(
     conn: sa.Connection,
     stream: BinaryIO,
@@ -256,96 +313,61 @@ def load(
     read_time = time_reader(mapping, zone)
     latest = now + CLOCK_SLACK
     result = Result()
-    batch: list[dict[str, Any]] = []
-    insert = tables.log_entry.insert()
+    writer = _Writer(conn, target) if target is not None else None
     width = max(at.values()) + 1
-    texts = [(name, index, COLUMNS[name]) for name, index in at.items() if name in COLUMNS]
+    # Each text column of the entry, in the writer's order: (cell index or None, longest,
+    # required, heading); a field the log does not have is stored empty.
+    plan = [
+        (at.get(name), MAX_LENGTH[name], name in VALUE_REQUIRED, headings.get(name, ""))
+        for name in COLUMNS
+    ]
     time_index, date_index = at["time"], at.get("date")
 
     for number, cells in rows:
         if len(cells) < width:
             cells = cells + [""] * (width - len(cells))
-        if not any(isinstance(c, str) and c.strip() or not isinstance(c, str) for c in cells):
+        if not any(cells):
             continue  # a blank line
-        entry: dict[str, Any] = {}
-        bad = False
-        for name, index, column in texts:
-            value = cells[index]
-            value = value.strip() if isinstance(value, str) else str(value)
-            if len(value) > MAX_LENGTH[name]:
+        texts, bad = [], False
+        for index, longest, required, heading in plan:
+            value = "" if index is None else cells[index]
+            value = value.strip() if value.__class__ is str else str(value)
+            if len(value) > longest:
                 result.add(
                     Problem(
-                        headings[name],
+                        heading,
                         "value_too_long",
-                        {"max": MAX_LENGTH[name], "length": len(value)},
+                        {"max": longest, "length": len(value)},
                         row=number,
                     )
                 )
                 bad = True
-            elif not value and name in VALUE_REQUIRED:
-                result.add(Problem(headings[name], "value_required", row=number))
+            elif required and not value:
+                result.add(Problem(heading, "value_required", row=number))
                 bad = True
-            entry[column] = value
-        raw = cells[time_index]
-        moment = read_time(raw, cells[date_index] if date_index is not None else None)
-        shown = raw if date_index is None else f"{cells[date_index]} {raw}"
-        if moment is None:
-            if str(shown).strip():
-                result.add(
-                    Problem(
-                        headings["time"],
-                        "time_unreadable",
-                        {"value": str(shown).strip()[:40], "format": mapping.time_format or "-"},
-                        row=number,
-                    )
-                )
-            else:
-                result.add(Problem(headings["time"], "value_required", row=number))
-            continue
-        if moment > latest:
-            result.add(
-                Problem(
-                    headings["time"], "time_future", {"value": str(shown).strip()[:40]}, row=number
-                )
-            )
-            continue
-        if moment.year < OLDEST_YEAR:
-            result.add(
-                Problem(
-                    headings["time"],
-                    "time_too_old",
-                    {"value": str(shown).strip()[:40], "year": OLDEST_YEAR},
-                    row=number,
-                )
-            )
+            texts.append(value)
+        raw, day = cells[time_index], cells[date_index] if date_index is not None else None
+        moment = read_time(raw, day)
+        problem = _time_problem(
+            moment, str(raw if day is None else f"{day} {raw}"), latest, mapping
+        )
+        if problem is not None:
+            result.add(Problem(headings["time"], problem[0], problem[1], row=number))
             continue
         if bad:
             continue
-        who = resolve(entry["user_code"])
+        who = resolve(texts[0])
         if not who.known:
-            result.unresolved[entry["user_code"]] += 1
+            result.unresolved[texts[0]] += 1
         result.rows += 1
         if result.first_at is None or moment < result.first_at:
             result.first_at = moment
         if result.last_at is None or moment > result.last_at:
             result.last_at = moment
-        if target is None or result.problems:
-            continue
-        entry.update(
-            import_id=target.import_id,
-            source_id=target.source_id,
-            row_number=number,
-            at=moment,
-            user_id=who.user_id,
-            unit_id=who.unit_id,
-            contractor_id=who.contractor_id,
-        )
-        batch.append(entry)
-        if len(batch) >= BATCH:
-            conn.execute(insert, batch)
-            batch = []
-    if batch and not result.problems:
-        conn.execute(insert, batch)
+        if writer is not None and not result.problems:
+            writer.add(number, moment, texts, who)
+    if writer is not None and not result.problems:
+        writer.flush()
     result.users = len(resolve.known)
     if result.rows == 0 and not result.problems:
         result.add(Problem("", "no_rows"))

@@ -51,7 +51,7 @@ def inspect(stream: BinaryIO, encoding: str = "auto") -> FileFacts:
     stream.seek(0)
     digest = hashlib.sha256()
     utf8 = codecs.getincrementaldecoder("utf-8")()
-    is_utf8 = True
+    is_utf8, binary = True, False
     head = b""
     size = 0
     while chunk := stream.read(CHUNK):
@@ -59,6 +59,7 @@ def inspect(stream: BinaryIO, encoding: str = "auto") -> FileFacts:
             head = chunk[:8]
         size += len(chunk)
         digest.update(chunk)
+        binary = binary or b"\x00" in chunk
         if is_utf8:
             try:
                 utf8.decode(chunk)
@@ -76,6 +77,8 @@ def inspect(stream: BinaryIO, encoding: str = "auto") -> FileFacts:
         raise _refuse("file_xls")
     if head.startswith(XLSX_MAGIC):
         return FileFacts(digest.hexdigest(), size, "xlsx", None)
+    if binary:  # never in a text file, and PostgreSQL cannot store it
+        raise _refuse("file_binary")
     if head.startswith(BOM):
         found = "utf-8-sig"
     elif encoding == "cp932" or (encoding == "auto" and not is_utf8):
@@ -97,29 +100,34 @@ def rows(
         yield from _csv_rows(stream, facts.encoding or "utf-8", delimiter)
 
 
-def _lines(stream: BinaryIO, encoding: str) -> Iterator[str]:
-    """The file's lines decoded one at a time, so that a byte the encoding cannot read is
-    named by its line. Splitting the bytes at newlines is safe: in UTF-8 and cp932 a newline
-    byte is never part of another character."""
-    rest = "utf-8" if encoding == "utf-8-sig" else encoding
-    for number, raw in enumerate(stream, start=1):
-        if b"\x00" in raw:  # never in a text file, and PostgreSQL cannot store it
-            raise _refuse("file_binary")
-        try:
-            yield raw.decode(encoding if number == 1 else rest)
-        except UnicodeDecodeError:
-            raise _refuse("file_encoding", row=number, encoding=encoding) from None
-
-
 def _csv_rows(stream: BinaryIO, encoding: str, delimiter: str) -> Iterator[tuple[int, list[Cell]]]:
+    text = io.TextIOWrapper(stream, encoding=encoding, newline="")
     number = 0
     try:
-        for number, record in enumerate(
-            csv.reader(_lines(stream, encoding), delimiter=delimiter), start=1
-        ):
+        for number, record in enumerate(csv.reader(text, delimiter=delimiter), start=1):
             yield number, record
+    except UnicodeDecodeError:
+        raise _refuse(
+            "file_encoding", row=_undecodable_line(stream, encoding), encoding=encoding
+        ) from None
     except csv.Error as error:
         raise _refuse("file_csv", detail=f"{number + 1}: {error}") from None
+    finally:
+        text.detach()  # the caller owns the stream
+
+
+def _undecodable_line(stream: BinaryIO, encoding: str) -> int:
+    """The first line the encoding cannot read (the decoder reads ahead in blocks, so its error
+    does not say). Splitting the bytes at newlines is safe: in UTF-8 and cp932 a newline byte is
+    never part of another character."""
+    stream.seek(0)
+    rest = "utf-8" if encoding == "utf-8-sig" else encoding
+    for number, raw in enumerate(stream, start=1):
+        try:
+            raw.decode(encoding if number == 1 else rest)
+        except UnicodeDecodeError:
+            return number
+    return number
 
 
 def _xlsx_rows(stream: BinaryIO, limits: WorkbookLimits) -> Iterator[tuple[int, list[Cell]]]:

@@ -8,9 +8,10 @@ from datetime import UTC, date, datetime, time
 
 import openpyxl
 import pytest
+import sqlalchemy as sa
 
 from survey.extensions import db
-from survey.models import AuditEntry, LogImport
+from survey.models import AuditEntry, LogEntry, LogImport
 from survey.services import logs
 from tests.log_helpers import HEADER, build_ward, counts, csv_bytes, entries, local, row, xlsx_bytes
 
@@ -55,6 +56,12 @@ def test_times_are_read_in_the_office_zone_and_stored_in_utc(app):
     ]
     record = db.session.get(LogImport, 1)
     assert record.row_count == 4 and record.first_at is not None
+    # Stored as SQLAlchemy stores a moment, so that queries compare with it.
+    moment = local("2026-10-01 17:30:15").astimezone(UTC)  # moments are bound in UTC
+    assert db.session.scalar(sa.select(LogEntry.record_id).where(LogEntry.at == moment)) == (
+        "0000012347"
+    )
+    assert db.session.scalar(sa.select(sa.func.count()).where(LogEntry.at > moment)) == 1
 
 
 def test_user_ids_resolve_to_a_user_a_unit_or_a_company(app):
