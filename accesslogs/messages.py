@@ -75,6 +75,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "ログの種類のコード「{code}」は登録済みです。別のコードにしてください。",
         "en": "The log source code '{code}' is taken. Choose another.",
     },
+    "source_inactive": {
+        "ja": "ログの種類「{code}」は無効です。取り込むには、設定で有効にしてください。",
+        "en": "The log source '{code}' is inactive. Make it active in its settings to import.",
+    },
     # --- the lists the rules use (served districts, staff households)
     "list_unreadable": {
         "ja": "一覧のファイルを読み込めません（{detail}）",

@@ -175,3 +175,12 @@ def test_districts_and_households_replace_their_lists(app, tmp_path):
         "log.districts",
         "log.households",
     ]
+
+
+def test_an_inactive_source_imports_nothing(app, tmp_path):
+    ward = build_ward()
+    ward.source.active = False
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["logs", "import", "JUKI", _file(tmp_path, ROWS)])
+    assert result.exit_code == 1 and "無効です" in result.output
+    assert counts() == (0, 0)

@@ -26,6 +26,7 @@ SOURCE_FORM = {
     "user_column": "職員ID",
     "record_column": "宛名番号",
     "district_column": "地区",
+    "active": "y",
 }
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import SelectField, StringField, SubmitField
+from wtforms import BooleanField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
 from accesslogs.mapping import DEFAULT_PATTERN, PATTERN_MAX
@@ -95,6 +95,7 @@ class SourceForm(FlaskForm):
     district_column = StringField(_l("地区の列"), **HEADING)
     reason_column = StringField(_l("事由コードの列"), **HEADING)
     request_column = StringField(_l("申請書番号の列"), **HEADING)
+    active = BooleanField(_l("有効（取り込みとログ点検に使う）"), default=True)
     submit = SubmitField(_l("保存する"))
 
 

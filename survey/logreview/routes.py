@@ -45,6 +45,7 @@ def index():
         stats=logs.source_stats(),
         imports=logs.imports()[:5],
         rounds=logs.rounds(),
+        sampled=logs.sampled_counts(),
         retention=logs.retention_days(),
     )
 

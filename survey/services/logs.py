@@ -126,6 +126,8 @@ def _already(source: LogSource, sha256: str) -> LogImport | None:
 
 
 def _inspect(source: LogSource, stream: BinaryIO) -> Checked:
+    if not source.active:
+        return Checked(problems=[Problem("", "source_inactive", {"code": source.code})])
     try:
         facts = reader.inspect(stream, mapping(source).encoding)
     except ProblemsFound as found:
@@ -180,7 +182,11 @@ def import_file(source: LogSource, stream: BinaryIO, filename: str) -> Checked:
         imported_by_name=actor_name,
     )
     db.session.add(record)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except sa.exc.IntegrityError:  # the same file, imported at this moment by someone else
+        db.session.rollback()
+        return Checked(facts=facts, already=_already(source, facts.sha256))
     _read(checked, source, stream, importer.Target(record.id, source.id))
     if not checked.ok:
         return checked
@@ -429,6 +435,12 @@ def rounds() -> list[ReviewRound]:
             sa.select(ReviewRound).order_by(ReviewRound.period_from.desc(), ReviewRound.id.desc())
         )
     )
+
+
+def sampled_counts() -> dict[int, int]:
+    """round id -> entries sampled."""
+    stmt = sa.select(SampledEntry.round_id, sa.func.count()).group_by(SampledEntry.round_id)
+    return dict(db.session.execute(stmt).all())
 
 
 def round_by_code(code: str) -> ReviewRound | None:
