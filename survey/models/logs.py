@@ -94,10 +94,11 @@ class LogImport(db.Model):
 class LogEntry(db.Model):
     __tablename__ = "log_entry"
     __table_args__ = (
-        # The period of a round; a unit's entries in time order (the random draw); one user
-        # id's in time order (bursts); one record's (looked up by many, a household's).
+        # The period of a round; a unit's or a company's entries in time order (the random
+        # draw, read from the index alone); one user id's in time order (bursts); one record's
+        # (looked up by many, a household's).
         sa.Index("ix_log_entry_source_at", "source_id", "at"),
-        sa.Index("ix_log_entry_source_unit_at", "source_id", "unit_id", "at"),
+        sa.Index("ix_log_entry_source_owner_at", "source_id", "unit_id", "contractor_id", "at"),
         sa.Index("ix_log_entry_source_user_at", "source_id", "user_code", "at"),
         sa.Index("ix_log_entry_source_record", "source_id", "record_id"),
     )
