@@ -28,6 +28,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -38,6 +39,7 @@ from accesslogs.messages import Problem, ProblemsFound
 # text), and brackets counted before PyYAML sees them.
 from checklists.loader import _Map, _nests_too_deep, _Seq, _YamlLoader
 
+SHIPPED = Path(__file__).resolve().parent / "definitions"  # the default rules, standard.yaml
 MAX_BYTES = 64 * 1024
 RANDOM = "random"  # the reason of an entry drawn at random; no rule may take the key
 CODE = re.compile(r"[a-z0-9][a-z0-9_-]*")

@@ -329,7 +329,7 @@ def bare_scan(conn: sa.Connection, scope) -> int:
 def draw(conn: sa.Connection, scope) -> int:
     from accesslogs import rules, sampler
 
-    (path,) = (Path(__file__).resolve().parents[1] / "accesslogs" / "definitions").glob("*.yaml")
+    (path,) = rules.SHIPPED.glob("*.yaml")
     return len(sampler.draw(conn, scope, rules.parse(path.read_bytes()), "bench").reasons)
 
 

@@ -173,3 +173,15 @@ def test_nobody_but_the_office_sees_the_log_pages_and_each_try_is_recorded(demo_
         )
     ).all()
     assert len(denied) == 4
+
+
+def test_a_source_cannot_take_anothers_code(demo_app):
+    client = login(demo_app, "admin")
+    form = {**SOURCE_FORM, "system_id": _system("国民健康保険システム")}
+    assert client.post("/logs/sources/new", data=form).status_code == 302
+    juki = db.session.scalar(sa.select(LogSource).where(LogSource.code == "JUKI"))
+    form = {**SOURCE_FORM, "code": "KOKUHO", "system_id": juki.system_id}
+    taken = client.post("/logs/sources/JUKI/edit", data=form)
+    assert taken.status_code == 422 and "登録済みです" in taken.text
+    db.session.refresh(juki)
+    assert juki.code == "JUKI"

@@ -43,7 +43,6 @@ from survey.models.types import utcnow
 from survey.services import trail, uploads
 from survey.services.register_files import RegisterFileError, read_table
 
-SHIPPED_RULES = Path(__file__).resolve().parents[2] / "accesslogs" / "definitions"
 FIELD_NAMES = tuple(name for name, _required, _longest in FIELDS)
 UNRESOLVED_SHOWN = 20  # the most frequent unresolved user ids listed on a preview
 
@@ -75,11 +74,11 @@ def save_source(source: LogSource) -> None:
     """Store a new or changed source; ProblemsFound if its mapping cannot be used (each
     problem names the field) or its code is taken."""
     problems = check_mapping(mapping(source))
-    taken = db.session.scalar(
-        sa.select(LogSource.id).where(LogSource.code == source.code, LogSource.id != source.id)
-        if source.id
-        else sa.select(LogSource.id).where(LogSource.code == source.code)
-    )
+    stmt = sa.select(LogSource.id).where(LogSource.code == source.code)
+    if source.id is not None:
+        stmt = stmt.where(LogSource.id != source.id)
+    with db.session.no_autoflush:  # a changed code must not reach the database before this
+        taken = db.session.scalar(stmt)
     if taken is not None:
         problems.append(Problem("code", "source_code_taken", {"code": source.code}))
     if problems:
@@ -331,7 +330,7 @@ def import_rules(data: bytes) -> tuple[SamplingRuleSet, bool]:
 
 
 def shipped_rule_files() -> list[Path]:
-    return sorted(SHIPPED_RULES.glob("*.yaml"))
+    return sorted(rules.SHIPPED.glob("*.yaml"))
 
 
 # --- districts and households ----------------------------------------------------------------

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from accesslogs import messages, rules
 from accesslogs.messages import ProblemsFound
-
-SHIPPED = Path(__file__).resolve().parents[2] / "accesslogs" / "definitions"
 
 
 def _problems(text: str) -> list[tuple[int | None, str, str]]:
@@ -21,7 +18,7 @@ def _problems(text: str) -> list[tuple[int | None, str, str]]:
 
 
 def test_the_shipped_rules_use_every_kind():
-    (path,) = SHIPPED.glob("*.yaml")
+    (path,) = rules.SHIPPED.glob("*.yaml")
     ruleset = rules.parse(path.read_bytes())
     assert (ruleset.code, ruleset.version, ruleset.per_unit) == ("standard", 1, 5)
     assert sorted(r.kind for r in ruleset.rules) == sorted(rules.KINDS)
