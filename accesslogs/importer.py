@@ -141,9 +141,10 @@ def time_reader(mapping: Mapping, zone: ZoneInfo) -> Callable[[Any, Any], dateti
             except ValueError:
                 return None
         try:
-            return datetime.fromisoformat(text.replace("/", "-"))
+            moment = datetime.fromisoformat(text.replace("/", "-"))
         except ValueError:
             return _loose(text)
+        return moment if len(text) > 10 else None  # a day alone is no time of a look-up
 
     def read(value: Any, day: Any) -> datetime | None:
         if day is not None:

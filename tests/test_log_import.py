@@ -112,6 +112,7 @@ def test_every_problem_by_row_and_column_and_nothing_is_stored(app):
             row("2026/10/01 09:00:00", "D04-01-0001", "9" * 65),  # row 5: too long
             row("", "D04-01-0001"),  # row 6: no time
             row("2099/10/01 09:00:00", "D04-01-0001"),  # row 7: in the future
+            row("2026/10/01", "D04-01-0001"),  # row 8: a day, no time
         ]
     )
     checked = _import(ward, data)
@@ -123,6 +124,7 @@ def test_every_problem_by_row_and_column_and_nothing_is_stored(app):
         (5, "宛名番号", "value_too_long"),
         (6, "操作日時", "value_required"),
         (7, "操作日時", "time_future"),
+        (8, "操作日時", "time_unreadable"),
     ]
     assert checked.problems[0].render() == (
         "3 行目「操作日時」: 日時「2026/13/01 09:00:00」を読めません。2026/10/01 9:30:00 や "
