@@ -104,14 +104,20 @@ def _is(column: sa.ColumnElement, value: int | None) -> sa.ColumnElement[bool]:
 
 
 def _picked(conn: sa.Connection, scope: Scope, group: Group, picks: list[int]) -> list[int]:
-    """The entries at the drawn positions: one index step per position skipped, in the
-    database (reading the group's ids into Python took most of the draw's time)."""
+    """The entries at the drawn positions of the group, in time order. The positions are
+    counted in the database, along the index (source, unit, company, time, id) that holds all
+    it needs: reading the ids into Python, or an OFFSET per position, cost several times more."""
+    if not picks:
+        return []
     entry = tables.log_entry
-    in_group = sa.and_(
-        scope.where(), _is(entry.c.unit_id, group[0]), _is(entry.c.contractor_id, group[1])
+    position = sa.func.row_number().over(order_by=(entry.c.at, entry.c.id)) - 1
+    numbered = (
+        sa.select(entry.c.id, position.label("position"))
+        .where(scope.where(), _is(entry.c.unit_id, group[0]), _is(entry.c.contractor_id, group[1]))
+        .subquery()
     )
-    stmt = sa.select(entry.c.id).where(in_group).order_by(entry.c.at, entry.c.id).limit(1)
-    return [conn.execute(stmt.offset(position)).scalar_one() for position in picks]
+    stmt = sa.select(numbered.c.id).where(numbered.c.position.in_(picks))
+    return list(conn.execute(stmt).scalars())
 
 
 # --- the rules --------------------------------------------------------------------------------

@@ -95,7 +95,7 @@ log_entry = sa.Table(
     sa.Column("reason", sa.String(64), nullable=False),
     sa.Column("request_no", sa.String(64), nullable=False),
     sa.Index("ix_log_entry_source_at", "source_id", "at"),
-    sa.Index("ix_log_entry_source_owner_at", "source_id", "unit_id", "contractor_id", "at"),
+    sa.Index("ix_log_entry_source_owner_at", "source_id", "unit_id", "contractor_id", "at", "id"),
     sa.Index("ix_log_entry_source_user_at", "source_id", "user_code", "at"),
     sa.Index("ix_log_entry_source_record", "source_id", "record_id"),
 )

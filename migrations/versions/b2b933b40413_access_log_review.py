@@ -156,7 +156,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_log_entry_import_id'), ['import_id'], unique=False)
         batch_op.create_index('ix_log_entry_source_at', ['source_id', 'at'], unique=False)
         batch_op.create_index('ix_log_entry_source_record', ['source_id', 'record_id'], unique=False)
-        batch_op.create_index('ix_log_entry_source_owner_at', ['source_id', 'unit_id', 'contractor_id', 'at'], unique=False)
+        batch_op.create_index('ix_log_entry_source_owner_at', ['source_id', 'unit_id', 'contractor_id', 'at', 'id'], unique=False)
         batch_op.create_index('ix_log_entry_source_user_at', ['source_id', 'user_code', 'at'], unique=False)
 
     op.create_table('sampled_entry',

@@ -95,10 +95,12 @@ class LogEntry(db.Model):
     __tablename__ = "log_entry"
     __table_args__ = (
         # The period of a round; a unit's or a company's entries in time order (the random
-        # draw, read from the index alone); one user id's in time order (bursts); one record's
-        # (looked up by many, a household's).
+        # draw, read from the index alone: the id too, as PostgreSQL's indexes do not hold it);
+        # one user id's in time order (bursts); one record's (looked up by many, a household's).
         sa.Index("ix_log_entry_source_at", "source_id", "at"),
-        sa.Index("ix_log_entry_source_owner_at", "source_id", "unit_id", "contractor_id", "at"),
+        sa.Index(
+            "ix_log_entry_source_owner_at", "source_id", "unit_id", "contractor_id", "at", "id"
+        ),
         sa.Index("ix_log_entry_source_user_at", "source_id", "user_code", "at"),
         sa.Index("ix_log_entry_source_record", "source_id", "record_id"),
     )
