@@ -14,4 +14,5 @@ are named with `sa.table()` (accesslogs.tables), as reports/queries.py does.
 - importer.py  parse, check and resolve every row, batched INSERTs; problems by row and column
 - rules.py     the sampling rule file (YAML): read and checked, every problem by key
 - sampler.py   a round's sample: N at random per unit (seeded) plus every entry a rule matches
+- tables.py    the tables read and written, by name (survey/models/logs.py declares them)
 """

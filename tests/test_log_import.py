@@ -234,3 +234,11 @@ def test_workbook_rows_keep_their_numbers_past_blank_rows(app):
     book.save(out)
     checked = _import(ward, out.getvalue(), "log.xlsx")
     assert [(p.row, p.message_id) for p in checked.problems] == [(5, "time_unreadable")]
+
+
+def test_the_framework_free_tables_name_the_models_columns(app):
+    from accesslogs import tables
+
+    for table in (tables.log_entry, tables.staff_household, tables.served_district):
+        real = db.metadata.tables[table.name]
+        assert {c.name for c in table.columns} <= set(real.columns.keys()), table.name
