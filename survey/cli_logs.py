@@ -140,6 +140,11 @@ def logs_sample(round_code):
     if round_.sampled_at is None:
         drawn = logs.record_sample(round_)
         db.session.commit()
+        if drawn is None:
+            _fail(
+                f"{round_.code}: ほかの操作がこの抽出を済ませたところです。"
+                "もう一度実行すると、抽出し直して確かめます。"
+            )
         click.echo(
             f"{round_.code}: 期間中の {round_.entries_in_period:,} 件から {drawn:,} 件を"
             f"抽出しました（seed {round_.seed}）。"

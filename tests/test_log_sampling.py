@@ -248,3 +248,14 @@ def test_sampling_again_says_whether_it_reproduces(app):
     db.session.commit()
     result = runner.invoke(args=["logs", "sample", "R1"])
     assert result.exit_code == 1 and "異なります" in result.output
+
+
+def test_a_round_is_drawn_once(app):
+    ward = build_ward()
+    _load(ward, _many_rows())
+    round_ = _round(ward, "abc")
+    db.session.commit()
+    assert logs.record_sample(round_) == 10
+    assert logs.record_sample(round_) is None  # a second request finds it drawn
+    db.session.commit()
+    assert db.session.scalar(sa.select(sa.func.count(SampledEntry.id))) == 10

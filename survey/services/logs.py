@@ -40,7 +40,7 @@ from survey.models import (
 )
 from survey.models.logs import RoundStatus
 from survey.models.types import utcnow
-from survey.services import trail, uploads
+from survey.services import trail, transitions, uploads
 from survey.services.register_files import RegisterFileError, read_table
 
 FIELD_NAMES = tuple(name for name, _required, _longest in FIELDS)
@@ -512,30 +512,37 @@ COPIED = (
 )
 
 
-def record_sample(round_: ReviewRound) -> int:
+def _reviewer(entry: LogEntry, owner_unit: int) -> int:
+    """The unit whose head reviews an entry: the user's; for contractor staff and user ids no
+    register holds, the unit that owns the system."""
+    return (
+        entry.unit_id if entry.unit_id is not None and entry.contractor_id is None else owner_unit
+    )
+
+
+def record_sample(round_: ReviewRound) -> int | None:
     """Draw the round's sample and keep it: a copy of each entry, the unit whose head reviews
-    it, and why it was drawn. Returns how many entries were drawn."""
+    it, and why it was drawn. Returns how many entries were drawn; None if the round's sample
+    was drawn already (by another request: the first one to move the round draws)."""
+    if not transitions.move(
+        round_, [RoundStatus.PLANNED], RoundStatus.SAMPLED, sampled_at=utcnow()
+    ):
+        return None
     sample = draw(round_)
+    round_.entries_in_period = sample.in_period
     owner_unit = round_.source.system.unit_id
     ids = sorted(sample.reasons)
     for start in range(0, len(ids), 500):
-        entries = db.session.scalars(
-            sa.select(LogEntry).where(LogEntry.id.in_(ids[start : start + 500]))
-        )
-        for entry in entries:
+        chunk = ids[start : start + 500]
+        for entry in db.session.scalars(sa.select(LogEntry).where(LogEntry.id.in_(chunk))):
             copy = SampledEntry(
                 round=round_,
                 entry_id=entry.id,
-                review_unit_id=entry.unit_id
-                if entry.contractor_id is None and entry.unit_id
-                else owner_unit,
+                review_unit_id=_reviewer(entry, owner_unit),
                 **{name: getattr(entry, name) for name in COPIED},
             )
             copy.reasons = [SampleReason(rule=rule) for rule in sorted(sample.reasons[entry.id])]
             db.session.add(copy)
-    round_.status = RoundStatus.SAMPLED
-    round_.entries_in_period = sample.in_period
-    round_.sampled_at = utcnow()
     db.session.flush()
     counts = Counter(rule for found in sample.reasons.values() for rule in found)
     trail.record(
