@@ -88,9 +88,10 @@ test: install browser-deps pdf-deps pg-deps redis-deps
 lint: install
 	$(BIN)/ruff check .
 
-# Speed at scale (docs/performance.md): 100,000 respondents × 50 items on SQLite, and on
-# PostgreSQL too when TEST_DATABASE_URL is set. Prints `BENCH name value unit`; about 7 minutes.
-# BENCH_ARGS=--respondents 20000 for a quicker look.
+# Speed at scale (docs/performance.md): 100,000 respondents × 50 items and 1,000,000 access-log
+# rows on SQLite, and on PostgreSQL too when TEST_DATABASE_URL is set. Prints `BENCH name value
+# unit`; about 15 minutes. BENCH_ARGS="--respondents 20000 --log-rows 100000" for a quicker
+# look, --no-logs or --no-results for one part.
 bench: install
 	$(BIN)/python -m reports.bench $(BENCH_ARGS)
 

@@ -244,7 +244,8 @@ def _workbook_limits() -> dict:
     """The most each kind of uploaded workbook may hold, checked before a cell is read
     (checklists.workbook_limits): openpyxl spends microseconds on every cell, and a workbook of a
     few KB can hold millions. An answer sheet has some six cells per item, a checklist a dozen
-    per item, a register about ten per person, contract or system."""
+    per item, a register about ten per person, contract or system, an access log about ten per
+    look-up."""
     return {
         kind: {
             "cells": _int(f"SURVEY_{kind.upper()}_MAX_CELLS", cells),
@@ -255,6 +256,8 @@ def _workbook_limits() -> dict:
             ("answer_sheet", 20_000, 5_000, 10),
             ("checklist", 100_000, 10_000, 20),
             ("register", 600_000, 60_000, 50),
+            # A month of a system's access log: Excel's own limit of rows, some ten cells each.
+            ("access_log", 12_000_000, 1_048_576, 1024),
         )
     }
 
@@ -315,6 +318,9 @@ def load(overrides: dict | None = None) -> dict:
         "SESSION_MAX_HOURS": _int("SURVEY_SESSION_MAX_HOURS", 12),
         "WTF_CSRF_ENABLED": True,
         "INVITATION_DAYS": int(os.environ.get("SURVEY_INVITATION_DAYS", "14")),
+        # Imported access logs are deleted this many days after their newest entry (`flask logs
+        # purge`); review rounds keep the entries they sampled.
+        "LOG_RETENTION_DAYS": _int("SURVEY_LOG_RETENTION_DAYS", 365),
         "SURVEY_BASE_URL": os.environ.get("SURVEY_BASE_URL", "http://127.0.0.1:5000"),
         **_evaluation_settings(),
         **_mail(env),

@@ -14,7 +14,9 @@ in the same run, so they hold on any machine:
 - xlsx_export_ratio: the whole summary workbook against a bare exporter that streams the same
   rows with bare SQL and writes the same cells with xlsxwriter (constant_memory), unformatted;
 - xlsx_peak_rss_mb, xlsx_growth, xlsx_rss_growth_mb: the export in a child process at 100,000
-  and at 10,000 respondents (peak RSS from os.wait4, so this process does not pollute it).
+  and at 10,000 respondents (peak RSS from os.wait4, so this process does not pollute it);
+- log_import_ratio, log_import_peak_rss_mb, log_sample_ratio: access logs (reports/bench_logs.py),
+  a million look-ups by default (--log-rows).
 
 The scratch schema is declared below with the table, column and index names of survey/models
 (tests/results/test_bench_schema.py keeps them in step), plus the covering index the counts need.
@@ -504,6 +506,10 @@ def run(url: str, label: str, args: argparse.Namespace, scratch: Path) -> None:
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] in ("export", "bare-export"):
         return export_main(*sys.argv[1:5])
+    if len(sys.argv) > 1 and sys.argv[1] in ("log-import", "bare-log-import"):
+        from reports import bench_logs
+
+        return bench_logs.import_main(*sys.argv[1:4])
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--respondents", type=int, default=100_000)
     parser.add_argument("--small", type=int, default=10_000)
@@ -511,23 +517,42 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--no-export", action="store_true")
     parser.add_argument("--only", choices=["sqlite", "postgres"])
+    parser.add_argument("--log-rows", type=int, default=1_000_000)
+    parser.add_argument("--no-results", action="store_true", help="Only the access logs.")
+    parser.add_argument("--no-logs", action="store_true", help="Only the results.")
     args = parser.parse_args()
-    print(f"BENCH answers {args.respondents * args.items} rows", flush=True)
+    if not args.no_results:
+        print(f"BENCH answers {args.respondents * args.items} rows", flush=True)
+    if not args.no_logs:
+        print(f"BENCH log_rows {args.log_rows} rows", flush=True)
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
         if args.only != "postgres":
-            run(f"sqlite:///{scratch / 'bench.db'}", "sqlite_", args, scratch)
+            run_parts(f"sqlite:///{scratch / 'bench.db'}", "sqlite_", args, scratch)
         url = os.environ.get("TEST_DATABASE_URL")
         if url and args.only != "sqlite":
             with postgres_database(url) as bench_url:
-                run(bench_url, "postgres_", args, scratch)
+                run_parts(bench_url, "postgres_", args, scratch)
+
+
+def run_parts(url: str, label: str, args: argparse.Namespace, scratch: Path) -> None:
+    if not args.no_results:
+        run(url, label, args, scratch)
+    if not args.no_logs:
+        from reports import bench_logs
+
+        if url.startswith("sqlite"):
+            bench_logs.run(url.replace("bench.db", "logs.db"), label, args, scratch)
+            return
+        with postgres_database(os.environ["TEST_DATABASE_URL"], "_logs") as logs_url:
+            bench_logs.run(logs_url, label, args, scratch)
 
 
 class postgres_database:
     """A throwaway database next to TEST_DATABASE_URL's, dropped afterwards."""
 
-    def __init__(self, url: str):
-        self.name = f"tenken_bench_{os.getpid()}"
+    def __init__(self, url: str, suffix: str = ""):
+        self.name = f"tenken_bench_{os.getpid()}{suffix}"
         self.url = sa.engine.make_url(url)
         self.admin = sa.create_engine(
             self.url.set(database="postgres"), isolation_level="AUTOCOMMIT"

@@ -74,6 +74,7 @@ def register_blueprints(app: Flask) -> None:
     from survey.errors import bp as errors_bp
     from survey.followup import bp as followup_bp
     from survey.health import bp as health_bp
+    from survey.logreview import bp as logreview_bp
     from survey.main import bp as main_bp
     from survey.respond import bp as respond_bp
     from survey.results import bp as results_bp
@@ -90,6 +91,7 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(followup_bp)
     app.register_blueprint(health_bp)
+    app.register_blueprint(logreview_bp)
     app.register_blueprint(errors_bp)
 
 
@@ -102,6 +104,7 @@ def register_template_helpers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from survey.cli import commands
+    from survey.cli_logs import logs_cli
 
-    for command in commands:
+    for command in [*commands, logs_cli]:
         app.cli.add_command(command)

@@ -576,6 +576,15 @@ def can_manage_mail(user) -> bool:
     return bool(user and user.is_authenticated and user.role == Role.ADMIN)
 
 
+# --- access-log review (ログ点検) ---------------------------------------------------------------
+
+
+def can_review_logs(user) -> bool:
+    """The office's log pages (sources, imports, rounds): the security office only. The logs
+    say who looked up which resident's record, so for everyone else the pages do not exist."""
+    return bool(user and user.is_authenticated and user.role == Role.ADMIN)
+
+
 # --- invitations the register does not cover --------------------------------------------------
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from survey import demo_campaigns, demo_contractors, demo_followup
+from survey import demo_campaigns, demo_contractors, demo_followup, demo_logs
 from survey import demo_data as data
 from survey.extensions import db
 from survey.models import (
@@ -160,6 +160,7 @@ def load() -> Ward:
     )
     demo_contractors.load(ward)
     demo_followup.load()
+    demo_logs.load()
     # Building the follow-up steps queues their mails; the demo's addresses are examples, so a
     # demo starts with an empty outbox and a later `mail send` sends nothing on its behalf.
     db.session.execute(sa.delete(OutgoingMail))

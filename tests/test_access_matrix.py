@@ -630,6 +630,42 @@ DECISIONS.update(
     }
 )
 
+# ログ点検: the office's pages only; for everyone else, auditors too, they do not exist (the logs
+# name residents' records). Posts without a valid form are refused (422); an upload token that
+# belongs to nobody sends the office back to upload again.
+LOGS = "/logs/sources/JUKI"
+DECISIONS.update(
+    {
+        "logreview.index": [("GET", "/logs/", office_decides(200), ["own"])],
+        "logreview.source_new": [
+            ("GET", "/logs/sources/new", office_decides(200), ["own"]),
+            ("POST", "/logs/sources/new", office_decides(422), ["own"]),
+        ],
+        "logreview.source_edit": [
+            ("GET", LOGS + "/edit", office_decides(200), ["own"]),
+            ("POST", LOGS + "/edit", office_decides(422), ["own"]),
+        ],
+        "logreview.upload": [
+            ("GET", LOGS + "/upload", office_decides(200), ["own"]),
+            ("POST", LOGS + "/upload", office_decides(422), ["own"]),
+        ],
+        "logreview.preview": [
+            ("GET", LOGS + "/upload/nobodys-token-0123456789", office_decides(302), ["own"])
+        ],
+        "logreview.do_import": [
+            ("POST", LOGS + "/upload/nobodys-token-0123456789/import", office_decides(302), ["own"])
+        ],
+        "logreview.imports": [("GET", "/logs/imports", office_decides(200), ["own"])],
+        "logreview.round_new": [
+            ("GET", "/logs/rounds/new", office_decides(200), ["own"]),
+            ("POST", "/logs/rounds/new", office_decides(422), ["own"]),
+        ],
+        "logreview.round_detail": [
+            ("GET", "/logs/rounds/JUKI-2026-10", office_decides(200), ["own"])
+        ],
+    }
+)
+
 PUBLIC = {
     "static": ("GET", "/static/css/tenken.css", 200),
     "auth.login": ("GET", "/auth/login", 200),

@@ -180,10 +180,12 @@ def test_demo_reset_keeps_the_trail(demo_app, demo_runner):
     result = demo_runner.invoke(args=["demo", "load", "--reset"])
     assert result.exit_code == 0, result.output
     after = entries()
-    # The checklists imported again, the demo's contractor evaluations, and the load.
+    # The checklists imported again, the demo's contractor evaluations and access logs, and
+    # the load.
     added = [e.action for e in after[before:]]
     assert added.count("checklist.import") == 4 and added.count("demo.load") == 1
     evaluations = {"evaluation.start", "evaluation.complete", "recommendation.issue", "action.open"}
-    assert set(added) <= {"checklist.import", "demo.load"} | evaluations
+    logs = {"log.source", "log.rules", "log.import", "log.round", "log.sample"}  # demo_logs
+    assert set(added) <= {"checklist.import", "demo.load"} | evaluations | logs
     assert after[-1].action == "demo.load" and after[-1].after == {"reset": True}
     assert trail.verify().problem is None

@@ -150,3 +150,62 @@ def test_an_actions_opening_in_its_history_is_the_time_on_its_header(demo_app):
         .where(ActionEvent.kind == "open")
     ).all()
     assert rows and all(created == opened for created, opened in rows)
+
+
+# --- access logs (ログ点検) -------------------------------------------------------------------
+
+
+def test_the_demo_log_rounds_sample_finds_every_planted_anomaly(demo_app):
+    from survey import demo_logs
+    from survey.models import ReviewRound, SampledEntry, SampleReason
+
+    round_ = db.session.scalar(sa.select(ReviewRound).where(ReviewRound.code == demo_logs.ROUND))
+    assert round_.status == "sampled" and round_.rule_set.label == "standard@1"
+    reasons: dict[int, set] = {}
+    who: dict[int, tuple[str, str]] = {}
+    rows = db.session.execute(
+        sa.select(
+            SampledEntry.id, SampledEntry.user_code, SampledEntry.record_id, SampleReason.rule
+        )
+        .join(SampleReason)
+        .where(SampledEntry.round_id == round_.id)
+    )
+    for sampled_id, user_code, record_id, rule in rows:
+        reasons.setdefault(sampled_id, set()).add(rule)
+        who[sampled_id] = (user_code, record_id)
+
+    def sampled(user=None, record=None):
+        return [
+            found
+            for sampled_id, found in reasons.items()
+            if user in (None, who[sampled_id][0]) and record in (None, who[sampled_id][1])
+        ]
+
+    night = sampled("D04-07-0012")
+    assert len(night) == 45 and all({"burst", "off-hours"} <= r for r in night)
+    assert [r for r in sampled("D04-01-0023", demo_logs.NEIGHBOUR) if "no-request" in r]
+    assert "own-household" in sampled("D04-01-0008", demo_logs.HOME)[0]
+    window = db.session.scalar(
+        sa.select(Contract).where(Contract.title == demo_logs.WINDOW_CONTRACT)
+    )
+    east = [r for r in sampled(f"{window.contractor.code}-003") if "other-district" in r]
+    assert len(east) == 6
+    assert len([r for r in sampled(record=demo_logs.FAMOUS) if "many-units" in r]) == 5
+    assert all("off-hours" in r for r in sampled("batch01"))
+    randoms = sum(1 for r in reasons.values() if "random" in r)
+    assert randoms == 5 * 10  # 8 units, the window company, the ids no register holds
+
+
+def test_the_demo_log_sample_goes_to_each_users_unit_or_the_systems_owner(demo_app):
+    from survey.models import SampledEntry
+
+    rows = db.session.execute(
+        sa.select(SampledEntry.user_code, OrgUnit.name).join(
+            OrgUnit, OrgUnit.id == SampledEntry.review_unit_id
+        )
+    ).all()
+    for user_code, unit in rows:
+        if user_code.startswith("D04-07"):
+            assert unit == "南部地域事務所"
+        elif user_code.startswith("C") or user_code == "batch01":
+            assert unit == "戸籍住民課"  # the unit that owns the resident system

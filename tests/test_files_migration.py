@@ -17,7 +17,7 @@ from survey.services import files
 from tests import helpers
 from tests.helpers import login
 
-BEFORE = "c3a1e5d7f902"  # evidence files on each server's disk
+BEFORE = "2b5e084c31e3"  # evidence files on each server's disk
 LARGE = b"%PDF-1.4\n" + bytes(range(256)) * (files.CHUNK_SIZE * 3 // 256)  # four chunks
 FILES = {"a" * 32: b"%PDF-1.4 small", "b" * 32: LARGE, "c" * 32: b"\x89PNG\r\n\x1a\n gone"}
 MISSING = "c" * 32  # on the other server's disk only

@@ -27,6 +27,17 @@ from survey.models.followup import (
     CorrectiveAction,
 )
 from survey.models.jobs import DailyRun
+from survey.models.logs import (
+    LogEntry,
+    LogImport,
+    LogSource,
+    ReviewRound,
+    SampledEntry,
+    SampleReason,
+    SamplingRuleSet,
+    ServedDistrict,
+    StaffHousehold,
+)
 from survey.models.mail import OutgoingMail, ReminderLog
 from survey.models.org import Contractor, Invitation, OrgUnit, Role, User
 from survey.models.registers import Contract, InformationSystem, RegisterUpload, Subcontract
@@ -60,6 +71,9 @@ __all__ = [
     "Invitation",
     "InvitationRequest",
     "Item",
+    "LogEntry",
+    "LogImport",
+    "LogSource",
     "Option",
     "OrgUnit",
     "OutgoingMail",
@@ -67,10 +81,17 @@ __all__ = [
     "RegisterUpload",
     "RequestStatus",
     "ReminderLog",
+    "RequestStatus",
+    "ReviewRound",
     "Role",
+    "SampleReason",
+    "SampledEntry",
+    "SamplingRuleSet",
     "Scale",
     "StoredFile",
     "StoredFileChunk",
+    "ServedDistrict",
+    "StaffHousehold",
     "Subcontract",
     "SubcontractRequest",
     "User",

@@ -26,13 +26,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import Enum
 from typing import Any, BinaryIO
 
-import jpholiday
 import sqlalchemy as sa
 from flask import after_this_request, current_app, g, has_request_context, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
+from reports.accesslogs import hours
 from reports.safe import text_cell
 from survey import clock
 from survey.extensions import db
@@ -118,6 +118,14 @@ ACTIONS = {
     "audit.result": _l("措置結果の記録"),
     "export.audit_findings": _l("措置状況表のダウンロード"),
     "export.actions": _l("是正措置一覧のダウンロード"),
+    "log.source": _l("ログの種類の登録・変更"),
+    "log.import": _l("アクセスログの取り込み"),
+    "log.purge": _l("保存期間を過ぎたアクセスログの削除"),
+    "log.rules": _l("ログ点検の抽出ルールの登録"),
+    "log.districts": _l("担当地区の一覧の更新"),
+    "log.households": _l("職員世帯の一覧の更新"),
+    "log.round": _l("ログ点検の作成"),
+    "log.sample": _l("ログ点検の抽出"),
 }
 
 # Filter values that stand for several actions.
@@ -132,6 +140,7 @@ ACTION_GROUPS = {
     "subcontract.*": _l("再委託の申請・承認・不承認（すべて）"),
     "action.*": _l("是正措置（すべて）"),
     "audit.*": _l("監査・指摘事項（すべて）"),
+    "log.*": _l("ログ点検（すべて）"),
 }
 
 OBJECT_TYPES = {
@@ -155,6 +164,11 @@ OBJECT_TYPES = {
     "audit": _l("監査"),
     "audit_finding": _l("指摘事項"),
     "finding_measure": _l("指摘事項への措置"),
+    "log_source": _l("ログの種類"),
+    "log_import": _l("アクセスログの取り込み"),
+    "sampling_rule_set": _l("ログ点検の抽出ルール"),
+    "served_district": _l("担当地区"),
+    "review_round": _l("ログ点検"),
 }
 
 COMMENT_CHARS = 200  # answer comments are cut to this in before/after (history keeps them whole)
@@ -295,6 +309,12 @@ def _actor(user: Any) -> tuple[int | None, str]:
         return None, f"cli:{getpass.getuser()}"
     except (OSError, KeyError):
         return None, "cli"
+
+
+def who(user: Any = CURRENT) -> tuple[int | None, str]:
+    """(user id, name) of whoever acts: the signed-in user, or on the command line the OS
+    user as `cli:NAME`: what an entry records as its actor."""
+    return _actor(user)
 
 
 def _text(value: str | None, limit: int) -> str:
@@ -669,20 +689,14 @@ def _walk(rows, anchors: Iterable[Anchor]) -> ChainReport:
 
 
 # Office hours and days off are the office's (survey.clock); holidays are Japan's (jpholiday).
+# The SQL conditions are shared with the access-log rules (reports.accesslogs.hours).
 zone, local = clock.zone, clock.local
+holiday_name, is_day_off = hours.holiday_name, hours.is_day_off
 
 
 def day_start(day: date) -> datetime:
     """00:00 local time of a day, in UTC (what the database compares with)."""
     return datetime.combine(day, time(), zone()).astimezone(UTC)
-
-
-def holiday_name(day: date) -> str | None:
-    return jpholiday.is_holiday_name(day)
-
-
-def is_day_off(day: date) -> bool:
-    return day.weekday() >= 5 or jpholiday.is_holiday(day)
 
 
 def is_off_hours(moment: datetime) -> bool:
@@ -693,33 +707,12 @@ def is_off_hours(moment: datetime) -> bool:
 
 def _local_parts(dialect: str):
     """(hour, day of week with 0 = Sunday, local date) of the entry's time, in SQL."""
-    column = AuditEntry.__table__.c.at
-    if dialect == "postgresql":
-        moment = sa.func.timezone(zone().key, column)
-        return sa.extract("hour", moment), sa.extract("dow", moment), sa.cast(moment, sa.Date)
-    # SQLite stores UTC text; Japan keeps one offset all year, so a fixed shift is exact.
-    offset = datetime.now(zone()).utcoffset() or timedelta()
-    shift = f"{int(offset.total_seconds()) // 60:+d} minutes"
-    hour = sa.cast(sa.func.strftime("%H", column, shift), sa.Integer)
-    dow = sa.cast(sa.func.strftime("%w", column, shift), sa.Integer)
-    return hour, dow, sa.func.date(column, shift)
-
-
-def _day_value(dialect: str, day: date):
-    return day if dialect == "postgresql" else day.isoformat()
-
-
-def _as_date(value: Any) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(str(value))
+    return hours.local_parts(AuditEntry.__table__.c.at, dialect, zone())
 
 
 def off_hours_clause(dialect: str, first: date, last: date) -> sa.ColumnElement[bool]:
-    hour, dow, day = _local_parts(dialect)
-    holidays = [_day_value(dialect, d) for d, _name in jpholiday.between(first, last)]
-    clauses = [hour >= NIGHT_STARTS, hour < NIGHT_ENDS, dow.in_([0, 6])]
-    if holidays:
-        clauses.append(day.in_(holidays))
-    return sa.or_(*clauses)
+    column = AuditEntry.__table__.c.at
+    return hours.off_hours_clause(column, dialect, zone(), first, last, NIGHT_STARTS, NIGHT_ENDS)
 
 
 # --- searching ------------------------------------------------------------------------------
@@ -1004,7 +997,7 @@ def review(date_from: date, date_to: date, session: Session | None = None) -> Re
         .order_by(day, table.c.username)
     )
     for row in session.execute(off):
-        on = _as_date(row.day)
+        on = hours.as_date(row.day)
         day_off = holiday_name(on) or ("weekend" if on.weekday() >= 5 else None)
         link = {
             "user": row.username,

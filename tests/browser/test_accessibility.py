@@ -43,6 +43,9 @@ PAGES = [
     ("checklists", "admin", "/admin/checklists/"),
     ("register-units", "admin", "/admin/registers/units"),
     ("audit-log", "admin", "/audit/"),
+    ("logs", "admin", "/logs/"),
+    ("log-source", "admin", "/logs/sources/JUKI/edit"),
+    ("log-round", "admin", "/logs/rounds/JUKI-2026-10"),
 ]
 
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 import io
 
 import openpyxl
+import pytest
 import sqlalchemy as sa
 
-from reports import aggregate, bench, excel
+from reports import aggregate, bench, bench_logs, excel
 from survey.extensions import db
 
 
-def test_bench_schema_uses_the_tables_columns_and_types_of_the_models(app):
-    for table in bench.metadata.sorted_tables:
+@pytest.mark.parametrize("metadata", [bench.metadata, bench_logs.metadata], ids=["results", "logs"])
+def test_bench_schema_uses_the_tables_columns_and_types_of_the_models(app, metadata):
+    for table in metadata.sorted_tables:
         real = db.metadata.tables[table.name]
         for column in table.columns:
             assert column.name in real.columns, f"{table.name}.{column.name}"
@@ -45,4 +47,28 @@ def test_bench_runs_on_a_small_campaign_and_agrees_with_its_baselines(tmp_path):
     bare_rows = list(theirs["回答一覧"].iter_rows(min_row=2, values_only=True))
     assert len(ours_rows) == len(bare_rows) > 50
     assert [r[9:] for r in ours_rows] == [r[9:] for r in bare_rows]
+    engine.dispose()
+
+
+def test_the_log_bench_imports_the_same_rows_both_ways_and_samples_them(tmp_path):
+    from reports.accesslogs.sampler import Scope
+
+    url = f"sqlite:///{tmp_path / 'logs.db'}"
+    engine = bench_logs.engine_for(url)
+    bench_logs.fill_registers(engine)
+    path = tmp_path / "log.csv"
+    bench_logs.write_log(path, 3_000)
+    counts = []
+    for load in (bench_logs.bare_import, bench_logs.import_log):
+        bench_logs._fresh_entries(engine)
+        with engine.begin() as conn:
+            counts.append(load(conn, path))
+    assert counts == [3_000, 3_000]
+    with engine.connect() as conn:
+        resolved = conn.scalar(sa.text("SELECT count(*) FROM log_entry WHERE unit_id IS NOT NULL"))
+        assert resolved > 2_500  # staff ids resolve to their units through the registers
+        scope = Scope(1, *bench_logs.MONTH, bench_logs.ZONE)
+        assert bench_logs.bare_scan(conn, scope) == 3_000
+        sampled = bench_logs.draw(conn, scope)
+        assert 5 * 60 <= sampled < 3_000 // 5  # the random draw and a few rule matches
     engine.dispose()
