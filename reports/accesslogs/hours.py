@@ -1,8 +1,9 @@
 """Nights, weekends and days off as SQL conditions over a timestamp column.
 
 Stored moments are UTC; the office counts in its own zone. The audit trail's review
-(survey.services.trail) and the access-log rules (reports.accesslogs.sampler) both ask "was this outside
-office hours?" of a large table, so the question is answered in the database, here, once.
+(survey.services.trail) and the access-log rules (reports.accesslogs.sampler) both ask "was
+this outside office hours?" of a large table, so the question is answered in the database,
+here, once.
 """
 
 from __future__ import annotations

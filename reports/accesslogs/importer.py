@@ -1,12 +1,12 @@
 """Reading an access-log export into log entries: every row parsed, checked and resolved, and
 written in batches of INSERTs on the caller's connection and transaction.
 
-`load` streams the file (reports.accesslogs.reader) and keeps at most one batch of rows in memory. Each
-row's time is read in the office's zone and stored in UTC; its user id is resolved once per
-distinct id through the registers (`Resolver`). Problems are collected by row and column, and
-as soon as there is one nothing more is written: the caller rolls the transaction back, so a
-file with a problem leaves nothing behind. `load(..., target=None)` checks a file without
-writing (the upload's preview).
+`load` streams the file (reports.accesslogs.reader) and keeps at most one batch of rows in
+memory. Each row's time is read in the office's zone and stored in UTC; its user id is resolved
+once per distinct id through the registers (`Resolver`). Problems are collected by row and
+column, and as soon as there is one nothing more is written: the caller rolls the transaction
+back, so a file with a problem leaves nothing behind. `load(..., target=None)` checks a file
+without writing (the upload's preview).
 """
 
 from __future__ import annotations

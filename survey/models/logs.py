@@ -2,8 +2,8 @@
 sampling rules, and review rounds with the entries they sampled.
 
 A **LogSource** is a system's access-log export as the office registered it once: which column
-holds what (reports.accesslogs.mapping) and how its user ids resolve through the registers. Each file
-imported is a **LogImport** (its SHA-256 makes the same file import once), whose rows are
+holds what (reports.accesslogs.mapping) and how its user ids resolve through the registers. Each
+file imported is a **LogImport** (its SHA-256 makes the same file import once), whose rows are
 **LogEntry**s: when, who (the id as the log writes it, and the user, unit or company it
 resolved to), from which terminal, what was done to which record (宛名番号, 住民コード …), the
 district, the reason code and the request number (申請書番号). Entries are kept for
@@ -14,7 +14,8 @@ a look-up elsewhere is flagged; a unit or company with none serves every distric
 **StaffHousehold** (per source, the records of each user id's own household, as the resident
 system lists them).
 
-A **SamplingRuleSet** is one version of a rule file (reports.accesslogs.rules), immutable once stored.
+A **SamplingRuleSet** is one version of a rule file (reports.accesslogs.rules), immutable once
+stored.
 A **ReviewRound** draws, for one source and period, a seeded sample under one rule-set version;
 each **SampledEntry** keeps a copy of the entry (the review outlives the log's retention) and
 the unit whose head reviews it, with **SampleReason** rows saying why it was drawn (a rule's

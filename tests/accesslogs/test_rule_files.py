@@ -107,7 +107,8 @@ def test_every_message_has_both_languages():
 
 def test_the_package_never_imports_flask():
     code = (
-        "import sys, reports.accesslogs.importer, reports.accesslogs.sampler, reports.accesslogs.rules; "
+        "import sys, reports.accesslogs.importer, reports.accesslogs.sampler, "
+        "reports.accesslogs.rules; "
         "print('flask' in sys.modules)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
