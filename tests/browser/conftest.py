@@ -34,6 +34,23 @@ def serving(app):
         thread.join()
 
 
+@contextlib.contextmanager
+def serving_demo_copy(databases, demo_template, instance, seed):
+    """A copy of the demo ward, prepared by `seed()` and served for a whole module; yields
+    (base URL, what seed returned)."""
+    from survey.extensions import db
+    from tests.conftest import make_app
+
+    app = make_app(databases.new(template=demo_template), instance)
+    with app.app_context():
+        ids = seed()
+        db.session.remove()
+    with serving(app) as base:
+        yield base, ids
+    with app.app_context():
+        db.engine.dispose()
+
+
 @pytest.fixture
 def live_server(demo_app):
     with serving(demo_app) as base:

@@ -15,9 +15,8 @@ from survey import clock
 from survey.extensions import db
 from survey.services import actions
 from tests.browser.axe import assert_accessible
-from tests.browser.conftest import new_context, serving
+from tests.browser.conftest import new_context, serving_demo_copy
 from tests.browser.steps import sign_in
-from tests.conftest import make_app
 from tests.helpers import assignment_of, user
 from tests.test_corrective_actions import noncompliant
 
@@ -74,14 +73,9 @@ def demo_ids() -> dict[str, int]:
 @pytest.fixture(scope="module")
 def ward(databases, demo_template, tmp_path_factory):
     """(base URL, demo_ids()) of a demo ward served for the whole module."""
-    app = make_app(databases.new(template=demo_template), tmp_path_factory.mktemp("instance"))
-    with app.app_context():
-        ids = demo_ids()
-        db.session.remove()
-    with serving(app) as base:
-        yield base, ids
-    with app.app_context():
-        db.engine.dispose()
+    instance = tmp_path_factory.mktemp("instance")
+    with serving_demo_copy(databases, demo_template, instance, demo_ids) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")

@@ -14,9 +14,8 @@ from survey.extensions import db
 from survey.models import AuditEntry, Campaign
 from survey.services import invitations, notify, trail
 from tests.browser.axe import assert_accessible
-from tests.browser.conftest import ACTION_TIMEOUT_MS, serving
+from tests.browser.conftest import ACTION_TIMEOUT_MS, serving_demo_copy
 from tests.browser.steps import sign_in
-from tests.conftest import make_app
 from tests.helpers import assignment_of, user
 
 CONTRACTS = "2026-annual-contracts"
@@ -72,14 +71,9 @@ def seed() -> dict:
 
 @pytest.fixture(scope="module")
 def ward(databases, demo_template, tmp_path_factory):
-    app = make_app(databases.new(template=demo_template), tmp_path_factory.mktemp("instance"))
-    with app.app_context():
-        ids = seed()
-        db.session.remove()
-    with serving(app) as base:
-        yield base, ids
-    with app.app_context():
-        db.engine.dispose()
+    instance = tmp_path_factory.mktemp("instance")
+    with serving_demo_copy(databases, demo_template, instance, seed) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")
