@@ -23,6 +23,9 @@ def open_own_questionnaire(page, base: str) -> None:
     page.goto(base + "/assignments/")
     page.get_by_role("link", name="戸籍住民課", exact=True).first.click()
     expect(page.get_by_role("heading", name="戸籍住民課")).to_be_visible()
+    # questionnaire.js (deferred) hides the items not asked; a Tab pressed before it ran can land
+    # on an item it then hides, and the focus falls back to <body>.
+    page.wait_for_load_state("load")
 
 
 def tab_to(page, selector: str, limit: int = 80) -> None:
