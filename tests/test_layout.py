@@ -90,3 +90,28 @@ def test_dates_on_pages_are_time_elements_that_do_not_break_inside(
 ):
     with app.test_request_context(f"/?lang={lang}"):
         assert render_template_string(template, value=value) == expected
+
+
+def test_sorting_headers_come_from_one_macro_that_marks_the_header():
+    """aria-sort belongs on the column header; on the link inside it, a screen reader never
+    announces the order. One macro writes every sorting header, so none can drift back."""
+    by_hand = [
+        f"{path.relative_to(TEMPLATES)}:{number}"
+        for path in TEMPLATES.rglob("*.html")
+        if path.name != "_macros.html" or path.parent != TEMPLATES
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if re.search(r"<a\b[^>]*aria-sort|macro sort_link\(", line)
+    ]
+    assert by_hand == []
+
+
+def test_the_sorted_column_header_says_its_order(app):
+    template = """{% from "_macros.html" import sort_th %}
+{{ sort_th("期限", "due_on", "followup.action_list", {"status": "open"}, "due_on", True) }}
+{{ sort_th("件名", "title", "followup.action_list", {}, "due_on", True, num=True) }}"""
+    with app.test_request_context():
+        html = render_template_string(template)
+    sorted_th, other_th = re.findall(r"<th\b[^>]*>.*?</th>", html, re.S)
+    assert 'aria-sort="descending"' in sorted_th.split(">")[0]
+    assert "dir=asc" in sorted_th and "status=open" in sorted_th and "sort=due_on" in sorted_th
+    assert "aria-sort" not in other_th and 'class="num"' in other_th and "dir=asc" in other_th
