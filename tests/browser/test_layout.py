@@ -106,6 +106,14 @@ PAIRS = """() => [...document.querySelectorAll("dl.facts:not(.compact) > div")].
 # Each date (or time of day) on the page, and how many lines it takes.
 DATES = """() => [...document.querySelectorAll("time > span")].map(
   (part) => ({text: part.textContent, lines: part.getClientRects().length}))"""
+# The header's menu links, ログアウト and the language switch, and how many lines each takes
+# (a range over the words: a button's own box stays one box when its text wraps inside it).
+HEADER_WORDS = """() => [...document.querySelectorAll(
+    ".site-nav a, .account button, .lang-switch a")].map((control) => {
+  const words = document.createRange();
+  words.selectNodeContents(control);
+  return {text: control.textContent.trim(), lines: words.getClientRects().length};
+})"""
 
 
 @pytest.mark.parametrize("width", list(WIDTHS))
@@ -127,6 +135,7 @@ def test_layout(pages, ward, shot, name, username, path, width):
 
     dates = page.evaluate(DATES)
     assert [d for d in dates if d["lines"] != 1] == []
+    assert [w for w in page.evaluate(HEADER_WORDS) if w["lines"] != 1] == []
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"{path} is {overflow} px wider than the screen"
     if width == "desk" and name not in CHECKED_ELSEWHERE:
