@@ -106,6 +106,15 @@ PAIRS = """() => [...document.querySelectorAll("dl.facts:not(.compact) > div")].
 # Each date (or time of day) on the page, and how many lines it takes.
 DATES = """() => [...document.querySelectorAll("time > span")].map(
   (part) => ({text: part.textContent, lines: part.getClientRects().length}))"""
+# Data tables whose column headings are out of sight while some cell does not carry its
+# heading: on a phone, such a cell is a value without a meaning.
+HEADLESS_CELLS = """() => [...document.querySelectorAll("table.data")].filter((table) => {
+  const head = table.tHead;
+  if (!head || head.getBoundingClientRect().height > 0) return false;
+  const cells = [...table.querySelectorAll("tbody td, tbody th")];
+  return cells.some((cell) => cell.textContent.trim() && !cell.dataset.label
+                              && !cell.querySelector(".cell-label"));
+}).map((table) => table.className)"""
 # The header's menu links, ログアウト and the language switch, and how many lines each takes
 # (a range over the words: a button's own box stays one box when its text wraps inside it).
 HEADER_WORDS = """() => [...document.querySelectorAll(
@@ -136,6 +145,7 @@ def test_layout(pages, ward, shot, name, username, path, width):
     dates = page.evaluate(DATES)
     assert [d for d in dates if d["lines"] != 1] == []
     assert [w for w in page.evaluate(HEADER_WORDS) if w["lines"] != 1] == []
+    assert page.evaluate(HEADLESS_CELLS) == []
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"{path} is {overflow} px wider than the screen"
     if width == "desk" and name not in CHECKED_ELSEWHERE:
