@@ -84,9 +84,11 @@ test: install browser-deps pdf-deps pg-deps redis-deps
 	$(BIN)/pytest -q -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 
-# Every Python file of the project (pyproject.toml leaves out the generated migrations/versions).
+# Every Python file of the project (pyproject.toml leaves out the generated migrations/versions):
+# the lint rules, and the layout `ruff format` writes (run it before committing).
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 # Speed at scale (docs/performance.md): 100,000 respondents × 50 items and 1,000,000 access-log
 # rows on SQLite, and on PostgreSQL too when TEST_DATABASE_URL is set. Prints `BENCH name value
