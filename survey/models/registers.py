@@ -19,7 +19,9 @@ class InformationSystem(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(sa.String(32), unique=True)
     name: Mapped[str] = mapped_column(sa.String(200))
-    kind: Mapped[str] = mapped_column(sa.String(32), default="", server_default="")  # 種別: 基幹系, 内部情報系 …
+    kind: Mapped[str] = mapped_column(
+        sa.String(32), default="", server_default=""
+    )  # 種別: 基幹系, 内部情報系 …
     unit_id: Mapped[int] = mapped_column(sa.ForeignKey("org_unit.id"), index=True)
     handles_personal_data: Mapped[bool] = mapped_column(default=True)
     active: Mapped[bool] = mapped_column(default=True)
