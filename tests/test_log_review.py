@@ -487,3 +487,19 @@ def test_the_office_sees_the_figures_and_downloads_them(demo_app):
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0][:3] == ["点検する所属", "ルール", "抽出の理由"]
     assert len(rows) - 1 == len(report.cell_rows(now, logs.rules_of(round_.rule_set)))
+
+
+def test_two_reviewing_units_of_one_name_are_counted_apart(demo_app):
+    round_ = _round()
+    office = _unit("北部地域事務所")
+    twin = OrgUnit(code="D99-01", name="戸籍住民課", parent_id=office.parent_id)
+    db.session.add(twin)
+    db.session.flush()
+    moved = next(e for e in round_.sampled if e.review_unit_id == office.id)
+    moved.review_unit_id = twin.id
+    db.session.commit()
+    labels = log_reviews.unit_labels(round_)
+    assert labels[twin.id] == "戸籍住民課（D99-01）"
+    assert labels[_unit("戸籍住民課").id] == f"戸籍住民課（{_unit('戸籍住民課').code}）"
+    figures = log_reviews.review_figures(round_)
+    assert figures.by_unit["戸籍住民課（D99-01）"].sampled == 1

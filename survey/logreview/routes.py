@@ -255,6 +255,7 @@ def render_round(round_, route_form: RouteForm | None = None) -> str:
         figures=logs.figures(round_),
         sheets=log_reviews.sheets_of(round_) if routed else [],
         review=log_reviews.review_figures(round_) if routed else None,
+        unit_labels=log_reviews.unit_labels(round_) if routed else {},
         route_form=route_form,
         today=clock.today(),
         lang=_lang(),

@@ -18,7 +18,7 @@ Nothing here commits.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -547,6 +547,22 @@ def _action_text(sheet: ReviewSheet, review: EntryReview, when: str) -> tuple[st
 # --- figures ----------------------------------------------------------------------------------
 
 
+def unit_labels(round_: ReviewRound) -> dict[int, str]:
+    """unit id -> how the figures name a reviewing unit: its name, with its code where two
+    reviewing units share a name (庶務係 in several departments)."""
+    units = db.session.execute(
+        sa.select(OrgUnit.id, OrgUnit.code, OrgUnit.name).where(
+            OrgUnit.id.in_(
+                sa.select(SampledEntry.review_unit_id).where(SampledEntry.round_id == round_.id)
+            )
+        )
+    ).all()
+    names = Counter(name for _id, _code, name in units)
+    return {
+        unit_id: name if names[name] == 1 else f"{name}（{code}）" for unit_id, code, name in units
+    }
+
+
 def review_figures(round_: ReviewRound, today: date | None = None) -> figures_of.Figures:
     """Per reviewing unit and reason: sampled, justified, checking, flagged, unanswered and
     overdue (on a sheet not handed in past its deadline)."""
@@ -562,17 +578,17 @@ def review_figures(round_: ReviewRound, today: date | None = None) -> figures_of
     stmt = (
         sa.select(
             SampledEntry.id,
-            OrgUnit.name,
+            SampledEntry.review_unit_id,
             sa.func.coalesce(EntryReview.verdict, ""),
             sa.func.coalesce(late, False),
         )
-        .join(OrgUnit, OrgUnit.id == SampledEntry.review_unit_id)
         .outerjoin(EntryReview, EntryReview.sampled_id == SampledEntry.id)
         .outerjoin(ReviewSheet, ReviewSheet.id == EntryReview.sheet_id)
         .where(SampledEntry.round_id == round_.id)
     )
+    labels = unit_labels(round_)
     entries = (
-        Reviewed(unit, tuple(reasons[i]), verdict, bool(overdue))
+        Reviewed(labels[unit], tuple(reasons[i]), verdict, bool(overdue))
         for i, unit, verdict, overdue in db.session.execute(stmt)
     )
     return figures_of.tally(entries, logs.rules_of(round_.rule_set))
