@@ -585,6 +585,114 @@ def can_review_logs(user) -> bool:
     return bool(user and user.is_authenticated and user.role == Role.ADMIN)
 
 
+# The review of a round, routed: a sheet is the head's (the managers of its head unit) and
+# the next level up's (the managers above, and the office); an entry whose explanation was asked
+# is also its employee's, or for contractor staff their company's. Auditors, as for the office's
+# log pages, see none of it: the entries say who looked up which resident.
+
+
+def scope_sheets(user: User, stmt: sa.Select) -> sa.Select:
+    """Restrict a query over ReviewSheet: the office every sheet; a manager those answered in
+    their unit or below it (their own as head, those below to approve); nobody else any."""
+    from survey.models import ReviewSheet
+
+    if user.role == Role.ADMIN:
+        return stmt
+    if user.role == Role.MANAGER and user.unit_id is not None:
+        return stmt.where(ReviewSheet.head_unit_id.in_(subtree_ids(user.unit_id, "sheets")))
+    return stmt.where(sa.false())
+
+
+def heads(user: User, sheet) -> bool:
+    """The head who answers the sheet: a manager of its head unit. Only they see the record
+    numbers whole."""
+    return (
+        user.role == Role.MANAGER
+        and sheet.head_unit_id is not None
+        and user.unit_id == sheet.head_unit_id
+    )
+
+
+def answered_sheet(user_id: int, sheet) -> bool:
+    """Whether the user answered an entry of the sheet or handed it in."""
+    from survey.models import EntryReview
+
+    if sheet.submitted_by_id == user_id:
+        return True
+    return bool(
+        db.session.scalar(
+            sa.select(
+                sa.exists().where(
+                    EntryReview.sheet_id == sheet.id, EntryReview.answered_by_id == user_id
+                )
+            )
+        )
+    )
+
+
+def approves(user: User, sheet) -> bool:
+    """The next level up: the managers of the units above the head unit, and the office;
+    never who answered it."""
+    if user.role == Role.ADMIN:
+        by_role = True
+    elif user.role == Role.MANAGER and sheet.head_unit_id is not None:
+        by_role = user.unit_id != sheet.head_unit_id and _in_subtree(user, sheet.head_unit_id)
+    else:
+        by_role = False
+    return by_role and not answered_sheet(user.id, sheet)
+
+
+def sheet_or_404(sheet_id: int, user: User):
+    from survey.models import ReviewSheet
+
+    return _shown_or_404(
+        "review_sheet",
+        sheet_id,
+        user,
+        db.session.get(ReviewSheet, sheet_id),
+        lambda found: _visible(user, scope_sheets(user, sa.select(ReviewSheet.id)), found.id),
+    )
+
+
+def scope_explanations(user: User, stmt: sa.Select) -> sa.Select:
+    """Restrict a query over EntryReview joined to SampledEntry to the entries whose
+    explanation was asked of this user: their own look-ups, or for a company's accounts its
+    staff's."""
+    from survey.models import EntryReview, SampledEntry
+
+    asked = EntryReview.explain_asked_at.is_not(None)
+    if user.role == Role.CONTRACTOR and user.contractor_id is not None:
+        return stmt.where(asked, SampledEntry.contractor_id == user.contractor_id)
+    return stmt.where(asked, SampledEntry.user_id == user.id)
+
+
+def explanation_or_404(sampled_id: int, user: User):
+    from survey.models import EntryReview
+
+    asked = scope_explanations(user, sa.select(EntryReview.sampled_id).join(EntryReview.sampled))
+    return _shown_or_404(
+        "sampled_entry",
+        sampled_id,
+        user,
+        db.session.get(EntryReview, sampled_id),
+        lambda review: _visible(user, asked, review.sampled_id),
+    )
+
+
+def takes_part_in_log_reviews(user) -> bool:
+    """Whether the review pages exist for the user: the office, a manager with a sheet in their
+    subtree, anyone asked to explain an entry."""
+    from survey.models import EntryReview, ReviewSheet
+
+    if not (user and user.is_authenticated):
+        return False
+    if user.role == Role.ADMIN:
+        return True
+    sheets = scope_sheets(user, sa.select(ReviewSheet.id))
+    asked = scope_explanations(user, sa.select(EntryReview.sampled_id).join(EntryReview.sampled))
+    return bool(db.session.scalar(sa.select(sa.or_(sa.exists(sheets), sa.exists(asked)))))
+
+
 # --- invitations the register does not cover --------------------------------------------------
 
 

@@ -17,6 +17,11 @@ with its request number. Planted in it, for the rules to find:
 - a record looked up by five units in the month (many units);
 - besides, a Sunday opening (休日開庁) and a nightly batch account the registers do not hold
   (batch01): out of hours but legitimate, as reviewers will say.
+
+The round is routed to the heads (区民部長 answers for its divisions and offices, the office
+approves: no manager above a department), due 20 November: 戸籍住民課's sheet is half answered,
+the neighbour's record flagged 不適切な可能性 and the window contractor asked to explain a
+look-up in 東部; 国民年金課's sheet is answered in full, handed in and approved.
 """
 
 from __future__ import annotations
@@ -40,7 +45,7 @@ from survey.models import (
     StaffHousehold,
     User,
 )
-from survey.services import logs
+from survey.services import log_reviews, logs
 
 SOURCE = "JUKI"
 ROUND = "JUKI-2026-10"
@@ -251,3 +256,53 @@ def load() -> None:
     round_ = logs.round_by_code(ROUND)
     logs.record_sample(round_)
     round_.created_at = round_.sampled_at = office_time(date(2026, 11, 5), 9, 30)
+    _review(round_, admin)
+
+
+def _sheet(round_, unit_name: str):
+    from survey.models import ReviewSheet
+
+    return db.session.scalar(
+        sa.select(ReviewSheet)
+        .join(OrgUnit, OrgUnit.id == ReviewSheet.unit_id)
+        .where(ReviewSheet.round_id == round_.id, OrgUnit.name == unit_name)
+    )
+
+
+def _answers(sheet, head: User, flagged: set[str]) -> dict[int, log_reviews.Posted]:
+    """Every entry of the sheet justified (the request number as logged, or the counter's
+    register number), but the look-ups of records in `flagged`."""
+    posted = {}
+    for row in log_reviews.rows(sheet, head):
+        if row.entry.record_id in flagged:
+            posted[row.entry.id] = log_reviews.Posted(
+                "suspect", "", "近隣住民の記録。窓口の申請はなく、本人に確認中。"
+            )
+        else:
+            posted[row.entry.id] = log_reviews.Posted(
+                "justified", row.entry.request_no or "窓口受付簿", "窓口での証明書交付・届出の受付"
+            )
+    return posted
+
+
+def _review(round_, admin: User) -> None:
+    head = db.session.scalar(sa.select(User).where(User.username == "manager"))
+    log_reviews.route(round_, date(2026, 11, 20), today=date(2026, 11, 5))
+    round_.routed_at = office_time(date(2026, 11, 5), 9, 40)
+    pension = _sheet(round_, "国民年金課")
+    log_reviews.save_answers(pension, _answers(pension, head, set()), head)
+    log_reviews.submit(pension, head)
+    log_reviews.decide(pension, admin, approve=True)
+    resident = _sheet(round_, "戸籍住民課")
+    answers = _answers(resident, head, {NEIGHBOUR})
+    # Half the sheet answered: the flagged look-ups and the first others.
+    kept = [i for i, a in answers.items() if a.verdict == "suspect"]
+    kept += [i for i, a in answers.items() if a.verdict != "suspect"][: len(answers) // 2]
+    log_reviews.save_answers(resident, {i: answers[i] for i in kept}, head)
+    # The window contractor's look-up in 東部, which it does not serve: its company explains.
+    elsewhere = next(
+        r
+        for r in log_reviews.rows(resident, head)
+        if r.entry.contractor_id is not None and r.entry.district == "東部"
+    )
+    log_reviews.ask_explanation(resident, elsewhere.review, head)

@@ -144,5 +144,7 @@ def init_app(app: Flask) -> None:
         ("target_kind_label", labels.TARGET_KINDS),
         ("importance_label", labels.IMPORTANCE),
         ("audience_label", labels.AUDIENCES),
+        ("sheet_status", labels.SHEET_STATUSES),
+        ("verdict_label", labels.VERDICTS),
     ):
         app.add_template_global(lambda code, table=table: labels.label(table, code), name)

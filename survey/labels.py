@@ -51,6 +51,21 @@ ACTION_SOURCES = {
     "answer": _l("点検の回答（いいえ）"),
     "finding": _l("監査の指摘事項"),
     "recommendation": _l("是正勧告"),
+    "log_review": _l("ログ点検（不適切な可能性）"),
+}
+
+SHEET_STATUSES = {
+    "open": _l("回答中"),
+    "submitted": _l("提出済"),
+    "returned": _l("差戻し"),
+    "approved": _l("承認済"),
+}
+
+VERDICTS = {
+    "": _l("未回答"),
+    "justified": _l("業務上必要"),
+    "checking": _l("確認中"),
+    "suspect": _l("不適切な可能性"),
 }
 
 AUDIT_KINDS = {"onsite": _l("実地監査"), "document": _l("書面監査")}

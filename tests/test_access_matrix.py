@@ -95,6 +95,8 @@ def world(demo_app) -> World:
         "contract": _followup(unit=_unit("秘書課"), contractor=contract.contract.contractor),
     }
     audit_service.record("test.setup", summary="access matrix")
+    for target, found in _log_review(contract.contract.contractor_id).items():
+        followup[target].update(found)
     places = _places()
     mail = OutgoingMail(recipient="x@example.jp", subject="s", body="b", attempts=1)
     mail.next_attempt_at = mail.last_attempt_at = utcnow()
@@ -187,6 +189,51 @@ def _followup(unit, contractor=None) -> dict[str, int]:
         "audit": record.id,
         "finding": finding.id,
         "measure": measure.id,
+    }
+
+
+def _log_review(company_id: int) -> dict[str, dict[str, int]]:
+    """Per target, a review sheet of the demo's routed round and an entry whose explanation was
+    asked: own, 戸籍住民課's sheet (headed by 区民部) and a look-up of `respondent`; other, a
+    sheet of 秘書課 (区長室, no one's here) with a look-up of its own respondent; contract, a
+    look-up by the staff of `contractor`'s company on 戸籍住民課's sheet."""
+    from survey.models import EntryReview, ReviewRound, ReviewSheet, SampledEntry
+
+    round_ = db.session.scalar(sa.select(ReviewRound).where(ReviewRound.code == "JUKI-2026-10"))
+    own = db.session.scalar(
+        sa.select(ReviewSheet).where(
+            ReviewSheet.round_id == round_.id, ReviewSheet.unit_id == _unit("戸籍住民課").id
+        )
+    )
+    secretary = _unit("秘書課")
+    other = ReviewSheet(
+        round=round_, unit=secretary, head_unit_id=secretary.parent_id, due_on=round_.due_on
+    )
+    db.session.add(other)
+    reviews = iter(own.reviews)
+
+    def asked(sheet, **who) -> int:
+        review = next(reviews)
+        for column, value in who.items():
+            setattr(review.sampled, column, value)
+        review.sheet = sheet
+        review.sampled.review_unit_id = sheet.unit_id or sheet.unit.id
+        review.explain_asked_at = utcnow()
+        db.session.flush()
+        return review.sampled_id
+
+    def user_id(name: str) -> int:
+        return db.session.scalar(sa.select(User.id).where(User.username == name))
+
+    mine = asked(own, user_id=user_id("respondent"), contractor_id=None)
+    theirs = asked(other, user_id=user_id(f"r-{secretary.code.lower()}"), contractor_id=None)
+    company = asked(own, user_id=None, contractor_id=company_id)
+    assert db.session.get(EntryReview, company).sampled.contractor_id == company_id
+    assert db.session.get(SampledEntry, theirs).review_unit_id == secretary.id
+    return {
+        "own": {"sheet": own.id, "asked": mine},
+        "other": {"sheet": other.id, "asked": theirs},
+        "contract": {"sheet": own.id, "asked": company},
     }
 
 
@@ -662,6 +709,64 @@ DECISIONS.update(
         ],
         "logreview.round_detail": [
             ("GET", "/logs/rounds/JUKI-2026-10", office_decides(200), ["own"])
+        ],
+        # The demo's round is routed already: routing it again is refused.
+        "logreview.route_round": [
+            ("POST", "/logs/rounds/JUKI-2026-10/route", office_decides(422), ["own"])
+        ],
+        "logreview.figures_xlsx": [
+            ("GET", "/logs/rounds/JUKI-2026-10/figures.xlsx", office_decides(200), ["own"])
+        ],
+        "logreview.figures_csv": [
+            ("GET", "/logs/rounds/JUKI-2026-10/figures.csv", office_decides(200), ["own"])
+        ],
+    }
+)
+
+# The review of a round: a sheet is its head's (区民部's manager for 戸籍住民課) and the office's
+# (which approves: no manager above a department), never an auditor's; an entry asked to be
+# explained is its employee's, or its company's for contractor staff, and nobody else's — not
+# even the head's or the office's, who read the explanation on the sheet. Nothing of it exists
+# for anyone else (404).
+SHEET = "/logs/reviews/{sheet}"
+SHEET_SEES = {"own": {"admin", "manager"}, "other": {"admin"}}
+EXPLAINS = {"own": "respondent", "other": None, "contract": "contractor"}
+
+
+def sheet_decides(by_head, by_office):
+    def decide(role, target):
+        if role not in SHEET_SEES[target]:
+            return 404
+        return by_head if role == "manager" else by_office
+
+    return decide
+
+
+def explains(ok):
+    return lambda role, target: ok if role == EXPLAINS[target] else 404
+
+
+DECISIONS.update(
+    {
+        "logreview.desk": [
+            ("GET", "/logs/reviews/", lambda r, t: 404 if r == "auditor" else 200, ["own"])
+        ],
+        "logreview.sheet": [("GET", SHEET, sheet_decides(200, 200), list(SHEET_SEES))],
+        # The head: nothing changed (no answer posted) → back to the sheet; the office answers
+        # nothing (403) and approves only what was handed in (409: not yet).
+        "logreview.sheet_save": [("POST", SHEET, sheet_decides(302, 403), list(SHEET_SEES))],
+        "logreview.ask": [
+            ("POST", SHEET + "/entries/{asked}/ask", sheet_decides(302, 403), list(SHEET_SEES))
+        ],
+        "logreview.submit": [
+            ("POST", SHEET + "/submit", sheet_decides(302, 403), list(SHEET_SEES))
+        ],
+        "logreview.decide": [
+            ("POST", SHEET + "/decide", sheet_decides(403, 409), list(SHEET_SEES))
+        ],
+        "logreview.explain": [
+            ("GET", "/logs/explain/{asked}", explains(200), list(EXPLAINS)),
+            ("POST", "/logs/explain/{asked}", explains(422), list(EXPLAINS)),
         ],
     }
 )

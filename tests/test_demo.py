@@ -160,7 +160,7 @@ def test_the_demo_log_rounds_sample_finds_every_planted_anomaly(demo_app):
     from survey.models import ReviewRound, SampledEntry, SampleReason
 
     round_ = db.session.scalar(sa.select(ReviewRound).where(ReviewRound.code == demo_logs.ROUND))
-    assert round_.status == "sampled" and round_.rule_set.label == "standard@1"
+    assert round_.status == "routed" and round_.rule_set.label == "standard@1"
     reasons: dict[int, set] = {}
     who: dict[int, tuple[str, str]] = {}
     rows = db.session.execute(
@@ -209,3 +209,24 @@ def test_the_demo_log_sample_goes_to_each_users_unit_or_the_systems_owner(demo_a
             assert unit == "南部地域事務所"
         elif user_code.startswith("C") or user_code == "batch01":
             assert unit == "戸籍住民課"  # the unit that owns the resident system
+
+
+def test_the_demo_log_round_is_routed_partly_answered_with_one_look_up_flagged(demo_app):
+    from survey import demo_logs
+    from survey.models import EntryReview, ReviewRound, ReviewSheet
+
+    round_ = db.session.scalar(sa.select(ReviewRound).where(ReviewRound.code == demo_logs.ROUND))
+    sheets = {
+        s.unit.name: s
+        for s in db.session.scalars(sa.select(ReviewSheet).where(ReviewSheet.round_id == round_.id))
+    }
+    assert sheets["国民年金課"].status == "approved" and sheets["戸籍住民課"].status == "open"
+    resident = sheets["戸籍住民課"].reviews
+    answered = [r for r in resident if r.verdict]
+    assert 0 < len(answered) < len(resident)
+    flagged = [r for r in resident if r.verdict == "suspect"]
+    assert [r.sampled.record_id for r in flagged] == [demo_logs.NEIGHBOUR]
+    asked = db.session.scalars(
+        sa.select(EntryReview).where(EntryReview.explain_asked_at.is_not(None))
+    ).all()
+    assert len(asked) == 1 and asked[0].sampled.district == "東部"

@@ -14,5 +14,7 @@ are named with `sa.table()` (reports.accesslogs.tables), as reports/queries.py d
 - importer.py  parse, check and resolve every row, batched INSERTs; problems by row and column
 - rules.py     the sampling rule file (YAML): read and checked, every problem by key
 - sampler.py   a round's sample: N at random per unit (seeded) plus every entry a rule matches
+- review.py    the heads' review: masked record numbers, the figures per unit and rule, their
+               Excel summary and CSV
 - tables.py    the tables read and written, by name (survey/models/logs.py declares them)
 """

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
 from reports.accesslogs.mapping import DEFAULT_PATTERN, PATTERN_MAX
@@ -137,3 +137,32 @@ class RoundForm(FlaskForm):
         ),
     )
     submit = SubmitField(_l("抽出して開始する"))
+
+
+class RouteForm(FlaskForm):
+    due_on = DayField(
+        _l("回答期限"), validators=[InputRequired(_l("回答期限を入力してください。"))]
+    )
+    submit = SubmitField(_l("所属長に確認を依頼する"))
+
+
+class SheetForm(FlaskForm):
+    """The sheet's answers come as verdict-<id>, request-<id>, comment-<id> (one set per entry,
+    read by the view); the form carries the CSRF token."""
+
+    submit = SubmitField(_l("保存する"))
+
+
+class StepForm(FlaskForm):
+    """Hand in, ask to explain: a button and the CSRF token."""
+
+
+class DecideForm(FlaskForm):
+    comment = TextAreaField(_l("コメント（差し戻す場合は理由）"), render_kw={"rows": 3})
+
+
+class ExplainForm(FlaskForm):
+    explanation = TextAreaField(
+        _l("説明（何のための照会か、申請書番号など）"), render_kw={"rows": 5, "maxlength": 2000}
+    )
+    submit = SubmitField(_l("説明を送る"))

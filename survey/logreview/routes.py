@@ -17,9 +17,9 @@ from survey import access, clock
 from survey.extensions import db
 from survey.followup.forms import choices
 from survey.logreview import bp
-from survey.logreview.forms import ImportForm, RoundForm, SourceForm, UploadForm
+from survey.logreview.forms import ImportForm, RoundForm, RouteForm, SourceForm, UploadForm
 from survey.models import InformationSystem, LogSource
-from survey.services import logs, register_uploads
+from survey.services import log_reviews, logs, register_uploads
 
 bp.add_app_template_global(access.can_review_logs, "can_review_logs")
 
@@ -241,16 +241,31 @@ def round_new():
     return render_template("logreview/round_form.html", form=form), (422 if form.errors else 200)
 
 
+def render_round(round_, route_form: RouteForm | None = None) -> str:
+    """The round's page: its settings, the sample per unit and reason, and once routed the
+    sheets and the review's figures (or the form that routes it)."""
+    if route_form is None:
+        route_form = RouteForm()
+        route_form.due_on.data = clock.today() + timedelta(days=14)
+    routed = round_.routed_at is not None
+    return render_template(
+        "logreview/round.html",
+        round=round_,
+        ruleset=logs.rules_of(round_.rule_set),
+        figures=logs.figures(round_),
+        sheets=log_reviews.sheets_of(round_) if routed else [],
+        review=log_reviews.review_figures(round_) if routed else None,
+        unit_labels=log_reviews.unit_labels(round_) if routed else {},
+        route_form=route_form,
+        today=clock.today(),
+        lang=_lang(),
+    )
+
+
 @bp.route("/rounds/<code>")
 @office
 def round_detail(code: str):
     round_ = logs.round_by_code(code)
     if round_ is None:
         abort(404)
-    return render_template(
-        "logreview/round.html",
-        round=round_,
-        ruleset=logs.rules_of(round_.rule_set),
-        figures=logs.figures(round_),
-        lang=_lang(),
-    )
+    return render_round(round_)

@@ -28,10 +28,12 @@ from survey.models.followup import (
 )
 from survey.models.jobs import DailyRun
 from survey.models.logs import (
+    EntryReview,
     LogEntry,
     LogImport,
     LogSource,
     ReviewRound,
+    ReviewSheet,
     SampledEntry,
     SampleReason,
     SamplingRuleSet,
@@ -71,6 +73,7 @@ __all__ = [
     "Invitation",
     "InvitationRequest",
     "Item",
+    "EntryReview",
     "LogEntry",
     "LogImport",
     "LogSource",
@@ -83,6 +86,7 @@ __all__ = [
     "ReminderLog",
     "RequestStatus",
     "ReviewRound",
+    "ReviewSheet",
     "Role",
     "SampleReason",
     "SampledEntry",

@@ -32,6 +32,7 @@ class ActionSource(enum.StrEnum):
     ANSWER = "answer"  # a noncompliant answer
     FINDING = "finding"  # an audit finding
     RECOMMENDATION = "recommendation"  # a 是正勧告 after a contractor evaluation
+    LOG_REVIEW = "log_review"  # a look-up a head found possibly improper (ログ点検)
 
 
 class CorrectiveAction(db.Model):

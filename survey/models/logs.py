@@ -19,8 +19,14 @@ stored.
 A **ReviewRound** draws, for one source and period, a seeded sample under one rule-set version;
 each **SampledEntry** keeps a copy of the entry (the review outlives the log's retention) and
 the unit whose head reviews it, with **SampleReason** rows saying why it was drawn (a rule's
-key, or "random"). Routing the sampled entries to the heads as a campaign, their answers and
-the figures come next (docs/access-logs.md).
+key, or "random").
+
+Once the office routes a round (`routed_at`, `due_on`), each reviewing unit's entries form one
+**ReviewSheet**: the head of the unit (the managers of the unit, or of the nearest unit above
+it that has one: `head_unit`) answers each entry in an **EntryReview** (業務上必要 / 確認中 /
+不適切な可能性, with the request number and a comment), may first ask the employee (or the
+contractor's company) to explain it, and hands the sheet in; the next level up approves it or
+sends it back. Why a sheet of its own rather than a campaign assignment: docs/access-logs.md.
 """
 
 from __future__ import annotations
@@ -184,6 +190,7 @@ class SamplingRuleSet(db.Model):
 class RoundStatus(enum.StrEnum):
     PLANNED = "planned"  # created, its sample not drawn yet (`flask logs sample`)
     SAMPLED = "sampled"  # the sample is drawn and recorded
+    ROUTED = "routed"  # its entries went to the heads as review sheets
 
 
 class ReviewRound(db.Model):
@@ -203,6 +210,9 @@ class ReviewRound(db.Model):
     created_by_name: Mapped[str] = mapped_column(sa.String(64), default="")
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     sampled_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    routed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    routed_by_name: Mapped[str] = mapped_column(sa.String(64), default="", server_default="")
+    due_on: Mapped[date | None]  # the heads' deadline, set when routed
 
     source: Mapped[LogSource] = relationship()
     rule_set: Mapped[SamplingRuleSet] = relationship()
@@ -249,6 +259,7 @@ class SampledEntry(db.Model):
     reasons: Mapped[list[SampleReason]] = relationship(
         back_populates="sampled", cascade="all, delete-orphan", order_by="SampleReason.rule"
     )
+    review: Mapped[EntryReview | None] = relationship(back_populates="sampled")
 
 
 class SampleReason(db.Model):
@@ -260,3 +271,74 @@ class SampleReason(db.Model):
     rule: Mapped[str] = mapped_column(sa.String(40), primary_key=True)  # a rule's key, "random"
 
     sampled: Mapped[SampledEntry] = relationship(back_populates="reasons")
+
+
+class SheetStatus(enum.StrEnum):
+    OPEN = "open"  # the head answers
+    SUBMITTED = "submitted"  # handed in, waiting for the next level up
+    RETURNED = "returned"  # sent back: the head answers again
+    APPROVED = "approved"
+
+
+class ReviewSheet(db.Model):
+    """One reviewing unit's sampled entries of a round, answered by the unit's head and
+    approved by the next level up."""
+
+    __tablename__ = "review_sheet"
+    __table_args__ = (sa.UniqueConstraint("round_id", "unit_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(sa.ForeignKey("review_round.id"))
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("org_unit.id"))  # the reviewing unit
+    # Whose managers answer: the unit, or the nearest one above it with a manager (None: no
+    # manager anywhere above, so the office must name a head before the sheet can be answered).
+    head_unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("org_unit.id"), index=True)
+    status: Mapped[str] = mapped_column(sa.String(16), default=SheetStatus.OPEN)
+    due_on: Mapped[date]
+    submitted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    submitted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    decision_comment: Mapped[str] = mapped_column(sa.Text, default="")  # why it was sent back
+
+    round: Mapped[ReviewRound] = relationship()
+    unit: Mapped[OrgUnit] = relationship(foreign_keys=[unit_id])
+    head_unit: Mapped[OrgUnit | None] = relationship(foreign_keys=[head_unit_id])
+    submitted_by: Mapped[User | None] = relationship(foreign_keys=[submitted_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+    reviews: Mapped[list[EntryReview]] = relationship(
+        back_populates="sheet", order_by="EntryReview.sampled_id"
+    )
+
+
+class Verdict(enum.StrEnum):
+    JUSTIFIED = "justified"  # 業務上必要（申請書番号・用務）
+    CHECKING = "checking"  # 確認中
+    SUSPECT = "suspect"  # 不適切な可能性
+
+
+class EntryReview(db.Model):
+    """The head's answer on one sampled entry, and the employee's explanation if asked."""
+
+    __tablename__ = "entry_review"
+
+    sampled_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("sampled_entry.id", ondelete="CASCADE"), primary_key=True
+    )
+    sheet_id: Mapped[int] = mapped_column(sa.ForeignKey("review_sheet.id"), index=True)
+    verdict: Mapped[str] = mapped_column(sa.String(16), default="")  # "" unanswered
+    request_no: Mapped[str] = mapped_column(sa.String(64), default="")  # 申請書番号 the head gives
+    comment: Mapped[str] = mapped_column(sa.Text, default="")  # 用務, what was found
+    answered_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    answered_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    explain_asked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    explanation: Mapped[str] = mapped_column(sa.Text, default="")
+    explained_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    explained_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # The corrective action a confirmed 不適切な可能性 opened.
+    action_id: Mapped[int | None] = mapped_column(sa.ForeignKey("corrective_action.id"), index=True)
+
+    sampled: Mapped[SampledEntry] = relationship(back_populates="review")
+    sheet: Mapped[ReviewSheet] = relationship(back_populates="reviews")
+    answered_by: Mapped[User | None] = relationship(foreign_keys=[answered_by_id])
+    explained_by: Mapped[User | None] = relationship(foreign_keys=[explained_by_id])

@@ -26,6 +26,7 @@ from survey import clock
 from survey.extensions import db
 from survey.formatting import format_date
 from survey.models import (
+    Contract,
     Contractor,
     LogEntry,
     LogImport,
@@ -512,12 +513,28 @@ COPIED = (
 )
 
 
-def _reviewer(entry: LogEntry, owner_unit: int) -> int:
-    """The unit whose head reviews an entry: the user's; for contractor staff and user ids no
-    register holds, the unit that owns the system."""
-    return (
-        entry.unit_id if entry.unit_id is not None and entry.contractor_id is None else owner_unit
+def contract_supervisors(owner_unit: int) -> dict[int, int]:
+    """company id -> the unit that supervises its staff's work on the system: the unit of the
+    company's active contract with the system's owning unit if there is one, else of its first
+    active contract (by code)."""
+    found: dict[int, int] = {}
+    rows = db.session.execute(
+        sa.select(Contract.contractor_id, Contract.unit_id)
+        .where(Contract.active.is_(True))
+        .order_by(Contract.contractor_id, (Contract.unit_id != owner_unit), Contract.code)
     )
+    for company, unit in rows:
+        found.setdefault(company, unit)
+    return found
+
+
+def _reviewer(entry: LogEntry, owner_unit: int, supervisors: dict[int, int]) -> int:
+    """The unit whose head reviews an entry: the user's; for contractor staff, the unit
+    supervising the company's contract (the registers' contracts); for user ids no register
+    holds, and a company without a contract, the unit that owns the system."""
+    if entry.contractor_id is not None:
+        return supervisors.get(entry.contractor_id, owner_unit)
+    return entry.unit_id if entry.unit_id is not None else owner_unit
 
 
 def record_sample(round_: ReviewRound) -> int | None:
@@ -531,6 +548,7 @@ def record_sample(round_: ReviewRound) -> int | None:
     sample = draw(round_)
     round_.entries_in_period = sample.in_period
     owner_unit = round_.source.system.unit_id
+    supervisors = contract_supervisors(owner_unit)
     ids = sorted(sample.reasons)
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
@@ -538,7 +556,7 @@ def record_sample(round_: ReviewRound) -> int | None:
             copy = SampledEntry(
                 round=round_,
                 entry_id=entry.id,
-                review_unit_id=_reviewer(entry, owner_unit),
+                review_unit_id=_reviewer(entry, owner_unit, supervisors),
                 **{name: getattr(entry, name) for name in COPIED},
             )
             copy.reasons = [SampleReason(rule=rule) for rule in sorted(sample.reasons[entry.id])]

@@ -287,3 +287,57 @@ def invitation_decision(filed, link: str):
             body += "\n" + _("承認しない理由:\n%(reason)s\n", reason=filed.reason)
         body += "\n" + _("回答画面:\n%(link)s\n", link=link)
         return subject, body + "\n" + _signature()
+
+
+# --- access-log review (ログ点検) ---------------------------------------------------------------
+
+
+def log_review_requested(round_title: str, unit_name: str, due_on: date, link: str):
+    with force_locale("ja"):
+        subject = _("【ログ点検】%(title)s の確認のお願い", title=round_title)
+        body = _(
+            "%(unit)s の職員等によるシステムの照会のうち、抽出された記録の確認をお願いします。\n"
+            "記録ごとに、業務上必要だったか（申請書番号・用務）を回答し、提出してください。\n\n"
+            "回答期限: %(due)s\n%(link)s\n",
+            unit=unit_name,
+            due=format_date(due_on),
+            link=link,
+        )
+        return subject, body + "\n" + _signature()
+
+
+def log_explanation_asked(link: str):
+    with force_locale("ja"):
+        subject = _("【ログ点検】照会記録についての説明のお願い")
+        body = _(
+            "システムの照会記録のうち 1 件について、所属長が説明を求めています。\n"
+            "業務上の必要（申請書番号・用務）を書いてください。\n\n%(link)s\n",
+            link=link,
+        )
+        return subject, body + "\n" + _signature()
+
+
+def log_explained(unit_name: str, link: str):
+    with force_locale("ja"):
+        subject = _("【ログ点検】%(unit)s の照会記録に説明が届きました", unit=unit_name)
+        body = _("求めた説明が届きました。点検票で確認してください。\n\n%(link)s\n", link=link)
+        return subject, body + "\n" + _signature()
+
+
+def log_sheet_submitted(unit_name: str, link: str):
+    with force_locale("ja"):
+        subject = _("【ログ点検】%(unit)s の点検票が提出されました", unit=unit_name)
+        body = _("点検票の内容を確認し、承認または差し戻してください。\n\n%(link)s\n", link=link)
+        return subject, body + "\n" + _signature()
+
+
+def log_sheet_returned(unit_name: str, reason: str, link: str):
+    with force_locale("ja"):
+        subject = _("【ログ点検】%(unit)s の点検票が差し戻されました", unit=unit_name)
+        body = _(
+            "点検票が差し戻されました。理由を確認し、回答し直してください。\n\n"
+            "差戻しの理由:\n%(reason)s\n\n%(link)s\n",
+            reason=reason,
+            link=link,
+        )
+        return subject, body + "\n" + _signature()

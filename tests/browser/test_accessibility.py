@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from survey import clock
@@ -45,6 +46,9 @@ PAGES = [
     ("logs", "admin", "/logs/"),
     ("log-source", "admin", "/logs/sources/JUKI/edit"),
     ("log-round", "admin", "/logs/rounds/JUKI-2026-10"),
+    ("log-reviews", "manager", "/logs/reviews/"),
+    ("log-sheet", "manager", "/logs/reviews/{log_sheet}"),
+    ("log-sheet-approval", "admin", "/logs/reviews/{log_sheet}"),
 ]
 
 
@@ -67,7 +71,18 @@ def demo_ids() -> dict[str, int]:
         "department": user("manager").unit_id,
         "action": action.id,
         "company": user("contractor").contractor_id,
+        "log_sheet": _log_sheet("戸籍住民課"),
     }
+
+
+def _log_sheet(unit_name: str) -> int:
+    from survey.models import OrgUnit, ReviewSheet
+
+    return db.session.scalar(
+        sa.select(ReviewSheet.id)
+        .join(OrgUnit, OrgUnit.id == ReviewSheet.unit_id)
+        .where(OrgUnit.name == unit_name)
+    )
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,242 @@
+"""The heads' review of a round, framework-free: which answers a rule asks for, how a record
+number is shown to those who do not need it, and the figures per unit and rule — sampled,
+justified, flagged, overdue — with their Excel summary (in the inspections' style,
+reports/excel.py) and CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import IO
+
+import xlsxwriter
+
+from reports.accesslogs.rules import RANDOM, RuleSet
+from reports.excel import FONT, Formats, SheetWriter
+from reports.safe import XLSXWRITER_OPTIONS, csv_text
+from reports.tables import Column, Table
+
+JUSTIFIED, CHECKING, SUSPECT = "justified", "checking", "suspect"
+VERDICTS = (JUSTIFIED, CHECKING, SUSPECT)
+FINAL = (JUSTIFIED, SUSPECT)  # a sheet is handed in only when every entry has one of these
+SHOWN_DIGITS = 3
+
+
+def mask(record_id: str) -> str:
+    """A record number as shown to all but its reviewer: only the last digits (enough to tell
+    two entries apart, not to find the resident)."""
+    if not record_id:
+        return ""
+    shown = record_id[-SHOWN_DIGITS:] if len(record_id) > SHOWN_DIGITS else ""
+    return "＊" * (len(record_id) - len(shown)) + shown
+
+
+def requires_request(ruleset: RuleSet, operation: str) -> bool:
+    """Whether the rule set asks a request number (申請書番号) for this operation: a
+    missing_request rule that lists it, or lists no operation at all."""
+    for rule in ruleset.rules:
+        if rule.kind == "missing_request":
+            listed = rule.settings.get("operations") or []
+            if not listed or operation in listed:
+                return True
+    return False
+
+
+# --- figures ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Counts:
+    sampled: int = 0
+    justified: int = 0
+    checking: int = 0
+    flagged: int = 0
+    unanswered: int = 0
+    overdue: int = 0
+
+    def add(self, verdict: str, overdue: bool) -> None:
+        self.sampled += 1
+        if verdict == JUSTIFIED:
+            self.justified += 1
+        elif verdict == CHECKING:
+            self.checking += 1
+        elif verdict == SUSPECT:
+            self.flagged += 1
+        else:
+            self.unanswered += 1
+        self.overdue += overdue
+
+
+@dataclass(frozen=True)
+class Reviewed:
+    """One sampled entry as the figures count it."""
+
+    unit: str  # the reviewing unit's name
+    reasons: tuple[str, ...]  # rule keys, "random"
+    verdict: str  # "" unanswered
+    overdue: bool  # its sheet is not handed in and the deadline has passed
+
+
+@dataclass
+class Figures:
+    reasons: list[str]  # in the rule set's order, "random" last
+    by_unit: dict[str, Counts] = field(default_factory=dict)
+    by_reason: dict[str, Counts] = field(default_factory=dict)
+    cells: dict[tuple[str, str], Counts] = field(default_factory=dict)  # (unit, reason)
+    total: Counts = field(default_factory=Counts)
+
+    @property
+    def units(self) -> list[str]:
+        return sorted(self.by_unit)
+
+
+def tally(entries: Iterable[Reviewed], ruleset: RuleSet) -> Figures:
+    """Count each entry once per unit and in total, and once under each reason it was drawn
+    for (so the reasons' sums may pass the total)."""
+    reasons = [r.key for r in ruleset.rules] + ([RANDOM] if ruleset.per_unit else [])
+    figures = Figures(reasons, by_reason={r: Counts() for r in reasons})
+    for entry in entries:
+        figures.total.add(entry.verdict, entry.overdue)
+        figures.by_unit.setdefault(entry.unit, Counts()).add(entry.verdict, entry.overdue)
+        for reason in entry.reasons:
+            figures.by_reason.setdefault(reason, Counts()).add(entry.verdict, entry.overdue)
+            cell = figures.cells.setdefault((entry.unit, reason), Counts())
+            cell.add(entry.verdict, entry.overdue)
+    return figures
+
+
+COUNTS = ("sampled", "justified", "checking", "flagged", "unanswered", "overdue")
+COUNT_TITLES = {
+    "sampled": ("抽出", "sampled"),
+    "justified": ("業務上必要", "justified"),
+    "checking": ("確認中", "checking"),
+    "flagged": ("不適切な可能性", "flagged"),
+    "unanswered": ("未回答", "unanswered"),
+    "overdue": ("期限超過", "overdue"),
+}
+
+
+def _count_columns() -> list[Column]:
+    return [
+        Column(key, ja, kind="int", width=11, title_en=en) for key, (ja, en) in COUNT_TITLES.items()
+    ]
+
+
+def _values(counts: Counts) -> tuple[int, ...]:
+    return tuple(getattr(counts, key) for key in COUNTS)
+
+
+def reason_label(ruleset: RuleSet, reason: str) -> str:
+    if reason == RANDOM:
+        return "無作為抽出"
+    rule = ruleset.rule(reason)
+    return rule.title if rule else reason
+
+
+def unit_rows(figures: Figures) -> list[tuple]:
+    return [(unit, *_values(figures.by_unit[unit])) for unit in figures.units]
+
+
+def reason_rows(figures: Figures, ruleset: RuleSet) -> list[tuple]:
+    return [
+        (reason, reason_label(ruleset, reason), *_values(figures.by_reason[reason]))
+        for reason in figures.reasons
+    ]
+
+
+def cell_rows(figures: Figures, ruleset: RuleSet) -> list[tuple]:
+    """One row per unit and reason that drew any entry: the long table (CSV, the third sheet)."""
+    return [
+        (unit, reason, reason_label(ruleset, reason), *_values(figures.cells[(unit, reason)]))
+        for unit in figures.units
+        for reason in figures.reasons
+        if (unit, reason) in figures.cells
+    ]
+
+
+UNIT_COLUMNS = [Column("unit", "点検する所属", width=28), *_count_columns()]
+REASON_COLUMNS = [
+    Column("rule", "ルール", width=16),
+    Column("title", "抽出の理由", width=32),
+    *_count_columns(),
+]
+CELL_COLUMNS = [
+    Column("unit", "点検する所属", width=28),
+    Column("rule", "ルール", width=16),
+    Column("title", "抽出の理由", width=32),
+    *_count_columns(),
+]
+
+
+@dataclass(frozen=True)
+class Heading:
+    """The title block: which round, its period and deadline, when and by whom."""
+
+    title: str
+    round_code: str
+    period: str  # e.g. "令和8年10月1日〜令和8年10月31日"
+    due: str  # the heads' deadline, as text
+    generated_at: datetime  # aware, in the office's time zone
+    generated_by: str
+
+    def lines(self, figures: Figures) -> list[str]:
+        total = figures.total
+        return [
+            f"{self.title} ログ点検 集計",
+            f"点検: {self.round_code}　期間: {self.period}　回答期限: {self.due}",
+            f"抽出 {total.sampled}件　業務上必要 {total.justified}件　"
+            f"不適切な可能性 {total.flagged}件　期限超過 {total.overdue}件（出力日時点）",
+            f"出力: {self.generated_at:%Y-%m-%d %H:%M} {self.generated_by}",
+        ]
+
+
+def write_xlsx(figures: Figures, ruleset: RuleSet, heading: Heading, out: str | IO[bytes]):
+    """Three sheets: per unit, per reason, per unit and reason."""
+    book = xlsxwriter.Workbook(
+        out,
+        {
+            "in_memory": True,
+            **XLSXWRITER_OPTIONS,
+            "default_format_properties": {"font_name": FONT, "font_size": 10, "font_charset": 128},
+        },
+    )
+    lines = heading.lines(figures)
+    book.set_properties(
+        {
+            "title": lines[0],
+            "author": heading.generated_by,
+            "comments": "tenken（情報セキュリティ自己点検）",
+            "created": heading.generated_at.astimezone(UTC).replace(tzinfo=None),
+        }
+    )
+    formats = Formats(book)
+    for name, sheet, columns, rows, totals in (
+        ("units", "所属別", UNIT_COLUMNS, unit_rows(figures), ("計", *_values(figures.total))),
+        ("rules", "理由別", REASON_COLUMNS, reason_rows(figures, ruleset), None),
+        ("cells", "所属・理由別", CELL_COLUMNS, cell_rows(figures, ruleset), None),
+    ):
+        table = Table(name=name, sheet=sheet, columns=columns, rows=rows, freeze_columns=1)
+        writer = SheetWriter(book, formats, table, lines, 1_048_576)
+        writer.write_rows(rows)
+        if totals:
+            writer.write_totals(totals)
+        writer.finish()
+    book.close()
+
+
+def write_csv(figures: Figures, ruleset: RuleSet, out: IO[str], lang: str = "ja") -> None:
+    """The long table, one row per unit and reason, with a header in the page's language."""
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([c.title_en or c.key if lang[:2] == "en" else c.title for c in CELL_COLUMNS])
+    for row in cell_rows(figures, ruleset):
+        writer.writerow([csv_text(v) if isinstance(v, str) else v for v in row])
+
+
+def csv_bytes(figures: Figures, ruleset: RuleSet, lang: str = "ja") -> bytes:
+    """UTF-8 with a BOM, so that Japanese Excel opens it as UTF-8."""
+    out = io.StringIO(newline="")
+    write_csv(figures, ruleset, out, lang)
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
