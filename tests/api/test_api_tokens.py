@@ -9,6 +9,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
+from survey import access
 from survey.extensions import db
 from survey.models import ApiToken, Assignment, AuditEntry, Campaign, OrgUnit
 from survey.services import tokens
@@ -111,16 +112,7 @@ def test_a_managers_token_sees_only_their_subtree(demo_app):
     client = demo_app.test_client()
     seen = client.get("/api/v1/assignments", headers=bearer(secret)).get_json()
     assert seen
-    subtree = {
-        row.id
-        for row in db.session.execute(
-            sa.text(
-                "WITH RECURSIVE t(id) AS (SELECT :u UNION ALL "
-                "SELECT o.id FROM org_unit o JOIN t ON o.parent_id = t.id) SELECT id FROM t"
-            ),
-            {"u": manager.unit_id},
-        )
-    }
+    subtree = set(db.session.scalars(access.subtree_ids(manager.unit_id)))
     for row in seen:
         assert db.session.get(Assignment, row["id"]).responsible_unit_id in subtree
     other = _assignment("2026-annual-assets", "秘書課")
