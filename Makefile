@@ -7,7 +7,7 @@ PORT ?= 5000
 FLASK := $(BIN)/flask --app wsgi
 STAMP := $(VENV)/.installed
 
-.PHONY: install lock run test browser-deps pdf-deps pg-deps redis-deps lint bench loadtest translations messages clean
+.PHONY: install lock run test openapi browser-deps pdf-deps pg-deps redis-deps lint bench loadtest translations messages clean
 
 # Reinstall only when the dependencies or their pinned versions change. constraints.txt holds
 # the exact version of every package (see `lock`), so each install gets what the tests ran on.
@@ -83,6 +83,10 @@ PYTEST_WORKERS ?= auto
 test: install browser-deps pdf-deps pg-deps redis-deps
 	$(BIN)/pytest -q -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
+
+# The OpenAPI document checked in (docs/openapi.json), from the app that serves it.
+openapi: install
+	SURVEY_ENV=testing SURVEY_DATABASE_URL=sqlite:// $(BIN)/flask --app wsgi api spec --out docs/openapi.json
 
 # Every Python file of the project (pyproject.toml leaves out the generated migrations/versions):
 # the lint rules, and the layout `ruff format` writes (run it before committing).

@@ -317,6 +317,11 @@ def load(overrides: dict | None = None) -> dict:
         "SESSION_IDLE_MINUTES": _int("SURVEY_SESSION_IDLE_MINUTES", 30),
         "SESSION_MAX_HOURS": _int("SURVEY_SESSION_MAX_HOURS", 12),
         "WTF_CSRF_ENABLED": True,
+        # Personal access tokens for /api/v1 (survey.services.tokens): the lifetime offered by
+        # default and the longest one allowed, and the requests one token may make.
+        "API_TOKEN_DAYS": _int("SURVEY_API_TOKEN_DAYS", 90),
+        "API_TOKEN_MAX_DAYS": _int("SURVEY_API_TOKEN_MAX_DAYS", 365),
+        "API_RATE_LIMIT": os.environ.get("SURVEY_API_RATE_LIMIT", "120 per minute"),
         "INVITATION_DAYS": int(os.environ.get("SURVEY_INVITATION_DAYS", "14")),
         # Imported access logs are deleted this many days after their newest entry (`flask logs
         # purge`); review rounds keep the entries they sampled.

@@ -24,6 +24,11 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def select_locale() -> str:
+    from survey.api import is_api_request
+
+    if is_api_request(request):
+        # A program says which language it reads in Accept-Language; Japanese otherwise.
+        return request.accept_languages.best_match(("ja", "en")) or "ja"
     # Japanese first; English only when the user chose it (kept in the session).
     choice = request.args.get("lang")
     if choice in ("ja", "en"):
@@ -48,9 +53,13 @@ def register_extensions(app: Flask) -> None:
     # The user comes from the session's row in the database (survey.auth.sessions), which also
     # makes Flask-Login's own binding of the cookie to the address and browser needless.
     login_manager.session_protection = None
+    from survey.api import is_api_request, token_user
     from survey.auth.sessions import signed_in_user
 
-    login_manager.request_loader(signed_in_user)
+    # The API takes a bearer token and nothing else (never the session cookie: survey.api).
+    login_manager.request_loader(
+        lambda req: token_user(req) if is_api_request(req) else signed_in_user(req)
+    )
     limiter.init_app(app)
     if app.config.get("PROXY_COUNT"):
         # Behind nginx/Apache: take the client's address (for the limits) and scheme from the
@@ -93,6 +102,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(health_bp)
     app.register_blueprint(logreview_bp)
     app.register_blueprint(errors_bp)
+
+    from survey import api
+
+    api.init_app(app)
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -962,7 +962,23 @@ def reminders_send(dry_run, today, again):
         sys.exit(1)
 
 
+api_cli = AppGroup("api", help="The REST API (/api/v1).")
+
+
+@api_cli.command("spec")
+@click.option("--out", type=click.Path(dir_okay=False), default="docs/openapi.json")
+def api_spec(out):
+    """Write the OpenAPI document the app serves at /api/v1/openapi.json (docs/openapi.json
+    is checked against it by tests/api/test_openapi.py)."""
+    from survey.api import document
+
+    with open(out, "w", encoding="utf-8") as handle:
+        handle.write(document())
+    click.echo(out)
+
+
 commands = [
+    api_cli,
     checklist_cli,
     demo_cli,
     report_cli,

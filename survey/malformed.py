@@ -57,7 +57,10 @@ def refuse_out_of_range():
 
 
 def refuse_json():
-    if request.is_json:
+    # The pages take forms only; JSON is the API's (survey.api reads it with its schemas).
+    from survey.api import is_api_request
+
+    if request.is_json and not is_api_request(request):
         abort(400)
 
 

@@ -180,7 +180,10 @@ def test_deeply_nested_json_is_a_bad_request_on_every_post_route(demo_app, role)
                     client, _path(rule, "1"), "POST", data=NESTED, content_type="application/json"
                 )
     assert "/auth/login" in answers
-    assert {rule: status for rule, status in answers.items() if status != 400} == {}
+    # The API answers a call without a token 401 before it reads the body (with one: 400,
+    # tests/api/test_api_tokens.py).
+    expected = {rule: 401 if rule.startswith("/api/") else 400 for rule in answers}
+    assert {rule: status for rule, status in answers.items() if status != expected[rule]} == {}
 
 
 @pytest.mark.parametrize("body", ['{"username": {"a": 1}, "password": 5}', "[[1]]", "5"])

@@ -11,7 +11,7 @@ page that confirms. Pages here, like every page, are sent with `Cache-Control: n
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -22,7 +22,9 @@ from survey.auth.forms import (
     DisableTwoFactorForm,
     EndSessionForm,
     EnrollForm,
+    NewTokenForm,
     RecoveryCodesForm,
+    RevokeTokenForm,
     SignOutEverywhereForm,
 )
 from survey.auth.routes import signin_limit
@@ -37,7 +39,7 @@ from survey.auth.sessions import (
 )
 from survey.extensions import db
 from survey.passwords import min_length
-from survey.services import signin, trail
+from survey.services import signin, tokens, trail
 from survey.services.accounts import AccountError, change_password, confirm_current_password
 
 
@@ -48,12 +50,26 @@ def _forms(**given):
         "codes_form": RecoveryCodesForm(prefix="rc"),
         "everywhere_form": SignOutEverywhereForm(prefix="all"),
         "end_form": EndSessionForm(prefix="end"),
+        "token_form": _token_form(),
+        "revoke_form": RevokeTokenForm(prefix="revoke"),
     }
     forms.update(given)
     return forms
 
 
-def _account_page(status: int = 200, **forms):
+def _token_form(form: NewTokenForm | None = None) -> NewTokenForm:
+    """The new-token form offering only the scopes the user's role could use."""
+    form = form or NewTokenForm(prefix="token")
+    offered = tokens.scopes_for(current_user)
+    form.scopes.choices = [choice for choice in form.scopes.choices if choice.value in offered]
+    if form.days.data is None:
+        form.days.data = min(
+            current_app.config["API_TOKEN_DAYS"], current_app.config["API_TOKEN_MAX_DAYS"]
+        )
+    return form
+
+
+def _account_page(status: int = 200, new_token=None, **forms):
     user = current_user._get_current_object()
     context = _forms(**forms)
     return (
@@ -65,6 +81,9 @@ def _account_page(status: int = 200, **forms):
             password_min=min_length(),
             sessions=signin.active_sessions(user),
             current_session=current_session_id(),
+            api_tokens=[(token, tokens.refusal(token)) for token in tokens.of_user(user)],
+            token_max_days=current_app.config["API_TOKEN_MAX_DAYS"],
+            new_token=new_token,
             **context,
         ),
         status,
@@ -128,6 +147,51 @@ def end_other_session():
             db.session.commit()
             flash(_("選択したセッションを終了しました。"), "success")
     return redirect(url_for("auth.account", _anchor="sessions"))
+
+
+# --- personal access tokens for the API ------------------------------------------------------
+
+
+@bp.route("/account/tokens", methods=["POST"])
+@access.guard()
+def new_token():
+    """Make a token and show it once, on this response: it is not kept anywhere to show again
+    (the page is sent no-store, like the recovery codes)."""
+    user = current_user._get_current_object()
+    form = _token_form(NewTokenForm(prefix="token"))
+    if form.validate_on_submit():
+        try:
+            made = tokens.create(user, form.name.data, form.scopes.data or [], form.days.data)
+        except tokens.TokenError as error:
+            db.session.rollback()
+            form.name.errors = [*form.name.errors, str(error)]
+        else:
+            trail.record(
+                "api.token_create",
+                made.token,
+                summary=made.token.name,
+                after={
+                    "scopes": made.token.scopes,
+                    "expires_at": made.token.expires_at.isoformat(timespec="seconds"),
+                    "prefix": made.token.prefix,
+                },
+            )
+            db.session.commit()
+            return _account_page(new_token=made)
+    return _account_page(422, token_form=form)
+
+
+@bp.route("/account/tokens/revoke", methods=["POST"])
+@access.guard()
+def revoke_token():
+    form = RevokeTokenForm(prefix="revoke")
+    if form.validate_on_submit():
+        token = tokens.revoke(current_user, form.token.data)
+        if token is not None:
+            trail.record("api.token_revoke", token, summary=token.name)
+            db.session.commit()
+            flash(_("アクセストークン「%(name)s」を無効にしました。", name=token.name), "success")
+    return redirect(url_for("auth.account", _anchor="tokens"))
 
 
 # --- two-factor -----------------------------------------------------------------------------

@@ -1,7 +1,16 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, StringField, SubmitField
-from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+from wtforms import (
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectChoice,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+)
+from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, ValidationError
+from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
 from survey.passwords import password_problem
 
@@ -99,3 +108,39 @@ class ChangePasswordForm(FlaskForm):
         problem = password_problem(field.data, self.username)
         if problem:
             raise ValidationError(problem)
+
+
+class NewTokenForm(FlaskForm):
+    """A personal access token for the API: its name, what it may do beyond reading, and for
+    how many days (survey.services.tokens checks the scopes against the user's role)."""
+
+    name = StringField(
+        _l("名前（用途）"),
+        validators=[
+            DataRequired(message=_l("トークンの名前を入力してください。")),
+            Length(max=100),
+        ],
+    )
+    scopes = SelectMultipleField(
+        _l("読み取りに加えて許可する操作"),
+        choices=[
+            SelectChoice("answers", _l("回答の保存・是正措置の報告")),
+            SelectChoice("admin", _l("管理操作")),
+        ],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+        validate_choice=False,  # the service refuses what the user's role cannot use
+    )
+    days = IntegerField(
+        _l("有効日数"),
+        validators=[
+            DataRequired(message=_l("有効日数を入力してください。")),
+            NumberRange(min=1, max=3650, message=_l("有効日数は1以上の数で入力してください。")),
+        ],
+    )
+    submit = SubmitField(_l("トークンを作成"))
+
+
+class RevokeTokenForm(FlaskForm):
+    token = IntegerField(widget=HiddenInput(), validators=[DataRequired()])
+    submit = SubmitField(_l("無効にする"))

@@ -43,12 +43,14 @@ from survey.models.logs import (
 from survey.models.mail import OutgoingMail, ReminderLog
 from survey.models.org import Contractor, Invitation, OrgUnit, Role, User
 from survey.models.registers import Contract, InformationSystem, RegisterUpload, Subcontract
+from survey.models.tokens import ApiToken
 from survey.models.trail import AuditAnchor, AuditEntry
 
 __all__ = [
     "ActionEvent",
     "ActionEvidence",
     "ActionStatus",
+    "ApiToken",
     "Answer",
     "AnswerHistory",
     "Assignment",
