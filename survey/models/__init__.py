@@ -26,7 +26,7 @@ from survey.models.followup import (
     ActionStatus,
     CorrectiveAction,
 )
-from survey.models.jobs import DailyRun
+from survey.models.jobs import DailyRun, ExportJob, JobStatus
 from survey.models.logs import (
     LogEntry,
     LogImport,
@@ -66,11 +66,13 @@ __all__ = [
     "ContractorEvaluation",
     "CorrectiveAction",
     "DailyRun",
+    "ExportJob",
     "FindingMeasure",
     "InformationSystem",
     "Invitation",
     "InvitationRequest",
     "Item",
+    "JobStatus",
     "LogEntry",
     "LogImport",
     "LogSource",
