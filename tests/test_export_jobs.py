@@ -57,9 +57,9 @@ def test_the_summary_made_by_a_job_is_the_direct_export_part_for_part(demo_app):
     assert "filename*=UTF-8''" in file.headers["Content-Disposition"]
     assert "2017-emergency-assets_summary.xlsx" in file.headers["Content-Disposition"]
     recorded = db.session.scalar(
-        sa.select(AuditEntry).where(AuditEntry.action == "export.results").order_by(
-            AuditEntry.id.desc()
-        )
+        sa.select(AuditEntry)
+        .where(AuditEntry.action == "export.results")
+        .order_by(AuditEntry.id.desc())
     )
     assert recorded.summary == "2017-emergency-assets xlsx 全体"
 

@@ -142,7 +142,12 @@ def queue(url: str, timeout: float | None):
 
 
 def _queue(url: str):
-    return queue(url, current_app.config["SERVICE_TIMEOUT_SECONDS"])
+    """The web side's queue, one per app (its Redis connections pooled across requests)."""
+    found = current_app.extensions.get("job_queue")
+    if found is None:
+        found = queue(url, current_app.config["SERVICE_TIMEOUT_SECONDS"])
+        current_app.extensions["job_queue"] = found
+    return found
 
 
 def _run_in_thread(app: Flask, job_id: int) -> None:
@@ -205,11 +210,14 @@ def _claim(job_id: int) -> bool:
     return taken == 1
 
 
-def _finish(job_id: int, status: str, message: str | None = None) -> None:
+def _finish(job_id: int, status: str, message: str | None = None, *, pending=False) -> None:
+    """Record the job's end. `pending`: only if it has not ended meanwhile (a page that found
+    it abandoned must not overwrite the file its worker has just stored)."""
+    stmt = sa.update(ExportJob).where(ExportJob.id == job_id)
+    if pending:
+        stmt = stmt.where(ExportJob.status.in_(JobStatus.PENDING))
     db.session.execute(
-        sa.update(ExportJob)
-        .where(ExportJob.id == job_id)
-        .values(
+        stmt.values(
             status=status,
             message=message,
             progress=100 if status == JobStatus.DONE else ExportJob.progress,
@@ -292,20 +300,20 @@ def refresh(job: ExportJob, now: datetime | None = None) -> ExportJob:
     if job.status not in JobStatus.PENDING:
         return job
     if _abandoned_job(job, now or utcnow()):
-        _finish(job.id, JobStatus.FAILED, message=_abandoned())
+        _finish(job.id, JobStatus.FAILED, message=_abandoned(), pending=True)
         db.session.refresh(job)
     return job
 
 
 def _abandoned_job(job: ExportJob, now: datetime) -> bool:
     stale = timedelta(seconds=current_app.config["JOB_STALE_SECONDS"])
+    if job.queue_ref is not None and _lost_in_queue(job):
+        return True
     if job.status == JobStatus.RUNNING:
         return _aware(job.heartbeat_at or job.started_at) < now - stale
-    if job.queue_ref is None:
-        # Handed to a thread of the web process, which starts it at once, or not yet to the
-        # queue: either way, unless that process died in between.
-        return _aware(job.created_at) < now - stale
-    return _lost_in_queue(job)
+    # Handed to a thread of the web process, which starts it at once, or not yet to the queue:
+    # either way, unless that process died in between. A job in RQ's queue waits its turn.
+    return job.queue_ref is None and _aware(job.created_at) < now - stale
 
 
 def _lost_in_queue(job: ExportJob) -> bool:
@@ -315,9 +323,11 @@ def _lost_in_queue(job: ExportJob) -> bool:
     from rq.job import Job
     from rq.job import JobStatus as QueuedStatus
 
-    queue = _queue(current_app.config["JOB_QUEUE_URL"])
+    url = current_app.config["JOB_QUEUE_URL"]
+    if not url:
+        return False  # the queue has since been configured away: the heartbeat tells
     try:
-        queued = Job.fetch(job.queue_ref, connection=queue.connection)
+        queued = Job.fetch(job.queue_ref, connection=_queue(url).connection)
         status = queued.get_status(refresh=False)
     except NoSuchJobError:
         return True
