@@ -499,7 +499,7 @@ DECISIONS.update(
         ],
         "campaigns.progress": [("GET", OPEN_ROUND + "/progress", follows_progress, ["own"])],
         "campaigns.pending_xlsx": [
-            ("GET", OPEN_ROUND + "/progress/pending.xlsx", follows_progress, ["own"])
+            ("POST", OPEN_ROUND + "/progress/pending.xlsx", results_job, ["own"])
         ],
         "campaigns.assignment": [("GET", "/campaigns/assignments/{id}", management, list(VISIBLE))],
         "campaigns.assignment_extend": [

@@ -242,3 +242,28 @@ def test_the_audit_log_export_runs_as_a_job(demo_app):
 def test_the_worker_command_needs_a_queue(demo_app):
     result = demo_app.test_cli_runner().invoke(args=["jobs", "worker", "--burst"])
     assert result.exit_code == 1 and "SURVEY_JOB_QUEUE_URL" in result.output
+
+
+def test_a_scope_lost_before_the_job_ran_is_refused_with_its_reason(demo_app):
+    """The 未提出一覧 of a unit the owner no longer oversees when the worker gets to it."""
+    manager = _user("manager")
+    job = ExportJob(
+        owner_id=manager.id,
+        kind="progress_pending",
+        params={
+            "code": "2026-annual-assets",
+            "owner_id": manager.id,
+            "dept": _unit_id("総務部"),  # not under 区民部
+            "scope": "総務部",
+            "filename": "x.xlsx",
+            "generated_by": "x",
+        },
+        identity="z",
+        active_key="z",
+    )
+    db.session.add(job)
+    db.session.commit()
+    jobs.run(job.id)
+    job = _job(f"/jobs/{job.id}")
+    assert job.status == JobStatus.FAILED and job.file_id is None
+    assert job.message == "この範囲の一覧は作成できなくなりました。画面から開き直してください。"

@@ -124,6 +124,8 @@ def _downloads(ids: dict) -> dict[str, list[tuple[str, str, bool]]]:
             ("admin", "POST /audit/export.xlsx", True),
             ("admin", f"POST /results/{CLOSED}/export.xlsx", True),
             ("manager", f"POST /results/{CLOSED}/export.xlsx", True),
+            ("admin", f"POST /campaigns/{OPEN}/progress/pending.xlsx", True),
+            ("manager", f"POST /campaigns/{OPEN}/progress/pending.xlsx", True),
         ],
         "results.export_table": [
             (
@@ -135,10 +137,6 @@ def _downloads(ids: dict) -> dict[str, list[tuple[str, str, bool]]]:
             for fmt in ("csv", "json")
         ]
         + [("admin", f"/results/{CLOSED}/export/remarks.csv?encoding=cp932", True)],
-        "campaigns.pending_xlsx": [
-            ("admin", f"/campaigns/{OPEN}/progress/pending.xlsx", True),
-            ("manager", f"/campaigns/{OPEN}/progress/pending.xlsx", True),
-        ],
         "respond.sheet_download": [
             ("respondent", f"/assignments/{ids['own']}/sheet.xlsx", True),
             ("contractor", f"/assignments/{ids['contract']}/sheet.xlsx", True),

@@ -25,11 +25,19 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from reports import excel, tables
+from reports import progress as progress_book
 from survey import clock
-from survey.services import trail
+from survey.extensions import db
+from survey.models import Campaign, User
+from survey.services import levels, trail
+from survey.services import progress as progress_service
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 Progress = Callable[[int, int], None]
+
+
+class JobRefused(Exception):
+    """The export cannot be made as asked; the message (Japanese) is shown to its owner."""
 
 
 @dataclass(frozen=True)
@@ -151,7 +159,41 @@ def _audit_recorded(params: dict) -> dict:
     }
 
 
+def progress_pending(conn: sa.Connection, params: dict, progress: Progress) -> Made:
+    """The 未提出一覧 workbook of a campaign's progress, on its owner's scope as it is now (a
+    unit the owner no longer oversees is refused, as the page would refuse it)."""
+    owner = db.session.get(User, params["owner_id"])
+    campaign = db.session.scalar(sa.select(Campaign).where(Campaign.code == params["code"]))
+    level = levels.level(owner, params["dept"])
+    if level is None or campaign is None:
+        raise JobRefused(_("この範囲の一覧は作成できなくなりました。画面から開き直してください。"))
+    rows = progress_service.pending_rows(
+        progress_service.pending(campaign, owner, clock.today(), level)
+    )
+    progress(1, 2)
+    heading = progress_book.Heading(
+        title=campaign.title,
+        campaign=f"{campaign.code}（締切 {campaign.closes_on.isoformat()}）",
+        scope=params["scope"],
+        generated_at=clock.local(_requested(params)),
+        generated_by=params["generated_by"],
+    )
+    handle = tempfile.TemporaryFile()
+    progress_book.write_pending(rows, heading, handle)
+    return Made(handle, params["filename"], f"{campaign.code}_pending.xlsx", XLSX)
+
+
+def _pending_recorded(params: dict) -> dict:
+    campaign = db.session.scalar(sa.select(Campaign).where(Campaign.code == params["code"]))
+    return {
+        "action": "export.progress",
+        "obj": campaign,
+        "summary": f"{params['code']} pending {params['scope']}",
+    }
+
+
 KINDS: dict[str, Kind] = {
     "results_summary": Kind(_l("集計結果（Excel）"), results_summary, _results_recorded),
     "audit_log": Kind(_l("監査ログ（Excel）"), audit_log, _audit_recorded),
+    "progress_pending": Kind(_l("未提出一覧（Excel）"), progress_pending, _pending_recorded),
 }

@@ -45,10 +45,6 @@ FAILURE_TTL = 7 * 24 * 3600
 THREAD_PREFIX = "export-job-"  # the threads of jobs run in the web process (no queue)
 
 
-class JobRefused(Exception):
-    """The export cannot be made as asked; the message (Japanese) is shown to its owner."""
-
-
 def identity(owner_id: int, kind: str, params: dict) -> str:
     text = json.dumps([owner_id, kind, params], sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -187,7 +183,7 @@ def run(job_id: int) -> None:
         job.mimetype = made.mimetype
         db.session.flush()
         _finish(job_id, JobStatus.DONE)
-    except JobRefused as refused:
+    except job_kinds.JobRefused as refused:
         db.session.rollback()
         _finish(job_id, JobStatus.FAILED, message=str(refused))
     except Exception:
