@@ -220,6 +220,18 @@ def test_purge_deletes_old_jobs_and_their_files(demo_app):
     assert response.status_code == 404
 
 
+def test_purge_deletes_a_job_that_never_finished_once_it_is_long_past(demo_app):
+    admin = _user("admin")
+    job = ExportJob(owner_id=admin.id, kind="audit_log", params={}, identity="q", active_key="q")
+    db.session.add(job)
+    db.session.commit()
+    created = _aware(job.created_at)
+    config = demo_app.config
+    limit = timedelta(hours=config["JOB_RETENTION_HOURS"], minutes=config["JOB_TIMEOUT_MINUTES"])
+    assert jobs.purge(now=created + limit - timedelta(minutes=1)) == 0
+    assert jobs.purge(now=created + limit + timedelta(minutes=1)) == 1
+
+
 def _aware(moment):
     from datetime import UTC
 

@@ -348,11 +348,19 @@ def file_of(job: ExportJob) -> StoredFile | None:
 
 
 def purge(now: datetime | None = None) -> int:
-    """Delete the jobs finished longer than SURVEY_JOB_RETENTION_HOURS ago and their files;
-    how many. Safe on every node at any time."""
-    before = (now or utcnow()) - timedelta(hours=current_app.config["JOB_RETENTION_HOURS"])
+    """Delete the jobs finished longer than SURVEY_JOB_RETENTION_HOURS ago and their files,
+    and those that never finished (their worker long gone, nobody looking); how many. Safe on
+    every node at any time."""
+    config = current_app.config
+    before = (now or utcnow()) - timedelta(hours=config["JOB_RETENTION_HOURS"])
+    never = before - timedelta(minutes=config["JOB_TIMEOUT_MINUTES"])
     old = db.session.execute(
-        sa.select(ExportJob.id, ExportJob.file_id).where(ExportJob.finished_at < before)
+        sa.select(ExportJob.id, ExportJob.file_id).where(
+            sa.or_(
+                ExportJob.finished_at < before,
+                sa.and_(ExportJob.finished_at.is_(None), ExportJob.created_at < never),
+            )
+        )
     ).all()
     files.delete(file_id for _id, file_id in old if file_id is not None)
     db.session.execute(sa.delete(ExportJob).where(ExportJob.id.in_([i for i, _f in old])))
