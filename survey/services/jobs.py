@@ -168,7 +168,7 @@ def run(job_id: int) -> None:
     if not _claim(job_id):
         return
     job = db.session.get(ExportJob, job_id)
-    kind = job_kinds.KINDS[job.kind]
+    name, kind = job.kind, job_kinds.KINDS[job.kind]
     beat = _Heartbeat(db.engine, job_id, current_app.config["JOB_STALE_SECONDS"] / 4)
     beat.start()
     try:
@@ -188,7 +188,7 @@ def run(job_id: int) -> None:
         _finish(job_id, JobStatus.FAILED, message=str(refused))
     except Exception:
         # The traceback goes to the log; its owner is told that it failed and may retry.
-        log.exception("export job %s (%s) failed", job_id, job.kind)
+        log.exception("export job %s (%s) failed", job_id, name)
         db.session.rollback()
         _finish(job_id, JobStatus.FAILED, message=_failed())
     finally:
