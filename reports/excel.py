@@ -519,12 +519,13 @@ def write_report(
     """The summary: 集計 (with its chart), 部局別, 前回比較 and 推移 (when there are earlier
     rounds), 回答一覧, いいえ・コメント一覧, 未提出一覧. `progress(done, total)` is told of each
     sheet written and of the zipping (an export job shows it)."""
-    steps = 6 + (2 if report.trend.previous is not None else 0)
-    done = iter(range(1, steps + 1))
+    steps = 6 + (2 if report.trend.previous is not None else 0)  # the sheets, and the zipping
+    done = [0]
 
     def step() -> None:
+        done[0] += 1
         if progress is not None:
-            progress(next(done), steps)
+            progress(min(done[0], steps), steps)
 
     with tempfile.TemporaryDirectory(prefix="tenken-xlsx-") as scratch:
         scratch = Path(scratch)
