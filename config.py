@@ -262,6 +262,19 @@ def _workbook_limits() -> dict:
     }
 
 
+def _jobs() -> dict:
+    """Long exports (survey.services.jobs): the Redis that RQ queues them on (empty: each runs
+    in a thread of the web process that took the click, for a developer's `make run`), how
+    long the longest may take, how soon a worker that stopped refreshing a job's heartbeat
+    counts as gone, and how long a finished job's file is kept for its owner."""
+    return {
+        "JOB_QUEUE_URL": os.environ.get("SURVEY_JOB_QUEUE_URL", "").strip(),
+        "JOB_TIMEOUT_MINUTES": _int("SURVEY_JOB_TIMEOUT_MINUTES", 60),
+        "JOB_STALE_SECONDS": _int("SURVEY_JOB_STALE_SECONDS", 60, minimum=4),
+        "JOB_RETENTION_HOURS": _int("SURVEY_JOB_RETENTION_HOURS", 24),
+    }
+
+
 def load(overrides: dict | None = None) -> dict:
     """Build the settings dictionary for `create_app`, validating production settings."""
     overrides = overrides or {}
@@ -327,6 +340,7 @@ def load(overrides: dict | None = None) -> dict:
         # purge`); review rounds keep the entries they sampled.
         "LOG_RETENTION_DAYS": _int("SURVEY_LOG_RETENTION_DAYS", 365),
         "SURVEY_BASE_URL": os.environ.get("SURVEY_BASE_URL", "http://127.0.0.1:5000"),
+        **_jobs(),
         **_evaluation_settings(),
         **_mail(env),
         **_audit_anchor(),

@@ -20,6 +20,7 @@ import re
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
@@ -508,17 +509,35 @@ def _without_repeats(report: Report, table: Table) -> Table:
     )
 
 
-def write_report(report: Report, out: str | Path | IO[bytes], *, max_rows: int = EXCEL_MAX_ROWS):
+def write_report(
+    report: Report,
+    out: str | Path | IO[bytes],
+    *,
+    max_rows: int = EXCEL_MAX_ROWS,
+    progress: Callable[[int, int], None] | None = None,
+):
     """The summary: 集計 (with its chart), 部局別, 前回比較 and 推移 (when there are earlier
-    rounds), 回答一覧, いいえ・コメント一覧, 未提出一覧."""
+    rounds), 回答一覧, いいえ・コメント一覧, 未提出一覧. `progress(done, total)` is told of each
+    sheet written and of the zipping (an export job shows it)."""
+    steps = 6 + (2 if report.trend.previous is not None else 0)  # the sheets, and the zipping
+    done = [0]
+
+    def step() -> None:
+        done[0] += 1
+        if progress is not None:
+            progress(min(done[0], steps), steps)
+
     with tempfile.TemporaryDirectory(prefix="tenken-xlsx-") as scratch:
         scratch = Path(scratch)
         source = scratch / "book.xlsx"
-        parts = _write_book(report, source, max_rows, scratch)
+        parts = _write_book(report, source, max_rows, scratch, step)
         _splice(source, out, parts, scratch)
+        step()
 
 
-def _write_book(report: Report, path: Path, max_rows: int, scratch: Path) -> dict:
+def _write_book(
+    report: Report, path: Path, max_rows: int, scratch: Path, step: Callable[[], None]
+) -> dict:
     book = xlsxwriter.Workbook(
         str(path),
         {
@@ -565,6 +584,7 @@ def _write_book(report: Report, path: Path, max_rows: int, scratch: Path) -> dic
     sheet.finish()
     if last >= first:
         _chart(book, sheet, first, last, totals_row)
+    step()
 
     departments = tables.departments_table(report)
     sheet = SheetWriter(book, formats, departments, lines, max_rows)
@@ -597,6 +617,7 @@ def _write_book(report: Report, path: Path, max_rows: int, scratch: Path) -> dic
     # Printed at full size: a long checklist's items continue on the pages to the right, each
     # with the departments' names.
     sheet.finish(full_size=True)
+    step()
 
     if report.trend.previous is not None:
         for table in (tables.compare_table(report), tables.trend_table(report)):
@@ -605,6 +626,7 @@ def _write_book(report: Report, path: Path, max_rows: int, scratch: Path) -> dic
             sheet.write_notes(sheet.sheets[0][0], sheet.write_totals(table.totals))
             # As many pages across as the rounds need, each repeating the items' names.
             sheet.finish(pages_wide=None)
+            step()
 
     parts = {}
     for name, options in (
@@ -617,6 +639,7 @@ def _write_book(report: Report, path: Path, max_rows: int, scratch: Path) -> dic
         sheet.write_rows(table.rows)
         sheet.finish(**options)
         parts.update(sheet.parts())
+        step()
     book.close()
     return parts
 

@@ -83,6 +83,7 @@ def register_blueprints(app: Flask) -> None:
     from survey.errors import bp as errors_bp
     from survey.followup import bp as followup_bp
     from survey.health import bp as health_bp
+    from survey.jobs import bp as jobs_bp
     from survey.logreview import bp as logreview_bp
     from survey.main import bp as main_bp
     from survey.respond import bp as respond_bp
@@ -100,6 +101,7 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(followup_bp)
     app.register_blueprint(health_bp)
+    app.register_blueprint(jobs_bp)
     app.register_blueprint(logreview_bp)
     app.register_blueprint(errors_bp)
 
@@ -117,7 +119,8 @@ def register_template_helpers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from survey.cli import commands
+    from survey.cli_jobs import jobs_cli
     from survey.cli_logs import logs_cli
 
-    for command in [*commands, logs_cli]:
+    for command in [*commands, jobs_cli, logs_cli]:
         app.cli.add_command(command)

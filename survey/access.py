@@ -27,6 +27,7 @@ from survey.models import (
     Checklist,
     Contract,
     Contractor,
+    ExportJob,
     OrgUnit,
     Role,
     User,
@@ -829,3 +830,16 @@ def can_view_audit(user) -> bool:
 
 def can_view_followup_dashboard(user: User) -> bool:
     return bool(user and user.is_authenticated and user.role in SEE_ALL)
+
+
+def job_or_404(job_id: int, user: User) -> ExportJob:
+    """An export job and its file are its owner's alone: the file holds what the owner's scope
+    showed on the day, and nobody else, the office included, asked for it. Another user's job
+    is a 404, like a guessed id."""
+    return _shown_or_404(
+        "export_job",
+        job_id,
+        user,
+        db.session.get(ExportJob, job_id),
+        lambda job: job.owner_id == user.id,
+    )

@@ -21,10 +21,16 @@ def content_disposition(filename: str, fallback: str) -> str:
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
-def send_stored(file: StoredFile, filename: str, mimetype: str) -> Response:
+def send_stored(
+    file: StoredFile, filename: str, mimetype: str, fallback: str | None = None
+) -> Response:
     """A stored file as an attachment, streamed a chunk at a time: memory stays at one chunk
-    whatever the file's size. Old clients get a name in Japanese as `file-<id>` and its suffix."""
-    fallback = filename if filename.isascii() else f"file-{file.id}{PurePosixPath(filename).suffix}"
+    whatever the file's size. Old clients get `fallback`, else a name in Japanese as
+    `file-<id>` and its suffix."""
+    if fallback is None:
+        fallback = (
+            filename if filename.isascii() else f"file-{file.id}{PurePosixPath(filename).suffix}"
+        )
     response = Response(files.chunks(file), mimetype=mimetype)
     response.headers["Content-Disposition"] = content_disposition(filename, fallback)
     response.content_length = file.size

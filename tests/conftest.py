@@ -20,6 +20,7 @@ from flask.testing import FlaskClient
 
 from survey import create_app, demo
 from survey.extensions import db
+from survey.services.jobs import THREAD_PREFIX
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 
@@ -151,6 +152,14 @@ def empty_database_app(databases, tmp_path):
     databases.finished(url)
 
 
+def finish_export_jobs() -> None:
+    """Export jobs run in threads of the app when no queue is configured: a click on an
+    export in a test lets its job finish before the test's database goes."""
+    for thread in threading.enumerate():
+        if thread.name.startswith(THREAD_PREFIX):
+            thread.join()
+
+
 @pytest.fixture
 def app(databases, tmp_path):
     """A fresh, empty database with the schema, per test."""
@@ -159,6 +168,7 @@ def app(databases, tmp_path):
     with app.app_context():
         db.create_all()
         yield app
+        finish_export_jobs()
         db.session.remove()
         db.engine.dispose()
     databases.finished(url)
@@ -184,6 +194,7 @@ def demo_app(databases, demo_template, tmp_path):
     app = make_app(url, tmp_path / "instance")
     with app.app_context():
         yield app
+        finish_export_jobs()
         db.session.remove()
         db.engine.dispose()
     databases.finished(url)

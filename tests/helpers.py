@@ -217,3 +217,23 @@ def add_unit(name: str, parent: OrgUnit, code: str) -> OrgUnit:
     db.session.add(unit)
     db.session.commit()
     return unit
+
+
+def job_download(client, url: str, query: str = "", wait: float = 120.0):
+    """A click on an export that runs as a job (survey.services.jobs): the POST, its job's page
+    until the job has finished, then the file. Returns (job page URL, the file's response);
+    the response is closed, its body read."""
+    import time
+
+    response = client.post(url + query)
+    assert response.status_code == 303, (url, response.status_code)
+    page = response.headers["Location"]
+    deadline = time.monotonic() + wait  # a bound for a hung job, not a speed goal
+    while "data-job-pending" in (shown := client.get(page).get_data(as_text=True)):
+        assert time.monotonic() < deadline, f"{page} still under way"
+        time.sleep(0.05)
+    assert "/file" in shown, shown
+    file = client.get(page + "/file")
+    file.get_data()
+    file.close()
+    return page, file

@@ -22,8 +22,10 @@ from survey.models import (
     Contractor,
     ContractorEvaluation,
     CorrectiveAction,
+    ExportJob,
     FindingMeasure,
     InvitationRequest,
+    JobStatus,
     OrgUnit,
     OutgoingMail,
     Recommendation,
@@ -53,6 +55,7 @@ class World:
     followup: dict[str, dict[str, int]] = field(
         default_factory=dict
     )  # target -> ids of its action, evidence, audit …
+    job: int = 0  # a finished export job of `manager`'s, with its file
 
 
 def _assignment(campaign: str, **where) -> Assignment:
@@ -108,6 +111,19 @@ def world(demo_app) -> World:
         requested_by=db.session.scalar(sa.select(User).where(User.username == "respondent")),
     )
     db.session.add(asked)
+    job = ExportJob(
+        owner_id=db.session.scalar(sa.select(User.id).where(User.username == "manager")),
+        kind="results_summary",
+        params={"code": "2026-annual-assets", "scope": "区民部"},
+        identity="0" * 64,
+        status=JobStatus.DONE,
+        file_id=stored_file(b"PK").id,
+        filename="集計.xlsx",
+        fallback="summary.xlsx",
+        mimetype="application/octet-stream",
+        finished_at=utcnow(),
+    )
+    db.session.add(job)
     db.session.commit()
     first = db.session.scalar(sa.select(sa.func.min(AuditEntry.id)))
     return World(
@@ -120,6 +136,7 @@ def world(demo_app) -> World:
         mail=mail.id,
         invitation_request=asked.id,
         followup=followup,
+        job=job.id,
     )
 
 
@@ -264,8 +281,17 @@ def results(role, target):
     return 200 if role in RESULTS else 403
 
 
+def results_job(role, target):
+    return 303 if role in RESULTS else 403
+
+
 def signed_in(role, target):
     return 200
+
+
+def owner(role, target):
+    # An export job and its file: its owner's (`manager`), nobody else's, the office's neither.
+    return 200 if role == "manager" else 404
 
 
 def invite(role, target):
@@ -319,7 +345,10 @@ DECISIONS = {
     "results.answers": [("GET", "/results/2026-annual-assets/answers?item=1", results, ["own"])],
     "results.respondents": [("GET", "/results/2026-annual-assets/respondents", results, ["own"])],
     "results.trend": [("GET", "/results/2026-annual-assets/trend", results, ["own"])],
-    "results.export_xlsx": [("GET", "/results/2026-annual-assets/export.xlsx", results, ["own"])],
+    # A click makes an export job (survey.services.jobs) and goes to its page.
+    "results.export_xlsx": [
+        ("POST", "/results/2026-annual-assets/export.xlsx", results_job, ["own"])
+    ],
     "results.export_table": [
         ("GET", "/results/2026-annual-assets/export/items.csv", results, ["own"])
     ],
@@ -337,7 +366,15 @@ DECISIONS.update(
         "trail.index": [("GET", "/audit/", audit, ["own"])],
         "trail.entry": [("GET", "/audit/entries/{first_entry}", audit, ["own"])],
         "trail.review": [("GET", "/audit/review", audit, ["own"])],
-        "trail.export": [("GET", "/audit/export.xlsx", audit, ["own"])],
+        "trail.export": [
+            ("POST", "/audit/export.xlsx", lambda r, t: 303 if r in AUDITORS else 404, ["own"])
+        ],
+        "jobs.show": [("GET", "/jobs/{job}", owner, ["own"])],
+        "jobs.file": [("GET", "/jobs/{job}/file", owner, ["own"])],
+        # Done, not failed: its owner is sent back to its page.
+        "jobs.retry": [
+            ("POST", "/jobs/{job}/retry", lambda r, t: 303 if r == "manager" else 404, ["own"])
+        ],
     }
 )
 
@@ -512,7 +549,7 @@ DECISIONS.update(
         ],
         "campaigns.progress": [("GET", OPEN_ROUND + "/progress", follows_progress, ["own"])],
         "campaigns.pending_xlsx": [
-            ("GET", OPEN_ROUND + "/progress/pending.xlsx", follows_progress, ["own"])
+            ("POST", OPEN_ROUND + "/progress/pending.xlsx", results_job, ["own"])
         ],
         "campaigns.assignment": [("GET", "/campaigns/assignments/{id}", management, list(VISIBLE))],
         "campaigns.assignment_extend": [
@@ -815,6 +852,7 @@ def test_each_role_gets_exactly_what_it_may(demo_app, world, role):
                     mail=world.mail,
                     invitation_request=world.invitation_request,
                     **world.followup[target],
+                    job=world.job,
                 )
                 response = client.open(path, method=method, data=_body(world, assignment))
                 response.close()  # downloads stream files

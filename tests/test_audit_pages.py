@@ -18,6 +18,7 @@ from survey.demo import DEMO_PASSWORD
 from survey.extensions import db
 from survey.models import AuditEntry
 from survey.services import trail, trail_diff
+from tests.helpers import job_download
 
 JST = ZoneInfo("Asia/Tokyo")
 JUNE = {"date_from": "2026-06-01", "date_to": "2026-06-30"}
@@ -66,7 +67,8 @@ def entries(**where) -> list[AuditEntry]:
 
 # --- who sees the pages ---------------------------------------------------------------------
 
-PAGES = ("/audit/", "/audit/review", "/audit/export.xlsx", "/audit/entries/1")
+PAGES = ("/audit/", "/audit/review", "/audit/entries/1")
+EXPORT = "/audit/export.xlsx"  # a POST: the click that makes an export job
 
 
 @pytest.mark.parametrize("username", ["admin", "auditor"])
@@ -76,6 +78,7 @@ def test_admin_and_auditor_see_every_page(demo_app, username):
         response = client.get(path)
         response.close()  # the export is a file
         assert response.status_code == 200, path
+    assert client.post(EXPORT).status_code == 303
     assert 'href="/audit/"' in client.get("/").get_data(as_text=True)
 
 
@@ -87,8 +90,9 @@ def test_everyone_else_gets_404_and_the_attempt_is_recorded(demo_app, username):
         response = client.get(path)
         response.close()
         assert response.status_code == 404, path
+    assert client.post(EXPORT).status_code == 404
     denied = entries(action="access.denied", username=username)
-    assert [e.after["path"] for e in denied] == list(PAGES)
+    assert [e.after["path"] for e in denied] == [*PAGES, EXPORT]
     assert all(e.object_type == "audit_entry" and e.after["reason"] == "role" for e in denied)
 
 
@@ -299,9 +303,8 @@ def test_export_holds_the_filtered_entries_with_hostile_text_as_text(sample, dem
         craft("auth.login_failed", None, jst(6, 20, 10, n), username=text[:64])
         craft("download.sheet", "dave", jst(6, 20, 11, n), summary=text)
     db.session.commit()
-    response = sample.get("/audit/export.xlsx?" + urlencode(JUNE))
+    _page, response = job_download(sample, EXPORT, "?" + urlencode(JUNE))
     data = response.data
-    response.close()
     assert response.status_code == 200
     assert response.mimetype.endswith("spreadsheetml.sheet")
     assert "attachment" in response.headers["Content-Disposition"]
@@ -336,9 +339,7 @@ def test_export_holds_the_filtered_entries_with_hostile_text_as_text(sample, dem
 
 
 def test_export_respects_the_filters(sample):
-    response = sample.get("/audit/export.xlsx?" + urlencode({**JUNE, "user": "bob"}))
-    data = response.data
-    response.close()
+    data = job_download(sample, EXPORT, "?" + urlencode({**JUNE, "user": "bob"}))[1].data
     rows = list(load_workbook(io.BytesIO(data))["audit"].iter_rows(values_only=True))
     assert [row[3] for row in rows[1:]] == ["bob", "bob"]
 

@@ -16,7 +16,7 @@ from survey import access, clock
 from survey.extensions import db
 from survey.models import Assignment, AuditEntry, Campaign, OrgUnit
 from tests import helpers
-from tests.helpers import ANNUAL, login
+from tests.helpers import ANNUAL, job_download, login
 
 HEADER_ROW = 7  # below the title block
 
@@ -57,7 +57,9 @@ def test_the_pending_list_holds_every_unsubmitted_assignment(demo_app):
     late.status = "draft"
     late.due_on = clock.today() - timedelta(days=4)
     db.session.commit()
-    response = login(demo_app, "admin").get(f"/campaigns/{ANNUAL}/progress/pending.xlsx")
+    _page, response = job_download(
+        login(demo_app, "admin"), f"/campaigns/{ANNUAL}/progress/pending.xlsx"
+    )
     assert response.status_code == 200
     disposition = unquote(response.headers["Content-Disposition"])
     assert "令和8年度 情報資産の取扱状況 自己点検_未提出一覧_" in disposition
@@ -77,7 +79,9 @@ def test_the_pending_list_holds_every_unsubmitted_assignment(demo_app):
 
 
 def test_a_manager_downloads_their_own_departments_only(demo_app):
-    response = login(demo_app, "manager").get(f"/campaigns/{ANNUAL}/progress/pending.xlsx")
+    _page, response = job_download(
+        login(demo_app, "manager"), f"/campaigns/{ANNUAL}/progress/pending.xlsx"
+    )
     assert response.status_code == 200
     rows = data_rows(workbook(response))
     kumin = db.session.scalar(sa.select(OrgUnit).where(OrgUnit.name == "区民部"))

@@ -223,8 +223,10 @@ def test_the_systemd_units_start_what_the_project_has(runner):
         assert timer.with_suffix(".service").exists(), timer.name
     services = sorted(units.glob("*.service"))
     assert [s.name for s in services] == [
+        "tenken-jobs-purge.service",
         "tenken-mail.service",
         "tenken-reminders.service",
+        "tenken-worker.service",
         "tenken.service",
     ]
     for service in services:

@@ -13,7 +13,7 @@ from survey.extensions import db
 from survey.models import OrgUnit
 from survey.services import levels
 from tests import helpers
-from tests.helpers import ANNUAL, login
+from tests.helpers import ANNUAL, job_download, login
 
 PROGRESS = f"/campaigns/{ANNUAL}/progress"
 
@@ -57,12 +57,14 @@ def test_manager_lands_on_his_divisions(demo_app):
 def test_manager_cannot_step_into_another_department(demo_app):
     manager = login(demo_app, "manager")
     assert manager.get(f"{PROGRESS}?dept={unit('総務部').id}").status_code == 404
-    assert manager.get(f"{PROGRESS}/pending.xlsx?dept={unit('総務部').id}").status_code == 404
+    assert manager.post(f"{PROGRESS}/pending.xlsx?dept={unit('総務部').id}").status_code == 404
 
 
 def test_pending_list_follows_the_step(demo_app):
     division = unit("戸籍住民課")
-    response = login(demo_app, "admin").get(f"{PROGRESS}/pending.xlsx?dept={division.id}")
+    _page, response = job_download(
+        login(demo_app, "admin"), f"{PROGRESS}/pending.xlsx", f"?dept={division.id}"
+    )
     assert response.status_code == 200
     sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
     units = {row[1] for row in sheet.iter_rows(values_only=True) if row and row[0] == "区民部"}

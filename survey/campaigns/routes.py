@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import io
 import math
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from reports import progress as progress_book
 from survey import access, clock
 from survey.campaigns import bp
 from survey.campaigns.forms import (
@@ -21,13 +19,12 @@ from survey.campaigns.forms import (
     ExtendForm,
     ReopenForm,
 )
-from survey.downloads import content_disposition
 from survey.extensions import db
+from survey.jobs.routes import to_page
 from survey.malformed import db_int
 from survey.models import Assignment, Campaign, OrgUnit
 from survey.models.campaigns import AssignmentStatus, CampaignStatus
-from survey.models.types import utcnow
-from survey.services import answering, levels, trail
+from survey.services import answering, jobs, levels
 from survey.services import campaigns as service
 from survey.services import progress as progress_service
 from survey.services.campaigns import CampaignError
@@ -549,48 +546,34 @@ def progress(code: str):
     )
 
 
-@bp.route("/<code>/progress/pending.xlsx")
+@bp.route("/<code>/progress/pending.xlsx", methods=["POST"])
 def pending_xlsx(code: str):
+    """The 未提出一覧 workbook, made by an export job (survey.services.jobs): a campaign of
+    100,000 respondents can have tens of thousands pending."""
     campaign = _progress_campaign(code)
-    today = clock.today()
-    level = levels.level_or_404(current_user, request.args.get("dept", type=db_int))
-    pending = progress_service.pending(campaign, current_user, today, level)
-    rows = progress_service.pending_rows(pending)
+    dept = request.args.get("dept", type=db_int)
+    level = levels.level_or_404(current_user, dept)
     with force_locale("ja"):  # the workbook is Japanese, whatever the screen's language
         scope = _scope_label(level)
-    heading = progress_book.Heading(
-        title=campaign.title,
-        campaign=f"{campaign.code}（締切 {campaign.closes_on.isoformat()}）",
-        scope=scope,
-        generated_at=clock.local(utcnow()),
-        generated_by=f"{current_user.display_name}（{current_user.username}）",
-    )
-    out = io.BytesIO()
-    progress_book.write_pending(rows, heading, out)
-    out.seek(0)
-    fallback = f"{campaign.code}_pending.xlsx"
-    response = send_file(
-        out,
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        as_attachment=True,
-        download_name=fallback,
-    )
-    name = f"{_file_title(campaign)}_未提出一覧_{heading.generated_at:%Y%m%d}.xlsx"
+    name = f"{_file_title(campaign)}_未提出一覧_{clock.today():%Y%m%d}.xlsx"
     unit = level.chosen[1] if level.chosen else None
     if unit is None and not _whole_ward():
         unit = current_user.unit.name
     if unit:
         name = name.replace("_未提出一覧_", f"_未提出一覧_{unit}_")
-    response.headers["Content-Disposition"] = content_disposition(name, fallback)
-    response.headers["Cache-Control"] = "no-store"
-    trail.record(
-        "export.progress",
-        campaign,
-        summary=f"{campaign.code} pending {scope}",
-        after={"rows": len(rows)},
-        commit=True,
+    job, _new = jobs.submit(
+        current_user,
+        "progress_pending",
+        {
+            "code": campaign.code,
+            "owner_id": current_user.id,
+            "dept": dept,
+            "scope": scope,
+            "filename": name,
+            "generated_by": f"{current_user.display_name}（{current_user.username}）",
+        },
     )
-    return response
+    return to_page(job)
 
 
 def _file_title(campaign: Campaign) -> str:

@@ -26,7 +26,7 @@ from survey.models.followup import (
     ActionStatus,
     CorrectiveAction,
 )
-from survey.models.jobs import DailyRun
+from survey.models.jobs import DailyRun, ExportJob, JobStatus
 from survey.models.logs import (
     EntryReview,
     LogEntry,
@@ -70,12 +70,14 @@ __all__ = [
     "ContractorEvaluation",
     "CorrectiveAction",
     "DailyRun",
+    "ExportJob",
     "FindingMeasure",
     "InformationSystem",
     "Invitation",
     "InvitationRequest",
     "Item",
     "EntryReview",
+    "JobStatus",
     "LogEntry",
     "LogImport",
     "LogSource",

@@ -4,11 +4,10 @@ numbers are computed on their subtree, not filtered from the whole (survey.acces
 from __future__ import annotations
 
 import math
-import tempfile
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import Response, abort, render_template, request, send_file
+from flask import Response, abort, render_template, request
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -18,10 +17,11 @@ from survey import access, clock
 from survey.access import can_view_results, results_units
 from survey.downloads import content_disposition
 from survey.extensions import db
+from survey.jobs.routes import to_page
 from survey.malformed import db_int
 from survey.models import Campaign, OrgUnit
 from survey.results import bp, charts
-from survey.services import levels, trail
+from survey.services import jobs, levels, trail
 from survey.services.overview import campaign_summaries
 from survey.urls import list_url
 
@@ -278,12 +278,16 @@ def _report(conn, report: aggregate.Campaign, scope: Scope) -> tables.Report:
     )
 
 
-def _filename(built: tables.Report, scope: Scope, suffix: str, extension: str) -> str:
+def _filename(built: tables.Report, scope: Scope, name: str, extension: str) -> str:
     """`2017情報セキュリティに係る緊急一斉点検（情報資産）_集計.xlsx`, with the department or
     the manager's unit after it when the figures cover only that."""
-    if scope.label != "全体":
-        suffix = f"{suffix}_{scope.department[1] if scope.department else _unit_name()}"
-    return excel.filename(built, suffix, extension)
+    return excel.filename(built, _suffix(scope, name), extension)
+
+
+def _suffix(scope: Scope, name: str) -> str:
+    if scope.label == "全体":
+        return name
+    return f"{name}_{scope.department[1] if scope.department else _unit_name()}"
 
 
 def _unit_name() -> str:
@@ -291,27 +295,25 @@ def _unit_name() -> str:
     return unit.name if unit else ""
 
 
-@bp.route("/<code>/export.xlsx")
+@bp.route("/<code>/export.xlsx", methods=["POST"])
 @access.guard()
 def export_xlsx(code: str):
+    """The Excel summary, made by an export job (survey.services.jobs): a 100,000-respondent
+    campaign takes half a minute, too long to hold a web worker."""
     _, conn, report, scope = _open(code)
-    handle = tempfile.TemporaryFile()
-    with tables.snapshot(db.engine) as own:
-        built = _report(own, report, scope)
-        excel.write_report(built, handle)
-    handle.seek(0)
-    response = send_file(
-        handle,
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        as_attachment=True,
-        download_name=f"{code}_summary.xlsx",
+    job, _new = jobs.submit(
+        current_user,
+        "results_summary",
+        {
+            "code": code,
+            "units": queries.unit_ids(conn, scope.units),
+            "parent": scope.parent,
+            "scope": scope.label,
+            "suffix": _suffix(scope, "集計"),
+            "generated_by": f"{current_user.display_name}（{current_user.username}）",
+        },
     )
-    response.headers["Content-Disposition"] = content_disposition(
-        _filename(built, scope, "集計", "xlsx"), f"{code}_summary.xlsx"
-    )
-    response.headers["Cache-Control"] = "no-store"
-    trail.record_export(code, f"xlsx {scope.label}")
-    return response
+    return to_page(job)
 
 
 @bp.route("/<code>/export/<table>.<fmt>")

@@ -1,5 +1,6 @@
 """Whether this node can serve requests, as /healthz tells the load balancer: the database
-answers, and so does the Redis holding the sign-in limits when one is configured.
+answers, and so do the Redis holding the sign-in limits and the export jobs' queue when they
+are configured.
 
 Every check gives up after SERVICE_TIMEOUT_SECONDS: a database or Redis that stops answering
 becomes a 503 within seconds, rather than a probe (and a worker) held for minutes. The probe
@@ -18,6 +19,7 @@ from survey.extensions import limiter
 
 DATABASE = "database"
 LIMIT_STORAGE = "limit_storage"
+JOB_QUEUE = "job_queue"
 
 
 def _probe_url(app: Flask) -> tuple[sa.URL, dict]:
@@ -59,11 +61,26 @@ def _limit_storage() -> None:
         raise ConnectionError("no answer to PING")
 
 
+def _job_queue() -> None:
+    from survey.services import jobs
+
+    queue = jobs.queue(
+        current_app.config["JOB_QUEUE_URL"], current_app.config["SERVICE_TIMEOUT_SECONDS"]
+    )
+    try:
+        queue.connection.ping()
+    finally:
+        queue.connection.close()
+
+
 def _checks() -> dict[str, Callable[[], None]]:
-    """The checks that apply to this configuration: memory:// is no service of its own."""
+    """The checks that apply to this configuration: memory:// is no service of its own, and
+    without a job queue the exports run in the web process."""
     found = {DATABASE: _database}
     if not current_app.config["RATELIMIT_STORAGE_URI"].startswith("memory://"):
         found[LIMIT_STORAGE] = _limit_storage
+    if current_app.config["JOB_QUEUE_URL"]:
+        found[JOB_QUEUE] = _job_queue
     return found
 
 

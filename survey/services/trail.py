@@ -169,6 +169,7 @@ OBJECT_TYPES = {
     "sampling_rule_set": _l("ログ点検の抽出ルール"),
     "served_district": _l("担当地区"),
     "review_round": _l("ログ点検"),
+    "export_job": _l("ファイルの作成（出力ジョブ）"),
 }
 
 COMMENT_CHARS = 200  # answer comments are cut to this in before/after (history keeps them whole)

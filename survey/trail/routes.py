@@ -7,10 +7,10 @@ Only the security office (admin) and auditors see them; for everyone else they d
 from __future__ import annotations
 
 import json
-import tempfile
 from datetime import datetime, timedelta
 
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
@@ -18,16 +18,13 @@ from markupsafe import Markup
 from survey import access, clock
 from survey.extensions import db
 from survey.formatting import time_element
+from survey.jobs.routes import to_page
 from survey.malformed import db_int
 from survey.models import AuditEntry
-from survey.models.types import utcnow
-from survey.services import trail, trail_diff
+from survey.services import jobs, trail, trail_diff
 from survey.trail import bp
 from survey.trail.forms import ReviewForm, SearchForm
 from survey.urls import list_url
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
 
 bp.add_app_template_global(access.can_view_audit, "can_view_audit")
 # The audit trail's pages exist only for the security office and the auditors.
@@ -120,8 +117,10 @@ def review():
     )
 
 
-@bp.route("/export.xlsx")
+@bp.route("/export.xlsx", methods=["POST"])
 def export():
+    """The trail as filtered, made by an export job (survey.services.jobs): up to
+    EXPORT_MAX_ROWS entries, which takes longer than a web worker should be held."""
     form = SearchForm(request.args)
     form.validate()
     filters = form.filters()
@@ -137,43 +136,14 @@ def export():
             "error",
         )
         return redirect(url_for("trail.index", **filters.args()))
-    handle = tempfile.TemporaryFile()
-    conditions = [
-        (_("出力日時"), clock.local(utcnow()).strftime("%Y-%m-%d %H:%M:%S")),
-        (_("出力者"), current_user.username),
-        (_("件数"), str(total)),
-    ] + [(name, str(value)) for name, value in filters.args().items()]
-    rows = trail.write_xlsx(
-        filters,
-        handle,
-        headers=[
-            _("ID"),
-            _("日時"),
-            _("ユーザーID"),
-            _("ユーザー名"),
-            _("接続元"),
-            _("操作コード"),
-            _("操作"),
-            _("対象の種類"),
-            _("対象ID"),
-            _("概要"),
-            _("変更前"),
-            _("変更後"),
-            _("直前のハッシュ"),
-            _("ハッシュ"),
-        ],
-        conditions=conditions,
+    job, _new = jobs.submit(
+        current_user,
+        "audit_log",
+        {
+            "filters": filters.args(),
+            "rows": total,
+            "username": current_user.username,
+            "lang": get_locale().language,
+        },
     )
-    trail.record(
-        "export.audit",
-        summary=str(rows),
-        after={"filters": filters.args(), "rows": rows},
-        commit=True,
-    )
-    handle.seek(0)
-    stamp = clock.local(utcnow()).strftime("%Y%m%d-%H%M%S")
-    response = send_file(
-        handle, mimetype=XLSX, as_attachment=True, download_name=f"audit-log_{stamp}.xlsx"
-    )
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return to_page(job)
