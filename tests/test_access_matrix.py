@@ -824,9 +824,7 @@ PUBLIC = {
 def test_every_route_has_a_decision(demo_app):
     # The API's routes take tokens, not sessions: tests/api/test_api_access_matrix.py.
     endpoints = {
-        rule.endpoint
-        for rule in demo_app.url_map.iter_rules()
-        if not rule.rule.startswith("/api/")
+        rule.endpoint for rule in demo_app.url_map.iter_rules() if not rule.rule.startswith("/api/")
     }
     assert endpoints - DECISIONS.keys() - PUBLIC.keys() == set(), "decide who may use it"
     assert DECISIONS.keys() - endpoints == set()

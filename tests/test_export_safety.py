@@ -25,6 +25,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from reports.safe import csv_text, from_csv_text, starts_like_formula
+from survey.demo_logs import ROUND as LOG_ROUND
 from survey.extensions import db
 from survey.models import (
     Answer,
@@ -44,7 +45,6 @@ from survey.models import (
     OrgUnit,
     User,
 )
-from survey.demo_logs import ROUND as LOG_ROUND
 from survey.services import registers, trail
 from tests.helpers import job_download, login
 

@@ -59,15 +59,18 @@ DECISIONS = {
     "api_checklists.checklist_version": [
         ("GET", "/checklists/emergency-assets/1", None, office, ["own"])
     ],
-    "api_checklists.checklist_import": [
-        ("POST", "/checklists", None, office_acts(422), ["own"])
-    ],
+    "api_checklists.checklist_import": [("POST", "/checklists", None, office_acts(422), ["own"])],
     "api_campaigns.campaign_list": [
         ("GET", "/campaigns", None, lambda r, t: 200 if r in OFFICE else 403, ["own"])
     ],
     "api_campaigns.campaign_detail": [
-        ("GET", "/campaigns/2026-annual-assets", None, lambda r, t: 200 if r in OFFICE else 403,
-         ["own"])
+        (
+            "GET",
+            "/campaigns/2026-annual-assets",
+            None,
+            lambda r, t: 200 if r in OFFICE else 403,
+            ["own"],
+        )
     ],
     "api_campaigns.campaign_create": [
         ("POST", "/campaigns", {"code": "x"}, office_acts(422, 403), ["own"])
@@ -76,8 +79,13 @@ DECISIONS = {
         ("POST", "/campaigns/2026-annual-assets/open", None, office_acts(409, 403), ["own"])
     ],
     "api_campaigns.campaign_extend": [
-        ("POST", "/campaigns/2026-annual-assets/extend", {"closes_on": "2000-01-01"},
-         office_acts(422, 403), ["own"])
+        (
+            "POST",
+            "/campaigns/2026-annual-assets/extend",
+            {"closes_on": "2000-01-01"},
+            office_acts(422, 403),
+            ["own"],
+        )
     ],
     "api_campaigns.campaign_close": [
         ("POST", "/campaigns/2017-emergency-assets/close", None, office_acts(409, 403), ["own"])
@@ -89,16 +97,24 @@ DECISIONS = {
         ("PUT", "/assignments/{id}/answers", BAD_ANSWER, save, list(VISIBLE))
     ],
     "api_results.result_table": [
-        ("GET", "/campaigns/2026-annual-assets/results/items", None,
-         lambda r, t: 200 if r in RESULTS else 403, ["own"])
+        (
+            "GET",
+            "/campaigns/2026-annual-assets/results/items",
+            None,
+            lambda r, t: 200 if r in RESULTS else 403,
+            ["own"],
+        )
     ],
     "api_actions.action_list": [("GET", "/actions", None, lambda r, t: 200, ["own"])],
-    "api_actions.action_detail": [
-        ("GET", "/actions/{action}", None, actions_seen, list(VISIBLE))
-    ],
+    "api_actions.action_detail": [("GET", "/actions/{action}", None, actions_seen, list(VISIBLE))],
     "api_actions.action_step": [
-        ("POST", "/actions/{action}/status", {"step": "start", "expected": "open"}, action_step,
-         list(VISIBLE))
+        (
+            "POST",
+            "/actions/{action}/status",
+            {"step": "start", "expected": "open"},
+            action_step,
+            list(VISIBLE),
+        )
     ],
 }
 PUBLIC = {"api-docs.openapi_json": ("GET", "/api/v1/openapi.json", 200)}

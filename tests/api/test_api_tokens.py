@@ -239,7 +239,10 @@ def test_json_nested_too_deep_is_a_bad_request(demo_app):
     client = demo_app.test_client()
     for method, path in (("POST", "/api/v1/campaigns"), ("PUT", "/api/v1/assignments/1/answers")):
         response = client.open(
-            path, method=method, data="[" * 100_000, content_type="application/json",
+            path,
+            method=method,
+            data="[" * 100_000,
+            content_type="application/json",
             headers=headers,
         )
         assert response.status_code == 400 and response.get_json()["code"] == 400
