@@ -782,6 +782,15 @@ class _Builder:
             self.report(where, "not_integer", key=name, value=_shown(value))
         return None
 
+    def score(self, value: Any, where: str, name: str) -> int | None:
+        """Points as a published checklist writes them: "-1" or "４" in a text cell, a
+        full-width minus "－１", read as the number -1 or 4 would be."""
+        if isinstance(value, str):
+            text = unicodedata.normalize("NFKC", value).strip().replace("\u2212", "-")
+            if re.fullmatch(r"[-+]?[0-9]+", text):
+                value = int(text)
+        return self.integer(value, where, name)
+
     def positive(self, value: Any, where: str, name: str) -> int | None:
         number = self.integer(value, where, name)
         if number is not None and number < 1:
@@ -933,7 +942,7 @@ class _Builder:
                 label=self.field(m, "label", self.text),
                 label_en=self.field(m, "label_en", self.text, ""),
                 klass=self.field(m, "class", self.text),
-                score=self.field(m, "score", self.integer, None),
+                score=self.field(m, "score", self.score, None),
                 audience=self.field(m, "audience", self.text, ""),
             ),
         )

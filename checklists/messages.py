@@ -197,6 +197,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "区分「{value}」は使えません。{allowed} のいずれかを指定してください。",
         "en": "The class '{value}' is not known. Use one of {allowed}.",
     },
+    "score_on_unscored_option": {
+        "ja": "尺度「{scale}」の選択肢「{option}」は区分が {klass} なので点数を付けられません"
+        "（{score} と書かれています）。対象外と参考の回答は得点にも満点にも数えません。"
+        "点数を消すか、区分を変えてください。",
+        "en": "The option '{option}' of the scale '{scale}' is of class {klass} and cannot "
+        "have a score ({score} was given): excluded and informational answers count neither "
+        "in the score nor in the best possible. Remove the score or change the class.",
+    },
     "bad_comment_rule": {
         "ja": "コメントの指定「{value}」は使えません。{allowed} のいずれかを指定してください。",
         "en": "The comment setting '{value}' is not known. Use one of {allowed}.",
@@ -357,12 +365,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Checklist {code} already has a draft, version {draft}, and a checklist has one "
         "draft at a time. Upload the file as version {draft} to replace that draft, or publish "
         "or delete the draft before importing version {version}.",
-    },
-    "scale_conflict": {
-        "ja": "尺度「{scale}」は登録済みの同じコードの尺度と内容が異なります。"
-        "別の尺度コードにしてください。",
-        "en": "The scale '{scale}' differs from the stored scale with the same code. "
-        "Use another scale code.",
     },
 }
 

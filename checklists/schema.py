@@ -12,7 +12,11 @@ import json
 from dataclasses import dataclass, field, fields, is_dataclass
 
 TARGET_KINDS = ("unit", "system", "contract", "contractor")
-OPTION_CLASSES = ("compliant", "noncompliant", "excluded")
+# The class of an answer option says how it counts (checklists/scoring.py has the rules):
+# compliant, partial (一部実施), noncompliant and unknown (わからない) are applicable, the
+# denominator of 該当率; excluded (対象外) and informational (a branch or a fact, never rated)
+# leave both counts.
+OPTION_CLASSES = ("compliant", "partial", "noncompliant", "unknown", "excluded", "informational")
 # When a comment or evidence is asked for, by the class of the chosen option.
 REQUIREMENT_RULES = ("never", "noncompliant", "compliant", "always")
 # Who reads a questionnaire: the ward's own staff, or a contractor's account answering for
@@ -39,7 +43,7 @@ class Option:
     code: str
     label: str
     label_en: str
-    klass: str  # one of OPTION_CLASSES; "excluded" (対象外) leaves both counts
+    klass: str  # one of OPTION_CLASSES
     score: int | None = None
     audience: str = added()  # "" (everyone) or one of AUDIENCES: who may choose it
 

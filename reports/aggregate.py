@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 import sqlalchemy as sa
 
+from checklists.scoring import APPLICABLE
 from reports import queries
 from reports.queries import CLASSES, CampaignInfo, Units
 
@@ -31,6 +32,10 @@ PER_ITEM_COLUMNS = [
     "percent",
 ]
 COUNT_COLUMNS = ["compliant", "noncompliant", "applicable", "excluded", "unanswered"]
+# What adds up: every class, and the items asked but not answered.
+SUMMED = [*CLASSES, "unanswered"]
+# Classes whose counts only checklists that use them show (a column each, beside いいえ).
+OWN_COLUMN_CLASSES = ("partial", "unknown")
 DEPARTMENT_COLUMNS = [
     "department_id",
     "department_code",
@@ -62,6 +67,16 @@ class Campaign:
     items: list[sa.Row]
     conditions: list[queries.Condition]
     options: dict[int, sa.Row]
+
+    @property
+    def classes(self) -> set[str]:
+        """The classes of the options the checklist offers."""
+        return {o.klass for o in self.options.values()}
+
+    @property
+    def extra_classes(self) -> list[str]:
+        """partial and unknown, as far as the checklist offers them: counted on their own."""
+        return [k for k in OWN_COLUMN_CLASSES if k in self.classes]
 
     @property
     def has_scores(self) -> bool:
@@ -100,9 +115,10 @@ def _by_class(rows: list[sa.Row], keys: list[str], campaign: Campaign) -> pd.Dat
 
 
 def _with_ratios(frame: pd.DataFrame) -> pd.DataFrame:
-    for column in ("compliant", "noncompliant", "excluded", "unanswered"):
-        frame[column] = frame[column].astype("int64")
-    frame["applicable"] = frame["compliant"] + frame["noncompliant"]
+    """該当 and 該当率 by checklists.scoring's rule: compliant over every applicable answer."""
+    for column in SUMMED:
+        frame[column] = (frame[column] if column in frame else 0).astype("int64")
+    frame["applicable"] = frame[list(APPLICABLE)].sum(axis=1)
     frame["ratio"] = frame["compliant"].astype(str) + "/" + frame["applicable"].astype(str)
     share = frame["compliant"] / frame["applicable"].where(frame["applicable"] > 0)
     frame["percent"] = (share * 100).round(1)
@@ -154,7 +170,7 @@ def per_item(
 def per_category(items: pd.DataFrame) -> pd.DataFrame:
     """Per category, from item_table(): the answers of its items added up."""
     grouped = items.groupby(["category_code", "category"], sort=False)
-    frame = grouped[["compliant", "noncompliant", "excluded", "unanswered"]].sum().reset_index()
+    frame = grouped[SUMMED].sum().reset_index()
     frame.insert(2, "items", grouped.size().to_numpy())
     return _with_ratios(frame)[CATEGORY_COLUMNS]
 
@@ -224,9 +240,7 @@ def per_department(
     grid["unanswered"] = asked - grid[list(CLASSES)].sum(axis=1)
     grid = _with_ratios(grid)
 
-    sums = grid.groupby("department_id", sort=False)[
-        ["compliant", "noncompliant", "excluded", "unanswered"]
-    ].sum()
+    sums = grid.groupby("department_id", sort=False)[SUMMED].sum()
     summary = _with_ratios(depts.join(sums, on="department_id"))
     return DepartmentFigures(
         summary[DEPARTMENT_COLUMNS].reset_index(drop=True),
@@ -257,6 +271,8 @@ RESPONDENT_COLUMNS = [
     "percent",
     "score",
     "max_score",
+    "partial",
+    "unknown",
 ]
 
 

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 import pandas as pd
 import sqlalchemy as sa
 
+from checklists import scoring
 from reports import aggregate, rounds
 from reports.aggregate import Campaign
 from reports.queries import CampaignInfo, Units
@@ -27,10 +28,6 @@ def records(frame: pd.DataFrame) -> list[dict]:
     return [
         {k: (None if missing(v) else v) for k, v in row.items()} for row in frame.to_dict("records")
     ]
-
-
-def _percent(compliant, applicable) -> float | None:
-    return round(100 * compliant / applicable, 1) if applicable else None
 
 
 # --- a campaign's page --------------------------------------------------------------------------
@@ -92,15 +89,17 @@ def campaign_page(
 
 
 def _figures(shown: pd.DataFrame, summary: pd.DataFrame) -> dict:
-    answered = shown[["compliant", "noncompliant", "excluded", "unanswered"]].sum()
-    applicable = int(answered["compliant"] + answered["noncompliant"])
+    answered = shown[aggregate.SUMMED].sum()
+    applicable = int(answered[list(scoring.APPLICABLE)].sum())
     return {
         "assignments": int(summary["assignments"].sum()),
         "handed_in": int(summary["handed_in"].sum()),
         "compliant": int(answered["compliant"]),
         "applicable": applicable,
         "noncompliant": int(answered["noncompliant"]),
-        "percent": _percent(answered["compliant"], applicable),
+        "partial": int(answered["partial"]),
+        "unknown": int(answered["unknown"]),
+        "percent": scoring.percent(int(answered["compliant"]), applicable),
     }
 
 

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import sqlalchemy as sa
 
+from checklists import scoring
 from reports import aggregate, queries, rounds
 from reports.dates import wareki
 from reports.formats import points
@@ -206,24 +207,33 @@ ITEM_COLUMNS = [
 ]
 
 
+def item_columns(campaign: aggregate.Campaign) -> list[Column]:
+    """ITEM_COLUMNS, with a column for partial and for unknown where the checklist offers them
+    (after いいえ: the columns before stay where the chart and the formats expect them)."""
+    at = [c.key for c in ITEM_COLUMNS].index("noncompliant") + 1
+    extra = [_class_column(klass, 8) for klass in campaign.extra_classes]
+    return [*ITEM_COLUMNS[:at], *extra, *ITEM_COLUMNS[at:]]
+
+
 def items_table(report: Report) -> Table:
     frame = report.items
+    columns = item_columns(report.campaign)
     rows = (
         tuple(_none(v) for v in row)
-        for row in frame[[c.key for c in ITEM_COLUMNS]].itertuples(index=False)
+        for row in frame[[c.key for c in columns]].itertuples(index=False)
     )
-    sums = frame[["compliant", "noncompliant", "excluded", "unanswered"]].sum()
-    applicable = int(sums["compliant"] + sums["noncompliant"])
-    percent = round(100 * sums["compliant"] / applicable, 1) if applicable else None
+    counted = [c.key for c in columns[5:]]
+    sums = frame[aggregate.SUMMED].sum()
+    applicable = int(sums[list(scoring.APPLICABLE)].sum())
     totals = (
         None,
         "",
         "全項目",
         f"{int(sums['compliant'])}/{applicable}",
-        percent,
-        *(int(sums[k]) for k in ("compliant", "noncompliant", "excluded", "unanswered")),
+        scoring.percent(int(sums["compliant"]), applicable),
+        *(int(sums[k]) for k in counted),
     )
-    return Table("items", "集計", ITEM_COLUMNS, rows, freeze_columns=3, totals=totals)
+    return Table("items", "集計", columns, rows, freeze_columns=3, totals=totals)
 
 
 def departments_table(report: Report) -> Table:
@@ -449,20 +459,35 @@ def _answer_lookup(report: Report):
     )
 
 
+CLASS_TITLES = {
+    "compliant": ("はい", "yes"),
+    "partial": ("一部実施", "partial"),
+    "noncompliant": ("いいえ", "no"),
+    "unknown": ("わからない", "unknown"),
+    "excluded": ("対象外", "not applicable"),
+    "informational": ("参考", "informational"),
+}
+
+
+def _class_column(klass: str, width: float) -> Column:
+    title, title_en = CLASS_TITLES[klass]
+    return Column(klass, title, "int", width, title_en=title_en)
+
+
 def respondents_table(report: Report, lang: str = "ja") -> Table:
-    """One row per handed-in respondent, one column per item with its comment beside it."""
+    """One row per handed-in respondent: their figures (queries.respondent_figures, as on the
+    results page), then one column per item with its comment beside it."""
     campaign = report.campaign
     items = campaign.items
     with_score = campaign.has_scores
+    counted = ["compliant", "noncompliant", *campaign.extra_classes, "excluded"]
     columns = [
         Column("department", "部局", "text", None, title_en="department"),
         Column("unit", "担当所属", "text", None, title_en="unit"),
         Column("target", "対象", "text", None, title_en="target"),
         Column("status", "状態", "text", 8, title_en="status"),
         Column("submitted_at", "提出日時", "datetime", 16, title_en="submitted at"),
-        Column("compliant", "はい", "int", 6, title_en="yes"),
-        Column("noncompliant", "いいえ", "int", 6, title_en="no"),
-        Column("excluded", "対象外", "int", 6, title_en="not applicable"),
+        *(_class_column(klass, 6) for klass in counted),
         Column("percent", "該当率", "percent", 8, title_en="percent"),
     ]
     if with_score:
@@ -474,7 +499,7 @@ def respondents_table(report: Report, lang: str = "ja") -> Table:
             Column(f"comment_{row.number}", f"{row.number} コメント", "text", 24, wrap=True)
         )
     position = {row.id: fixed + 2 * i for i, row in enumerate(items)}
-    label, klass, code, score = _answer_lookup(report)
+    label, _, code, _ = _answer_lookup(report)
     # A conditional item counts only where its condition held (same rule as the figures).
     conditions = {c.item_id: (c.parent_id, frozenset(c.codes)) for c in campaign.conditions}
     statuses = STATUS_LABELS[lang]
@@ -482,9 +507,14 @@ def respondents_table(report: Report, lang: str = "ja") -> Table:
     tz = report.tz
 
     def rows() -> Iterator[tuple]:
-        answers = queries.stream_answers(report.conn, campaign.info.id, units=report.units)
+        cid = campaign.info.id
+        answers = queries.stream_answers(report.conn, cid, units=report.units)
+        figures = queries.stream_respondent_figures(
+            report.conn, cid, campaign.conditions, units=report.units
+        )
         pending = next(answers, None)
-        people = queries.stream_assignments(report.conn, campaign.info.id, units=report.units)
+        tallied = next(figures, None)
+        people = queries.stream_assignments(report.conn, cid, units=report.units)
         for person in people:
             while pending is not None and pending.assignment_id < person.id:
                 pending = next(answers, None)  # not in this stream's scope (cannot happen)
@@ -492,9 +522,10 @@ def respondents_table(report: Report, lang: str = "ja") -> Table:
             while pending is not None and pending.assignment_id == person.id:
                 chosen[pending.item_id] = pending
                 pending = next(answers, None)
+            while tallied is not None and tallied.assignment_id < person.id:
+                tallied = next(figures, None)
+            mine = tallied if tallied is not None and tallied.assignment_id == person.id else None
             cells = [None] * width
-            counts = {"compliant": 0, "noncompliant": 0, "excluded": 0}
-            points = 0
             for item_id, given in chosen.items():
                 if item_id in conditions:
                     parent_id, codes = conditions[item_id]
@@ -504,25 +535,23 @@ def respondents_table(report: Report, lang: str = "ja") -> Table:
                 at = position.get(item_id)
                 if at is None:
                     continue
-                option_id = given.option_id
-                if option_id is not None:
-                    cells[at] = label[option_id]
-                    counts[klass[option_id]] += 1
-                    points += score[option_id] or 0
+                if given.option_id is not None:
+                    cells[at] = label[given.option_id]
                 if given.comment:
                     cells[at + 1] = given.comment
-            applicable = counts["compliant"] + counts["noncompliant"]
             cells[0] = person.department
             cells[1] = person.unit
             cells[2] = person.target
             cells[3] = statuses.get(person.status, person.status)
             cells[4] = local(person.submitted_at, tz)
-            cells[5] = counts["compliant"]
-            cells[6] = counts["noncompliant"]
-            cells[7] = counts["excluded"]
-            cells[8] = round(100 * counts["compliant"] / applicable, 1) if applicable else None
+            for at, klass in enumerate(counted, start=5):
+                cells[at] = getattr(mine, klass, 0) or 0
+            at = 5 + len(counted)
+            cells[at] = (
+                None if mine is None else scoring.percent(mine.compliant, mine.applicable)
+            )
             if with_score:
-                cells[9] = points
+                cells[at + 1] = mine.score if mine is not None and mine.score is not None else 0
             yield tuple(cells)
 
     return Table("respondents", "回答一覧", columns, rows(), freeze_columns=3)

@@ -74,8 +74,11 @@ REQUIREMENT_RULES = {
 # How an answer counts in the figures (Option.klass).
 OPTION_CLASSES = {
     "compliant": _l("該当として数える"),
+    "partial": _l("一部実施として数える（分母に含む）"),
     "noncompliant": _l("「いいえ」として数える"),
+    "unknown": _l("わからないとして数える（分母に含む）"),
     "excluded": _l("対象外（集計から除く）"),
+    "informational": _l("参考（分岐・事実の確認。集計・得点に含めない）"),
 }
 # The mark of an item's importance (Item.importance), on the form and in the results.
 IMPORTANCE = {
