@@ -56,7 +56,15 @@ DEPARTMENT_ITEM_COLUMNS = [
     "ratio",
     "percent",
 ]
-CATEGORY_COLUMNS = ["category_code", "category", "items", *COUNT_COLUMNS, "ratio", "percent"]
+CATEGORY_COLUMNS = [
+    "category_code",
+    "category",
+    "items",
+    *COUNT_COLUMNS,
+    *OWN_COLUMN_CLASSES,
+    "ratio",
+    "percent",
+]
 
 
 @dataclass(frozen=True)
@@ -77,6 +85,12 @@ class Campaign:
     def extra_classes(self) -> list[str]:
         """partial and unknown, as far as the checklist offers them: counted on their own."""
         return [k for k in OWN_COLUMN_CLASSES if k in self.classes]
+
+    @property
+    def listed_classes(self) -> list[str]:
+        """The classes an item's answers can be listed by: the three every checklist has, and
+        partial and unknown where this one offers them (informational is never listed)."""
+        return ["noncompliant", *self.extra_classes, "compliant", "excluded"]
 
     @property
     def has_scores(self) -> bool:
@@ -173,6 +187,48 @@ def per_category(items: pd.DataFrame) -> pd.DataFrame:
     frame = grouped[SUMMED].sum().reset_index()
     frame.insert(2, "items", grouped.size().to_numpy())
     return _with_ratios(frame)[CATEGORY_COLUMNS]
+
+
+# --- per option -----------------------------------------------------------------------------
+
+
+class UnknownScale(LookupError):
+    """A scale code the campaign's checklist does not use."""
+
+
+@dataclass(frozen=True)
+class OptionCounts:
+    """One scale's answers: its items down, its options across (headed by their labels)."""
+
+    scale: sa.Row  # id, code, title
+    options: list[sa.Row]  # in the scale's order
+    frame: pd.DataFrame  # number, key, category, text, then one count column per option id
+
+
+def option_counts(
+    conn: sa.Connection, campaign: Campaign, units: Units = None, scale: str | None = None
+) -> list[OptionCounts]:
+    """Per scale the checklist uses (or only `scale`, by code): how many handed-in answers
+    chose each option of each item, every class counted, 対象外 and 参考 too."""
+    scales = queries.scales(conn, campaign.info.checklist_id)
+    if scale is not None:
+        scales = [s for s in scales if s.code == scale]
+        if not scales:
+            raise UnknownScale(scale)
+    rows = queries.answer_counts(
+        conn, campaign.info.id, campaign.conditions, units=queries.unit_ids(conn, units)
+    )
+    counts = {(r.item_id, r.option_id): r.n for r in rows}
+    items = _items_frame(campaign)
+    scale_of = {r.id: r.scale_id for r in campaign.items}
+    result = []
+    for s in scales:
+        options = [o for o in campaign.options.values() if o.scale_id == s.id]
+        frame = items[items["item_id"].map(scale_of) == s.id].copy()
+        for o in options:
+            frame[o.id] = [counts.get((i, o.id), 0) for i in frame["item_id"]]
+        result.append(OptionCounts(s, options, frame.reset_index(drop=True)))
+    return result
 
 
 # --- per department -----------------------------------------------------------------------

@@ -509,8 +509,8 @@ def _without_repeats(report: Report, table: Table) -> Table:
 
 
 def write_report(report: Report, out: str | Path | IO[bytes], *, max_rows: int = EXCEL_MAX_ROWS):
-    """The summary: 集計 (with its chart), 部局別, 前回比較 and 推移 (when there are earlier
-    rounds), 回答一覧, いいえ・コメント一覧, 未提出一覧."""
+    """The summary: 集計 (with its chart), 部局別, 選択肢別, 前回比較 and 推移 (when there are
+    earlier rounds), 回答一覧, いいえ・コメント一覧, 未提出一覧."""
     with tempfile.TemporaryDirectory(prefix="tenken-xlsx-") as scratch:
         scratch = Path(scratch)
         source = scratch / "book.xlsx"
@@ -597,6 +597,11 @@ def _write_book(report: Report, path: Path, max_rows: int, scratch: Path) -> dic
     # Printed at full size: a long checklist's items continue on the pages to the right, each
     # with the departments' names.
     sheet.finish(full_size=True)
+
+    options = tables.options_table(report)
+    sheet = SheetWriter(book, formats, options, lines, max_rows)
+    sheet.write_rows(options.rows)
+    sheet.finish()
 
     if report.trend.previous is not None:
         for table in (tables.compare_table(report), tables.trend_table(report)):

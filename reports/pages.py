@@ -128,6 +128,37 @@ def _matrix_rows(departments: aggregate.DepartmentFigures, numbers: list[int]) -
     ]
 
 
+def option_sections(
+    counted: list[aggregate.OptionCounts], category: str | None = None, lang: str = "ja"
+) -> list[dict]:
+    """The page's 選択肢別 tables, one per scale: its title, its options' labels (in `lang`
+    where the file gives one) and, per item of `category` (None: all), the count of each."""
+    sections = []
+    for c in counted:
+        frame = c.frame if category is None else c.frame[c.frame["category_code"] == category]
+        if frame.empty:
+            continue
+        ids = [o.id for o in c.options]
+        sections.append(
+            {
+                "code": c.scale.code,
+                "title": c.scale.title,
+                "labels": [
+                    o.label_en if lang == "en" and o.label_en else o.label for o in c.options
+                ],
+                "rows": [
+                    {
+                        "number": int(r["number"]),
+                        "text": r["text"],
+                        "counts": [int(r[i]) for i in ids],
+                    }
+                    for _, r in frame.iterrows()
+                ],
+            }
+        )
+    return sections
+
+
 def item_figures(conn: sa.Connection, campaign: Campaign, units: Units, number: int) -> dict:
     """One item's row of the per-item table."""
     figures = aggregate.item_table(conn, campaign, units)

@@ -67,10 +67,12 @@ option = sa.table(
     sa.column("scale_id"),
     sa.column("code"),
     sa.column("label"),
+    sa.column("label_en"),
     sa.column("klass"),
     sa.column("score"),
     sa.column("position"),
 )
+scale = sa.table("scale", sa.column("id"), sa.column("code"), sa.column("title"))
 org_unit = sa.table(
     "org_unit",
     sa.column("id"),
@@ -231,11 +233,30 @@ def options(conn: sa.Connection, checklist_id: int) -> list[sa.Row]:
                 option.c.scale_id,
                 option.c.code,
                 option.c.label,
+                option.c.label_en,
                 option.c.klass,
                 option.c.score,
             )
             .where(option.c.scale_id.in_(used))
             .order_by(option.c.scale_id, option.c.position)
+        )
+    )
+
+
+def scales(conn: sa.Connection, checklist_id: int) -> list[sa.Row]:
+    """The scales the checklist's items use (id, code, title), in the order items first use
+    them."""
+    first = (
+        sa.select(item.c.scale_id, sa.func.min(item.c.number).label("first"))
+        .where(item.c.checklist_id == checklist_id)
+        .group_by(item.c.scale_id)
+        .subquery("first_use")
+    )
+    return list(
+        conn.execute(
+            sa.select(scale.c.id, scale.c.code, scale.c.title)
+            .join(first, first.c.scale_id == scale.c.id)
+            .order_by(first.c.first)
         )
     )
 

@@ -73,6 +73,20 @@ class Table:
     about: dict = field(default_factory=dict)  # more of the title block, for JSON
 
 
+_LEFT_OUT = {False: "対象外は分母に含めません。", True: "対象外と参考の回答は分母に含めません。"}
+
+
+def ratio_rule(extra_classes) -> str:
+    """checklists.scoring's 該当率 rule in the workbook's words, naming only the classes the
+    checklist offers: はい÷（はい＋いいえ） for a checklist shaped like tenken's own."""
+    named = [
+        CLASS_TITLES[k][0]
+        for k in ("compliant", "partial", "noncompliant", "unknown")
+        if k in ("compliant", "noncompliant", *extra_classes)
+    ]
+    return f"はい÷（{'＋'.join(named)}）"
+
+
 @dataclass(frozen=True)
 class Meta:
     """The title block: which campaign, which checklist, when and by whom, on what scope."""
@@ -81,6 +95,8 @@ class Meta:
     generated_at: datetime  # aware
     generated_by: str
     scope: str
+    # partial and unknown as far as the checklist offers them: the 該当率 rule names them.
+    extra_classes: tuple[str, ...] = ()
 
     def lines(self) -> list[str]:
         c = self.campaign
@@ -98,7 +114,7 @@ class Meta:
             f"実施期間：{period}",
             f"集計時点：{wareki(at)} {at:%H:%M}（{at:%Y-%m-%d %H:%M}）"
             f"　作成者：{self.generated_by}　集計範囲：{self.scope}",
-            "該当率＝はい÷（はい＋いいえ）。対象外は分母に含めません。"
+            f"該当率＝{ratio_rule(self.extra_classes)}。{_LEFT_OUT[bool(self.extra_classes)]}"
             "提出済・承認済の回答だけを集計しています。",
         ]
 
@@ -114,6 +130,7 @@ class Meta:
             "generated_at": self.generated_at.isoformat(timespec="seconds"),
             "generated_by": self.generated_by,
             "scope": self.scope,
+            "ratio_rule": f"該当率＝{ratio_rule(self.extra_classes)}",
         }
 
 
@@ -160,7 +177,7 @@ def build(
         conn,
         campaign,
         units,
-        Meta(campaign.info, now, generated_by, scope),
+        Meta(campaign.info, now, generated_by, scope, tuple(campaign.extra_classes)),
         tz,
         aggregate.item_table(conn, campaign, units),
         aggregate.per_department(conn, campaign, units, parent),
@@ -269,7 +286,10 @@ def departments_table(report: Report) -> Table:
         columns,
         rows(),
         freeze_columns=1,
-        notes=["各項目の値は該当率（はい÷（はい＋いいえ））。－は回答のない項目。"],
+        notes=[
+            f"各項目の値は該当率（{ratio_rule(report.campaign.extra_classes)}）。"
+            "－は回答のない項目。"
+        ],
     )
 
 
@@ -547,14 +567,59 @@ def respondents_table(report: Report, lang: str = "ja") -> Table:
             for at, klass in enumerate(counted, start=5):
                 cells[at] = getattr(mine, klass, 0) or 0
             at = 5 + len(counted)
-            cells[at] = (
-                None if mine is None else scoring.percent(mine.compliant, mine.applicable)
-            )
+            cells[at] = None if mine is None else scoring.percent(mine.compliant, mine.applicable)
             if with_score:
                 cells[at + 1] = mine.score if mine is not None and mine.score is not None else 0
             yield tuple(cells)
 
     return Table("respondents", "回答一覧", columns, rows(), freeze_columns=3)
+
+
+def options_table(report: Report, scale: str | None = None) -> Table:
+    """選択肢別: per item, how many chose each option of its scale, the scale's own labels as
+    headings; every scale the checklist uses side by side (or only `scale`, by code), a cell
+    left empty where the item is on another scale. aggregate.UnknownScale for another code."""
+    counted = aggregate.option_counts(report.conn, report.campaign, report.units, scale)
+    several = len(counted) > 1
+    labels = [o.label for c in counted for o in c.options]
+    columns = [
+        Column("number", "番号", "int", 6, title_en="number"),
+        Column("category", "分類", "text", 16, title_en="category"),
+        Column("text", "点検項目", "text", 50, wrap=True, title_en="item"),
+        Column("scale", "尺度", "text", 14, title_en="scale"),
+    ]
+    for c in counted:
+        for o in c.options:
+            title = o.label if labels.count(o.label) == 1 else f"{o.label}（{c.scale.title}）"
+            key = f"{c.scale.code}.{o.code}" if several else o.code
+            columns.append(Column(key, title, "int", 10, title_en=o.label_en or key))
+    width = len(columns)
+    rows = []
+    at = 4
+    for c in counted:
+        ids = [o.id for o in c.options]
+        for row in c.frame.itertuples(index=False):
+            cells = [NOT_ASKED] * width
+            cells[:4] = [row.number, row.category, row.text, c.scale.title]
+            record = dict(zip(c.frame.columns, row, strict=True))
+            for n, option_id in enumerate(ids):
+                cells[at + n] = int(record[option_id])
+            rows.append(tuple(cells))
+        at += len(ids)
+    rows.sort(key=lambda r: r[0])
+    about = {
+        "scales": [
+            {
+                "code": c.scale.code,
+                "title": c.scale.title,
+                "options": [
+                    {"code": o.code, "label": o.label, "class": o.klass} for o in c.options
+                ],
+            }
+            for c in counted
+        ]
+    }
+    return Table("options", "選択肢別", columns, rows, freeze_columns=3, about=about)
 
 
 def remarks_table(report: Report) -> Table:
@@ -690,12 +755,15 @@ TABLES = {
     "compare": compare_table,
     "trend": trend_table,
     "respondents": respondents_table,
+    "options": options_table,
     "remarks": remarks_table,
     "pending": pending_table,
 }
 
 
-def table(report: Report, name: str) -> Table:
+def table(report: Report, name: str, scale: str | None = None) -> Table:
+    if name == "options":
+        return options_table(report, scale)
     return TABLES[name](report)
 
 

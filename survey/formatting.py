@@ -144,5 +144,6 @@ def init_app(app: Flask) -> None:
         ("target_kind_label", labels.TARGET_KINDS),
         ("importance_label", labels.IMPORTANCE),
         ("audience_label", labels.AUDIENCES),
+        ("class_title", labels.ANSWER_CLASS_TITLES),
     ):
         app.add_template_global(lambda code, table=table: labels.label(table, code), name)
