@@ -242,6 +242,21 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "項目が 1 つもありません。分類と項目を追加してください。",
         "en": "The checklist has no items. Add a category with items.",
     },
+    "bad_grade_basis": {
+        "ja": "評価の基準「{value}」は使えません。{allowed} のいずれかを指定してください。",
+        "en": "The grade basis '{value}' is not known. Use one of {allowed}.",
+    },
+    "grade_bands_order": {
+        "ja": "評価段階の下限 {value} が前の段階（{at}）の下限 {previous} 以上です。"
+        "評価段階は下限の高い順に、同じ下限を繰り返さずに並べてください。",
+        "en": "The grade's minimum {value} is not below the previous grade's ({previous}, {at}). "
+        "List the grades from the highest minimum down, each minimum once.",
+    },
+    "not_yes_no": {
+        "ja": "「{key}」の値「{value}」は使えません。"
+        "true か false（はい・いいえ）を指定してください。",
+        "en": "'{key}' cannot be '{value}'. Use true or false.",
+    },
     "unknown_scale": {
         "ja": "尺度「{value}」はありません。組み込みの尺度か、"
         "このファイルで定義した尺度を指定してください"

@@ -8,6 +8,9 @@ An answer option has a class (checklists.schema.OPTION_CLASSES) and may have poi
   best possible adds, for each of those answers, the highest points of an applicable option
   of its scale. Excluded and informational options carry no points (the validator refuses
   them), so an item not asked, not applicable or only recording a fact never moves the score.
+- A checklist's grades (checklists.schema.Grades) band a respondent's result: on its points,
+  or on the percentage of the best possible (score ÷ max_score); the highest band whose
+  `min` the result reaches, the lowest band for anything below it.
 - The answers that lowered a result, and the ones listed for follow-up beside いいえ, are the
   partial, noncompliant and unknown ones, each listed under its own class.
 
@@ -28,3 +31,21 @@ def percent(compliant: int, applicable: int) -> float | None:
     """The 該当率 in percent, one decimal, or None where nothing was applicable."""
     return round(100 * compliant / applicable, 1) if applicable else None
 
+
+def graded_value(basis: str, score: int | None, max_score: int | None) -> float | None:
+    """What the bands are compared with: the points, or their percentage of the best possible
+    (one decimal, as shown); None where nothing was scored."""
+    if score is None:
+        return None
+    if basis == "points":
+        return score
+    return percent(score, max_score or 0)
+
+
+def grade(bands, basis: str, score: int | None, max_score: int | None):
+    """The band (anything with `min`, highest first) a result falls in; None without bands or
+    without a scored answer."""
+    value = graded_value(basis, score, max_score)
+    if value is None or not bands:
+        return None
+    return next((band for band in bands if value >= band.min), bands[-1])

@@ -9,11 +9,12 @@ count: a manager's figures are computed on their subtree only, not filtered afte
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 import sqlalchemy as sa
 
+from checklists import scoring
 from checklists.scoring import APPLICABLE
 from reports import queries
 from reports.queries import CLASSES, CampaignInfo, Units
@@ -75,6 +76,13 @@ class Campaign:
     items: list[sa.Row]
     conditions: list[queries.Condition]
     options: dict[int, sa.Row]
+    grades: list[sa.Row] = field(default_factory=list)  # queries.grades: bands, highest first
+
+    def grade(self, score: int | None, max_score: int | None) -> sa.Row | None:
+        """The band of a respondent's result (checklists.scoring.grade); None if ungraded."""
+        if not self.grades:
+            return None
+        return scoring.grade(self.grades, self.grades[0].basis, score, max_score)
 
     @property
     def classes(self) -> set[str]:
@@ -106,6 +114,7 @@ def load(conn: sa.Connection, campaign_code: str) -> Campaign:
         rows,
         queries.conditions(rows),
         {o.id: o for o in queries.options(conn, info.checklist_id)},
+        queries.grades(conn, info.checklist_id),
     )
 
 
@@ -359,6 +368,8 @@ def per_respondent(
     )
     frame = pd.DataFrame.from_records([tuple(r) for r in rows], columns=RESPONDENT_COLUMNS)
     frame["percent"] = frame["percent"].astype("float").round(1)
+    bands = [campaign.grade(r.score, r.max_score) for r in rows]
+    frame["grade"] = [None if band is None else band.label for band in bands]
     return total, frame
 
 

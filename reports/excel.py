@@ -509,8 +509,9 @@ def _without_repeats(report: Report, table: Table) -> Table:
 
 
 def write_report(report: Report, out: str | Path | IO[bytes], *, max_rows: int = EXCEL_MAX_ROWS):
-    """The summary: 集計 (with its chart), 部局別, 選択肢別, 前回比較 and 推移 (when there are
-    earlier rounds), 回答一覧, いいえ・コメント一覧, 未提出一覧."""
+    """The summary: 集計 (with its chart), 部局別, 選択肢別, 評価段階 (when the checklist has
+    grades), 前回比較 and 推移 (when there are earlier rounds), 回答一覧,
+    いいえ・コメント一覧, 未提出一覧."""
     with tempfile.TemporaryDirectory(prefix="tenken-xlsx-") as scratch:
         scratch = Path(scratch)
         source = scratch / "book.xlsx"
@@ -602,6 +603,13 @@ def _write_book(report: Report, path: Path, max_rows: int, scratch: Path) -> dic
     sheet = SheetWriter(book, formats, options, lines, max_rows)
     sheet.write_rows(options.rows)
     sheet.finish()
+
+    if report.campaign.grades:
+        graded = tables.grades_table(report)
+        sheet = SheetWriter(book, formats, graded, lines, max_rows)
+        sheet.write_rows(graded.rows)
+        sheet.write_notes(sheet.sheets[0][0], sheet.sheets[0][1])
+        sheet.finish()
 
     if report.trend.previous is not None:
         for table in (tables.compare_table(report), tables.trend_table(report)):

@@ -73,6 +73,18 @@ option = sa.table(
     sa.column("position"),
 )
 scale = sa.table("scale", sa.column("id"), sa.column("code"), sa.column("title"))
+checklist_grade = sa.table(
+    "checklist_grade",
+    sa.column("checklist_id"),
+    sa.column("position"),
+    sa.column("basis"),
+    sa.column("min"),
+    sa.column("label"),
+    sa.column("label_en"),
+    sa.column("advice"),
+    sa.column("advice_en"),
+    sa.column("below_standard"),
+)
 org_unit = sa.table(
     "org_unit",
     sa.column("id"),
@@ -239,6 +251,18 @@ def options(conn: sa.Connection, checklist_id: int) -> list[sa.Row]:
             )
             .where(option.c.scale_id.in_(used))
             .order_by(option.c.scale_id, option.c.position)
+        )
+    )
+
+
+def grades(conn: sa.Connection, checklist_id: int) -> list[sa.Row]:
+    """The checklist's grade bands, highest first (none: its results are not graded)."""
+    c = checklist_grade.c
+    return list(
+        conn.execute(
+            sa.select(c.basis, c.min, c.label, c.label_en, c.advice, c.advice_en, c.below_standard)
+            .where(c.checklist_id == checklist_id)
+            .order_by(c.position)
         )
     )
 

@@ -512,6 +512,8 @@ def respondents_table(report: Report, lang: str = "ja") -> Table:
     ]
     if with_score:
         columns.append(Column("score", "得点", "int", 6, title_en="score"))
+    if campaign.grades:
+        columns.append(Column("grade", "評価", "text", 10, title_en="grade"))
     fixed = len(columns)
     for row in items:
         columns.append(Column(f"item_{row.number}", f"{row.number}", "text", 7))
@@ -569,7 +571,11 @@ def respondents_table(report: Report, lang: str = "ja") -> Table:
             at = 5 + len(counted)
             cells[at] = None if mine is None else scoring.percent(mine.compliant, mine.applicable)
             if with_score:
-                cells[at + 1] = mine.score if mine is not None and mine.score is not None else 0
+                at += 1
+                cells[at] = mine.score if mine is not None and mine.score is not None else 0
+            if campaign.grades:
+                band = None if mine is None else campaign.grade(mine.score, mine.max_score)
+                cells[at + 1] = None if band is None else band.label
             yield tuple(cells)
 
     return Table("respondents", "回答一覧", columns, rows(), freeze_columns=3)
@@ -620,6 +626,49 @@ def options_table(report: Report, scale: str | None = None) -> Table:
         ]
     }
     return Table("options", "選択肢別", columns, rows, freeze_columns=3, about=about)
+
+
+class NoGrades(LookupError):
+    """The campaign's checklist has no grades: there is no distribution of them."""
+
+
+def grades_table(report: Report) -> Table:
+    """評価段階: how many handed-in respondents' results fall in each grade of the checklist
+    (the same band as on 回答一覧 and the results page); NoGrades without grades."""
+    campaign = report.campaign
+    if not campaign.grades:
+        raise NoGrades(campaign.info.code)
+    counts = dict.fromkeys(range(len(campaign.grades)), 0)
+    figures = queries.stream_respondent_figures(
+        report.conn, campaign.info.id, campaign.conditions, units=report.units
+    )
+    for mine in figures:
+        band = campaign.grade(mine.score, mine.max_score)
+        if band is not None:
+            counts[campaign.grades.index(band)] += 1
+    graded = sum(counts.values())
+    columns = [
+        Column("grade", "評価", "text", 12, title_en="grade"),
+        Column("min", "下限", "int", 8, title_en="minimum"),
+        Column("below_standard", "基準未満", "text", 8, title_en="below standard"),
+        Column("respondents", "人数", "int", 8, title_en="respondents"),
+        Column("percent", "割合", "percent", 8, title_en="percent"),
+        Column("advice", "助言", "text", 60, wrap=True, title_en="advice"),
+    ]
+    rows = [
+        (
+            band.label,
+            band.min,
+            "○" if band.below_standard else "",
+            counts[n],
+            scoring.percent(counts[n], graded),
+            band.advice,
+        )
+        for n, band in enumerate(campaign.grades)
+    ]
+    basis = "得点" if campaign.grades[0].basis == "points" else "得点率（得点÷満点、%）"
+    notes = [f"評価は{basis}が下限以上となる最も高い段階。提出済・承認済の回答者 {graded} 人。"]
+    return Table("grades", "評価段階", columns, rows, notes=notes)
 
 
 def remarks_table(report: Report) -> Table:
@@ -756,6 +805,7 @@ TABLES = {
     "trend": trend_table,
     "respondents": respondents_table,
     "options": options_table,
+    "grades": grades_table,
     "remarks": remarks_table,
     "pending": pending_table,
 }

@@ -248,6 +248,7 @@ TABLE_CHOICES = [
     "items",
     "departments",
     "options",
+    "grades",
     "compare",
     "trend",
     "respondents",
@@ -273,8 +274,8 @@ out_option = click.option(
     "name",
     type=click.Choice(TABLE_CHOICES),
     default="items",
-    help="集計 / 部局別 / 選択肢別 / 前回比較 / 推移 / 回答一覧 / いいえ・コメント一覧"
-    " / 未提出一覧",
+    help="集計 / 部局別 / 選択肢別 / 評価段階 / 前回比較 / 推移 / 回答一覧"
+    " / いいえ・コメント一覧 / 未提出一覧",
 )
 @click.option("--scale", help="選択肢別: only the items of this scale (its code).")
 @format_option
@@ -310,6 +311,8 @@ def _write_table(
             _write(table, fmt, encoding, stream, lambda: tables.json_chunks(report, table))
     except UnknownCampaign:
         _fail(f"点検 {campaign_code} は登録されていません。")
+    except tables.NoGrades:
+        _fail(f"点検 {campaign_code} のチェックリストには評価段階がありません。")
     except UnknownScale:
         _fail(f"点検 {campaign_code} のチェックリストは尺度 {scale} を使っていません。")
     except tables.NoPreviousRound:

@@ -64,6 +64,28 @@ class Option(db.Model):
         return self.audience in ("", audience)
 
 
+class ChecklistGrade(db.Model):
+    """One band of a checklist version's grades. Each row repeats the grades' basis, so that a
+    version's grades are its rows alone (the checklist table keeps its columns)."""
+
+    __tablename__ = "checklist_grade"
+    __table_args__ = (
+        sa.UniqueConstraint("checklist_id", "position"),
+        sa.CheckConstraint("basis IN ('percent', 'points')", name="known_basis"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    checklist_id: Mapped[int] = mapped_column(sa.ForeignKey("checklist.id"), index=True)
+    position: Mapped[int]
+    basis: Mapped[str] = mapped_column(sa.String(16))
+    min: Mapped[int]
+    label: Mapped[str] = mapped_column(sa.String(100))
+    label_en: Mapped[str] = mapped_column(sa.String(100), default="")
+    advice: Mapped[str] = mapped_column(sa.Text, default="")
+    advice_en: Mapped[str] = mapped_column(sa.Text, default="")
+    below_standard: Mapped[bool] = mapped_column(default=False)
+
+
 class Checklist(db.Model):
     """One version of one checklist."""
 
@@ -91,6 +113,10 @@ class Checklist(db.Model):
     )
     items: Mapped[list[Item]] = relationship(
         back_populates="checklist", order_by="Item.number", cascade="all, delete-orphan"
+    )
+    # Its grades (checklists.schema.Grades), highest band first; none: results are ungraded.
+    grades: Mapped[list[ChecklistGrade]] = relationship(
+        order_by="ChecklistGrade.position", cascade="all, delete-orphan"
     )
 
     @property

@@ -265,6 +265,7 @@ TABLE_NAMES = {
     "compare": "前回比較",
     "trend": "推移",
     "options": "選択肢別",
+    "grades": "評価段階",
     "respondents": "回答一覧",
     "remarks": "いいえ・コメント一覧",
     "pending": "未提出一覧",
@@ -334,6 +335,8 @@ def export_table(code: str, table: str, fmt: str):
     report = aggregate.load(conn, code)
     if table == "compare" and rounds.previous_round(conn, report) is None:
         abort(404)  # the first round: nothing to compare with
+    if table == "grades" and not report.grades:
+        abort(404)  # the checklist has no grades
     scale = request.args.get("scale") or None
     if scale is not None and (table != "options" or scale not in _scale_codes(conn, report)):
         abort(404)

@@ -22,7 +22,7 @@ from checklists import schema
 from checklists.loader import ChecklistFileError, load_file
 from checklists.problems import Problem
 from survey.extensions import db
-from survey.models import Category, Checklist, Item, Option, Scale
+from survey.models import Category, Checklist, ChecklistGrade, Item, Option, Scale
 from survey.models.types import utcnow
 from survey.services import trail, uploads
 
@@ -218,6 +218,20 @@ def _build(checklist: schema.Checklist, source_name: str) -> Checklist:
         **_copied(checklist, CHECKLIST_TEXTS),
     )
     stored.scales = [s for code, s in scales.items() if code not in schema.BUILTIN_SCALES]
+    if checklist.grades is not None:
+        stored.grades = [
+            ChecklistGrade(
+                position=position,
+                basis=checklist.grades.basis,
+                min=band.min,
+                label=band.label,
+                label_en=band.label_en,
+                advice=band.advice,
+                advice_en=band.advice_en,
+                below_standard=band.below_standard,
+            )
+            for position, band in enumerate(checklist.grades.bands)
+        ]
     for position, cat in enumerate(checklist.categories):
         category = Category(
             code=cat.code,
@@ -338,8 +352,22 @@ def to_schema(stored: Checklist) -> schema.Checklist:
         description=stored.description,
         categories=tuple(categories),
         scales=tuple(own_scales.values()),
+        grades=schema_grades(stored.grades),
         **_copied(stored, CHECKLIST_TEXTS),
     )
+
+
+def schema_grades(rows: list[ChecklistGrade]) -> schema.Grades | None:
+    """A version's stored grades as the file format's, or None when it has none."""
+    if not rows:
+        return None
+    bands = tuple(
+        schema.Band(
+            r.min, r.label, r.label_en, r.advice, r.advice_en, below_standard=r.below_standard
+        )
+        for r in rows
+    )
+    return schema.Grades(rows[0].basis, bands)
 
 
 def add_version(checklist: schema.Checklist, source_name: str) -> Checklist:
