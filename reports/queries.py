@@ -699,6 +699,30 @@ def stream_respondent_figures(
     return _stream(conn, stmt.order_by(answer.c.assignment_id))
 
 
+def own_figures(
+    conn: sa.Connection, campaign_id: int, conds: list[Condition], assignment_id: int
+) -> sa.Row | None:
+    """One handed-in assignment's row of respondent_figures (None: no answer counted)."""
+    stmt = respondent_figures(campaign_id, conds).where(answer.c.assignment_id == assignment_id)
+    return conn.execute(stmt).first()
+
+
+def shortfalls(conn: sa.Connection, conds: list[Condition], assignment_id: int) -> list[sa.Row]:
+    """The answers that lowered an assignment's result, by item: number, text, the option's
+    label and class, the comment (checklists.scoring.SHORTFALL, asked items only)."""
+    stmt = (
+        sa.select(item.c.number, item.c.text, option.c.label, option.c.klass, answer.c.comment)
+        .select_from(
+            answer.join(option, option.c.id == answer.c.option_id).join(
+                item, item.c.id == answer.c.item_id
+            )
+        )
+        .where(answer.c.assignment_id == assignment_id, option.c.klass.in_(scoring.SHORTFALL))
+        .order_by(item.c.number)
+    )
+    return list(conn.execute(_where_visible(stmt, conds)))
+
+
 RESPONDENT_SORTS = ("department", "target", "noncompliant", "percent", "score", "submitted_at")
 
 

@@ -8,12 +8,15 @@ import json
 
 import openpyxl
 import pytest
+import sqlalchemy as sa
 
 from checklists import scoring
 from checklists.loader import ChecklistFileError, load_file
 from checklists.schema import Band
 from checklists.writer import dump_yaml, write_xlsx
-from survey.models import ChecklistGrade
+from survey.extensions import db
+from survey.models import ChecklistGrade, User
+from survey.models.org import Role
 from survey.services.checklists import import_files, to_schema
 from tests.helpers import login, open_campaign
 from tests.results.test_results_pages import download
@@ -178,3 +181,71 @@ def test_a_checklist_without_grades_has_no_distribution(demo_app, demo_runner):
     assert admin.get("/results/2026-annual-assets/export/grades.csv").status_code == 404
     page = admin.get("/results/2026-annual-assets/respondents").get_data(as_text=True)
     assert "評価" not in page
+
+
+# --- the respondent's own result ----------------------------------------------------------------
+
+
+def respondent_of(unit_name: str) -> str:
+    unit = units(unit_name)[0]
+    return db.session.scalar(
+        sa.select(User.username).where(User.unit_id == unit.id, User.role == Role.RESPONDENT)
+    )
+
+
+def test_the_respondent_reads_the_offices_score_grade_and_advice(demo_app, graded, demo_runner):
+    _, first, second = graded
+    own = login(demo_app, "respondent").get(f"/assignments/{first.id}/result")
+    page = own.get_data(as_text=True)
+    assert own.status_code == 200
+    assert (
+        "5 / 12（41.7%）" in page and '<td class="result-grade" colspan="3">C（基準未満）' in page
+    )
+    assert "全体を見直してください。" in page
+    # What lowered it: 一部実施 on item 3, わからない on item 4; not 対象外, not the fact.
+    assert "一部実施している（一部実施）" in page and "わからない（わからない）" in page
+    assert "再委託しているか" not in page and "点検している" not in page
+    args = ["report", "table", "graded-1", "--table", "respondents", "--format", "json"]
+    rows = json.loads(demo_runner.invoke(args=args).output)["rows"]
+    assert {(r["score"], r["grade"]) for r in rows} == {(5, "C"), (10, "B")}
+    other = login(demo_app, respondent_of("秘書課")).get(f"/assignments/{second.id}/result")
+    assert "10 / 16（62.5%）" in other.get_data(as_text=True)
+    # Linked from the questionnaire once handed in.
+    questionnaire = login(demo_app, "respondent").get(f"/assignments/{first.id}")
+    assert f"/assignments/{first.id}/result" in questionnaire.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("username", "status"),
+    [
+        ("respondent", 200),  # the unit's own
+        ("manager", 200),  # 区民部, above it
+        ("admin", 200),
+        ("auditor", 200),
+        ("contractor", 404),
+        ("elsewhere", 404),  # the manager of another department
+    ],
+)
+def test_only_those_who_may_see_the_questionnaire_read_its_result(
+    demo_app, graded, username, status
+):
+    _, first, _ = graded
+    if username == "elsewhere":
+        username = manager_elsewhere()
+    assert login(demo_app, username).get(f"/assignments/{first.id}/result").status_code == status
+
+
+def test_a_result_waits_for_the_hand_in(demo_app, graded):
+    _, first, second = graded
+    first.status = "returned"
+    db.session.commit()
+    own = login(demo_app, "respondent")
+    assert own.get(f"/assignments/{first.id}/result").status_code == 403
+    assert own.get(f"/assignments/{second.id}/result").status_code == 404  # another unit's
+
+
+def manager_elsewhere() -> str:
+    unit = units("秘書課")[0]
+    return db.session.scalar(
+        sa.select(User.username).where(User.unit_id == unit.parent_id, User.role == Role.MANAGER)
+    )
