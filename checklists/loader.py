@@ -26,10 +26,13 @@ from checklists.problems import ChecklistFileError, Problem
 from checklists.schema import (
     BUILTIN_SCALES,
     DEFAULTABLE,
+    GRADE_BASES,
     REQUIREMENT_RULES,
+    Band,
     Category,
     Checklist,
     Condition,
+    Grades,
     Item,
     Option,
     Scale,
@@ -56,6 +59,7 @@ CHECKLIST_KEYS = (
     "description_contractor_en",
     "defaults",
     "scales",
+    "grades",
     "categories",
 )
 DEFAULTS_KEYS = DEFAULTABLE
@@ -85,6 +89,8 @@ ITEM_KEYS = (
 ITEM_VALUES = tuple(key for key in ITEM_KEYS if key not in ("number", "key", "condition"))
 CONDITION_KEYS = ("item", "answers")
 SCALE_KEYS = ("code", "title", "options")
+GRADES_KEYS = ("basis", "bands")
+BAND_KEYS = ("min", "label", "label_en", "advice", "advice_en", "below_standard")
 OPTION_KEYS = ("code", "label", "label_en", "class", "score", "audience")
 
 # The Excel layout. Sheets and columns are found by their Japanese or English name.
@@ -92,6 +98,7 @@ SHEETS = {
     "checklist": ("チェックリスト", "checklist"),
     "items": ("項目", "items"),
     "scales": ("尺度", "scales"),
+    "grades": ("評価段階", "grades"),
 }
 # The settings sheet: the checklist's own texts, then its defaults for every item.
 SETTINGS = (
@@ -106,6 +113,31 @@ SETTINGS = (
     "description_contractor_en",
 )
 DEFAULT_SETTINGS = {f"default_{key}": key for key in DEFAULTS_KEYS}
+# The settings row that gives the grades' basis (their bands are the sheet 評価段階).
+GRADE_BASIS_SETTING = "grade_basis"
+GRADE_COLUMNS = {
+    "min": ("下限", "min"),
+    "label": ("評価", "label"),
+    "label_en": ("評価(英)", "label_en"),
+    "advice": ("助言", "advice"),
+    "advice_en": ("助言(英)", "advice_en"),
+    "below_standard": ("基準未満", "below_standard"),
+}
+REQUIRED_GRADE_COLUMNS = ("min", "label")
+# How a yes/no cell or value may be written (基準未満).
+YES_NO = {
+    "true": True,
+    "yes": True,
+    "はい": True,
+    "○": True,
+    "〇": True,
+    "1": True,
+    "false": False,
+    "no": False,
+    "いいえ": False,
+    "×": False,
+    "0": False,
+}
 ITEM_COLUMNS = {
     "number": ("番号", "number"),
     "category": ("分類コード", "category"),
@@ -463,7 +495,32 @@ class _WorkbookReader:
         scales = self.find("scales", required=False)
         if scales:
             top.put("scales", self.scales(scales), f"{scales.title}!A2", SHEETS["scales"][0])
+        grades = self.find("grades", required=False)
+        if grades:
+            self.grades(top, grades)
         return top
+
+    def grades(self, top: _Map, sheet: _Sheet) -> None:
+        """The sheet 評価段階, one band a row, and the settings row grade_basis: the same
+        mapping as a YAML file's `grades`."""
+        basis = top.pop(GRADE_BASIS_SETTING, None)
+        where = top.key_where.pop(GRADE_BASIS_SETTING, f"{sheet.title}!A1")
+        grades = _Map(where)
+        top.put("grades", grades, f"{sheet.title}!A1", SHEETS["grades"][0])
+        if basis is not None:
+            grades.put("basis", basis, where, GRADE_BASIS_SETTING)
+        table = self.table(sheet, GRADE_COLUMNS, REQUIRED_GRADE_COLUMNS)
+        if table is None:
+            grades.put("bands", _REFUSED, f"{sheet.title}!A2")
+            return
+        headings, rows = table
+        bands = _Seq()
+        for row, cells in rows:
+            band = _Map(f"{sheet.title}!A{row}")
+            for key, (value, at) in cells.items():
+                band.put(key, value, at, headings[key])
+            bands.add(band, band.where)
+        grades.put("bands", bands, f"{sheet.title}!A2", SHEETS["grades"][0])
 
     def find(self, kind: str, required: bool) -> _Sheet | None:
         names = {_norm(name) for name in SHEETS[kind]}
@@ -506,8 +563,11 @@ class _WorkbookReader:
                     top.put("defaults", defaults, key_where)
                 defaults.put(DEFAULT_SETTINGS[name], *self.cell(sheet, row, 2), name)
                 continue
+            if name == GRADE_BASIS_SETTING:
+                top.put(name, *self.cell(sheet, row, 2))
+                continue
             if name not in SETTINGS:
-                allowed = ", ".join((*SETTINGS, *DEFAULT_SETTINGS))
+                allowed = ", ".join((*SETTINGS, *DEFAULT_SETTINGS, GRADE_BASIS_SETTING))
                 self.report(key_where, "unknown_key", key=key, allowed=allowed)
                 continue
             top.put(name, *self.cell(sheet, row, 2))
@@ -782,6 +842,15 @@ class _Builder:
             self.report(where, "not_integer", key=name, value=_shown(value))
         return None
 
+    def score(self, value: Any, where: str, name: str) -> int | None:
+        """Points as a published checklist writes them: "-1" or "４" in a text cell, a
+        full-width minus "－１", read as the number -1 or 4 would be."""
+        if isinstance(value, str):
+            text = unicodedata.normalize("NFKC", value).strip().replace("\u2212", "-")
+            if re.fullmatch(r"[-+]?[0-9]+", text):
+                value = int(text)
+        return self.integer(value, where, name)
+
     def positive(self, value: Any, where: str, name: str) -> int | None:
         number = self.integer(value, where, name)
         if number is not None and number < 1:
@@ -838,6 +907,7 @@ class _Builder:
                 description=self.field(m, "description", self.text, ""),
                 categories=self.field(m, "categories", self.entries(Category, self.category)),
                 scales=scales,
+                grades=self.field(m, "grades", self.grades, None),
                 **self.texts_of(
                     m, ("description_en", "description_contractor", "description_contractor_en")
                 ),
@@ -876,6 +946,53 @@ class _Builder:
             return given
 
         return convert
+
+    def grades(self, value: Any, where: str, name: str) -> Grades | None:
+        if not isinstance(value, _Map):
+            self.report(where, "not_mapping", key=name)
+            return None
+        self.check_keys(value, GRADES_KEYS)
+        basis = self.field(value, "basis", self.text)
+        if basis is not None and basis not in GRADE_BASES:
+            at = value.key_where["basis"]
+            self.report(at, "bad_grade_basis", value=basis, allowed=", ".join(GRADE_BASES))
+            basis = None
+        bands = self.field(value, "bands", self.entries(Band, self.band))
+        previous = None
+        for band in bands or ():
+            if band.min is None:
+                continue
+            if previous is not None and band.min >= previous[0]:
+                self.report(
+                    self.locations(band, "min"),
+                    "grade_bands_order",
+                    value=band.min,
+                    previous=previous[0],
+                    at=previous[1],
+                )
+            previous = (band.min, self.locations(band, "min"))
+        return self.located(value, Grades(basis=basis, bands=bands))
+
+    def band(self, m: _Map) -> Band:
+        self.check_keys(m, BAND_KEYS)
+        return self.located(
+            m,
+            Band(
+                min=self.field(m, "min", self.score),
+                label=self.field(m, "label", self.text),
+                below_standard=self.field(m, "below_standard", self.yes_no, False),
+                **self.texts_of(m, ("label_en", "advice", "advice_en")),
+            ),
+        )
+
+    def yes_no(self, value: Any, where: str, name: str) -> bool | None:
+        if isinstance(value, bool):
+            return value
+        text = unicodedata.normalize("NFKC", str(value)).strip().casefold()
+        if text in YES_NO:
+            return YES_NO[text]
+        self.report(where, "not_yes_no", key=name, value=_shown(value))
+        return None
 
     def category(self, m: _Map) -> Category:
         self.check_keys(m, CATEGORY_KEYS)
@@ -933,7 +1050,7 @@ class _Builder:
                 label=self.field(m, "label", self.text),
                 label_en=self.field(m, "label_en", self.text, ""),
                 klass=self.field(m, "class", self.text),
-                score=self.field(m, "score", self.integer, None),
+                score=self.field(m, "score", self.score, None),
                 audience=self.field(m, "audience", self.text, ""),
             ),
         )

@@ -197,6 +197,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "区分「{value}」は使えません。{allowed} のいずれかを指定してください。",
         "en": "The class '{value}' is not known. Use one of {allowed}.",
     },
+    "score_on_unscored_option": {
+        "ja": "尺度「{scale}」の選択肢「{option}」は区分が {klass} なので点数を付けられません"
+        "（{score} と書かれています）。対象外と参考の回答は得点にも満点にも数えません。"
+        "点数を消すか、区分を変えてください。",
+        "en": "The option '{option}' of the scale '{scale}' is of class {klass} and cannot "
+        "have a score ({score} was given): excluded and informational answers count neither "
+        "in the score nor in the best possible. Remove the score or change the class.",
+    },
     "bad_comment_rule": {
         "ja": "コメントの指定「{value}」は使えません。{allowed} のいずれかを指定してください。",
         "en": "The comment setting '{value}' is not known. Use one of {allowed}.",
@@ -233,6 +241,21 @@ MESSAGES: dict[str, dict[str, str]] = {
     "no_items": {
         "ja": "項目が 1 つもありません。分類と項目を追加してください。",
         "en": "The checklist has no items. Add a category with items.",
+    },
+    "bad_grade_basis": {
+        "ja": "評価の基準「{value}」は使えません。{allowed} のいずれかを指定してください。",
+        "en": "The grade basis '{value}' is not known. Use one of {allowed}.",
+    },
+    "grade_bands_order": {
+        "ja": "評価段階の下限 {value} が前の段階（{at}）の下限 {previous} 以上です。"
+        "評価段階は下限の高い順に、同じ下限を繰り返さずに並べてください。",
+        "en": "The grade's minimum {value} is not below the previous grade's ({previous}, {at}). "
+        "List the grades from the highest minimum down, each minimum once.",
+    },
+    "not_yes_no": {
+        "ja": "「{key}」の値「{value}」は使えません。"
+        "true か false（はい・いいえ）を指定してください。",
+        "en": "'{key}' cannot be '{value}'. Use true or false.",
     },
     "unknown_scale": {
         "ja": "尺度「{value}」はありません。組み込みの尺度か、"
@@ -357,12 +380,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Checklist {code} already has a draft, version {draft}, and a checklist has one "
         "draft at a time. Upload the file as version {draft} to replace that draft, or publish "
         "or delete the draft before importing version {version}.",
-    },
-    "scale_conflict": {
-        "ja": "尺度「{scale}」は登録済みの同じコードの尺度と内容が異なります。"
-        "別の尺度コードにしてください。",
-        "en": "The scale '{scale}' differs from the stored scale with the same code. "
-        "Use another scale code.",
     },
 }
 

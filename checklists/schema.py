@@ -12,7 +12,11 @@ import json
 from dataclasses import dataclass, field, fields, is_dataclass
 
 TARGET_KINDS = ("unit", "system", "contract", "contractor")
-OPTION_CLASSES = ("compliant", "noncompliant", "excluded")
+# The class of an answer option says how it counts (checklists/scoring.py has the rules):
+# compliant, partial (一部実施), noncompliant and unknown (わからない) are applicable, the
+# denominator of 該当率; excluded (対象外) and informational (a branch or a fact, never rated)
+# leave both counts.
+OPTION_CLASSES = ("compliant", "partial", "noncompliant", "unknown", "excluded", "informational")
 # When a comment or evidence is asked for, by the class of the chosen option.
 REQUIREMENT_RULES = ("never", "noncompliant", "compliant", "always")
 # Who reads a questionnaire: the ward's own staff, or a contractor's account answering for
@@ -23,6 +27,9 @@ CONTRACTOR_TARGETS = ("contract", "contractor")
 # Whether a published checklist marks an item as a measure that must be in place, or one
 # that is only recommended (left unmarked when the file says neither).
 IMPORTANCE = ("required", "recommended")
+# What a checklist's grades are set on: the percentage of the best possible points, or the
+# points themselves (checklists.scoring.grade).
+GRADE_BASES = ("percent", "points")
 # The item keys a checklist's `defaults` may give, for every item that does not give its own.
 DEFAULTABLE = ("scale", "comment", "evidence")
 
@@ -39,7 +46,7 @@ class Option:
     code: str
     label: str
     label_en: str
-    klass: str  # one of OPTION_CLASSES; "excluded" (対象外) leaves both counts
+    klass: str  # one of OPTION_CLASSES
     score: int | None = None
     audience: str = added()  # "" (everyone) or one of AUDIENCES: who may choose it
 
@@ -101,6 +108,25 @@ class Category:
 
 
 @dataclass(frozen=True)
+class Band:
+    """One grade: every result from `min` up to the next band's (the lowest band takes every
+    result below it too)."""
+
+    min: int
+    label: str
+    label_en: str = ""
+    advice: str = ""
+    advice_en: str = ""
+    below_standard: bool = False  # a result the office follows up (e.g. no contract renewal)
+
+
+@dataclass(frozen=True)
+class Grades:
+    basis: str  # one of GRADE_BASES
+    bands: tuple[Band, ...]  # highest first
+
+
+@dataclass(frozen=True)
 class Checklist:
     code: str
     version: int
@@ -115,6 +141,7 @@ class Checklist:
     # What a contractor's account reads above the questionnaire, in place of `description`.
     description_contractor: str = added()
     description_contractor_en: str = added()
+    grades: Grades | None = added(None)
 
     @property
     def items(self) -> list[Item]:

@@ -22,6 +22,7 @@ from checklists.schema import (
     Checklist,
     Item,
 )
+from checklists.scoring import UNSCORED
 
 # The texts only a contractor's account reads.
 CONTRACTOR_TEXTS = (
@@ -167,6 +168,16 @@ class _Validator:
             for option in scale.options or ():
                 self.code(option, "code")
                 self.choice(option, "klass", OPTION_CLASSES, "bad_option_class")
+                if option.klass in UNSCORED and option.score is not None:
+                    self.report(
+                        option,
+                        "score",
+                        "score_on_unscored_option",
+                        scale=scale.code,
+                        option=option.code,
+                        klass=option.klass,
+                        score=option.score,
+                    )
             self.unique(scale.options or (), "code", "duplicate_option_code", scale=scale.code)
             if scale.code is not None:
                 known.setdefault(scale.code, scale)

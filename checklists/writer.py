@@ -15,6 +15,8 @@ from openpyxl.utils import get_column_letter
 from checklists.loader import (
     CATEGORY_KEYS,
     CHECKLIST_KEYS,
+    GRADE_BASIS_SETTING,
+    GRADE_COLUMNS,
     ITEM_COLUMNS,
     ITEM_VALUES,
     OPTION_KEYS,
@@ -23,7 +25,16 @@ from checklists.loader import (
     SHEETS,
     use_yaml12_scalars,
 )
-from checklists.schema import DEFAULTABLE, Category, Checklist, Condition, Item, Option, Scale
+from checklists.schema import (
+    DEFAULTABLE,
+    Band,
+    Category,
+    Checklist,
+    Condition,
+    Item,
+    Option,
+    Scale,
+)
 from reports.safe import text_cell
 
 # --- YAML -----------------------------------------------------------------------------------
@@ -97,6 +108,13 @@ def _scale_dict(scale: Scale) -> dict[str, Any]:
     }
 
 
+def _band_dict(band: Band) -> _FlowMap:
+    return _FlowMap({"min": band.min} | _given(band, *BAND_FIELDS[1:]))
+
+
+BAND_FIELDS = ("min", "label", "label_en", "advice", "advice_en", "below_standard")
+
+
 def _category_dict(category: Category, defaults: dict[str, str]) -> dict[str, Any]:
     data = _given(category, *(key for key in CATEGORY_KEYS if key not in ("condition", "items")))
     if category.condition:
@@ -119,13 +137,20 @@ def item_defaults(checklist: Checklist) -> dict[str, str]:
 
 def dump_yaml(checklist: Checklist) -> str:
     """The checklist as a YAML file, in the documented key order, leaving out defaults."""
-    settings = [key for key in CHECKLIST_KEYS if key not in ("defaults", "scales", "categories")]
+    settings = [
+        key for key in CHECKLIST_KEYS if key not in ("defaults", "scales", "grades", "categories")
+    ]
     data = _given(checklist, *settings)
     defaults = item_defaults(checklist)
     if defaults:
         data["defaults"] = defaults
     if checklist.scales:
         data["scales"] = [_scale_dict(scale) for scale in checklist.scales]
+    if checklist.grades is not None:
+        data["grades"] = {
+            "basis": checklist.grades.basis,
+            "bands": [_band_dict(band) for band in checklist.grades.bands],
+        }
     data["categories"] = [_category_dict(category, defaults) for category in checklist.categories]
     return yaml.dump(
         data,
@@ -212,6 +237,15 @@ def write_xlsx(checklist: Checklist, target: str | Path | BinaryIO) -> None:
         _used(SCALE_COLUMNS, options, last="score"),
         options,
     )
+    if checklist.grades is not None:
+        _append(settings, [GRADE_BASIS_SETTING, checklist.grades.basis])
+        settings.cell(settings.max_row, 1).font = Font(bold=True)
+        bands = [
+            {key: getattr(band, key) for key in BAND_FIELDS} for band in checklist.grades.bands
+        ]
+        for band in bands:
+            band["below_standard"] = "はい" if band["below_standard"] else None
+        _add_table(workbook.create_sheet(SHEETS["grades"][0]), GRADE_COLUMNS, bands)
     workbook.save(target)
 
 

@@ -9,11 +9,13 @@ count: a manager's figures are computed on their subtree only, not filtered afte
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 import sqlalchemy as sa
 
+from checklists import scoring
+from checklists.scoring import APPLICABLE
 from reports import queries
 from reports.queries import CLASSES, CampaignInfo, Units
 
@@ -31,6 +33,10 @@ PER_ITEM_COLUMNS = [
     "percent",
 ]
 COUNT_COLUMNS = ["compliant", "noncompliant", "applicable", "excluded", "unanswered"]
+# What adds up: every class, and the items asked but not answered.
+SUMMED = [*CLASSES, "unanswered"]
+# Classes whose counts only checklists that use them show (a column each, beside いいえ).
+OWN_COLUMN_CLASSES = ("partial", "unknown")
 DEPARTMENT_COLUMNS = [
     "department_id",
     "department_code",
@@ -51,7 +57,15 @@ DEPARTMENT_ITEM_COLUMNS = [
     "ratio",
     "percent",
 ]
-CATEGORY_COLUMNS = ["category_code", "category", "items", *COUNT_COLUMNS, "ratio", "percent"]
+CATEGORY_COLUMNS = [
+    "category_code",
+    "category",
+    "items",
+    *COUNT_COLUMNS,
+    *OWN_COLUMN_CLASSES,
+    "ratio",
+    "percent",
+]
 
 
 @dataclass(frozen=True)
@@ -62,6 +76,29 @@ class Campaign:
     items: list[sa.Row]
     conditions: list[queries.Condition]
     options: dict[int, sa.Row]
+    grades: list[sa.Row] = field(default_factory=list)  # queries.grades: bands, highest first
+
+    def grade(self, score: int | None, max_score: int | None) -> sa.Row | None:
+        """The band of a respondent's result (checklists.scoring.grade); None if ungraded."""
+        if not self.grades:
+            return None
+        return scoring.grade(self.grades, self.grades[0].basis, score, max_score)
+
+    @property
+    def classes(self) -> set[str]:
+        """The classes of the options the checklist offers."""
+        return {o.klass for o in self.options.values()}
+
+    @property
+    def extra_classes(self) -> list[str]:
+        """partial and unknown, as far as the checklist offers them: counted on their own."""
+        return [k for k in OWN_COLUMN_CLASSES if k in self.classes]
+
+    @property
+    def listed_classes(self) -> list[str]:
+        """The classes an item's answers can be listed by: the three every checklist has, and
+        partial and unknown where this one offers them (informational is never listed)."""
+        return ["noncompliant", *self.extra_classes, "compliant", "excluded"]
 
     @property
     def has_scores(self) -> bool:
@@ -77,6 +114,7 @@ def load(conn: sa.Connection, campaign_code: str) -> Campaign:
         rows,
         queries.conditions(rows),
         {o.id: o for o in queries.options(conn, info.checklist_id)},
+        queries.grades(conn, info.checklist_id),
     )
 
 
@@ -100,9 +138,10 @@ def _by_class(rows: list[sa.Row], keys: list[str], campaign: Campaign) -> pd.Dat
 
 
 def _with_ratios(frame: pd.DataFrame) -> pd.DataFrame:
-    for column in ("compliant", "noncompliant", "excluded", "unanswered"):
-        frame[column] = frame[column].astype("int64")
-    frame["applicable"] = frame["compliant"] + frame["noncompliant"]
+    """該当 and 該当率 by checklists.scoring's rule: compliant over every applicable answer."""
+    for column in SUMMED:
+        frame[column] = (frame[column] if column in frame else 0).astype("int64")
+    frame["applicable"] = frame[list(APPLICABLE)].sum(axis=1)
     frame["ratio"] = frame["compliant"].astype(str) + "/" + frame["applicable"].astype(str)
     share = frame["compliant"] / frame["applicable"].where(frame["applicable"] > 0)
     frame["percent"] = (share * 100).round(1)
@@ -154,9 +193,51 @@ def per_item(
 def per_category(items: pd.DataFrame) -> pd.DataFrame:
     """Per category, from item_table(): the answers of its items added up."""
     grouped = items.groupby(["category_code", "category"], sort=False)
-    frame = grouped[["compliant", "noncompliant", "excluded", "unanswered"]].sum().reset_index()
+    frame = grouped[SUMMED].sum().reset_index()
     frame.insert(2, "items", grouped.size().to_numpy())
     return _with_ratios(frame)[CATEGORY_COLUMNS]
+
+
+# --- per option -----------------------------------------------------------------------------
+
+
+class UnknownScale(LookupError):
+    """A scale code the campaign's checklist does not use."""
+
+
+@dataclass(frozen=True)
+class OptionCounts:
+    """One scale's answers: its items down, its options across (headed by their labels)."""
+
+    scale: sa.Row  # id, code, title
+    options: list[sa.Row]  # in the scale's order
+    frame: pd.DataFrame  # number, key, category, text, then one count column per option id
+
+
+def option_counts(
+    conn: sa.Connection, campaign: Campaign, units: Units = None, scale: str | None = None
+) -> list[OptionCounts]:
+    """Per scale the checklist uses (or only `scale`, by code): how many handed-in answers
+    chose each option of each item, every class counted, 対象外 and 参考 too."""
+    scales = queries.scales(conn, campaign.info.checklist_id)
+    if scale is not None:
+        scales = [s for s in scales if s.code == scale]
+        if not scales:
+            raise UnknownScale(scale)
+    rows = queries.answer_counts(
+        conn, campaign.info.id, campaign.conditions, units=queries.unit_ids(conn, units)
+    )
+    counts = {(r.item_id, r.option_id): r.n for r in rows}
+    items = _items_frame(campaign)
+    scale_of = {r.id: r.scale_id for r in campaign.items}
+    result = []
+    for s in scales:
+        options = [o for o in campaign.options.values() if o.scale_id == s.id]
+        frame = items[items["item_id"].map(scale_of) == s.id].copy()
+        for o in options:
+            frame[o.id] = [counts.get((i, o.id), 0) for i in frame["item_id"]]
+        result.append(OptionCounts(s, options, frame.reset_index(drop=True)))
+    return result
 
 
 # --- per department -----------------------------------------------------------------------
@@ -224,9 +305,7 @@ def per_department(
     grid["unanswered"] = asked - grid[list(CLASSES)].sum(axis=1)
     grid = _with_ratios(grid)
 
-    sums = grid.groupby("department_id", sort=False)[
-        ["compliant", "noncompliant", "excluded", "unanswered"]
-    ].sum()
+    sums = grid.groupby("department_id", sort=False)[SUMMED].sum()
     summary = _with_ratios(depts.join(sums, on="department_id"))
     return DepartmentFigures(
         summary[DEPARTMENT_COLUMNS].reset_index(drop=True),
@@ -257,6 +336,8 @@ RESPONDENT_COLUMNS = [
     "percent",
     "score",
     "max_score",
+    "partial",
+    "unknown",
 ]
 
 
@@ -287,6 +368,8 @@ def per_respondent(
     )
     frame = pd.DataFrame.from_records([tuple(r) for r in rows], columns=RESPONDENT_COLUMNS)
     frame["percent"] = frame["percent"].astype("float").round(1)
+    bands = [campaign.grade(r.score, r.max_score) for r in rows]
+    frame["grade"] = [None if band is None else band.label for band in bands]
     return total, frame
 
 

@@ -62,6 +62,21 @@ checklist = sa.Table(
     sa.Column("title", sa.String(200), nullable=False),
     sa.Column("target_kind", sa.String(16), nullable=False),
 )
+# No grades: the bench's checklist is not graded (reports read the table all the same).
+checklist_grade = sa.Table(
+    "checklist_grade",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("checklist_id", sa.Integer, nullable=False, index=True),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("basis", sa.String(16), nullable=False),
+    sa.Column("min", sa.Integer, nullable=False),
+    sa.Column("label", sa.String(100), nullable=False),
+    sa.Column("label_en", sa.String(100), nullable=False),
+    sa.Column("advice", sa.Text, nullable=False),
+    sa.Column("advice_en", sa.Text, nullable=False),
+    sa.Column("below_standard", sa.Boolean, nullable=False),
+)
 category = sa.Table(
     "category",
     metadata,
@@ -85,6 +100,7 @@ scale_option = sa.Table(
     sa.Column("scale_id", sa.Integer, nullable=False),
     sa.Column("code", sa.String(32), nullable=False),
     sa.Column("label", sa.String(100), nullable=False),
+    sa.Column("label_en", sa.String(100), nullable=False, server_default=""),
     sa.Column("klass", sa.String(16), nullable=False),
     sa.Column("score", sa.Integer),
     sa.Column("position", sa.Integer, nullable=False),
@@ -636,14 +652,16 @@ def bare_export(conn: sa.Connection, code: str, out: str) -> None:
         {"c": checklist_id},
     ).all()
     options = {
-        r[0]: r[1:] for r in conn.exec_driver_sql("SELECT id, label, klass FROM scale_option")
+        r[0]: r[1:]
+        for r in conn.exec_driver_sql("SELECT id, label, klass FROM scale_option ORDER BY position")
     }
     book = xlsxwriter.Workbook(out, {"constant_memory": True, "remove_timezone": True})
     stream = conn.execution_options(stream_results=True, yield_per=5_000)
 
-    counts = {}
+    counts, chosen = {}, {}
     for item_id, option_id, n in conn.exec_driver_sql(BARE_PER_ITEM.format(campaign=cid)):
         counts.setdefault(item_id, {})[options[option_id][1]] = n
+        chosen[item_id, option_id] = n
     ws = book.add_worksheet("集計")
     ws.write_row(0, 0, ["番号", "分類", "点検項目", "該当", "該当率", "はい", "いいえ", "対象外"])
     for r, (item_id, number, category, text) in enumerate(items, start=1):
@@ -666,6 +684,14 @@ def bare_export(conn: sa.Connection, code: str, out: str) -> None:
     for r, (dept, cells) in enumerate(matrix.items(), start=1):
         shares = [cells.get(i[0], (0, 0)) for i in items]
         ws.write_row(r, 0, [names.get(dept), *(y / (y + n) if y + n else None for n, y in shares)])
+
+    # The bench's checklist has one scale: its options across, in their order.
+    ws = book.add_worksheet("選択肢別")
+    title = conn.exec_driver_sql("SELECT title FROM scale").scalar()
+    ws.write_row(0, 0, ["番号", "分類", "点検項目", "尺度", *(o[0] for o in options.values())])
+    for r, (item_id, number, category, text) in enumerate(items, start=1):
+        row = [chosen.get((item_id, o), 0) for o in options]
+        ws.write_row(r, 0, [number, category, text, title, *row])
 
     _bare_rounds(conn, book, cid, checklist_id, items, options)
 

@@ -70,16 +70,17 @@ class Formats:
         border = {"border": 1, "border_color": "#9AA5B1", "valign": "top"}
         self.title = book.add_format({"bold": True, "font_size": 14})
         self.meta = book.add_format({"font_color": "#3E4C59"})
-        self.header = book.add_format(
-            {
-                **border,
-                "bold": True,
-                "bg_color": "#DDE3EA",
-                "text_wrap": True,
-                "align": "center",
-                "valign": "vcenter",
-            }
-        )
+        header = {
+            **border,
+            "bold": True,
+            "bg_color": "#DDE3EA",
+            "text_wrap": True,
+            "align": "center",
+            "valign": "vcenter",
+        }
+        self.header = book.add_format(header)
+        # A heading from the checklist file (an option's label on 選択肢別) may look like a formula.
+        self.header_quoted = book.add_format({**header, "quote_prefix": True})
         self.by_kind = {
             "text": book.add_format(border),
             "wrap": book.add_format({**border, "text_wrap": True}),
@@ -152,7 +153,9 @@ class SheetWriter:
             self._text(ws, r, 0, line, self.f.title if r == 0 else self.f.meta)
         ws.set_row(self.header_row, self.heights[self.header_row])
         for c, column in enumerate(self.table.columns):
-            ws.write_string(self.header_row, c, column.title, self.f.header)
+            quoted = starts_like_formula(column.title)
+            header = self.f.header_quoted if quoted else self.f.header
+            ws.write_string(self.header_row, c, column.title, header)
         self.sheets.append([ws, self.header_row])
         return ws
 
@@ -516,10 +519,14 @@ def write_report(
     max_rows: int = EXCEL_MAX_ROWS,
     progress: Callable[[int, int], None] | None = None,
 ):
-    """The summary: 集計 (with its chart), 部局別, 前回比較 and 推移 (when there are earlier
-    rounds), 回答一覧, いいえ・コメント一覧, 未提出一覧. `progress(done, total)` is told of each
-    sheet written and of the zipping (an export job shows it)."""
-    steps = 6 + (2 if report.trend.previous is not None else 0)  # the sheets, and the zipping
+    """The summary: 集計 (with its chart), 部局別, 選択肢別, 評価段階 (when the checklist has
+    grades), 前回比較 and 推移 (when there are earlier rounds), 回答一覧, いいえ・コメント一覧,
+    未提出一覧. `progress(done, total)` is told of each sheet written and of the zipping (an
+    export job shows it)."""
+    # the sheets, and the zipping
+    steps = (
+        7 + (1 if report.campaign.grades else 0) + (2 if report.trend.previous is not None else 0)
+    )
     done = [0]
 
     def step() -> None:
@@ -618,6 +625,20 @@ def _write_book(
     # with the departments' names.
     sheet.finish(full_size=True)
     step()
+
+    options = tables.options_table(report)
+    sheet = SheetWriter(book, formats, options, lines, max_rows)
+    sheet.write_rows(options.rows)
+    sheet.finish()
+    step()
+
+    if report.campaign.grades:
+        graded = tables.grades_table(report)
+        sheet = SheetWriter(book, formats, graded, lines, max_rows)
+        sheet.write_rows(graded.rows)
+        sheet.write_notes(sheet.sheets[0][0], sheet.sheets[0][1])
+        sheet.finish()
+        step()
 
     if report.trend.previous is not None:
         for table in (tables.compare_table(report), tables.trend_table(report)):

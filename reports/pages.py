@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 import pandas as pd
 import sqlalchemy as sa
 
+from checklists import scoring
 from reports import aggregate, rounds
 from reports.aggregate import Campaign
 from reports.queries import CampaignInfo, Units
@@ -27,10 +28,6 @@ def records(frame: pd.DataFrame) -> list[dict]:
     return [
         {k: (None if missing(v) else v) for k, v in row.items()} for row in frame.to_dict("records")
     ]
-
-
-def _percent(compliant, applicable) -> float | None:
-    return round(100 * compliant / applicable, 1) if applicable else None
 
 
 # --- a campaign's page --------------------------------------------------------------------------
@@ -92,15 +89,17 @@ def campaign_page(
 
 
 def _figures(shown: pd.DataFrame, summary: pd.DataFrame) -> dict:
-    answered = shown[["compliant", "noncompliant", "excluded", "unanswered"]].sum()
-    applicable = int(answered["compliant"] + answered["noncompliant"])
+    answered = shown[aggregate.SUMMED].sum()
+    applicable = int(answered[list(scoring.APPLICABLE)].sum())
     return {
         "assignments": int(summary["assignments"].sum()),
         "handed_in": int(summary["handed_in"].sum()),
         "compliant": int(answered["compliant"]),
         "applicable": applicable,
         "noncompliant": int(answered["noncompliant"]),
-        "percent": _percent(answered["compliant"], applicable),
+        "partial": int(answered["partial"]),
+        "unknown": int(answered["unknown"]),
+        "percent": scoring.percent(int(answered["compliant"]), applicable),
     }
 
 
@@ -127,6 +126,37 @@ def _matrix_rows(departments: aggregate.DepartmentFigures, numbers: list[int]) -
         }
         for row in records(departments.summary)
     ]
+
+
+def option_sections(
+    counted: list[aggregate.OptionCounts], category: str | None = None, lang: str = "ja"
+) -> list[dict]:
+    """The page's 選択肢別 tables, one per scale: its title, its options' labels (in `lang`
+    where the file gives one) and, per item of `category` (None: all), the count of each."""
+    sections = []
+    for c in counted:
+        frame = c.frame if category is None else c.frame[c.frame["category_code"] == category]
+        if frame.empty:
+            continue
+        ids = [o.id for o in c.options]
+        sections.append(
+            {
+                "code": c.scale.code,
+                "title": c.scale.title,
+                "labels": [
+                    o.label_en if lang == "en" and o.label_en else o.label for o in c.options
+                ],
+                "rows": [
+                    {
+                        "number": int(r["number"]),
+                        "text": r["text"],
+                        "counts": [int(r[i]) for i in ids],
+                    }
+                    for _, r in frame.iterrows()
+                ],
+            }
+        )
+    return sections
 
 
 def item_figures(conn: sa.Connection, campaign: Campaign, units: Units, number: int) -> dict:

@@ -20,9 +20,12 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from checklists import scoring
+from checklists.schema import OPTION_CLASSES
+
 # Answers count once their assignment has been handed in; drafts are still the respondent's.
 COUNTED_STATUSES = ("submitted", "approved")
-CLASSES = ("compliant", "noncompliant", "excluded")
+CLASSES = OPTION_CLASSES
 
 campaign = sa.table(
     "campaign",
@@ -64,9 +67,23 @@ option = sa.table(
     sa.column("scale_id"),
     sa.column("code"),
     sa.column("label"),
+    sa.column("label_en"),
     sa.column("klass"),
     sa.column("score"),
     sa.column("position"),
+)
+scale = sa.table("scale", sa.column("id"), sa.column("code"), sa.column("title"))
+checklist_grade = sa.table(
+    "checklist_grade",
+    sa.column("checklist_id"),
+    sa.column("position"),
+    sa.column("basis"),
+    sa.column("min"),
+    sa.column("label"),
+    sa.column("label_en"),
+    sa.column("advice"),
+    sa.column("advice_en"),
+    sa.column("below_standard"),
 )
 org_unit = sa.table(
     "org_unit",
@@ -228,11 +245,42 @@ def options(conn: sa.Connection, checklist_id: int) -> list[sa.Row]:
                 option.c.scale_id,
                 option.c.code,
                 option.c.label,
+                option.c.label_en,
                 option.c.klass,
                 option.c.score,
             )
             .where(option.c.scale_id.in_(used))
             .order_by(option.c.scale_id, option.c.position)
+        )
+    )
+
+
+def grades(conn: sa.Connection, checklist_id: int) -> list[sa.Row]:
+    """The checklist's grade bands, highest first (none: its results are not graded)."""
+    c = checklist_grade.c
+    return list(
+        conn.execute(
+            sa.select(c.basis, c.min, c.label, c.label_en, c.advice, c.advice_en, c.below_standard)
+            .where(c.checklist_id == checklist_id)
+            .order_by(c.position)
+        )
+    )
+
+
+def scales(conn: sa.Connection, checklist_id: int) -> list[sa.Row]:
+    """The scales the checklist's items use (id, code, title), in the order items first use
+    them."""
+    first = (
+        sa.select(item.c.scale_id, sa.func.min(item.c.number).label("first"))
+        .where(item.c.checklist_id == checklist_id)
+        .group_by(item.c.scale_id)
+        .subquery("first_use")
+    )
+    return list(
+        conn.execute(
+            sa.select(scale.c.id, scale.c.code, scale.c.title)
+            .join(first, first.c.scale_id == scale.c.id)
+            .order_by(first.c.first)
         )
     )
 
@@ -609,6 +657,72 @@ def _with_names(joined):
     return joined, columns, order
 
 
+def respondent_figures(campaign_id: int, conds: list[Condition], units: Units = None) -> sa.Select:
+    """assignment_id, the count of each class, applicable, score and max_score of every
+    handed-in assignment with an answer: checklists.scoring's rules in one GROUP BY. The results
+    page, the files and a respondent's own result all read their figures from here."""
+    scored = option.c.klass.in_(scoring.APPLICABLE)
+    best = (
+        sa.select(option.c.scale_id, sa.func.max(option.c.score).label("best"))
+        .where(scored)
+        .group_by(option.c.scale_id)
+        .subquery("scale_best")
+    )
+
+    def n(classes):
+        return sa.func.sum(sa.case((option.c.klass.in_(classes), 1), else_=0))
+
+    figures = (
+        sa.select(
+            answer.c.assignment_id,
+            *(n([klass]).label(klass) for klass in CLASSES),
+            n(scoring.APPLICABLE).label("applicable"),
+            sa.func.sum(sa.case((scored, option.c.score), else_=None)).label("score"),
+            sa.func.sum(sa.case((scored, best.c.best), else_=None)).label("max_score"),
+        )
+        .select_from(
+            answer.join(assignment, assignment.c.id == answer.c.assignment_id)
+            .join(option, option.c.id == answer.c.option_id)
+            .outerjoin(best, best.c.scale_id == option.c.scale_id)
+        )
+        .where(_handed_in(campaign_id))
+        .group_by(answer.c.assignment_id)
+    )
+    return _where_visible(_scoped(figures, units), conds)
+
+
+def stream_respondent_figures(
+    conn: sa.Connection, campaign_id: int, conds: list[Condition], *, units: Units = None
+) -> Iterator[sa.Row]:
+    """respondent_figures, by assignment id (beside stream_assignments)."""
+    stmt = respondent_figures(campaign_id, conds, units)
+    return _stream(conn, stmt.order_by(answer.c.assignment_id))
+
+
+def own_figures(
+    conn: sa.Connection, campaign_id: int, conds: list[Condition], assignment_id: int
+) -> sa.Row | None:
+    """One handed-in assignment's row of respondent_figures (None: no answer counted)."""
+    stmt = respondent_figures(campaign_id, conds).where(answer.c.assignment_id == assignment_id)
+    return conn.execute(stmt).first()
+
+
+def shortfalls(conn: sa.Connection, conds: list[Condition], assignment_id: int) -> list[sa.Row]:
+    """The answers that lowered an assignment's result, by item: number, text, the option's
+    label and class, the comment (checklists.scoring.SHORTFALL, asked items only)."""
+    stmt = (
+        sa.select(item.c.number, item.c.text, option.c.label, option.c.klass, answer.c.comment)
+        .select_from(
+            answer.join(option, option.c.id == answer.c.option_id).join(
+                item, item.c.id == answer.c.item_id
+            )
+        )
+        .where(answer.c.assignment_id == assignment_id, option.c.klass.in_(scoring.SHORTFALL))
+        .order_by(item.c.number)
+    )
+    return list(conn.execute(_where_visible(stmt, conds)))
+
+
 RESPONDENT_SORTS = ("department", "target", "noncompliant", "percent", "score", "submitted_at")
 
 
@@ -624,41 +738,14 @@ def respondent_rows(
     offset: int = 0,
 ) -> tuple[int, list[sa.Row]]:
     """Per handed-in assignment: counts by class and the score, sorted and paged in SQL."""
-    best = (
-        sa.select(option.c.scale_id, sa.func.max(option.c.score).label("best"))
-        .group_by(option.c.scale_id)
-        .subquery("scale_best")
-    )
-
-    def n(klass):
-        return sa.func.sum(sa.case((option.c.klass == klass, 1), else_=0))
-
-    counted = option.c.klass != "excluded"
-    figures = (
-        sa.select(
-            answer.c.assignment_id,
-            n("compliant").label("compliant"),
-            n("noncompliant").label("noncompliant"),
-            n("excluded").label("excluded"),
-            sa.func.sum(sa.case((counted, option.c.score), else_=None)).label("score"),
-            sa.func.sum(sa.case((counted, best.c.best), else_=None)).label("max_score"),
-        )
-        .select_from(
-            answer.join(assignment, assignment.c.id == answer.c.assignment_id)
-            .join(option, option.c.id == answer.c.option_id)
-            .join(best, best.c.scale_id == option.c.scale_id)
-        )
-        .where(_handed_in(campaign_id))
-        .group_by(answer.c.assignment_id)
-    )
-    figures = _where_visible(_scoped(figures, units), conds).subquery("respondent_figures")
+    figures = respondent_figures(campaign_id, conds, units).subquery("respondent_figures")
     joined, name = target_name()
     joined, name_columns, order = _with_names(joined)
     joined = joined.outerjoin(figures, figures.c.assignment_id == assignment.c.id)
     zero = sa.literal(0)
     compliant = sa.func.coalesce(figures.c.compliant, zero)
     noncompliant = sa.func.coalesce(figures.c.noncompliant, zero)
-    applicable = compliant + noncompliant
+    applicable = sa.func.coalesce(figures.c.applicable, zero)
     percent = sa.case((applicable > 0, 100.0 * compliant / applicable), else_=None)
     stmt = _scoped(
         sa.select(
@@ -673,6 +760,8 @@ def respondent_rows(
             percent.label("percent"),
             figures.c.score,
             figures.c.max_score,
+            sa.func.coalesce(figures.c.partial, zero).label("partial"),
+            sa.func.coalesce(figures.c.unknown, zero).label("unknown"),
         )
         .select_from(joined)
         .where(_handed_in(campaign_id)),
@@ -832,7 +921,8 @@ def stream_answers(conn: sa.Connection, campaign_id: int, *, units: Units = None
 def stream_remarks(
     conn: sa.Connection, campaign_id: int, conds: list[Condition], *, units: Units = None
 ):
-    """Every いいえ and every comment of the handed-in answers, by item then department."""
+    """Every いいえ, 一部実施 and わからない and every comment of the handed-in answers, by item,
+    class, then department."""
     joined, name = target_name()
     joined, name_columns, order = _with_names(joined)
     joined = (
@@ -850,10 +940,18 @@ def stream_remarks(
         answer.c.answered_at,
     ).select_from(joined)
     stmt = stmt.where(
-        _handed_in(campaign_id), sa.or_(option.c.klass == "noncompliant", answer.c.comment != "")
+        _handed_in(campaign_id),
+        sa.or_(option.c.klass.in_(scoring.SHORTFALL), answer.c.comment != ""),
     )
     stmt = _where_visible(_scoped(stmt, units), conds)
+    # Within an item, いいえ first, then 一部実施 and わからない, each class listed together.
+    by_class = sa.case(
+        *((option.c.klass == k, n) for n, k in enumerate(("noncompliant", "partial", "unknown"))),
+        else_=3,
+    )
     return _stream(
         conn,
-        stmt.order_by(item.c.number, *order["department"], *order["unit"], assignment.c.id),
+        stmt.order_by(
+            item.c.number, by_class, *order["department"], *order["unit"], assignment.c.id
+        ),
     )

@@ -105,7 +105,7 @@ def _totals(
     rows = []
     for info, table in zip(rounds, tables, strict=True):
         counted = queries.assignment_counts(conn, info.id, units=units)[0]
-        sums = table[["compliant", "noncompliant", "excluded", "unanswered"]].sum()
+        sums = table[aggregate.SUMMED].sum()
         rows.append(
             {
                 "code": info.code,
@@ -254,7 +254,7 @@ def company_rounds(conn: sa.Connection, contract_ids: list[int]) -> CompanyRound
         )
     cells = pd.concat([_company_round(conn, r, ids) for r in rounds], ignore_index=True)
     by_round = cells.groupby("code", sort=False)
-    totals = by_round[["compliant", "noncompliant", "excluded", "handed_in"]].sum()
+    totals = by_round[[*queries.CLASSES, "handed_in"]].sum()
     totals["contracts"] = by_round.size()
     totals = _ratios(totals.reindex([r.code for r in rounds]).reset_index())
     return CompanyRounds(

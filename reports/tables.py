@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import sqlalchemy as sa
 
+from checklists import scoring
 from reports import aggregate, queries, rounds
 from reports.dates import wareki
 from reports.formats import points
@@ -72,6 +73,20 @@ class Table:
     about: dict = field(default_factory=dict)  # more of the title block, for JSON
 
 
+_LEFT_OUT = {False: "対象外は分母に含めません。", True: "対象外と参考の回答は分母に含めません。"}
+
+
+def ratio_rule(extra_classes) -> str:
+    """checklists.scoring's 該当率 rule in the workbook's words, naming only the classes the
+    checklist offers: はい÷（はい＋いいえ） for a checklist shaped like tenken's own."""
+    named = [
+        CLASS_TITLES[k][0]
+        for k in ("compliant", "partial", "noncompliant", "unknown")
+        if k in ("compliant", "noncompliant", *extra_classes)
+    ]
+    return f"はい÷（{'＋'.join(named)}）"
+
+
 @dataclass(frozen=True)
 class Meta:
     """The title block: which campaign, which checklist, when and by whom, on what scope."""
@@ -80,6 +95,8 @@ class Meta:
     generated_at: datetime  # aware
     generated_by: str
     scope: str
+    # partial and unknown as far as the checklist offers them: the 該当率 rule names them.
+    extra_classes: tuple[str, ...] = ()
 
     def lines(self) -> list[str]:
         c = self.campaign
@@ -97,7 +114,7 @@ class Meta:
             f"実施期間：{period}",
             f"集計時点：{wareki(at)} {at:%H:%M}（{at:%Y-%m-%d %H:%M}）"
             f"　作成者：{self.generated_by}　集計範囲：{self.scope}",
-            "該当率＝はい÷（はい＋いいえ）。対象外は分母に含めません。"
+            f"該当率＝{ratio_rule(self.extra_classes)}。{_LEFT_OUT[bool(self.extra_classes)]}"
             "提出済・承認済の回答だけを集計しています。",
         ]
 
@@ -113,6 +130,7 @@ class Meta:
             "generated_at": self.generated_at.isoformat(timespec="seconds"),
             "generated_by": self.generated_by,
             "scope": self.scope,
+            "ratio_rule": f"該当率＝{ratio_rule(self.extra_classes)}",
         }
 
 
@@ -159,7 +177,7 @@ def build(
         conn,
         campaign,
         units,
-        Meta(campaign.info, now, generated_by, scope),
+        Meta(campaign.info, now, generated_by, scope, tuple(campaign.extra_classes)),
         tz,
         aggregate.item_table(conn, campaign, units),
         aggregate.per_department(conn, campaign, units, parent),
@@ -206,24 +224,33 @@ ITEM_COLUMNS = [
 ]
 
 
+def item_columns(campaign: aggregate.Campaign) -> list[Column]:
+    """ITEM_COLUMNS, with a column for partial and for unknown where the checklist offers them
+    (after いいえ: the columns before stay where the chart and the formats expect them)."""
+    at = [c.key for c in ITEM_COLUMNS].index("noncompliant") + 1
+    extra = [_class_column(klass, 8) for klass in campaign.extra_classes]
+    return [*ITEM_COLUMNS[:at], *extra, *ITEM_COLUMNS[at:]]
+
+
 def items_table(report: Report) -> Table:
     frame = report.items
+    columns = item_columns(report.campaign)
     rows = (
         tuple(_none(v) for v in row)
-        for row in frame[[c.key for c in ITEM_COLUMNS]].itertuples(index=False)
+        for row in frame[[c.key for c in columns]].itertuples(index=False)
     )
-    sums = frame[["compliant", "noncompliant", "excluded", "unanswered"]].sum()
-    applicable = int(sums["compliant"] + sums["noncompliant"])
-    percent = round(100 * sums["compliant"] / applicable, 1) if applicable else None
+    counted = [c.key for c in columns[5:]]
+    sums = frame[aggregate.SUMMED].sum()
+    applicable = int(sums[list(scoring.APPLICABLE)].sum())
     totals = (
         None,
         "",
         "全項目",
         f"{int(sums['compliant'])}/{applicable}",
-        percent,
-        *(int(sums[k]) for k in ("compliant", "noncompliant", "excluded", "unanswered")),
+        scoring.percent(int(sums["compliant"]), applicable),
+        *(int(sums[k]) for k in counted),
     )
-    return Table("items", "集計", ITEM_COLUMNS, rows, freeze_columns=3, totals=totals)
+    return Table("items", "集計", columns, rows, freeze_columns=3, totals=totals)
 
 
 def departments_table(report: Report) -> Table:
@@ -259,7 +286,10 @@ def departments_table(report: Report) -> Table:
         columns,
         rows(),
         freeze_columns=1,
-        notes=["各項目の値は該当率（はい÷（はい＋いいえ））。－は回答のない項目。"],
+        notes=[
+            f"各項目の値は該当率（{ratio_rule(report.campaign.extra_classes)}）。"
+            "－は回答のない項目。"
+        ],
     )
 
 
@@ -449,24 +479,41 @@ def _answer_lookup(report: Report):
     )
 
 
+CLASS_TITLES = {
+    "compliant": ("はい", "yes"),
+    "partial": ("一部実施", "partial"),
+    "noncompliant": ("いいえ", "no"),
+    "unknown": ("わからない", "unknown"),
+    "excluded": ("対象外", "not applicable"),
+    "informational": ("参考", "informational"),
+}
+
+
+def _class_column(klass: str, width: float) -> Column:
+    title, title_en = CLASS_TITLES[klass]
+    return Column(klass, title, "int", width, title_en=title_en)
+
+
 def respondents_table(report: Report, lang: str = "ja") -> Table:
-    """One row per handed-in respondent, one column per item with its comment beside it."""
+    """One row per handed-in respondent: their figures (queries.respondent_figures, as on the
+    results page), then one column per item with its comment beside it."""
     campaign = report.campaign
     items = campaign.items
     with_score = campaign.has_scores
+    counted = ["compliant", "noncompliant", *campaign.extra_classes, "excluded"]
     columns = [
         Column("department", "部局", "text", None, title_en="department"),
         Column("unit", "担当所属", "text", None, title_en="unit"),
         Column("target", "対象", "text", None, title_en="target"),
         Column("status", "状態", "text", 8, title_en="status"),
         Column("submitted_at", "提出日時", "datetime", 16, title_en="submitted at"),
-        Column("compliant", "はい", "int", 6, title_en="yes"),
-        Column("noncompliant", "いいえ", "int", 6, title_en="no"),
-        Column("excluded", "対象外", "int", 6, title_en="not applicable"),
+        *(_class_column(klass, 6) for klass in counted),
         Column("percent", "該当率", "percent", 8, title_en="percent"),
     ]
     if with_score:
         columns.append(Column("score", "得点", "int", 6, title_en="score"))
+    if campaign.grades:
+        columns.append(Column("grade", "評価", "text", 10, title_en="grade"))
     fixed = len(columns)
     for row in items:
         columns.append(Column(f"item_{row.number}", f"{row.number}", "text", 7))
@@ -474,7 +521,7 @@ def respondents_table(report: Report, lang: str = "ja") -> Table:
             Column(f"comment_{row.number}", f"{row.number} コメント", "text", 24, wrap=True)
         )
     position = {row.id: fixed + 2 * i for i, row in enumerate(items)}
-    label, klass, code, score = _answer_lookup(report)
+    label, _, code, _ = _answer_lookup(report)
     # A conditional item counts only where its condition held (same rule as the figures).
     conditions = {c.item_id: (c.parent_id, frozenset(c.codes)) for c in campaign.conditions}
     statuses = STATUS_LABELS[lang]
@@ -482,9 +529,14 @@ def respondents_table(report: Report, lang: str = "ja") -> Table:
     tz = report.tz
 
     def rows() -> Iterator[tuple]:
-        answers = queries.stream_answers(report.conn, campaign.info.id, units=report.units)
+        cid = campaign.info.id
+        answers = queries.stream_answers(report.conn, cid, units=report.units)
+        figures = queries.stream_respondent_figures(
+            report.conn, cid, campaign.conditions, units=report.units
+        )
         pending = next(answers, None)
-        people = queries.stream_assignments(report.conn, campaign.info.id, units=report.units)
+        tallied = next(figures, None)
+        people = queries.stream_assignments(report.conn, cid, units=report.units)
         for person in people:
             while pending is not None and pending.assignment_id < person.id:
                 pending = next(answers, None)  # not in this stream's scope (cannot happen)
@@ -492,9 +544,10 @@ def respondents_table(report: Report, lang: str = "ja") -> Table:
             while pending is not None and pending.assignment_id == person.id:
                 chosen[pending.item_id] = pending
                 pending = next(answers, None)
+            while tallied is not None and tallied.assignment_id < person.id:
+                tallied = next(figures, None)
+            mine = tallied if tallied is not None and tallied.assignment_id == person.id else None
             cells = [None] * width
-            counts = {"compliant": 0, "noncompliant": 0, "excluded": 0}
-            points = 0
             for item_id, given in chosen.items():
                 if item_id in conditions:
                     parent_id, codes = conditions[item_id]
@@ -504,28 +557,118 @@ def respondents_table(report: Report, lang: str = "ja") -> Table:
                 at = position.get(item_id)
                 if at is None:
                     continue
-                option_id = given.option_id
-                if option_id is not None:
-                    cells[at] = label[option_id]
-                    counts[klass[option_id]] += 1
-                    points += score[option_id] or 0
+                if given.option_id is not None:
+                    cells[at] = label[given.option_id]
                 if given.comment:
                     cells[at + 1] = given.comment
-            applicable = counts["compliant"] + counts["noncompliant"]
             cells[0] = person.department
             cells[1] = person.unit
             cells[2] = person.target
             cells[3] = statuses.get(person.status, person.status)
             cells[4] = local(person.submitted_at, tz)
-            cells[5] = counts["compliant"]
-            cells[6] = counts["noncompliant"]
-            cells[7] = counts["excluded"]
-            cells[8] = round(100 * counts["compliant"] / applicable, 1) if applicable else None
+            for at, klass in enumerate(counted, start=5):
+                cells[at] = getattr(mine, klass, 0) or 0
+            at = 5 + len(counted)
+            cells[at] = None if mine is None else scoring.percent(mine.compliant, mine.applicable)
             if with_score:
-                cells[9] = points
+                at += 1
+                cells[at] = mine.score if mine is not None and mine.score is not None else 0
+            if campaign.grades:
+                band = None if mine is None else campaign.grade(mine.score, mine.max_score)
+                cells[at + 1] = None if band is None else band.label
             yield tuple(cells)
 
     return Table("respondents", "回答一覧", columns, rows(), freeze_columns=3)
+
+
+def options_table(report: Report, scale: str | None = None) -> Table:
+    """選択肢別: per item, how many chose each option of its scale, the scale's own labels as
+    headings; every scale the checklist uses side by side (or only `scale`, by code), a cell
+    left empty where the item is on another scale. aggregate.UnknownScale for another code."""
+    counted = aggregate.option_counts(report.conn, report.campaign, report.units, scale)
+    several = len(counted) > 1
+    labels = [o.label for c in counted for o in c.options]
+    columns = [
+        Column("number", "番号", "int", 6, title_en="number"),
+        Column("category", "分類", "text", 16, title_en="category"),
+        Column("text", "点検項目", "text", 50, wrap=True, title_en="item"),
+        Column("scale", "尺度", "text", 14, title_en="scale"),
+    ]
+    for c in counted:
+        for o in c.options:
+            title = o.label if labels.count(o.label) == 1 else f"{o.label}（{c.scale.title}）"
+            key = f"{c.scale.code}.{o.code}" if several else o.code
+            columns.append(Column(key, title, "int", 10, title_en=o.label_en or key))
+    width = len(columns)
+    rows = []
+    at = 4
+    for c in counted:
+        ids = [o.id for o in c.options]
+        for row in c.frame.itertuples(index=False):
+            cells = [NOT_ASKED] * width
+            cells[:4] = [row.number, row.category, row.text, c.scale.title]
+            record = dict(zip(c.frame.columns, row, strict=True))
+            for n, option_id in enumerate(ids):
+                cells[at + n] = int(record[option_id])
+            rows.append(tuple(cells))
+        at += len(ids)
+    rows.sort(key=lambda r: r[0])
+    about = {
+        "scales": [
+            {
+                "code": c.scale.code,
+                "title": c.scale.title,
+                "options": [
+                    {"code": o.code, "label": o.label, "class": o.klass} for o in c.options
+                ],
+            }
+            for c in counted
+        ]
+    }
+    return Table("options", "選択肢別", columns, rows, freeze_columns=3, about=about)
+
+
+class NoGrades(LookupError):
+    """The campaign's checklist has no grades: there is no distribution of them."""
+
+
+def grades_table(report: Report) -> Table:
+    """評価段階: how many handed-in respondents' results fall in each grade of the checklist
+    (the same band as on 回答一覧 and the results page); NoGrades without grades."""
+    campaign = report.campaign
+    if not campaign.grades:
+        raise NoGrades(campaign.info.code)
+    counts = dict.fromkeys(range(len(campaign.grades)), 0)
+    figures = queries.stream_respondent_figures(
+        report.conn, campaign.info.id, campaign.conditions, units=report.units
+    )
+    for mine in figures:
+        band = campaign.grade(mine.score, mine.max_score)
+        if band is not None:
+            counts[campaign.grades.index(band)] += 1
+    graded = sum(counts.values())
+    columns = [
+        Column("grade", "評価", "text", 12, title_en="grade"),
+        Column("min", "下限", "int", 8, title_en="minimum"),
+        Column("below_standard", "基準未満", "text", 8, title_en="below standard"),
+        Column("respondents", "人数", "int", 8, title_en="respondents"),
+        Column("percent", "割合", "percent", 8, title_en="percent"),
+        Column("advice", "助言", "text", 60, wrap=True, title_en="advice"),
+    ]
+    rows = [
+        (
+            band.label,
+            band.min,
+            "○" if band.below_standard else "",
+            counts[n],
+            scoring.percent(counts[n], graded),
+            band.advice,
+        )
+        for n, band in enumerate(campaign.grades)
+    ]
+    basis = "得点" if campaign.grades[0].basis == "points" else "得点率（得点÷満点、%）"
+    notes = [f"評価は{basis}が下限以上となる最も高い段階。提出済・承認済の回答者 {graded} 人。"]
+    return Table("grades", "評価段階", columns, rows, notes=notes)
 
 
 def remarks_table(report: Report) -> Table:
@@ -661,12 +804,16 @@ TABLES = {
     "compare": compare_table,
     "trend": trend_table,
     "respondents": respondents_table,
+    "options": options_table,
+    "grades": grades_table,
     "remarks": remarks_table,
     "pending": pending_table,
 }
 
 
-def table(report: Report, name: str) -> Table:
+def table(report: Report, name: str, scale: str | None = None) -> Table:
+    if name == "options":
+        return options_table(report, scale)
     return TABLES[name](report)
 
 

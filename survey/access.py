@@ -306,7 +306,8 @@ def can(user: User, action: str, assignment: Assignment) -> bool:
     """The one answer to "may this user do this to this assignment?".
 
     Actions: view, answer (edit and submit), review (approve or return: `reviewable`, never
-    by whoever had a hand in the answers), invite (a contractor).
+    by whoever had a hand in the answers), invite (a contractor), result (its own score and
+    grade: for whoever may view it, once handed in).
     """
     open_campaign = action != "view" and accepts_work(assignment)
     if action == "view":
@@ -326,6 +327,9 @@ def can(user: User, action: str, assignment: Assignment) -> bool:
             and assignment.status == AssignmentStatus.SUBMITTED
             and reviews(user, assignment)
         )
+    if action == "result":
+        # Whoever may see the assignment, once it is handed in (submitted or approved).
+        return assignment.status in (AssignmentStatus.SUBMITTED, AssignmentStatus.APPROVED)
     if action == "invite":
         return (
             open_campaign

@@ -15,6 +15,7 @@ from flask.cli import AppGroup
 from checklists.loader import load_files
 from checklists.writer import dump_yaml, write_xlsx
 from reports import aggregate, formats
+from reports.aggregate import UnknownScale
 from reports.queries import UnknownCampaign
 from survey import clock, demo
 from survey.extensions import db
@@ -243,7 +244,17 @@ def report_xlsx(campaign_code, out, unit_code, generated_by):
     click.echo(f"{out} を作成しました（{report.info.title}、集計範囲：{scope}）。")
 
 
-TABLE_CHOICES = ["items", "departments", "compare", "trend", "respondents", "remarks", "pending"]
+TABLE_CHOICES = [
+    "items",
+    "departments",
+    "options",
+    "grades",
+    "compare",
+    "trend",
+    "respondents",
+    "remarks",
+    "pending",
+]
 format_option = click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv")
 encoding_option = click.option(
     "--encoding",
@@ -263,19 +274,25 @@ out_option = click.option(
     "name",
     type=click.Choice(TABLE_CHOICES),
     default="items",
-    help="集計 / 部局別 / 前回比較 / 推移 / 回答一覧 / いいえ・コメント一覧 / 未提出一覧",
+    help="集計 / 部局別 / 選択肢別 / 評価段階 / 前回比較 / 推移 / 回答一覧"
+    " / いいえ・コメント一覧 / 未提出一覧",
 )
+@click.option("--scale", help="選択肢別: only the items of this scale (its code).")
 @format_option
 @encoding_option
 @out_option
 @report_unit_option
 @report_by_option
-def report_table(campaign_code, name, fmt, encoding, out, unit_code, generated_by):
+def report_table(campaign_code, name, scale, fmt, encoding, out, unit_code, generated_by):
     """One table of the summary as CSV or JSON, streamed row by row."""
-    _write_table(campaign_code, name, fmt, encoding, out, unit_code, generated_by)
+    if scale is not None and name != "options":
+        _fail("--scale は --table options（選択肢別）にだけ指定できます。")
+    _write_table(campaign_code, name, fmt, encoding, out, unit_code, generated_by, scale)
 
 
-def _write_table(campaign_code, name, fmt, encoding, out, unit_code, generated_by) -> None:
+def _write_table(
+    campaign_code, name, fmt, encoding, out, unit_code, generated_by, scale=None
+) -> None:
     from reports import tables
 
     units, scope = _report_scope(unit_code)
@@ -290,10 +307,14 @@ def _write_table(campaign_code, name, fmt, encoding, out, unit_code, generated_b
                 generated_by=_generated_by(generated_by),
                 tz=clock.zone(),
             )
-            table = tables.table(report, name)
+            table = tables.table(report, name, scale)
             _write(table, fmt, encoding, stream, lambda: tables.json_chunks(report, table))
     except UnknownCampaign:
         _fail(f"点検 {campaign_code} は登録されていません。")
+    except tables.NoGrades:
+        _fail(f"点検 {campaign_code} のチェックリストには評価段階がありません。")
+    except UnknownScale:
+        _fail(f"点検 {campaign_code} のチェックリストは尺度 {scale} を使っていません。")
     except tables.NoPreviousRound:
         _fail(f"点検 {campaign_code} はこのチェックリストの最初の回です。前回の点検はありません。")
     finally:

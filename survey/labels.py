@@ -89,8 +89,20 @@ REQUIREMENT_RULES = {
 # How an answer counts in the figures (Option.klass).
 OPTION_CLASSES = {
     "compliant": _l("該当として数える"),
+    "partial": _l("一部実施として数える（分母に含む）"),
     "noncompliant": _l("「いいえ」として数える"),
+    "unknown": _l("わからないとして数える（分母に含む）"),
     "excluded": _l("対象外（集計から除く）"),
+    "informational": _l("参考（分岐・事実の確認。集計・得点に含めない）"),
+}
+# The column heading of each class of answer in the results (as reports.tables.CLASS_TITLES).
+ANSWER_CLASS_TITLES = {
+    "compliant": _l("はい"),
+    "partial": _l("一部実施"),
+    "noncompliant": _l("いいえ"),
+    "unknown": _l("わからない"),
+    "excluded": _l("対象外"),
+    "informational": _l("参考"),
 }
 # The mark of an item's importance (Item.importance), on the form and in the results.
 IMPORTANCE = {

@@ -285,6 +285,11 @@ def results_job(role, target):
     return 303 if role in RESULTS else 403
 
 
+def own_result(role, target):
+    # Whoever may see the questionnaire, once handed in: these are all still being answered.
+    return 403 if role in VISIBLE[target] else 404
+
+
 def signed_in(role, target):
     return 200
 
@@ -322,6 +327,7 @@ DECISIONS = {
     "respond.assignment": [("GET", "/assignments/{id}", read, list(VISIBLE))],
     "respond.history": [("GET", "/assignments/{id}/history", read, list(VISIBLE))],
     "respond.print_view": [("GET", "/assignments/{id}/print", read, list(VISIBLE))],
+    "respond.result": [("GET", "/assignments/{id}/result", own_result, list(VISIBLE))],
     "respond.sheet_download": [("GET", "/assignments/{id}/sheet.xlsx", read, list(VISIBLE))],
     "respond.evidence_file": [("GET", "/assignments/{id}/evidence/{att}", read, list(VISIBLE))],
     "respond.save": [("POST", "/assignments/{id}", write(302), list(VISIBLE))],

@@ -14,6 +14,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from checklists import scoring
 from reports.safe import csv_text
 from survey import access, clock
 from survey.downloads import content_disposition, send_stored
@@ -216,12 +217,13 @@ def action_csv():
 # --- opening an action -------------------------------------------------------------------------
 
 
-def _noncompliant_answer(assignment: Assignment, item_id) -> Answer:
-    """The いいえ answer an action is opened from; 404 for anything else (a made-up link)."""
+def _shortfall_answer(assignment: Assignment, item_id) -> Answer:
+    """The answer an action is opened from: いいえ, 一部実施 or わからない; 404 for anything else
+    (a made-up link; an informational answer is never turned into an action)."""
     answer = db.session.scalar(
         sa.select(Answer).where(Answer.assignment_id == assignment.id, Answer.item_id == item_id)
     )
-    if answer is None or answer.option is None or answer.option.klass != "noncompliant":
+    if answer is None or answer.option is None or answer.option.klass not in scoring.SHORTFALL:
         abort(404)
     return answer
 
@@ -234,7 +236,7 @@ def _source(form: ActionForm, values) -> dict:
     if assignment_id:
         assignment = access.assignment_or_404(assignment_id, current_user)
         item_id = values.get("item", type=db_int) or _int(form.item_id.data)
-        answer = _noncompliant_answer(assignment, item_id)
+        answer = _shortfall_answer(assignment, item_id)
         contractor = assignment.contractor or (
             assignment.contract.contractor if assignment.contract else None
         )

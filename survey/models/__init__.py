@@ -11,7 +11,7 @@ from survey.models.campaigns import (
     Campaign,
     CampaignTarget,
 )
-from survey.models.checklists import Category, Checklist, Item, Option, Scale
+from survey.models.checklists import Category, Checklist, ChecklistGrade, Item, Option, Scale
 from survey.models.evaluations import (
     ContractorEvaluation,
     InvitationRequest,
@@ -65,6 +65,7 @@ __all__ = [
     "CampaignTarget",
     "Category",
     "Checklist",
+    "ChecklistGrade",
     "Contract",
     "Contractor",
     "ContractorEvaluation",

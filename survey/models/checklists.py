@@ -17,10 +17,16 @@ from survey.models.types import utcnow
 
 
 class Scale(db.Model):
+    """An answer scale. A checklist file's own scales belong to the version that defines them,
+    so the same code in two files never mixes their options; the built-in scales (and those
+    stored before scales had an owner) belong to none and are shared."""
+
     __tablename__ = "scale"
+    __table_args__ = (sa.UniqueConstraint("checklist_id", "code"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    checklist_id: Mapped[int | None] = mapped_column(sa.ForeignKey("checklist.id"), index=True)
+    code: Mapped[str] = mapped_column(sa.String(32))
     title: Mapped[str] = mapped_column(sa.String(100))
 
     options: Mapped[list[Option]] = relationship(back_populates="scale", order_by="Option.position")
@@ -31,7 +37,9 @@ class Option(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("scale_id", "code"),
         sa.CheckConstraint(
-            "klass IN ('compliant', 'noncompliant', 'excluded')", name="known_class"
+            "klass IN ('compliant', 'partial', 'noncompliant', 'unknown', 'excluded',"
+            " 'informational')",
+            name="known_class",
         ),
     )
 
@@ -56,6 +64,28 @@ class Option(db.Model):
         return self.audience in ("", audience)
 
 
+class ChecklistGrade(db.Model):
+    """One band of a checklist version's grades. Each row repeats the grades' basis, so that a
+    version's grades are its rows alone (the checklist table keeps its columns)."""
+
+    __tablename__ = "checklist_grade"
+    __table_args__ = (
+        sa.UniqueConstraint("checklist_id", "position"),
+        sa.CheckConstraint("basis IN ('percent', 'points')", name="known_basis"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    checklist_id: Mapped[int] = mapped_column(sa.ForeignKey("checklist.id"), index=True)
+    position: Mapped[int]
+    basis: Mapped[str] = mapped_column(sa.String(16))
+    min: Mapped[int]
+    label: Mapped[str] = mapped_column(sa.String(100))
+    label_en: Mapped[str] = mapped_column(sa.String(100), default="")
+    advice: Mapped[str] = mapped_column(sa.Text, default="")
+    advice_en: Mapped[str] = mapped_column(sa.Text, default="")
+    below_standard: Mapped[bool] = mapped_column(default=False)
+
+
 class Checklist(db.Model):
     """One version of one checklist."""
 
@@ -77,11 +107,16 @@ class Checklist(db.Model):
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
+    scales: Mapped[list[Scale]] = relationship(cascade="all, delete-orphan")
     categories: Mapped[list[Category]] = relationship(
         back_populates="checklist", order_by="Category.position", cascade="all, delete-orphan"
     )
     items: Mapped[list[Item]] = relationship(
         back_populates="checklist", order_by="Item.number", cascade="all, delete-orphan"
+    )
+    # Its grades (checklists.schema.Grades), highest band first; none: results are ungraded.
+    grades: Mapped[list[ChecklistGrade]] = relationship(
+        order_by="ChecklistGrade.position", cascade="all, delete-orphan"
     )
 
     @property

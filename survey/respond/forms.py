@@ -15,6 +15,7 @@ from flask_wtf.file import FileField
 from wtforms import HiddenField, RadioField, SelectChoice, SubmitField, TextAreaField
 from wtforms.validators import Length, Optional
 
+from checklists import scoring
 from checklists.texts import pick
 from survey.models import Category, Checklist, Item
 from survey.services.answering import COMMENT_MAX, ItemInput
@@ -29,7 +30,7 @@ TOO_LONG = _l("コメントは%(max)d文字以内で入力してください。"
 class OptionView:
     code: str
     label: str
-    klass: str  # compliant, noncompliant or excluded: a いいえ offers a corrective action
+    klass: str  # checklists.schema.OPTION_CLASSES: one short of compliance offers an action
     audience: str = ""  # "" (anyone), or the only kind of reader who may choose it
 
 
@@ -65,8 +66,9 @@ class ItemView:
     def label_of(self, code: str | None) -> str | None:
         return next((option.label for option in self.options if option.code == code), None)
 
-    def is_noncompliant(self, code: str | None) -> bool:
-        return any(o.code == code and o.klass == "noncompliant" for o in self.options)
+    def falls_short(self, code: str | None) -> bool:
+        """いいえ, 一部実施 or わからない: marked, and a corrective action may be opened."""
+        return any(o.code == code and o.klass in scoring.SHORTFALL for o in self.options)
 
     def offers(self, code: str) -> bool:
         return any(o.code == code and self._offered(o) for o in self.options)

@@ -35,6 +35,7 @@ from survey.respond.forms import (
     view_key,
 )
 from survey.services import answering, approval, evidence, inbox, trail, uploads
+from survey.services.own_result import own_result
 
 access.guard_blueprint(bp)
 
@@ -348,6 +349,20 @@ def print_view(assignment_id: int):
         inputs=stored,
         asked=answering.asked_items(assignment, stored),
         events=answering.events(assignment),
+    )
+
+
+@bp.route("/<int:assignment_id>/result")
+def result(assignment_id: int):
+    """The respondent's own result once handed in: score, grade, advice, what lowered it."""
+    assignment = access.assignment_or_404(assignment_id, current_user, "result")
+    checklist = assignment.campaign.checklist
+    return render_template(
+        "respond/result.html",
+        assignment=assignment,
+        checklist=checklist,
+        result=own_result(assignment),
+        english=str(get_locale()) == "en",
     )
 
 

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import Response, abort, render_template, request
-from flask_babel import force_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from checklists import scoring
 from reports import aggregate, excel, pages, queries, rounds, tables
 from survey import access, clock
 from survey.access import can_view_results, results_units
@@ -26,7 +27,6 @@ from survey.services.overview import campaign_summaries
 from survey.urls import list_url
 
 PAGE_SIZE = 50
-KLASSES = ("compliant", "noncompliant", "excluded")
 
 bp.add_app_template_global(can_view_results, "can_view_results")
 
@@ -133,6 +133,9 @@ def campaign(code: str):
         category=category,
         page=page,
         chart=charts.bar_chart(bars),
+        option_sections=pages.option_sections(
+            aggregate.option_counts(conn, report, scope.units), category, str(get_locale())
+        ),
         legend=charts.legend(),
         band=charts.band,
         level_name=_("部局") if scope.parent is None else _("所属"),
@@ -151,7 +154,7 @@ def answers(code: str):
     if item is None:
         abort(404)
     klass = request.args.get("klass") or None
-    if klass is not None and klass not in KLASSES:
+    if klass is not None and klass not in report.listed_classes:
         abort(404)
     sort, descending = _sort(queries.ANSWER_SORTS, "department")
     page = _page()
@@ -175,6 +178,7 @@ def answers(code: str):
         item=item,
         figures=row,
         klass=klass,
+        shortfall=scoring.SHORTFALL,
         rows=pages.records(frame),
         total=total,
         page=page,
@@ -260,10 +264,16 @@ TABLE_NAMES = {
     "departments": "部局別",
     "compare": "前回比較",
     "trend": "推移",
+    "options": "選択肢別",
+    "grades": "評価段階",
     "respondents": "回答一覧",
     "remarks": "いいえ・コメント一覧",
     "pending": "未提出一覧",
 }
+
+
+def _scale_codes(conn, report: aggregate.Campaign) -> set[str]:
+    return {s.code for s in queries.scales(conn, report.info.checklist_id)}
 
 
 def _report(conn, report: aggregate.Campaign, scope: Scope) -> tables.Report:
@@ -327,6 +337,11 @@ def export_table(code: str, table: str, fmt: str):
     report = aggregate.load(conn, code)
     if table == "compare" and rounds.previous_round(conn, report) is None:
         abort(404)  # the first round: nothing to compare with
+    if table == "grades" and not report.grades:
+        abort(404)  # the checklist has no grades
+    scale = request.args.get("scale") or None
+    if scale is not None and (table != "options" or scale not in _scale_codes(conn, report)):
+        abort(404)
     scope = _scope(conn, report)
     name = _filename(_report(conn, report, scope), scope, TABLE_NAMES[table], fmt)
     generated_by = f"{current_user.display_name}（{current_user.username}）"
@@ -346,7 +361,7 @@ def export_table(code: str, table: str, fmt: str):
                 parent=scope.parent,
                 tz=office,
             )
-            data = tables.table(built, table)
+            data = tables.table(built, table, scale)
             if fmt == "csv":
                 yield from tables.encode_csv(tables.csv_lines(data), encoding)
             else:

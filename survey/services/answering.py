@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm.attributes import set_committed_value
 
+from checklists import scoring
 from survey import clock
 from survey.access import EDITABLE
 from survey.extensions import db
@@ -203,7 +204,12 @@ def progress(
 def _requirement_applies(rule: str, option: Option | None) -> bool:
     if rule == "always":
         return True
-    return option is not None and rule == option.klass
+    if option is None:
+        return False
+    # 「いいえ」などの場合: every answer short of compliance (一部実施, わからない) says why.
+    if rule == "noncompliant":
+        return option.klass in scoring.SHORTFALL
+    return rule == option.klass
 
 
 def check_values(assignment: Assignment, inputs: Mapping[int, ItemInput]) -> dict[int, list[str]]:

@@ -9,12 +9,14 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
+from checklists.schema import OPTION_CLASSES
+from checklists.scoring import SHORTFALL
 from survey.extensions import db
 from survey.models import AnswerHistory, Assignment, AssignmentEvent
 from survey.services import answering
 from survey.services.answering import ItemInput
 
-CLASSES = ("compliant", "noncompliant", "excluded", "unanswered")
+CLASSES = (*OPTION_CLASSES, "unanswered")
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,7 @@ class Flagged:
     item: object  # respond.forms.ItemView
     label: str
     comment: str
+    klass: str = "noncompliant"
 
 
 @dataclass
@@ -50,8 +53,10 @@ def summary(assignment: Assignment, sheet: Sequence, values: Mapping[int, ItemIn
             option = next((o for o in item.options if value and o.code == value.option), None)
             klass = option.klass if option else "unanswered"
             result.counts[klass] = result.counts.get(klass, 0) + 1
-            if klass == "noncompliant":
-                result.flagged.append(Flagged(item, option.label, value.comment))
+            if klass in SHORTFALL:
+                result.flagged.append(Flagged(item, option.label, value.comment, klass))
+    # いいえ first, then 一部実施, then わからない: each class read together.
+    result.flagged.sort(key=lambda f: ("noncompliant", "partial", "unknown").index(f.klass))
     result.returned = _last_return(assignment)
     if result.returned is not None:
         result.changed = list(

@@ -2,7 +2,7 @@
 
 Files are read and validated by the framework-free `checklists` package; this module adds the
 rules that need the database (a published version never changes, a new version comes after
-the stored ones, a checklist has one draft at a time, scale codes are global) and
+the stored ones, a checklist has one draft at a time) and
 writes everything in one transaction, so a batch with any problem imports nothing.
 """
 
@@ -22,7 +22,7 @@ from checklists import schema
 from checklists.loader import ChecklistFileError, load_file
 from checklists.problems import Problem
 from survey.extensions import db
-from survey.models import Category, Checklist, Item, Option, Scale
+from survey.models import Category, Checklist, ChecklistGrade, Item, Option, Scale
 from survey.models.types import utcnow
 from survey.services import trail, uploads
 
@@ -111,10 +111,6 @@ def _database_problems(parsed: list[tuple[schema.Checklist, str]]) -> list[Probl
                     {"code": checklist.code, "version": checklist.version},
                 )
             )
-        for scale in _scales_used(checklist):
-            stored = db.session.scalar(sa.select(Scale).where(Scale.code == scale.code))
-            if stored is not None and _as_schema_scale(stored) != scale:
-                problems.append(Problem(source, "", "scale_conflict", {"scale": scale.code}))
     return problems
 
 
@@ -209,7 +205,7 @@ def _copied(source: object, names: tuple[str, ...]) -> dict[str, object]:
 
 
 def _build(checklist: schema.Checklist, source_name: str) -> Checklist:
-    scales = {scale.code: _ensure_scale(scale) for scale in _scales_used(checklist)}
+    scales = {scale.code: _scale_for(scale) for scale in _scales_used(checklist)}
     stored = Checklist(
         code=checklist.code,
         version=checklist.version,
@@ -221,6 +217,21 @@ def _build(checklist: schema.Checklist, source_name: str) -> Checklist:
         source_name=source_name,
         **_copied(checklist, CHECKLIST_TEXTS),
     )
+    stored.scales = [s for code, s in scales.items() if code not in schema.BUILTIN_SCALES]
+    if checklist.grades is not None:
+        stored.grades = [
+            ChecklistGrade(
+                position=position,
+                basis=checklist.grades.basis,
+                min=band.min,
+                label=band.label,
+                label_en=band.label_en,
+                advice=band.advice,
+                advice_en=band.advice_en,
+                below_standard=band.below_standard,
+            )
+            for position, band in enumerate(checklist.grades.bands)
+        ]
     for position, cat in enumerate(checklist.categories):
         category = Category(
             code=cat.code,
@@ -253,10 +264,15 @@ def _build(checklist: schema.Checklist, source_name: str) -> Checklist:
     return stored
 
 
-def _ensure_scale(scale: schema.Scale) -> Scale:
-    stored = db.session.scalar(sa.select(Scale).where(Scale.code == scale.code))
-    if stored is not None:
-        return stored
+def _scale_for(scale: schema.Scale) -> Scale:
+    """A built-in scale's one shared row; a new row for a scale of the file itself, which the
+    checklist version then owns (so two files' `level4` never share options)."""
+    if scale.code in schema.BUILTIN_SCALES:
+        stored = db.session.scalar(
+            sa.select(Scale).where(Scale.code == scale.code, Scale.checklist_id.is_(None))
+        )
+        if stored is not None:
+            return stored
     stored = Scale(code=scale.code, title=scale.title)
     for position, opt in enumerate(scale.options):
         stored.options.append(
@@ -270,7 +286,8 @@ def _ensure_scale(scale: schema.Scale) -> Scale:
                 audience=opt.audience,
             )
         )
-    db.session.add(stored)
+    if scale.code in schema.BUILTIN_SCALES:
+        db.session.add(stored)
     return stored
 
 
@@ -335,8 +352,22 @@ def to_schema(stored: Checklist) -> schema.Checklist:
         description=stored.description,
         categories=tuple(categories),
         scales=tuple(own_scales.values()),
+        grades=schema_grades(stored.grades),
         **_copied(stored, CHECKLIST_TEXTS),
     )
+
+
+def schema_grades(rows: list[ChecklistGrade]) -> schema.Grades | None:
+    """A version's stored grades as the file format's, or None when it has none."""
+    if not rows:
+        return None
+    bands = tuple(
+        schema.Band(
+            r.min, r.label, r.label_en, r.advice, r.advice_en, below_standard=r.below_standard
+        )
+        for r in rows
+    )
+    return schema.Grades(rows[0].basis, bands)
 
 
 def add_version(checklist: schema.Checklist, source_name: str) -> Checklist:

@@ -18,7 +18,16 @@ CAMPAIGN = "2026-annual-assets"
 TITLE = "令和8年度 情報資産の取扱状況 自己点検"
 # A manager's summary breaks his subtree down by the units below his own (所属別), and sets this
 # year's round beside the earlier ones (前回比較, 推移).
-SHEETS = ["集計", "所属別", "前回比較", "推移", "回答一覧", "いいえ・コメント一覧", "未提出一覧"]
+SHEETS = [
+    "集計",
+    "所属別",
+    "選択肢別",
+    "前回比較",
+    "推移",
+    "回答一覧",
+    "いいえ・コメント一覧",
+    "未提出一覧",
+]
 HANDED_IN = ("submitted", "approved")
 
 

@@ -151,7 +151,9 @@ def test_duplicate_option_codes_in_a_scale(tmp_path):
 def test_option_class_must_be_known(tmp_path):
     problem = only_problem(tmp_path, checklist_text(ITEMS, SCALES.replace("noncompliant", "bad")))
     assert (problem.message_id, problem.where) == ("bad_option_class", "10")
-    assert "compliant, noncompliant, excluded のいずれか" in problem.render()
+    assert "compliant, partial, noncompliant, unknown, excluded, informational のいずれか" in (
+        problem.render()
+    )
 
 
 @pytest.mark.parametrize(

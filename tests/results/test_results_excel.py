@@ -14,7 +14,7 @@ from survey.extensions import db
 from survey.models import Answer, Assignment, Campaign, InformationSystem
 from tests.results.conftest import unit
 
-SHEETS = ["集計", "部局別", "回答一覧", "いいえ・コメント一覧", "未提出一覧"]
+SHEETS = ["集計", "部局別", "選択肢別", "回答一覧", "いいえ・コメント一覧", "未提出一覧"]
 HEADER = 7  # the header row, under the five-line title block and a blank row
 
 
@@ -212,7 +212,7 @@ def test_the_summary_sets_this_round_beside_the_earlier_ones(demo_app, tmp_path)
         excel.write_summary(conn, "2026-annual-assets", out)
         trend = rounds.trend(conn, "2026-annual-assets")
     book = openpyxl.load_workbook(out)
-    assert book.sheetnames == ["集計", "部局別", "前回比較", "推移", *SHEETS[2:]]
+    assert book.sheetnames == ["集計", "部局別", "選択肢別", "前回比較", "推移", *SHEETS[3:]]
     ratios, percents = trend.wide("ratio"), trend.wide()
 
     compared = book["前回比較"]

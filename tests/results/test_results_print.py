@@ -29,7 +29,7 @@ CAMPAIGNS = {  # code -> items in its checklist
     "2017-emergency-systems": 54,
     "2017-emergency-contracts": 33,
 }
-SHEETS = ["集計", "部局別", "回答一覧", "いいえ・コメント一覧", "未提出一覧"]
+SHEETS = ["集計", "部局別", "選択肢別", "回答一覧", "いいえ・コメント一覧", "未提出一覧"]
 # This year's round, with two earlier ones: its summary has two sheets more.
 ROUNDS = "2026-annual-assets"
 ROUND_SHEETS = ["前回比較", "推移"]
@@ -216,7 +216,7 @@ def test_this_round_and_the_earlier_ones_print_without_a_column_cut(printed):
     round_pages = printed[ROUNDS]
     names = [name for name, _ in round_pages.pages]
     order = [n for i, n in enumerate(names) if i == 0 or names[i - 1] != n]
-    assert order == [*SHEETS[:2], *ROUND_SHEETS, *SHEETS[2:]]
+    assert order == [*SHEETS[:3], *ROUND_SHEETS, *SHEETS[3:]]
     for name in ROUND_SHEETS:
         sheet = round_pages.book[name]
         header = [_flat(c.value) for c in sheet[HEADER] if c.value]
