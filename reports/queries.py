@@ -100,6 +100,20 @@ answer = sa.table(
     sa.column("answered_by_id"),
     sa.column("answered_at", sa.DateTime(timezone=True)),
 )
+# Handed-in answers counted per (campaign, responsible unit, item, option): see
+# survey/models/campaigns.py AnswerCount. 0 in unit_id or option_id: none.
+answer_count = sa.table(
+    "answer_count",
+    sa.column("campaign_id"),
+    sa.column("unit_id"),
+    sa.column("item_id"),
+    sa.column("option_id"),
+    sa.column("answers"),
+    sa.column("asked"),
+)
+# "No unit", "no option" in the kept counts' keys; a literal, so that the expression in the
+# SELECT is the one in the GROUP BY (two bound parameters would differ for PostgreSQL).
+_NONE = sa.literal_column("0")
 information_system = sa.table("information_system", sa.column("id"), sa.column("name"))
 contract = sa.table(
     "contract", sa.column("id"), sa.column("code"), sa.column("title"), sa.column("unit_id")
@@ -414,17 +428,27 @@ def answer_counts(
     by_department: bool = False,
     parent: int | None = None,
 ) -> list[sa.Row]:
-    """(department_id,) item_id, option_id, n over the handed-in answers: one GROUP BY, which
-    the covering index on answer (assignment_id, item_id, option_id) serves from the index."""
-    keys = [answer.c.item_id, answer.c.option_id]
-    joined = answer.join(assignment, assignment.c.id == answer.c.assignment_id)
+    """(department_id,) item_id, option_id, n over the handed-in answers, read from the kept
+    counts: their size is units × items × options, whatever the number of answers. `conds` is
+    applied when the counts are kept (`asked` leaves out the answers to items not asked)."""
+    keys = [
+        answer_count.c.item_id,
+        sa.func.nullif(answer_count.c.option_id, _NONE).label("option_id"),
+    ]
+    joined = answer_count
     if by_department:
         dept = unit_departments(parent)
-        joined = joined.outerjoin(dept, dept.c.unit_id == assignment.c.responsible_unit_id)
+        joined = joined.outerjoin(dept, dept.c.unit_id == answer_count.c.unit_id)
         keys = [dept.c.department_id, *keys]
-    stmt = sa.select(*keys, sa.func.count().label("n")).select_from(joined)
-    stmt = stmt.where(_handed_in(campaign_id)).group_by(*keys)
-    return list(conn.execute(_where_visible(_scoped(stmt, units), conds)))
+    n = sa.func.sum(answer_count.c.asked)
+    stmt = (
+        sa.select(*keys, n.label("n"))
+        .select_from(joined)
+        .where(_kept_of(campaign_id))
+        .group_by(*keys)
+        .having(n > 0)
+    )
+    return list(conn.execute(_kept_scoped(stmt, units)))
 
 
 def assignment_counts(
@@ -462,27 +486,101 @@ def condition_unmet_counts(
     parent: int | None = None,
 ) -> list[sa.Row]:
     """(department_id,) n: handed-in assignments that answered the condition item outside its
-    codes. For them the conditional item was never asked: neither answered nor unanswered."""
-    joined = answer.join(assignment, assignment.c.id == answer.c.assignment_id).join(
-        option, option.c.id == answer.c.option_id
-    )
+    codes. For them the conditional item was never asked: neither answered nor unanswered.
+    Read from the kept counts of the condition item (all its answers, asked or not)."""
+    joined = answer_count.join(option, option.c.id == answer_count.c.option_id)
     keys = []
     if by_department:
         dept = unit_departments(parent)
-        joined = joined.outerjoin(dept, dept.c.unit_id == assignment.c.responsible_unit_id)
+        joined = joined.outerjoin(dept, dept.c.unit_id == answer_count.c.unit_id)
         keys = [dept.c.department_id]
+    n = sa.func.coalesce(sa.func.sum(answer_count.c.answers), 0)
     stmt = (
-        sa.select(*keys, sa.func.count().label("n"))
+        sa.select(*keys, n.label("n"))
         .select_from(joined)
         .where(
-            _handed_in(campaign_id),
-            answer.c.item_id == cond.parent_id,
+            _kept_of(campaign_id),
+            answer_count.c.item_id == cond.parent_id,
             option.c.code.not_in(cond.codes),
         )
     )
     if keys:
         stmt = stmt.group_by(*keys)
-    return list(conn.execute(_scoped(stmt, units)))
+    return list(conn.execute(_kept_scoped(stmt, units)))
+
+
+# --- the kept counts ---------------------------------------------------------------------------
+
+
+def _kept_of(campaign_id: int):
+    return answer_count.c.campaign_id == sa.bindparam(
+        "campaign_id", int(campaign_id), unique=True, literal_execute=True
+    )
+
+
+def _kept_scoped(stmt: sa.Select, units: Units) -> sa.Select:
+    if units is None:
+        return stmt
+    return stmt.where(answer_count.c.unit_id.in_(_ids(units)))
+
+
+KEPT_KEYS = ("campaign_id", "unit_id", "item_id", "option_id")
+
+
+def counted_answers(
+    campaign_id: int, conds: list[Condition], assignment_id: int | None = None
+) -> sa.Select:
+    """campaign_id, unit_id, item_id, option_id, answers, asked counted from the answers
+    themselves: the campaign's handed-in ones, or (with `assignment_id`) that assignment's,
+    whatever its status — what it adds to the kept counts or takes away from them."""
+    shown = visible(conds)
+    asked = sa.func.count() if shown is None else sa.func.sum(sa.case((shown, 1), else_=0))
+    unit = sa.func.coalesce(assignment.c.responsible_unit_id, _NONE)
+    keys = [unit, answer.c.item_id, sa.func.coalesce(answer.c.option_id, _NONE)]
+    if assignment_id is None:
+        which = _handed_in(campaign_id)
+    else:
+        which = assignment.c.id == int(assignment_id)
+    return (
+        sa.select(
+            sa.literal(int(campaign_id)).label("campaign_id"),
+            unit.label("unit_id"),
+            answer.c.item_id,
+            keys[2].label("option_id"),
+            sa.func.count().label("answers"),
+            asked.label("asked"),
+        )
+        .select_from(answer.join(assignment, assignment.c.id == answer.c.assignment_id))
+        .where(which)
+        .group_by(*keys)
+    )
+
+
+def kept_rows(conn: sa.Connection, campaign_id: int) -> list[sa.Row]:
+    """The campaign's kept counts that are not zero, in key order."""
+    return list(
+        conn.execute(
+            sa.select(answer_count)
+            .where(
+                _kept_of(campaign_id),
+                sa.or_(answer_count.c.answers != 0, answer_count.c.asked != 0),
+            )
+            .order_by(*(answer_count.c[k] for k in KEPT_KEYS))
+        )
+    )
+
+
+def counted_rows(conn: sa.Connection, campaign_id: int, conds: list[Condition]) -> list[sa.Row]:
+    """The same rows counted afresh from the answers, in key order."""
+    stmt = counted_answers(campaign_id, conds).subquery()
+    return list(conn.execute(sa.select(stmt).order_by(*(stmt.c[k] for k in KEPT_KEYS))))
+
+
+def recount(conn: sa.Connection, campaign_id: int, conds: list[Condition]) -> None:
+    """Replaces the campaign's kept counts with the counts of its answers (bulk loads, repair)."""
+    conn.execute(sa.delete(answer_count).where(_kept_of(campaign_id)))
+    columns = [*KEPT_KEYS, "answers", "asked"]
+    conn.execute(sa.insert(answer_count).from_select(columns, counted_answers(campaign_id, conds)))
 
 
 # --- contracts, across rounds ----------------------------------------------------------------

@@ -3,6 +3,7 @@
 from survey.models.audits import Audit, AuditFinding, FindingMeasure
 from survey.models.campaigns import (
     Answer,
+    AnswerCount,
     AnswerHistory,
     Assignment,
     AssignmentEvent,
@@ -48,6 +49,7 @@ __all__ = [
     "ActionEvidence",
     "ActionStatus",
     "Answer",
+    "AnswerCount",
     "AnswerHistory",
     "Assignment",
     "AssignmentEvent",

@@ -179,6 +179,32 @@ class Answer(db.Model):
     answered_by: Mapped[User | None] = relationship()
 
 
+class AnswerCount(db.Model):
+    """Handed-in answers counted per (campaign, responsible unit, item, option), so that the
+    results read a few thousand rows instead of every answer (docs/performance.md).
+
+    Kept in the transaction that moves an assignment into or out of COUNTED_STATUSES
+    (services/kept_counts.py, from services/transitions.py). `answers` counts every handed-in
+    answer; `asked` only those whose item was asked — a conditional item whose condition did not
+    hold keeps no figure, while its condition item's `answers` say how many were not asked.
+    0 stands for "none" in `unit_id` (no responsible unit) and `option_id` (a comment without a
+    choice), as a key column cannot be NULL: such rows never meet a unit or an option by id.
+    """
+
+    __tablename__ = "answer_count"
+
+    campaign_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("campaign.id", ondelete="CASCADE"), primary_key=True
+    )
+    unit_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    item_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("item.id", ondelete="CASCADE"), primary_key=True
+    )
+    option_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    answers: Mapped[int]
+    asked: Mapped[int]
+
+
 class Attachment(db.Model):
     """Evidence uploaded for an item; its bytes are the StoredFile `file`."""
 
