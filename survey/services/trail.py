@@ -55,6 +55,7 @@ ACTIONS = {
     "backup.create": _l("バックアップの作成"),
     "backup.restore": _l("バックアップからの復元"),
     "files.load": _l("移行のときに見つからなかった証跡ファイルの取り込み"),
+    "counts.repair": _l("結果の集計の数え直し"),
     "invitation.accept": _l("招待の受諾（アカウント作成）"),
     "answer.save": _l("回答の保存"),
     "answer.autosave": _l("回答の自動保存"),
