@@ -9,6 +9,7 @@ import threading
 import time
 from datetime import date, timedelta
 
+import flask_migrate
 import sqlalchemy as sa
 
 from reports import aggregate
@@ -292,3 +293,22 @@ def test_the_check_finds_a_missing_row_and_refuses_an_unknown_campaign(demo_runn
     unknown = demo_runner.invoke(args=["report", "counts", "check", "no-such-campaign"])
     assert unknown.exit_code == 1
     assert "no-such-campaign は登録されていません" in unknown.output
+
+
+# --- the upgrade that brought them ---------------------------------------------------------------
+
+
+def test_the_upgrade_counts_the_answers_already_handed_in(demo_app):
+    """5d1c9a7e2b40 on a database of the version before: the same counts as kept since."""
+    kept = sorted(tuple(r) for r in db.session.execute(sa.select(AnswerCount.__table__)))
+    db.session.commit()
+    flask_migrate.stamp()
+    flask_migrate.downgrade(revision="b2b933b40413")
+    assert "answer_count" not in sa.inspect(db.engine).get_table_names()
+    flask_migrate.upgrade()
+    db.session.remove()
+
+    after = sorted(tuple(r) for r in db.session.execute(sa.select(AnswerCount.__table__)))
+    assert after == kept and len(kept) > 100
+    for each in db.session.scalars(sa.select(Campaign)).all():
+        assert_kept(each.id)
