@@ -183,12 +183,15 @@ answer = sa.Table(
 answer_count = sa.Table(
     "answer_count",
     metadata,
-    sa.Column("campaign_id", sa.Integer, primary_key=True),
-    sa.Column("unit_id", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("item_id", sa.Integer, primary_key=True),
-    sa.Column("option_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("campaign_id", sa.Integer, nullable=False),
+    sa.Column("unit_id", sa.Integer, nullable=False, autoincrement=False),
+    sa.Column("item_id", sa.Integer, nullable=False),
+    sa.Column("option_id", sa.Integer, nullable=False, autoincrement=False),
     sa.Column("answers", sa.Integer, nullable=False),
     sa.Column("asked", sa.Integer, nullable=False),
+    sa.PrimaryKeyConstraint("campaign_id", "item_id", "option_id", "unit_id"),
+    sa.Index("ix_answer_count_campaign_unit", "campaign_id", "unit_id"),
+    sqlite_with_rowid=False,
 )
 
 BARE_PER_ITEM = """

@@ -431,18 +431,18 @@ def answer_counts(
     """(department_id,) item_id, option_id, n over the handed-in answers, read from the kept
     counts: their size is units × items × options, whatever the number of answers. `conds` is
     applied when the counts are kept (`asked` leaves out the answers to items not asked)."""
-    keys = [
-        answer_count.c.item_id,
-        sa.func.nullif(answer_count.c.option_id, _NONE).label("option_id"),
-    ]
+    keys = [answer_count.c.item_id, answer_count.c.option_id]
     joined = answer_count
     if by_department:
         dept = unit_departments(parent)
         joined = joined.outerjoin(dept, dept.c.unit_id == answer_count.c.unit_id)
         keys = [dept.c.department_id, *keys]
     n = sa.func.sum(answer_count.c.asked)
+    # Grouped by the key's own columns, in its order (no sort for the per-item rows); "no
+    # option" comes back as NULL, as from the answers.
+    columns = [*keys[:-1], sa.func.nullif(answer_count.c.option_id, _NONE).label("option_id")]
     stmt = (
-        sa.select(*keys, n.label("n"))
+        sa.select(*columns, n.label("n"))
         .select_from(joined)
         .where(_kept_of(campaign_id))
         .group_by(*keys)

@@ -64,8 +64,10 @@ def upgrade():
     sa.Column('asked', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['campaign_id'], ['campaign.id'], name=op.f('fk_answer_count_campaign_id_campaign'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['item_id'], ['item.id'], name=op.f('fk_answer_count_item_id_item'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('campaign_id', 'unit_id', 'item_id', 'option_id', name=op.f('pk_answer_count'))
+    sa.PrimaryKeyConstraint('campaign_id', 'item_id', 'option_id', 'unit_id', name=op.f('pk_answer_count')),
+    sqlite_with_rowid=False,
     )
+    op.create_index(op.f('ix_answer_count_campaign_unit'), 'answer_count', ['campaign_id', 'unit_id'], unique=False)
     conn = op.get_bind()
     for campaign_id, checklist_id in conn.execute(sa.select(campaign.c.id, campaign.c.checklist_id)).all():
         conn.execute(
@@ -131,4 +133,5 @@ def _counted(conn, campaign_id, checklist_id):
 
 
 def downgrade():
+    op.drop_index(op.f('ix_answer_count_campaign_unit'), table_name='answer_count')
     op.drop_table('answer_count')

@@ -192,15 +192,19 @@ class AnswerCount(db.Model):
     """
 
     __tablename__ = "answer_count"
+    __table_args__ = (
+        # Item and option first: the per-item figures read the rows in key order, without a
+        # sort; a manager's units are found by the second index. On SQLite the rows live in
+        # the key's b-tree (WITHOUT ROWID): every figure reads one b-tree (docs/performance.md).
+        sa.PrimaryKeyConstraint("campaign_id", "item_id", "option_id", "unit_id"),
+        sa.Index("ix_answer_count_campaign_unit", "campaign_id", "unit_id"),
+        {"sqlite_with_rowid": False},
+    )
 
-    campaign_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("campaign.id", ondelete="CASCADE"), primary_key=True
-    )
-    unit_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    item_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("item.id", ondelete="CASCADE"), primary_key=True
-    )
-    option_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaign.id", ondelete="CASCADE"))
+    unit_id: Mapped[int] = mapped_column(autoincrement=False)
+    item_id: Mapped[int] = mapped_column(sa.ForeignKey("item.id", ondelete="CASCADE"))
+    option_id: Mapped[int] = mapped_column(autoincrement=False)
     answers: Mapped[int]
     asked: Mapped[int]
 
