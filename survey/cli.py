@@ -437,6 +437,7 @@ def report_counts():
 def report_counts_check(campaign_code, repair):
     """Count every campaign's handed-in answers (or CAMPAIGN_CODE's) afresh and compare with
     the kept counts; exit 1 on any difference, unless --repair rewrote them."""
+    from reports import queries
     from survey.models import Campaign, Item, Option, OrgUnit
     from survey.services import kept_counts
 
@@ -447,6 +448,7 @@ def report_counts_check(campaign_code, repair):
     if campaign_code and not campaigns:
         _fail(f"点検 {campaign_code} は登録されていません。")
     units = dict(db.session.execute(sa.select(OrgUnit.id, OrgUnit.code)).all())
+    units[queries.ALL_UNITS] = "（点検全体）"
     options = dict(db.session.execute(sa.select(Option.id, Option.code)).all())
     differing = []
     for campaign in campaigns:

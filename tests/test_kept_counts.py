@@ -12,7 +12,7 @@ from datetime import date, timedelta
 import flask_migrate
 import sqlalchemy as sa
 
-from reports import aggregate
+from reports import aggregate, queries
 from survey.extensions import db
 from survey.models import (
     Answer,
@@ -36,12 +36,19 @@ def campaign(code: str = CAMPAIGN) -> Campaign:
 
 
 def kept_answers(campaign_id: int) -> int:
-    """Handed-in answers to asked items, as the kept counts hold them."""
-    return db.session.scalar(
-        sa.select(sa.func.coalesce(sa.func.sum(AnswerCount.asked), 0)).where(
-            AnswerCount.campaign_id == campaign_id
+    """Handed-in answers to asked items, as the kept counts of the whole campaign hold them
+    (and those of its units: the same)."""
+
+    def total(where):
+        return db.session.scalar(
+            sa.select(sa.func.coalesce(sa.func.sum(AnswerCount.asked), 0)).where(
+                AnswerCount.campaign_id == campaign_id, where
+            )
         )
-    )
+
+    campaign_wide = total(AnswerCount.unit_id == queries.ALL_UNITS)
+    assert total(AnswerCount.unit_id != queries.ALL_UNITS) == campaign_wide
+    return campaign_wide
 
 
 def answers_of(assignment_id: int) -> int:

@@ -6,9 +6,10 @@ Create Date: 2026-12-03 22:00:00.000000
 
 The results read answer_count (handed-in answers per campaign, responsible unit, item and option)
 instead of every answer. The upgrade counts every campaign's submitted and approved answers into
-it; a conditional item's answer is `asked` only where its condition item was answered with one
-of its codes. The counting repeats reports/queries.py (counted_answers, visible) on purpose:
-this migration must not change when that module does. `flask report counts check` compares the
+it, per responsible unit and for the whole campaign (unit -1); a conditional item's answer is
+`asked` only where its condition item was answered with one of its codes. The counting repeats
+reports/queries.py (counted_answers, visible) on purpose: this migration must not change when
+that module does. `flask report counts check` compares the
 result with the answers.
 """
 from alembic import op
@@ -22,6 +23,7 @@ branch_labels = None
 depends_on = None
 
 COUNTED = ("submitted", "approved")
+ALL_UNITS = -1
 
 campaign = sa.table("campaign", sa.column("id"), sa.column("checklist_id"))
 item = sa.table(
@@ -69,13 +71,25 @@ def upgrade():
     )
     op.create_index(op.f('ix_answer_count_campaign_unit'), 'answer_count', ['campaign_id', 'unit_id'], unique=False)
     conn = op.get_bind()
+    columns = ["campaign_id", "unit_id", "item_id", "option_id", "answers", "asked"]
     for campaign_id, checklist_id in conn.execute(sa.select(campaign.c.id, campaign.c.checklist_id)).all():
         conn.execute(
-            sa.insert(answer_count).from_select(
-                ["campaign_id", "unit_id", "item_id", "option_id", "answers", "asked"],
-                _counted(conn, campaign_id, checklist_id),
-            )
+            sa.insert(answer_count).from_select(columns, _counted(conn, campaign_id, checklist_id))
         )
+    # Each (item, option) of the whole campaign: unit_id ALL_UNITS (-1).
+    conn.execute(
+        sa.insert(answer_count).from_select(
+            columns,
+            sa.select(
+                answer_count.c.campaign_id,
+                sa.literal_column(str(ALL_UNITS)),
+                answer_count.c.item_id,
+                answer_count.c.option_id,
+                sa.func.sum(answer_count.c.answers),
+                sa.func.sum(answer_count.c.asked),
+            ).group_by(answer_count.c.campaign_id, answer_count.c.item_id, answer_count.c.option_id),
+        )
+    )
 
 
 def _conditions(conn, checklist_id):

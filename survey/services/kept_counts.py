@@ -9,6 +9,12 @@ taken from the kept rows with one `INSERT … ON CONFLICT DO UPDATE SET n = n + 
 database adds, so two hand-ins at once both count (PostgreSQL makes the second wait for the
 first's row lock, then adds to what it wrote; SQLite has one writer at a time).
 
+Each change is added twice: to the rows of the assignment's responsible unit (a manager's
+figures, the departments) and to the campaign's ALL_UNITS rows (the whole campaign's figures).
+The hot ALL_UNITS rows make concurrent hand-ins of one campaign wait for each other from the
+status change to the commit; they already did, for the audit trail's lock, which is therefore
+taken first (`trail.hold_chain`): one order of locks, no deadlock.
+
 Paths that write answers and statuses in bulk (the demo builder, the bench) call `recount`.
 """
 
@@ -23,6 +29,7 @@ from reports import queries
 from survey.extensions import db
 from survey.models import AnswerCount, Assignment, Campaign
 from survey.models.campaigns import COUNTED_STATUSES
+from survey.services import trail
 
 
 def _conditions(campaign_id: int) -> list[queries.Condition]:
@@ -49,22 +56,27 @@ def _add(assignment: Assignment, sign: int) -> None:
     ).all()
     if not counted:
         return
-    # In key order, so that two transactions adding to the same rows lock them in the same
+    # The assignment's rows and the same again for the whole campaign (one unit: the same
+    # counts), in key order, so that transactions adding to the same rows lock them in one
     # order and wait for each other rather than deadlock.
     rows = sorted(
         (
             {
                 "campaign_id": r.campaign_id,
-                "unit_id": r.unit_id,
+                "unit_id": unit,
                 "item_id": r.item_id,
                 "option_id": r.option_id,
                 "answers": sign * r.answers,
                 "asked": sign * r.asked,
             }
             for r in counted
+            for unit in (r.unit_id, queries.ALL_UNITS)
         ),
         key=lambda row: tuple(row[k] for k in queries.KEPT_KEYS),
     )
+    # Every status change is recorded in the audit trail in this transaction; its lock is taken
+    # before these rows', as a hand-in that saved answers first has taken it already.
+    trail.hold_chain()
     db.session.execute(_upsert().values(rows))
 
 

@@ -279,6 +279,13 @@ def _lock_chain(session: Session) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def hold_chain(session: Session | None = None) -> None:
+    """Take the lock of appends now, for a change recorded later in this transaction that locks
+    rows of its own first (services/kept_counts.py): every such transaction then takes the
+    locks in the same order and none waits for another that waits for it."""
+    _lock_chain(session or db.session)
+
+
 def _newest(session: Session | sa.Connection, *, lock: bool) -> tuple[int, str]:
     table = AuditEntry.__table__
     stmt = sa.select(table.c.id, table.c.hash).order_by(table.c.id.desc()).limit(1)
