@@ -11,6 +11,9 @@ in the same run, so they hold on any machine:
   option` SQL (the same recursive unit -> department CTE);
 - trend_ratio: rounds.trend (this round and last year's, side by side) against the bare
   per-item SQL of both rounds;
+- results_page_ratio: the whole results page (pages.campaign_page, which reads the kept counts)
+  against the bare per-item `GROUP BY item, option` over the answers; results_growth: that page
+  at 100,000 against 10,000 respondents;
 - xlsx_export_ratio: the whole summary workbook against a bare exporter that streams the same
   rows with bare SQL and writes the same cells with xlsxwriter (constant_memory), unformatted;
 - xlsx_peak_rss_mb, xlsx_growth, xlsx_rss_growth_mb: the export in a child process at 100,000
@@ -37,7 +40,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from reports import aggregate, rounds
+from reports import aggregate, pages, queries, rounds
 
 # --- the scratch schema: names and types as in survey/models -----------------------------------
 
@@ -191,6 +194,20 @@ answer = sa.Table(
     # Together these let every count read only an index, whichever way the planner joins.
     sa.Index("ix_answer_item_option", "item_id", "option_id", "assignment_id"),
     sa.Index("ix_answer_assignment_item_option", "assignment_id", "item_id", "option_id"),
+)
+
+answer_count = sa.Table(
+    "answer_count",
+    metadata,
+    sa.Column("campaign_id", sa.Integer, nullable=False),
+    sa.Column("unit_id", sa.Integer, nullable=False, autoincrement=False),
+    sa.Column("item_id", sa.Integer, nullable=False),
+    sa.Column("option_id", sa.Integer, nullable=False, autoincrement=False),
+    sa.Column("answers", sa.Integer, nullable=False),
+    sa.Column("asked", sa.Integer, nullable=False),
+    sa.PrimaryKeyConstraint("campaign_id", "item_id", "option_id", "unit_id"),
+    sa.Index("ix_answer_count_campaign_unit", "campaign_id", "unit_id"),
+    sqlite_with_rowid=False,
 )
 
 BARE_PER_ITEM = """
@@ -365,6 +382,11 @@ def fill(engine: sa.Engine, respondents: int, small: int, items: int) -> None:
     with engine.begin() as conn:
         for index in answer.indexes:
             index.create(conn)
+    # As the app keeps them at each hand-in; counted in one pass here, as `flask report counts
+    # check --repair` would.
+    with engine.begin() as conn:
+        for cid, *_ in plan:
+            queries.recount(conn, cid, [])
 
 
 def _bulk(engine: sa.Engine, table: str, columns: tuple[str, ...], rows) -> None:
@@ -415,7 +437,7 @@ def report(label: str, name: str, value: float, unit: str) -> None:
     )
 
 
-def measure_counts(engine: sa.Engine, label: str, code: str, repeat: int) -> None:
+def measure_counts(engine: sa.Engine, label: str, code: str, small: str, repeat: int) -> None:
     with engine.connect() as conn:
         cid = conn.scalar(sa.text("SELECT id FROM campaign WHERE code = :c"), {"c": code})
         bare_item = BARE_PER_ITEM.format(campaign=cid)
@@ -457,6 +479,7 @@ def measure_counts(engine: sa.Engine, label: str, code: str, repeat: int) -> Non
         report(label, "trend_bare_sql", bare * 1000, "ms")
         report(label, "trend_report", ours * 1000, "ms")
         report(label, "trend_ratio", ours / bare, "x")
+        measure_results_page(conn, label, code, small, bare_item, repeat)
         _, frame = aggregate.per_item(conn, code)
         handed_in = conn.scalar(
             sa.text(
@@ -466,6 +489,26 @@ def measure_counts(engine: sa.Engine, label: str, code: str, repeat: int) -> Non
             {"c": cid},
         )
         assert int(frame[["compliant", "noncompliant", "excluded"]].sum().sum()) == handed_in
+
+
+def measure_results_page(
+    conn: sa.Connection, label: str, code: str, small: str, bare_item: str, repeat: int
+) -> None:
+    """The whole results page (pages.campaign_page: per item, per category, per department and
+    the previous round beside them, from the kept counts) against the bare per-item GROUP BY
+    over the answers; and the same page at 100,000 against 10,000 respondents. The small
+    campaign has no earlier round, so its page does less: the growth is not flattered."""
+
+    def page(campaign_code: str):
+        return lambda: pages.campaign_page(conn, aggregate.load(conn, campaign_code), None)
+
+    bare, ours = paired(lambda: conn.exec_driver_sql(bare_item).all(), page(code), repeat)
+    report(label, "results_page_bare_sql", bare * 1000, "ms")
+    report(label, "results_page", ours * 1000, "ms")
+    report(label, "results_page_ratio", ours / bare, "x")
+    small_page, large_page = paired(page(small), page(code), repeat)
+    report(label, "results_page_small", small_page * 1000, "ms")
+    report(label, "results_growth", large_page / small_page, "x")
 
 
 def child(mode: str, url: str, code: str, out: Path) -> tuple[float, float]:
@@ -513,7 +556,7 @@ def run(url: str, label: str, args: argparse.Namespace, scratch: Path) -> None:
             conn.exec_driver_sql("ANALYZE")
     report(label, "fill_s", time.perf_counter() - start, "s")
     plan = campaigns(args.respondents, args.small)
-    measure_counts(engine, label, plan[0][1], args.repeat)
+    measure_counts(engine, label, plan[0][1], plan[1][1], args.repeat)
     engine.dispose()
     if not args.no_export:
         measure_exports(url, label, plan[0][1], plan[1][1], scratch)

@@ -447,6 +447,67 @@ def report_contractor(contractor_code, fmt, encoding, out, lang):
     trail.record_contractor_export(company.code, f"rounds.{fmt}")
 
 
+@report_cli.group("counts")
+def report_counts():
+    """The kept counts the results read (answer_count), against the answers."""
+
+
+@report_counts.command("check")
+@click.argument("campaign_code", required=False)
+@click.option("--repair", is_flag=True, help="Count the differing campaigns afresh.")
+def report_counts_check(campaign_code, repair):
+    """Count every campaign's handed-in answers (or CAMPAIGN_CODE's) afresh and compare with
+    the kept counts; exit 1 on any difference, unless --repair rewrote them."""
+    from reports import queries
+    from survey.models import Campaign, Item, Option, OrgUnit
+    from survey.services import kept_counts
+
+    query = sa.select(Campaign).order_by(Campaign.code)
+    if campaign_code:
+        query = query.where(Campaign.code == campaign_code)
+    campaigns = list(db.session.scalars(query))
+    if campaign_code and not campaigns:
+        _fail(f"点検 {campaign_code} は登録されていません。")
+    units = dict(db.session.execute(sa.select(OrgUnit.id, OrgUnit.code)).all())
+    units[queries.ALL_UNITS] = "（点検全体）"
+    options = dict(db.session.execute(sa.select(Option.id, Option.code)).all())
+    differing = []
+    for campaign in campaigns:
+        found = kept_counts.differences(campaign.id)
+        numbers = dict(
+            db.session.execute(
+                sa.select(Item.id, Item.number).where(Item.checklist_id == campaign.checklist_id)
+            ).all()
+        )
+        for d in found:
+            click.echo(
+                f"{campaign.code}：所属 {units.get(d.unit_id, 'なし')}、項目 {numbers[d.item_id]}"
+                f"、選択肢 {options.get(d.option_id, 'なし')}："
+                f"保持 {d.kept[0]}（うち設問あり {d.kept[1]}）、"
+                f"回答から {d.counted[0]}（うち設問あり {d.counted[1]}）",
+                err=True,
+            )
+        if found:
+            differing.append(campaign)
+    if not differing:
+        click.echo(f"{len(campaigns)} 件の点検の集計は、すべて回答と一致しています。")
+        return
+    if not repair:
+        _fail(
+            f"{len(campaigns)} 件中 {len(differing)} 件の点検で、保持している集計が回答と"
+            "異なります。--repair で数え直せます。"
+        )
+    for campaign in differing:
+        kept_counts.recount(campaign.id)
+    trail.record(
+        "counts.repair",
+        summary=", ".join(c.code for c in differing)[:200],
+        after={"campaigns": [c.code for c in differing]},
+    )
+    db.session.commit()
+    click.echo(f"{len(differing)} 件の点検の集計を回答から数え直しました。")
+
+
 # --- user -----------------------------------------------------------------------------------
 
 user_cli = AppGroup("user", help="Accounts.")

@@ -40,6 +40,7 @@ from survey.models.campaigns import AssignmentStatus, CampaignStatus
 from survey.models.org import UnitKind
 from survey.models.registers import Subcontracting
 from survey.passwords import hash_password
+from survey.services import kept_counts
 from survey.services.checklists import import_files
 
 DEFINITIONS = Path(__file__).resolve().parent.parent / "checklists" / "definitions"
@@ -161,6 +162,9 @@ def load() -> Ward:
     demo_contractors.load(ward)
     demo_followup.load()
     demo_logs.load()
+    # The answers and statuses above went in directly, not through hand-ins.
+    for campaign_id in db.session.scalars(sa.select(Campaign.id)):
+        kept_counts.recount(campaign_id)
     # Building the follow-up steps queues their mails; the demo's addresses are examples, so a
     # demo starts with an empty outbox and a later `mail send` sends nothing on its behalf.
     db.session.execute(sa.delete(OutgoingMail))

@@ -17,6 +17,7 @@ from checklists.writer import dump_yaml, write_xlsx
 from survey.extensions import db
 from survey.models import ChecklistGrade, User
 from survey.models.org import Role
+from survey.services import transitions
 from survey.services.checklists import import_files, to_schema
 from tests.helpers import login, open_campaign
 from tests.results.test_results_pages import download
@@ -237,7 +238,7 @@ def test_only_those_who_may_see_the_questionnaire_read_its_result(
 
 def test_a_result_waits_for_the_hand_in(demo_app, graded):
     _, first, second = graded
-    first.status = "returned"
+    assert transitions.move(first, ("submitted",), "returned")
     db.session.commit()
     own = login(demo_app, "respondent")
     assert own.get(f"/assignments/{first.id}/result").status_code == 403

@@ -3,6 +3,7 @@
 from survey.models.audits import Audit, AuditFinding, FindingMeasure
 from survey.models.campaigns import (
     Answer,
+    AnswerCount,
     AnswerHistory,
     Assignment,
     AssignmentEvent,
@@ -52,6 +53,7 @@ __all__ = [
     "ActionStatus",
     "ApiToken",
     "Answer",
+    "AnswerCount",
     "AnswerHistory",
     "Assignment",
     "AssignmentEvent",

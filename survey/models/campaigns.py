@@ -179,6 +179,36 @@ class Answer(db.Model):
     answered_by: Mapped[User | None] = relationship()
 
 
+class AnswerCount(db.Model):
+    """Handed-in answers counted per (campaign, responsible unit, item, option), so that the
+    results read a few thousand rows instead of every answer (docs/performance.md).
+
+    Kept in the transaction that moves an assignment into or out of COUNTED_STATUSES
+    (services/kept_counts.py, from services/transitions.py). `answers` counts every handed-in
+    answer; `asked` only those whose item was asked — a conditional item whose condition did not
+    hold keeps no figure, while its condition item's `answers` say how many were not asked.
+    0 stands for "none" in `unit_id` (no responsible unit) and `option_id` (a comment without a
+    choice), as a key column cannot be NULL: such rows never meet a unit or an option by id.
+    """
+
+    __tablename__ = "answer_count"
+    __table_args__ = (
+        # Item and option first: the per-item figures read the rows in key order, without a
+        # sort; a manager's units are found by the second index. On SQLite the rows live in
+        # the key's b-tree (WITHOUT ROWID): every figure reads one b-tree (docs/performance.md).
+        sa.PrimaryKeyConstraint("campaign_id", "item_id", "option_id", "unit_id"),
+        sa.Index("ix_answer_count_campaign_unit", "campaign_id", "unit_id"),
+        {"sqlite_with_rowid": False},
+    )
+
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaign.id", ondelete="CASCADE"))
+    unit_id: Mapped[int] = mapped_column(autoincrement=False)
+    item_id: Mapped[int] = mapped_column(sa.ForeignKey("item.id", ondelete="CASCADE"))
+    option_id: Mapped[int] = mapped_column(autoincrement=False)
+    answers: Mapped[int]
+    asked: Mapped[int]
+
+
 class Attachment(db.Model):
     """Evidence uploaded for an item; its bytes are the StoredFile `file`."""
 

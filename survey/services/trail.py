@@ -55,6 +55,7 @@ ACTIONS = {
     "backup.create": _l("バックアップの作成"),
     "backup.restore": _l("バックアップからの復元"),
     "files.load": _l("移行のときに見つからなかった証跡ファイルの取り込み"),
+    "counts.repair": _l("結果の集計の数え直し"),
     "invitation.accept": _l("招待の受諾（アカウント作成）"),
     "answer.save": _l("回答の保存"),
     "answer.autosave": _l("回答の自動保存"),
@@ -277,6 +278,13 @@ def _lock_chain(session: Session) -> None:
         # INSERT.
         if not conn.connection.dbapi_connection.in_transaction:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def hold_chain(session: Session | None = None) -> None:
+    """Take the lock of appends now, for a change recorded later in this transaction that locks
+    rows of its own first (services/kept_counts.py): every such transaction then takes the
+    locks in the same order and none waits for another that waits for it."""
+    _lock_chain(session or db.session)
 
 
 def _newest(session: Session | sa.Connection, *, lock: bool) -> tuple[int, str]:

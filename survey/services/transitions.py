@@ -8,6 +8,9 @@ together (a double click, a retry, two reviewers at once) the database lets exac
 PostgreSQL makes the others wait for the winner's row lock and then re-reads the row, SQLite
 runs one writer at a time. Only the winner goes on to record the event, the audit entry and the
 mail; the others write nothing and tell their user it was already done.
+
+An assignment's status change is also where its answers join or leave the kept counts of the
+results (services/kept_counts.py), so no path that changes the status can forget them.
 """
 
 from __future__ import annotations
@@ -18,12 +21,22 @@ import sqlalchemy as sa
 from sqlalchemy.orm.attributes import set_committed_value
 
 from survey.extensions import db
+from survey.models import Assignment
+from survey.services import kept_counts
 
 
 def claim(record, condition: sa.ColumnElement[bool], **values) -> bool:
     """Write `values` to `record`'s row if it still meets `condition`; True if this request
-    did. The caller records what follows only then, and commits."""
+    did. The caller records what follows only then, and commits.
+
+    An assignment's status change also moves its answers into or out of the kept counts of the
+    results, in the same transaction; the UPDATE then also requires the status this request
+    saw, so that what the counts are told it left is what it left."""
     model = type(record)
+    follows = isinstance(record, Assignment) and "status" in values
+    if follows:
+        was = record.status
+        condition = sa.and_(condition, model.status == was)
     claimed = db.session.execute(
         sa.update(model)
         .where(model.id == record.id, condition)
@@ -35,6 +48,8 @@ def claim(record, condition: sa.ColumnElement[bool], **values) -> bool:
     # What the UPDATE wrote, known to the session without writing it again at the flush.
     for key, value in values.items():
         set_committed_value(record, key, value)
+    if follows:
+        kept_counts.follow(record, was, values["status"])
     return True
 
 

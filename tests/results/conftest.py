@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from survey import demo
 from survey.extensions import db
 from survey.models import Answer, Assignment, Campaign, OrgUnit
+from survey.services import kept_counts
 
 
 def unit(name: str) -> OrgUnit:
@@ -92,5 +93,6 @@ def second_version(demo_app, tmp_path):
             db.session.add(
                 Answer(assignment_id=assignment.id, item_id=item.id, option_id=option.id)
             )
+    kept_counts.recount(new.id)  # the answers went in directly, not by hand-ins
     db.session.commit()  # for the pages too, which read on connections of their own
     return new
