@@ -777,6 +777,12 @@ def stream_assignments(
     return _stream(conn, _assignments(campaign_id, units, handed_in).order_by(assignment.c.id))
 
 
+def handed_in_count(conn: sa.Connection, campaign_id: int, *, units: Units = None) -> int:
+    """Handed-in assignments: the rows of the answers' download."""
+    stmt = sa.select(sa.func.count()).select_from(assignment).where(_handed_in(campaign_id))
+    return conn.scalar(_scoped(stmt, units))
+
+
 def pending_rows(
     conn: sa.Connection, campaign_id: int, *, units: Units = None, limit=None, offset: int = 0
 ) -> tuple[int, list[sa.Row]]:

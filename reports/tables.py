@@ -149,9 +149,11 @@ def build(
     now: datetime | None = None,
     tz: ZoneInfo = TOKYO,
     parent: int | None = None,
+    figures: bool = True,
 ) -> Report:
     """The figures of `units`; the 部局別 table breaks them down by the level below `parent`
-    (None: the 部局)."""
+    (None: the 部局). Without `figures`, only the long tables can be read from it (the
+    answers' download): the counts are not taken."""
     campaign = aggregate.load(conn, campaign_code)
     units = queries.unit_ids(conn, units)
     now = (now or datetime.now(UTC)).astimezone(tz)
@@ -161,8 +163,8 @@ def build(
         units,
         Meta(campaign.info, now, generated_by, scope),
         tz,
-        aggregate.item_table(conn, campaign, units),
-        aggregate.per_department(conn, campaign, units, parent),
+        aggregate.item_table(conn, campaign, units) if figures else pd.DataFrame(),
+        aggregate.per_department(conn, campaign, units, parent) if figures else None,
         parent,
     )
 
@@ -664,6 +666,10 @@ TABLES = {
     "remarks": remarks_table,
     "pending": pending_table,
 }
+
+
+# The tables read from the answers themselves, without the counts (build(figures=False)).
+LISTS = ("respondents", "remarks", "pending")
 
 
 def table(report: Report, name: str) -> Table:

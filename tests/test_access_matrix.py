@@ -270,6 +270,9 @@ DECISIONS = {
     "results.respondents": [("GET", "/results/2026-annual-assets/respondents", results, ["own"])],
     "results.trend": [("GET", "/results/2026-annual-assets/trend", results, ["own"])],
     "results.export_xlsx": [("GET", "/results/2026-annual-assets/export.xlsx", results, ["own"])],
+    "results.export_answers": [
+        ("GET", "/results/2026-annual-assets/export/answers.xlsx", results, ["own"])
+    ],
     "results.export_table": [
         ("GET", "/results/2026-annual-assets/export/items.csv", results, ["own"])
     ],

@@ -124,6 +124,10 @@ def _downloads(ids: dict) -> dict[str, list[tuple[str, str, bool]]]:
             ("admin", f"/results/{CLOSED}/export.xlsx", True),
             ("manager", f"/results/{CLOSED}/export.xlsx", True),
         ],
+        "results.export_answers": [
+            ("admin", f"/results/{CLOSED}/export/answers.xlsx", True),
+            ("manager", f"/results/{CLOSED}/export/answers.xlsx", True),
+        ],
         "results.export_table": [
             (
                 "admin",

@@ -8,12 +8,13 @@ import tempfile
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import Response, abort, render_template, request, send_file
+from flask import Response, abort, flash, redirect, render_template, request, send_file
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from reports import aggregate, excel, pages, queries, rounds, tables
+from reports import answers as answer_export
 from survey import access, clock
 from survey.access import can_view_results, results_units
 from survey.downloads import content_disposition
@@ -136,6 +137,7 @@ def campaign(code: str):
         legend=charts.legend(),
         band=charts.band,
         level_name=_("部局") if scope.parent is None else _("所属"),
+        answers_fit=answer_export.fits(page.figures["handed_in"]),
         args=args,
         url_for=list_url,
     )
@@ -266,7 +268,8 @@ TABLE_NAMES = {
 }
 
 
-def _report(conn, report: aggregate.Campaign, scope: Scope) -> tables.Report:
+def _report(conn, report: aggregate.Campaign, scope: Scope, figures=True) -> tables.Report:
+    """The report on the user's scope; without `figures`, for its long tables only."""
     return tables.build(
         conn,
         report.info.code,
@@ -275,6 +278,7 @@ def _report(conn, report: aggregate.Campaign, scope: Scope) -> tables.Report:
         scope=scope.label,
         parent=scope.parent,
         tz=clock.zone(),
+        figures=figures,
     )
 
 
@@ -314,6 +318,45 @@ def export_xlsx(code: str):
     return response
 
 
+@bp.route("/<code>/export/answers.xlsx")
+@access.guard()
+def export_answers(code: str):
+    """The respondents' answers (回答一覧, いいえ・コメント一覧) on the user's scope, the
+    same people may download as the summary; past a sheet's row limit, CSV instead."""
+    _stored, _conn, report, scope = _open(code)
+    handle = tempfile.TemporaryFile()
+    with tables.snapshot(db.engine) as own:
+        built = _report(own, report, scope, figures=False)
+        try:
+            answer_export.write_xlsx(built, handle)
+        except answer_export.TooManyRespondents as too_many:
+            handle.close()
+            flash(
+                _(
+                    "回答者が%(count)s人いるため、回答一覧はExcelの1シート（最大%(rows)s行）に"
+                    "入りません。回答一覧・いいえ・コメント一覧はCSVで出力してください。",
+                    count=f"{too_many.respondents:,}",
+                    rows=f"{too_many.max_rows:,}",
+                ),
+                "error",
+            )
+            dept = scope.department[0] if scope.department else None
+            return redirect(list_url("results.campaign", code=code, dept=dept))
+    handle.seek(0)
+    response = send_file(
+        handle,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        as_attachment=True,
+        download_name=f"{code}_answers.xlsx",
+    )
+    response.headers["Content-Disposition"] = content_disposition(
+        _filename(built, scope, "回答データ", "xlsx"), f"{code}_answers.xlsx"
+    )
+    response.headers["Cache-Control"] = "no-store"
+    trail.record_export(code, f"answers.xlsx {scope.label}")
+    return response
+
+
 @bp.route("/<code>/export/<table>.<fmt>")
 @access.guard()
 def export_table(code: str, table: str, fmt: str):
@@ -326,7 +369,7 @@ def export_table(code: str, table: str, fmt: str):
     if table == "compare" and rounds.previous_round(conn, report) is None:
         abort(404)  # the first round: nothing to compare with
     scope = _scope(conn, report)
-    name = _filename(_report(conn, report, scope), scope, TABLE_NAMES[table], fmt)
+    name = _filename(_report(conn, report, scope, figures=False), scope, TABLE_NAMES[table], fmt)
     generated_by = f"{current_user.display_name}（{current_user.username}）"
     engine = db.engine
     office = clock.zone()  # read here: the rows stream outside the app's context
@@ -343,6 +386,7 @@ def export_table(code: str, table: str, fmt: str):
                 scope=scope.label,
                 parent=scope.parent,
                 tz=office,
+                figures=table not in tables.LISTS,
             )
             data = tables.table(built, table)
             if fmt == "csv":
