@@ -765,7 +765,9 @@ STREAM_BATCH = 5_000
 def _stream(conn: sa.Connection, stmt) -> Iterator[sa.Row]:
     result = conn.execution_options(stream_results=True, yield_per=STREAM_BATCH).execute(stmt)
     try:
-        yield from result
+        # A batch at a time from the cursor: row by row, the fetching cost as much as the rows.
+        for batch in result.partitions():
+            yield from batch
     finally:
         result.close()
 

@@ -28,7 +28,7 @@ from reports.safe import starts_like_formula
 EXCEL_MAX_ROWS = 1_048_576  # rows of a sheet, the header's included
 FONT = "游ゴシック"
 COMPRESSION = 1  # zlib level: the XML shrinks about as well, several times faster than 6
-CHUNK_ROWS = 2_000  # rows serialised before each write into the zip entry
+CHUNK_ROWS = 500  # rows serialised before each write into the zip entry (a few MB)
 FIT_ROWS = 500  # rows the columns' widths are fitted to (they precede the rows in the XML)
 CACHE_LIMIT = 2_000  # per column: answers, units, departments repeat; names and comments do not
 EPOCH = datetime(1899, 12, 30)  # Excel's day 0 (its 1900 leap-year bug folded in)
@@ -305,11 +305,9 @@ def _rows(out, fields: list[Field], rows: Iterator[tuple], max_rows: int) -> tup
         count += 1
         r = str(count + 1)
         parts = [f'<row r="{r}">']
-        c = -1
-        for value in cells:
-            c += 1
-            if value is None or value == "":
-                if value is None and kinds[c] == "percent":
+        for c, value in enumerate(cells):
+            if value is None:
+                if kinds[c] == "percent":
                     parts.append(f'<c r="{letters[c]}{r}{none}')
                 continue
             if texts[c]:
@@ -327,6 +325,8 @@ def _rows(out, fields: list[Field], rows: Iterator[tuple], max_rows: int) -> tup
                 parts.append(f'<c r="{letters[c]}{r}{body}')
                 continue
             kind = kinds[c]
+            if value == "":  # a blank on purpose (tables.NOT_ASKED)
+                continue
             if kind == "int" or kind == "number" or kind == "points":
                 number = str(value)
             elif kind == "percent":

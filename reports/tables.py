@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
+import operator
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -451,6 +453,18 @@ def _answer_lookup(report: Report):
     )
 
 
+CLASS_INDEX = {"compliant": 0, "noncompliant": 1, "excluded": 2}
+
+
+def _asked(item_id: int, chosen: dict, conditions: dict, code: dict) -> bool:
+    """Whether a respondent was asked `item_id`: its condition, if any, held."""
+    if item_id not in conditions:
+        return True
+    parent_id, codes = conditions[item_id]
+    parent = chosen.get(parent_id)
+    return parent is not None and code.get(parent[2]) in codes
+
+
 def respondents_table(report: Report, lang: str = "ja") -> Table:
     """One row per handed-in respondent, one column per item with its comment beside it."""
     campaign = report.campaign
@@ -477,6 +491,8 @@ def respondents_table(report: Report, lang: str = "ja") -> Table:
         )
     position = {row.id: fixed + 2 * i for i, row in enumerate(items)}
     label, klass, code, score = _answer_lookup(report)
+    # Per option, what a chosen answer puts in the row: label, class counted, points.
+    chosen_as = {o: (label[o], CLASS_INDEX[klass[o]], score[o] or 0) for o in label}
     # A conditional item counts only where its condition held (same rule as the figures).
     conditions = {c.item_id: (c.parent_id, frozenset(c.codes)) for c in campaign.conditions}
     statuses = STATUS_LABELS[lang]
@@ -484,45 +500,44 @@ def respondents_table(report: Report, lang: str = "ja") -> Table:
     tz = report.tz
 
     def rows() -> Iterator[tuple]:
+        # Five million answers at prefecture scale: one pass over them, by position not name.
         answers = queries.stream_answers(report.conn, campaign.info.id, units=report.units)
-        pending = next(answers, None)
+        groups = itertools.groupby(answers, key=operator.itemgetter(0))
+        group = next(groups, None)
         people = queries.stream_assignments(report.conn, campaign.info.id, units=report.units)
         for person in people:
-            while pending is not None and pending.assignment_id < person.id:
-                pending = next(answers, None)  # not in this stream's scope (cannot happen)
-            chosen = {}
-            while pending is not None and pending.assignment_id == person.id:
-                chosen[pending.item_id] = pending
-                pending = next(answers, None)
+            while group is not None and group[0] < person.id:
+                group = next(groups, None)  # not in this stream's scope (cannot happen)
             cells = [None] * width
-            counts = {"compliant": 0, "noncompliant": 0, "excluded": 0}
+            counts = [0, 0, 0]
             points = 0
-            for item_id, given in chosen.items():
-                if item_id in conditions:
-                    parent_id, codes = conditions[item_id]
-                    parent = chosen.get(parent_id)
-                    if parent is None or code.get(parent.option_id) not in codes:
-                        continue  # not asked: left out, as in the figures
-                at = position.get(item_id)
-                if at is None:
-                    continue
-                option_id = given.option_id
-                if option_id is not None:
-                    cells[at] = label[option_id]
-                    counts[klass[option_id]] += 1
-                    points += score[option_id] or 0
-                if given.comment:
-                    cells[at + 1] = given.comment
-            applicable = counts["compliant"] + counts["noncompliant"]
+            if group is not None and group[0] == person.id:
+                given = list(group[1])
+                group = next(groups, None)
+                if conditions:
+                    chosen = {row[1]: row for row in given}
+                    given = [row for row in given if _asked(row[1], chosen, conditions, code)]
+                for _, item_id, option_id, comment in given:
+                    at = position.get(item_id)
+                    if at is None:
+                        continue
+                    if option_id is not None:
+                        text, k, score_of = chosen_as[option_id]
+                        cells[at] = text
+                        counts[k] += 1
+                        points += score_of
+                    if comment:
+                        cells[at + 1] = comment
+            yes, no = counts[0], counts[1]
             cells[0] = person.department
             cells[1] = person.unit
             cells[2] = person.target
             cells[3] = statuses.get(person.status, person.status)
             cells[4] = local(person.submitted_at, tz)
-            cells[5] = counts["compliant"]
-            cells[6] = counts["noncompliant"]
-            cells[7] = counts["excluded"]
-            cells[8] = round(100 * counts["compliant"] / applicable, 1) if applicable else None
+            cells[5] = yes
+            cells[6] = no
+            cells[7] = counts[2]
+            cells[8] = round(100 * yes / (yes + no), 1) if yes + no else None
             if with_score:
                 cells[9] = points
             yield tuple(cells)
