@@ -370,7 +370,7 @@ class StreamedSheetWriter(SheetWriter):
         }
 
 
-def _splice(source: Path, out, parts: dict[str, tuple[Path, str]], scratch: Path) -> None:
+def splice(source: Path, out, parts: dict[str, tuple[Path, str]], scratch: Path) -> None:
     """Copies xlsxwriter's file to `out`, with each long sheet's rows put into its sheetData."""
     with (
         zipfile.ZipFile(source) as src,
@@ -509,7 +509,7 @@ def write_report(report: Report, out: str | Path | IO[bytes], *, max_rows: int =
         scratch = Path(scratch)
         source = scratch / "book.xlsx"
         parts = _write_book(report, source, max_rows, scratch)
-        _splice(source, out, parts, scratch)
+        splice(source, out, parts, scratch)
 
 
 def _write_book(report: Report, path: Path, max_rows: int, scratch: Path) -> dict:

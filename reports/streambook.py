@@ -18,7 +18,7 @@ import re
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO
 from xml.sax.saxutils import escape, quoteattr
@@ -52,13 +52,16 @@ STYLE = {
     "ratio": 10,
     "wrap": 11,
     "quoted_wrap": 12,
+    "timestamp": 13,
+    "number": 0,
 }
 
 
 @dataclass(frozen=True)
 class Field:
     """A column of a plain sheet. kind: text | int | number | percent (a percentage: 12.5 is
-    12.5 %) | points | ratio (text such as 133/139) | datetime | date (naive, local)."""
+    12.5 %) | points | ratio (text such as 133/139) | datetime | timestamp (to the second) |
+    date (naive, local) | any (each value by its type: a register's cells)."""
 
     title: str
     kind: str = "text"
@@ -180,9 +183,11 @@ class Book:
         self.sheets.append((valid_sheet_name(name), filtered))
         return count, more
 
-    def notes(self, name: str, lines: list[tuple[str, str]]) -> None:
+    def notes(
+        self, name: str, lines: list[tuple[str, str]], titles: tuple[str, str] = ("項目", "内容")
+    ) -> None:
         """A small sheet of (heading, text) pairs: what the tables hold, for whom, when."""
-        fields = [Field("項目", width=16), Field("内容", width=90)]
+        fields = [Field(titles[0], width=16), Field(titles[1], width=90)]
         number = len(self.sheets) + 1
         with self.zip.open(f"xl/worksheets/sheet{number}.xml", "w") as out:
             out.write(_sheet_head(_widths(fields, []), 0, number == 1, frozen=False).encode())
@@ -289,7 +294,6 @@ def _rows(out, fields: list[Field], rows: Iterator[tuple], max_rows: int) -> tup
     letters = [column_letter(c) for c in range(len(fields))]
     plain = [STYLE["wrap" if k == "wrap" else "text"] for k in kinds]
     quoted = [STYLE["quoted_wrap" if k == "wrap" else "quoted"] for k in kinds]
-    style = [STYLE.get(k, STYLE["default"]) for k in kinds]
     texts = [k in ("text", "wrap", "ratio") for k in kinds]
     caches: list[dict] = [{} for _ in fields]
     none = f'" s="{STYLE["none"]}" t="inlineStr"><is><t>－</t></is></c>'
@@ -327,17 +331,26 @@ def _rows(out, fields: list[Field], rows: Iterator[tuple], max_rows: int) -> tup
             kind = kinds[c]
             if value == "":  # a blank on purpose (tables.NOT_ASKED)
                 continue
+            if kind == "any":
+                kind = _kind_of(value)
+                if kind == "text":
+                    s = STYLE["quoted"] if starts_like_formula(value) else STYLE["text"]
+                    parts.append(
+                        f'<c r="{letters[c]}{r}" s="{s}" t="inlineStr"><is>'
+                        f"{xml_text(value)}</is></c>"
+                    )
+                    continue
             if kind == "int" or kind == "number" or kind == "points":
                 number = str(value)
             elif kind == "percent":
                 number = repr(round(value / 100, 6))
-            elif kind == "datetime":
+            elif kind == "datetime" or kind == "timestamp":
                 number = repr(round((value - EPOCH).total_seconds() / 86400, 8))
             elif kind == "date":
                 number = str((value - EPOCH_DATE).days)
             else:
                 number = str(value)
-            parts.append(f'<c r="{letters[c]}{r}" s="{style[c]}"><v>{number}</v></c>')
+            parts.append(f'<c r="{letters[c]}{r}" s="{STYLE[kind]}"><v>{number}</v></c>')
         parts.append("</row>")
         chunk.append("".join(parts))
         if len(chunk) >= CHUNK_ROWS:
@@ -346,6 +359,16 @@ def _rows(out, fields: list[Field], rows: Iterator[tuple], max_rows: int) -> tup
     if chunk:
         out.write("".join(chunk).encode("utf-8"))
     return count, more
+
+
+def _kind_of(value) -> str:
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, datetime):
+        return "datetime"
+    if isinstance(value, date):
+        return "date"
+    return "number"
 
 
 # --- the package's small parts ----------------------------------------------------------------
@@ -388,8 +411,8 @@ def _xf(num_fmt=0, font=0, fill=0, border=0, extra="", alignment=""):
 _XFS = [  # in the order of STYLE
     _xf(),
     _xf(font=1, fill=2, border=1, alignment='horizontal="center" vertical="center" wrapText="1"'),
-    _xf(),
-    _xf(extra=' quotePrefix="1"'),
+    _xf(num_fmt=49),  # text, "@": a code such as 001 stays text when the cell is edited
+    _xf(num_fmt=49, extra=' quotePrefix="1"'),
     _xf(num_fmt=3),
     _xf(num_fmt=164),
     _xf(num_fmt=165),
@@ -397,16 +420,18 @@ _XFS = [  # in the order of STYLE
     _xf(num_fmt=167),
     _xf(font=2, extra=' quotePrefix="1"', alignment='horizontal="center"'),
     _xf(alignment='horizontal="right"'),
-    _xf(alignment='vertical="top" wrapText="1"'),
-    _xf(extra=' quotePrefix="1"', alignment='vertical="top" wrapText="1"'),
+    _xf(num_fmt=49, alignment='vertical="top" wrapText="1"'),
+    _xf(num_fmt=49, extra=' quotePrefix="1"', alignment='vertical="top" wrapText="1"'),
+    _xf(num_fmt=168),
 ]
 _FONT = f'<name val="{FONT}"/><family val="3"/><charset val="128"/>'
 STYLES = (
     f'{XML_HEAD}<styleSheet xmlns="{MAIN}">'
-    '<numFmts count="4"><numFmt numFmtId="164" formatCode="0.0%"/>'
+    '<numFmts count="5"><numFmt numFmtId="164" formatCode="0.0%"/>'
     '<numFmt numFmtId="165" formatCode="yyyy/mm/dd hh:mm"/>'
     '<numFmt numFmtId="166" formatCode="yyyy/mm/dd"/>'
-    '<numFmt numFmtId="167" formatCode="+0.0;[Red]-0.0;0.0"/></numFmts>'
+    '<numFmt numFmtId="167" formatCode="+0.0;[Red]-0.0;0.0"/>'
+    '<numFmt numFmtId="168" formatCode="yyyy-mm-dd hh:mm:ss"/></numFmts>'
     f'<fonts count="3"><font><sz val="10"/>{_FONT}</font>'
     f'<font><b/><sz val="10"/>{_FONT}</font>'
     f'<font><sz val="10"/><color rgb="FF7B8794"/>{_FONT}</font></fonts>'
