@@ -248,3 +248,21 @@ def test_streamed_text_is_escaped_exactly_as_xlsxwriter_escapes_it():
     xml = zipfile.ZipFile(buffer).read("xl/worksheets/sheet1.xml").decode("utf-8")
     theirs = re.findall(r"<is>(.*?)</is>", xml, re.S)
     assert theirs == [streambook.xml_text(sample) for sample in samples]
+
+
+def test_a_plain_sheet_keeps_each_value_as_its_type(tmp_path):
+    from datetime import date, datetime
+
+    out = tmp_path / "plain.xlsx"
+    fields = [streambook.Field("コード", "any"), streambook.Field("日時", "timestamp")]
+    rows = [("001", datetime(2026, 6, 20, 11, 4, 5)), (date(2026, 4, 1), None), (7, None)]
+    with streambook.Book(out, title="台帳") as book:
+        assert book.sheet("台帳:一覧?", fields, rows) == 3
+        with pytest.raises(streambook.TooManyRows):
+            book.sheet("短い", fields, rows, max_rows=3)
+    sheet = openpyxl.load_workbook(out)["台帳_一覧_"]  # characters Excel refuses replaced
+    cells = list(sheet.iter_rows(min_row=2))
+    assert cells[0][0].value == "001" and cells[0][0].number_format == "@"
+    assert cells[0][1].value == datetime(2026, 6, 20, 11, 4, 5)
+    assert cells[0][1].number_format == "yyyy-mm-dd hh:mm:ss"
+    assert cells[1][0].value == datetime(2026, 4, 1) and cells[2][0].value == 7
