@@ -16,8 +16,12 @@ in the same run, so they hold on any machine:
   at 100,000 against 10,000 respondents;
 - xlsx_export_ratio: the whole summary workbook against a bare exporter that streams the same
   rows with bare SQL and writes the same cells with xlsxwriter (constant_memory), unformatted;
-- xlsx_peak_rss_mb, xlsx_growth, xlsx_rss_growth_mb: the export in a child process at 100,000
-  and at 10,000 respondents (peak RSS from os.wait4, so this process does not pollute it);
+- xlsx_peak_rss_mb, summary_xlsx_growth, xlsx_rss_growth_mb: the summary in a child process at
+  100,000 and at 10,000 respondents (peak RSS read by the child, so this process does not
+  pollute it);
+- answers_xlsx_ratio, answers_peak_rss_mb: the answers' workbook (reports/answers.py: 回答一覧
+  and いいえ・コメント一覧) against the same cells read with bare SQL from the same streams and
+  written with the standard csv module, in turns;
 - log_import_ratio, log_import_peak_rss_mb, log_sample_ratio: access logs (reports/bench_logs.py),
   a million look-ups by default (--log-rows).
 
@@ -538,10 +542,29 @@ def measure_exports(url: str, label: str, large: str, small: str, scratch: Path)
     report(label, "xlsx_bare_peak_rss_mb", bare_rss, "MB")
     report(label, "xlsx_peak_rss_mb", rss, "MB")
     report(label, "xlsx_export_small_s", ours_small, "s")
-    report(label, "xlsx_growth", ours / ours_small, "x")
+    report(label, "summary_xlsx_growth", ours / ours_small, "x")
     report(label, "xlsx_peak_rss_small_mb", rss_small, "MB")
     report(label, "xlsx_rss_growth_mb", rss - rss_small, "MB")
     report(label, "xlsx_file_mb", (scratch / "ours.xlsx").stat().st_size / 2**20, "MB")
+
+
+def measure_answers(url: str, label: str, large: str, scratch: Path, repeat: int) -> None:
+    """The answers' workbook against the bare CSV of the same cells, runs taken in turns."""
+    samples = [
+        (
+            child("bare-answers", url, large, scratch / "bare-answers.csv"),
+            child("answers", url, large, scratch / "answers.xlsx"),
+        )
+        for _ in range(repeat)
+    ]
+    bare = statistics.median(s[0][0] for s in samples)
+    ours = statistics.median(s[1][0] for s in samples)
+    report(label, "answers_csv_bare_s", bare, "s")
+    report(label, "answers_xlsx_s", ours, "s")
+    report(label, "answers_xlsx_ratio", ours / bare, "x")
+    report(label, "answers_csv_bare_peak_rss_mb", max(s[0][1] for s in samples), "MB")
+    report(label, "answers_peak_rss_mb", max(s[1][1] for s in samples), "MB")
+    report(label, "answers_xlsx_file_mb", (scratch / "answers.xlsx").stat().st_size / 2**20, "MB")
 
 
 def run(url: str, label: str, args: argparse.Namespace, scratch: Path) -> None:
@@ -560,10 +583,14 @@ def run(url: str, label: str, args: argparse.Namespace, scratch: Path) -> None:
     engine.dispose()
     if not args.no_export:
         measure_exports(url, label, plan[0][1], plan[1][1], scratch)
+        measure_answers(url, label, plan[0][1], scratch, min(args.repeat, 3))
+
+
+EXPORTS = ("export", "bare-export", "answers", "bare-answers")
 
 
 def main() -> None:
-    if len(sys.argv) > 1 and sys.argv[1] in ("export", "bare-export"):
+    if len(sys.argv) > 1 and sys.argv[1] in EXPORTS:
         return export_main(*sys.argv[1:5])
     if len(sys.argv) > 1 and sys.argv[1] in ("log-import", "bare-log-import"):
         from reports import bench_logs
@@ -629,15 +656,24 @@ class postgres_database:
 
 
 def export_main(mode: str, url: str, code: str, out: str) -> None:
-    """In the child process: one export, timed from the first query to the closed file."""
+    """In the child process: one export, timed from the first query to the closed file (the
+    modules it needs are imported before: the summary's own work is now a second or two)."""
+    import csv  # noqa: F401
+
+    import xlsxwriter  # noqa: F401
+
+    from reports import answers, excel
+
     engine = sa.create_engine(url)
     with engine.connect() as conn:
         conn.exec_driver_sql("SELECT 1")  # connecting is not part of the export
         start = time.perf_counter()
         if mode == "export":
-            from reports import excel
-
             excel.write_summary(conn, code, out, generated_by="make bench")
+        elif mode == "answers":
+            answers.write_answers(conn, code, out, generated_by="make bench")
+        elif mode == "bare-answers":
+            bare_answers(conn, code, out)
         else:
             bare_export(conn, code, out)
         elapsed = time.perf_counter() - start
@@ -680,24 +716,14 @@ HANDED_IN = "s.status IN ('submitted', 'approved')"
 
 
 def bare_export(conn: sa.Connection, code: str, out: str) -> None:
-    """The baseline: the same cells, read with bare SQL and written with plain write_row in
-    constant_memory mode, without formats, widths, charts or any checks."""
+    """The summary's baseline: the same cells, read with bare SQL and written with plain
+    write_row in constant_memory mode, without formats, widths, charts or any checks."""
     import xlsxwriter
 
-    cid, checklist_id = conn.execute(
-        sa.text("SELECT id, checklist_id FROM campaign WHERE code = :c"), {"c": code}
-    ).one()
-    items = conn.execute(
-        sa.text(
-            "SELECT i.id, i.number, c.title, i.text FROM item i "
-            "JOIN category c ON c.id = i.category_id WHERE i.checklist_id = :c ORDER BY i.number"
-        ),
-        {"c": checklist_id},
-    ).all()
-    options = {
-        r[0]: r[1:]
-        for r in conn.exec_driver_sql("SELECT id, label, klass FROM scale_option ORDER BY position")
-    }
+    cid, items, options = _bare_lists(conn, code)
+    checklist_id = conn.scalar(
+        sa.text("SELECT checklist_id FROM campaign WHERE id = :c"), {"c": cid}
+    )
     book = xlsxwriter.Workbook(out, {"constant_memory": True, "remove_timezone": True})
     stream = conn.execution_options(stream_results=True, yield_per=5_000)
 
@@ -738,50 +764,6 @@ def bare_export(conn: sa.Connection, code: str, out: str) -> None:
 
     _bare_rounds(conn, book, cid, checklist_id, items, options)
 
-    ws = book.add_worksheet("回答一覧")
-    ws.write_row(0, 0, ["部局", "担当所属", "対象", "状態", "提出日時", "はい", "いいえ", "対象外"])
-    column = {item[0]: 9 + 2 * k for k, item in enumerate(items)}
-    answers = stream.exec_driver_sql(
-        "SELECT a.assignment_id, a.item_id, a.option_id, a.comment FROM answer a "
-        f"JOIN assignment s ON s.id = a.assignment_id WHERE s.campaign_id = {cid} AND {HANDED_IN} "
-        "ORDER BY a.assignment_id, a.item_id"
-    )
-    pending = next(answers, None)
-    people = BARE_NAMES.format(extra="", join="", campaign=cid, status=HANDED_IN, order="s.id")
-    for r, person in enumerate(stream.exec_driver_sql(people), start=1):
-        row = [None] * (9 + 2 * len(items))
-        row[:5] = person[1:6]
-        tally = {"compliant": 0, "noncompliant": 0, "excluded": 0}
-        while pending is not None and pending[0] == person[0]:
-            label, klass = options[pending[2]]
-            tally[klass] += 1
-            row[column[pending[1]]] = label
-            row[column[pending[1]] + 1] = pending[3] or None
-            pending = next(answers, None)
-        row[5:8] = tally.values()
-        yes, no = tally["compliant"], tally["noncompliant"]
-        row[8] = yes / (yes + no) if yes + no else None
-        for c, value in enumerate(row):  # the same cells: none where there is nothing
-            if value is not None:
-                ws.write(r, c, value)
-
-    ws = book.add_worksheet("いいえ・コメント一覧")
-    ws.write_row(
-        0, 0, ["番号", "点検項目", "部局", "担当所属", "対象", "回答", "コメント", "回答日時"]
-    )
-    texts = {i[0]: (i[1], i[3]) for i in items}
-    remarks = BARE_NAMES.format(
-        extra=", a.item_id, o.label, a.comment, a.answered_at",
-        join="JOIN answer a ON a.assignment_id = s.id JOIN scale_option o ON o.id = a.option_id "
-        "JOIN item i ON i.id = a.item_id",
-        campaign=cid,
-        status=f"{HANDED_IN} AND (o.klass = 'noncompliant' OR a.comment <> '')",
-        order="i.number, dep.position, ru.code, s.id",
-    )
-    for r, row in enumerate(stream.exec_driver_sql(remarks), start=1):
-        number, text = texts[row[7]]
-        ws.write_row(r, 0, [number, text, row[1], row[2], row[3], row[8], row[9], row[10]])
-
     ws = book.add_worksheet("未提出一覧")
     ws.write_row(0, 0, ["部局", "担当所属", "対象", "状態", "回答期限"])
     pending_rows = BARE_NAMES.format(
@@ -790,6 +772,82 @@ def bare_export(conn: sa.Connection, code: str, out: str) -> None:
     for r, row in enumerate(stream.exec_driver_sql(pending_rows), start=1):
         ws.write_row(r, 0, [row[1], row[2], row[3], row[4], row[6]])
     book.close()
+
+
+def _bare_lists(conn: sa.Connection, code: str):
+    """The campaign's id, its items (id, number, category, text) and options (id -> label,
+    klass), read with bare SQL."""
+    cid, checklist_id = conn.execute(
+        sa.text("SELECT id, checklist_id FROM campaign WHERE code = :c"), {"c": code}
+    ).one()
+    items = conn.execute(
+        sa.text(
+            "SELECT i.id, i.number, c.title, i.text FROM item i "
+            "JOIN category c ON c.id = i.category_id WHERE i.checklist_id = :c ORDER BY i.number"
+        ),
+        {"c": checklist_id},
+    ).all()
+    options = {
+        r[0]: r[1:]
+        for r in conn.exec_driver_sql("SELECT id, label, klass FROM scale_option ORDER BY position")
+    }
+    return cid, items, options
+
+
+def bare_answers(conn: sa.Connection, code: str, out: str) -> None:
+    """The answers' baseline: the cells of 回答一覧 and いいえ・コメント一覧, read with bare SQL
+    (server-side cursors) and written with the standard csv module, one file each."""
+    import csv
+
+    cid, items, options = _bare_lists(conn, code)
+    stream = conn.execution_options(stream_results=True, yield_per=5_000)
+    with open(out, "w", encoding="utf-8-sig", newline="") as answers_file:
+        writer = csv.writer(answers_file)
+        writer.writerow(
+            ["部局", "担当所属", "対象", "状態", "提出日時", "はい", "いいえ", "対象外"]
+        )
+        column = {item[0]: 9 + 2 * k for k, item in enumerate(items)}
+        answers = stream.exec_driver_sql(
+            "SELECT a.assignment_id, a.item_id, a.option_id, a.comment FROM answer a JOIN "
+            f"assignment s ON s.id = a.assignment_id WHERE s.campaign_id = {cid} AND {HANDED_IN} "
+            "ORDER BY a.assignment_id, a.item_id"
+        )
+        pending = next(answers, None)
+        people = BARE_NAMES.format(extra="", join="", campaign=cid, status=HANDED_IN, order="s.id")
+        for person in stream.exec_driver_sql(people):
+            row = [None] * (9 + 2 * len(items))
+            row[:5] = person[1:6]
+            tally = {"compliant": 0, "noncompliant": 0, "excluded": 0}
+            while pending is not None and pending[0] == person[0]:
+                label, klass = options[pending[2]]
+                tally[klass] += 1
+                row[column[pending[1]]] = label
+                row[column[pending[1]] + 1] = pending[3] or None
+                pending = next(answers, None)
+            row[5:8] = tally.values()
+            yes, no = tally["compliant"], tally["noncompliant"]
+            row[8] = yes / (yes + no) if yes + no else None
+            writer.writerow(row)
+    with open(out + ".remarks.csv", "w", encoding="utf-8-sig", newline="") as remarks_file:
+        writer = csv.writer(remarks_file)
+        writer.writerow(
+            ["番号", "点検項目", "部局", "担当所属", "対象", "回答", "コメント", "日時"]
+        )
+        texts = {i[0]: (i[1], i[3]) for i in items}
+        for row in stream.exec_driver_sql(_bare_remarks(cid)):
+            number, text = texts[row[7]]
+            writer.writerow([number, text, row[1], row[2], row[3], row[8], row[9], row[10]])
+
+
+def _bare_remarks(cid: int) -> str:
+    return BARE_NAMES.format(
+        extra=", a.item_id, o.label, a.comment, a.answered_at",
+        join="JOIN answer a ON a.assignment_id = s.id JOIN scale_option o ON o.id = a.option_id "
+        "JOIN item i ON i.id = a.item_id",
+        campaign=cid,
+        status=f"{HANDED_IN} AND (o.klass = 'noncompliant' OR a.comment <> '')",
+        order="i.number, dep.position, ru.code, s.id",
+    )
 
 
 def _bare_rounds(conn, book, cid: int, checklist_id: int, items, options) -> None:

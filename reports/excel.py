@@ -1,12 +1,15 @@
 """The Excel summary a manager attaches to a report upward, written as it streams.
 
+Its sheets (集計, 部局別, 前回比較, 推移, 未提出一覧) grow with the units and the items, not
+with the answers: the respondents' answers and every いいえ and comment have a download of
+their own (reports/answers.py), which the first sheet points to.
+
 xlsxwriter (constant_memory mode) builds the workbook: styles, the chart, conditional formats,
-frozen panes, filters, print set-up, and the small sheets (集計, 部局別). The long sheets
-(回答一覧, いいえ・コメント一覧, 未提出一覧) have their rows serialised here, straight from the
-database cursor to a temporary file as SpreadsheetML, then spliced into xlsxwriter's sheet when
-the file is zipped: xlsxwriter spends about 7 µs per cell, this about 0.5 µs, and a 100,000 ×
-50 回答一覧 has over five million cells (docs/performance.md). Memory stays flat either way:
-nothing holds more than one row.
+frozen panes, filters, print set-up, and the small sheets. The list sheets (未提出一覧 here, and
+the progress workbook's) have their rows serialised here, straight from the database cursor to
+a temporary file as SpreadsheetML, then spliced into xlsxwriter's sheet when the file is
+zipped: xlsxwriter spends about 7 µs per cell, this about 0.5 µs (docs/performance.md).
+Memory stays flat either way: nothing holds more than one row.
 
 Every text is written as a text cell (never a formula), with Excel's quote prefix when it starts
 like one (reports/safe.py), so it stays text even after someone edits the cell.
@@ -32,6 +35,7 @@ from xlsxwriter.utility import quote_sheetname, xl_col_to_name, xl_range_abs
 from reports import tables
 from reports.queries import Units
 from reports.safe import XLSXWRITER_OPTIONS, starts_like_formula
+from reports.streambook import EPOCH, EPOCH_DATE, xml_text
 from reports.tables import Report, Table
 
 EXCEL_MAX_ROWS = 1_048_576
@@ -42,7 +46,6 @@ WRAP_FILL = 0.95  # share of a column's width a wrapped line fills: lines break 
 DEFAULT_ROW = 15  # points: xlsxwriter's default row height
 TITLE_ROWS = 6  # title block (5 lines) and a blank row; the header row follows
 POINTS = "+0.0;[Red]-0.0;0.0"  # a change in percentage points, to one decimal, falls in red
-SHEETS = ("items", "departments", "compare", "trend", "respondents", "remarks", "pending")
 
 
 def _width(text: str) -> float:
@@ -276,24 +279,7 @@ class SheetWriter:
 
 # --- long sheets: rows serialised here, spliced into xlsxwriter's sheet -----------------------
 
-EPOCH = datetime(1899, 12, 30)  # Excel's day 0 (with its 1900 leap-year bug folded in)
-CONTROL = re.compile(r"[\x00-\x08\x0B-\x1F]")
-LOOKS_ESCAPED = re.compile(r"(_x[0-9a-fA-F]{4}_)")
 CACHE_LIMIT = 2_000  # per column: answer labels, units and departments repeat; names do not
-
-
-def _xml_text(text: str) -> str:
-    """Text as SpreadsheetML holds it: XML-escaped, control characters as _xHHHH_ (as Excel
-    and xlsxwriter write them), and a literal `_xHHHH_` protected from being read as one."""
-    if "&" in text or "<" in text or ">" in text:
-        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    if "_x" in text:
-        text = LOOKS_ESCAPED.sub(r"_x005F\1", text)
-    if CONTROL.search(text):
-        text = CONTROL.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
-    if text[:1].isspace() or text[-1:].isspace():
-        return f'<t xml:space="preserve">{text}</t>'
-    return f"<t>{text}</t>"
 
 
 class StreamedSheetWriter(SheetWriter):
@@ -342,7 +328,7 @@ class StreamedSheetWriter(SheetWriter):
                     body = cache.get(value)
                     if body is None:
                         s = quoted[kind] if starts_like_formula(value) else style[c]
-                        body = f'" s="{s}" t="inlineStr"><is>{_xml_text(value)}</is></c>'
+                        body = f'" s="{s}" t="inlineStr"><is>{xml_text(value)}</is></c>'
                         if len(cache) < CACHE_LIMIT:
                             cache[value] = body
                         if fit[c]:
@@ -358,7 +344,7 @@ class StreamedSheetWriter(SheetWriter):
                 elif kind == "datetime":
                     number = repr(round((value - EPOCH).total_seconds() / 86400, 8))
                 elif kind == "date":
-                    number = str((value - EPOCH.date()).days)
+                    number = str((value - EPOCH_DATE).days)
                 else:
                     number = str(value)
                 parts.append(f'<c r="{letters[c]}{r}" s="{style[c]}"><v>{number}</v></c>')
@@ -388,7 +374,7 @@ class StreamedSheetWriter(SheetWriter):
         }
 
 
-def _splice(source: Path, out, parts: dict[str, tuple[Path, str]], scratch: Path) -> None:
+def splice(source: Path, out, parts: dict[str, tuple[Path, str]], scratch: Path) -> None:
     """Copies xlsxwriter's file to `out`, with each long sheet's rows put into its sheetData."""
     with (
         zipfile.ZipFile(source) as src,
@@ -497,7 +483,7 @@ def _chart(book, sheet: SheetWriter, first: int, last: int, totals_row: int) -> 
     )
 
 
-def _without_repeats(report: Report, table: Table) -> Table:
+def without_repeats(report: Report, table: Table) -> Table:
     """The table without 担当所属 where the targets are the units themselves: it would repeat
     対象 on every row."""
     keys = [c.key for c in table.columns]
@@ -512,6 +498,12 @@ def _without_repeats(report: Report, table: Table) -> Table:
     )
 
 
+ANSWERS_NOTE = (
+    "回答者ごとの回答（回答一覧）と、いいえ・コメント一覧は、この集計ファイルには含みません。"
+    "結果画面の「回答データ」（Excel／CSV）、またはコマンド flask report answers で出力できます。"
+)
+
+
 def write_report(
     report: Report,
     out: str | Path | IO[bytes],
@@ -520,12 +512,14 @@ def write_report(
     progress: Callable[[int, int], None] | None = None,
 ):
     """The summary: 集計 (with its chart), 部局別, 選択肢別, 評価段階 (when the checklist has
-    grades), 前回比較 and 推移 (when there are earlier rounds), 回答一覧, いいえ・コメント一覧,
-    未提出一覧. `progress(done, total)` is told of each sheet written and of the zipping (an
-    export job shows it)."""
-    # the sheets, and the zipping
+    grades), 前回比較 and 推移 (when there are earlier rounds), 未提出一覧. Its size is that of
+    the units and items: the respondents' answers, and every いいえ and comment, grow with the
+    answers and have their own download (reports/answers.py), which the first sheet points to.
+    `progress(done, total)` is told of each sheet written and of the zipping (an export job
+    shows it)."""
+    # 集計, 部局別, 選択肢別, 未提出一覧 and the zipping; 評価段階; 前回比較 and 推移
     steps = (
-        7 + (1 if report.campaign.grades else 0) + (2 if report.trend.previous is not None else 0)
+        5 + (1 if report.campaign.grades else 0) + (2 if report.trend.previous is not None else 0)
     )
     done = [0]
 
@@ -538,7 +532,7 @@ def write_report(
         scratch = Path(scratch)
         source = scratch / "book.xlsx"
         parts = _write_book(report, source, max_rows, scratch, step)
-        _splice(source, out, parts, scratch)
+        splice(source, out, parts, scratch)
         step()
 
 
@@ -567,7 +561,8 @@ def _write_book(
     lines = meta.lines()
 
     items = tables.items_table(report)
-    sheet = SheetWriter(book, formats, items, lines, max_rows)
+    # In the title block's blank row, above the table: where the answers went.
+    sheet = SheetWriter(book, formats, items, [*lines, ANSWERS_NOTE], max_rows)
     sheet.write_rows(items.rows)
     ws, last = sheet.sheets[0]
     first = sheet.header_row + 1
@@ -649,18 +644,12 @@ def _write_book(
             sheet.finish(pages_wide=None)
             step()
 
-    parts = {}
-    for name, options in (
-        ("respondents", {"pages_wide": None}),
-        ("remarks", {}),
-        ("pending", {}),
-    ):
-        table = _without_repeats(report, tables.table(report, name))
-        sheet = StreamedSheetWriter(book, formats, table, lines, max_rows, scratch)
-        sheet.write_rows(table.rows)
-        sheet.finish(**options)
-        parts.update(sheet.parts())
-        step()
+    table = without_repeats(report, tables.table(report, "pending"))
+    sheet = StreamedSheetWriter(book, formats, table, lines, max_rows, scratch)
+    sheet.write_rows(table.rows)
+    sheet.finish()
+    parts = sheet.parts()
+    step()
     book.close()
     return parts
 

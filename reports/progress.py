@@ -4,14 +4,16 @@ same formats, title block and print set-up as the summary workbook (reports/exce
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import IO
 
 import xlsxwriter
 
-from reports.excel import FONT, Formats, SheetWriter
+from reports.excel import EXCEL_MAX_ROWS, FONT, Formats, StreamedSheetWriter, splice
 from reports.safe import XLSXWRITER_OPTIONS
 from reports.tables import Column, Table
 
@@ -48,11 +50,21 @@ class Heading:
 
 
 def write_pending(rows: Sequence[tuple], heading: Heading, out: str | IO[bytes]) -> None:
-    """One sheet, rows in the order of COLUMNS (dates as `date`, days over as int or None)."""
+    """One sheet, rows in the order of COLUMNS (dates as `date`, days over as int or None).
+    The rows are serialised as the summary's list sheets are (reports/excel.py): a ward's
+    whole campaign can be thousands of them."""
+    with tempfile.TemporaryDirectory(prefix="tenken-xlsx-") as scratch:
+        scratch = Path(scratch)
+        source = scratch / "book.xlsx"
+        parts = _write_book(rows, heading, source, scratch)
+        splice(source, out, parts, scratch)
+
+
+def _write_book(rows: Sequence[tuple], heading: Heading, path: Path, scratch: Path) -> dict:
     book = xlsxwriter.Workbook(
-        out,
+        str(path),
         {
-            "in_memory": True,
+            "constant_memory": True,
             **XLSXWRITER_OPTIONS,
             "default_format_properties": {"font_name": FONT, "font_size": 10, "font_charset": 128},
         },
@@ -67,10 +79,11 @@ def write_pending(rows: Sequence[tuple], heading: Heading, out: str | IO[bytes])
         }
     )
     table = Table(name="pending", sheet=SHEET, columns=COLUMNS, rows=rows, freeze_columns=2)
-    sheet = SheetWriter(book, Formats(book), table, lines, 1_048_576)
+    sheet = StreamedSheetWriter(book, Formats(book), table, lines, EXCEL_MAX_ROWS, scratch)
     sheet.write_rows(rows)
     if not rows:
         ws, last = sheet.sheets[0]
         ws.write_string(last + 1, 0, "未提出の回答はありません。")
     sheet.finish()
     book.close()
+    return sheet.parts()

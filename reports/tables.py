@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
+import operator
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -167,9 +169,11 @@ def build(
     now: datetime | None = None,
     tz: ZoneInfo = TOKYO,
     parent: int | None = None,
+    figures: bool = True,
 ) -> Report:
     """The figures of `units`; the 部局別 table breaks them down by the level below `parent`
-    (None: the 部局)."""
+    (None: the 部局). Without `figures`, only the long tables can be read from it (the
+    answers' download): the counts are not taken."""
     campaign = aggregate.load(conn, campaign_code)
     units = queries.unit_ids(conn, units)
     now = (now or datetime.now(UTC)).astimezone(tz)
@@ -179,8 +183,8 @@ def build(
         units,
         Meta(campaign.info, now, generated_by, scope, tuple(campaign.extra_classes)),
         tz,
-        aggregate.item_table(conn, campaign, units),
-        aggregate.per_department(conn, campaign, units, parent),
+        aggregate.item_table(conn, campaign, units) if figures else pd.DataFrame(),
+        aggregate.per_department(conn, campaign, units, parent) if figures else None,
         parent,
     )
 
@@ -494,6 +498,15 @@ def _class_column(klass: str, width: float) -> Column:
     return Column(klass, title, "int", width, title_en=title_en)
 
 
+def _asked(item_id: int, chosen: dict, conditions: dict, code: dict) -> bool:
+    """Whether a respondent was asked `item_id`: its condition, if any, held."""
+    if item_id not in conditions:
+        return True
+    parent_id, codes = conditions[item_id]
+    parent = chosen.get(parent_id)
+    return parent is not None and code.get(parent[2]) in codes
+
+
 def respondents_table(report: Report, lang: str = "ja") -> Table:
     """One row per handed-in respondent: their figures (queries.respondent_figures, as on the
     results page), then one column per item with its comment beside it."""
@@ -529,38 +542,38 @@ def respondents_table(report: Report, lang: str = "ja") -> Table:
     tz = report.tz
 
     def rows() -> Iterator[tuple]:
+        # Five million answers at prefecture scale: one pass over them, by position not name;
+        # the counts, score and grade from the one scoring query, a row per respondent.
         cid = campaign.info.id
         answers = queries.stream_answers(report.conn, cid, units=report.units)
+        groups = itertools.groupby(answers, key=operator.itemgetter(0))
+        group = next(groups, None)
         figures = queries.stream_respondent_figures(
             report.conn, cid, campaign.conditions, units=report.units
         )
-        pending = next(answers, None)
         tallied = next(figures, None)
         people = queries.stream_assignments(report.conn, cid, units=report.units)
         for person in people:
-            while pending is not None and pending.assignment_id < person.id:
-                pending = next(answers, None)  # not in this stream's scope (cannot happen)
-            chosen = {}
-            while pending is not None and pending.assignment_id == person.id:
-                chosen[pending.item_id] = pending
-                pending = next(answers, None)
+            while group is not None and group[0] < person.id:
+                group = next(groups, None)  # not in this stream's scope (cannot happen)
             while tallied is not None and tallied.assignment_id < person.id:
                 tallied = next(figures, None)
             mine = tallied if tallied is not None and tallied.assignment_id == person.id else None
             cells = [None] * width
-            for item_id, given in chosen.items():
-                if item_id in conditions:
-                    parent_id, codes = conditions[item_id]
-                    parent = chosen.get(parent_id)
-                    if parent is None or code.get(parent.option_id) not in codes:
-                        continue  # not asked: left out, as in the figures
-                at = position.get(item_id)
-                if at is None:
-                    continue
-                if given.option_id is not None:
-                    cells[at] = label[given.option_id]
-                if given.comment:
-                    cells[at + 1] = given.comment
+            if group is not None and group[0] == person.id:
+                given = list(group[1])
+                group = next(groups, None)
+                if conditions:
+                    chosen = {row[1]: row for row in given}
+                    given = [row for row in given if _asked(row[1], chosen, conditions, code)]
+                for _, item_id, option_id, comment in given:
+                    at = position.get(item_id)
+                    if at is None:
+                        continue
+                    if option_id is not None:
+                        cells[at] = label[option_id]
+                    if comment:
+                        cells[at + 1] = comment
             cells[0] = person.department
             cells[1] = person.unit
             cells[2] = person.target
@@ -809,6 +822,10 @@ TABLES = {
     "remarks": remarks_table,
     "pending": pending_table,
 }
+
+
+# The tables read from the answers themselves, without the counts (build(figures=False)).
+LISTS = ("respondents", "remarks", "pending")
 
 
 def table(report: Report, name: str, scale: str | None = None) -> Table:

@@ -224,7 +224,8 @@ report_by_option = click.option(
 @report_unit_option
 @report_by_option
 def report_xlsx(campaign_code, out, unit_code, generated_by):
-    """The Excel summary: 集計 (with a chart), 部局別, 回答一覧, いいえ・コメント, 未提出."""
+    """The Excel summary: 集計 (with a chart), 部局別, 前回比較, 推移, 未提出 (the answers:
+    `report answers`)."""
     from reports import excel, tables
 
     units, scope = _report_scope(unit_code)
@@ -267,6 +268,50 @@ out_option = click.option(
 )
 
 
+@report_cli.command("answers")
+@click.argument("campaign_code")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="File to write.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["xlsx", "csv"]),
+    default="xlsx",
+    help="xlsx: 回答一覧 and いいえ・コメント一覧 (up to Excel's row limit); csv: 回答一覧.",
+)
+@encoding_option
+@report_unit_option
+@report_by_option
+def report_answers(campaign_code, out, fmt, encoding, unit_code, generated_by):
+    """The respondents' answers, apart from the summary: one row per handed-in respondent."""
+    if fmt == "csv":
+        _write_table(campaign_code, "respondents", "csv", encoding, out, unit_code, generated_by)
+        return
+    from reports import answers, tables
+
+    units, scope = _report_scope(unit_code)
+    try:
+        with tables.snapshot(db.engine) as conn:
+            report = answers.write_answers(
+                conn,
+                campaign_code,
+                out,
+                units=units,
+                scope=scope,
+                generated_by=_generated_by(generated_by),
+                tz=clock.zone(),
+            )
+    except UnknownCampaign:
+        _fail(f"点検 {campaign_code} は登録されていません。")
+    except answers.TooManyRespondents as too_many:
+        Path(out).unlink(missing_ok=True)
+        _fail(
+            f"回答者が{too_many.respondents:,}人いるため、回答一覧はExcelの1シート"
+            f"（最大{too_many.max_rows:,}行）に入りません。--format csv で出力してください。"
+        )
+    trail.record_export(campaign_code, f"answers.xlsx {scope}")
+    click.echo(f"{out} を作成しました（{report.info.title} の回答データ、集計範囲：{scope}）。")
+
+
 @report_cli.command("table")
 @click.argument("campaign_code")
 @click.option(
@@ -306,6 +351,7 @@ def _write_table(
                 scope=scope,
                 generated_by=_generated_by(generated_by),
                 tz=clock.zone(),
+                figures=name not in tables.LISTS,
             )
             table = tables.table(report, name, scale)
             _write(table, fmt, encoding, stream, lambda: tables.json_chunks(report, table))

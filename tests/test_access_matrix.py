@@ -355,6 +355,9 @@ DECISIONS = {
     "results.export_xlsx": [
         ("POST", "/results/2026-annual-assets/export.xlsx", results_job, ["own"])
     ],
+    "results.export_answers": [
+        ("POST", "/results/2026-annual-assets/export/answers.xlsx", results_job, ["own"])
+    ],
     "results.export_table": [
         ("GET", "/results/2026-annual-assets/export/items.csv", results, ["own"])
     ],

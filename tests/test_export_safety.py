@@ -127,6 +127,8 @@ def _downloads(ids: dict) -> dict[str, list[tuple[str, str, bool]]]:
             ("admin", "POST /audit/export.xlsx", True),
             ("admin", f"POST /results/{CLOSED}/export.xlsx", True),
             ("manager", f"POST /results/{CLOSED}/export.xlsx", True),
+            ("admin", f"POST /results/{CLOSED}/export/answers.xlsx", True),
+            ("manager", f"POST /results/{CLOSED}/export/answers.xlsx", True),
             ("admin", f"POST /campaigns/{OPEN}/progress/pending.xlsx", True),
             ("manager", f"POST /campaigns/{OPEN}/progress/pending.xlsx", True),
         ],

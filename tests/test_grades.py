@@ -153,14 +153,15 @@ def test_every_respondent_has_the_same_grade_on_the_page_and_in_the_files(
     at = header.split(",").index("評価")
     assert sorted(line.split(",")[at] for line in lines) == ["B", "C"]
 
-    book = openpyxl.load_workbook(io.BytesIO(download(admin, "/results/graded-1/export.xlsx")))
-    sheet = book["回答一覧"]
+    answers = download(admin, "/results/graded-1/export/answers.xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO(answers))["回答一覧"]
     head = next(r for r in sheet.iter_rows(values_only=True) if r[0] == "部局")
     assert sorted(
         r[head.index("評価")]
         for r in sheet.iter_rows(values_only=True)
         if r[0] not in (None, "部局") and r[head.index("状態")] in ("提出済", "承認済")
     ) == ["B", "C"]
+    book = openpyxl.load_workbook(io.BytesIO(download(admin, "/results/graded-1/export.xlsx")))
     grades = book["評価段階"]
     counts = {r[0]: r[3] for r in grades.iter_rows(values_only=True) if r[0] in ("A", "B", "C")}
     assert counts == {"A": 0, "B": 1, "C": 1}

@@ -14,6 +14,7 @@ from flask_login import current_user
 
 from checklists import scoring
 from reports import aggregate, excel, pages, queries, rounds, tables
+from reports import answers as answer_export
 from survey import access, clock
 from survey.access import can_view_results, results_units
 from survey.downloads import content_disposition
@@ -139,6 +140,7 @@ def campaign(code: str):
         legend=charts.legend(),
         band=charts.band,
         level_name=_("部局") if scope.parent is None else _("所属"),
+        answers_fit=answer_export.fits(page.figures["handed_in"]),
         args=args,
         url_for=list_url,
     )
@@ -276,7 +278,8 @@ def _scale_codes(conn, report: aggregate.Campaign) -> set[str]:
     return {s.code for s in queries.scales(conn, report.info.checklist_id)}
 
 
-def _report(conn, report: aggregate.Campaign, scope: Scope) -> tables.Report:
+def _report(conn, report: aggregate.Campaign, scope: Scope, figures=True) -> tables.Report:
+    """The report on the user's scope; without `figures`, for its long tables only."""
     return tables.build(
         conn,
         report.info.code,
@@ -285,6 +288,7 @@ def _report(conn, report: aggregate.Campaign, scope: Scope) -> tables.Report:
         scope=scope.label,
         parent=scope.parent,
         tz=clock.zone(),
+        figures=figures,
     )
 
 
@@ -311,17 +315,31 @@ def export_xlsx(code: str):
     """The Excel summary, made by an export job (survey.services.jobs): a 100,000-respondent
     campaign takes half a minute, too long to hold a web worker."""
     _, conn, report, scope = _open(code)
+    job, _new = jobs.submit(current_user, "results_summary", _job_params(conn, scope, code, "集計"))
+    return to_page(job)
+
+
+def _job_params(conn, scope: Scope, code: str, suffix: str) -> dict:
+    """What an export job of the results needs from the request: the scope resolved to units."""
+    return {
+        "code": code,
+        "units": queries.unit_ids(conn, scope.units),
+        "parent": scope.parent,
+        "scope": scope.label,
+        "suffix": _suffix(scope, suffix),
+        "generated_by": f"{current_user.display_name}（{current_user.username}）",
+    }
+
+
+@bp.route("/<code>/export/answers.xlsx", methods=["POST"])
+@access.guard()
+def export_answers(code: str):
+    """The respondents' answers (回答一覧, いいえ・コメント一覧) on the user's scope, for those
+    who may download the summary, made by an export job like it; past a sheet's row limit the
+    job says to take the CSV instead."""
+    _, conn, report, scope = _open(code)
     job, _new = jobs.submit(
-        current_user,
-        "results_summary",
-        {
-            "code": code,
-            "units": queries.unit_ids(conn, scope.units),
-            "parent": scope.parent,
-            "scope": scope.label,
-            "suffix": _suffix(scope, "集計"),
-            "generated_by": f"{current_user.display_name}（{current_user.username}）",
-        },
+        current_user, "results_answers", _job_params(conn, scope, code, "回答データ")
     )
     return to_page(job)
 
@@ -343,7 +361,7 @@ def export_table(code: str, table: str, fmt: str):
     if scale is not None and (table != "options" or scale not in _scale_codes(conn, report)):
         abort(404)
     scope = _scope(conn, report)
-    name = _filename(_report(conn, report, scope), scope, TABLE_NAMES[table], fmt)
+    name = _filename(_report(conn, report, scope, figures=False), scope, TABLE_NAMES[table], fmt)
     generated_by = f"{current_user.display_name}（{current_user.username}）"
     engine = db.engine
     office = clock.zone()  # read here: the rows stream outside the app's context
@@ -360,6 +378,7 @@ def export_table(code: str, table: str, fmt: str):
                 scope=scope.label,
                 parent=scope.parent,
                 tz=office,
+                figures=table not in tables.LISTS,
             )
             data = tables.table(built, table, scale)
             if fmt == "csv":

@@ -24,7 +24,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from reports import excel, tables
+from reports import answers, excel, tables
 from reports import progress as progress_book
 from survey import clock
 from survey.extensions import db
@@ -78,6 +78,41 @@ def results_summary(conn: sa.Connection, params: dict, progress: Progress) -> Ma
     excel.write_report(report, handle, progress=progress)
     return Made(
         handle, excel.filename(report, params["suffix"], "xlsx"), f"{code}_summary.xlsx", XLSX
+    )
+
+
+def results_answers(conn: sa.Connection, params: dict, progress: Progress) -> Made:
+    """The respondents' answers (reports/answers.py: 回答一覧, いいえ・コメント一覧) on the
+    owner's scope; refused with a pointer to CSV when they would not fit on one sheet."""
+    code = params["code"]
+    report = tables.build(
+        conn,
+        code,
+        units=params["units"],
+        generated_by=params["generated_by"],
+        scope=params["scope"],
+        parent=params["parent"],
+        now=_requested(params),
+        tz=clock.zone(),
+        figures=False,
+    )
+    handle = tempfile.TemporaryFile()
+    progress(0, 1)
+    try:
+        answers.write_xlsx(report, handle)
+    except answers.TooManyRespondents as too_many:
+        handle.close()
+        raise JobRefused(
+            _(
+                "回答者が%(count)s人いるため、回答一覧はExcelの1シート（最大%(rows)s行）に"
+                "入りません。回答一覧・いいえ・コメント一覧はCSVで出力してください。",
+                count=f"{too_many.respondents:,}",
+                rows=f"{too_many.max_rows:,}",
+            )
+        ) from None
+    progress(1, 1)
+    return Made(
+        handle, excel.filename(report, params["suffix"], "xlsx"), f"{code}_answers.xlsx", XLSX
     )
 
 
@@ -150,6 +185,16 @@ def _results_recorded(params: dict) -> dict:
     }
 
 
+def _answers_recorded(params: dict) -> dict:
+    code = params["code"]
+    return {
+        "action": "export.results",
+        "object_type": "campaign",
+        "object_id": code,
+        "summary": f"{code} answers.xlsx {params['scope']}",
+    }
+
+
 def _audit_recorded(params: dict) -> dict:
     rows = params["rows"]
     return {
@@ -194,6 +239,7 @@ def _pending_recorded(params: dict) -> dict:
 
 KINDS: dict[str, Kind] = {
     "results_summary": Kind(_l("集計結果（Excel）"), results_summary, _results_recorded),
+    "results_answers": Kind(_l("回答データ（Excel）"), results_answers, _answers_recorded),
     "audit_log": Kind(_l("監査ログ（Excel）"), audit_log, _audit_recorded),
     "progress_pending": Kind(_l("未提出一覧（Excel）"), progress_pending, _pending_recorded),
 }

@@ -19,10 +19,9 @@ from typing import Any
 
 import openpyxl
 from flask_babel import gettext as _
-from openpyxl.styles import Font, PatternFill
-from openpyxl.utils import get_column_letter
 
-from reports.safe import csv_text, from_csv_text, text_cell
+from reports.safe import csv_text, from_csv_text
+from reports.streambook import Book, Field
 from survey.services import uploads
 
 MAX_BYTES = 5 * 1024 * 1024  # a register of 20,000 users is some 2 MB as CSV
@@ -212,26 +211,10 @@ def _csv_field(value: Value) -> str | int:
 
 
 def write_xlsx(headers: list[str], rows: list[list[Value]], title: str) -> bytes:
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    sheet.title = title[:31]
-    sheet.append(headers)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="E4E7EB")
-    for row in rows:
-        sheet.append(row)
-    for row in sheet.iter_rows(min_row=2):
-        for cell in row:
-            if isinstance(cell.value, date):
-                cell.number_format = "yyyy-mm-dd"
-            elif isinstance(cell.value, str):
-                text_cell(cell, cell.value)
-                cell.number_format = "@"  # codes like 001 stay text when edited
-    for column, header in enumerate(headers, start=1):
-        longest = max([len(header) * 2] + [len(str(r[column - 1] or "")) for r in rows[:200]])
-        sheet.column_dimensions[get_column_letter(column)].width = min(max(longest + 2, 10), 60)
-    sheet.freeze_panes = "A2"
+    """The register as one sheet (reports/streambook.py): text cells formatted "@" so that
+    codes like 001 stay text when edited, dates as dates, the header frozen."""
+    fields = [Field(header, "any") for header in headers]
     out = io.BytesIO()
-    workbook.save(out)
+    with Book(out, title=title) as book:
+        book.sheet(title, fields, rows)
     return out.getvalue()

@@ -33,7 +33,7 @@ from flask_login import current_user
 from sqlalchemy.orm import Session
 
 from reports.accesslogs import hours
-from reports.safe import text_cell
+from reports.streambook import Book, Field
 from survey import clock
 from survey.extensions import db
 from survey.models.trail import GENESIS_HASH, AuditEntry
@@ -1033,41 +1033,26 @@ def write_xlsx(
 ) -> int:
     """The filtered entries, one row each, oldest first or as sorted; returns the row count.
 
-    Written in write-only mode from a streamed query: memory stays flat whatever the count.
-    Every text is a text cell: never a formula, and quote-prefixed when it starts like one
-    (reports/safe.py), so that editing the cell cannot turn it into one either.
+    Streamed from the query into the sheet (reports/streambook.py): memory stays flat whatever
+    the count. Every text is a text cell: never a formula, and quote-prefixed when it starts
+    like one (reports/safe.py), so that editing the cell cannot turn it into one either.
     """
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("audit")
-    sheet.freeze_panes = "A2"
     widths = [8, 20, 8, 16, 16, 20, 24, 14, 10, 40, 40, 40, 66, 66]
-    for index, width in enumerate(widths, start=1):
-        sheet.column_dimensions[_column(index)].width = width
-    bold = Font(bold=True)
+    kinds = ["int", "timestamp", "int"] + ["text"] * 11
+    fields = [
+        Field(title, kind, width) for title, kind, width in zip(headers, kinds, widths, strict=True)
+    ]
 
-    def text(value: str | None) -> WriteOnlyCell:
-        value = ILLEGAL_XML.sub("\ufffd", value or "")[:CELL_MAX]
-        return text_cell(WriteOnlyCell(sheet), value)
+    def text(value: str | None) -> str:
+        # Characters an .xlsx cannot hold, shown as such rather than escaped.
+        return ILLEGAL_XML.sub("\ufffd", value or "")[:CELL_MAX]
 
-    def header(value: str) -> WriteOnlyCell:
-        cell = text(value)
-        cell.font = bold
-        return cell
-
-    sheet.append([header(h) for h in headers])
-    rows = 0
-    stmt = statement(filters).execution_options(yield_per=500)
-    for entry in db.session.scalars(stmt):
-        moment = WriteOnlyCell(sheet, value=local(entry.at).replace(tzinfo=None))
-        moment.number_format = "yyyy-mm-dd hh:mm:ss"
-        sheet.append(
-            [
+    def rows():
+        stmt = statement(filters).execution_options(yield_per=500)
+        for entry in db.session.scalars(stmt):
+            yield (
                 entry.id,
-                moment,
+                local(entry.at).replace(tzinfo=None),
                 entry.user_id,
                 text(entry.username),
                 text(entry.remote_addr),
@@ -1080,17 +1065,13 @@ def write_xlsx(
                 text(entry.after_json),
                 text(entry.prev_hash),
                 text(entry.hash),
-            ]
+            )
+
+    with Book(out, title="audit") as book:
+        count = book.sheet("audit", fields, rows())
+        book.notes(
+            "conditions",
+            [(text(name), text(value)) for name, value in conditions],
+            titles=(str(_l("条件")), str(_l("値"))),
         )
-        rows += 1
-    about = book.create_sheet("conditions")
-    for name, value in conditions:
-        about.append([header(name), text(value)])
-    book.save(out)
-    return rows
-
-
-def _column(index: int) -> str:
-    from openpyxl.utils import get_column_letter
-
-    return get_column_letter(index)
+    return count

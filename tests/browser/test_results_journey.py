@@ -18,16 +18,9 @@ CAMPAIGN = "2026-annual-assets"
 TITLE = "令和8年度 情報資産の取扱状況 自己点検"
 # A manager's summary breaks his subtree down by the units below his own (所属別), and sets this
 # year's round beside the earlier ones (前回比較, 推移).
-SHEETS = [
-    "集計",
-    "所属別",
-    "選択肢別",
-    "前回比較",
-    "推移",
-    "回答一覧",
-    "いいえ・コメント一覧",
-    "未提出一覧",
-]
+SHEETS = ["集計", "所属別", "選択肢別", "前回比較", "推移", "未提出一覧"]
+# The respondents' answers are a download of their own.
+ANSWER_SHEETS = ["回答一覧", "いいえ・コメント一覧", "この表について"]
 HANDED_IN = ("submitted", "approved")
 
 
@@ -80,7 +73,7 @@ def test_manager_downloads_the_excel_summary_of_their_subtree(signed_in, shot, t
 
     # The summary is made by an export job: its page follows the progress (job-progress.js
     # fetches it again until the job is done) and then offers the file.
-    manager.get_by_role("button", name="Excelで出力").click()
+    manager.get_by_role("button", name="集計をExcelで出力").click()
     expect(manager.get_by_role("heading", name="集計結果（Excel）", level=1)).to_be_visible()
     ready = manager.get_by_role("link", name="ダウンロード")
     expect(ready).to_be_visible(timeout=60_000)
@@ -125,12 +118,29 @@ def test_manager_downloads_the_excel_summary_of_their_subtree(signed_in, shot, t
     _, divisions = rows_under_header(book["所属別"], "所属")
     below = {u.name for u in boss.unit.children}
     assert divisions and {row[0] for row in divisions} <= below
+    _, pending = rows_under_header(book["未提出一覧"], "部局")
+    assert len(pending) == assignments(units=mine, handed_in=False)
+    assert {row[0] for row in pending} == {boss.unit.name}
+    book.close()
+
+    # The respondents' answers: a job and a file of their own, from the same page.
+    manager.go_back()
+    manager.get_by_role("button", name="回答データをExcelで出力").click()
+    expect(manager.get_by_role("heading", name="回答データ（Excel）", level=1)).to_be_visible()
+    ready = manager.get_by_role("link", name="ダウンロード")
+    expect(ready).to_be_visible(timeout=60_000)
+    with manager.expect_download() as started:
+        ready.click()
+    download = started.value
+    assert download.failure() is None
+    assert download.suggested_filename.endswith("_回答データ_区民部.xlsx")
+    path = tmp_path / download.suggested_filename
+    download.save_as(path)
+    book = openpyxl.load_workbook(path, read_only=True)
+    assert book.sheetnames == ANSWER_SHEETS
     _, handed_in = rows_under_header(book["回答一覧"], "部局")
     assert len(handed_in) == assignments(units=mine, handed_in=True)
     assert len(handed_in) < assignments(units=None, handed_in=True)
     assert {row[0] for row in handed_in} == {boss.unit.name}
-    _, pending = rows_under_header(book["未提出一覧"], "部局")
-    assert len(pending) == assignments(units=mine, handed_in=False)
-    assert {row[0] for row in pending} == {boss.unit.name}
     book.close()
     db.session.rollback()

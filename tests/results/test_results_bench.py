@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import csv
 import io
 
 import openpyxl
 import pytest
 import sqlalchemy as sa
 
-from reports import aggregate, bench, bench_logs, excel
+from reports import aggregate, answers, bench, bench_logs, excel
 from survey.extensions import db
 
 
@@ -40,13 +41,24 @@ def test_bench_runs_on_a_small_campaign_and_agrees_with_its_baselines(tmp_path):
         ours_file, bare_file = io.BytesIO(), io.BytesIO()
         excel.write_summary(conn, "bench-60", ours_file)
         bench.bare_export(conn, "bench-60", bare_file)
+        answers.write_answers(conn, "bench-60", tmp_path / "answers.xlsx")
+        bench.bare_answers(conn, "bench-60", str(tmp_path / "bare.csv"))
     mine, theirs = openpyxl.load_workbook(ours_file), openpyxl.load_workbook(bare_file)
-    # The baseline writes the same cells: same respondents, same answers.
-    assert [s.split(" ")[0] for s in mine.sheetnames] == theirs.sheetnames
-    ours_rows = list(mine["回答一覧"].iter_rows(min_row=8, values_only=True))
-    bare_rows = list(theirs["回答一覧"].iter_rows(min_row=2, values_only=True))
+    # The baselines write the same sheets and cells: same respondents, same answers.
+    assert mine.sheetnames == theirs.sheetnames
+    pending = list(mine["未提出一覧"].iter_rows(min_row=8, values_only=True))
+    assert [r[0] for r in pending] == [
+        r[0] for r in theirs["未提出一覧"].iter_rows(min_row=2, values_only=True)
+    ]
+    book = openpyxl.load_workbook(tmp_path / "answers.xlsx")
+    ours_rows = list(book["回答一覧"].iter_rows(min_row=2, values_only=True))
+    with open(tmp_path / "bare.csv", encoding="utf-8-sig", newline="") as bare_csv:
+        bare_rows = list(csv.reader(bare_csv))[1:]
     assert len(ours_rows) == len(bare_rows) > 50
-    assert [r[9:] for r in ours_rows] == [r[9:] for r in bare_rows]
+    assert [[v or "" for v in r[9:]] for r in ours_rows] == [r[9:] for r in bare_rows]
+    remarks = list(book["いいえ・コメント一覧"].iter_rows(min_row=2, values_only=True))
+    with open(str(tmp_path / "bare.csv") + ".remarks.csv", encoding="utf-8-sig") as bare_csv:
+        assert len(remarks) == len(list(csv.reader(bare_csv))) - 1 > 0
     engine.dispose()
 
 
