@@ -4,13 +4,17 @@ on the 54-item systems checklist built with the demo's campaign helpers.
 The demo's open rounds use the 21-item assets checklist; the target is stated for the 54-item
 questionnaire, so two more rounds on emergency-systems give one questionnaire per information
 system each (2 × 135), enough for the throughput phase's 64 and the 200 respondents without
-two simulated people sharing one questionnaire.
+two simulated people sharing one questionnaire; two more when the two-node phase's 200 need
+their own. One questionnaire of a one-item checklist asks for an evidence file, for the
+two-node phase's upload.
 """
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 import flask_migrate
 import sqlalchemy as sa
@@ -20,8 +24,24 @@ from survey.extensions import db
 from survey.models import Checklist
 from survey.models.campaigns import CampaignStatus
 from survey.services.answering import Shape, _requirement_applies, _version
+from survey.services.checklists import import_files
 
 CHECKLIST = "emergency-systems"
+# The shipped checklists ask for no evidence file: the two-node phase's file is attached to a
+# questionnaire of this one, which asks for one with every answer.
+EVIDENCE_CHECKLIST = """\
+code: load-evidence
+version: 1
+title: 負荷試験 証跡ファイル
+target: system
+categories:
+  - code: A
+    title: 証跡
+    items:
+      - number: 1
+        text: 点検記録を添付している
+        evidence: always
+"""
 
 
 @dataclass
@@ -35,6 +55,7 @@ class Plan:
     # hidden ones, and the server keeps no answer to an item not asked (tests/load/check.py).
     shapes: tuple[Shape, ...] = ()
     password: str = demo.DEMO_PASSWORD
+    evidence: tuple[int, str] = (0, "")  # a questionnaire with an evidence field, its username
 
 
 def _items(checklist: Checklist) -> list[tuple[int, list[tuple[str, int]]]]:
@@ -51,7 +72,9 @@ def _items(checklist: Checklist) -> list[tuple[int, list[tuple[str, int]]]]:
     ]
 
 
-def prepare(database_url: str, rounds: int = 2) -> Plan:
+def prepare(database_url: str, questionnaires: int = 0) -> Plan:
+    """The demo and at least two rounds on the systems checklist, more when `questionnaires`
+    asks for more than two rounds hold."""
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url})
     with app.app_context():
         flask_migrate.upgrade()
@@ -62,7 +85,9 @@ def prepare(database_url: str, rounds: int = 2) -> Plan:
             .order_by(Checklist.version.desc())
         )
         plan = Plan(items=_items(checklist), shapes=_version(checklist).shapes)
-        for n in range(1, rounds + 1):
+        n = 0
+        while n < 2 or len(plan.assignments) < questionnaires:
+            n += 1
             # The demo's own helpers (survey/demo.py): a campaign row and one assignment per
             # information system, with its owning division as the responsible unit.
             campaign = demo._campaign(
@@ -76,10 +101,30 @@ def prepare(database_url: str, rounds: int = 2) -> Plan:
             for assignment in demo._assignments(ward, campaign):
                 username = ward.respondents[assignment.responsible_unit_id].username
                 plan.assignments.append((assignment.id, username))
+        plan.evidence = _evidence_questionnaire(ward)
         db.session.commit()
         _analyze(db.engine)
         db.engine.dispose()
     return plan
+
+
+def _evidence_questionnaire(ward: demo.Ward) -> tuple[int, str]:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "load-evidence.yaml"
+        path.write_text(EVIDENCE_CHECKLIST, encoding="utf-8")
+        outcomes, problems = import_files([path], publish=True)
+    if problems:
+        raise RuntimeError([problem.render() for problem in problems])
+    campaign = demo._campaign(
+        "load-evidence",
+        "負荷試験 証跡ファイル",
+        outcomes[0].checklist,
+        date(2026, 11, 2),
+        date(2026, 12, 11),
+        CampaignStatus.OPEN,
+    )
+    first = demo._assignments(ward, campaign)[0]
+    return first.id, ward.respondents[first.responsible_unit_id].username
 
 
 def _analyze(engine: sa.Engine) -> None:
