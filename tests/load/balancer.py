@@ -2,7 +2,7 @@
 free loopback port, with its configuration, pid file, logs and buffers in a folder of its own:
 nothing of the system's nginx is read or touched.
 
-The proxy settings are those of deploy/nginx-tenken.conf: a request nginx could not hand to a
+The proxy settings are those of deploy/nginx.conf: a request nginx could not hand to a
 node (connection refused) goes to the next one, a GET that broke off is asked again of the
 next one, and a POST that reached a node is never replayed (nginx does not, for non-idempotent
 methods, unless told `non_idempotent`): the browser's own retry decides, as in production.

@@ -1,5 +1,5 @@
 """The two-node phase: nginx in front of two gunicorn nodes, each with its own instance folder and
-logs, both on the same database and Redis, with the same SECRET_KEY (deploy/nginx-tenken.conf,
+logs, both on the same database and Redis, with the same SECRET_KEY (deploy/nginx.conf,
 docs/deployment.md's "Several servers").
 
 1. An evidence file is uploaded on node A and downloaded from node B, and through nginx: the
