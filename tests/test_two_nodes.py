@@ -126,7 +126,7 @@ def two_nodes(demo_app, evidence_questionnaire, redis_server, tmp_path):
         for name in ("a", "b"):
             env = _node_env(url, redis_server.url, tmp_path / f"node-{name}", secret)
             started.append(Gunicorn("wsgi:app", env, "/healthz"))
-        started.append(Balancer([node.address for node in started]))
+        started.append(Balancer([node.address for node in started], tmp_path / "nginx"))
         yield started
     finally:
         for part in reversed(started):

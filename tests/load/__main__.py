@@ -117,19 +117,15 @@ def run_backend(backend: str, args, missed: list[str]) -> bool:
         env = _environment(url, work, redis.url)
         print(f"\n== {backend}: {url}  (logs in {work})", flush=True)
         began = time.monotonic()
-        two_nodes = backend in args.two_node.split(",")
-        # The throughput's questionnaires first, the journey's last, the two-node phase's in
-        # between: nobody answers one twice.
-        plan = fixture.prepare(url, args.connections + (1 + two_nodes) * args.respondents)
+        plan = fixture.prepare(url)
         print(
             f"  prepared: demo + {len(plan.assignments)} questionnaires of {len(plan.items)} "
             f"items in {time.monotonic() - began:.0f} s",
             flush=True,
         )
         passed = _measure(backend, args, env, plan, url, cluster, missed)
-        if two_nodes:
-            people = plan.assignments[args.connections :][: args.respondents]
-            passed = twonode.run(backend, args, env, plan, url, work, people) and passed
+        if backend in args.two_node.split(","):
+            passed = _two_nodes(backend, args, env, work, cluster) and passed
         if not passed:
             print(f"  logs kept for the failure: {work}", flush=True)
         return passed
@@ -139,6 +135,17 @@ def run_backend(backend: str, args, missed: list[str]) -> bool:
             cluster.remove()
         if not args.keep and passed:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def _two_nodes(backend: str, args, env: dict, work: Path, cluster: Cluster | None) -> bool:
+    """The two-node phase on a database of its own, prepared as the first one was: the same
+    questionnaires, none answered yet, in the same inboxes."""
+    url = cluster.create("tenken_nodes") if cluster else f"sqlite:///{work / 'nodes.db'}"
+    env = {**env, "SURVEY_DATABASE_URL": url}
+    began = time.monotonic()
+    plan = fixture.prepare(url, evidence=True)
+    print(f"\n== {backend}, two nodes: {url}  (prepared in {time.monotonic() - began:.0f} s)")
+    return twonode.run(backend, args, env, plan, url, work, plan.assignments[-args.respondents :])
 
 
 def _meter(server: Gunicorn, cluster: Cluster | None) -> Meter:

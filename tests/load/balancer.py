@@ -1,6 +1,6 @@
 """Debian's nginx (`make nginx-deps`) as the balancer in front of several gunicorn nodes, on a
-free loopback port, with its configuration, pid file, logs and buffers in a folder of its own:
-nothing of the system's nginx is read or touched.
+free loopback port, with its configuration, pid file, logs and buffers in the folder it is
+given: nothing of the system's nginx is read or touched.
 
 The proxy settings are those of deploy/nginx.conf: a request nginx could not hand to a
 node (connection refused) goes to the next one, a GET that broke off is asked again of the
@@ -17,7 +17,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -83,13 +82,14 @@ http {{
 
 
 class Balancer:
-    def __init__(self, nodes: list[str]):
+    def __init__(self, nodes: list[str], folder: Path):
         binary = shutil.which("nginx") or "/usr/sbin/nginx"
         if not Path(binary).exists():
             raise RuntimeError("nginx が見つかりません (make nginx-deps)")
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self.folder = Path(tempfile.mkdtemp(prefix="tenken-nginx-"))
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
         conf = self.folder / "nginx.conf"
         conf.write_text(config(self.port, nodes, self.folder))
         # -e: the error log from the very start, before the configuration names ours.
@@ -123,7 +123,7 @@ class Balancer:
                 counts[asked.split(", ")[-1]] += 1
         return counts
 
-    def stop(self, keep: bool = False) -> None:
+    def stop(self) -> None:
         self.process.send_signal(signal.SIGQUIT)
         try:
             self.process.wait(timeout=10)
@@ -131,5 +131,3 @@ class Balancer:
             self.process.kill()
             self.process.wait()
         self.process.stderr.close()
-        if not keep:
-            shutil.rmtree(self.folder, ignore_errors=True)

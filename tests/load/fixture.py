@@ -4,9 +4,9 @@ on the 54-item systems checklist built with the demo's campaign helpers.
 The demo's open rounds use the 21-item assets checklist; the target is stated for the 54-item
 questionnaire, so two more rounds on emergency-systems give one questionnaire per information
 system each (2 × 135), enough for the throughput phase's 64 and the 200 respondents without
-two simulated people sharing one questionnaire; two more when the two-node phase's 200 need
-their own. One questionnaire of a one-item checklist asks for an evidence file, for the
-two-node phase's upload.
+two simulated people sharing one questionnaire (the two-node phase gets a database of its
+own, prepared the same way, with one more questionnaire, of a one-item checklist asking for an
+evidence file, for its upload).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from survey import create_app, demo
 from survey.extensions import db
-from survey.models import Checklist
+from survey.models import Assignment, Checklist
 from survey.models.campaigns import CampaignStatus
 from survey.services.answering import Shape, _requirement_applies, _version
 from survey.services.checklists import import_files
@@ -72,9 +72,7 @@ def _items(checklist: Checklist) -> list[tuple[int, list[tuple[str, int]]]]:
     ]
 
 
-def prepare(database_url: str, questionnaires: int = 0) -> Plan:
-    """The demo and at least two rounds on the systems checklist, more when `questionnaires`
-    asks for more than two rounds hold."""
+def prepare(database_url: str, rounds: int = 2, evidence: bool = False) -> Plan:
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url})
     with app.app_context():
         flask_migrate.upgrade()
@@ -85,9 +83,7 @@ def prepare(database_url: str, questionnaires: int = 0) -> Plan:
             .order_by(Checklist.version.desc())
         )
         plan = Plan(items=_items(checklist), shapes=_version(checklist).shapes)
-        n = 0
-        while n < 2 or len(plan.assignments) < questionnaires:
-            n += 1
+        for n in range(1, rounds + 1):
             # The demo's own helpers (survey/demo.py): a campaign row and one assignment per
             # information system, with its owning division as the responsible unit.
             campaign = demo._campaign(
@@ -101,7 +97,8 @@ def prepare(database_url: str, questionnaires: int = 0) -> Plan:
             for assignment in demo._assignments(ward, campaign):
                 username = ward.respondents[assignment.responsible_unit_id].username
                 plan.assignments.append((assignment.id, username))
-        plan.evidence = _evidence_questionnaire(ward)
+        if evidence:
+            plan.evidence = _evidence_questionnaire(ward)
         db.session.commit()
         _analyze(db.engine)
         db.engine.dispose()
@@ -123,8 +120,16 @@ def _evidence_questionnaire(ward: demo.Ward) -> tuple[int, str]:
         date(2026, 12, 11),
         CampaignStatus.OPEN,
     )
-    first = demo._assignments(ward, campaign)[0]
-    return first.id, ward.respondents[first.responsible_unit_id].username
+    system = ward.systems[0]
+    assignment = Assignment(
+        campaign_id=campaign.id,
+        target_kind="system",
+        system_id=system.id,
+        responsible_unit_id=system.unit.id,
+    )
+    db.session.add(assignment)
+    db.session.flush()
+    return assignment.id, ward.respondents[system.unit.id].username
 
 
 def _analyze(engine: sa.Engine) -> None:

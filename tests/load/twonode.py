@@ -135,7 +135,7 @@ def run(backend: str, args, env: dict, plan: Plan, url: str, work: Path, people:
     journey, events = Run(), {}
     try:
         a, b = Node("A", env, work), Node("B", env, work)
-        balancer = Balancer([a.address, b.address])
+        balancer = Balancer([a.address, b.address], work / "nginx")
         evidence = asyncio.run(upload(a.base, plan, Run()))
         asyncio.run(download(b.base, evidence, "node_B"))
         asyncio.run(download(balancer.base, evidence, "nginx"))
