@@ -150,11 +150,11 @@ def run(backend: str, args, env: dict, plan: Plan, url: str, work: Path, people:
                 _faults(a, balancer, evidence, args.duration, events),
             )
         )
-        served = _served(balancer, a, b, events)
     finally:
         for part in (balancer, a, b):
             if part is not None:
                 part.stop()
+    served = _served(balancer, a, b, events)  # once nginx has stopped and written every line
     return _report(backend, url, plan, journey, span, events, served, evidence)
 
 
