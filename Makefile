@@ -107,7 +107,7 @@ bench: install
 # throughput of the questionnaire and its draft save, then 200 respondents while a worker is
 # killed and PostgreSQL restarted, and every acknowledged answer checked. On PostgreSQL, then
 # two nodes behind nginx: an evidence file uploaded on one and downloaded from the other, 200
-# respondents while one node is killed, every answer checked again. About 8 minutes.
+# respondents while one node is killed, every answer checked again. About 7 minutes.
 # LOADTEST_ARGS="--duration 10 --backends sqlite" for a quick look.
 LOAD_STAMP := $(VENV)/.load-installed
 $(LOAD_STAMP): pyproject.toml constraints.txt $(STAMP)

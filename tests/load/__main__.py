@@ -1,10 +1,11 @@
-"""`python -m tests.load`: the floor, the throughput and the journey with faults, per database.
+"""`python -m tests.load`: the floor, the throughput and the journey with faults, per database;
+then, on PostgreSQL, the journey again on two nodes behind nginx with one of them killed.
 
 Everything listens on 127.0.0.1 only and every phase is bounded in time. Figures are printed as
 tables and as `LOAD backend name value` lines; the exit status is 1 if an acknowledged answer was
-lost, changed or duplicated, or if a 5xx came outside a fault window. Whether the throughput
-targets were met is printed last; it depends on the machine's speed, so it does not set the exit
-status.
+lost, changed or duplicated, if a 5xx came outside a fault window, or if the two-node phase's
+check failed (tests/load/twonode.py). Whether the throughput targets were met is printed last;
+it depends on the machine's speed, so it does not set the exit status.
 """
 
 from __future__ import annotations
