@@ -7,7 +7,7 @@ PORT ?= 5000
 FLASK := $(BIN)/flask --app wsgi
 STAMP := $(VENV)/.installed
 
-.PHONY: install lock run test openapi browser-deps pdf-deps pg-deps redis-deps lint bench loadtest translations messages clean
+.PHONY: install lock run test openapi browser-deps pdf-deps pg-deps redis-deps nginx-deps lint bench loadtest translations messages clean
 
 # Reinstall only when the dependencies or their pinned versions change. constraints.txt holds
 # the exact version of every package (see `lock`), so each install gets what the tests ran on.
@@ -77,10 +77,17 @@ redis-deps:
 	  echo "Installing Debian's redis-server for the tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
 
+# The two-node test and the load test's two-node phase put Debian's nginx in front of two
+# gunicorn nodes; it runs as the current user from a folder of its own, never as the system's.
+nginx-deps:
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
+	  echo "Installing Debian's nginx for the two-node tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; }
+
 # One pytest worker per core (PYTEST_WORKERS=0 runs in this process, for a debugger): each test
 # has its own database, so workers share nothing but the machine.
 PYTEST_WORKERS ?= auto
-test: install browser-deps pdf-deps pg-deps redis-deps
+test: install browser-deps pdf-deps pg-deps redis-deps nginx-deps
 	$(BIN)/pytest -q -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 
@@ -104,14 +111,16 @@ bench: install
 # Load and faults (docs/performance.md): gunicorn with deploy/gunicorn.conf.py against a private
 # PostgreSQL cluster (port 5499, removed afterwards) and SQLite in WAL mode; a floor, the
 # throughput of the questionnaire and its draft save, then 200 respondents while a worker is
-# killed and PostgreSQL restarted, and every acknowledged answer checked. About 6 minutes.
+# killed and PostgreSQL restarted, and every acknowledged answer checked. On PostgreSQL, then
+# two nodes behind nginx: an evidence file uploaded on one and downloaded from the other, 200
+# respondents while one node is killed, every answer checked again. About 7 minutes.
 # LOADTEST_ARGS="--duration 10 --backends sqlite" for a quick look.
 LOAD_STAMP := $(VENV)/.load-installed
 $(LOAD_STAMP): pyproject.toml constraints.txt $(STAMP)
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,load]'
 	touch $(LOAD_STAMP)
 
-loadtest: install redis-deps $(LOAD_STAMP)
+loadtest: install redis-deps nginx-deps $(LOAD_STAMP)
 	$(BIN)/python -m tests.load $(LOADTEST_ARGS)
 
 clean:

@@ -1,10 +1,11 @@
-"""`python -m tests.load`: the floor, the throughput and the journey with faults, per database.
+"""`python -m tests.load`: the floor, the throughput and the journey with faults, per database;
+then, on PostgreSQL, the journey again on two nodes behind nginx with one of them killed.
 
 Everything listens on 127.0.0.1 only and every phase is bounded in time. Figures are printed as
 tables and as `LOAD backend name value` lines; the exit status is 1 if an acknowledged answer was
-lost, changed or duplicated, or if a 5xx came outside a fault window. Whether the throughput
-targets were met is printed last; it depends on the machine's speed, so it does not set the exit
-status.
+lost, changed or duplicated, if a 5xx came outside a fault window, or if the two-node phase's
+check failed (tests/load/twonode.py). Whether the throughput targets were met is printed last;
+it depends on the machine's speed, so it does not set the exit status.
 """
 
 from __future__ import annotations
@@ -15,88 +16,20 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
-from tests.load import check, fixture, report, scenario
+from tests.load import check, fixture, report, scenario, twonode
 from tests.load.client import Run
 from tests.load.cpu import Meter
 from tests.load.pgcluster import Cluster
+from tests.load.server import Gunicorn
 from tests.redis_server import RedisServer
 
-ROOT = Path(__file__).resolve().parents[2]
-GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
 MARGIN = 3.0  # seconds added after a fault's recovery to its window
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Gunicorn:
-    """gunicorn with the shipped production configuration, on a free loopback port."""
-
-    def __init__(self, target: str, env: dict[str, str], ready_path: str):
-        self.port = _free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        env = {**env, "GUNICORN_BIND": f"127.0.0.1:{self.port}"}
-        gunicorn = Path(sys.executable).with_name("gunicorn")
-        self.process = subprocess.Popen(
-            [str(gunicorn), "-c", str(GUNICORN_CONF), target], env=env, cwd=ROOT
-        )
-        self._wait(ready_path)
-
-    def _wait(self, path: str, limit: float = 60) -> None:
-        deadline = time.monotonic() + limit
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise SystemExit("gunicorn stopped while starting (see its log)")
-            try:
-                with urllib.request.urlopen(self.base + path, timeout=5) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.2)
-        raise SystemExit("gunicorn did not answer in time")
-
-    def workers(self) -> set[int]:
-        pid = self.process.pid
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        return {int(child) for child in children}
-
-    def kill_worker(self) -> int:
-        victim = min(self.workers())
-        os.kill(victim, signal.SIGKILL)
-        return victim
-
-    def wait_replaced(self, victim: int, count: int, limit: float = 30) -> None:
-        deadline = time.monotonic() + limit
-        while time.monotonic() < deadline:
-            workers = self.workers()
-            if victim not in workers and len(workers) >= count:
-                return
-            time.sleep(0.05)
-        raise RuntimeError("gunicorn did not replace the killed worker")
-
-    def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-
-def _emit(backend: str, name: str, value) -> None:
-    text = f"{value:.1f}" if isinstance(value, float) else str(value)
-    print(f"LOAD {backend} {name} {text}", flush=True)
 
 
 def _faults(server: Gunicorn, cluster: Cluster | None, duration: float, windows: list):
@@ -169,13 +102,6 @@ def _environment(url: str, work: Path, limits: str) -> dict[str, str]:
     return {**os.environ, **env}
 
 
-def _print_phase(backend: str, title: str, figures: dict) -> None:
-    print(report.table(title, figures), flush=True)
-    for endpoint, f in figures.items():
-        for key in ("rps", "p50", "p95", "p99"):
-            _emit(backend, f"{title}.{endpoint}.{key}", f[key])
-
-
 def run_backend(backend: str, args, missed: list[str]) -> bool:
     work = Path(tempfile.mkdtemp(prefix=f"tenken-load-{backend}-"))
     cluster = None
@@ -199,6 +125,8 @@ def run_backend(backend: str, args, missed: list[str]) -> bool:
             flush=True,
         )
         passed = _measure(backend, args, env, plan, url, cluster, missed)
+        if backend in args.two_node.split(","):
+            passed = _two_nodes(backend, args, env, work, cluster) and passed
         if not passed:
             print(f"  logs kept for the failure: {work}", flush=True)
         return passed
@@ -208,6 +136,17 @@ def run_backend(backend: str, args, missed: list[str]) -> bool:
             cluster.remove()
         if not args.keep and passed:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def _two_nodes(backend: str, args, env: dict, work: Path, cluster: Cluster | None) -> bool:
+    """The two-node phase on a database of its own, prepared as the first one was: the same
+    questionnaires, none answered yet, in the same inboxes."""
+    url = cluster.create("tenken_nodes") if cluster else f"sqlite:///{work / 'nodes.db'}"
+    env = {**env, "SURVEY_DATABASE_URL": url}
+    began = time.monotonic()
+    plan = fixture.prepare(url, evidence=True)
+    print(f"\n== {backend}, two nodes: {url}  (prepared in {time.monotonic() - began:.0f} s)")
+    return twonode.run(backend, args, env, plan, url, work, plan.assignments[-args.respondents :])
 
 
 def _meter(server: Gunicorn, cluster: Cluster | None) -> Meter:
@@ -220,7 +159,7 @@ def _print_cpu(backend: str, title: str, endpoint: str, cpu: dict, figures: dict
     shares = Meter.per_request(before, after, figures[endpoint]["answered"])
     print("    CPU ms per request: " + ", ".join(f"{k} {v:.1f}" for k, v in shares.items()))
     for part, value in shares.items():
-        _emit(backend, f"{title}.{endpoint}.cpu_ms.{part}", round(value, 2))
+        report.emit(backend, f"{title}.{endpoint}.cpu_ms.{part}", round(value, 2))
 
 
 def _check_target(backend: str, args, endpoint: str, figures: dict, missed: list[str]) -> None:
@@ -229,7 +168,7 @@ def _check_target(backend: str, args, endpoint: str, figures: dict, missed: list
     found = report.shortfalls(endpoint, figures)
     rps, p99 = report.TARGETS[endpoint]
     print(f"    target ≥ {rps} req/s, p99 < {p99} ms: " + ("; ".join(found) or "met"))
-    _emit(backend, f"throughput.{endpoint}.target_met", int(not found))
+    report.emit(backend, f"throughput.{endpoint}.target_met", int(not found))
     missed += [f"{backend} {shortfall}" for shortfall in found]
 
 
@@ -243,11 +182,11 @@ def _measure(backend, args, env, plan, url, cluster, missed: list[str]) -> bool:
                 server.base, args.phase, args.connections, run, cpu, _meter(server, cluster)
             )
         )
-        _emit(backend, "floor.client_cpu_share", f"{_share(started, span):.2f}")
+        report.emit(backend, "floor.client_cpu_share", f"{_share(started, span):.2f}")
     finally:
         server.stop()
     floor = report.summary(run.records, span)
-    _print_phase(backend, "floor", floor)
+    report.print_phase(backend, "floor", floor)
     _print_cpu(backend, "floor", "floor", cpu, floor)
 
     acks = []
@@ -261,7 +200,7 @@ def _measure(backend, args, env, plan, url, cluster, missed: list[str]) -> bool:
                 server.base, plan, args.phase, args.connections, run, cpu, _meter(server, cluster)
             )
         )
-        _emit(
+        report.emit(
             backend,
             "throughput.client_cpu_share",
             f"{_share(started, (began, time.monotonic())):.2f}",
@@ -269,20 +208,20 @@ def _measure(backend, args, env, plan, url, cluster, missed: list[str]) -> bool:
         if profiler:
             profiler.wait()
         acks += run.acks
-        _emit(backend, "worker_rss_mb", max(_rss_mb(pid) for pid in server.workers()))
+        report.emit(backend, "worker_rss_mb", max(_rss_mb(pid) for pid in server.workers()))
         for endpoint, span in spans.items():
             figures = report.summary([r for r in run.records if r.endpoint == endpoint], span)
-            _print_phase(backend, "throughput", figures)
+            report.print_phase(backend, "throughput", figures)
             _print_cpu(backend, "throughput", endpoint, cpu, figures)
             ratio = figures[endpoint]["rps"] / floor["floor"]["rps"]
-            _emit(backend, f"throughput.{endpoint}.floor_fraction", f"{ratio:.3f}")
+            report.emit(backend, f"throughput.{endpoint}.floor_fraction", f"{ratio:.3f}")
             _check_target(backend, args, endpoint, figures[endpoint], missed)
         run, windows = Run(), []
         span = asyncio.run(
             scenario.journey(
                 server.base,
                 plan,
-                args.respondents,
+                plan.assignments[-args.respondents :],  # not those of the throughput phase
                 args.duration,
                 (args.think_min, args.think_max),
                 run,
@@ -292,25 +231,11 @@ def _measure(backend, args, env, plan, url, cluster, missed: list[str]) -> bool:
         acks += run.acks
     finally:
         server.stop()
-    _print_phase(backend, "journey", report.summary(run.records, span))
-    for name, start, end in windows:
-        print(f"  fault window: {name}: {start - span[0]:.1f} s → {end - span[0]:.1f} s")
-    errors = report.errors_by_window(run.records, windows)
-    for record in report.outside(run.records, windows):
-        print(
-            f"  error outside the fault windows: {record.endpoint} {record.status or 'no answer'}"
-            f" at {record.start - span[0]:.1f} s, {record.end - record.start:.1f} s long"
-        )
-    for key, value in errors.items():
-        _emit(backend, f"journey.errors_{key}", value)
+    errors = report.print_journey(backend, "journey", run.records, span, windows)
     result = check.verify(url, plan, acks)
     for key, value in result.items():
-        _emit(backend, f"check.{key}", value)
-    return (
-        errors["outside"] == 0
-        and result.get("lost", 0) + result.get("changed", 0) + result.get("duplicated", 0) == 0
-        and result.get("lost_at_end", 0) + result.get("changed_at_end", 0) == 0
-    )
+        report.emit(backend, f"check.{key}", value)
+    return errors["outside"] == 0 and check.clean(result)
 
 
 def main(argv=None) -> int:
@@ -325,6 +250,12 @@ def main(argv=None) -> int:
     parser.add_argument("--think-min", type=float, default=5.0)
     parser.add_argument("--think-max", type=float, default=11.0)
     parser.add_argument("--pg-port", type=int, default=5499)
+    parser.add_argument(
+        "--two-node",
+        default="postgresql",
+        metavar="BACKENDS",
+        help="backends that also run the two-node phase behind nginx ('' for none)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the logs and SQLite file")
     parser.add_argument("--profile", metavar="DIR", help="write py-spy flame graphs there")
     args = parser.parse_args(argv)

@@ -135,3 +135,9 @@ def verify(database_url: str, plan: Plan, acks: list[Ack]) -> dict[str, int]:
         if max(snapshots) != revisions[assignment_id]:
             result["revision_mismatch"] += 1
     return dict(result)
+
+
+def clean(result: dict[str, int]) -> bool:
+    """No acknowledged answer lost, changed or duplicated, at its revision or at the end."""
+    faults = ("lost", "changed", "duplicated", "lost_at_end", "changed_at_end")
+    return sum(result.get(key, 0) for key in faults) == 0

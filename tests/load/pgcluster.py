@@ -39,7 +39,10 @@ class Cluster:
 
     @property
     def url(self) -> str:
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/tenken"
+        return self.url_of("tenken")
+
+    def url_of(self, database: str) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
 
     def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         command = [str(self.bindir / args[0]), *args[1:]]
@@ -75,7 +78,12 @@ class Cluster:
             "-w",
             "start",
         )
-        self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "tenken")
+        self.create("tenken")
+
+    def create(self, database: str) -> str:
+        """A new, empty database in the cluster; its URL."""
+        self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", database)
+        return self.url_of(database)
 
     def restart(self) -> None:
         """A fast shutdown (open transactions are rolled back, connections cut) and a start."""

@@ -92,3 +92,32 @@ def table(title: str, figures: dict[str, dict]) -> str:
             f"{f['p99']:>9.1f}{f['4xx']:>6}{f['5xx']:>6}{f['no_answer']:>7}"
         )
     return "\n".join(lines)
+
+
+def emit(backend: str, name: str, value) -> None:
+    """One figure as a `LOAD backend name value` line, for scripts reading the run's output."""
+    text = f"{value:.1f}" if isinstance(value, float) else str(value)
+    print(f"LOAD {backend} {name} {text}", flush=True)
+
+
+def print_phase(backend: str, title: str, figures: dict) -> None:
+    print(table(title, figures), flush=True)
+    for endpoint, f in figures.items():
+        for key in ("rps", "p50", "p95", "p99"):
+            emit(backend, f"{title}.{endpoint}.{key}", f[key])
+
+
+def print_journey(backend: str, title: str, records: list[Record], span, windows) -> dict:
+    """The journey's table, its fault windows and every error outside them; the error counts."""
+    print_phase(backend, title, summary(records, span))
+    for name, start, end in windows:
+        print(f"  fault window: {name}: {start - span[0]:.1f} s → {end - span[0]:.1f} s")
+    errors = errors_by_window(records, windows)
+    for record in outside(records, windows):
+        print(
+            f"  error outside the fault windows: {record.endpoint} {record.status or 'no answer'}"
+            f" at {record.start - span[0]:.1f} s, {record.end - record.start:.1f} s long"
+        )
+    for key, value in errors.items():
+        emit(backend, f"{title}.errors_{key}", value)
+    return errors

@@ -114,13 +114,13 @@ async def respondent(http, base, plan, run, index, assignment, start, end, think
 
 
 async def journey(
-    base: str, plan: Plan, respondents: int, duration: float, think, run: Run, faults
+    base: str, plan: Plan, chosen: list, duration: float, think, run: Run, faults
 ) -> tuple[float, float]:
-    """`respondents` people at once while `faults` (a coroutine taking the start) strikes."""
+    """One person per questionnaire of `chosen` (assignment id, username), all at once, while
+    `faults` (a coroutine taking the start) strikes."""
     start = time.monotonic()
     end = start + duration
-    chosen = plan.assignments[-respondents:]  # not those of the throughput phase
-    async with connector_session(respondents) as http:
+    async with connector_session(len(chosen)) as http:
         await asyncio.gather(
             faults(start),
             *(
