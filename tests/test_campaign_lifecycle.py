@@ -254,30 +254,32 @@ def test_the_service_refuses_to_open_a_campaign_twice(demo_app):
     """The service itself refuses a second opening (the view's check aside)."""
     from survey.services import campaigns as service
 
-    demo_app.test_request_context().push()
-    admin = helpers.user("admin")
-    draft = service.create_campaign(
-        service.Settings(
-            "twice",
-            "二度押し",
-            helpers.checklist("emergency-assets").id,
-            date.today(),
-            date.today() + timedelta(days=10),
-        ),
-        admin,
-    )
-    service.change_targets(draft, add=sorted(divisions_of(department("区長室"))))
-    service.open_campaign(draft, admin, date.today())
-    db.session.commit()
-    count = db.session.scalar(sa.select(sa.func.count()).where(Assignment.campaign_id == draft.id))
-    try:
+    with demo_app.test_request_context():
+        admin = helpers.user("admin")
+        draft = service.create_campaign(
+            service.Settings(
+                "twice",
+                "二度押し",
+                helpers.checklist("emergency-assets").id,
+                date.today(),
+                date.today() + timedelta(days=10),
+            ),
+            admin,
+        )
+        service.change_targets(draft, add=sorted(divisions_of(department("区長室"))))
         service.open_campaign(draft, admin, date.today())
-    except service.CampaignError as refused:
-        assert "既に開始" in refused.message
-    else:
-        raise AssertionError("opened twice")
-    db.session.rollback()
-    assert (
-        db.session.scalar(sa.select(sa.func.count()).where(Assignment.campaign_id == draft.id))
-        == count
-    )
+        db.session.commit()
+        count = db.session.scalar(
+            sa.select(sa.func.count()).where(Assignment.campaign_id == draft.id)
+        )
+        try:
+            service.open_campaign(draft, admin, date.today())
+        except service.CampaignError as refused:
+            assert "既に開始" in refused.message
+        else:
+            raise AssertionError("opened twice")
+        db.session.rollback()
+        assert (
+            db.session.scalar(sa.select(sa.func.count()).where(Assignment.campaign_id == draft.id))
+            == count
+        )

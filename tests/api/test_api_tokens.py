@@ -126,15 +126,15 @@ def test_a_managers_token_sees_only_their_subtree(demo_app):
 
 
 def test_no_scope_beyond_the_users_role(demo_app):
-    demo_app.test_request_context().push()  # the refusals are messages in the user's language
-    with pytest.raises(tokens.TokenError):
-        tokens.create(user("respondent"), "x", ["admin"])
-    with pytest.raises(tokens.TokenError):
-        tokens.create(user("auditor"), "x", ["answers"])
-    with pytest.raises(tokens.TokenError):
-        tokens.create(user("admin"), "x", [], days=10_000)
-    with pytest.raises(tokens.TokenError):
-        tokens.create(user("admin"), " ", [])
+    with demo_app.test_request_context():  # the refusals are messages in the user's language
+        with pytest.raises(tokens.TokenError):
+            tokens.create(user("respondent"), "x", ["admin"])
+        with pytest.raises(tokens.TokenError):
+            tokens.create(user("auditor"), "x", ["answers"])
+        with pytest.raises(tokens.TokenError):
+            tokens.create(user("admin"), "x", [], days=10_000)
+        with pytest.raises(tokens.TokenError):
+            tokens.create(user("admin"), " ", [])
 
 
 def test_an_admins_read_token_cannot_run_campaigns(demo_app):
