@@ -85,51 +85,6 @@ def _int(name: str, default: int, minimum: int = 1) -> int:
     return number
 
 
-def _grades(value: str) -> list[tuple[str, int]]:
-    """EVALUATION_GRADES, e.g. "A:80,B:60,C:0": grades from best to worst, each with the lowest
-    score (percent) that earns it. The last must start at 0 so that every score gets a grade."""
-    name = "SURVEY_EVALUATION_GRADES"
-    grades = []
-    for part in value.split(","):
-        grade, _, floor = part.strip().partition(":")
-        try:
-            number = int(floor)
-        except ValueError:
-            number = -1
-        if not grade.strip() or not 0 <= number <= 100:
-            raise ConfigError(
-                f"{name}={value!r} の「{part.strip()}」が読めません。「A:80,B:60,C:0」のように"
-                f"評価と下限の点数（0〜100）を指定してください "
-                f"({name} must look like A:80,B:60,C:0)."
-            )
-        grades.append((grade.strip(), number))
-    floors = [floor for _, floor in grades]
-    names = [grade for grade, _ in grades]
-    if (
-        floors != sorted(set(floors), reverse=True)
-        or floors[-1] != 0
-        or len(set(names)) < len(names)
-    ):
-        raise ConfigError(
-            f"{name}={value!r} は使えません。評価は高い順に、下限の点数が重ならないように並べ、"
-            f"最後の評価の下限を 0 にしてください ({name}: grades from best to worst, distinct, "
-            "the last starting at 0)."
-        )
-    return grades
-
-
-def _recommend_below(grades: list[tuple[str, int]]) -> str:
-    name = "SURVEY_EVALUATION_RECOMMEND_BELOW"
-    value = os.environ.get(name, "B").strip()
-    names = [grade for grade, _ in grades]
-    if value not in names:
-        raise ConfigError(
-            f"{name}={value!r} は評価の一覧（{', '.join(names)}）にありません "
-            f"({name} must be one of the grades in SURVEY_EVALUATION_GRADES)."
-        )
-    return value
-
-
 # How long a request waits for the limits' Redis, and /healthz for the database, before giving
 # up: a host that stops answering would otherwise hold a worker for minutes.
 SERVICE_TIMEOUT_SECONDS = 2
@@ -180,10 +135,9 @@ def _choice(name: str, default: str, choices) -> str:
 
 
 def _evaluation_settings() -> dict:
-    """Contractor evaluations (survey.services.evaluations): grades, the grade below which a
-    correction recommendation is issued, its deadline, and the month by which each year's
-    evaluation should be done."""
-    grades = _grades(os.environ.get("SURVEY_EVALUATION_GRADES", "A:80,B:60,C:0"))
+    """Contractor evaluations (survey.services.evaluations): a correction recommendation's
+    deadline, and the month by which each year's evaluation should be done. The grades, and
+    which of them issue a recommendation, are in the evaluation checklist's file."""
     due_month = _int("SURVEY_EVALUATION_DUE_MONTH", 12)
     if due_month > 12:
         raise ConfigError(
@@ -191,8 +145,6 @@ def _evaluation_settings() -> dict:
             "(SURVEY_EVALUATION_DUE_MONTH must be a month, 1 to 12)."
         )
     return {
-        "EVALUATION_GRADES": grades,
-        "EVALUATION_RECOMMEND_BELOW": _recommend_below(grades),
         "EVALUATION_RECOMMENDATION_DAYS": _int("SURVEY_EVALUATION_RECOMMENDATION_DAYS", 30),
         "EVALUATION_DUE_MONTH": due_month,
     }

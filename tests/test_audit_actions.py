@@ -172,6 +172,7 @@ def test_commands_that_change_or_export_data_are_recorded(demo_app, demo_runner,
         "emergency-assets",
         "emergency-contracts",
         "emergency-systems",
+        "pia-self-assessment",
     ]
 
 

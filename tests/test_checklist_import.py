@@ -171,10 +171,11 @@ def test_list_shows_versions_and_state(runner):
     )
     lines = runner.invoke(args=["checklist", "list"]).output.splitlines()
     assert [line.split("\t")[0] for line in lines] == [
-        "contractor-evaluation@1",
+        "contractor-evaluation@2",
         "emergency-assets@1",
         "emergency-contracts@1",
         "emergency-systems@1",
+        "pia-self-assessment@1",
     ]
     assert all("\t公開\t" in line for line in lines)
 

@@ -4,6 +4,7 @@ line issues a correction recommendation (是正勧告), tracked as the company's
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -16,6 +17,7 @@ from survey.extensions import db
 from survey.models import (
     Assignment,
     AuditEntry,
+    Checklist,
     Contract,
     Contractor,
     ContractorEvaluation,
@@ -27,6 +29,7 @@ from survey.models import (
 )
 from survey.models.campaigns import CampaignStatus
 from survey.models.followup import ActionSource, ActionStatus
+from survey.services import checklists as checklist_service
 from survey.services import evaluations
 from tests.helpers import form_data, login
 
@@ -126,9 +129,31 @@ def test_strong_evaluation_issues_nothing(demo_app, today):
     assert evaluation.recommendation is None
 
 
-def test_grades_follow_the_configured_thresholds(demo_app, today):
-    demo_app.config["EVALUATION_GRADES"] = [("S", 95), ("A", 30), ("B", 0)]
-    demo_app.config["EVALUATION_RECOMMEND_BELOW"] = "A"
+def evaluation_version() -> Checklist:
+    return db.session.scalar(
+        sa.select(Checklist)
+        .where(Checklist.code == "contractor-evaluation")
+        .order_by(Checklist.version.desc())
+    )
+
+
+def test_the_shipped_grades_are_the_former_defaults(demo_app):
+    bands = evaluation_version().grades
+    assert [(b.basis, b.min, b.label, b.below_standard) for b in bands] == [
+        ("percent", 80, "A", False),
+        ("percent", 60, "B", False),
+        ("percent", 0, "C", True),
+    ]
+
+
+def test_grades_follow_the_campaigns_checklist_version(demo_app, today):
+    for band, (floor, label, below) in zip(
+        evaluation_version().grades,
+        [(95, "S", False), (30, "A", False), (0, "B", True)],
+        strict=True,
+    ):
+        band.min, band.label, band.below_standard = floor, label, below
+    db.session.commit()
     evaluate(demo_app, "C010", WEAK)
     evaluation = db.session.scalar(
         sa.select(ContractorEvaluation).where(
@@ -138,9 +163,24 @@ def test_grades_follow_the_configured_thresholds(demo_app, today):
     assert evaluation.grade == "A" and evaluation.recommendation is None
 
 
+def test_a_band_marked_below_standard_issues_the_recommendation(demo_app, today):
+    bands = evaluation_version().grades
+    bands[1].below_standard = True  # B as well: STRONG's 95 % is still A
+    bands[0].min = 96
+    db.session.commit()
+    evaluate(demo_app, "C010", STRONG)
+    evaluation = db.session.scalar(
+        sa.select(ContractorEvaluation).where(
+            ContractorEvaluation.contractor_id == company("C010").id
+        )
+    )
+    assert evaluation.grade == "B" and evaluation.recommendation is not None
+
+
 def test_grade_boundaries(demo_app):
-    grades = [("A", 80), ("B", 60), ("C", 0)]
-    assert [evaluations.grade_of(p, grades) for p in (100, 80, 79.9, 60, 59.9, 0)] == [
+    bands = evaluation_version().grades
+    scores = [(1000, 1000), (800, 1000), (799, 1000), (600, 1000), (599, 1000), (0, 1000)]
+    assert [evaluations.grade_of(evaluations.Score(*s), bands).label for s in scores] == [
         "A",
         "A",
         "B",
@@ -148,17 +188,82 @@ def test_grade_boundaries(demo_app):
         "C",
         "C",
     ]
+    # Everything 該当なし: nothing to recommend.
+    assert evaluations.grade_of(evaluations.Score(0, 0), bands).label == "A"
+
+
+def _without_grades(version: Checklist) -> None:
+    for band in list(version.grades):
+        db.session.delete(band)
+    db.session.commit()
+    db.session.expire_all()
+
+
+def test_a_campaign_on_a_version_without_grades_takes_the_newest_graded_one(demo_app, today):
+    """A year's campaign opened on contractor-evaluation 1 (before the grades were in the
+    file) is graded with the bands of the newest published version that has them."""
+    old = evaluation_version()
+    newer = checklist_service.add_version(
+        replace(checklist_service.to_schema(old), version=old.version + 1), "newer.yaml"
+    )
+    newer.published_at = old.published_at
+    for band, label in zip(newer.grades, ("甲", "乙", "丙"), strict=True):
+        band.label = label
+    _without_grades(old)
+    campaign = evaluations.evaluation_campaign(evaluations.fiscal_year(TODAY))
+    assert campaign.checklist_id == old.id  # opened by the demo, before the new version
+    evaluate(demo_app, "C010", WEAK)
+    evaluation = db.session.scalar(
+        sa.select(ContractorEvaluation).where(
+            ContractorEvaluation.contractor_id == company("C010").id
+        )
+    )
+    assert evaluation.grade == "丙" and evaluation.recommendation is not None
+
+
+def test_without_any_grades_evaluations_are_refused_with_a_message(demo_app, today):
+    assignment = evaluations.start(
+        company("C010"),
+        db.session.scalar(sa.select(OrgUnit).where(OrgUnit.name == "情報政策課")),
+        db.session.scalar(sa.select(User).where(User.username == "admin")),
+        TODAY,
+    )
+    db.session.commit()
+    staff = login(demo_app, office_respondent())
+    response = staff.post(
+        f"/assignments/{assignment.id}",
+        data=form_data(assignment, STRONG, {10: "改善の要望"}, action="submit"),
+    )
+    assert response.status_code == 302
+    _without_grades(evaluation_version())
+    admin = login(demo_app, "admin")
+    refused = admin.post(f"/assignments/{assignment.id}/review", data={"approve": "承認する"})
+    assert refused.status_code == 422
+    assert "評価段階（grades）がありません" in refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Assignment, assignment.id).status == "submitted"
+    assert (
+        db.session.scalars(
+            sa.select(ContractorEvaluation).where(
+                ContractorEvaluation.contractor_id == company("C010").id
+            )
+        ).all()
+        == []
+    )
+    other = company("C009")
+    started = admin.post(f"/contractors/{other.id}/evaluation", follow_redirects=True)
+    assert "評価段階（grades）がありません" in started.get_data(as_text=True)
+    assert (
+        db.session.scalars(
+            sa.select(Assignment.id).where(Assignment.contractor_id == other.id)
+        ).all()
+        == []
+    )
 
 
 @pytest.mark.parametrize(
     ("variable", "value", "message"),
     [
-        ("SURVEY_EVALUATION_GRADES", "A:80,B:x,C:0", "B:x"),
-        ("SURVEY_EVALUATION_GRADES", "A:80,B:120,C:0", "B:120"),
-        ("SURVEY_EVALUATION_GRADES", "A:60,B:80,C:0", "高い順"),
-        ("SURVEY_EVALUATION_GRADES", "A:80,B:60", "最後の評価の下限を 0"),
-        ("SURVEY_EVALUATION_GRADES", "A:80,A:40,C:0", "重ならない"),
-        ("SURVEY_EVALUATION_RECOMMEND_BELOW", "Z", "Z"),
         ("SURVEY_EVALUATION_RECOMMENDATION_DAYS", "0", "SURVEY_EVALUATION_RECOMMENDATION_DAYS"),
         ("SURVEY_EVALUATION_DUE_MONTH", "13", "1〜12"),
     ],
@@ -172,11 +277,13 @@ def test_bad_evaluation_settings_stop_the_start(monkeypatch, tmp_path, variable,
 
 def test_evaluation_settings_from_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("SURVEY_INSTANCE_PATH", str(tmp_path))
-    monkeypatch.setenv("SURVEY_EVALUATION_GRADES", "S:90, A:70 ,B:0")
-    monkeypatch.setenv("SURVEY_EVALUATION_RECOMMEND_BELOW", "A")
+    monkeypatch.setenv("SURVEY_EVALUATION_RECOMMENDATION_DAYS", "14")
+    monkeypatch.setenv("SURVEY_EVALUATION_DUE_MONTH", "3")
     settings = config.load()
-    assert settings["EVALUATION_GRADES"] == [("S", 90), ("A", 70), ("B", 0)]
-    assert settings["EVALUATION_RECOMMEND_BELOW"] == "A"
+    assert settings["EVALUATION_RECOMMENDATION_DAYS"] == 14
+    assert settings["EVALUATION_DUE_MONTH"] == 3
+    # The grades moved into the checklist file: the former variables are not read.
+    assert not {"EVALUATION_GRADES", "EVALUATION_RECOMMEND_BELOW"} & set(settings)
 
 
 def _recommendation_of(code: str) -> Recommendation:

@@ -17,11 +17,13 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 
+from checklists import scoring
 from survey.extensions import db
 from survey.models import (
     Assignment,
     Campaign,
     Checklist,
+    ChecklistGrade,
     Contract,
     Contractor,
     CorrectiveAction,
@@ -33,6 +35,7 @@ from survey.models.evaluations import EVALUATION_CHECKLIST, ContractorEvaluation
 from survey.models.followup import ActionSource, ActionStatus
 from survey.services import trail, transitions
 from survey.services.actions import open_action
+from survey.services.answering import Invalid
 from survey.services.notify import contractor_recipients, queue_mail
 
 # --- fiscal years ---------------------------------------------------------------------------
@@ -84,16 +87,37 @@ def score_of(assignment: Assignment) -> Score:
     return Score(points, possible)
 
 
-def grade_of(percent: float | None, grades: list[tuple[str, int]] | None = None) -> str:
-    grades = grades or current_app.config["EVALUATION_GRADES"]
-    if percent is None:
-        return grades[0][0]  # nothing applied: nothing to recommend
-    return next(grade for grade, floor in grades if percent >= floor)
+def grades_of(campaign: Campaign) -> list[ChecklistGrade]:
+    """The bands an evaluation is graded with: its campaign's version's, from the checklist
+    file. A year's campaign opened on a version stored before the grades were in the file
+    (contractor-evaluation 1) takes those of the newest published version that has them."""
+    if campaign.checklist.grades:
+        return campaign.checklist.grades
+    graded = db.session.scalar(
+        sa.select(Checklist)
+        .where(
+            Checklist.code == EVALUATION_CHECKLIST,
+            Checklist.published_at.is_not(None),
+            Checklist.grades.any(),
+        )
+        .order_by(Checklist.version.desc())
+    )
+    return graded.grades if graded is not None else []
 
 
-def needs_recommendation(grade: str) -> bool:
-    names = [g for g, _ in current_app.config["EVALUATION_GRADES"]]
-    return names.index(grade) > names.index(current_app.config["EVALUATION_RECOMMEND_BELOW"])
+def grade_of(score: Score, bands: list[ChecklistGrade]) -> ChecklistGrade:
+    """The band a score falls in; nothing applicable (all 該当なし) takes the best band, as
+    there is nothing to recommend."""
+    basis = bands[0].basis
+    return scoring.grade(bands, basis, score.points, score.possible) or bands[0]
+
+
+def _no_grades_message() -> str:
+    return _(
+        "委託先評価票（%(code)s）に評価段階（grades）がありません。評価段階のある版を"
+        "取り込んで公開してください。",
+        code=EVALUATION_CHECKLIST,
+    )
 
 
 # --- starting and completing ----------------------------------------------------------------
@@ -153,6 +177,8 @@ def start(contractor: Contractor, unit: OrgUnit | None, user: User, today: date)
                 code=campaign.code,
             )
         )
+    if not grades_of(campaign):
+        raise CannotStart(_no_grades_message())
     if campaign.id is not None:
         existing = db.session.scalar(
             sa.select(Assignment).where(
@@ -188,6 +214,11 @@ def complete(
     (`notify=False`: without mailing the company, for the demo's past years)."""
     year = fiscal_year(assignment.campaign.opens_on)
     score = score_of(assignment)
+    bands = grades_of(assignment.campaign)
+    if not bands:
+        # Approving would leave the company ungraded: refused, next to the review's comment.
+        raise Invalid({0: [_no_grades_message()]})
+    band = grade_of(score, bands)
     evaluation = db.session.scalar(
         sa.select(ContractorEvaluation).where(
             ContractorEvaluation.contractor_id == assignment.contractor_id,
@@ -197,7 +228,7 @@ def complete(
     evaluation.assignment = assignment
     evaluation.points, evaluation.points_possible = score.points, score.possible
     evaluation.score = score.percent
-    evaluation.grade = grade_of(score.percent)
+    evaluation.grade = band.label
     evaluation.evaluated_by = user
     db.session.add(evaluation)
     db.session.flush()
@@ -207,7 +238,7 @@ def complete(
         summary=f"{assignment.contractor.name} {fiscal_year_label(year)} {evaluation.grade}",
         after={"score": evaluation.score, "grade": evaluation.grade},
     )
-    if needs_recommendation(evaluation.grade) and evaluation.recommendation is None:
+    if band.below_standard and evaluation.recommendation is None:
         recommend(evaluation, user, today, notify=notify)
     return evaluation
 

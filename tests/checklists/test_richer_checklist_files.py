@@ -201,7 +201,7 @@ def first_shape(value):
     return value
 
 
-@pytest.mark.parametrize("name", ["emergency-assets", "contractor-evaluation"])
+@pytest.mark.parametrize("name", ["emergency-assets", "emergency-systems"])
 def test_a_file_without_the_new_keys_keeps_the_hash_it_was_stored_with(name):
     import hashlib
 

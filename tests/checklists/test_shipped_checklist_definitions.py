@@ -16,11 +16,42 @@ EXPECTED_ITEMS = {
     "emergency-systems": 54,
     "emergency-contracts": 33,
     "contractor-evaluation": 11,  # the eleven points of seed 002
+    "pia-self-assessment": 18,  # the risk measures of seed 004, rated on its three levels
 }
+# Shipped in both forms, for authors who start from Excel.
+EXCEL_TWINS = ["pia-self-assessment"]
 
 
-def test_exactly_the_emergency_checklists_and_the_contractor_evaluation_are_shipped():
+def test_exactly_the_expected_checklists_are_shipped():
     assert sorted(path.stem for path in DEFINITIONS.glob("*.yaml")) == sorted(EXPECTED_ITEMS)
+    assert sorted(path.stem for path in DEFINITIONS.glob("*.xlsx")) == EXCEL_TWINS
+
+
+@pytest.mark.parametrize("name", EXCEL_TWINS)
+def test_the_excel_form_is_the_same_checklist_as_the_yaml(name):
+    """Whoever edits one form writes the other again (checklists.writer.write_xlsx)."""
+    assert load_file(DEFINITIONS / f"{name}.xlsx") == load_file(DEFINITIONS / f"{name}.yaml")
+
+
+def test_the_pia_self_assessment_uses_the_scored_format():
+    checklist = load_file(DEFINITIONS / "pia-self-assessment.yaml")
+    classes = {o.klass for scale in checklist.scales for o in scale.options}
+    assert {"partial", "unknown", "informational", "excluded"} <= classes
+    assert checklist.grades.basis == "percent" and checklist.grades.bands[-1].below_standard
+    assert all(band.advice and band.advice_en for band in checklist.grades.bands)
+    assert all(category.description for category in checklist.categories)
+    conditional = [c for c in checklist.categories if c.condition is not None]
+    assert [c.condition.item for c in conditional] == [8]
+    assert all(item.text_en for item in checklist.items)
+
+
+def test_the_contractor_evaluation_carries_its_grades():
+    grades = load_file(DEFINITIONS / "contractor-evaluation.yaml").grades
+    assert [(b.min, b.label, b.below_standard) for b in grades.bands] == [
+        (80, "A", False),
+        (60, "B", False),
+        (0, "C", True),
+    ]
 
 
 @pytest.mark.parametrize("path", sorted(DEFINITIONS.glob("*.yaml")), ids=lambda path: path.stem)
