@@ -288,6 +288,15 @@ def load(overrides: dict | None = None) -> dict:
         "API_TOKEN_MAX_DAYS": _int("SURVEY_API_TOKEN_MAX_DAYS", 365),
         "API_RATE_LIMIT": os.environ.get("SURVEY_API_RATE_LIMIT", "120 per minute"),
         "INVITATION_DAYS": int(os.environ.get("SURVEY_INVITATION_DAYS", "14")),
+        # Password reset by mail (survey.services.password_resets): how long a link works, and
+        # the requests allowed per address typed and per client address.
+        "PASSWORD_RESET_MINUTES": _int("SURVEY_PASSWORD_RESET_MINUTES", 30, minimum=5),
+        "PASSWORD_RESET_ADDRESS_LIMIT": os.environ.get(
+            "SURVEY_PASSWORD_RESET_ADDRESS_LIMIT", "3 per hour"
+        ),
+        "PASSWORD_RESET_CLIENT_LIMIT": os.environ.get(
+            "SURVEY_PASSWORD_RESET_CLIENT_LIMIT", "10 per hour"
+        ),
         # Imported access logs are deleted this many days after their newest entry (`flask logs
         # purge`); review rounds keep the entries they sampled.
         "LOG_RETENTION_DAYS": _int("SURVEY_LOG_RETENTION_DAYS", 365),

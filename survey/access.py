@@ -12,7 +12,7 @@ from functools import wraps
 from typing import NamedTuple, TypeVar
 
 import sqlalchemy as sa
-from flask import abort, request
+from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.orm import aliased, joinedload
 
@@ -63,6 +63,24 @@ def guard(sees: Rule | None = None, does: Rule | None = None, *, record: str = "
             return view(*args, **kwargs)
 
         return guarded
+
+    return decorate
+
+
+def signed_out_only(endpoint: str, message: str | None = None):
+    """For pages meant for someone not signed in (asking for a new password by mail): a
+    signed-in user is sent to `endpoint` instead, with `message` if given."""
+
+    def decorate(view):
+        @wraps(view)
+        def checked(*args, **kwargs):
+            if current_user.is_authenticated:
+                if message:
+                    flash(str(message), "info")
+                return redirect(url_for(endpoint))
+            return view(*args, **kwargs)
+
+        return checked
 
     return decorate
 

@@ -826,6 +826,8 @@ PUBLIC = {
     "auth.logout": ("POST", "/auth/logout", None),  # signs out whoever asks; tested elsewhere
     "auth.accept_invitation": ("GET", "/auth/invite/not-a-token", 404),
     "auth.two_factor": ("GET", "/auth/2fa", 302),  # with no sign-in under way: back to login
+    "auth.forgot_password": ("GET", "/auth/forgot", 200),
+    "auth.reset_password": ("GET", "/auth/reset/not-a-token", 404),
     "health.healthz": ("GET", "/healthz", 200),  # the load balancer's probe (test_health.py)
 }
 
@@ -874,6 +876,22 @@ def test_each_role_gets_exactly_what_it_may(demo_app, world, role):
                 if response.status_code != expected:
                     wrong.append((endpoint, method, target, response.status_code, expected))
     assert wrong == []
+
+
+# Pages only for someone signed out: every role is sent to its account page instead.
+SIGNED_OUT_ONLY = {"auth.forgot_password", "auth.reset_password"}
+
+
+@pytest.mark.parametrize("role", [role for role in ROLES if role != "anonymous"])
+def test_signed_in_users_are_sent_from_the_signed_out_pages_to_their_account(demo_app, role):
+    client = login(demo_app, role)
+    for endpoint in sorted(SIGNED_OUT_ONLY):
+        for method in ("GET", "POST"):
+            response = client.open(PUBLIC[endpoint][1], method=method)
+            assert (response.status_code, response.headers.get("Location")) == (
+                302,
+                "/auth/account",
+            ), (endpoint, method)
 
 
 @pytest.mark.parametrize("endpoint", sorted(PUBLIC))

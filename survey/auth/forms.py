@@ -13,6 +13,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Valid
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
 from survey.passwords import password_problem
+from survey.services.invitations import email_problem
 
 
 class LoginForm(FlaskForm):
@@ -144,3 +145,44 @@ class NewTokenForm(FlaskForm):
 class RevokeTokenForm(FlaskForm):
     token = IntegerField(widget=HiddenInput(), validators=[DataRequired()])
     submit = SubmitField(_l("無効にする"))
+
+
+class ForgotPasswordForm(FlaskForm):
+    """The address of the account whose password was forgotten (survey.auth.reset)."""
+
+    email = StringField(
+        _l("メールアドレス"),
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        render_kw={"autocomplete": "email", "inputmode": "email", "spellcheck": "false"},
+    )
+    submit = SubmitField(_l("再設定用のリンクを送る"))
+
+    def validate_email(self, field):
+        # The form of the address only: whether an account has it is never told.
+        problem = email_problem(field.data)
+        if problem:
+            raise ValidationError(problem)
+
+
+class ResetPasswordForm(FlaskForm):
+    username = ""  # set by the view: the policy refuses passwords containing it
+
+    password = PasswordField(
+        _l("新しいパスワード"),
+        validators=[DataRequired(message=_l("パスワードを入力してください。"))],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("新しいパスワード（確認）"),
+        validators=[
+            DataRequired(message=_l("確認のため、同じパスワードをもう一度入力してください。")),
+            EqualTo("password", message=_l("確認用のパスワードが一致しません。")),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+    submit = SubmitField(_l("パスワードを再設定する"))
+
+    def validate_password(self, field):
+        problem = password_problem(field.data, self.username)
+        if problem:
+            raise ValidationError(problem)

@@ -42,7 +42,7 @@ from survey.models.logs import (
     StaffHousehold,
 )
 from survey.models.mail import OutgoingMail, ReminderLog
-from survey.models.org import Contractor, Invitation, OrgUnit, Role, User
+from survey.models.org import Contractor, Invitation, OrgUnit, PasswordReset, Role, User
 from survey.models.registers import Contract, InformationSystem, RegisterUpload, Subcontract
 from survey.models.tokens import ApiToken
 from survey.models.trail import AuditAnchor, AuditEntry
@@ -77,6 +77,7 @@ __all__ = [
     "FindingMeasure",
     "InformationSystem",
     "Invitation",
+    "PasswordReset",
     "InvitationRequest",
     "Item",
     "EntryReview",

@@ -162,6 +162,30 @@ class UserSession(db.Model):
     user: Mapped[User] = relationship()
 
 
+class PasswordReset(db.Model):
+    """A mailed single-use link that lets a local account's owner set a new password
+    (survey.services.password_resets).
+
+    Not an Invitation: those belong to a contractor company and create accounts; a reset belongs
+    to one existing account of any role. Only the token's SHA-256 is stored. A link is usable
+    while unused, not superseded by a newer one (`revoked_at`) and before `expires_at`.
+    """
+
+    __tablename__ = "password_reset"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    user: Mapped[User] = relationship()
+
+
 class Invitation(db.Model):
     """A single-use link that lets a contractor's contact set a password.
 

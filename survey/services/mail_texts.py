@@ -226,6 +226,44 @@ def invitation(assignment: Assignment, invitation: Invitation, link: str, invite
         return subject, body + "\n" + _signature()
 
 
+def password_reset(user: User, link: str, expires_at: datetime):
+    """A link to set a new password, asked for on the "forgot your password" page."""
+    with force_locale("ja"):
+        subject = _("【情報セキュリティ自己点検】パスワード再設定のご案内")
+        body = _(
+            "%(name)s 様\n\n"
+            "パスワードの再設定が申請されました。下のリンクを開いて、新しいパスワードを設定して"
+            "ください。\n\n"
+            "ユーザー名: %(username)s\n\n%(link)s\n\n"
+            "・このリンクは一度だけ使えます。有効期限は %(expires)s です。\n"
+            "・再設定を申請し直すと、このリンクは使えなくなります。\n"
+            "・2段階認証を設定している場合は、再設定の後のログインでも確認コードが必要です。\n"
+            "・お心当たりのない場合は、このメールを破棄してください。パスワードは変わりません。\n",
+            name=user.display_name,
+            username=user.username,
+            link=link,
+            expires=format_datetime(expires_at),
+        )
+        return subject, body + "\n" + _signature()
+
+
+def password_reset_done(user: User, at: datetime):
+    """Sent after a password was set through a mailed link, so that its owner notices a reset
+    they did not make."""
+    with force_locale("ja"):
+        subject = _("【情報セキュリティ自己点検】パスワードを再設定しました")
+        body = _(
+            "%(name)s 様\n\n"
+            "ユーザー名 %(username)s のパスワードを %(at)s に再設定しました。"
+            "ログイン中だったすべての端末はログアウトしました。\n\n"
+            "お心当たりのない場合は、すぐにシステムの管理者へご連絡ください。\n",
+            name=user.display_name,
+            username=user.username,
+            at=format_datetime(at),
+        )
+        return subject, body + "\n" + _signature()
+
+
 def audit_anchor(entry_id: int, entry_hash: str, entry_at: datetime, line: str, link: str):
     """The newest audit entry's id and hash, for the auditors to keep outside the database."""
     with force_locale("ja"):
