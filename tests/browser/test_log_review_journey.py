@@ -77,8 +77,10 @@ def test_import_route_justify_flag_approve_and_download(live_server, page, shot,
     page.get_by_role("link", name="11月2日 照会ログ点検").click()
     expect(page.get_by_text("0000077777")).to_be_visible()  # the head sees the number whole
     rows = page.locator("#entries tbody tr")
-    sampled = rows.count()  # the night look-up and five drawn at random
-    assert sampled == 6
+    # The night look-up (a rule's) and five drawn at random from the day's seven, which may
+    # have drawn it too: the round's seed is new each time.
+    sampled = rows.count()
+    assert sampled in (5, 6)
     for n in range(sampled):
         row = rows.nth(n)
         if "0000077777" in row.inner_text():
