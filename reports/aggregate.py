@@ -126,15 +126,26 @@ def _campaign(conn: sa.Connection, campaign: str | Campaign) -> Campaign:
 
 
 def _by_class(rows: list[sa.Row], keys: list[str], campaign: Campaign) -> pd.DataFrame:
-    """GROUP BY rows (keys..., option_id, n) summed per class: one column per class."""
-    frame = pd.DataFrame.from_records(
-        [tuple(r) for r in rows], columns=[*keys, "option_id", "n"], coerce_float=False
-    )
-    klass = {o.id: o.klass for o in campaign.options.values()}
-    frame["klass"] = frame["option_id"].map(klass)  # no option: not answered
-    frame = frame.dropna(subset=["klass"])
-    table = frame.pivot_table(index=keys, columns="klass", values="n", aggfunc="sum")
-    return table.reindex(columns=list(CLASSES)).fillna(0).astype("int64")
+    """GROUP BY rows (keys..., option_id, n) summed per class: one column per class. Added up
+    in plain Python: a few thousand rows, where pandas' pivot cost twice as much."""
+    position = {klass: i for i, klass in enumerate(CLASSES)}
+    column = {o.id: position[o.klass] for o in campaign.options.values()}
+    width = len(keys)
+    sums: dict = {}
+    for row in rows:
+        at = column.get(row[width])  # no option: not answered
+        if at is None:
+            continue
+        key = row[0] if width == 1 else tuple(row[:width])
+        cell = sums.get(key)
+        if cell is None:
+            cell = sums[key] = [0] * len(CLASSES)
+        cell[at] += row[width + 1]
+    if width == 1:
+        index = pd.Index(list(sums), name=keys[0])
+    else:
+        index = pd.MultiIndex.from_arrays(list(zip(*sums, strict=True)) or [[]] * width, names=keys)
+    return pd.DataFrame(list(sums.values()), index=index, columns=list(CLASSES), dtype="int64")
 
 
 def _with_ratios(frame: pd.DataFrame) -> pd.DataFrame:

@@ -5,6 +5,7 @@ these and render; nothing here knows of Flask.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 import pandas as pd
@@ -104,8 +105,10 @@ def _figures(shown: pd.DataFrame, summary: pd.DataFrame) -> dict:
 
 
 def _matrix_rows(departments: aggregate.DepartmentFigures, numbers: list[int]) -> list[dict]:
-    matrix = departments.matrix().reindex(columns=numbers)
-    ratios = departments.matrix("ratio").reindex(columns=numbers)
+    # Read as plain arrays once: a row looked up in the frames per department cost more than
+    # every query of the page together.
+    percents = departments.matrix().reindex(columns=numbers).to_numpy(dtype=float)
+    ratios = departments.matrix("ratio").reindex(columns=numbers).to_numpy(dtype=object)
     return [
         {
             "department_id": int(row["department_id"]),
@@ -115,16 +118,13 @@ def _matrix_rows(departments: aggregate.DepartmentFigures, numbers: list[int]) -
             "ratio": row["ratio"],
             "percent": row["percent"],
             "cells": [
-                (n, None if missing(p) else float(p), r)
-                for n, p, r in zip(
-                    numbers,
-                    matrix.loc[row["department_id"]],
-                    ratios.loc[row["department_id"]],
-                    strict=True,
-                )
+                (n, None if math.isnan(p) else float(p), r)
+                for n, p, r in zip(numbers, percent_row, ratio_row, strict=True)
             ],
         }
-        for row in records(departments.summary)
+        for row, percent_row, ratio_row in zip(
+            records(departments.summary), percents, ratios, strict=True
+        )
     ]
 
 
