@@ -11,6 +11,8 @@ import os
 import secrets
 from pathlib import Path
 
+from reports.queries import engine_options
+
 BASE_DIR = Path(__file__).resolve().parent
 ENVIRONMENTS = ("development", "testing", "production")
 SECRET_KEY_MIN_LENGTH = 32  # `python -c "import secrets; print(secrets.token_hex(32))"`: 64
@@ -242,12 +244,13 @@ def load(overrides: dict | None = None) -> dict:
             "本番環境 (SURVEY_ENV=production) ではデバッグモードを有効にできません。"
             "FLASK_DEBUG を外してください (debug must be off in production)."
         )
+    database_url = overrides.get("SQLALCHEMY_DATABASE_URI") or _database_url(env)
     settings = {
         "SURVEY_ENV": env,
         "TESTING": env == "testing",
         "SECRET_KEY": overrides.get("SECRET_KEY") or _secret_key(env),
-        "SQLALCHEMY_DATABASE_URI": overrides.get("SQLALCHEMY_DATABASE_URI") or _database_url(env),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, **engine_options(database_url)},
         "BABEL_DEFAULT_LOCALE": os.environ.get("SURVEY_LOCALE", "ja"),
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("SURVEY_TIMEZONE", "Asia/Tokyo"),
         "LANGUAGES": ("ja", "en"),

@@ -568,7 +568,7 @@ def measure_answers(url: str, label: str, large: str, scratch: Path, repeat: int
 
 
 def run(url: str, label: str, args: argparse.Namespace, scratch: Path) -> None:
-    engine = sa.create_engine(url)
+    engine = sa.create_engine(url, **queries.engine_options(url))
     start = time.perf_counter()
     fill(engine, args.respondents, args.small, args.items)
     if engine.dialect.name == "postgresql":
@@ -664,7 +664,7 @@ def export_main(mode: str, url: str, code: str, out: str) -> None:
 
     from reports import answers, excel
 
-    engine = sa.create_engine(url)
+    engine = sa.create_engine(url, **queries.engine_options(url))
     with engine.connect() as conn:
         conn.exec_driver_sql("SELECT 1")  # connecting is not part of the export
         start = time.perf_counter()

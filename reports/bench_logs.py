@@ -28,6 +28,8 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from reports import queries
+
 ZONE = ZoneInfo("Asia/Tokyo")
 MONTH = (date(2026, 10, 1), date(2026, 10, 31))
 HEADER = ["操作日時", "職員ID", "端末ID", "処理区分", "宛名番号", "地区", "事由", "申請書番号"]
@@ -127,7 +129,7 @@ BARE_COLUMNS = (
 
 def engine_for(url: str) -> sa.Engine:
     """An engine as the app makes one: SQLite enforces foreign keys (survey/sqlite.py)."""
-    engine = sa.create_engine(url)
+    engine = sa.create_engine(url, **queries.engine_options(url))
     if engine.dialect.name == "sqlite":
 
         @sa.event.listens_for(engine, "connect")
