@@ -211,7 +211,7 @@ def blueprint(name: str, url: str, description: str) -> Blueprint:
 
 
 def init_app(app: Flask) -> None:
-    from survey.api import actions, assignments, campaigns, checklists, results
+    from survey.api import actions, assignments, campaigns, checklists, registers, results
 
     app.config.setdefault("API_TITLE", TITLE)
     app.config.setdefault("API_VERSION", VERSION)
@@ -237,7 +237,7 @@ def init_app(app: Flask) -> None:
         "token", {"type": "http", "scheme": "bearer", "description": "個人用アクセストークン"}
     )
     api.spec.options["security"] = [{"token": []}]
-    for module in (checklists, campaigns, assignments, results, actions):
+    for module in (checklists, campaigns, assignments, results, registers, actions):
         api.register_blueprint(module.bp)
 
 
