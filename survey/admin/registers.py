@@ -25,7 +25,6 @@ MIME = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "csv": "text/csv; charset=utf-8",
 }
-STATUSES = ("active", "inactive", "all")
 
 bp.add_app_template_global(can_read_registers, "can_read_registers")
 
@@ -50,29 +49,17 @@ def registers_index():
     )
 
 
-def _matches(record: registers.Record, spec: registers.Kind, query: str, status: str) -> bool:
-    if status == "active" and not record.obj.active:
-        return False
-    if status == "inactive" and record.obj.active:
-        return False
-    if not query:
-        return True
-    return any(query in c.show(record.values[c.key]).lower() for c in spec.columns)
-
-
 @bp.route("/registers/<kind>")
 @readers
 def register_list(kind: str):
     spec = _spec(kind)
     query = request.args.get("q", "").strip()
     status = request.args.get("status", "active")
-    status = status if status in STATUSES else "active"
+    status = status if status in registers.STATUSES else "active"
     sort = request.args.get("sort", spec.key)
     sort = sort if any(c.key == sort for c in spec.columns) else spec.key
     descending = request.args.get("dir") == "desc"
-    found = [r for r in spec.load().values() if _matches(r, spec, query.lower(), status)]
-    column = spec.column(sort)
-    found.sort(key=lambda r: (column.show(r.values[sort]), r.values[spec.key]), reverse=descending)
+    found = registers.listing(spec, query, status, sort, descending)
     pages = max(1, math.ceil(len(found) / PAGE_SIZE))
     page = min(max(request.args.get("page", 1, type=db_int), 1), pages)
     rows = found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
@@ -192,7 +179,8 @@ def register_apply(kind: str, token: str):
     form = ApplyForm()
     if not form.validate_on_submit() or not result.ok:
         return _render_preview(spec, result, form, token, 422)
-    if form.digest.data != result.digest():
+    outcome = register_uploads.apply(token, result, form.digest.data)
+    if outcome == register_uploads.STALE:
         flash(
             _(
                 "確認の後で台帳が変更されたため、取り込みませんでした。"
@@ -201,13 +189,12 @@ def register_apply(kind: str, token: str):
             "error",
         )
         return redirect(url_for("admin.register_preview", kind=kind, token=token))
-    if not register_uploads.discard(token):  # applied meanwhile by a request that came first
+    if outcome == register_uploads.GONE:  # applied meanwhile by a request that came first
         db.session.rollback()
         _gone()
         return redirect(url_for("admin.register_list", kind=kind))
-    changed = registers.apply(result)
     db.session.commit()
-    if changed:
+    if outcome == register_uploads.APPLIED:
         flash(
             _(
                 "%(register)sを更新しました（追加 %(added)d件、変更 %(changed)d件、"

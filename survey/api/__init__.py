@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_smorest import Api, Blueprint, abort
+from limits import parse_many
 from werkzeug.exceptions import HTTPException
 
 from survey import malformed
@@ -192,6 +193,24 @@ def _record_call(response):
     return response
 
 
+def _stray_call() -> None:
+    """A call to an /api path that no API route serves (an unknown URL, a wrong method) is
+    recorded like any other call (the public document at openapi.json has its route), so it is
+    limited too: Flask-Limiter leaves requests without a route alone, hence a budget of its own
+    per token (or address), of the same size as the routes'."""
+    if not is_api_request(request) or request.url_rule is not None:
+        return
+    g.api_stray = True
+    key = _rate_key()
+    for limit in parse_many(_rate_limit()):
+        if not limiter.limiter.hit(limit, "api-stray", key):
+            abort(429)
+
+
+def _record_stray_call(response):
+    return _record_call(response) if g.get("api_stray") else response
+
+
 def document() -> str:
     """The OpenAPI document as docs/openapi.json holds it (`flask api spec` writes it)."""
     return json.dumps(api.spec.to_dict(), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
@@ -211,7 +230,7 @@ def blueprint(name: str, url: str, description: str) -> Blueprint:
 
 
 def init_app(app: Flask) -> None:
-    from survey.api import actions, assignments, campaigns, checklists, results
+    from survey.api import actions, assignments, campaigns, checklists, registers, results
 
     app.config.setdefault("API_TITLE", TITLE)
     app.config.setdefault("API_VERSION", VERSION)
@@ -237,7 +256,9 @@ def init_app(app: Flask) -> None:
         "token", {"type": "http", "scheme": "bearer", "description": "個人用アクセストークン"}
     )
     api.spec.options["security"] = [{"token": []}]
-    for module in (checklists, campaigns, assignments, results, actions):
+    app.before_request(_stray_call)
+    app.after_request(_record_stray_call)
+    for module in (checklists, campaigns, assignments, results, registers, actions):
         api.register_blueprint(module.bp)
 
 

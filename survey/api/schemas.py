@@ -214,3 +214,120 @@ class ActionArgs(PageArgs):
 
 class AssignmentArgs(PageArgs):
     campaign = fields.String(load_default=None, validate=validate.Length(max=64))
+
+
+class RegisterKindSchema(Schema):
+    kind = fields.String(
+        metadata={"description": "units | users | systems | contractors | contracts"}
+    )
+    register = fields.String(metadata={"description": "the register's name (組織台帳 …)"})
+    active = fields.Integer()
+    inactive = fields.Integer()
+    columns = fields.List(
+        fields.Nested(ColumnSchema),
+        metadata={"description": "key, and the header the register's files use"},
+    )
+
+
+class RegisterArgs(PageArgs):
+    q = fields.String(
+        load_default="",
+        validate=validate.Length(max=200),
+        metadata={"description": "found in any column, as shown"},
+    )
+    status = fields.String(
+        load_default="active", validate=validate.OneOf(["active", "inactive", "all"])
+    )
+    sort = fields.String(
+        load_default=None,
+        validate=validate.Length(max=64),
+        metadata={"description": "a column's key (the register's key by default)"},
+    )
+    dir = fields.String(load_default="asc", validate=validate.OneOf(["asc", "desc"]))
+
+
+class RegisterRowSchema(Schema):
+    active = fields.Boolean()
+    values = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        metadata={"description": "column key → the value as the register page shows it"},
+    )
+
+
+class RegisterPageSchema(Schema):
+    kind = fields.String()
+    register = fields.String()
+    columns = fields.List(fields.Nested(ColumnSchema))
+    total = fields.Integer()
+    page = fields.Integer()
+    pages = fields.Integer()
+    rows = fields.List(fields.Nested(RegisterRowSchema))
+
+
+class RegisterFileSchema(Schema):
+    file = fields.Raw(
+        required=True,
+        metadata={
+            "type": "string",
+            "format": "binary",
+            "description": "the whole register as .xlsx or CSV (UTF-8 or Shift_JIS)",
+        },
+    )
+
+
+class FieldChangeSchema(Schema):
+    column = fields.String(metadata={"description": "the column's header"})
+    old = fields.String()
+    new = fields.String()
+
+
+class RecordChangeSchema(Schema):
+    key = fields.String()
+    name = fields.String()
+    row = fields.Integer(
+        allow_none=True, metadata={"description": "the file's row (the header is row 1)"}
+    )
+    # Not named `fields` here: a marshmallow schema's own attribute.
+    changes = fields.List(fields.Nested(FieldChangeSchema), attribute="fields", data_key="fields")
+
+
+class ChangeCountsSchema(Schema):
+    added = fields.Integer()
+    changed = fields.Integer()
+    deactivated = fields.Integer()
+
+
+class RegisterPreviewSchema(Schema):
+    id = fields.String(metadata={"description": "the preview's id: only its uploader applies it"})
+    kind = fields.String()
+    register = fields.String()
+    filename = fields.String()
+    expires_at = UtcDateTime()
+    digest = fields.String(metadata={"description": "what applying would do; send it to apply"})
+    counts = fields.Nested(ChangeCountsSchema)
+    added = fields.List(fields.Nested(RecordChangeSchema))
+    changed = fields.List(fields.Nested(RecordChangeSchema))
+    deactivated = fields.List(fields.Nested(RecordChangeSchema))
+    still_used = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        metadata={"description": "key of a record to deactivate → what still refers to it"},
+    )
+
+
+class RegisterApplySchema(Schema):
+    digest = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^[0-9a-f]{64}$"),
+        metadata={"description": "the preview's digest (409 when the register changed since)"},
+    )
+
+
+class RegisterAppliedSchema(Schema):
+    kind = fields.String()
+    register = fields.String()
+    applied = fields.Boolean(
+        metadata={"description": "false: the file and the register were the same already"}
+    )
+    counts = fields.Nested(ChangeCountsSchema)

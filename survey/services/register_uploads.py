@@ -14,14 +14,14 @@ import io
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
 from survey.extensions import db
 from survey.models import RegisterUpload, StoredFile
 from survey.models.types import utcnow
-from survey.services import files, uploads
+from survey.services import files, registers, uploads
 
 MAX_AGE = timedelta(hours=2)
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
@@ -33,6 +33,7 @@ class Upload:
     kind: str
     filename: str
     data: bytes
+    expires_at: datetime
 
 
 def _key(token: str) -> str:
@@ -74,7 +75,12 @@ def load(token: str, user_id: int, kind: str) -> Upload | None:
     data = files.read(file)
     if hashlib.sha256(data).hexdigest() != file.sha256:
         return None
-    return Upload(token, kind, row.filename, data)
+    return Upload(token, kind, row.filename, data, _aware(row.created_at) + MAX_AGE)
+
+
+def _aware(at: datetime) -> datetime:
+    """SQLite hands back stored moments without their offset (they are UTC)."""
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 def discard(token: str) -> bool:
@@ -87,6 +93,23 @@ def discard(token: str) -> bool:
     )
     files.delete([file_id] if file_id is not None else [])
     return file_id is not None
+
+
+# What applying a confirmed preview came to (`apply`).
+APPLIED, UNCHANGED, STALE, GONE = "applied", "unchanged", "stale", "gone"
+
+
+def apply(token: str, result: registers.Preview, digest: str) -> str:
+    """Apply the upload `token` as `result` (its preview, read again just now), in the caller's
+    transaction, if the caller confirmed exactly this plan (`digest`, from the preview it was
+    shown). STALE: the register changed since, nothing applied, the upload kept for a new look;
+    GONE: a request that came first applied it (the caller rolls back). The pages and the API
+    both apply through here, so the same rules hold for both."""
+    if digest != result.digest():
+        return STALE
+    if not discard(token):
+        return GONE
+    return APPLIED if registers.apply(result) else UNCHANGED
 
 
 def _expire() -> None:

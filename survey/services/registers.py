@@ -402,6 +402,33 @@ def kind_or_none(code: str) -> Kind | None:
     return KINDS.get(code)
 
 
+# --- the list pages ---------------------------------------------------------------------------
+
+STATUSES = ("active", "inactive", "all")
+
+
+def _matches(record: Record, spec: Kind, query: str, status: str) -> bool:
+    if status == "active" and not record.obj.active:
+        return False
+    if status == "inactive" and record.obj.active:
+        return False
+    if not query:
+        return True
+    return any(query in c.show(record.values[c.key]).lower() for c in spec.columns)
+
+
+def listing(
+    spec: Kind, query: str = "", status: str = "active", sort: str | None = None, descending=False
+) -> list[Record]:
+    """The records the register pages and the API list: `query` found in any column as shown,
+    `status` one of STATUSES, sorted by a column as shown (then by the key)."""
+    sort = sort or spec.key
+    column = spec.column(sort)
+    found = [r for r in spec.load().values() if _matches(r, spec, query.lower(), status)]
+    found.sort(key=lambda r: (column.show(r.values[sort]), r.values[spec.key]), reverse=descending)
+    return found
+
+
 # --- the preview ------------------------------------------------------------------------------
 
 

@@ -52,6 +52,7 @@ def action_step(role, target):
     return 200 if role in OWNERS[target] else 403
 
 
+NO_PREVIEW = "x" * 32  # the form of a preview id, of no upload
 BAD_ANSWER = {"revision": 0, "answers": [{"item": 99999, "option": None}]}
 # endpoint -> (method, path, json body, decision, targets)
 DECISIONS = {
@@ -102,6 +103,25 @@ DECISIONS = {
             "/campaigns/2026-annual-assets/results/items",
             None,
             lambda r, t: 200 if r in RESULTS else 403,
+            ["own"],
+        )
+    ],
+    # The registers: the office and the auditors read, the office imports (a preview that
+    # is not there is gone: 410); for everyone else they do not exist.
+    "api_registers.register_index": [("GET", "/registers", None, office, ["own"])],
+    "api_registers.register_rows": [("GET", "/registers/units", None, office, ["own"])],
+    "api_registers.register_import": [
+        ("POST", "/registers/contractors/imports", None, office_acts(422), ["own"])
+    ],
+    "api_registers.register_preview": [
+        ("GET", f"/registers/users/imports/{NO_PREVIEW}", None, office_acts(410), ["own"])
+    ],
+    "api_registers.register_apply": [
+        (
+            "POST",
+            f"/registers/users/imports/{NO_PREVIEW}/apply",
+            {"digest": "0" * 64},
+            office_acts(410),
             ["own"],
         )
     ],

@@ -228,6 +228,32 @@ def test_every_call_is_in_the_audit_trail_with_its_token(demo_app):
     assert '"status":200' in entry.after_json
 
 
+def test_calls_no_route_serves_are_recorded_and_limited_too(demo_app):
+    """An unknown URL or a wrong method is still a call with the token: in the trail, and
+    within a budget (it would otherwise write audit entries without limit)."""
+    demo_app.config["API_RATE_LIMIT"] = "2 per minute"
+    secret = token_for("auditor", scopes=())
+    client = demo_app.test_client()
+    codes = [
+        client.get("/api/v1/nothing-here", headers=bearer(secret)).status_code,
+        client.put("/api/v1/registers", headers=bearer(secret)).status_code,
+        client.get("/api/v1/nothing-here", headers=bearer(secret)).status_code,
+    ]
+    assert codes == [404, 405, 429]
+    recorded = db.session.execute(
+        sa.select(AuditEntry.summary, AuditEntry.username)
+        .where(AuditEntry.action == "api.call")
+        .order_by(AuditEntry.id)
+    ).all()
+    assert recorded == [
+        ("GET /api/v1/nothing-here", "auditor"),
+        ("PUT /api/v1/registers", "auditor"),
+        ("GET /api/v1/nothing-here", "auditor"),
+    ]
+    # The public document is not a call with a token, and not counted.
+    assert client.get("/api/v1/openapi.json").status_code == 200
+
+
 def test_unknown_api_urls_answer_in_json(demo_app):
     client = demo_app.test_client()
     response = client.get("/api/v1/nothing-here")
