@@ -127,9 +127,11 @@ def test_the_directory_down_says_so_counts_nothing_and_break_glass_still_works(
 ):
     auth.login("yamada", "yamada-directory-pw")
     auth.logout()
-    demo_app.config.update(LDAP_URL=f"ldap://127.0.0.1:{free_port()}", LDAP_TIMEOUT=2)
+    demo_app.config.update(
+        LDAP_URL=f"ldap://127.0.0.1:{free_port()}", LDAP_TIMEOUT=2, LOGIN_RATE_LIMIT="5 per minute"
+    )
 
-    for _ in range(6):  # more than the lockout's five
+    for _ in range(6):  # more than the lockout's five, and than the client's limit
         response = auth.login("yamada", "yamada-directory-pw")
         assert response.status_code == 503
         page = response.get_data(as_text=True)

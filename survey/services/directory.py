@@ -139,7 +139,7 @@ def _bind(dn: str, password: str) -> ldap3.Connection | None:
         code = connection.result.get("result") if connection.result else None
         if code not in REFUSED_CREDENTIALS:
             raise Unavailable(f"bind answered {code}")
-    except LDAPException as error:
+    except (LDAPException, OSError) as error:  # ldap3 wraps most socket errors, not all
         _close(connection)
         raise Unavailable(f"{type(error).__name__}: {error}") from error
     except Unavailable:
@@ -152,7 +152,7 @@ def _bind(dn: str, password: str) -> ldap3.Connection | None:
 def _close(connection: ldap3.Connection) -> None:
     try:
         connection.unbind()
-    except LDAPException:
+    except (LDAPException, OSError):
         pass  # the socket broke (a failed TLS handshake closes it): no goodbye to send on it
     if connection.socket is not None:
         connection.socket.close()  # ldap3 keeps the socket of a connection that was refused
@@ -175,7 +175,7 @@ def _search(connection: ldap3.Connection, base: str, query: str, attributes, **o
                 raise Unavailable(f"search answered {connection.result.get('result')}")
             return [entry for entry in found if entry.get("type") == "searchResEntry"]
         ok = connection.search(base, query, attributes=attributes, **options)
-    except LDAPException as error:
+    except (LDAPException, OSError) as error:
         raise Unavailable(f"{type(error).__name__}: {error}") from error
     code = connection.result.get("result")
     if not ok and code not in (0, 32):  # 32: noSuchObject, an empty answer

@@ -178,6 +178,7 @@ OBJECT_TYPES = {
     "served_district": _l("担当地区"),
     "review_round": _l("ログ点検"),
     "export_job": _l("ファイルの作成（出力ジョブ）"),
+    "directory": _l("ディレクトリ（LDAP）"),
 }
 
 COMMENT_CHARS = 200  # answer comments are cut to this in before/after (history keeps them whole)
