@@ -303,3 +303,15 @@ def test_a_dn_template_signs_in_without_a_service_account(directory, demo_app, a
     # Without a search base the user reads their own entry at the DN.
     demo_app.config.update(LDAP_USER_BASE="")
     assert auth.login("yamada", "yamada-directory-pw").headers["Location"] == "/"
+
+
+def test_a_directory_that_stops_answering_is_down_after_the_timeout(
+    directory, demo_app, auth, silent_port
+):
+    import time
+
+    demo_app.config.update(LDAP_URL=f"ldap://127.0.0.1:{silent_port}", LDAP_TIMEOUT=1)
+    started = time.monotonic()
+    response = auth.login("yamada", "yamada-directory-pw")
+    assert response.status_code == 503 and DOWN in response.get_data(as_text=True)
+    assert time.monotonic() - started < 10  # a worker is not held for minutes
