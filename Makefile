@@ -7,7 +7,7 @@ PORT ?= 5000
 FLASK := $(BIN)/flask --app wsgi
 STAMP := $(VENV)/.installed
 
-.PHONY: install lock run test openapi browser-deps pdf-deps pg-deps redis-deps nginx-deps lint bench loadtest translations messages clean
+.PHONY: install lock run test openapi browser-deps pdf-deps pg-deps redis-deps nginx-deps ldap-deps lint bench loadtest translations messages clean
 
 # Reinstall only when the dependencies or their pinned versions change. constraints.txt holds
 # the exact version of every package (see `lock`), so each install gets what the tests ran on.
@@ -84,10 +84,19 @@ nginx-deps:
 	  echo "Installing Debian's nginx for the two-node tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; }
 
+# The directory sign-in tests start a private OpenLDAP (tests/ldap_server.py) from Debian's slapd,
+# as the current user from a folder of their own. Only the binary is wanted: debconf is told not
+# to configure a system directory (no_configuration), so no slapd service is set up or started.
+ldap-deps:
+	@[ -x /usr/sbin/slapd ] && command -v ldapsearch >/dev/null 2>&1 || { \
+	  echo "Installing Debian's slapd and ldap-utils for the directory sign-in tests"; \
+	  echo "slapd slapd/no_configuration boolean true" | debconf-set-selections && \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slapd ldap-utils >/dev/null; }
+
 # One pytest worker per core (PYTEST_WORKERS=0 runs in this process, for a debugger): each test
 # has its own database, so workers share nothing but the machine.
 PYTEST_WORKERS ?= auto
-test: install browser-deps pdf-deps pg-deps redis-deps nginx-deps
+test: install browser-deps pdf-deps pg-deps redis-deps nginx-deps ldap-deps
 	$(BIN)/pytest -q -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 

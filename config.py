@@ -194,6 +194,89 @@ def _audit_anchor() -> dict:
     }
 
 
+# Directory sign-in (survey.services.directory). Roles a directory group may give: contractors
+# are never in the office's directory, they keep local accounts.
+DIRECTORY_ROLES = ("admin", "auditor", "manager", "respondent")
+LDAP_TLS_MODES = ("starttls", "ldaps", "none")
+
+
+def _pairs(name: str, allowed=None) -> list[tuple[str, str]]:
+    """`KEY=GROUP DN` pairs, separated by `;` or new lines; the key is everything before the
+    first `=` (a DN holds `=` itself). Kept in the order written: the first match wins."""
+    pairs = []
+    for part in os.environ.get(name, "").replace("\n", ";").split(";"):
+        part = part.strip()
+        if not part:
+            continue
+        key, sep, dn = part.partition("=")
+        key, dn = key.strip(), dn.strip()
+        if not sep or not key or "=" not in dn or (allowed and key not in allowed):
+            expected = f"{'|'.join(allowed)}=" if allowed else "CODE="
+            raise ConfigError(
+                f"{name} の「{part}」は読めません。「{expected}グループのDN」を ; で区切って"
+                f"指定してください ({name}: write {expected}GROUP_DN pairs separated by ;)."
+            )
+        pairs.append((key, dn))
+    return pairs
+
+
+def _directory() -> dict:
+    """LDAP / Active Directory (docs/deployment.md, "Directory sign-in"). Empty SURVEY_LDAP_URL:
+    local accounts only. ldaps:// is TLS from the first byte; ldap:// upgrades with StartTLS,
+    and only a developer's or the tests' configuration may leave it plain (checked again in
+    `_refuse_plain_directory` after the overrides)."""
+    url = os.environ.get("SURVEY_LDAP_URL", "").strip()
+    tls_default = "ldaps" if url.lower().startswith("ldaps://") else "starttls"
+    return {
+        "LDAP_URL": url,
+        "LDAP_TLS": _choice("SURVEY_LDAP_TLS", tls_default, LDAP_TLS_MODES),
+        "LDAP_CA_FILE": os.environ.get("SURVEY_LDAP_CA_FILE", "").strip(),
+        "LDAP_TIMEOUT": _int("SURVEY_LDAP_TIMEOUT", 5),
+        # Either a service account that searches for the user (and that `flask register
+        # sync-ldap` needs), or a template the user's DN is made from ({username}).
+        "LDAP_BIND_DN": os.environ.get("SURVEY_LDAP_BIND_DN", "").strip(),
+        "LDAP_BIND_PASSWORD": os.environ.get("SURVEY_LDAP_BIND_PASSWORD", ""),
+        "LDAP_USER_DN_TEMPLATE": os.environ.get("SURVEY_LDAP_USER_DN_TEMPLATE", "").strip(),
+        "LDAP_USER_BASE": os.environ.get("SURVEY_LDAP_USER_BASE", "").strip(),
+        "LDAP_USER_FILTER": os.environ.get("SURVEY_LDAP_USER_FILTER", "(objectClass=person)"),
+        "LDAP_LOGIN_ATTRIBUTE": os.environ.get("SURVEY_LDAP_LOGIN_ATTRIBUTE", "uid").strip(),
+        "LDAP_NAME_ATTRIBUTE": os.environ.get("SURVEY_LDAP_NAME_ATTRIBUTE", "displayName").strip(),
+        "LDAP_MAIL_ATTRIBUTE": os.environ.get("SURVEY_LDAP_MAIL_ATTRIBUTE", "mail").strip(),
+        "LDAP_UNIT_ATTRIBUTE": os.environ.get("SURVEY_LDAP_UNIT_ATTRIBUTE", "").strip(),
+        "LDAP_GROUP_BASE": os.environ.get("SURVEY_LDAP_GROUP_BASE", "").strip(),
+        "LDAP_GROUP_FILTER": os.environ.get(
+            "SURVEY_LDAP_GROUP_FILTER", "(&(objectClass=groupOfNames)(member={dn}))"
+        ),
+        "LDAP_ROLE_GROUPS": _pairs("SURVEY_LDAP_ROLE_GROUPS", DIRECTORY_ROLES),
+        "LDAP_UNIT_GROUPS": _pairs("SURVEY_LDAP_UNIT_GROUPS"),
+    }
+
+
+def _refuse_plain_directory(settings: dict) -> None:
+    """In production the directory password must never cross the network in clear."""
+    url = settings.get("LDAP_URL", "")
+    if not url:
+        return
+    scheme = url.lower().split("://", 1)[0]
+    if scheme not in ("ldap", "ldaps"):
+        raise ConfigError(
+            f"SURVEY_LDAP_URL={url!r} は使えません。ldaps:// か ldap:// で始まる URL を指定して"
+            "ください (SURVEY_LDAP_URL must start with ldaps:// or ldap://)."
+        )
+    if settings["SURVEY_ENV"] == "production" and settings.get("LDAP_TLS") == "none":
+        raise ConfigError(
+            "本番環境では暗号化しない LDAP 接続 (SURVEY_LDAP_TLS=none) は使えません。"
+            "ldaps:// を使うか SURVEY_LDAP_TLS=starttls にしてください "
+            "(plain LDAP sends passwords in clear: use ldaps:// or StartTLS in production)."
+        )
+    if not (settings.get("LDAP_BIND_DN") or settings.get("LDAP_USER_DN_TEMPLATE")):
+        raise ConfigError(
+            "SURVEY_LDAP_URL を設定したときは、SURVEY_LDAP_BIND_DN（サービスアカウント）か "
+            "SURVEY_LDAP_USER_DN_TEMPLATE を設定してください "
+            "(set SURVEY_LDAP_BIND_DN or SURVEY_LDAP_USER_DN_TEMPLATE with SURVEY_LDAP_URL)."
+        )
+
+
 def _workbook_limits() -> dict:
     """The most each kind of uploaded workbook may hold, checked before a cell is read
     (checklists.workbook_limits): openpyxl spends microseconds on every cell, and a workbook of a
@@ -308,8 +391,10 @@ def load(overrides: dict | None = None) -> dict:
         **_evaluation_settings(),
         **_mail(env),
         **_audit_anchor(),
+        **_directory(),
     }
     settings.update(overrides)
+    _refuse_plain_directory(settings)
     if env == "production":
         _refuse_limits_per_process(settings)
     return settings

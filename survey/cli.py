@@ -712,6 +712,59 @@ def register_export(kind, out):
     click.echo(f"{out} を作成しました。")
 
 
+_DIRECTORY_FIELDS = {
+    "role": "役割",
+    "unit": "所属",
+    "display_name": "氏名",
+    "email": "メール",
+    "directory_dn": "DN",
+}
+_DIRECTORY_REASONS = {
+    "left": "ディレクトリにありません",
+    "no_role": "tenken の役割を与えるグループにありません",
+    "no_unit": "所属が対応していません（所属は変更していません）",
+}
+
+
+@register_cli.command("sync-ldap")
+def register_sync_ldap():
+    """Bring directory accounts in line with the directory (a nightly timer): role, unit, name
+    and mail updated; people who left (or lost every tenken group) deactivated, their sessions
+    ended. Exit status 1 when the directory could not be read (nothing is changed then)."""
+    from survey.services import directory
+
+    if not directory.configured():
+        _fail("SURVEY_LDAP_URL が設定されていません。ディレクトリとの照合はできません。")
+    try:
+        report = directory.sync()
+    except directory.Unavailable as error:
+        db.session.rollback()
+        trail.record(
+            "directory.sync",
+            object_type="directory",
+            summary="sync-ldap",
+            after={"error": str(error)[:500]},
+            commit=True,
+        )
+        _fail(f"ディレクトリサーバーに接続できないため、照合を中止しました（{error}）。")
+    db.session.commit()
+    click.echo(
+        f"ディレクトリと照合しました: 対象 {report.checked}人、更新 {len(report.updated)}人、"
+        f"無効化 {len(report.deactivated)}人、変更なし {report.unchanged}人"
+        f"（終了したセッション {report.sessions_ended}件）"
+    )
+    for username, changes in report.updated:
+        fields = "、".join(
+            f"{_DIRECTORY_FIELDS.get(key, key)}: {old or '（空）'} → {new or '（空）'}"
+            for key, (old, new) in changes.items()
+        )
+        click.echo(f"  更新: {username}  {fields}")
+    for username, reason in report.deactivated:
+        click.echo(f"  無効化: {username}（{_DIRECTORY_REASONS.get(reason, reason)}）")
+    for username, reason in report.unresolved:
+        click.echo(f"  注意: {username}（{_DIRECTORY_REASONS.get(reason, reason)}）", err=True)
+
+
 # --- backup ---------------------------------------------------------------------------------
 
 backup_cli = AppGroup("backup", help="Back up and restore the database (SQLite or PostgreSQL).")

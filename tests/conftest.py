@@ -25,8 +25,8 @@ from survey.services.jobs import THREAD_PREFIX
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 
 # The `smtp` fixture: a real SMTP server on 127.0.0.1 for the mail tests; `redis_server`, a
-# real Redis.
-pytest_plugins = ["tests.smtp_server", "tests.redis_server"]
+# real Redis; `ldap_server` and `directory`, a real OpenLDAP (slapd).
+pytest_plugins = ["tests.smtp_server", "tests.redis_server", "tests.ldap_server"]
 
 
 def _pg_admin_engine() -> sa.Engine:

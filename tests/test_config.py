@@ -25,6 +25,7 @@ def production(monkeypatch, tmp_path):
         "SMTP_PORT",
         "SURVEY_WORKERS",
         "SURVEY_RATELIMIT_STORAGE_URI",
+        *[name for name in os.environ if name.startswith("SURVEY_LDAP_")],
     ):
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
@@ -224,6 +225,7 @@ def test_the_systemd_units_start_what_the_project_has(runner):
     services = sorted(units.glob("*.service"))
     assert [s.name for s in services] == [
         "tenken-jobs-purge.service",
+        "tenken-ldap-sync.service",
         "tenken-mail.service",
         "tenken-reminders.service",
         "tenken-worker.service",
@@ -240,3 +242,79 @@ def test_the_systemd_units_start_what_the_project_has(runner):
         assert Path(program).name == "flask" and args[:2] == ["--app", "wsgi"], service.name
         result = runner.invoke(args=[*args[2:], "--help"])
         assert result.exit_code == 0, (service.name, result.output)
+
+
+# --- directory sign-in ----------------------------------------------------------------------
+
+LDAP = {
+    "SURVEY_LDAP_BIND_DN": "CN=tenken-sync,OU=Service,DC=city,DC=example,DC=jp",
+    "SURVEY_LDAP_BIND_PASSWORD": "service-secret",
+    "SURVEY_LDAP_USER_BASE": "OU=Staff,DC=city,DC=example,DC=jp",
+}
+
+
+def test_production_takes_ldaps_and_starttls_and_reads_the_group_mapping(production):
+    for name, value in LDAP.items():
+        production.setenv(name, value)
+    production.setenv("SURVEY_LDAP_URL", "ldaps://dc1.city.example.jp")
+    production.setenv(
+        "SURVEY_LDAP_ROLE_GROUPS",
+        "admin=CN=tenken-admins,OU=Groups,DC=city,DC=example,DC=jp;\n"
+        " respondent = CN=tenken-users,OU=Groups,DC=city,DC=example,DC=jp",
+    )
+    production.setenv("SURVEY_LDAP_UNIT_GROUPS", "D04-01=CN=koseki,OU=Groups,DC=city")
+    settings = config.load()
+    assert settings["LDAP_TLS"] == "ldaps"
+    assert settings["LDAP_ROLE_GROUPS"] == [
+        ("admin", "CN=tenken-admins,OU=Groups,DC=city,DC=example,DC=jp"),
+        ("respondent", "CN=tenken-users,OU=Groups,DC=city,DC=example,DC=jp"),
+    ]
+    assert settings["LDAP_UNIT_GROUPS"] == [("D04-01", "CN=koseki,OU=Groups,DC=city")]
+    production.setenv("SURVEY_LDAP_URL", "ldap://dc1.city.example.jp")
+    assert config.load()["LDAP_TLS"] == "starttls"  # ldap:// is upgraded unless told otherwise
+
+
+def test_production_refuses_plain_ldap(production):
+    for name, value in LDAP.items():
+        production.setenv(name, value)
+    production.setenv("SURVEY_LDAP_URL", "ldap://dc1.city.example.jp")
+    production.setenv("SURVEY_LDAP_TLS", "none")
+    with pytest.raises(config.ConfigError, match="SURVEY_LDAP_TLS=none"):
+        config.load()
+
+
+def test_development_may_use_plain_ldap(monkeypatch, tmp_path):
+    monkeypatch.setenv("SURVEY_ENV", "development")
+    monkeypatch.setenv("SURVEY_INSTANCE_PATH", str(tmp_path))
+    for name, value in LDAP.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("SURVEY_LDAP_URL", "ldap://127.0.0.1:3389")
+    monkeypatch.setenv("SURVEY_LDAP_TLS", "none")
+    assert config.load()["LDAP_TLS"] == "none"
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("SURVEY_LDAP_ROLE_GROUPS", "contractor=CN=firms,DC=city"),  # contractors stay local
+        ("SURVEY_LDAP_ROLE_GROUPS", "admin"),
+        ("SURVEY_LDAP_UNIT_GROUPS", "D04-01=koseki"),
+        ("SURVEY_LDAP_URL", "https://dc1.city.example.jp"),
+        ("SURVEY_LDAP_TLS", "maybe"),
+    ],
+)
+def test_unreadable_directory_settings_refuse(production, name, value):
+    for key, setting in LDAP.items():
+        production.setenv(key, setting)
+    production.setenv("SURVEY_LDAP_URL", "ldaps://dc1.city.example.jp")
+    production.setenv(name, value)
+    with pytest.raises(config.ConfigError, match=name):
+        config.load()
+
+
+def test_a_directory_needs_a_service_account_or_a_dn_template(production):
+    production.setenv("SURVEY_LDAP_URL", "ldaps://dc1.city.example.jp")
+    with pytest.raises(config.ConfigError, match="SURVEY_LDAP_BIND_DN"):
+        config.load()
+    production.setenv("SURVEY_LDAP_USER_DN_TEMPLATE", "{username}@city.example.jp")
+    assert config.load()["LDAP_USER_DN_TEMPLATE"] == "{username}@city.example.jp"

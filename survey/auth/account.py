@@ -27,7 +27,7 @@ from survey.auth.forms import (
     RevokeTokenForm,
     SignOutEverywhereForm,
 )
-from survey.auth.routes import signin_limit
+from survey.auth.routes import DIRECTORY_UNAVAILABLE, signin_limit
 from survey.auth.sessions import (
     current_session_id,
     keep_setup_secret,
@@ -39,7 +39,7 @@ from survey.auth.sessions import (
 )
 from survey.extensions import db
 from survey.passwords import min_length
-from survey.services import signin, tokens, trail
+from survey.services import directory, signin, tokens, trail
 from survey.services.accounts import AccountError, change_password, confirm_current_password
 
 
@@ -267,13 +267,12 @@ def disable_two_factor():
         abort(403)
     form = DisableTwoFactorForm(prefix="off")
     if form.validate_on_submit():
-        if _password_confirmed(user, form.password.data):
+        if _password_confirmed(user, form):
             signin.disable_totp(user)
             trail.record("auth.2fa_disable", user)
             db.session.commit()
             flash(_("2段階認証を無効にしました。"), "success")
             return redirect(url_for("auth.account"))
-        form.password.errors = [*form.password.errors, _("現在のパスワードが正しくありません。")]
     return _account_page(disable_form=form)
 
 
@@ -286,19 +285,26 @@ def new_recovery_codes():
         return redirect(url_for("auth.account"))
     form = RecoveryCodesForm(prefix="rc")
     if form.validate_on_submit():
-        if _password_confirmed(user, form.password.data):
+        if _password_confirmed(user, form):
             codes = signin.new_recovery_codes(user)
             trail.record("auth.recovery_codes", user)
             db.session.commit()
             return render_template(
                 "auth/recovery_codes.html", codes=codes, target=url_for("auth.account")
             )
-        form.password.errors = [*form.password.errors, _("現在のパスワードが正しくありません。")]
     return _account_page(codes_form=form)
 
 
-def _password_confirmed(user, password: str) -> bool:
-    """Check the current password before a change to two-factor sign-in."""
-    confirmed = confirm_current_password(user, password)
+def _password_confirmed(user, form) -> bool:
+    """Check the current password before a change to two-factor sign-in; the form says why
+    not."""
+    try:
+        confirmed = confirm_current_password(user, form.password.data)
+    except directory.Unavailable:
+        db.session.rollback()
+        form.password.errors = [*form.password.errors, str(DIRECTORY_UNAVAILABLE)]
+        return False
     db.session.commit()  # a wrong password's failure count
+    if not confirmed:
+        form.password.errors = [*form.password.errors, _("現在のパスワードが正しくありません。")]
     return confirmed

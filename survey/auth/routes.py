@@ -8,6 +8,9 @@ is sent to enroll (survey.auth.account.enroll) and can do nothing else until don
 Every failed password looks the same whether the user is unknown, locked or mistyped; POSTs that
 fail are limited per client address (LOGIN_RATE_LIMIT, shared by the steps that check a
 password or a code), and repeated failures lock the account (survey.services.signin).
+With a directory configured, names without a local password are checked there
+(survey.services.accounts.authenticate): a directory that cannot be asked gets a page of its
+own (503) and counts against no one.
 """
 
 import time
@@ -15,6 +18,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from survey.auth import bp
@@ -28,7 +32,7 @@ from survey.auth.sessions import (
     start_session,
 )
 from survey.extensions import db, limiter
-from survey.services import signin, trail
+from survey.services import directory, signin, trail
 from survey.services.accounts import authenticate
 
 __all__ = ["start_session", "signin_limit"]
@@ -47,8 +51,9 @@ def _login_rate_limit() -> str:
 
 
 def _failed(response) -> bool:
-    # Only failures count: a whole office signing in at nine behind one proxy is not an attack.
-    return response.status_code != 302
+    # Only failures count: a whole office signing in at nine behind one proxy is not an attack,
+    # nor is it when the directory is down (503).
+    return response.status_code not in (302, 503)
 
 
 # One budget per client address for every step that checks a password or a code.
@@ -64,7 +69,12 @@ def login():
         return redirect(url_for("main.home"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(form.username.data, form.password.data)
+        try:
+            user = authenticate(form.username.data, form.password.data)
+        except directory.Unavailable as error:
+            return _directory_unavailable(form, error)
+        except directory.Refused as refused:
+            return _directory_refused(form, refused)
         if user is None:
             trail.record("auth.login_failed", user=None, username=form.username.data)
             db.session.commit()  # the failure count and the log entry
@@ -83,6 +93,55 @@ def login():
                 destination = target
             db.session.commit()
             return redirect(destination)
+    return render_template("auth/login.html", form=form)
+
+
+DIRECTORY_UNAVAILABLE = _l(
+    "ディレクトリサーバーに接続できません。しばらくしてからもう一度お試しください。"
+    "続く場合は情報政策課にお問い合わせください。"
+)
+# The password was right: saying why is no help to someone guessing it.
+DIRECTORY_REFUSALS = {
+    "no_role": _l(
+        "ディレクトリのグループで tenken の利用が認められていません。"
+        "情報政策課にお問い合わせください。"
+    ),
+    "no_unit": _l(
+        "ディレクトリの所属が tenken の所属に対応していません。情報政策課にお問い合わせください。"
+    ),
+    "local_account": _l(
+        "同じユーザー名のローカルアカウントがあるため、ディレクトリのアカウントではログイン"
+        "できません。情報政策課にお問い合わせください。"
+    ),
+}
+
+
+def _directory_unavailable(form, error):
+    """Nobody's password was wrong: nothing is counted against the account, nor against the
+    client's limit (503), and the office sees the cause in the audit trail."""
+    db.session.rollback()
+    trail.record(
+        "auth.directory_unavailable",
+        user=None,
+        username=form.username.data,
+        after={"error": str(error)[:500]},
+    )
+    db.session.commit()
+    flash(str(DIRECTORY_UNAVAILABLE), "error")
+    return render_template("auth/login.html", form=form), 503
+
+
+def _directory_refused(form, refused):
+    db.session.rollback()
+    trail.record(
+        "auth.login_failed",
+        user=None,
+        username=form.username.data,
+        after={"reason": refused.reason},
+    )
+    db.session.commit()
+    message = DIRECTORY_REFUSALS.get(refused.reason)
+    flash(str(message) if message else _("ユーザー名またはパスワードが正しくありません。"), "error")
     return render_template("auth/login.html", form=form)
 
 

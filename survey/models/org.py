@@ -96,6 +96,9 @@ class User(UserMixin, db.Model):
     totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
     totp_enabled_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
+    # A directory account (survey.services.directory): the DN of its entry. Such an account signs
+    # in through the directory only, never with a password kept here.
+    directory_dn: Mapped[str | None] = mapped_column(sa.String(500))
 
     unit: Mapped[OrgUnit | None] = relationship()
     contractor: Mapped[Contractor | None] = relationship()
@@ -106,6 +109,10 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
         return self.active
+
+    @property
+    def from_directory(self) -> bool:
+        return self.directory_dn is not None
 
     @property
     def totp_enabled(self) -> bool:

@@ -8,11 +8,17 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 
 from survey.extensions import db
 from survey.models import Contractor, OrgUnit, Role, User
 from survey.passwords import hash_password, password_problem, verify_password
-from survey.services import signin
+from survey.services import directory, signin
+
+DIRECTORY_PASSWORD = _l(
+    "このアカウントのパスワードはディレクトリ（庁内のアカウント）で管理されています。"
+    "変更はディレクトリで行ってください。"
+)
 
 
 class AccountError(ValueError):
@@ -22,13 +28,38 @@ class AccountError(ValueError):
 def authenticate(username: str, password: str) -> User | None:
     """The user if the password is right and the account may sign in now (see
     `signin.check_password`: unknown, inactive, locked and wrong all give None alike). With
-    two-factor sign-in on, this is only the first step."""
-    return signin.check_password(username, password)
+    two-factor sign-in on, this is only the first step.
+
+    An account with a password of its own signs in here, whether or not the directory answers
+    (the break-glass admin, contractors); any other name goes to the directory when one is
+    configured (survey.services.directory), which raises `directory.Unavailable` when it cannot
+    be asked and `directory.Refused` when the password was right but gives no access."""
+    user = signin.find_user(username)
+    local = user is not None and not user.from_directory and bool(user.password_hash)
+    if local or not directory.configured():
+        return signin.check_password(username, password)
+    return _directory_sign_in(username, password)
+
+
+def _directory_sign_in(username: str, password: str) -> User | None:
+    known = directory.directory_account(username)
+    if known is not None and (not known.active or signin.is_locked(known)):
+        return None  # as for a local account: refused without asking, nothing counted
+    person = directory.authenticate(username, password)
+    if person is None:
+        if known is not None:
+            signin.record_failure(known)
+        return None
+    user = directory.account_for(person)
+    return None if signin.is_locked(user) else user
 
 
 def set_password(user: User, password: str) -> None:
     """Check the password against the policy, store its hash and end all the user's sessions (a
-    user changing their own keeps theirs: survey.auth.sessions.keep_this_session)."""
+    user changing their own keeps theirs: survey.auth.sessions.keep_this_session). A directory
+    account has no password here: the directory keeps it."""
+    if user.from_directory:
+        raise AccountError(str(DIRECTORY_PASSWORD))
     problem = password_problem(password, user.username)
     if problem:
         raise AccountError(problem)
@@ -42,7 +73,10 @@ def set_password(user: User, password: str) -> None:
 def confirm_current_password(user: User, password: str) -> bool:
     """Before a change to one's own account: the current password, checked like a sign-in (a
     wrong one counts as a failed sign-in, and a locked account is refused), so these forms
-    cannot be used to guess it."""
+    cannot be used to guess it. A directory account's is checked by the directory (raises
+    `directory.Unavailable` when it cannot be asked)."""
+    if user.from_directory:
+        return directory.check_password(user, password)
     if signin.is_locked(user):
         return False
     if verify_password(user.password_hash, password or ""):
@@ -53,6 +87,8 @@ def confirm_current_password(user: User, password: str) -> bool:
 
 def change_password(user: User, current: str, new: str) -> None:
     """The user changes their own password; the current one is checked first."""
+    if user.from_directory:
+        raise AccountError(str(DIRECTORY_PASSWORD))
     if not confirm_current_password(user, current):
         raise AccountError(gettext("現在のパスワードが正しくありません。"))
     set_password(user, new)

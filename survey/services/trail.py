@@ -44,6 +44,7 @@ from survey.models.types import utcnow
 ACTIONS = {
     "auth.login": _l("ログイン"),
     "auth.login_failed": _l("ログイン失敗"),
+    "auth.directory_unavailable": _l("ディレクトリサーバーに接続できないログイン"),
     "auth.lockout": _l("アカウントのロック"),
     "auth.logout": _l("ログアウト"),
     "auth.password_change": _l("パスワードの変更"),
@@ -85,6 +86,9 @@ ACTIONS = {
     "download.checklist": _l("チェックリストのダウンロード"),
     "user.create": _l("ユーザーの作成"),
     "user.password_set": _l("パスワードの設定（管理者）"),
+    "user.directory_update": _l("ディレクトリからの利用者情報の更新"),
+    "user.directory_deactivate": _l("ディレクトリにない利用者の無効化"),
+    "directory.sync": _l("ディレクトリとの照合"),
     "demo.load": _l("デモデータの読み込み"),
     "action.open": _l("是正措置の登録"),
     "campaign.create": _l("点検の作成"),
@@ -174,6 +178,7 @@ OBJECT_TYPES = {
     "served_district": _l("担当地区"),
     "review_round": _l("ログ点検"),
     "export_job": _l("ファイルの作成（出力ジョブ）"),
+    "directory": _l("ディレクトリ（LDAP）"),
 }
 
 COMMENT_CHARS = 200  # answer comments are cut to this in before/after (history keeps them whole)
