@@ -38,8 +38,9 @@ def pledge():
             db.session.rollback()
             flash(str(error), "error")
             return redirect(url_for("auth.pledge"))
-        flash(_("誓約書への同意を記録しました。控えはアカウント画面から印刷できます。"), "success")
-        return _signed_in(user, target)
+        return _signed_in(
+            user, target, _("誓約書への同意を記録しました。控えはアカウント画面から印刷できます。")
+        )
     form.versions.data = ",".join(str(v.id) for v in owed)
     status = 422 if form.errors else 200
     return render_template("auth/pledge.html", form=form, owed=owed, user=user), status
@@ -56,7 +57,9 @@ def _shown(text: str | None) -> list[int]:
     return shown
 
 
-def _signed_in(user, target: str):
-    start_session(user)
+def _signed_in(user, target: str, message: str | None = None):
+    start_session(user)  # a fresh session: the message goes in after it
     db.session.commit()
+    if message:
+        flash(message, "success")
     return redirect(target)

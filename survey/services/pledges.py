@@ -29,6 +29,8 @@ from survey.models.types import utcnow
 from survey.services import trail, transitions
 
 STAFF_ROLES = (Role.ADMIN, Role.AUDITOR, Role.MANAGER, Role.RESPONDENT)
+# The pages' own names under /pledges/, which a pledge's code would hide.
+RESERVED_CODES = frozenset({"new", "mine", "acknowledgements"})
 
 
 class PledgeError(ValueError):
@@ -154,7 +156,7 @@ def acknowledge(user: User, shown: Iterable[int]) -> list[PledgeAcknowledgement]
             user_id=user.id,
             signed_name=user.display_name,
             acknowledged_at=at,
-            acknowledged_on=clock.local(at).date(),
+            acknowledged_on=clock.today(),
         )
         try:
             with db.session.begin_nested():  # the same day's twin from a parallel click
@@ -189,6 +191,8 @@ def own_acknowledgements(user: User) -> list[PledgeAcknowledgement]:
 
 def create(code: str, title: str, audience: str, renewal: str, body: str) -> Pledge:
     """A new pledge with its first version as a draft. The caller commits."""
+    if code in RESERVED_CODES:
+        raise PledgeError(_("このコードは使えません。別のコードを入力してください。"))
     if db.session.scalar(sa.select(sa.exists().where(Pledge.code == code))):
         raise PledgeError(_("このコードの誓約書は既にあります。"))
     pledge = Pledge(code=code, title=title, audience=audience, renewal=renewal)
