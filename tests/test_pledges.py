@@ -193,6 +193,9 @@ def test_a_new_version_is_asked_again_of_those_who_signed_the_last(demo_app):
     assert "住民の記録は、事務の処理に必要な場合に限り照会します" in draft  # from version 2
     saved = admin.post("/pledges/staff/draft", data={"body": "令和9年度の誓約書"})
     assert saved.status_code == 302
+    shown = admin.get("/pledges/staff").get_data(as_text=True)
+    assert "第3版（下書き）" in shown and "令和9年度の誓約書" in shown
+    assert "Publish this version" in admin.get("/pledges/staff?lang=en").get_data(as_text=True)
     # A draft asks nobody yet.
     assert sign_in(demo_app, "respondent")[1] == "/"
     for _click in range(2):

@@ -31,7 +31,7 @@ from survey.auth import bp
 from survey.extensions import db
 from survey.models import User
 from survey.models.org import UserSession
-from survey.services import signin
+from survey.services import pledges, signin
 from survey.services.signin import SessionEnd
 
 TOKEN_KEY = "sid"
@@ -158,8 +158,6 @@ def sign_in_or_pledge(user: User, target: str) -> str:
     """The last step of every sign-in, once the password (and TOTP code) were right: signed in,
     or, with a pledge due, a session that opens only the pledge page until it is acknowledged.
     Returns where to go next. The caller commits."""
-    from survey.services import pledges
-
     if pledges.due(user):
         begin_pending(user, "pledge", target)
         return url_for("auth.pledge")
