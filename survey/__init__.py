@@ -86,6 +86,7 @@ def register_blueprints(app: Flask) -> None:
     from survey.jobs import bp as jobs_bp
     from survey.logreview import bp as logreview_bp
     from survey.main import bp as main_bp
+    from survey.pledges import bp as pledges_bp
     from survey.respond import bp as respond_bp
     from survey.results import bp as results_bp
     from survey.trail import bp as trail_bp
@@ -103,6 +104,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(health_bp)
     app.register_blueprint(jobs_bp)
     app.register_blueprint(logreview_bp)
+    app.register_blueprint(pledges_bp)
     app.register_blueprint(errors_bp)
 
     from survey import api

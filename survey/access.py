@@ -865,3 +865,64 @@ def job_or_404(job_id: int, user: User) -> ExportJob:
         db.session.get(ExportJob, job_id),
         lambda job: job.owner_id == user.id,
     )
+
+
+# --- pledges (誓約書) --------------------------------------------------------------------------
+
+
+def can_manage_pledges(user) -> bool:
+    """Writing and publishing pledges: the security office only."""
+    return bool(user and user.is_authenticated and user.role == Role.ADMIN)
+
+
+def follows_pledges(user) -> bool:
+    """Who follows the pledges' completion: the office and the auditors (everyone), managers
+    (their subtree, the staff pledges only). For everyone else those pages do not exist; each
+    person has their own acknowledgements (survey.pledges.mine)."""
+    return bool(user and user.is_authenticated and user.role in (*SEE_ALL, Role.MANAGER))
+
+
+def scope_pledges(user: User, stmt: sa.Select) -> sa.Select:
+    """Restrict a query over Pledge: managers follow the staff pledges, not the companies'."""
+    from survey.models.pledges import Audience, Pledge
+
+    if user.role in SEE_ALL:
+        return stmt
+    if user.role == Role.MANAGER and user.unit_id is not None:
+        return stmt.where(Pledge.audience == Audience.STAFF)
+    return stmt.where(sa.false())
+
+
+def pledge_people(user: User) -> sa.Select:
+    """The accounts whose acknowledgements `user` may count: everyone for the office and the
+    auditors, a manager's unit and the units below it."""
+    stmt = sa.select(User)
+    if user.role in SEE_ALL:
+        return stmt
+    if user.role == Role.MANAGER and user.unit_id is not None:
+        return stmt.where(User.unit_id.in_(subtree_ids(user.unit_id, "pledged")))
+    return stmt.where(sa.false())
+
+
+def pledge_or_404(code: str, user: User):
+    from survey.models.pledges import Pledge
+
+    found = db.session.scalar(scope_pledges(user, sa.select(Pledge).where(Pledge.code == code)))
+    if found is None:
+        trail.record_denied("pledge", code, user)
+        abort(404)
+    return found
+
+
+def acknowledgement_or_404(acknowledgement_id: int, user: User):
+    """A printable acknowledgement is its signer's alone, the office's neither: it counts who
+    signed on the completion pages."""
+    from survey.models.pledges import PledgeAcknowledgement
+
+    return _shown_or_404(
+        "pledge_acknowledgement",
+        acknowledgement_id,
+        user,
+        db.session.get(PledgeAcknowledgement, acknowledgement_id),
+        lambda found: found.user_id == user.id,
+    )

@@ -144,6 +144,8 @@ def init_app(app: Flask) -> None:
         ("target_kind_label", labels.TARGET_KINDS),
         ("importance_label", labels.IMPORTANCE),
         ("audience_label", labels.AUDIENCES),
+        ("pledge_audience_label", labels.PLEDGE_AUDIENCES),
+        ("pledge_renewal_label", labels.PLEDGE_RENEWALS),
         ("sheet_status", labels.SHEET_STATUSES),
         ("verdict_label", labels.VERDICTS),
         ("class_title", labels.ANSWER_CLASS_TITLES),

@@ -114,6 +114,15 @@ AUDIENCES = {
     "staff": _l("職員のみ"),
     "contractor": _l("委託先のみ"),
 }
+# Whom a pledge (誓約書) concerns, and when it is asked again.
+PLEDGE_AUDIENCES = {
+    "staff": _l("職員"),
+    "contractors": _l("委託事業者（契約で誓約書を求める事業者）"),
+}
+PLEDGE_RENEWALS = {
+    "version": _l("新しい版の公開時"),
+    "yearly": _l("新しい版の公開時と、前回から1年後"),
+}
 # The fields of a checklist file, as the comparison of two versions names them.
 CHECKLIST_FIELDS = {
     "number": _l("番号"),

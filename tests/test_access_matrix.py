@@ -28,6 +28,7 @@ from survey.models import (
     JobStatus,
     OrgUnit,
     OutgoingMail,
+    PledgeAcknowledgement,
     Recommendation,
     SubcontractRequest,
     User,
@@ -56,6 +57,7 @@ class World:
         default_factory=dict
     )  # target -> ids of its action, evidence, audit …
     job: int = 0  # a finished export job of `manager`'s, with its file
+    ack: int = 0  # `respondent`'s acknowledgement of the staff pledge (the demo's)
 
 
 def _assignment(campaign: str, **where) -> Assignment:
@@ -137,6 +139,11 @@ def world(demo_app) -> World:
         invitation_request=asked.id,
         followup=followup,
         job=job.id,
+        ack=db.session.scalar(
+            sa.select(PledgeAcknowledgement.id)
+            .join(User, User.id == PledgeAcknowledgement.user_id)
+            .where(User.username == "respondent")
+        ),
     )
 
 
@@ -820,12 +827,81 @@ DECISIONS.update(
     }
 )
 
+# Pledges (誓約書): the office writes them; the office, auditors and managers follow them (managers
+# the staff pledges of their subtree only); everyone has their own acknowledgements.
+FOLLOWS_PLEDGES = {"admin", "auditor", "manager"}
+
+
+def follows_pledges(audience):
+    followers = FOLLOWS_PLEDGES if audience == "staff" else OFFICE
+
+    def decide(role, target):
+        return 200 if role in followers else 404
+
+    return decide
+
+
+def writes_pledges(ok):
+    def decide(role, target):
+        if role == "admin":
+            return ok
+        return 403 if role in FOLLOWS_PLEDGES else 404
+
+    return decide
+
+
+DECISIONS.update(
+    {
+        "pledges.mine": [("GET", "/pledges/mine", signed_in, ["own"])],
+        # A printed copy is its signer's alone: the office counts signatures, it does not read
+        # other people's copies.
+        "pledges.print_view": [
+            (
+                "GET",
+                "/pledges/acknowledgements/{ack}/print",
+                lambda r, t: 200 if r == "respondent" else 404,
+                ["own"],
+            )
+        ],
+        "pledges.index": [("GET", "/pledges/", follows_pledges("staff"), ["own"])],
+        "pledges.show": [
+            ("GET", "/pledges/staff", follows_pledges("staff"), ["own"]),
+            ("GET", "/pledges/contractors", follows_pledges("contractors"), ["own"]),
+        ],
+        "pledges.completion": [
+            ("GET", "/pledges/staff/completion", follows_pledges("staff"), ["own"]),
+            ("GET", "/pledges/contractors/completion", follows_pledges("contractors"), ["own"]),
+        ],
+        "pledges.completion_xlsx": [
+            ("GET", "/pledges/staff/completion.xlsx", follows_pledges("staff"), ["own"]),
+            (
+                "GET",
+                "/pledges/contractors/completion.xlsx",
+                follows_pledges("contractors"),
+                ["own"],
+            ),
+        ],
+        # The posted body has none of the form's fields: refused (422), nothing stored.
+        "pledges.new": [
+            ("GET", "/pledges/new", writes_pledges(200), ["own"]),
+            ("POST", "/pledges/new", writes_pledges(422), ["own"]),
+        ],
+        "pledges.draft": [
+            ("GET", "/pledges/staff/draft", writes_pledges(200), ["own"]),
+            ("POST", "/pledges/staff/draft", writes_pledges(422), ["own"]),
+        ],
+        # No draft to publish: back to the pledge, saying so.
+        "pledges.publish": [("POST", "/pledges/staff/publish", writes_pledges(302), ["own"])],
+    }
+)
+
 PUBLIC = {
     "static": ("GET", "/static/css/tenken.css", 200),
     "auth.login": ("GET", "/auth/login", 200),
     "auth.logout": ("POST", "/auth/logout", None),  # signs out whoever asks; tested elsewhere
     "auth.accept_invitation": ("GET", "/auth/invite/not-a-token", 404),
     "auth.two_factor": ("GET", "/auth/2fa", 302),  # with no sign-in under way: back to login
+    "auth.pledge": ("GET", "/auth/pledge", 302),  # likewise (tests/test_pledges.py)
     "auth.forgot_password": ("GET", "/auth/forgot", 200),
     "auth.reset_password": ("GET", "/auth/reset/not-a-token", 404),
     "health.healthz": ("GET", "/healthz", 200),  # the load balancer's probe (test_health.py)
@@ -862,6 +938,7 @@ def test_each_role_gets_exactly_what_it_may(demo_app, world, role):
                     invitation_request=world.invitation_request,
                     **world.followup[target],
                     job=world.job,
+                    ack=world.ack,
                 )
                 response = client.open(path, method=method, data=_body(world, assignment))
                 response.close()  # downloads stream files

@@ -43,6 +43,7 @@ from survey.models import (
     Item,
     Option,
     OrgUnit,
+    Pledge,
     User,
 )
 from survey.services import registers, trail
@@ -73,6 +74,7 @@ FIELDS = [
     (AuditFinding, "heading"),
     (AuditFinding, "text"),
     (FindingMeasure, "text"),
+    (Pledge, "title"),
 ]
 
 CLOSED = "2017-emergency-assets"  # answered and handed in: every results table has rows
@@ -155,6 +157,12 @@ def _downloads(ids: dict) -> dict[str, list[tuple[str, str, bool]]]:
         # The demo's routed log review round: its figures name the reviewing units.
         "logreview.figures_xlsx": [("admin", f"/logs/rounds/{LOG_ROUND}/figures.xlsx", True)],
         "logreview.figures_csv": [("admin", f"/logs/rounds/{LOG_ROUND}/figures.csv", True)],
+        # A pledge's completion: the units, the companies and the people not yet signed.
+        "pledges.completion_xlsx": [
+            ("admin", "/pledges/staff/completion.xlsx", True),
+            ("manager", "/pledges/staff/completion.xlsx", True),
+            ("admin", "/pledges/contractors/completion.xlsx", True),
+        ],
         "followup.audit_export": [("admin", f"/followup/audits/{ids['audit']}/status.xlsx", True)],
         "contractors.rounds_export": [
             ("admin", f"/contractors/{ids['company']}/rounds.csv", True),

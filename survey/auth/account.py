@@ -35,7 +35,7 @@ from survey.auth.sessions import (
     pending_next,
     pending_user,
     setup_secret,
-    start_session,
+    sign_in_or_pledge,
 )
 from survey.extensions import db
 from survey.passwords import min_length
@@ -241,7 +241,7 @@ def enroll():
             keep_setup_secret(None)
             target = pending_next() if pending is not None else url_for("auth.account")
             if pending is not None:
-                start_session(user)  # enrolled: now fully signed in
+                target = sign_in_or_pledge(user, target)  # enrolled: signed in, or the pledge
                 trail.record("auth.login", user, user=user, after={"enrolled": True})
             trail.record("auth.2fa_enable", user, user=user)
             db.session.commit()

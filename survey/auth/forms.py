@@ -1,6 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     HiddenField,
     IntegerField,
     PasswordField,
@@ -186,3 +187,14 @@ class ResetPasswordForm(FlaskForm):
         problem = password_problem(field.data, self.username)
         if problem:
             raise ValidationError(problem)
+
+
+class PledgeForm(FlaskForm):
+    """Acknowledging the pledges shown: which versions the page showed, and the tick."""
+
+    versions = HiddenField()
+    agree = BooleanField(
+        _l("上記の誓約書の内容を確認し、遵守することを誓約します。"),
+        validators=[DataRequired(_l("誓約する場合はチェックを入れてください。"))],
+    )
+    submit = SubmitField(_l("誓約する"))

@@ -12,8 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from survey.auth import bp
 from survey.auth.invite_forms import AcceptInvitationForm, SetPasswordForm
-from survey.auth.routes import start_session
-from survey.auth.sessions import begin_pending
+from survey.auth.sessions import begin_pending, sign_in_or_pledge
 from survey.extensions import db
 from survey.models.types import utcnow
 from survey.passwords import min_length
@@ -87,8 +86,8 @@ def accept_invitation(token: str):
                 begin_pending(user, "totp", url_for("main.home"))
                 db.session.commit()  # the session's row
                 return redirect(url_for("auth.two_factor"))
-            start_session(user)
+            destination = sign_in_or_pledge(user, url_for("main.home"))
             db.session.commit()  # the session's row
             flash(_("アカウントを設定しました。点検への回答を始められます。"), "success")
-            return redirect(url_for("main.home"))
+            return redirect(destination)
     return _page(invitation=invitation, account=account, form=form)

@@ -29,6 +29,7 @@ from survey.auth.sessions import (
     end_session,
     pending_next,
     pending_user,
+    sign_in_or_pledge,
     start_session,
 )
 from survey.extensions import db, limiter
@@ -88,9 +89,8 @@ def login():
                 begin_pending(user, "enroll", target)
                 destination = url_for("auth.enroll")
             else:
-                start_session(user)
+                destination = sign_in_or_pledge(user, target)
                 trail.record("auth.login", user, user=user)
-                destination = target
             db.session.commit()
             return redirect(destination)
     return render_template("auth/login.html", form=form)
@@ -161,8 +161,7 @@ def two_factor():
         if not accepted and not signin.looks_like_totp(code):
             accepted = used_recovery_code = signin.use_recovery_code(user, code)
         if accepted:
-            target = _safe_next(pending_next())
-            start_session(user)
+            target = sign_in_or_pledge(user, _safe_next(pending_next()))
             step = "recovery_code" if used_recovery_code else "totp"
             trail.record("auth.login", user, user=user, after={"second_step": step})
             db.session.commit()

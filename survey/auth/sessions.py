@@ -12,7 +12,8 @@ row of `user_session` keyed by the token's SHA-256 holds the rest (survey.models
 - `stage`: between the password and the second step (a TOTP code, or enrolling when two-factor
   sign-in is required), the session is *pending*, not signed in: it can open the page of its
   stage, the login page and sign out, and is sent to its stage from anywhere else; the next page
-  and a TOTP secret being enrolled wait in the row as well.
+  and a TOTP secret being enrolled wait in the row as well. The last stage, "pledge", comes after
+  both steps when a pledge is due (survey.services.pledges): only its page and sign-out open.
 
 `check_session` runs before every request and reads the row with its user in one query by
 primary key; that query is also how Flask-Login finds the signed-in user (`signed_in_user`).
@@ -30,12 +31,15 @@ from survey.auth import bp
 from survey.extensions import db
 from survey.models import User
 from survey.models.org import UserSession
-from survey.services import signin
+from survey.services import pledges, signin
 from survey.services.signin import SessionEnd
 
 TOKEN_KEY = "sid"
-STAGE_ENDPOINTS = {"totp": "auth.two_factor", "enroll": "auth.enroll"}
+STAGE_ENDPOINTS = {"totp": "auth.two_factor", "enroll": "auth.enroll", "pledge": "auth.pledge"}
 OPEN_WHILE_PENDING = {"static", "auth.login", "auth.logout"}
+# Someone who has proved who they are but owes a pledge (survey.auth.pledge) gets the pledge
+# page, sign-out and static files, and nothing else.
+OPEN_WHILE_PLEDGING = {"static", "auth.logout"}
 # Never read nor write a session: static files, and the load balancer's probe (survey.health).
 SESSIONLESS = frozenset({"static", "health.healthz"})
 # Flask-Login's own keys: the user comes from the session row, so they are not kept.
@@ -150,6 +154,17 @@ def pending_user(stage: str) -> User | None:
     return found[1]
 
 
+def sign_in_or_pledge(user: User, target: str) -> str:
+    """The last step of every sign-in, once the password (and TOTP code) were right: signed in,
+    or, with a pledge due, a session that opens only the pledge page until it is acknowledged.
+    Returns where to go next. The caller commits."""
+    if pledges.due(user):
+        begin_pending(user, "pledge", target)
+        return url_for("auth.pledge")
+    start_session(user)
+    return target
+
+
 def pending_next() -> str | None:
     found = _pending()
     return found[0].next_url if found else None
@@ -233,7 +248,8 @@ def _check_pending(row: UserSession, user: User):
         drop_pending()
         db.session.commit()
         return None
-    if request.endpoint not in OPEN_WHILE_PENDING | {stage_endpoint}:
+    opened = OPEN_WHILE_PLEDGING if row.stage == "pledge" else OPEN_WHILE_PENDING
+    if request.endpoint not in opened | {stage_endpoint}:
         return redirect(url_for(stage_endpoint))
     return None
 

@@ -43,6 +43,7 @@ from survey.models.logs import (
 )
 from survey.models.mail import OutgoingMail, ReminderLog
 from survey.models.org import Contractor, Invitation, OrgUnit, PasswordReset, Role, User
+from survey.models.pledges import Pledge, PledgeAcknowledgement, PledgeVersion
 from survey.models.registers import Contract, InformationSystem, RegisterUpload, Subcontract
 from survey.models.tokens import ApiToken
 from survey.models.trail import AuditAnchor, AuditEntry
@@ -78,6 +79,9 @@ __all__ = [
     "InformationSystem",
     "Invitation",
     "PasswordReset",
+    "Pledge",
+    "PledgeAcknowledgement",
+    "PledgeVersion",
     "InvitationRequest",
     "Item",
     "EntryReview",

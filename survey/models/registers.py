@@ -54,6 +54,9 @@ class Contract(db.Model):
     staff_count: Mapped[int | None]  # 取扱者数
     subcontracting: Mapped[str] = mapped_column(sa.String(16), default=Subcontracting.NONE)
     active: Mapped[bool] = mapped_column(default=True)
+    # The contract binds the company's staff to sign the contractors' pledge (誓約書): its
+    # accounts are asked for it at sign-in and counted in its completion (services/pledges.py).
+    pledge_required: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     unit: Mapped[OrgUnit] = relationship()
     contractor: Mapped[Contractor] = relationship()

@@ -189,6 +189,8 @@ CONTRACT_COLUMNS = (
         default=Subcontracting.NONE,
         example="なし",
     ),
+    # The contract binds the company's staff to sign the contractors' pledge (誓約書).
+    Column("pledge", "誓約書", values.boolean, values.show_boolean, default=False, example="なし"),
 )
 
 ACTIVE_LABEL = "状態"
@@ -284,6 +286,7 @@ def _load_contracts() -> dict[str, Record]:
                 "personal": c.handles_personal_data,
                 "staff": c.staff_count,
                 "subcontracting": c.subcontracting,
+                "pledge": c.pledge_required,
             },
         )
         for c in db.session.scalars(sa.select(Contract))
@@ -328,6 +331,7 @@ ATTRIBUTES = {
         "personal": "handles_personal_data",
         "staff": "staff_count",
         "subcontracting": "subcontracting",
+        "pledge": "pledge_required",
     },
 }
 REFERENCES = {  # value key -> (attribute, which Refs map)

@@ -301,6 +301,7 @@ class SessionEnd(enum.StrEnum):
 
 SESSION_TOKEN_BYTES = 32
 PENDING_MINUTES = 10  # time to type the code after the password
+PLEDGE_MINUTES = 60  # time to read a pledge (survey.auth.pledge) once signed in
 SEEN_EVERY = timedelta(minutes=1)
 
 
@@ -391,7 +392,8 @@ def seen_again(row: UserSession, at: datetime) -> bool:
 def pending_is_live(row: UserSession, user: User, at: datetime | None = None) -> bool:
     """Whether a session between the password and the second step may still take the code."""
     age = (at or now()) - _aware(row.created_at)
-    return row.ended_at is None and user.active and age <= timedelta(minutes=PENDING_MINUTES)
+    limit = PLEDGE_MINUTES if row.stage == "pledge" else PENDING_MINUTES
+    return row.ended_at is None and user.active and age <= timedelta(minutes=limit)
 
 
 def active_sessions(user: User) -> list[UserSession]:

@@ -49,6 +49,11 @@ PAGES = [
     ("log-reviews", "manager", "/logs/reviews/"),
     ("log-sheet", "manager", "/logs/reviews/{log_sheet}"),
     ("log-sheet-approval", "admin", "/logs/reviews/{log_sheet}"),
+    ("pledges", "admin", "/pledges/"),
+    ("pledge", "admin", "/pledges/staff"),
+    ("pledge-completion", "manager", "/pledges/staff/completion"),
+    ("pledge-completion-office", "admin", "/pledges/staff/completion"),
+    ("pledge-draft", "admin", "/pledges/staff/draft"),
 ]
 
 

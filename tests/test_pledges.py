@@ -1,0 +1,370 @@
+"""Pledges (誓約書): a person signs the latest version of each pledge that concerns them when
+they sign in — at their first sign-in, again after a new version, and a year later for a yearly
+pledge — and can do nothing else until they have; the office follows who has signed, per unit.
+
+The demo has the staff pledge's second version signed by everyone but the divisions of 環境部
+and 都市基盤部 and 環境部's head (m-d10), and the contractors' pledge (yearly) required of C001
+and C002, signed by C001's two accounts (survey/demo_pledges.py)."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import openpyxl
+import pytest
+import sqlalchemy as sa
+
+from survey import clock, demo
+from survey.extensions import db
+from survey.models import AuditEntry, Contractor, OrgUnit, Role, User
+from survey.models.pledges import Pledge, PledgeAcknowledgement, PledgeVersion
+from survey.passwords import hash_password
+from survey.services import pledges
+from tests.api.helpers import bearer, token_for
+from tests.helpers import login, signed_in, user
+
+PASSWORD = demo.DEMO_PASSWORD
+
+
+def pledge(code: str) -> Pledge:
+    return db.session.scalar(sa.select(Pledge).where(Pledge.code == code))
+
+
+def acknowledgements(username: str) -> list[tuple[str, int]]:
+    rows = db.session.execute(
+        sa.select(Pledge.code, PledgeVersion.version)
+        .join(PledgeVersion, PledgeVersion.pledge_id == Pledge.id)
+        .join(PledgeAcknowledgement, PledgeAcknowledgement.version_id == PledgeVersion.id)
+        .join(User, User.id == PledgeAcknowledgement.user_id)
+        .where(User.username == username)
+        .order_by(Pledge.code, PledgeVersion.version, PledgeAcknowledgement.id)
+    )
+    return [tuple(row) for row in rows]
+
+
+def entries(action: str) -> list[AuditEntry]:
+    return list(db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == action)))
+
+
+def sign_in(app, username: str):
+    client = app.test_client()
+    response = client.post("/auth/login", data={"username": username, "password": PASSWORD})
+    assert response.status_code == 302
+    return client, response.headers["Location"]
+
+
+def new_account(username: str, unit_name: str = "戸籍住民課") -> User:
+    unit = db.session.scalar(sa.select(OrgUnit).where(OrgUnit.name == unit_name))
+    account = User(
+        username=username,
+        display_name="新任 一郎",
+        role=Role.RESPONDENT,
+        unit=unit,
+        password_hash=hash_password(PASSWORD),
+    )
+    db.session.add(account)
+    db.session.commit()
+    return account
+
+
+# --- no pledge, no gate -----------------------------------------------------------------------
+
+
+def test_without_a_published_pledge_everyone_signs_in_as_before(app):
+    unit = OrgUnit(code="D01", name="総務課")
+    db.session.add_all(
+        [
+            unit,
+            User(
+                username="somebody",
+                display_name="誰か",
+                role=Role.RESPONDENT,
+                unit=unit,
+                password_hash=hash_password(PASSWORD),
+            ),
+        ]
+    )
+    db.session.commit()
+    client, went = sign_in(app, "somebody")
+    assert went == "/"
+    assert signed_in(client)
+    # A draft asks nobody.
+    pledges.create("staff", "誓約書", "staff", "version", "守ります。")
+    db.session.commit()
+    client, went = sign_in(app, "somebody")
+    assert went == "/"
+
+
+# --- the gate ----------------------------------------------------------------------------------
+
+
+def test_a_new_account_signs_the_pledge_before_anything_else(demo_app):
+    new_account("r-new")
+    client, went = sign_in(demo_app, "r-new")
+    assert went == "/auth/pledge"
+    assert not signed_in(client)
+    # Nothing but the pledge page, sign-out and static files.
+    for path in ("/", "/assignments/", "/auth/account", "/pledges/mine", "/auth/login"):
+        response = client.get(path)
+        assert (response.status_code, response.headers.get("Location")) == (
+            302,
+            "/auth/pledge",
+        ), path
+    with client.get("/static/css/tenken.css") as static:
+        assert static.status_code == 200
+    page = client.get("/auth/pledge").get_data(as_text=True)
+    assert "情報セキュリティに関する誓約書（職員用）" in page and "第2版" in page
+    assert "住民の記録は、事務の処理に必要な場合に限り照会します" in page
+
+    # Not ticked: refused, still waiting.
+    version = pledge("staff").versions[-1]
+    refused = client.post("/auth/pledge", data={"versions": str(version.id)})
+    assert refused.status_code == 422
+    assert "誓約する場合はチェックを入れてください。" in refused.get_data(as_text=True)
+    assert acknowledgements("r-new") == []
+
+    agreed = client.post("/auth/pledge", data={"versions": str(version.id), "agree": "y"})
+    assert (agreed.status_code, agreed.headers["Location"]) == (302, "/")
+    assert signed_in(client)
+    assert client.get("/").status_code == 200
+    assert acknowledgements("r-new") == [("staff", 2)]
+    (entry,) = [e for e in entries("pledge.acknowledge") if e.username == "r-new"]
+    assert entry.after == {"pledge": "staff", "version": 2}
+
+    # A second click stores nothing more.
+    again = client.post("/auth/pledge", data={"versions": str(version.id), "agree": "y"})
+    assert again.status_code == 302
+    assert acknowledgements("r-new") == [("staff", 2)]
+    # And the next sign-in goes straight in.
+    assert sign_in(demo_app, "r-new")[1] == "/"
+
+
+def test_the_page_asked_for_before_the_pledge_is_where_the_sign_in_ends(demo_app):
+    client = demo_app.test_client()
+    response = client.post(
+        "/auth/login?next=/assignments/",
+        data={"username": "r-d10-01", "password": PASSWORD},
+    )
+    assert response.headers["Location"] == "/auth/pledge"
+    version = pledge("staff").versions[-1]
+    agreed = client.post("/auth/pledge", data={"versions": str(version.id), "agree": "y"})
+    assert agreed.headers["Location"] == "/assignments/"
+
+
+def test_signing_out_instead_of_signing_the_pledge_ends_the_session(demo_app):
+    client, _went = sign_in(demo_app, "m-d10")
+    assert client.post("/auth/logout").status_code == 302
+    assert client.get("/auth/pledge").headers["Location"] == "/auth/login"
+    assert acknowledgements("m-d10") == [("staff", 1)]
+
+
+def test_a_version_published_while_the_page_was_open_must_be_read_first(demo_app):
+    client, _went = sign_in(demo_app, "r-d10-01")
+    shown = pledge("staff").versions[-1]
+    staff = pledge("staff")
+    pledges.save_draft(staff, "第3版の本文")
+    pledges.publish(staff, user("admin"))
+    db.session.commit()
+    refused = client.post("/auth/pledge", data={"versions": str(shown.id), "agree": "y"})
+    assert refused.headers["Location"] == "/auth/pledge"
+    assert acknowledgements("r-d10-01") == [("staff", 1)]
+    assert "第3版の本文" in client.get("/auth/pledge").get_data(as_text=True)
+
+
+def test_the_api_takes_tokens_whatever_pledge_is_due(demo_app):
+    secret = token_for("r-d10-01")
+    client = demo_app.test_client()
+    assert client.get("/api/v1/assignments", headers=bearer(secret)).status_code == 200
+
+
+def test_the_demo_accounts_start_on_the_home_page(demo_app):
+    for username in demo.DEMO_LOGINS:
+        assert sign_in(demo_app, username)[1] == "/", username
+
+
+# --- new versions and yearly renewal ----------------------------------------------------------
+
+
+def test_a_new_version_is_asked_again_of_those_who_signed_the_last(demo_app):
+    admin = login(demo_app, "admin")
+    assert admin.get("/pledges/staff/draft").status_code == 200
+    draft = admin.get("/pledges/staff/draft").get_data(as_text=True)
+    assert "住民の記録は、事務の処理に必要な場合に限り照会します" in draft  # from version 2
+    saved = admin.post("/pledges/staff/draft", data={"body": "令和9年度の誓約書"})
+    assert saved.status_code == 302
+    shown = admin.get("/pledges/staff").get_data(as_text=True)
+    assert "第3版（下書き）" in shown and "令和9年度の誓約書" in shown
+    assert "Publish this version" in admin.get("/pledges/staff?lang=en").get_data(as_text=True)
+    # A draft asks nobody yet.
+    assert sign_in(demo_app, "respondent")[1] == "/"
+    for _click in range(2):
+        assert admin.post("/pledges/staff/publish").status_code == 302
+    assert [e.after for e in entries("pledge.publish")] == [{"pledge": "staff", "version": 3}]
+    staff = pledge("staff")
+    assert [v.version for v in staff.versions if v.published_at] == [1, 2, 3]
+
+    client, went = sign_in(demo_app, "respondent")
+    assert went == "/auth/pledge"
+    page = client.get("/auth/pledge").get_data(as_text=True)
+    assert "令和9年度の誓約書" in page and "第3版" in page
+    newest = staff.versions[-1]
+    client.post("/auth/pledge", data={"versions": str(newest.id), "agree": "y"})
+    assert acknowledgements("respondent") == [("staff", 1), ("staff", 2), ("staff", 3)]
+    # The old versions are kept as they were, for reading only.
+    assert "住民の記録は" in admin.get("/pledges/staff").get_data(as_text=True)
+
+
+def test_a_yearly_pledge_is_asked_again_a_year_after_it_was_signed(demo_app, monkeypatch):
+    contractor = user("contractor")
+    (signed,) = db.session.scalars(
+        sa.select(PledgeAcknowledgement).where(PledgeAcknowledgement.user_id == contractor.id)
+    )
+    signed.acknowledged_on = date(2026, 10, 20)
+    db.session.commit()
+    assert pledges.due(contractor, today=date(2027, 10, 19)) == []
+    assert [v.pledge.code for v in pledges.due(contractor, today=date(2027, 10, 20))] == [
+        "contractors"
+    ]
+
+    monkeypatch.setattr(clock, "today", lambda: date(2027, 10, 19))
+    assert sign_in(demo_app, "contractor")[1] == "/"
+    monkeypatch.setattr(clock, "today", lambda: date(2027, 10, 20))
+    client, went = sign_in(demo_app, "contractor")
+    assert went == "/auth/pledge"
+    version = pledge("contractors").versions[-1]
+    client.post("/auth/pledge", data={"versions": str(version.id), "agree": "y"})
+    assert acknowledgements("contractor") == [("contractors", 1), ("contractors", 1)]
+    # The staff pledge is no contractor's business, whatever its versions.
+    assert [v.pledge.code for v in pledges.due(contractor)] == []
+
+
+def test_a_yearly_signature_on_29_february_holds_until_1_march():
+    assert pledges.renewal_due(date(2028, 2, 29)) == date(2029, 3, 1)
+    assert pledges.renewal_cutoff(date(2029, 2, 28)) == date(2028, 2, 28)  # 2028-02-29 holds
+    assert pledges.renewal_cutoff(date(2029, 3, 1)) == date(2028, 3, 1)  # and no longer
+
+
+def test_contractors_sign_only_where_a_contract_requires_it(demo_app):
+    assert sign_in(demo_app, "c-c002")[1] == "/auth/pledge"  # C002's contracts require it
+    assert sign_in(demo_app, "c-c028")[1] == "/"  # C028's do not
+
+
+# --- completion per unit, on the user's scope --------------------------------------------------
+
+
+def test_the_office_sees_who_has_not_signed_in_every_unit(demo_app):
+    page = login(demo_app, "admin").get("/pledges/staff/completion").get_data(as_text=True)
+    assert "環境部" in page and "都市基盤部" in page
+    found = pledges.completion(pledge("staff"), sa.select(User))
+    missing = {m.username for m in found.missing}
+    environment = db.session.scalars(
+        sa.select(User.username)
+        .join(OrgUnit, OrgUnit.id == User.unit_id)
+        .where(OrgUnit.parent.has(OrgUnit.code.in_(("D10", "D11"))))
+    ).all()
+    assert missing == {*environment, "m-d10"} and len(missing) == 9
+    assert "m-d10" in page
+    by_unit = {row.name: (row.people, row.acknowledged) for row in found.rows}
+    assert by_unit["戸籍住民課"] == (2, 2)  # respondent and r-d04-01
+    assert by_unit["区民部"] == (2, 2)  # its heads: manager and m-d04
+    total = found.total
+    assert total.people - total.acknowledged == 9
+
+
+def test_a_manager_sees_their_own_subtree_only(demo_app):
+    manager = login(demo_app, "manager")  # 区民部
+    page = manager.get("/pledges/staff/completion").get_data(as_text=True)
+    assert "戸籍住民課" in page and "環境部" not in page and "m-d10" not in page
+    with manager.get("/pledges/staff/completion.xlsx") as response:
+        book = openpyxl.load_workbook(io.BytesIO(response.data), read_only=True)
+    assert book.sheetnames == ["所属別", "未提出者"]
+    rows = list(book["所属別"].iter_rows(values_only=True))
+    header = rows.index(("部局", "所属", "対象者", "提出済み", "未提出", "提出率"))
+    body = [r for r in rows[header + 1 :] if r[0] and r[0] != "合計"]
+    assert body and {r[0] for r in body} == {"区民部"}
+    assert rows[-1][0] == "合計" and rows[-1][4] == 0
+    # The companies' pledge is the office's to follow.
+    assert manager.get("/pledges/contractors/completion").status_code == 404
+    assert "/pledges/contractors" not in manager.get("/pledges/").get_data(as_text=True)
+    assert entries("export.pledge_completion")
+
+
+def test_the_office_workbook_lists_those_who_have_not_signed(demo_app):
+    admin = login(demo_app, "admin")
+    with admin.get("/pledges/contractors/completion.xlsx") as response:
+        assert response.status_code == 200
+        book = openpyxl.load_workbook(io.BytesIO(response.data), read_only=True)
+    units = list(book["所属別"].iter_rows(values_only=True))
+    header = units.index(("委託事業者", "事業者名", "対象者", "提出済み", "未提出", "提出率"))
+    counts = {r[1]: (r[2], r[3]) for r in units[header + 1 : -1]}
+    second = db.session.scalar(sa.select(Contractor.name).where(Contractor.code == "C002"))
+    assert counts == {"株式会社さくら情報サービス": (2, 2), second: (1, 0)}
+    missing = list(book["未提出者"].iter_rows(values_only=True))
+    assert any(row and row[3] == "c-c002" for row in missing)
+
+
+# --- one's own acknowledgements ----------------------------------------------------------------
+
+
+def test_a_person_sees_and_prints_only_their_own_acknowledgements(demo_app):
+    client = login(demo_app, "respondent")
+    page = client.get("/pledges/mine").get_data(as_text=True)
+    assert "第1版" in page and "第2版" in page
+    own = db.session.scalars(
+        sa.select(PledgeAcknowledgement.id).where(
+            PledgeAcknowledgement.user_id == user("respondent").id
+        )
+    ).all()
+    printed = client.get(f"/pledges/acknowledgements/{own[-1]}/print").get_data(as_text=True)
+    assert "住民 記録" in printed and "respondent" in printed
+    assert "令和" in printed and "(2026-" in printed  # 和暦 and the Western date
+    assert "print.css" in printed
+    other = db.session.scalar(
+        sa.select(PledgeAcknowledgement.id).where(
+            PledgeAcknowledgement.user_id == user("r-d04-01").id
+        )
+    )
+    for who in ("respondent", "admin", "manager"):
+        got = login(demo_app, who).get(f"/pledges/acknowledgements/{other}/print")
+        assert got.status_code == 404, who
+
+
+# --- the office's side ------------------------------------------------------------------------
+
+
+def test_the_office_creates_a_pledge_as_a_draft_and_a_wrong_form_keeps_what_was_typed(demo_app):
+    admin = login(demo_app, "admin")
+    refused = admin.post(
+        "/pledges/new",
+        data={
+            "code": "new",
+            "title": "臨時職員用",
+            "audience": "staff",
+            "renewal": "yearly",
+            "body": "守ります。",
+        },
+    )
+    assert refused.status_code == 422
+    assert "臨時職員用" in refused.get_data(as_text=True)
+    made = admin.post(
+        "/pledges/new",
+        data={
+            "code": "temporary",
+            "title": "臨時職員用",
+            "audience": "staff",
+            "renewal": "yearly",
+            "body": "守ります。",
+        },
+    )
+    assert made.headers["Location"] == "/pledges/temporary"
+    assert pledge("temporary").versions[0].published_at is None
+    assert entries("pledge.create")
+
+
+@pytest.mark.parametrize("role", ["auditor", "manager"])
+def test_only_the_office_writes_and_publishes(demo_app, role):
+    client = login(demo_app, role)
+    assert client.post("/pledges/staff/draft", data={"body": "x"}).status_code == 403
+    assert client.post("/pledges/staff/publish").status_code == 403
+    assert [v.version for v in pledge("staff").versions] == [1, 2]
