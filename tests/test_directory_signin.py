@@ -7,10 +7,12 @@ second step still asked of a directory user who enrolled."""
 from __future__ import annotations
 
 import pyotp
+import pytest
 import sqlalchemy as sa
 
 from survey.extensions import db
 from survey.models import User
+from survey.models.pledges import Pledge, PledgeAcknowledgement, PledgeVersion
 from survey.models.trail import AuditEntry
 from survey.services import directory as directory_service
 from tests import helpers
@@ -19,6 +21,16 @@ from tests.smtp_server import free_port
 
 WRONG = "ユーザー名またはパスワードが正しくありません"
 DOWN = "ディレクトリサーバーに接続できません"
+
+
+@pytest.fixture(autouse=True)
+def no_pledge(demo_app):
+    """The demo's published pledges stop a new account at its first sign-in (a directory one
+    too: tests/test_pledges.py); here a directory sign-in lands where a local one would."""
+    with demo_app.app_context():
+        for model in (PledgeAcknowledgement, PledgeVersion, Pledge):
+            db.session.execute(sa.delete(model))
+        db.session.commit()
 
 
 def entries(action: str) -> list[AuditEntry]:

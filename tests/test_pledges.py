@@ -47,9 +47,9 @@ def entries(action: str) -> list[AuditEntry]:
     return list(db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == action)))
 
 
-def sign_in(app, username: str):
+def sign_in(app, username: str, password: str = PASSWORD):
     client = app.test_client()
-    response = client.post("/auth/login", data={"username": username, "password": PASSWORD})
+    response = client.post("/auth/login", data={"username": username, "password": password})
     assert response.status_code == 302
     return client, response.headers["Location"]
 
@@ -138,6 +138,13 @@ def test_a_new_account_signs_the_pledge_before_anything_else(demo_app):
     assert acknowledgements("r-new") == [("staff", 2)]
     # And the next sign-in goes straight in.
     assert sign_in(demo_app, "r-new")[1] == "/"
+
+
+def test_a_directory_account_made_at_its_first_sign_in_signs_the_pledge_first(directory, demo_app):
+    client, went = sign_in(demo_app, "yamada", "yamada-directory-pw")
+    assert went == "/auth/pledge"
+    assert not signed_in(client)
+    assert user("yamada").directory_dn
 
 
 def test_the_page_asked_for_before_the_pledge_is_where_the_sign_in_ends(demo_app):

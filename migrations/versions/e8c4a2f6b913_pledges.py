@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e8c4a2f6b913'
-down_revision = 'b3d9e2f4a610'
+down_revision = 'a6c4e8d2f105'
 branch_labels = None
 depends_on = None
 
