@@ -544,6 +544,62 @@ def _action_text(sheet: ReviewSheet, review: EntryReview, when: str) -> tuple[st
     return title, description
 
 
+# --- reminders --------------------------------------------------------------------------------
+
+
+def reminders(today: date, days_before: int):
+    """The daily reminder run's source (services/reminders.py): each sheet of a routed round not
+    handed in (open or sent back), due within `days_before` days or overdue, to its heads; and
+    each look-up on such a sheet whose explanation was asked and not yet written, to whoever was
+    asked (the employee, or the company's accounts), since the head waits for it."""
+    from survey.services.reminders import Reminder
+
+    due = sa.select(ReviewSheet).where(
+        ReviewSheet.status.in_(EDITABLE), ReviewSheet.due_on <= today + timedelta(days=days_before)
+    )
+    open_counts = dict(
+        db.session.execute(
+            sa.select(EntryReview.sheet_id, sa.func.count())
+            .where(EntryReview.sheet_id.in_(due.with_only_columns(ReviewSheet.id)))
+            .where(EntryReview.verdict.not_in(FINAL))
+            .group_by(EntryReview.sheet_id)
+        ).all()
+    )
+    sheets = db.session.scalars(
+        due.options(selectinload(ReviewSheet.round), selectinload(ReviewSheet.unit)).order_by(
+            ReviewSheet.due_on, ReviewSheet.id
+        )
+    )
+    for sheet in sheets:
+        link = notify.external_url("logreview.sheet", sheet_id=sheet.id)
+        line = mail_texts.log_sheet_reminder_line(sheet, open_counts.get(sheet.id, 0), today, link)
+        for user in _heads(sheet):
+            yield Reminder(
+                user.email.strip(), user.display_name, f"logsheet:{sheet.id}", line, sheet.due_on
+            )
+        waiting = db.session.scalars(
+            sa.select(EntryReview)
+            .where(
+                EntryReview.sheet_id == sheet.id,
+                EntryReview.explain_asked_at.is_not(None),
+                EntryReview.explanation == "",
+            )
+            .options(selectinload(EntryReview.sampled))
+            .order_by(EntryReview.sampled_id)
+        )
+        for review in waiting:
+            link = notify.external_url("logreview.explain", sampled_id=review.sampled_id)
+            line = mail_texts.log_explanation_reminder_line(sheet, today, link)
+            for user in _explainers(review.sampled):
+                yield Reminder(
+                    user.email.strip(),
+                    user.display_name,
+                    f"logexplain:{review.sampled_id}",
+                    line,
+                    sheet.due_on,
+                )
+
+
 # --- figures ----------------------------------------------------------------------------------
 
 
