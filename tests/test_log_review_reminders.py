@@ -45,7 +45,7 @@ def _sheet(unit_name: str) -> ReviewSheet:
 
 
 def _log_lines(address: str) -> str:
-    return "\n".join(m.body for m in _mails(address) if "ログ点検" in m.body)
+    return "\n".join(m.body for m in _mails(address) if "■ ログ点検:" in m.body)
 
 
 def test_nothing_is_sent_before_the_window(demo_app):
@@ -108,12 +108,12 @@ def test_overdue_sheets_are_reminded_daily_but_once_a_day(demo_app):
     day = date(2026, 11, 23)
     reminders.send(day)
     reminders.send(day)  # the timer fired twice, or two nodes ran
-    mails = [m for m in _mails("manager@example.jp") if "ログ点検" in m.body]
+    mails = [m for m in _mails("manager@example.jp") if "■ ログ点検:" in m.body]
     assert len(mails) == 1
     assert "期限を3日過ぎています" in mails[0].body
 
     reminders.send(date(2026, 11, 24))
-    assert len([m for m in _mails("manager@example.jp") if "ログ点検" in m.body]) == 2
+    assert len([m for m in _mails("manager@example.jp") if "■ ログ点検:" in m.body]) == 2
 
 
 def test_a_sheet_handed_in_is_no_longer_reminded(demo_app):
