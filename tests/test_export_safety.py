@@ -155,6 +155,8 @@ def _downloads(ids: dict) -> dict[str, list[tuple[str, str, bool]]]:
         # The demo's routed log review round: its figures name the reviewing units.
         "logreview.figures_xlsx": [("admin", f"/logs/rounds/{LOG_ROUND}/figures.xlsx", True)],
         "logreview.figures_csv": [("admin", f"/logs/rounds/{LOG_ROUND}/figures.csv", True)],
+        # … and its trend beside September's round.
+        "logreview.trend_csv": [("admin", f"/logs/rounds/{LOG_ROUND}/trend.csv", True)],
         "followup.audit_export": [("admin", f"/followup/audits/{ids['audit']}/status.xlsx", True)],
         "contractors.rounds_export": [
             ("admin", f"/contractors/{ids['company']}/rounds.csv", True),
