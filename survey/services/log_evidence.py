@@ -35,6 +35,9 @@ def unit_of(assignment: Assignment) -> int | None:
 
 def items(assignment: Assignment) -> list[Item]:
     checklist = assignment.campaign.checklist
+    # By the checklist's code first: any other questionnaire reads no item for this.
+    if not any(code == checklist.code for code, _key in EVIDENCE_ITEMS):
+        return []
     return [i for i in checklist.items if (checklist.code, i.key) in EVIDENCE_ITEMS]
 
 
