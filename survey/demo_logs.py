@@ -22,6 +22,11 @@ The round is routed to the heads (区民部長 answers for its divisions and off
 approves: no manager above a department), due 20 November: 戸籍住民課's sheet is half answered,
 the neighbour's record flagged 不適切な可能性 and the window contractor asked to explain a
 look-up in 東部; 国民年金課's sheet is answered in full, handed in and approved.
+
+Before it, September's round (JUKI-2026-09, a quieter month of some 6,000 look-ups), so that
+the figures show a trend: every sheet answered, handed in and approved; one look-up flagged and
+confirmed — 戸籍住民課's D04-01-0019 looking up a record at night without a request number —
+which opened a corrective action and which the office recorded as an incident (対応済).
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ import random
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+import jpholiday
 import sqlalchemy as sa
 
 from survey.demo_data import office_time
@@ -51,6 +57,10 @@ SOURCE = "JUKI"
 ROUND = "JUKI-2026-10"
 SEED = "sakura-2026-10"
 MONTH = (date(2026, 10, 1), date(2026, 10, 31))
+PREVIOUS = "JUKI-2026-09"  # the round before, all approved, with the incident
+PREVIOUS_MONTH = (date(2026, 9, 1), date(2026, 9, 30))
+PREVIOUS_PER_DAY = 300
+NIGHT_RECORD = "0000042424"  # September's confirmed flag
 HEADER = ["操作日時", "職員ID", "端末ID", "処理区分", "宛名番号", "地区", "事由", "申請書番号"]
 PATTERN = r"(?P<unit>D\d{2}-\d{2})-\d{4}|(?P<contractor>C\d{3})-\d{3}|(?P<user>[a-z][a-z0-9-]*)"
 DISTRICTS = ("中央", "北部", "南部", "東部", "西部")
@@ -131,21 +141,26 @@ def _row(
     return [when, who, terminal, operation, record, district, reason, request]
 
 
-def _working_days() -> list[date]:
-    first, last = MONTH
+def _working_days(month: tuple[date, date] = MONTH) -> list[date]:
+    first, last = month
     days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
-    return [d for d in days if d.weekday() < 5 and d != date(2026, 10, 12)]  # スポーツの日
+    return [d for d in days if d.weekday() < 5 and not jpholiday.is_holiday(d)]
 
 
-def _ordinary(rng: random.Random, people: list[tuple[Who, int]]) -> list[list[str]]:
+def _ordinary(
+    rng: random.Random,
+    people: list[tuple[Who, int]],
+    month: tuple[date, date] = MONTH,
+    per_day: int = PER_DAY,
+) -> list[list[str]]:
     rows = []
     request = 0
     weights = [w for _who, w in people]
     operations = [op for op, _share, _reason in OPERATIONS]
     reasons = {op: reason for op, _share, reason in OPERATIONS}
     shares = [share for _op, share, _reason in OPERATIONS]
-    for day in _working_days():
-        for _ in range(PER_DAY):
+    for day in _working_days(month):
+        for _ in range(per_day):
             who = rng.choices(people, weights)[0][0]
             # 08:30-17:15, and one in twenty after hours until 19:30 (overtime, not night).
             start, span = (510, 525) if rng.random() > 0.05 else (1035, 135)
@@ -192,16 +207,28 @@ def _planted(rng: random.Random, company_code: str) -> list[list[str]]:
     return rows
 
 
-def resident_log_csv(company_code: str) -> bytes:
-    """The month's log as the resident system writes it: Shift_JIS (cp932) CSV in time order."""
-    rng = random.Random("access-log-2026-10")
-    rows = _ordinary(rng, _staff(company_code)) + _planted(rng, company_code)
+def _csv(rows: list[list[str]]) -> bytes:
     rows.sort(key=lambda r: (r[0], r[1]))
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(HEADER)
     writer.writerows(rows)
     return out.getvalue().encode("cp932")
+
+
+def resident_log_csv(company_code: str) -> bytes:
+    """The month's log as the resident system writes it: Shift_JIS (cp932) CSV in time order."""
+    rng = random.Random("access-log-2026-10")
+    return _csv(_ordinary(rng, _staff(company_code)) + _planted(rng, company_code))
+
+
+def previous_log_csv(company_code: str) -> bytes:
+    """September's log: ordinary work at a third of October's pace, and one look-up at night
+    without a request number."""
+    rng = random.Random("access-log-2026-09")
+    rows = _ordinary(rng, _staff(company_code), PREVIOUS_MONTH, PREVIOUS_PER_DAY)
+    rows.append(_row(datetime(2026, 9, 9, 22, 41, 7), "D04-01-0019", NIGHT_RECORD, "西部", ""))
+    return _csv(rows)
 
 
 def _districts(company_id: int) -> None:
@@ -239,12 +266,9 @@ def load() -> None:
     db.session.add(StaffHousehold(source_id=source.id, user_code="D04-01-0008", record_id=HOME))
     for path in logs.shipped_rule_files():
         logs.import_rules(path.read_bytes())
-    data = resident_log_csv(window.contractor.code)
-    checked = logs.import_file(source, io.BytesIO(data), "住民記録_照会ログ_202610.csv")
-    if not checked.ok:
-        raise RuntimeError("\n".join(p.render() for p in checked.problems))
-    checked.log_import.imported_by = admin
-    checked.log_import.imported_at = office_time(date(2026, 11, 4), 10, 15)
+    _import(source, previous_log_csv(window.contractor.code), "202609", date(2026, 10, 2), admin)
+    _previous_round(source, admin)
+    _import(source, resident_log_csv(window.contractor.code), "202610", date(2026, 11, 4), admin)
     logs.create_round(
         source,
         logs.rule_set("standard"),
@@ -257,6 +281,72 @@ def load() -> None:
     logs.record_sample(round_)
     round_.created_at = round_.sampled_at = office_time(date(2026, 11, 5), 9, 30)
     _review(round_, admin)
+
+
+def _import(source: LogSource, data: bytes, month: str, day: date, admin: User) -> None:
+    checked = logs.import_file(source, io.BytesIO(data), f"住民記録_照会ログ_{month}.csv")
+    if not checked.ok:
+        raise RuntimeError("\n".join(p.render() for p in checked.problems))
+    checked.log_import.imported_by = admin
+    checked.log_import.imported_at = office_time(day, 10, 15)
+
+
+def _previous_round(source: LogSource, admin: User) -> None:
+    """September: routed on 5 October, every sheet answered by its head, handed in and
+    approved by the office on the 16th; the night look-up flagged, confirmed, an incident."""
+    from survey.models import ReviewSheet
+
+    logs.create_round(
+        source,
+        logs.rule_set("standard"),
+        *PREVIOUS_MONTH,
+        PREVIOUS,
+        "令和8年9月分 住民記録システム 照会ログ点検",
+        "sakura-2026-09",
+    )
+    round_ = logs.round_by_code(PREVIOUS)
+    logs.record_sample(round_)
+    round_.created_at = round_.sampled_at = office_time(date(2026, 10, 5), 9, 30)
+    log_reviews.route(round_, date(2026, 10, 20), today=date(2026, 10, 5))
+    round_.routed_at = office_time(date(2026, 10, 5), 9, 40)
+    sheets = db.session.scalars(sa.select(ReviewSheet).where(ReviewSheet.round_id == round_.id))
+    for sheet in sheets:
+        head = db.session.scalar(
+            sa.select(User)
+            .where(User.unit_id == sheet.head_unit_id, User.role == "manager")
+            .order_by(User.id)
+        )
+        log_reviews.save_answers(sheet, _answers(sheet, head, {NIGHT_RECORD}), head)
+        log_reviews.submit(sheet, head)
+        log_reviews.decide(sheet, admin, approve=True)
+        sheet.submitted_at = office_time(date(2026, 10, 14), 16, 0)
+        sheet.decided_at = office_time(date(2026, 10, 16), 11, 0)
+        for review in sheet.reviews:
+            if review.sampled.record_id == NIGHT_RECORD:
+                _dated(review.action_id, sheet.decided_at)
+                incident = log_reviews.open_incident(
+                    sheet,
+                    review,
+                    "夜間に申請書のない照会。本人は「翌日の窓口対応の下調べ」と説明。"
+                    "業務上の必要は認められず、本人への指導と端末の夜間利用の制限を行った。",
+                    admin,
+                )
+                log_reviews.advance_incident(incident, "handled", admin)
+                incident.opened_at = office_time(date(2026, 10, 16), 14, 0)
+                incident.changed_at = office_time(date(2026, 10, 30), 10, 0)
+
+
+def _dated(action_id: int, at) -> None:
+    """The action the approval opened, as opened on the day of the approval (not today)."""
+    from survey.models import ActionEvent, CorrectiveAction
+
+    action = db.session.get(CorrectiveAction, action_id)
+    action.created_at = at
+    action.due_on = at.date() + timedelta(days=log_reviews.ACTION_DAYS)
+    for event in db.session.scalars(
+        sa.select(ActionEvent).where(ActionEvent.action_id == action_id)
+    ):
+        event.at = at
 
 
 def _sheet(round_, unit_name: str):
@@ -276,7 +366,11 @@ def _answers(sheet, head: User, flagged: set[str]) -> dict[int, log_reviews.Post
     for row in log_reviews.rows(sheet, head):
         if row.entry.record_id in flagged:
             posted[row.entry.id] = log_reviews.Posted(
-                "suspect", "", "近隣住民の記録。窓口の申請はなく、本人に確認中。"
+                "suspect",
+                "",
+                "近隣住民の記録。窓口の申請はなく、本人に確認中。"
+                if row.entry.record_id == NEIGHBOUR
+                else "夜間の照会で申請書がなく、業務上の必要を確認できない。",
             )
         else:
             posted[row.entry.id] = log_reviews.Posted(

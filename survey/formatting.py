@@ -148,6 +148,7 @@ def init_app(app: Flask) -> None:
         ("pledge_renewal_label", labels.PLEDGE_RENEWALS),
         ("sheet_status", labels.SHEET_STATUSES),
         ("verdict_label", labels.VERDICTS),
+        ("incident_status_label", labels.INCIDENT_STATUSES),
         ("class_title", labels.ANSWER_CLASS_TITLES),
     ):
         app.add_template_global(lambda code, table=table: labels.label(table, code), name)

@@ -61,6 +61,12 @@ SHEET_STATUSES = {
     "approved": _l("承認済"),
 }
 
+INCIDENT_STATUSES = {
+    "investigating": _l("調査中"),
+    "handled": _l("対応済"),
+    "reported": _l("報告済"),
+}
+
 VERDICTS = {
     "": _l("未回答"),
     "justified": _l("業務上必要"),

@@ -254,8 +254,11 @@ def _log_review(company_id: int) -> dict[str, dict[str, int]]:
     company = asked(own, user_id=None, contractor_id=company_id)
     assert db.session.get(EntryReview, company).sampled.contractor_id == company_id
     assert db.session.get(SampledEntry, theirs).review_unit_id == secretary.id
+    from survey.models import Incident
+
+    incident = db.session.scalar(sa.select(Incident.id))  # the demo's, from September's round
     return {
-        "own": {"sheet": own.id, "asked": mine},
+        "own": {"sheet": own.id, "asked": mine, "incident": incident},
         "other": {"sheet": other.id, "asked": theirs},
         "contract": {"sheet": own.id, "asked": company},
     }
@@ -775,6 +778,23 @@ DECISIONS.update(
         ],
         "logreview.figures_csv": [
             ("GET", "/logs/rounds/JUKI-2026-10/figures.csv", office_decides(200), ["own"])
+        ],
+        "logreview.trend_csv": [
+            ("GET", "/logs/rounds/JUKI-2026-10/trend.csv", office_decides(200), ["own"])
+        ],
+        # Incidents are the office's: the list, and moving one on (no status posted: refused,
+        # back to the list); recording one from a sheet not approved yet is refused (422).
+        "logreview.incidents": [("GET", "/logs/incidents", office_decides(200), ["own"])],
+        "logreview.incident_status": [
+            ("POST", "/logs/incidents/{incident}/status", office_decides(302), ["own"])
+        ],
+        "logreview.incident_open": [
+            (
+                "POST",
+                "/logs/reviews/{sheet}/entries/{asked}/incident",
+                office_decides(422),
+                ["own", "other"],
+            )
         ],
     }
 )

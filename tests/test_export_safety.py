@@ -163,6 +163,8 @@ def _downloads(ids: dict) -> dict[str, list[tuple[str, str, bool]]]:
             ("manager", "/pledges/staff/completion.xlsx", True),
             ("admin", "/pledges/contractors/completion.xlsx", True),
         ],
+        # … and its trend beside September's round.
+        "logreview.trend_csv": [("admin", f"/logs/rounds/{LOG_ROUND}/trend.csv", True)],
         "followup.audit_export": [("admin", f"/followup/audits/{ids['audit']}/status.xlsx", True)],
         "contractors.rounds_export": [
             ("admin", f"/contractors/{ids['company']}/rounds.csv", True),

@@ -91,11 +91,12 @@ def test_a_file_is_previewed_then_imported_once(demo_app):
     preview = client.get(_upload(client, data))
     assert preview.status_code == 200
     assert "行数: 2" in preview.text and "zz-9" in preview.text  # the id no register holds
-    assert db.session.scalar(sa.select(sa.func.count(LogImport.id))) == 1  # the demo's only
+    # The demo's September and October files only: a preview imports nothing.
+    assert db.session.scalar(sa.select(sa.func.count(LogImport.id))) == 2
     action = re.search(r'action="([^"]+/import)"', preview.text).group(1)
     done = client.post(action, follow_redirects=True)
     assert "log.csv を取り込みました（2 行）" in done.text
-    assert db.session.scalar(sa.select(sa.func.count(LogImport.id))) == 2
+    assert db.session.scalar(sa.select(sa.func.count(LogImport.id))) == 3
     again = client.get(_upload(client, data, "again.csv"))
     assert "このファイルは取り込み済みです" in again.text and "/import" not in again.text
     assert client.post(action).status_code == 302  # the token is spent: back to upload
@@ -120,7 +121,7 @@ def test_starting_a_round_draws_its_sample_and_shows_the_counts(demo_app):
     source = db.session.scalar(sa.select(LogSource).where(LogSource.code == "JUKI"))
     form = {
         "source_id": source.id,
-        "rule_set_id": db.session.scalar(sa.select(ReviewRound.rule_set_id)),
+        "rule_set_id": db.session.scalar(sa.select(ReviewRound.rule_set_id).limit(1)),
         "period_from": "2026-10-01",
         "period_to": "2026-10-15",
         "seed": "again",
@@ -151,14 +152,14 @@ def test_a_round_that_cannot_start_says_why(demo_app, change, field, message):
     source = db.session.scalar(sa.select(LogSource).where(LogSource.code == "JUKI"))
     form = {
         "source_id": source.id,
-        "rule_set_id": db.session.scalar(sa.select(ReviewRound.rule_set_id)),
+        "rule_set_id": db.session.scalar(sa.select(ReviewRound.rule_set_id).limit(1)),
         "period_from": "2026-10-01",
         "period_to": "2026-10-31",
         **change,
     }
     page = client.post("/logs/rounds/new", data=form)
     assert page.status_code == 422 and message in page.text
-    assert db.session.scalar(sa.select(sa.func.count(ReviewRound.id))) == 1
+    assert db.session.scalar(sa.select(sa.func.count(ReviewRound.id))) == 2  # the demo's two
 
 
 @pytest.mark.parametrize("role", ["auditor", "manager", "respondent", "contractor"])

@@ -332,6 +332,7 @@ def test_a_head_asks_a_contractors_company_to_explain_its_staffs_look_up(demo_ap
         sa.select(EntryReview)
         .join(EntryReview.sampled)
         .where(
+            SampledEntry.round_id == _round().id,  # the open round (September's is approved)
             SampledEntry.contractor_id == window.contractor_id,
             EntryReview.explain_asked_at.is_(None),
         )
@@ -405,6 +406,16 @@ def test_a_sheet_is_handed_in_only_when_every_entry_has_a_final_answer(demo_app)
     assert sheet.status == "submitted"
 
 
+def _previous_actions() -> list[int]:
+    """The action September's confirmed flag opened (the demo's round before)."""
+    return db.session.scalars(
+        sa.select(EntryReview.action_id)
+        .join(ReviewSheet)
+        .where(ReviewSheet.round_id == _round(demo_logs.PREVIOUS).id)
+        .where(EntryReview.action_id.is_not(None))
+    ).all()
+
+
 def test_approval_opens_a_corrective_action_for_each_flagged_entry(demo_app):
     sheet = _sheet("戸籍住民課")
     _answer_all(sheet, flag=demo_logs.NEIGHBOUR)
@@ -428,7 +439,10 @@ def test_approval_opens_a_corrective_action_for_each_flagged_entry(demo_app):
     ).all()
     assert flagged  # the neighbour's record
     actions = db.session.scalars(
-        sa.select(CorrectiveAction).where(CorrectiveAction.source == "log_review")
+        sa.select(CorrectiveAction).where(
+            CorrectiveAction.source == "log_review",
+            CorrectiveAction.id.not_in(_previous_actions()),
+        )
     ).all()
     assert sorted(a.id for a in actions) == sorted(r.action_id for r in flagged)
     assert all(
@@ -475,7 +489,7 @@ def test_the_office_sees_the_figures_and_downloads_them(demo_app):
     download = client.get(f"/logs/rounds/{round_.code}/figures.xlsx")
     assert download.status_code == 200
     book = openpyxl.load_workbook(io.BytesIO(download.data))
-    assert book.sheetnames == ["所属別", "理由別", "所属・理由別"]
+    assert book.sheetnames == ["所属別", "理由別", "所属・理由別", "推移"]
     units = book["所属別"]
     header = [c.value for c in units[7]]
     assert header[:3] == ["点検する所属", "抽出", "業務上必要"]

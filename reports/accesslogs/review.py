@@ -1,7 +1,8 @@
 """The heads' review of a round, framework-free: which answers a rule asks for, how a record
 number is shown to those who do not need it, and the figures per unit and rule — sampled,
 justified, flagged, overdue — with their Excel summary (in the inspections' style,
-reports/excel.py) and CSV."""
+reports/excel.py) and CSV; and the trend across the rounds of one source and rule set, side by
+side (推移)."""
 
 from __future__ import annotations
 
@@ -171,6 +172,104 @@ CELL_COLUMNS = [
 ]
 
 
+# --- the trend across rounds ---------------------------------------------------------------------
+
+TREND_COUNTS = ("sampled", "justified", "flagged", "overdue")
+TREND_KINDS = {"total": ("計", "total"), "unit": ("所属", "unit"), "reason": ("理由", "reason")}
+
+
+@dataclass(frozen=True)
+class RoundFigures:
+    """One round of a trend: its code, period (as text) and figures."""
+
+    code: str
+    title: str
+    period: str
+    figures: Figures
+
+
+def trend_rows(rounds: list[RoundFigures], ruleset: RuleSet) -> list[tuple]:
+    """Rounds side by side, oldest first: per kind (計, each unit, each reason) and count
+    (sampled, justified, flagged, overdue), one column per round. A unit or reason a round did
+    not have is None there (blank), not 0. Reasons are named by `ruleset` (the newest)."""
+    units = sorted({unit for r in rounds for unit in r.figures.by_unit})
+    reasons: list[str] = []
+    for r in reversed(rounds):  # the newest round's order first, then reasons since dropped
+        reasons += [reason for reason in r.figures.reasons if reason not in reasons]
+    groups: list[tuple[str, str, str, list]] = [
+        ("total", "計", "", [r.figures.total for r in rounds])
+    ]
+    groups += [("unit", unit, "", [r.figures.by_unit.get(unit) for r in rounds]) for unit in units]
+    groups += [
+        (
+            "reason",
+            reason_label(ruleset, reason),
+            reason,
+            [
+                r.figures.by_reason.get(reason) if reason in r.figures.reasons else None
+                for r in rounds
+            ],
+        )
+        for reason in reasons
+    ]
+    rows = []
+    for kind, name, key, counts in groups:
+        for count in TREND_COUNTS:
+            values = [getattr(c, count) if c is not None else None for c in counts]
+            rows.append((TREND_KINDS[kind][0], name, key, COUNT_TITLES[count][0], *values))
+    return rows
+
+
+def trend_columns(rounds: list[RoundFigures]) -> list[Column]:
+    return [
+        Column("kind", "区分", width=8),
+        Column("name", "所属・抽出の理由", width=30),
+        Column("rule", "ルール", width=14),
+        Column("count", "件数", width=14),
+        *[Column(r.code, r.code, kind="int", width=max(14, len(r.code) + 2)) for r in rounds],
+    ]
+
+
+def trend_csv_bytes(rounds: list[RoundFigures], ruleset: RuleSet, lang: str = "ja") -> bytes:
+    """The trend as a long table, one row per round, kind, name and count: UTF-8 with a BOM."""
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n")
+    english = lang[:2] == "en"
+    writer.writerow(
+        ["round", "period", "kind", "name", "rule", *TREND_COUNTS]
+        if english
+        else [
+            "点検",
+            "期間",
+            "区分",
+            "所属・抽出の理由",
+            "ルール",
+            *(COUNT_TITLES[c][0] for c in TREND_COUNTS),
+        ]
+    )
+    by_kind = {ja: en for ja, en in TREND_KINDS.values()}
+    # trend_rows gives one row per (kind, name, count); the CSV one per (round, kind, name).
+    grouped: dict[tuple, list[list]] = {}
+    for kind, name, key, _count, *per_round in trend_rows(rounds, ruleset):
+        grouped.setdefault((kind, name, key), []).append(per_round)
+    for i, r in enumerate(rounds):
+        for (kind, name, key), per_count in grouped.items():
+            counts = [per_round[i] for per_round in per_count]
+            if all(v is None for v in counts):
+                continue  # a unit or reason this round did not have
+            writer.writerow(
+                [
+                    csv_text(r.code),
+                    csv_text(r.period),
+                    by_kind[kind] if english else kind,
+                    csv_text(name),
+                    key,
+                    *counts,
+                ]
+            )
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
 @dataclass(frozen=True)
 class Heading:
     """The title block: which round, its period and deadline, when and by whom."""
@@ -193,8 +292,15 @@ class Heading:
         ]
 
 
-def write_xlsx(figures: Figures, ruleset: RuleSet, heading: Heading, out: str | IO[bytes]):
-    """Three sheets: per unit, per reason, per unit and reason."""
+def write_xlsx(
+    figures: Figures,
+    ruleset: RuleSet,
+    heading: Heading,
+    out: str | IO[bytes],
+    trend: list[RoundFigures] | None = None,
+):
+    """Three sheets: per unit, per reason, per unit and reason; and 推移 when `trend` has
+    earlier rounds (as the inspections' summary has it)."""
     book = xlsxwriter.Workbook(
         out,
         {
@@ -224,6 +330,15 @@ def write_xlsx(figures: Figures, ruleset: RuleSet, heading: Heading, out: str | 
         if totals:
             writer.write_totals(totals)
         writer.finish()
+    if trend and len(trend) > 1:
+        rows = trend_rows(trend, ruleset)
+        table = Table(
+            name="trend", sheet="推移", columns=trend_columns(trend), rows=rows, freeze_columns=4
+        )
+        periods = "　".join(f"{r.code}: {r.period}" for r in trend)
+        writer = SheetWriter(book, formats, table, [*lines[:2], periods, lines[3]], 1_048_576)
+        writer.write_rows(rows)
+        writer.finish()
     book.close()
 
 
@@ -240,3 +355,40 @@ def csv_bytes(figures: Figures, ruleset: RuleSet, lang: str = "ja") -> bytes:
     out = io.StringIO(newline="")
     write_csv(figures, ruleset, out, lang)
     return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+# --- a unit's own rounds, as evidence -------------------------------------------------------------
+
+UNIT_ROUND_COLUMNS = [
+    Column("round", "点検", width=18),
+    Column("title", "名称", width=36),
+    Column("period", "期間", width=30),
+    Column("status", "点検票の状態", width=12),
+    *[
+        Column(key, COUNT_TITLES[key][0], kind="int", width=12, title_en=COUNT_TITLES[key][1])
+        for key in TREND_COUNTS
+    ],
+    Column("approved", "承認日", width=18),
+]
+
+
+def write_unit_rounds(lines: list[str], rows: list[tuple], created: datetime, out: IO[bytes]):
+    """One unit's log review figures, round by round (UNIT_ROUND_COLUMNS), as a workbook to
+    attach as evidence. Only counts: no look-up, no record number, no other unit. `created`
+    (naive UTC) is the file's date: the same figures on the same day make the same bytes."""
+    book = xlsxwriter.Workbook(
+        out,
+        {
+            "in_memory": True,
+            **XLSXWRITER_OPTIONS,
+            "default_format_properties": {"font_name": FONT, "font_size": 10, "font_charset": 128},
+        },
+    )
+    book.set_properties(
+        {"title": lines[0], "comments": "tenken（情報セキュリティ自己点検）", "created": created}
+    )
+    table = Table(name="rounds", sheet="ログ点検の実施状況", columns=UNIT_ROUND_COLUMNS, rows=rows)
+    writer = SheetWriter(book, Formats(book), table, lines, 1_048_576)
+    writer.write_rows(rows)
+    writer.finish()
+    book.close()

@@ -166,3 +166,12 @@ class ExplainForm(FlaskForm):
         _l("説明（何のための照会か、申請書番号など）"), render_kw={"rows": 5, "maxlength": 2000}
     )
     submit = SubmitField(_l("説明を送る"))
+
+
+class IncidentForm(FlaskForm):
+    """A confirmed flag recorded as an incident: what is known so far."""
+
+    description = TextAreaField(
+        _l("インシデントの内容（分かっていること）"), render_kw={"rows": 3, "maxlength": 2000}
+    )
+    submit = SubmitField(_l("インシデントとして記録する"))

@@ -18,9 +18,17 @@ from survey import access, clock
 from survey.extensions import db
 from survey.formatting import format_date
 from survey.logreview import bp
-from survey.logreview.forms import DecideForm, ExplainForm, RouteForm, SheetForm, StepForm
+from survey.logreview.forms import (
+    DecideForm,
+    ExplainForm,
+    IncidentForm,
+    RouteForm,
+    SheetForm,
+    StepForm,
+)
 from survey.logreview.routes import render_round
-from survey.models import EntryReview
+from survey.models import EntryReview, Incident, Role
+from survey.models.logs import INCIDENT_STEPS
 from survey.models.types import utcnow
 from survey.services import log_reviews, logs, trail
 
@@ -80,7 +88,13 @@ def figures_xlsx(code: str):
     round_ = _round(code)
     figures = log_reviews.review_figures(round_)
     out = io.BytesIO()
-    review_report.write_xlsx(figures, logs.rules_of(round_.rule_set), _heading(round_), out)
+    review_report.write_xlsx(
+        figures,
+        logs.rules_of(round_.rule_set),
+        _heading(round_),
+        out,
+        trend=log_reviews.trend(round_),
+    )
     trail.record("log.export", round_, summary=f"{round_.code} xlsx", commit=True)
     out.seek(0)
     return send_file(
@@ -106,13 +120,35 @@ def figures_csv(code: str):
     )
 
 
+@bp.route("/rounds/<code>/trend.csv")
+@office
+def trend_csv(code: str):
+    round_ = _round(code)
+    data = review_report.trend_csv_bytes(
+        log_reviews.trend(round_), logs.rules_of(round_.rule_set), _lang()
+    )
+    trail.record("log.export", round_, summary=f"{round_.code} trend csv", commit=True)
+    return send_file(
+        io.BytesIO(data),
+        mimetype="text/csv; charset=utf-8",
+        as_attachment=True,
+        download_name=f"ログ点検_{round_.code}_推移.csv",
+    )
+
+
 # --- heads, approvers and employees -----------------------------------------------------------
 
 
 @bp.route("/reviews/")
 @taking_part
 def desk():
-    return render_template("logreview/desk.html", desk=log_reviews.desk(current_user))
+    # A head's own units' figures round by round (access.scope_sheets: never another unit's).
+    mine = (
+        log_reviews.unit_rounds(log_reviews.head_units(current_user))
+        if current_user.role == Role.MANAGER
+        else []
+    )
+    return render_template("logreview/desk.html", desk=log_reviews.desk(current_user), mine=mine)
 
 
 def _posted(rows) -> dict[int, log_reviews.Posted]:
@@ -128,9 +164,15 @@ def _posted(rows) -> dict[int, log_reviews.Posted]:
     }
 
 
-def _render_sheet(sheet, rows, *, posted=None, problems=None, status=200):
+def _render_sheet(sheet, rows, *, posted=None, problems=None, status=200, incident_form=None):
     log_reviews.record_view(sheet, rows, current_user)
     db.session.commit()  # the view is recorded whatever the page shows next
+    # The office records a confirmed flag as an incident (access.can_review_logs: the office).
+    confirmed = [
+        row
+        for row in rows
+        if access.can_review_logs(current_user) and log_reviews.may_open_incident(sheet, row.review)
+    ]
     return render_template(
         "logreview/sheet.html",
         sheet=sheet,
@@ -144,6 +186,9 @@ def _render_sheet(sheet, rows, *, posted=None, problems=None, status=200):
         form=SheetForm(),
         step=StepForm(),
         decide_form=DecideForm(),
+        confirmed=confirmed,
+        incidents={row.entry.id: log_reviews.incident_of(row.entry.id) for row in confirmed},
+        incident_form=incident_form or IncidentForm(),
         today=clock.today(),
         lang=_lang(),
     ), status
@@ -249,6 +294,63 @@ def decide(sheet_id: int):
         message = _("点検票を差し戻しました。") if done else _("既に差し戻しています。")
     flash(message, "success")
     return redirect(url_for("logreview.sheet", sheet_id=sheet_id))
+
+
+# --- incidents (the office) -------------------------------------------------------------------
+
+
+@bp.route("/reviews/<int:sheet_id>/entries/<int:sampled_id>/incident", methods=["POST"])
+@office
+def incident_open(sheet_id: int, sampled_id: int):
+    found = access.sheet_or_404(sheet_id, current_user)
+    review = db.session.get(EntryReview, sampled_id)
+    if review is None or review.sheet_id != found.id:
+        abort(404)
+    form = IncidentForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        incident = log_reviews.open_incident(found, review, form.description.data, current_user)
+    except log_reviews.Refused as refused:
+        db.session.rollback()
+        flash(str(refused), "error")
+        rows = log_reviews.rows(found, current_user)
+        return _render_sheet(found, rows, status=422, incident_form=form)
+    db.session.commit()
+    if incident is None:
+        flash(_("この照会は既にインシデントとして記録されています。"), "info")
+    else:
+        flash(_("インシデントとして記録しました。"), "success")
+    return redirect(url_for("logreview.incidents"))
+
+
+@bp.route("/incidents")
+@office
+def incidents():
+    return render_template(
+        "logreview/incidents.html",
+        incidents=log_reviews.incidents(),
+        steps=INCIDENT_STEPS,
+        step=StepForm(),
+    )
+
+
+@bp.route("/incidents/<int:incident_id>/status", methods=["POST"])
+@office
+def incident_status(incident_id: int):
+    incident = db.session.get(Incident, incident_id)
+    if incident is None:
+        abort(404)
+    done = _step(
+        incident,
+        lambda i: log_reviews.advance_incident(i, request.form.get("status", ""), current_user),
+    )
+    if done is not None:
+        flash(
+            _("インシデントの状況を更新しました。") if done else _("既に更新されています。"),
+            "success" if done else "info",
+        )
+    return redirect(url_for("logreview.incidents"))
 
 
 @bp.route("/explain/<int:sampled_id>", methods=["GET", "POST"])

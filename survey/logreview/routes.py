@@ -248,6 +248,7 @@ def render_round(round_, route_form: RouteForm | None = None) -> str:
         route_form = RouteForm()
         route_form.due_on.data = clock.today() + timedelta(days=14)
     routed = round_.routed_at is not None
+    trend = log_reviews.trend(round_) if routed else []
     return render_template(
         "logreview/round.html",
         round=round_,
@@ -257,6 +258,9 @@ def render_round(round_, route_form: RouteForm | None = None) -> str:
         review=log_reviews.review_figures(round_) if routed else None,
         unit_labels=log_reviews.unit_labels(round_) if routed else {},
         route_form=route_form,
+        trend=trend,
+        trend_units=sorted({unit for r in trend for unit in r.figures.by_unit}),
+        trend_reasons=list(dict.fromkeys(x for r in reversed(trend) for x in r.figures.reasons)),
         today=clock.today(),
         lang=_lang(),
     )

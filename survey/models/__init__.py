@@ -30,6 +30,7 @@ from survey.models.followup import (
 from survey.models.jobs import DailyRun, ExportJob, JobStatus
 from survey.models.logs import (
     EntryReview,
+    Incident,
     LogEntry,
     LogImport,
     LogSource,
@@ -85,6 +86,7 @@ __all__ = [
     "InvitationRequest",
     "Item",
     "EntryReview",
+    "Incident",
     "JobStatus",
     "LogEntry",
     "LogImport",

@@ -342,3 +342,43 @@ class EntryReview(db.Model):
     sheet: Mapped[ReviewSheet] = relationship(back_populates="reviews")
     answered_by: Mapped[User | None] = relationship(foreign_keys=[answered_by_id])
     explained_by: Mapped[User | None] = relationship(foreign_keys=[explained_by_id])
+
+
+class IncidentStatus(enum.StrEnum):
+    INVESTIGATING = "investigating"  # 調査中
+    HANDLED = "handled"  # 対応済: the measures for the case are taken
+    REPORTED = "reported"  # 報告済: reported up (the CISO, the committee), closed
+
+
+# The one way an incident moves on: each status to the next, never back (services.log_reviews).
+INCIDENT_STEPS = {
+    IncidentStatus.INVESTIGATING: IncidentStatus.HANDLED,
+    IncidentStatus.HANDLED: IncidentStatus.REPORTED,
+}
+
+
+class Incident(db.Model):
+    """A security incident the office records from a confirmed flag (不適切な可能性 on an
+    approved sheet): what happened, when it was found, the unit concerned, how far it is
+    handled, and the look-up and sheet it came from. One per look-up."""
+
+    __tablename__ = "incident"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    description: Mapped[str] = mapped_column(sa.Text)  # what happened, as far as known
+    found_on: Mapped[date]  # the day the flag was confirmed (the sheet's approval)
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("org_unit.id"), index=True)
+    status: Mapped[str] = mapped_column(sa.String(16), default=IncidentStatus.INVESTIGATING)
+    sampled_id: Mapped[int] = mapped_column(sa.ForeignKey("sampled_entry.id"), unique=True)
+    sheet_id: Mapped[int] = mapped_column(sa.ForeignKey("review_sheet.id"), index=True)
+    opened_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    opened_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    changed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    changed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    unit: Mapped[OrgUnit] = relationship()
+    sampled: Mapped[SampledEntry] = relationship()
+    sheet: Mapped[ReviewSheet] = relationship()
+    opened_by: Mapped[User | None] = relationship(foreign_keys=[opened_by_id])
+    changed_by: Mapped[User | None] = relationship(foreign_keys=[changed_by_id])

@@ -57,6 +57,7 @@ def items_html(
     editable: bool,
     assignment,
     may_open_action: bool,
+    log_rounds: Mapping[int, list] | None = None,
 ) -> Markup:
     """A category's items: the reused markup where it applies, the macro elsewhere. One call
     from the template per category rather than a few per item (docs/performance.md)."""
@@ -65,7 +66,9 @@ def items_html(
     for item in items:
         value = values.get(item.id)
         offered = value is None or value.option is None or item.offers(value.option)
-        if editable and offered and item.id not in problems and item.id not in attachments:
+        log_rounds = log_rounds or {}
+        plain = item.id not in problems and item.id not in attachments and item.id not in log_rounds
+        if editable and offered and plain:
             parts.append(item_html(view_key, item, value))
             continue
         macro = macro or _macro()
@@ -78,6 +81,7 @@ def items_html(
                 editable,
                 assignment,
                 may_open_action=may_open_action,
+                log_rounds=log_rounds,
             )
         )
     return Markup("\n".join(parts))

@@ -34,7 +34,7 @@ from survey.respond.forms import (
     questionnaire_view,
     view_key,
 )
-from survey.services import answering, approval, evidence, inbox, trail, uploads
+from survey.services import answering, approval, evidence, inbox, log_evidence, trail, uploads
 from survey.services.own_result import own_result
 
 access.guard_blueprint(bp)
@@ -81,6 +81,7 @@ def _page(
         editable=editable,
         assignment=assignment,
         may_open_action=access.may_open_actions(current_user, assignment.responsible_unit_id),
+        log_rounds=log_evidence.offered(assignment, current_user) if editable else {},
     )
     return (
         render_template(
@@ -168,6 +169,9 @@ def _store_evidence(assignment, checklist, form) -> dict[int, list[str]]:
                 problems.setdefault(item.id, []).append(str(refused))
             else:
                 trail.record_file("evidence.upload", stored)
+        # The unit's log review figures, offered next to the item on regular log checks.
+        if request.form.get(f"log_evidence_{item.id}"):
+            log_evidence.attach(assignment, item, current_user)
     return problems
 
 

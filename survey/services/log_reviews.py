@@ -19,30 +19,35 @@ Nothing here commits.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from reports.accesslogs import review as figures_of
 from reports.accesslogs.review import FINAL, JUSTIFIED, SUSPECT, VERDICTS, Reviewed
 from survey import access, clock
 from survey.extensions import db
+from survey.formatting import format_date
 from survey.models import (
     EntryReview,
+    Incident,
     OrgUnit,
     ReviewRound,
     ReviewSheet,
     Role,
     SampledEntry,
     SampleReason,
+    SamplingRuleSet,
     User,
 )
 from survey.models.followup import ActionSource
-from survey.models.logs import RoundStatus, SheetStatus
+from survey.models.logs import INCIDENT_STEPS, IncidentStatus, RoundStatus, SheetStatus
 from survey.models.types import utcnow
 from survey.services import actions, logs, mail_texts, notify, trail, transitions
 
@@ -544,6 +549,166 @@ def _action_text(sheet: ReviewSheet, review: EntryReview, when: str) -> tuple[st
     return title, description
 
 
+# --- incidents --------------------------------------------------------------------------------
+
+
+def incident_of(sampled_id: int) -> Incident | None:
+    return db.session.scalar(sa.select(Incident).where(Incident.sampled_id == sampled_id))
+
+
+def may_open_incident(sheet: ReviewSheet, review: EntryReview) -> bool:
+    """A confirmed flag: 不適切な可能性 on a sheet the next level up approved."""
+    return sheet.status == SheetStatus.APPROVED and review.verdict == SUSPECT
+
+
+def open_incident(
+    sheet: ReviewSheet, review: EntryReview, description: str, user: User
+) -> Incident | None:
+    """The office records a confirmed flag as an incident (besides the corrective action the
+    approval opened): found on the day of the approval, the reviewing unit's, 調査中. None if
+    the look-up has one already (a double click, or two of the office at once)."""
+    if user.role != Role.ADMIN:
+        raise Refused(_("インシデントを記録できるのは情報政策課です。"))
+    if review.sheet_id != sheet.id or not may_open_incident(sheet, review):
+        raise Refused(
+            _("承認された点検票で「不適切な可能性」とされた照会だけをインシデントにできます。")
+        )
+    description = (description or "").strip()
+    if not description:
+        raise Refused(_("インシデントの内容を入力してください。"))
+    if len(description) > TEXT_MAX:
+        raise Refused(_("内容は %(n)s 文字以内で入力してください。", n=TEXT_MAX))
+    if incident_of(review.sampled_id) is not None:
+        return None
+    local = review.sampled.at.astimezone(clock.zone())
+    with force_locale("ja"):  # stored text, read by the office whatever its language
+        title = _action_text(sheet, review, f"{local:%Y-%m-%d %H:%M}")[0]
+    incident = Incident(
+        title=title,
+        description=description,
+        found_on=clock.local(sheet.decided_at).date() if sheet.decided_at else clock.today(),
+        unit_id=sheet.unit_id,
+        sampled_id=review.sampled_id,
+        sheet_id=sheet.id,
+        opened_by_id=user.id,
+    )
+    try:
+        with db.session.begin_nested():  # the unique look-up: a second request stores nothing
+            db.session.add(incident)
+    except IntegrityError:
+        return None
+    trail.record(
+        "log.incident",
+        incident,
+        summary=f"{sheet.round.code} #{review.sampled_id}",
+        after={"sheet": sheet.id, "entry": review.sampled_id, "unit": sheet.unit.name},
+        user=user,
+    )
+    return incident
+
+
+def advance_incident(incident: Incident, to_status: str, user: User) -> bool:
+    """Move an incident on one step (調査中 → 対応済 → 報告済); False if it was moved already
+    (a double click). Only the office does."""
+    if user.role != Role.ADMIN:
+        raise Refused(_("インシデントの状況を変更できるのは情報政策課です。"))
+    before = next((s for s, after in INCIDENT_STEPS.items() if after == to_status), None)
+    if before is None:
+        raise Refused(_("その状況には変更できません。"))
+    if incident.status == to_status:
+        return False
+    if incident.status != before:
+        raise Refused(_("インシデントの状況は、調査中・対応済・報告済の順に進めます。"))
+    if not transitions.move(
+        incident, [before], to_status, changed_at=utcnow(), changed_by_id=user.id
+    ):
+        return False
+    trail.record(
+        "log.incident_status",
+        incident,
+        summary=f"#{incident.id} {to_status}",
+        before={"status": str(before)},
+        after={"status": to_status},
+        user=user,
+    )
+    return True
+
+
+def incidents() -> list[Incident]:
+    """Every incident, those still open first, newest first."""
+    return list(
+        db.session.scalars(
+            sa.select(Incident)
+            .options(
+                selectinload(Incident.unit),
+                selectinload(Incident.sheet).selectinload(ReviewSheet.round),
+                selectinload(Incident.sampled),
+            )
+            .order_by(
+                (Incident.status == IncidentStatus.REPORTED).asc(),
+                Incident.found_on.desc(),
+                Incident.id.desc(),
+            )
+        )
+    )
+
+
+# --- reminders --------------------------------------------------------------------------------
+
+
+def reminders(today: date, days_before: int):
+    """The daily reminder run's source (services/reminders.py): each sheet of a routed round not
+    handed in (open or sent back), due within `days_before` days or overdue, to its heads; and
+    each look-up on such a sheet whose explanation was asked and not yet written, to whoever was
+    asked (the employee, or the company's accounts), since the head waits for it."""
+    from survey.services.reminders import Reminder
+
+    due = sa.select(ReviewSheet).where(
+        ReviewSheet.status.in_(EDITABLE), ReviewSheet.due_on <= today + timedelta(days=days_before)
+    )
+    open_counts = dict(
+        db.session.execute(
+            sa.select(EntryReview.sheet_id, sa.func.count())
+            .where(EntryReview.sheet_id.in_(due.with_only_columns(ReviewSheet.id)))
+            .where(EntryReview.verdict.not_in(FINAL))
+            .group_by(EntryReview.sheet_id)
+        ).all()
+    )
+    sheets = db.session.scalars(
+        due.options(selectinload(ReviewSheet.round), selectinload(ReviewSheet.unit)).order_by(
+            ReviewSheet.due_on, ReviewSheet.id
+        )
+    )
+    for sheet in sheets:
+        link = notify.external_url("logreview.sheet", sheet_id=sheet.id)
+        line = mail_texts.log_sheet_reminder_line(sheet, open_counts.get(sheet.id, 0), today, link)
+        for user in _heads(sheet):
+            yield Reminder(
+                user.email.strip(), user.display_name, f"logsheet:{sheet.id}", line, sheet.due_on
+            )
+        waiting = db.session.scalars(
+            sa.select(EntryReview)
+            .where(
+                EntryReview.sheet_id == sheet.id,
+                EntryReview.explain_asked_at.is_not(None),
+                EntryReview.explanation == "",
+            )
+            .options(selectinload(EntryReview.sampled))
+            .order_by(EntryReview.sampled_id)
+        )
+        for review in waiting:
+            link = notify.external_url("logreview.explain", sampled_id=review.sampled_id)
+            line = mail_texts.log_explanation_reminder_line(sheet, today, link)
+            for user in _explainers(review.sampled):
+                yield Reminder(
+                    user.email.strip(),
+                    user.display_name,
+                    f"logexplain:{review.sampled_id}",
+                    line,
+                    sheet.due_on,
+                )
+
+
 # --- figures ----------------------------------------------------------------------------------
 
 
@@ -563,15 +728,21 @@ def unit_labels(round_: ReviewRound) -> dict[int, str]:
     }
 
 
-def review_figures(round_: ReviewRound, today: date | None = None) -> figures_of.Figures:
+def review_figures(
+    round_: ReviewRound, today: date | None = None, units: Collection[int] | None = None
+) -> figures_of.Figures:
     """Per reviewing unit and reason: sampled, justified, checking, flagged, unanswered and
-    overdue (on a sheet not handed in past its deadline)."""
+    overdue (on a sheet not handed in past its deadline). `units`: only these reviewing units'
+    entries (a head's own)."""
     today = today or clock.today()
+    in_round = SampledEntry.round_id == round_.id
+    if units is not None:
+        in_round = sa.and_(in_round, SampledEntry.review_unit_id.in_(list(units)))
     reasons: dict[int, list[str]] = defaultdict(list)
     for sampled_id, rule in db.session.execute(
         sa.select(SampledEntry.id, SampleReason.rule)
         .join(SampleReason, SampleReason.sampled_id == SampledEntry.id)
-        .where(SampledEntry.round_id == round_.id)
+        .where(in_round)
     ):
         reasons[sampled_id].append(rule)
     late = sa.and_(ReviewSheet.status.in_(EDITABLE), ReviewSheet.due_on < today)
@@ -584,7 +755,7 @@ def review_figures(round_: ReviewRound, today: date | None = None) -> figures_of
         )
         .outerjoin(EntryReview, EntryReview.sampled_id == SampledEntry.id)
         .outerjoin(ReviewSheet, ReviewSheet.id == EntryReview.sheet_id)
-        .where(SampledEntry.round_id == round_.id)
+        .where(in_round)
     )
     labels = unit_labels(round_)
     entries = (
@@ -592,3 +763,81 @@ def review_figures(round_: ReviewRound, today: date | None = None) -> figures_of
         for i, unit, verdict, overdue in db.session.execute(stmt)
     )
     return figures_of.tally(entries, logs.rules_of(round_.rule_set))
+
+
+# --- the trend across rounds ------------------------------------------------------------------
+
+
+def _period(round_: ReviewRound) -> str:
+    return f"{format_date(round_.period_from)}〜{format_date(round_.period_to)}"
+
+
+def trend_rounds(round_: ReviewRound) -> list[ReviewRound]:
+    """The routed rounds of the same source and rule set (any version of it) up to this one,
+    oldest first: the rounds a trend sets side by side."""
+    same_rules = sa.select(SamplingRuleSet.id).where(SamplingRuleSet.code == round_.rule_set.code)
+    return list(
+        db.session.scalars(
+            sa.select(ReviewRound)
+            .where(
+                ReviewRound.source_id == round_.source_id,
+                ReviewRound.rule_set_id.in_(same_rules),
+                ReviewRound.routed_at.is_not(None),
+                ReviewRound.period_from <= round_.period_from,
+            )
+            .order_by(ReviewRound.period_from, ReviewRound.id)
+        )
+    )
+
+
+def trend(
+    round_: ReviewRound, units: Collection[int] | None = None, today: date | None = None
+) -> list[figures_of.RoundFigures]:
+    """Each round of the trend with its figures (`units`: only those reviewing units')."""
+    return [
+        figures_of.RoundFigures(r.code, r.title, _period(r), review_figures(r, today, units))
+        for r in trend_rounds(round_)
+    ]
+
+
+@dataclass(frozen=True)
+class UnitRound:
+    """One routed round as a unit's own figures show it: its sheet, and the counts of the
+    unit's sampled look-ups."""
+
+    round: ReviewRound
+    sheet: ReviewSheet
+    counts: figures_of.Counts
+
+
+def unit_rounds(unit_ids: Collection[int], today: date | None = None) -> list[UnitRound]:
+    """The rounds in which these units reviewed their look-ups, newest first, with only their
+    own figures (sampled, justified, flagged, overdue) — never another unit's."""
+    today = today or clock.today()
+    ids = list(unit_ids)
+    if not ids:
+        return []
+    sheets = db.session.scalars(
+        sa.select(ReviewSheet)
+        .join(ReviewRound)
+        .where(ReviewSheet.unit_id.in_(ids))
+        .options(selectinload(ReviewSheet.round), selectinload(ReviewSheet.unit))
+        .order_by(ReviewRound.period_from.desc(), ReviewRound.id.desc(), ReviewSheet.unit_id)
+    ).all()
+    # As review_figures counts them: every entry of a sheet not handed in past its deadline.
+    late = {s.id for s in sheets if s.status in EDITABLE and s.due_on < today}
+    counts: dict[int, figures_of.Counts] = defaultdict(figures_of.Counts)
+    for sheet_id, verdict in db.session.execute(
+        sa.select(EntryReview.sheet_id, EntryReview.verdict).where(
+            EntryReview.sheet_id.in_([s.id for s in sheets])
+        )
+    ):
+        counts[sheet_id].add(verdict, sheet_id in late)
+    return [UnitRound(sheet.round, sheet, counts[sheet.id]) for sheet in sheets]
+
+
+def head_units(user: User) -> list[int]:
+    """The reviewing units whose sheets a user sees (access.scope_sheets): a head's own."""
+    return list(
+        db.session.scalars(access.scope_sheets(user, sa.select(ReviewSheet.unit_id).distinct()))
+    )

@@ -369,6 +369,39 @@ def log_sheet_submitted(unit_name: str, link: str):
         return subject, body + "\n" + _signature()
 
 
+def log_sheet_reminder_line(sheet, open_entries: int, today: date, link: str) -> str:
+    """A review sheet not handed in, in the head's reminder: which round and unit, until when,
+    how many look-ups still wait for a final answer."""
+    with force_locale("ja"):
+        return _(
+            "■ ログ点検: %(title)s — %(unit)s\n"
+            "  回答期限: %(due)s（%(when)s）\n"
+            "  状況: %(status)s（未回答・確認中 %(open)d件）\n"
+            "  %(link)s",
+            title=sheet.round.title,
+            unit=sheet.unit.name,
+            due=format_date(sheet.due_on),
+            when=_when(sheet.due_on, today),
+            status=labels.label(labels.SHEET_STATUSES, sheet.status),
+            open=open_entries,
+            link=link,
+        )
+
+
+def log_explanation_reminder_line(sheet, today: date, link: str) -> str:
+    """A look-up whose explanation the head asked for and is still missing."""
+    with force_locale("ja"):
+        return _(
+            "■ ログ点検: 照会記録についての説明（%(title)s）\n"
+            "  所属長の回答期限: %(due)s（%(when)s）\n"
+            "  %(link)s",
+            title=sheet.round.title,
+            due=format_date(sheet.due_on),
+            when=_when(sheet.due_on, today),
+            link=link,
+        )
+
+
 def log_sheet_returned(unit_name: str, reason: str, link: str):
     with force_locale("ja"):
         subject = _("【ログ点検】%(unit)s の点検票が差し戻されました", unit=unit_name)

@@ -104,7 +104,15 @@ def action_reminders(today: date) -> Iterable[Reminder]:
             )
 
 
-SOURCES: list[Source] = [assignment_reminders, action_reminders]
+def log_review_reminders(today: date) -> Iterable[Reminder]:
+    """ログ点検: review sheets due soon or overdue, to their heads, and the explanations the
+    heads wait for, to the employees asked (services/log_reviews.py)."""
+    from survey.services import log_reviews
+
+    return log_reviews.reminders(today, days_before())
+
+
+SOURCES: list[Source] = [assignment_reminders, action_reminders, log_review_reminders]
 
 
 def approval_reminders(today: date) -> Iterable[Reminder]:

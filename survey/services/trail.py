@@ -139,6 +139,9 @@ ACTIONS = {
     "log.households": _l("職員世帯の一覧の更新"),
     "log.round": _l("ログ点検の作成"),
     "log.sample": _l("ログ点検の抽出"),
+    "log.incident": _l("ログ点検からのインシデントの記録"),
+    "log.incident_status": _l("インシデントの状況の更新"),
+    "evidence.log_summary": _l("ログ点検の集計の証跡としての添付"),
 }
 
 # Filter values that stand for several actions.
@@ -182,6 +185,7 @@ OBJECT_TYPES = {
     "sampling_rule_set": _l("ログ点検の抽出ルール"),
     "served_district": _l("担当地区"),
     "review_round": _l("ログ点検"),
+    "incident": _l("インシデント"),
     "export_job": _l("ファイルの作成（出力ジョブ）"),
     "directory": _l("ディレクトリ（LDAP）"),
 }

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from survey import clock
+from survey import clock, demo_logs
 from survey.extensions import db
 from survey.services import actions
 from tests.browser.axe import assert_accessible
@@ -54,6 +54,9 @@ PAGES = [
     ("pledge-completion", "manager", "/pledges/staff/completion"),
     ("pledge-completion-office", "admin", "/pledges/staff/completion"),
     ("pledge-draft", "admin", "/pledges/staff/draft"),
+    # September's approved sheet: its confirmed flag, recorded as an incident.
+    ("log-sheet-incident", "admin", "/logs/reviews/{log_sheet_approved}"),
+    ("log-incidents", "admin", "/logs/incidents"),
 ]
 
 
@@ -76,17 +79,19 @@ def demo_ids() -> dict[str, int]:
         "department": user("manager").unit_id,
         "action": action.id,
         "company": user("contractor").contractor_id,
-        "log_sheet": _log_sheet("戸籍住民課"),
+        "log_sheet": _log_sheet("戸籍住民課", demo_logs.ROUND),
+        "log_sheet_approved": _log_sheet("戸籍住民課", demo_logs.PREVIOUS),
     }
 
 
-def _log_sheet(unit_name: str) -> int:
-    from survey.models import OrgUnit, ReviewSheet
+def _log_sheet(unit_name: str, round_code: str) -> int:
+    from survey.models import OrgUnit, ReviewRound, ReviewSheet
 
     return db.session.scalar(
         sa.select(ReviewSheet.id)
         .join(OrgUnit, OrgUnit.id == ReviewSheet.unit_id)
-        .where(OrgUnit.name == unit_name)
+        .join(ReviewRound, ReviewRound.id == ReviewSheet.round_id)
+        .where(OrgUnit.name == unit_name, ReviewRound.code == round_code)
     )
 
 
