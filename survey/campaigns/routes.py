@@ -24,7 +24,7 @@ from survey.jobs.routes import to_page
 from survey.malformed import db_int
 from survey.models import Assignment, Campaign, OrgUnit
 from survey.models.campaigns import AssignmentStatus, CampaignStatus
-from survey.services import answering, jobs, levels
+from survey.services import answering, escalation, jobs, levels
 from survey.services import campaigns as service
 from survey.services import progress as progress_service
 from survey.services.campaigns import CampaignError
@@ -122,6 +122,8 @@ def index():
 def new():
     form = CampaignForm()
     _checklist_choices(form)
+    if request.method == "GET":
+        form.fill_steps(escalation.office_steps())
     if request.method == "POST":
         if _parsed(form):
             try:
@@ -193,6 +195,7 @@ def edit(code: str):
                 campaign.checklist_id,
                 campaign.opens_on,
                 campaign.closes_on,
+                escalation.campaign_steps(campaign),
             )
         )
         return render_template("campaigns/form.html", form=form, mode="edit", campaign=campaign)
