@@ -40,7 +40,7 @@ from survey.models.campaigns import AssignmentStatus, CampaignStatus
 from survey.models.org import UnitKind
 from survey.models.registers import Subcontracting
 from survey.passwords import hash_password
-from survey.services import kept_counts
+from survey.services import escalation, kept_counts
 from survey.services.checklists import import_files
 
 DEFINITIONS = Path(__file__).resolve().parent.parent / "checklists" / "definitions"
@@ -381,6 +381,7 @@ def _campaign(
     campaign = Campaign(
         code=code, title=title, checklist=checklist, opens_on=opens, closes_on=closes, status=status
     )
+    escalation.apply(campaign, escalation.BUILT_IN)
     db.session.add(campaign)
     db.session.flush()
     return campaign

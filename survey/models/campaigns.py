@@ -48,10 +48,11 @@ class Campaign(db.Model):
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     # Escalation steps (督促段階, reports.escalation): days from an assignment's due date on
     # which its respondents, its unit's head and the head of the unit above are reminded daily;
-    # None leaves a step out. A new campaign takes the office's defaults (EscalationDefault).
-    remind_respondent_days: Mapped[int | None] = mapped_column(default=-3)
-    remind_unit_head_days: Mapped[int | None] = mapped_column(default=3)
-    remind_department_head_days: Mapped[int | None] = mapped_column(default=7)
+    # None leaves a step out. A new campaign takes the office's defaults (EscalationDefault,
+    # escalation.apply): no column default, as the ORM would write it in place of a None.
+    remind_respondent_days: Mapped[int | None]
+    remind_unit_head_days: Mapped[int | None]
+    remind_department_head_days: Mapped[int | None]
 
     checklist: Mapped[Checklist] = relationship()
     assignments: Mapped[list[Assignment]] = relationship(back_populates="campaign")
