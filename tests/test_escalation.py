@@ -251,6 +251,23 @@ def test_an_overdue_action_climbs_from_its_owners_to_the_department_head(demo_ap
     assert reminded(key) == owners | {"nozei-head@example.jp"} | managers_of(KUMIN)
 
 
+def test_the_action_pages_show_the_step_reached(demo_app, monkeypatch):
+    action = db.session.scalar(
+        sa.select(CorrectiveAction)
+        .join(OrgUnit, OrgUnit.id == CorrectiveAction.unit_id)
+        .where(OrgUnit.name == "納税課", CorrectiveAction.status == "open")
+    )
+    admin = login(demo_app, "admin")
+
+    freeze(monkeypatch, action.due_on + timedelta(days=3))
+    page = admin.get(f"/followup/actions/{action.id}").get_data(as_text=True)
+    assert "督促段階: 所属長" in page
+
+    freeze(monkeypatch, action.due_on + timedelta(days=7))
+    listed = admin.get("/followup/actions/?overdue=y").get_data(as_text=True)
+    assert "督促段階: 部局長" in listed
+
+
 def test_actions_follow_the_offices_defaults(demo_app, monkeypatch):
     action = db.session.scalar(
         sa.select(CorrectiveAction)

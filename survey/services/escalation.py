@@ -125,6 +125,17 @@ def steps_summary(steps: Steps) -> str:
     return ", ".join(f"{step} {days:+d}" for step, days in steps.enabled()) or "-"
 
 
+def action_step(action, today: date, steps: Steps | None = None) -> str | None:
+    """The step an overdue corrective action has reached under the office's steps (`steps`
+    when the caller read them already); None when it is not overdue or waits for the office
+    (reported or verified)."""
+    from survey.models.followup import ActionStatus
+
+    if action.status in (ActionStatus.REPORTED, ActionStatus.VERIFIED) or action.due_on >= today:
+        return None
+    return (steps or office_steps()).step(action.due_on, today)
+
+
 # --- who stands at each step ---------------------------------------------------------------
 
 
