@@ -38,6 +38,8 @@ PAGES = [
     ("results-trend", "manager", f"/results/{CAMPAIGN}/trend"),
     ("company", "contractor", "/contractors/{company}"),
     ("progress", "admin", f"/campaigns/{CAMPAIGN}/progress"),
+    ("campaign-new", "admin", "/campaigns/new"),
+    ("escalation-defaults", "admin", "/admin/escalation"),
     ("followup-dashboard", "admin", "/followup/"),
     ("action", "manager", "/followup/actions/{action}"),
     ("checklists", "admin", "/admin/checklists/"),
