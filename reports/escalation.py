@@ -13,8 +13,11 @@ RESPONDENT = "respondent"
 UNIT_HEAD = "unit_head"
 DEPARTMENT_HEAD = "department_head"
 STEPS = (RESPONDENT, UNIT_HEAD, DEPARTMENT_HEAD)
-# Japanese, as the workbook is written for the office (the screens translate survey.labels').
-LABELS = {RESPONDENT: "回答者", UNIT_HEAD: "所属長", DEPARTMENT_HEAD: "部局長"}
+# For the workbooks and CSV, by language (the screens translate survey.labels').
+LABELS = {
+    "ja": {RESPONDENT: "回答者", UNIT_HEAD: "所属長", DEPARTMENT_HEAD: "部局長"},
+    "en": {RESPONDENT: "respondent", UNIT_HEAD: "unit head", DEPARTMENT_HEAD: "department head"},
+}
 # The offsets an office may choose, in days from the due date (a quarter either way).
 EARLIEST, LATEST = -90, 90
 
@@ -41,5 +44,5 @@ class Steps:
         return reached[-1] if reached else None
 
 
-def label(step: str | None) -> str:
-    return LABELS.get(step, "") if step else ""
+def label(step: str | None, lang: str = "ja") -> str:
+    return LABELS[lang].get(step, "") if step else ""

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
 import sqlalchemy as sa
 
+from reports import excel, tables
 from reports.progress import SHEET
 from survey import clock, demo_escalation
 from survey.extensions import db
@@ -300,6 +302,37 @@ def test_the_progress_page_shows_the_step_reached(demo_app, late, monkeypatch):
     page = admin.get(f"/campaigns/{ANNUAL}/progress").get_data(as_text=True)
     row = page[page.index(late.target_name, page.index("overdue-heading")) :]
     assert "部局長" in row[: row.index("</tr>")]
+
+
+def test_the_results_pending_list_shows_the_step_reached(demo_app, late, monkeypatch):
+    freeze(monkeypatch, DUE + timedelta(days=7))
+
+    page = (
+        login(demo_app, "manager")
+        .get(f"/results/{ANNUAL}/respondents?view=pending&dept={late.unit.parent_id}")
+        .get_data(as_text=True)
+    )
+
+    row = page[page.index(late.target_name, page.index("list-heading")) :]
+    assert "部局長" in row[: row.index("</tr>")]
+    assert "未到達" in page  # the others are due on the campaign's close
+
+
+def test_the_summary_workbooks_pending_sheet_has_the_step_on_its_day(demo_app, late, tmp_path):
+    out = tmp_path / "summary.xlsx"
+    on = datetime.combine(DUE + timedelta(days=7), time(9), tzinfo=ZoneInfo("Asia/Tokyo"))
+
+    with tables.snapshot(db.engine) as conn:
+        excel.write_summary(conn, ANNUAL, out, now=on)
+
+    sheet = openpyxl.load_workbook(out)["未提出一覧"]
+    header = [c.value for c in sheet[7]]
+    column, target = header.index("督促段階"), header.index("対象")
+    steps = {
+        r[target]: r[column] for r in sheet.iter_rows(min_row=8, values_only=True) if r[target]
+    }
+    assert steps.pop(late.target_name) == "部局長"
+    assert set(steps.values()) == {None}  # due on the campaign's close: no step yet
 
 
 def test_the_department_head_sees_the_step_on_their_own_scope(demo_app, late, monkeypatch):
