@@ -52,16 +52,6 @@ from survey.services.campaigns import CampaignError, reopen_assignment
 from survey.services.overview import campaign_summaries
 from survey.urls import list_url
 
-
-@bp.app_template_global("action_escalation_step")
-def action_escalation_step(action, today):
-    """The step an overdue action has reached, for its status badge; the office's steps are
-    read once per request, however many actions a list shows."""
-    if "office_steps" not in g:
-        g.office_steps = escalation.office_steps()
-    return escalation.action_step(action, today, g.office_steps)
-
-
 DEFAULT_DAYS = 30  # a new action is due this many days later unless the opener says otherwise
 
 for _name, _table in (
@@ -75,6 +65,15 @@ for _name, _table in (
     bp.add_app_template_global(lambda code, table=_table: label(table, code), _name)
 bp.add_app_template_global(access.can_view_followup_dashboard, "can_view_followup")
 bp.add_app_template_global(access.may_open_actions, "may_open_actions")
+
+
+@bp.app_template_global("action_escalation_step")
+def action_escalation_step(action, today):
+    """The step an overdue action has reached, for its status badge; the office's steps are
+    read once per request, however many actions a list shows."""
+    if "office_steps" not in g:
+        g.office_steps = escalation.office_steps()
+    return escalation.action_step(action, today, g.office_steps)
 
 
 access.guard_blueprint(bp)
