@@ -526,6 +526,11 @@ DECISIONS.update(
             ("GET", OPEN_ROUND + "/edit", admin_only(302), ["own"]),
             ("POST", OPEN_ROUND + "/edit", admin_only(302), ["own"]),
         ],
+        # A running campaign's steps; an empty form leaves every step out (302).
+        "campaigns.escalation_steps": [
+            ("GET", OPEN_ROUND + "/escalation", admin_only(200), ["own"]),
+            ("POST", OPEN_ROUND + "/escalation", admin_only(302), ["own"]),
+        ],
         "campaigns.delete": [
             ("GET", OPEN_ROUND + "/delete", admin_only(302), ["own"]),
             ("POST", OPEN_ROUND + "/delete", admin_only(302), ["own"]),

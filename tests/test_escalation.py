@@ -483,3 +483,43 @@ def test_the_defaults_page_refuses_a_step_out_of_range_and_keeps_what_was_typed(
     assert "「部局長」の日数は-90 から 90 までの整数で入力してください。" in page
     assert typed(page, "remind_department_head_days") == "400"
     assert db.session.get(EscalationDefault, 1) is None
+
+
+def test_a_running_campaigns_steps_can_change_and_the_next_digest_follows(
+    demo_app, late, monkeypatch
+):
+    admin = login(demo_app, "admin")
+    freeze(monkeypatch, DUE + timedelta(days=1))
+    assert reminded(f"assignment:{late.id}") == respondents(late.unit_id)
+    assert "/escalation" in admin.get(f"/campaigns/{ANNUAL}").get_data(as_text=True)
+
+    refused = admin.post(
+        f"/campaigns/{ANNUAL}/escalation",
+        data={
+            "remind_respondent_days": "-3",
+            "remind_unit_head_days": "-3",
+            "remind_department_head_days": "1",
+        },
+    )
+    assert refused.status_code == 422
+    assert "「所属長」は「回答者」（-3日）より後の日数にしてください。" in refused.get_data(
+        as_text=True
+    )
+
+    changed = admin.post(
+        f"/campaigns/{ANNUAL}/escalation",
+        data={
+            "remind_respondent_days": "-3",
+            "remind_unit_head_days": "0",
+            "remind_department_head_days": "1",
+        },
+    )
+
+    assert changed.status_code == 302
+    assert reminded(f"assignment:{late.id}") == (
+        respondents(late.unit_id) | {"head@example.jp"} | managers_of(KUMIN)
+    )
+    entry = db.session.scalar(
+        sa.select(AuditEntry).where(AuditEntry.action == "campaign.escalation")
+    )
+    assert entry is not None and entry.object_id == str(late.campaign_id)

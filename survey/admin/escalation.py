@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from survey import access
 from survey.admin import bp
-from survey.campaigns.forms import EscalationDefaultsForm
+from survey.campaigns.forms import StepsForm
 from survey.extensions import db
 from survey.services import escalation
 from survey.services.campaigns import step_field
@@ -20,7 +20,7 @@ office_only = access.guard(does=access.can_manage_campaigns)
 @bp.route("/escalation", methods=["GET", "POST"])
 @office_only
 def escalation_defaults():
-    form = EscalationDefaultsForm()
+    form = StepsForm()
     if request.method == "GET":
         form.fill_steps(escalation.office_steps())
         return render_template("admin/escalation.html", form=form)

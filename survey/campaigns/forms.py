@@ -115,7 +115,9 @@ class CampaignForm(StepsMixin, FlaskForm):
             self.fill_steps(settings.steps)
 
 
-class EscalationDefaultsForm(StepsMixin, FlaskForm):
+class StepsForm(StepsMixin, FlaskForm):
+    """The steps alone: the office's defaults, or a running campaign's."""
+
     submit = SubmitField(_l("保存する"))
 
 

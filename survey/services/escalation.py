@@ -121,6 +121,21 @@ def save_defaults(steps: Steps, user: User) -> None:
     )
 
 
+def change_campaign_steps(campaign: Campaign, steps: Steps) -> None:
+    """A campaign's steps, in whatever state it is (a running one's late questionnaires follow
+    the new steps from the next digest), in the caller's transaction with its audit entry."""
+    check(steps)
+    before = campaign_steps(campaign)
+    apply(campaign, steps)
+    trail.record(
+        "campaign.escalation",
+        campaign,
+        summary=f"{campaign.code} {steps_summary(steps)}",
+        before=facts(before),
+        after=facts(steps),
+    )
+
+
 def steps_summary(steps: Steps) -> str:
     return ", ".join(f"{step} {days:+d}" for step, days in steps.enabled()) or "-"
 
