@@ -40,6 +40,7 @@ PAGES = [
     ("progress", "admin", f"/campaigns/{CAMPAIGN}/progress"),
     ("campaign-new", "admin", "/campaigns/new"),
     ("escalation-defaults", "admin", "/admin/escalation"),
+    ("campaign-escalation", "admin", f"/campaigns/{CAMPAIGN}/escalation"),
     ("followup-dashboard", "admin", "/followup/"),
     ("action", "manager", "/followup/actions/{action}"),
     ("checklists", "admin", "/admin/checklists/"),
