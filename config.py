@@ -168,7 +168,6 @@ def _mail(env: str) -> dict:
         "SMTP_SECURITY": security,
         "SMTP_TIMEOUT": _int("SMTP_TIMEOUT", 30),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "").strip(),
-        "REMINDER_DAYS_BEFORE": _int("REMINDER_DAYS_BEFORE", 3, minimum=0),
         # When the approvers hear that something waits for them: a mail at each hand-in, or
         # one digest a day with `flask reminders send`.
         "APPROVAL_MAIL": _choice("SURVEY_APPROVAL_MAIL", "immediate", APPROVAL_MAILS),

@@ -27,6 +27,7 @@ COLUMNS = [
     Column("days_over", "超過日数", kind="int", width=9),
     Column("people", "担当者", wrap=True, width=24),
     Column("emails", "メールアドレス", wrap=True, width=30),
+    Column("step", "督促段階", width=10),
 ]
 
 

@@ -48,6 +48,9 @@ campaign = sa.table(
     sa.column("opens_on", sa.Date),
     sa.column("closes_on", sa.Date),
     sa.column("status"),
+    sa.column("remind_respondent_days"),
+    sa.column("remind_unit_head_days"),
+    sa.column("remind_department_head_days"),
 )
 checklist = sa.table(
     "checklist",
@@ -172,6 +175,10 @@ class CampaignInfo:
     closes_on: date | None = None
     status: str = ""
     target_kind: str = ""  # unit | system | contract | contractor
+    # The escalation steps (reports.escalation.Steps), in days from the due date.
+    remind_respondent_days: int | None = None
+    remind_unit_head_days: int | None = None
+    remind_department_head_days: int | None = None
 
 
 @dataclass(frozen=True)
@@ -197,6 +204,9 @@ def _infos() -> sa.Select:
         campaign.c.closes_on,
         campaign.c.status,
         checklist.c.target_kind,
+        campaign.c.remind_respondent_days,
+        campaign.c.remind_unit_head_days,
+        campaign.c.remind_department_head_days,
     ).join(checklist, checklist.c.id == campaign.c.checklist_id)
 
 

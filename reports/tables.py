@@ -25,7 +25,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from checklists import scoring
-from reports import aggregate, queries, rounds
+from reports import aggregate, escalation, queries, rounds
 from reports.dates import wareki
 from reports.formats import points
 from reports.queries import Units
@@ -730,13 +730,20 @@ def pending_table(report: Report, lang: str = "ja") -> Table:
         Column("answered", "回答済項目数", "int", 12, title_en="items answered"),
         Column("items", "項目数", "int", 8, title_en="items"),
         Column("due_on", "回答期限", "date", 12, title_en="due on"),
+        Column("step", "督促段階", "text", 10, title_en="escalation step"),
     ]
+    info = report.info
+    steps = escalation.Steps(
+        info.remind_respondent_days, info.remind_unit_head_days, info.remind_department_head_days
+    )
+    today = report.meta.generated_at.astimezone(report.tz).date()
 
     def rows() -> Iterator[tuple]:
         stream = queries.stream_assignments(
             report.conn, report.info.id, units=report.units, handed_in=False
         )
         for r in stream:
+            due = r.due_on or report.info.closes_on
             yield (
                 r.department,
                 r.unit,
@@ -744,7 +751,8 @@ def pending_table(report: Report, lang: str = "ja") -> Table:
                 statuses.get(r.status, r.status),
                 r.answered,
                 total,
-                r.due_on or report.info.closes_on,
+                due,
+                escalation.label(steps.step(due, today), lang) or None,
             )
 
     return Table("pending", "未提出一覧", columns, rows(), freeze_columns=3)

@@ -1122,8 +1122,7 @@ def reminders_send(dry_run, today, again):
 
     day = _today(today)
     if dry_run:
-        daily = [sources for sources, _compose in reminders.digests()]
-        letters = [letter for sources in daily for letter in reminders.plan(day, sources)]
+        letters = reminders.plan(day, reminders.sources())
         for letter in letters:
             click.echo(f"{letter.email}（{letter.name}）: {len(letter.reminders)} 件")
             for reminder in letter.reminders:

@@ -16,7 +16,14 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from survey import demo_campaigns, demo_contractors, demo_followup, demo_logs, demo_pledges
+from survey import (
+    demo_campaigns,
+    demo_contractors,
+    demo_escalation,
+    demo_followup,
+    demo_logs,
+    demo_pledges,
+)
 from survey import demo_data as data
 from survey.extensions import db
 from survey.models import (
@@ -40,7 +47,7 @@ from survey.models.campaigns import AssignmentStatus, CampaignStatus
 from survey.models.org import UnitKind
 from survey.models.registers import Subcontracting
 from survey.passwords import hash_password
-from survey.services import kept_counts
+from survey.services import escalation, kept_counts
 from survey.services.checklists import import_files
 
 DEFINITIONS = Path(__file__).resolve().parent.parent / "checklists" / "definitions"
@@ -161,6 +168,7 @@ def load() -> Ward:
     )
     demo_contractors.load(ward)
     demo_followup.load()
+    demo_escalation.load()
     demo_logs.load()
     demo_pledges.load()
     # The answers and statuses above went in directly, not through hand-ins.
@@ -381,6 +389,7 @@ def _campaign(
     campaign = Campaign(
         code=code, title=title, checklist=checklist, opens_on=opens, closes_on=closes, status=status
     )
+    escalation.apply(campaign, escalation.BUILT_IN)
     db.session.add(campaign)
     db.session.flush()
     return campaign

@@ -141,6 +141,7 @@ def init_app(app: Flask) -> None:
         ("role_label", labels.ROLES),
         ("assignment_status_label", labels.ASSIGNMENT_STATUSES),
         ("campaign_status_label", labels.CAMPAIGN_STATUSES),
+        ("escalation_step_label", labels.ESCALATION_STEPS),
         ("target_kind_label", labels.TARGET_KINDS),
         ("importance_label", labels.IMPORTANCE),
         ("audience_label", labels.AUDIENCES),

@@ -38,6 +38,13 @@ ACTION_STATUSES = {
     "verified": _l("確認済（完了）"),
 }
 
+# Escalation steps (reports.escalation): who is reminded of a late questionnaire or action.
+ESCALATION_STEPS = {
+    "respondent": _l("回答者"),
+    "unit_head": _l("所属長"),
+    "department_head": _l("部局長"),
+}
+
 ACTION_EVENTS = {
     "open": _l("登録"),
     "start": _l("対応開始"),

@@ -14,7 +14,7 @@ from survey.extensions import db
 from survey.models import Answer, Assignment, Campaign, Checklist, OrgUnit, StoredFile, User
 from survey.models.campaigns import CampaignStatus
 from survey.models.org import UnitKind, UserSession
-from survey.services import files
+from survey.services import escalation, files
 from survey.services.checklists import import_files
 from survey.services.signin import hash_session_token
 
@@ -55,6 +55,7 @@ def open_campaign(
         closes_on=today + timedelta(days=days_left),
         status=CampaignStatus.OPEN,
     )
+    escalation.apply(campaign, escalation.BUILT_IN)
     db.session.add(campaign)
     assignments = []
     for target in targets:

@@ -536,6 +536,11 @@ DECISIONS.update(
             ("GET", OPEN_ROUND + "/edit", admin_only(302), ["own"]),
             ("POST", OPEN_ROUND + "/edit", admin_only(302), ["own"]),
         ],
+        # A running campaign's steps; an empty form leaves every step out (302).
+        "campaigns.escalation_steps": [
+            ("GET", OPEN_ROUND + "/escalation", admin_only(200), ["own"]),
+            ("POST", OPEN_ROUND + "/escalation", admin_only(302), ["own"]),
+        ],
         "campaigns.delete": [
             ("GET", OPEN_ROUND + "/delete", admin_only(302), ["own"]),
             ("POST", OPEN_ROUND + "/delete", admin_only(302), ["own"]),
@@ -657,6 +662,11 @@ DECISIONS.update(
         ],
         "admin.register_apply": [
             ("POST", UPLOAD + "/nobodys-token-0123456789/apply", checklist_change(302), ["own"])
+        ],
+        # The office's escalation defaults; an empty form leaves every step out (302).
+        "admin.escalation_defaults": [
+            ("GET", "/admin/escalation", admin_only(200), ["own"]),
+            ("POST", "/admin/escalation", admin_only(302), ["own"]),
         ],
         "admin.outbox": [("GET", "/admin/outbox/", mail_admin, ["own"])],
         "admin.outbox_mail": [("GET", "/admin/outbox/{mail}", mail_admin, ["own"])],

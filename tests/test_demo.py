@@ -230,3 +230,20 @@ def test_the_demo_log_round_is_routed_partly_answered_with_one_look_up_flagged(d
         sa.select(EntryReview).where(EntryReview.explain_asked_at.is_not(None))
     ).all()
     assert len(asked) == 1 and asked[0].sampled.district == "東部"
+
+
+def test_a_late_questionnaire_has_climbed_to_its_department_head(demo_app):
+    from datetime import date
+
+    from survey import demo_escalation
+    from survey.services import escalation
+
+    late = db.session.scalar(
+        sa.select(Assignment).where(Assignment.due_on == demo_escalation.EARLY_DUE)
+    )
+    steps = escalation.campaign_steps(late.campaign)
+    assert late.status in ("not_started", "draft")
+    assert late.unit.parent.name == "区民部"
+    assert steps.step(late.due_on, date(2026, 12, 1)) == "department_head"
+    heads = escalation.heads(late.unit, "department_head")
+    assert "manager" in {u.username for u in heads}

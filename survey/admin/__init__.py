@@ -4,4 +4,10 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from survey.admin import checklists, invitation_requests, outbox, registers  # noqa: E402,F401
+from survey.admin import (  # noqa: E402,F401
+    checklists,
+    escalation,
+    invitation_requests,
+    outbox,
+    registers,
+)

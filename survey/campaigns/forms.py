@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import DateField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import Optional
+from wtforms.widgets import TextInput
 
+from reports.escalation import Steps
 from survey.malformed import db_int
 from survey.services.campaigns import REASON_MAX, TITLE_MAX, Settings
 
@@ -27,6 +29,48 @@ class DayField(DateField):
             raise ValueError(_l("日付は「2026-12-11」の形で入力してください。")) from problem
 
 
+class StepField(IntegerField):
+    """Days from the due date for an escalation step; blank leaves the step out. What was
+    typed stays in the field when it is no number (IntegerField keeps the raw value)."""
+
+    def __init__(self, label, **kwargs):
+        kwargs.setdefault("validators", [Optional()])
+        # A text box, not type=number: a browser would send nothing for what it cannot read.
+        kwargs.setdefault("widget", TextInput())
+        kwargs.setdefault("render_kw", {"inputmode": "numeric", "size": 5, "maxlength": 4})
+        super().__init__(label, **kwargs)
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as problem:
+            raise ValueError(
+                _l(
+                    "日数は「-3」「7」のような整数で入力してください（空欄ならこの段階は送りません）。"
+                )
+            ) from problem
+
+
+class StepsMixin:
+    """The three escalation steps, as on the campaign form and the office's defaults page."""
+
+    remind_respondent_days = StepField(_l("回答者への督促"))
+    remind_unit_head_days = StepField(_l("所属長への督促"))
+    remind_department_head_days = StepField(_l("部局長への督促"))
+
+    def steps(self) -> Steps:
+        return Steps(
+            self.remind_respondent_days.data,
+            self.remind_unit_head_days.data,
+            self.remind_department_head_days.data,
+        )
+
+    def fill_steps(self, steps: Steps) -> None:
+        self.remind_respondent_days.data = steps.respondent
+        self.remind_unit_head_days.data = steps.unit_head
+        self.remind_department_head_days.data = steps.department_head
+
+
 def _int_or_none(value):
     try:
         return db_int(value)
@@ -34,7 +78,7 @@ def _int_or_none(value):
         return None
 
 
-class CampaignForm(FlaskForm):
+class CampaignForm(StepsMixin, FlaskForm):
     code = StringField(
         _l("点検コード"),
         render_kw={"maxlength": 64, "autocomplete": "off", "spellcheck": "false"},
@@ -58,6 +102,7 @@ class CampaignForm(FlaskForm):
             checklist_id=self.checklist_id.data,
             opens_on=self.opens_on.data,
             closes_on=self.closes_on.data,
+            steps=self.steps(),
         )
 
     def fill(self, settings: Settings) -> None:
@@ -66,6 +111,14 @@ class CampaignForm(FlaskForm):
         self.checklist_id.data = settings.checklist_id
         self.opens_on.data = settings.opens_on
         self.closes_on.data = settings.closes_on
+        if settings.steps is not None:
+            self.fill_steps(settings.steps)
+
+
+class StepsForm(StepsMixin, FlaskForm):
+    """The steps alone: the office's defaults, or a running campaign's."""
+
+    submit = SubmitField(_l("保存する"))
 
 
 class ExtendForm(FlaskForm):

@@ -18,13 +18,14 @@ from survey.campaigns.forms import (
     ConfirmForm,
     ExtendForm,
     ReopenForm,
+    StepsForm,
 )
 from survey.extensions import db
 from survey.jobs.routes import to_page
 from survey.malformed import db_int
 from survey.models import Assignment, Campaign, OrgUnit
 from survey.models.campaigns import AssignmentStatus, CampaignStatus
-from survey.services import answering, jobs, levels
+from survey.services import answering, escalation, jobs, levels
 from survey.services import campaigns as service
 from survey.services import progress as progress_service
 from survey.services.campaigns import CampaignError
@@ -122,6 +123,8 @@ def index():
 def new():
     form = CampaignForm()
     _checklist_choices(form)
+    if request.method == "GET":
+        form.fill_steps(escalation.office_steps())
     if request.method == "POST":
         if _parsed(form):
             try:
@@ -193,6 +196,7 @@ def edit(code: str):
                 campaign.checklist_id,
                 campaign.opens_on,
                 campaign.closes_on,
+                escalation.campaign_steps(campaign),
             )
         )
         return render_template("campaigns/form.html", form=form, mode="edit", campaign=campaign)
@@ -213,6 +217,30 @@ def edit(code: str):
             return _back(campaign)
     campaign = _campaign(code)
     return render_template("campaigns/form.html", form=form, mode="edit", campaign=campaign), 422
+
+
+@bp.route("/<code>/escalation", methods=["GET", "POST"])
+@admins
+def escalation_steps(code: str):
+    """A campaign's escalation steps, also once it runs (the settings form is for drafts)."""
+    campaign = _campaign(code)
+    form = StepsForm()
+    if request.method == "GET":
+        form.fill_steps(escalation.campaign_steps(campaign))
+        return render_template("campaigns/escalation.html", form=form, campaign=campaign)
+    if _parsed(form):
+        try:
+            escalation.change_campaign_steps(campaign, form.steps())
+        except escalation.StepsError as error:
+            db.session.rollback()
+            for step, message in error.problems.items():
+                form[service.step_field(step)].errors = [message]
+        else:
+            db.session.commit()
+            flash(_("督促の段階を保存しました。次のお知らせから使われます。"), "success")
+            return _back(campaign)
+    campaign = _campaign(code)
+    return render_template("campaigns/escalation.html", form=form, campaign=campaign), 422
 
 
 @bp.route("/<code>/delete", methods=["GET", "POST"])

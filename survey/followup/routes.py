@@ -9,7 +9,7 @@ import math
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -47,7 +47,7 @@ from survey.models import (
 )
 from survey.models.campaigns import CampaignStatus
 from survey.models.followup import ActionSource
-from survey.services import actions, evaluations, evidence, trail, uploads
+from survey.services import actions, escalation, evaluations, evidence, trail, uploads
 from survey.services.campaigns import CampaignError, reopen_assignment
 from survey.services.overview import campaign_summaries
 from survey.urls import list_url
@@ -65,6 +65,15 @@ for _name, _table in (
     bp.add_app_template_global(lambda code, table=_table: label(table, code), _name)
 bp.add_app_template_global(access.can_view_followup_dashboard, "can_view_followup")
 bp.add_app_template_global(access.may_open_actions, "may_open_actions")
+
+
+@bp.app_template_global("action_escalation_step")
+def action_escalation_step(action, today):
+    """The step an overdue action has reached, for its status badge; the office's steps are
+    read once per request, however many actions a list shows."""
+    if "office_steps" not in g:
+        g.office_steps = escalation.office_steps()
+    return escalation.action_step(action, today, g.office_steps)
 
 
 access.guard_blueprint(bp)

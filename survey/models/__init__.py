@@ -11,6 +11,7 @@ from survey.models.campaigns import (
     Attachment,
     Campaign,
     CampaignTarget,
+    EscalationDefault,
 )
 from survey.models.checklists import Category, Checklist, ChecklistGrade, Item, Option, Scale
 from survey.models.evaluations import (
@@ -75,6 +76,7 @@ __all__ = [
     "ContractorEvaluation",
     "CorrectiveAction",
     "DailyRun",
+    "EscalationDefault",
     "ExportJob",
     "FindingMeasure",
     "InformationSystem",

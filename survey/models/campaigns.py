@@ -46,12 +46,34 @@ class Campaign(db.Model):
     closes_on: Mapped[date]
     status: Mapped[str] = mapped_column(sa.String(16), default=CampaignStatus.DRAFT)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    # Escalation steps (督促段階, reports.escalation): days from an assignment's due date on
+    # which its respondents, its unit's head and the head of the unit above are reminded daily;
+    # None leaves a step out. A new campaign takes the office's defaults (EscalationDefault,
+    # escalation.apply): no column default, as the ORM would write it in place of a None.
+    remind_respondent_days: Mapped[int | None]
+    remind_unit_head_days: Mapped[int | None]
+    remind_department_head_days: Mapped[int | None]
 
     checklist: Mapped[Checklist] = relationship()
     assignments: Mapped[list[Assignment]] = relationship(back_populates="campaign")
     targets: Mapped[list[CampaignTarget]] = relationship(
         back_populates="campaign", cascade="all, delete-orphan"
     )
+
+
+class EscalationDefault(db.Model):
+    """The office's escalation steps, which a new campaign starts from and overdue corrective
+    actions follow (survey.services.escalation). One row at most; without it the built-in steps
+    apply (respondent 3 days before the due date, unit head 3 days after, department head 7)."""
+
+    __tablename__ = "escalation_default"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    respondent_days: Mapped[int | None]
+    unit_head_days: Mapped[int | None]
+    department_head_days: Mapped[int | None]
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
 
 
 TARGET_COLUMNS = {

@@ -23,7 +23,7 @@ from survey.jobs.routes import to_page
 from survey.malformed import db_int
 from survey.models import Campaign, OrgUnit
 from survey.results import bp, charts
-from survey.services import jobs, levels, trail
+from survey.services import escalation, jobs, levels, trail
 from survey.services.overview import campaign_summaries
 from survey.urls import list_url
 
@@ -226,6 +226,9 @@ def respondents(code: str):
         sort=sort,
         descending=descending,
         items=len(report.items),
+        # The escalation step each one not handed in has reached (reports.escalation).
+        steps=escalation.campaign_steps(stored),
+        today=clock.today(),
         args={"dept": scope.department[0] if scope.department else None, "view": view},
         url_for=list_url,
     )

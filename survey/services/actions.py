@@ -247,12 +247,20 @@ def _store(action: CorrectiveAction, upload: FileStorage, user: User) -> ActionE
 # --- who hears about it -----------------------------------------------------------------------
 
 
-def owner_recipients(action: CorrectiveAction) -> list[User]:
-    """The people who fix it: the company's accounts, or the unit's respondents and the
-    managers of the unit and every unit above it (active, with a mail address)."""
+def owners(action: CorrectiveAction) -> list[User]:
+    """The people who fix it: the company's accounts, or the unit's respondents (active, with
+    a mail address); the first to be reminded when it is late (survey.services.escalation)."""
     if action.contractor_id is not None:
         return notify.contractor_recipients(action.contractor_id)
-    return notify.unit_recipients(action.unit) + notify.managers_above(action.unit)
+    return notify.unit_recipients(action.unit)
+
+
+def owner_recipients(action: CorrectiveAction) -> list[User]:
+    """Who hears of its steps: its owners and, for a unit's, the managers of the unit and of
+    every unit above it."""
+    if action.contractor_id is not None:
+        return owners(action)
+    return owners(action) + notify.managers_above(action.unit)
 
 
 def office_recipients() -> list[User]:
@@ -408,8 +416,8 @@ class Overdue:
 
 
 def overdue_actions(today: date) -> list[Overdue]:
-    """Every action not verified and past its due date, the longest overdue first, each with the
-    people to remind (its owners: owner_recipients, active users with a mail address).
+    """Every action not verified and past its due date, the longest overdue first, each with its
+    owners (the escalation's first step; the heads follow in survey.services.reminders).
 
     For the campaign reminders: call it in an app context; it reads and changes nothing, and
     `link(action)` gives the address to put in a mail.
@@ -419,9 +427,7 @@ def overdue_actions(today: date) -> list[Overdue]:
         .where(overdue_clause(today))
         .order_by(CorrectiveAction.due_on, CorrectiveAction.id)
     )
-    return [
-        Overdue(action, (today - action.due_on).days, owner_recipients(action)) for action in rows
-    ]
+    return [Overdue(action, (today - action.due_on).days, owners(action)) for action in rows]
 
 
 CSV_HEADER = (

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from reports.dates import wareki_iso
+from reports.escalation import Steps
 from survey import access, clock
 from survey.extensions import db
 from survey.models import (
@@ -33,7 +34,7 @@ from survey.models import (
 from survey.models.campaigns import TARGET_COLUMNS, AssignmentStatus, CampaignStatus
 from survey.models.evaluations import EVALUATION_CHECKLIST
 from survey.models.org import UnitKind
-from survey.services import notify, trail, transitions
+from survey.services import escalation, notify, trail, transitions
 
 CODE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 TITLE_MAX = 200
@@ -69,6 +70,9 @@ class Settings:
     checklist_id: int | None
     opens_on: date | None
     closes_on: date | None
+    # The escalation steps (survey.services.escalation); None keeps the campaign's: a new one
+    # has the office's defaults, a copy its source's.
+    steps: Steps | None = None
 
 
 def _fail(problems: dict[str, str]) -> None:
@@ -150,7 +154,15 @@ def settings_problems(settings: Settings, campaign: Campaign | None = None) -> d
             closes=wareki_iso(settings.closes_on),
             opens=wareki_iso(settings.opens_on),
         )
+    if settings.steps is not None:
+        for step, message in escalation.problems(settings.steps).items():
+            problems[step_field(step)] = message
     return problems
+
+
+def step_field(step: str) -> str:
+    """The form field (and Campaign column) of an escalation step."""
+    return f"remind_{step}_days"
 
 
 def _apply(campaign: Campaign, settings: Settings) -> None:
@@ -159,6 +171,8 @@ def _apply(campaign: Campaign, settings: Settings) -> None:
     campaign.checklist_id = settings.checklist_id
     campaign.opens_on = settings.opens_on
     campaign.closes_on = settings.closes_on
+    if settings.steps is not None:
+        escalation.apply(campaign, settings.steps)
 
 
 def _facts(campaign: Campaign) -> dict:
@@ -169,12 +183,14 @@ def _facts(campaign: Campaign) -> dict:
         "opens_on": campaign.opens_on,
         "closes_on": campaign.closes_on,
         "status": campaign.status,
+        "escalation": escalation.facts(escalation.campaign_steps(campaign)),
     }
 
 
 def create_campaign(settings: Settings, user: User) -> Campaign:
     _fail(settings_problems(settings))
     campaign = Campaign(status=CampaignStatus.DRAFT)
+    escalation.apply(campaign, escalation.office_steps())
     _apply(campaign, settings)
     db.session.add(campaign)
     db.session.flush()
@@ -806,6 +822,7 @@ def suggested_copy(source: Campaign) -> Settings:
         checklist_id=latest.id if latest else None,
         opens_on=_next_year(source.opens_on),
         closes_on=_next_year(source.closes_on),
+        steps=escalation.campaign_steps(source),
     )
 
 
@@ -835,6 +852,7 @@ def copy_campaign(source: Campaign, settings: Settings, user: User) -> Campaign:
         )
     _fail(settings_problems(settings))
     campaign = Campaign(status=CampaignStatus.DRAFT)
+    escalation.apply(campaign, escalation.campaign_steps(source))
     _apply(campaign, settings)
     db.session.add(campaign)
     db.session.flush()

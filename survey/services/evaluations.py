@@ -33,7 +33,7 @@ from survey.models import (
 from survey.models.campaigns import CampaignStatus
 from survey.models.evaluations import EVALUATION_CHECKLIST, ContractorEvaluation, Recommendation
 from survey.models.followup import ActionSource, ActionStatus
-from survey.services import trail, transitions
+from survey.services import escalation, trail, transitions
 from survey.services.actions import open_action
 from survey.services.answering import Invalid
 from survey.services.notify import contractor_recipients, queue_mail
@@ -157,6 +157,7 @@ def evaluation_campaign(year: int) -> Campaign:
             closes_on=date(year + 1, 3, 31),
             status=CampaignStatus.OPEN,
         )
+        escalation.apply(campaign, escalation.office_steps())
         db.session.add(campaign)
     return campaign
 

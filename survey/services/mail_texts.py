@@ -86,36 +86,51 @@ def _when(due: date, today: date) -> str:
     return _("期限を%(days)d日過ぎています", days=-days)
 
 
-def reminder_line(assignment: Assignment, today: date, link: str) -> str:
-    """One assignment in a reminder: what, until when, in which state, where to answer."""
+def _escalated(step: str | None, unit) -> str:
+    """The line that tells a head why they hear of it: the step reached and whose work it is
+    (nothing while only the respondents are reminded)."""
+    if step in (None, "respondent"):
+        return ""
+    return "\n" + _(
+        "  督促段階: %(step)s（担当所属: %(unit)s）",
+        step=labels.label(labels.ESCALATION_STEPS, step),
+        unit=unit.name if unit is not None else "-",
+    )
+
+
+def reminder_line(assignment: Assignment, today: date, link: str, step: str | None) -> str:
+    """One assignment in a digest: what, until when, in which state, the escalation step
+    reached, where to answer."""
     with force_locale("ja"):
         due = _due(assignment)
         return _(
             "■ %(campaign)s — %(target)s\n"
             "  回答期限: %(due)s（%(when)s）\n"
-            "  状況: %(status)s\n"
+            "  状況: %(status)s%(escalated)s\n"
             "  %(link)s",
             campaign=assignment.campaign.title,
             target=assignment.target_name,
             due=format_date(due),
             when=_when(due, today),
             status=labels.label(labels.ASSIGNMENT_STATUSES, assignment.status),
+            escalated=_escalated(step, assignment.responsible_unit),
             link=link,
         )
 
 
-def action_reminder_line(action, today: date, link: str) -> str:
-    """One overdue corrective action in a reminder."""
+def action_reminder_line(action, today: date, link: str, step: str | None) -> str:
+    """One overdue corrective action in a digest."""
     with force_locale("ja"):
         return _(
             "■ 是正措置: %(title)s\n"
             "  対応期限: %(due)s（%(when)s）\n"
-            "  状況: %(status)s\n"
+            "  状況: %(status)s%(escalated)s\n"
             "  %(link)s",
             title=action.title,
             due=format_date(action.due_on),
             when=_when(action.due_on, today),
             status=labels.label(labels.ACTION_STATUSES, action.status),
+            escalated=_escalated(step, action.unit),
             link=link,
         )
 
@@ -152,37 +167,37 @@ def approval_line(assignment: Assignment, link: str) -> str:
         )
 
 
-def approval_digest(name: str, lines: list[str], days_before: int):
-    """The approvers' daily digest (APPROVAL_MAIL=daily): everything waiting for them."""
+def digest(name: str, due: list[str], approvals: list[str]):
+    """A person's one mail of the day: what is late or due soon at a step that reaches them
+    (questionnaires of every campaign, corrective actions), and, when the office chose the
+    daily digest (APPROVAL_MAIL=daily), what waits for their approval."""
     with force_locale("ja"):
-        subject = _("【情報セキュリティ自己点検】承認待ちの回答（%(count)d件）", count=len(lines))
-        body = _(
-            "%(name)s 様\n\n"
-            "次の点検の回答が提出され、承認を待っています。"
-            "内容を確認し、承認または差戻しをしてください。\n\n"
-            "%(lines)s\n\n"
-            "このお知らせは、承認を待つ回答がある間、毎日1通にまとめてお送りします。\n",
-            name=name,
-            lines="\n\n".join(lines),
-        )
-        return subject, body + "\n" + _signature()
-
-
-def reminder(name: str, lines: list[str], days_before: int):
-    with force_locale("ja"):
-        subject = _(
-            "【情報セキュリティ自己点検】回答期限のお知らせ（%(count)d件）", count=len(lines)
-        )
-        body = _(
-            "%(name)s 様\n\n"
-            "次の点検の回答または是正措置の期限が近づいているか、過ぎています。"
-            "期限までに回答の提出または措置の報告をしてください。\n\n"
-            "%(lines)s\n\n"
-            "このお知らせは、回答期限の%(days)d日前から提出まで、"
-            "是正措置は期限を過ぎてから報告まで、毎日お送りします。\n",
-            name=name,
-            lines="\n\n".join(lines),
-            days=days_before,
+        parts = []
+        if due:
+            parts.append(_("回答期限のお知らせ（%(count)d件）", count=len(due)))
+        if approvals:
+            parts.append(_("承認待ちの回答（%(count)d件）", count=len(approvals)))
+        subject = _("【情報セキュリティ自己点検】") + "・".join(parts)
+        body = _("%(name)s 様", name=name) + "\n\n"
+        if due:
+            body += _(
+                "次の点検の回答または是正措置の期限が近づいているか、過ぎています。"
+                "期限までに回答の提出または措置の報告をしてください"
+                "（所属長・部局長の方には、担当所属への督促をお願いします）。\n\n"
+                "%(lines)s\n\n",
+                lines="\n\n".join(due),
+            )
+        if approvals:
+            body += _(
+                "次の点検の回答が提出され、承認を待っています。"
+                "内容を確認し、承認または差戻しをしてください。\n\n"
+                "%(lines)s\n\n",
+                lines="\n\n".join(approvals),
+            )
+        body += _(
+            "このお知らせは、点検ごとに定めた督促の段階（回答者・所属長・部局長）に達した回答、"
+            "期限を過ぎた是正措置と承認を待つ回答を、提出・報告・承認まで毎日1通にまとめて"
+            "お送りします。\n"
         )
         return subject, body + "\n" + _signature()
 

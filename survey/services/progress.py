@@ -11,12 +11,15 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased, selectinload
 
+from reports.escalation import Steps
+from reports.escalation import label as escalation_label
 from reports.queries import unit_departments
 from reports.tables import STATUS_LABELS
 from survey import access
 from survey.extensions import db
 from survey.models import Assignment, Campaign, OrgUnit, User
 from survey.models.campaigns import COUNTED_STATUSES, AssignmentStatus
+from survey.services.escalation import campaign_steps
 from survey.services.levels import Level
 
 STATUSES = tuple(AssignmentStatus)
@@ -98,6 +101,7 @@ class Pending:
     due: date
     days_over: int  # 0 when not overdue
     people: list[User]
+    step: str | None  # the escalation step reached today (reports.escalation), if any
 
 
 def _due():
@@ -157,7 +161,7 @@ def _people(unit_ids: set[int]) -> dict[int, list[User]]:
     return found
 
 
-def _rows(result, today: date) -> list[Pending]:
+def _rows(result, today: date, steps: Steps) -> list[Pending]:
     rows = list(result)
     people = _people({a.responsible_unit_id for a, *_ in rows if a.responsible_unit_id})
     return [
@@ -168,6 +172,7 @@ def _rows(result, today: date) -> list[Pending]:
             due=due,
             days_over=max(0, (today - due).days),
             people=people.get(a.responsible_unit_id, []),
+            step=steps.step(due, today),
         )
         for a, dept, unit, due in rows
     ]
@@ -198,7 +203,7 @@ def overdue(
     stmt = _pending_stmt(campaign, user, today, sort, descending, level)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
     page_stmt = _loading(stmt).limit(per_page).offset((page - 1) * per_page)
-    return total, _rows(db.session.execute(page_stmt), today)
+    return total, _rows(db.session.execute(page_stmt), today, campaign_steps(campaign))
 
 
 def pending(
@@ -206,7 +211,7 @@ def pending(
 ) -> list[Pending]:
     """Every assignment in scope not handed in yet (overdue or not), department by department."""
     stmt = _loading(_pending_stmt(campaign, user, None, "department", False, level))
-    return _rows(db.session.execute(stmt), today)
+    return _rows(db.session.execute(stmt), today, campaign_steps(campaign))
 
 
 PENDING_HEADERS = (
@@ -218,6 +223,7 @@ PENDING_HEADERS = (
     "超過日数",
     "担当者",
     "メールアドレス",
+    "督促段階",
 )
 
 
@@ -235,6 +241,7 @@ def pending_rows(rows: list[Pending]) -> list[tuple]:
             row.days_over or None,
             "、".join(p.display_name for p in row.people),
             "、".join(p.email for p in row.people if p.email),
+            escalation_label(row.step) or None,
         )
         for row in rows
     ]

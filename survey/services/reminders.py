@@ -1,6 +1,9 @@
-"""Deadline reminders: one mail per person, listing everything of theirs that is due soon or
-overdue; run daily by `flask reminders send` from a timer, on one node or all of them
-(`send_daily`: the first run of the day makes the mails, survey.services.daily).
+"""The daily digest: one mail per person per day, whatever the number of campaigns, listing
+every questionnaire and corrective action whose escalation step reaches them (the respondents,
+then the unit head, then the head of the unit above: survey.services.escalation) and, when the
+office chose it, what waits for their approval; run daily by `flask reminders send` from a
+timer, on one node or all of them (`send_daily`: the first run of the day makes the mails,
+survey.services.daily).
 
 Extension point — reminder sources. A source is a function
 
@@ -9,11 +12,12 @@ Extension point — reminder sources. A source is a function
 yielding one `Reminder(email, name, key, line, due_on)` per person and thing to remind:
 `key` names the thing, unique across sources ("assignment:42", "action:7"), `line` is its
 text in the mail (see mail_texts.reminder_line), `due_on` sorts the lines. Add a source to
-`SOURCES` (e.g. overdue corrective actions) and its lines join the same daily mail.
+`SOURCES` and its lines join the same daily mail.
 
-A person gets each key at most once a day: the `reminder_log` row (address, key, day) is
-written in the transaction that queues the mail, under a unique constraint, so a second run
-the same day — or two runs at once — queues nothing twice, whatever happens to the delivery.
+A person gets one digest a day: the `reminder_log` rows (address, key, day) are written in the
+transaction that queues the mail, under a unique constraint; an address with a row that day is
+left out of any later run that day, and two runs at once queue no key twice, whatever happens
+to the delivery.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from survey.extensions import db
 from survey.models import Assignment, Campaign, DailyRun, ReminderLog
 from survey.models.campaigns import AssignmentStatus, CampaignStatus
-from survey.services import daily, mail_texts, notify, trail
+from survey.services import daily, escalation, mail_texts, notify, trail
 
 NOT_HANDED_IN = (AssignmentStatus.NOT_STARTED, AssignmentStatus.DRAFT, AssignmentStatus.RETURNED)
 
@@ -55,50 +59,80 @@ class Letter:
     reminders: list[Reminder] = field(default_factory=list)
 
 
-def days_before() -> int:
-    return current_app.config["REMINDER_DAYS_BEFORE"]
-
-
 def assignment_reminders(today: date) -> Iterable[Reminder]:
-    """Assignments of open campaigns not handed in, due within REMINDER_DAYS_BEFORE days or
-    overdue: to the responsible unit's respondents and, for contracts, the contractor."""
+    """Assignments of open campaigns not handed in whose first escalation step has come (the
+    campaign's steps, survey.services.escalation): to the responsible unit's respondents and,
+    for contracts, the contractor; from later steps on also to the unit head, then to the head
+    of the unit above."""
     due = sa.func.coalesce(Assignment.due_on, Campaign.closes_on)
+    running = sa.or_(
+        sa.and_(Campaign.status == CampaignStatus.OPEN, Campaign.opens_on <= today),
+        # a reopened questionnaire takes answers after its campaign closed (open_until)
+        Assignment.open_until >= today,
+    )
+    # Per campaign: due dates near enough for its first step (a date sum is not portable SQL).
+    firsts = {}
+    for campaign in db.session.scalars(
+        sa.select(Campaign).where(
+            Campaign.id.in_(sa.select(Assignment.campaign_id).join(Campaign).where(running))
+        )
+    ):
+        enabled = escalation.campaign_steps(campaign).enabled()
+        if enabled:
+            firsts[campaign.id] = today - timedelta(days=enabled[0][1])
+    if not firsts:
+        return
     stmt = (
         sa.select(Assignment)
         .join(Campaign)
         .where(
-            # a reopened questionnaire takes answers after its campaign closed (open_until)
-            sa.or_(
-                sa.and_(Campaign.status == CampaignStatus.OPEN, Campaign.opens_on <= today),
-                Assignment.open_until >= today,
-            ),
+            running,
             Assignment.status.in_(NOT_HANDED_IN),
-            due <= today + timedelta(days=days_before()),
+            sa.or_(
+                *(
+                    sa.and_(Assignment.campaign_id == campaign_id, due <= last_due)
+                    for campaign_id, last_due in firsts.items()
+                )
+            ),
         )
         .order_by(Assignment.id)
     )
     for assignment in db.session.scalars(stmt):
-        link = notify.external_url("respond.assignment", assignment_id=assignment.id)
-        line = mail_texts.reminder_line(assignment, today, link)
         due_on = assignment.due_on or assignment.campaign.closes_on
-        for user in notify.assignment_recipients(assignment):
+        found = escalation.reached(
+            escalation.campaign_steps(assignment.campaign),
+            due_on,
+            today,
+            assignment.responsible_unit,
+            notify.assignment_recipients(assignment),
+        )
+        if found is None:
+            continue
+        link = notify.external_url("respond.assignment", assignment_id=assignment.id)
+        line = mail_texts.reminder_line(assignment, today, link, found.step)
+        for user in found.people:
             yield Reminder(
                 user.email.strip(), user.display_name, f"assignment:{assignment.id}", line, due_on
             )
 
 
 def action_reminders(today: date) -> Iterable[Reminder]:
-    """Corrective actions past their due date and not yet verified: to their owners, daily
-    until the measure is reported (a reported action waits for the office, not the owner)."""
+    """Corrective actions past their due date and not yet verified, daily until the measure is
+    reported (a reported action waits for the office, not the owner): to their owners, then up
+    the unit's heads along the office's escalation steps."""
     from survey.models.followup import ActionStatus
     from survey.services import actions
 
+    steps = escalation.office_steps()
     for overdue in actions.overdue_actions(today):
         action = overdue.action
         if action.status == ActionStatus.REPORTED:
             continue
-        line = mail_texts.action_reminder_line(action, today, actions.link(action))
-        for user in overdue.recipients:
+        found = escalation.reached(steps, action.due_on, today, action.unit, overdue.recipients)
+        if found is None:
+            continue
+        line = mail_texts.action_reminder_line(action, today, actions.link(action), found.step)
+        for user in found.people:
             yield Reminder(
                 user.email.strip(), user.display_name, f"action:{action.id}", line, action.due_on
             )
@@ -106,13 +140,18 @@ def action_reminders(today: date) -> Iterable[Reminder]:
 
 def log_review_reminders(today: date) -> Iterable[Reminder]:
     """ログ点検: review sheets due soon or overdue, to their heads, and the explanations the
-    heads wait for, to the employees asked (services/log_reviews.py)."""
+    heads wait for, to the employees asked (services/log_reviews.py); from the first step of
+    the office's escalation defaults (the heads answer the sheets: they are its respondents)."""
     from survey.services import log_reviews
 
-    return log_reviews.reminders(today, days_before())
+    enabled = escalation.office_steps().enabled()
+    if not enabled:
+        return []
+    return log_reviews.reminders(today, -enabled[0][1])
 
 
 SOURCES: list[Source] = [assignment_reminders, action_reminders, log_review_reminders]
+APPROVAL = "approval:"  # the keys of what waits for approval: their own part of the digest
 
 
 def approval_reminders(today: date) -> Iterable[Reminder]:
@@ -136,33 +175,35 @@ def approval_reminders(today: date) -> Iterable[Reminder]:
         due_on = assignment.due_on or assignment.campaign.closes_on
         for user in notify.approvers(assignment):
             yield Reminder(
-                user.email.strip(), user.display_name, f"approval:{assignment.id}", line, due_on
+                user.email.strip(), user.display_name, f"{APPROVAL}{assignment.id}", line, due_on
             )
 
 
-def digests() -> list[tuple[list[Source], Callable]]:
-    """The daily mails: deadline reminders, and the approvers' digest when chosen."""
-    found: list[tuple[list[Source], Callable]] = [(SOURCES, mail_texts.reminder)]
+def sources() -> list[Source]:
+    """What the day's digest lists: the deadline reminders, and what waits for approval when
+    the office chose the approvers' digest (APPROVAL_MAIL=daily)."""
+    found = list(SOURCES)
     if current_app.config["APPROVAL_MAIL"] == "daily":
-        found.append(([approval_reminders], mail_texts.approval_digest))
+        found.append(approval_reminders)
     return found
 
 
-def _already_sent(today: date) -> set[tuple[str, str]]:
-    rows = db.session.execute(
-        sa.select(ReminderLog.recipient, ReminderLog.key).where(ReminderLog.day == today)
+def _mailed(today: date) -> set[str]:
+    return set(
+        db.session.scalars(
+            sa.select(ReminderLog.recipient).where(ReminderLog.day == today).distinct()
+        )
     )
-    return {(recipient, key) for recipient, key in rows}
 
 
 def plan(today: date, sources: list[Source] | None = None) -> list[Letter]:
-    """Who would get which lines today, leaving out what they were already sent today."""
-    done = _already_sent(today)
+    """Who would get which lines today, leaving out whoever already had their digest today."""
+    done = _mailed(today)
     letters: dict[str, Letter] = {}
     for source in SOURCES if sources is None else sources:
         for reminder in source(today):
             address = reminder.email.lower()
-            if (address, reminder.key) in done:
+            if address in done:
                 continue
             letter = letters.setdefault(address, Letter(reminder.email, reminder.name))
             if all(r.key != reminder.key for r in letter.reminders):
@@ -172,18 +213,16 @@ def plan(today: date, sources: list[Source] | None = None) -> list[Letter]:
     return sorted(letters.values(), key=lambda letter: letter.email.lower())
 
 
-def send(
-    today: date, sources: list[Source] | None = None, compose: Callable | None = None
-) -> list[Letter]:
-    """Queue today's reminders (or, with `compose`, another daily mail), each mail committed
-    with its log rows; returns what was queued.
+def send(today: date, sources: list[Source] | None = None) -> list[Letter]:
+    """Queue today's digests, each mail committed with its log rows; returns what was queued.
 
     A letter that another run queued meanwhile fails on the unique log and is skipped.
     """
     queued = []
-    compose = compose or mail_texts.reminder
     for letter in plan(today, sources):
-        subject, body = compose(letter.name, [r.line for r in letter.reminders], days_before())
+        approvals = [r.line for r in letter.reminders if r.key.startswith(APPROVAL)]
+        due = [r.line for r in letter.reminders if not r.key.startswith(APPROVAL)]
+        subject, body = mail_texts.digest(letter.name, due, approvals)
         mail = notify.queue_mail(letter.email, subject, body)
         db.session.flush()
         db.session.add_all(
@@ -218,18 +257,16 @@ class Daily:
 
 
 def send_daily(today: date, again: bool = False) -> Daily:
-    """Today's daily mails (`digests`), made by one run a day however many nodes start one: the
-    run that claims the day makes them; the others make nothing and say who did. `again` makes
-    them after all (after a run that died): what was queued that day is not queued twice.
+    """Today's digests, made by one run a day however many nodes start one: the run that claims
+    the day makes them; the others make nothing and say who did. `again` makes them after all
+    (after a run that died): whoever had their digest that day gets no second one.
 
     A run that fails gives the day back, so that the next one makes what is missing."""
     claimed = daily.claim(JOB, today)
     if not claimed and not again:
         return Daily([], daily.holder(JOB, today))
     try:
-        letters = [
-            letter for sources, compose in digests() for letter in send(today, sources, compose)
-        ]
+        letters = send(today, sources())
     except Exception:
         db.session.rollback()
         if claimed:

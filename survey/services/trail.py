@@ -117,6 +117,8 @@ ACTIONS = {
     "register.import": _l("台帳の取り込み"),
     "export.register": _l("台帳のエクスポート"),
     "reminder.send": _l("回答期限のお知らせメールの作成"),
+    "escalation.defaults": _l("督促の段階の既定値の変更"),
+    "campaign.escalation": _l("点検の督促の段階の変更"),
     "mail.retry": _l("送信メールの再送"),
     "action.start": _l("是正措置の対応開始"),
     "action.report": _l("是正措置の措置報告"),
