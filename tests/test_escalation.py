@@ -26,6 +26,7 @@ from survey.models import (
     EscalationDefault,
     OrgUnit,
     OutgoingMail,
+    ReminderLog,
     Role,
     User,
 )
@@ -198,7 +199,15 @@ def test_one_digest_a_day_lists_every_campaign_and_action(demo_app, several, mon
     send(demo_app, "--again")  # even one told to make the day's mails again
 
     [mail] = mails_to(head)
-    assert "回答期限のお知らせ（3件）" in mail.subject
+    # The three above, and the demo's log review sheets of 区民部's divisions, which the head
+    # reviews: each thing reminded once, all of them in the one mail.
+    keys = db.session.scalars(
+        sa.select(ReminderLog.key).where(ReminderLog.recipient == head.lower())
+    ).all()
+    assert len(keys) == len(set(keys))
+    assert {f"assignment:{several['late']}", f"assignment:{several['contract']}"} <= set(keys)
+    assert f"action:{several['action']}" in keys
+    assert f"回答期限のお知らせ（{len(keys)}件）" in mail.subject
     assert "是正措置" in mail.body
     assert db.session.get(Assignment, several["contract"]).target_name in mail.body
     assert db.session.get(Assignment, several["late"]).target_name in mail.body
