@@ -16,7 +16,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from survey import demo_campaigns, demo_contractors, demo_followup, demo_logs
+from survey import demo_campaigns, demo_contractors, demo_delegation, demo_followup, demo_logs
 from survey import demo_data as data
 from survey.extensions import db
 from survey.models import (
@@ -60,6 +60,7 @@ DEMO_LOGINS = {
     "manager": "所属長（区民部長）",
     "respondent": "回答者（戸籍住民課）",
     "contractor": "委託事業者（株式会社さくら情報サービス）",
+    "staff": "職員（戸籍住民課・回答を依頼された分類だけ）",
 }
 
 
@@ -162,6 +163,7 @@ def load() -> Ward:
     demo_contractors.load(ward)
     demo_followup.load()
     demo_logs.load()
+    demo_delegation.load()
     # The answers and statuses above went in directly, not through hand-ins.
     for campaign_id in db.session.scalars(sa.select(Campaign.id)):
         kept_counts.recount(campaign_id)

@@ -14,7 +14,8 @@ DESK_ROWS = 10  # the rest is one click away, in 回答・承認
 @bp.route("/")
 @access.guard()
 def home():
-    answers_own = current_user.role in (Role.RESPONDENT, Role.CONTRACTOR)
+    # A staff account's list holds only the questionnaires handed to it (access.scope_assignments).
+    answers_own = current_user.role in (Role.RESPONDENT, Role.CONTRACTOR, Role.STAFF)
     today = clock.today()
     waiting = inbox.awaiting_approval(current_user, today)
     company = (

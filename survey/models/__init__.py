@@ -13,6 +13,7 @@ from survey.models.campaigns import (
     CampaignTarget,
 )
 from survey.models.checklists import Category, Checklist, ChecklistGrade, Item, Option, Scale
+from survey.models.delegations import Delegation, DelegationCategory
 from survey.models.evaluations import (
     ContractorEvaluation,
     InvitationRequest,
@@ -73,6 +74,8 @@ __all__ = [
     "ContractorEvaluation",
     "CorrectiveAction",
     "DailyRun",
+    "Delegation",
+    "DelegationCategory",
     "ExportJob",
     "FindingMeasure",
     "InformationSystem",
