@@ -56,7 +56,7 @@ def delegate(assignment_id: int):
     assignment = access.assignment_or_404(assignment_id, current_user, "delegate")
     form = _form(assignment)
     if not form.is_submitted():
-        form.due_on.data = assignment.due_on or assignment.campaign.closes_on
+        form.due_on.data = max(assignment.due_on or assignment.campaign.closes_on, clock.today())
     elif form.validate():
         try:
             delegation = delegations.delegate(
@@ -80,7 +80,6 @@ def delegate(assignment_id: int):
         "respond/delegate.html",
         assignment=assignment,
         form=form,
-        today=clock.today(),
     ), status
 
 

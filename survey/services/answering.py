@@ -407,8 +407,11 @@ def _not_delegated(assignment: Assignment, user: User, changes: list[Change]):
     allowed = access.delegated_items(user, assignment, answering=True)
     if allowed is None:
         return {}
+    outside = [change.item_id for change in changes if change.item_id not in allowed]
+    if not outside:
+        return {}
     message = _("この項目は回答を依頼されていないため、変更できません。")
-    return {change.item_id: [message] for change in changes if change.item_id not in allowed}
+    return {item_id: [message] for item_id in outside}
 
 
 def _not_offered(

@@ -150,7 +150,8 @@ def delegate(
         problems["due_on"] = _("期限を入力してください。")
     elif due_on < today:
         problems["due_on"] = _("期限には今日以降の日付を入力してください。")
-    elif due_on > deadline:
+    elif today <= deadline < due_on:
+        # Past the questionnaire's own deadline (still open, overdue) any day from today will do.
         problems["due_on"] = _("期限は点検の回答期限より後にはできません。")
     if len(note) > NOTE_MAX:
         problems["note"] = _("連絡事項は%(max)d文字以内で入力してください。", max=NOTE_MAX)
