@@ -107,8 +107,7 @@ def _page(
             review_note=_review_note(assignment, review_form),
             whole=part is None,
             may_submit=access.can(current_user, "submit", assignment),
-            may_delegate=access.can(current_user, "delegate", assignment)
-            and bool(delegations.candidates(assignment, current_user)),
+            may_delegate=access.can(current_user, "delegate", assignment),
             may_withdraw=access.answers_for(current_user, assignment),
             delegations=[
                 d
