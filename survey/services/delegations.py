@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload, selectinload
 from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload, selectinload
 
 from survey import access, clock
 from survey.extensions import db
