@@ -23,7 +23,7 @@ from survey.models import (
     Role,
     User,
 )
-from survey.services import answering, delegations
+from survey.services import answering, delegations, tokens
 from tests.helpers import (
     assignment_of,
     company_account,
@@ -137,9 +137,10 @@ def test_the_delegate_sees_no_other_questionnaire_nor_another_unit(demo_app):
     inbox = client.get("/assignments/").get_data(as_text=True)
     assert "依頼された回答" in inbox and "回答する点検" not in inbox
     assert f"/assignments/{demo_delegation().assignment_id}" in inbox
-    # No corrective actions, results or registers of the unit either.
-    assert client.get("/followup/actions/").status_code == 200
+    # No results, registers or API tokens either (the API would hand out whole questionnaires).
     assert client.get("/results/").status_code == 403
+    assert client.get("/admin/registers/").status_code == 404
+    assert tokens.scopes_for(user("staff")) == []
 
 
 def test_the_delegate_answers_their_items_and_nothing_else(demo_app):
