@@ -37,12 +37,7 @@ def _form(assignment) -> DelegationForm:
     form.delegate.choices = [(0, _("選んでください"))] + [
         (user.id, user.display_name) for user in delegations.candidates(assignment, current_user)
     ]
-    taken = {
-        category.id
-        for delegation in delegations.of_assignment(assignment)
-        if delegation.done_at is None
-        for category in delegation.categories
-    }
+    taken = delegations.taken(assignment)
     form.categories.choices = [
         (c.id, f"{c.code} {c.title_for(str(get_locale()))}")
         for c in assignment.campaign.checklist.categories

@@ -102,21 +102,18 @@ def _event(assignment: Assignment, action: str, user: User, comment: str) -> Non
     )
 
 
-def _summary(delegation: Delegation) -> dict:
-    return {
-        "delegate": delegation.delegate.username,
-        "categories": [c.code for c in delegation.categories],
-        "due_on": delegation.due_on.isoformat(),
-    }
-
-
-def _record(action: str, delegation: Delegation, user: User, **extra) -> None:
+def _record(action: str, delegation: Delegation, user: User) -> None:
     trail.record(
         action,
         delegation,
         summary=f"{trail.assignment_summary(delegation.assignment)} → "
         f"{delegation.delegate.display_name}",
-        after={"assignment_id": delegation.assignment_id, **_summary(delegation), **extra},
+        after={
+            "assignment_id": delegation.assignment_id,
+            "delegate": delegation.delegate.username,
+            "categories": [c.code for c in delegation.categories],
+            "due_on": delegation.due_on.isoformat(),
+        },
         user=user,
     )
 
@@ -144,8 +141,8 @@ def delegate(
     if not categories or len(categories) != len(set(category_ids)):
         problems["categories"] = _("依頼する分類を選んでください。")
     else:
-        taken = _taken(assignment)
-        overlap = [c for c in categories if c.id in taken]
+        busy = taken(assignment)
+        overlap = [c for c in categories if c.id in busy]
         if overlap:
             problems["categories"] = _(
                 "%(codes)s はすでにほかの人に依頼しています。",
@@ -180,8 +177,8 @@ def delegate(
     return delegation
 
 
-def _taken(assignment: Assignment) -> set[int]:
-    """The categories handed to someone who has not finished them."""
+def taken(assignment: Assignment) -> set[int]:
+    """The categories handed to someone who has not finished them: not handed twice."""
     return {
         category.id
         for delegation in of_assignment(assignment)
@@ -197,7 +194,7 @@ def describe(delegation: Delegation) -> str:
     return f"{delegation.delegate.display_name}: {part} ({delegation.due_on.isoformat()})"
 
 
-def _claim(delegation: Delegation, **values) -> bool:
+def _claim(delegation: Delegation, **values) -> None:
     """One guarded UPDATE from the state this request saw: a double click takes it once."""
     claimed = db.session.execute(
         sa.update(Delegation)
@@ -213,15 +210,6 @@ def _claim(delegation: Delegation, **values) -> bool:
         db.session.rollback()
         raise AlreadyMoved()
     db.session.refresh(delegation)
-    return True
-
-
-def may_mark_done(user: User, delegation: Delegation) -> bool:
-    return (
-        delegation.delegate_id == user.id
-        and delegation.ended_at is None
-        and delegation.done_at is None
-    )
 
 
 def mark_done(delegation: Delegation, user: User) -> None:
@@ -235,12 +223,6 @@ def mark_done(delegation: Delegation, user: User) -> None:
     notify.mail_users(
         [delegation.delegator], *mail_texts.delegation_done(delegation, _link(assignment))
     )
-
-
-def may_withdraw(user: User, delegation: Delegation) -> bool:
-    """Whoever may hand parts of the questionnaire (its respondents by role; the delegator
-    among them) takes one back, whatever its state, while it is not withdrawn."""
-    return delegation.ended_at is None and access.answers_for(user, delegation.assignment)
 
 
 def withdraw(delegation: Delegation, user: User) -> None:
