@@ -133,7 +133,10 @@ def test_the_delegate_sees_no_other_questionnaire_nor_another_unit(demo_app):
     for assignment in (own_contract, other_unit):
         assert page(client, assignment)[0] == 404
         assert client.get(f"/assignments/{assignment.id}/history").status_code == 404
-    # The inbox lists what was handed over and nothing to answer of their own.
+    # The home page and the inbox list what was handed over, and nothing of their own.
+    home = client.get("/").get_data(as_text=True)
+    assert "依頼された回答" in home and "担当している点検" not in home
+    assert "是正措置" not in home and "委託契約" not in home  # no menu into the unit's lists
     inbox = client.get("/assignments/").get_data(as_text=True)
     assert "依頼された回答" in inbox and "回答する点検" not in inbox
     assert f"/assignments/{demo_delegation().assignment_id}" in inbox
