@@ -174,6 +174,8 @@ def delegated_part(user: User, assignment: Assignment, *, answering: bool = Fals
     page, its saves, its history and its evidence files are cut to these categories."""
     if user.role != Role.STAFF:
         return None
+    if user.unit_id is None or user.unit_id != assignment.responsible_unit_id:
+        return frozenset()  # moved to another unit: what was handed over stays behind
     stmt = (
         sa.select(DelegationCategory.category_id)
         .join(Delegation, Delegation.id == DelegationCategory.delegation_id)
