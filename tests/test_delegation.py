@@ -368,3 +368,14 @@ def test_the_demo_has_one_delegated_questionnaire(demo_app):
     assert events(delegation.assignment).count("delegate") == 1
     assert db.session.scalar(sa.select(sa.func.count(Delegation.id))) == 1
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AssignmentEvent)) > 1
+
+
+def test_a_delegate_moved_to_another_unit_leaves_the_part_behind(demo_app):
+    delegation = demo_delegation()
+    staff = user("staff")
+    staff.unit_id = db.session.scalar(sa.select(OrgUnit.id).where(OrgUnit.name == "秘書課"))
+    db.session.commit()
+    client = login(demo_app, "staff")
+    assert page(client, delegation.assignment)[0] == 404
+    assert access.delegated_items(staff, delegation.assignment) == frozenset()
+    assert not access.can(staff, "answer", delegation.assignment)
