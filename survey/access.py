@@ -27,7 +27,10 @@ from survey.models import (
     Checklist,
     Contract,
     Contractor,
+    Delegation,
+    DelegationCategory,
     ExportJob,
+    Item,
     OrgUnit,
     Role,
     User,
@@ -134,6 +137,12 @@ def scope_assignments(user: User, stmt: sa.Select) -> sa.Select:
         return stmt.where(Assignment.responsible_unit_id.in_(subtree_ids(user.unit_id)))
     if user.role == Role.RESPONDENT and user.unit_id is not None:
         return stmt.where(Assignment.responsible_unit_id == user.unit_id)
+    if user.role == Role.STAFF and user.unit_id is not None:
+        # Only what was handed to them, and only while they are of the unit that answers it.
+        return stmt.where(
+            Assignment.id.in_(delegated_to(user.id)),
+            Assignment.responsible_unit_id == user.unit_id,
+        )
     if user.role == Role.CONTRACTOR and user.contractor_id is not None:
         own_contracts = sa.select(Contract.id).where(Contract.contractor_id == user.contractor_id)
         return stmt.where(
@@ -146,6 +155,58 @@ def scope_assignments(user: User, stmt: sa.Select) -> sa.Select:
             )
         )
     return stmt.where(sa.false())
+
+
+# --- delegation (委任): parts of a questionnaire handed to a colleague -------------------------
+
+
+def delegated_to(user_id: int) -> sa.Select:
+    """The ids of the questionnaires with a delegation to the user that is not withdrawn."""
+    return sa.select(Delegation.assignment_id).where(
+        Delegation.delegate_id == user_id, Delegation.ended_at.is_(None)
+    )
+
+
+def delegated_part(user: User, assignment: Assignment, *, answering: bool = False):
+    """The categories (ids) of the questionnaire a staff account sees — with `answering`, those
+    it may still answer (its part not marked done) — as a frozenset; None for every other role,
+    whose access the role decides. A staff account sees nothing else of the questionnaire: its
+    page, its saves, its history and its evidence files are cut to these categories."""
+    if user.role != Role.STAFF:
+        return None
+    if user.unit_id is None or user.unit_id != assignment.responsible_unit_id:
+        return frozenset()  # moved to another unit: what was handed over stays behind
+    stmt = (
+        sa.select(DelegationCategory.category_id)
+        .join(Delegation, Delegation.id == DelegationCategory.delegation_id)
+        .where(
+            Delegation.assignment_id == assignment.id,
+            Delegation.delegate_id == user.id,
+            Delegation.ended_at.is_(None),
+        )
+    )
+    if answering:
+        stmt = stmt.where(Delegation.done_at.is_(None))
+    return frozenset(db.session.scalars(stmt))
+
+
+def delegated_items(user: User, assignment: Assignment, *, answering: bool = False):
+    """The item ids of `delegated_part` (None: the whole questionnaire, as the role allows)."""
+    part = delegated_part(user, assignment, answering=answering)
+    if part is None:
+        return None
+    if not part:
+        return frozenset()
+    return frozenset(
+        db.session.scalars(sa.select(Item.id).where(Item.category_id.in_(sorted(part))))
+    )
+
+
+def sees_whole(user: User) -> bool:
+    """Whether the user's access to a questionnaire is the whole of it: everyone's but a staff
+    account's, which sees only the part handed to it (no answer sheet, print view or result,
+    which hold every item)."""
+    return user.role != Role.STAFF
 
 
 # --- decisions on one assignment ------------------------------------------------------------
@@ -323,9 +384,12 @@ def accepts_work(assignment: Assignment, today: date | None = None) -> bool:
 def can(user: User, action: str, assignment: Assignment) -> bool:
     """The one answer to "may this user do this to this assignment?".
 
-    Actions: view, answer (edit and submit), review (approve or return: `reviewable`, never
-    by whoever had a hand in the answers), invite (a contractor), result (its own score and
-    grade: for whoever may view it, once handed in).
+    Actions: view, answer (edit: for a staff account, only its delegated part until it marks
+    it done), submit (hand in: who answers it by role, never a delegate), delegate (hand a part
+    to a colleague, and withdraw it: the same people), whole (the answer sheet and the print
+    view, which hold every item: whoever views it but a staff account), review (approve or
+    return: `reviewable`, never by whoever had a hand in the answers), invite (a contractor),
+    result (its own score and grade: for whoever may view it whole, once handed in).
     """
     open_campaign = action != "view" and accepts_work(assignment)
     if action == "view":
@@ -338,7 +402,15 @@ def can(user: User, action: str, assignment: Assignment) -> bool:
             is not None
         )
     if action == "answer":
+        if not (open_campaign and assignment.status in EDITABLE):
+            return False
+        if user.role == Role.STAFF:
+            return bool(delegated_part(user, assignment, answering=True))
+        return answers_for(user, assignment)
+    if action in ("submit", "delegate"):
         return open_campaign and assignment.status in EDITABLE and answers_for(user, assignment)
+    if action == "whole":
+        return sees_whole(user) and can(user, "view", assignment)
     if action == "review":
         return (
             open_campaign
@@ -346,8 +418,11 @@ def can(user: User, action: str, assignment: Assignment) -> bool:
             and reviews(user, assignment)
         )
     if action == "result":
-        # Whoever may see the assignment, once it is handed in (submitted or approved).
-        return assignment.status in (AssignmentStatus.SUBMITTED, AssignmentStatus.APPROVED)
+        # Whoever may see the assignment whole, once it is handed in (submitted or approved).
+        return sees_whole(user) and assignment.status in (
+            AssignmentStatus.SUBMITTED,
+            AssignmentStatus.APPROVED,
+        )
     if action == "invite":
         return (
             open_campaign
@@ -550,6 +625,20 @@ def subcontract_request_or_404(request_id: int, user: User) -> SubcontractReques
         user,
         db.session.get(SubcontractRequest, request_id),
         lambda filed: _contract_visible(user, filed.contract_id),
+    )
+
+
+def delegation_or_404(assignment: Assignment, delegation_id: int, user: User) -> Delegation:
+    """One delegation of a questionnaire the user sees (assignment_or_404 first); a staff
+    account sees only those handed to it."""
+
+    def visible(found: Delegation) -> bool:
+        if found.assignment_id != assignment.id:
+            return False
+        return sees_whole(user) or found.delegate_id == user.id
+
+    return _shown_or_404(
+        "delegation", delegation_id, user, db.session.get(Delegation, delegation_id), visible
     )
 
 

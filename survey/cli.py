@@ -19,7 +19,7 @@ from reports.aggregate import UnknownScale
 from reports.queries import UnknownCampaign
 from survey import clock, demo
 from survey.extensions import db
-from survey.models import Checklist
+from survey.models import Checklist, Role
 from survey.services import backup, files, trail, uploads
 from survey.services import checklists as checklist_service
 from survey.services.accounts import AccountError, add_user
@@ -564,7 +564,7 @@ user_cli = AppGroup("user", help="Accounts.")
 @click.option(
     "--role",
     required=True,
-    type=click.Choice(["admin", "auditor", "manager", "respondent", "contractor"]),
+    type=click.Choice([role.value for role in Role]),
 )
 @click.option("--unit", "unit_code", help="Code of the user's unit.")
 @click.option("--contractor", "contractor_code", help="Code of the user's company.")

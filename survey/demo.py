@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from survey import (
     demo_campaigns,
     demo_contractors,
+    demo_delegation,
     demo_escalation,
     demo_followup,
     demo_logs,
@@ -67,6 +68,7 @@ DEMO_LOGINS = {
     "manager": "所属長（区民部長）",
     "respondent": "回答者（戸籍住民課）",
     "contractor": "委託事業者（株式会社さくら情報サービス）",
+    "staff": "職員（戸籍住民課・回答を依頼された分類だけ）",
 }
 
 
@@ -170,6 +172,7 @@ def load() -> Ward:
     demo_followup.load()
     demo_escalation.load()
     demo_logs.load()
+    demo_delegation.load()
     demo_pledges.load()
     # The answers and statuses above went in directly, not through hand-ins.
     for campaign_id in db.session.scalars(sa.select(Campaign.id)):

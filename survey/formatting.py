@@ -140,6 +140,7 @@ def init_app(app: Flask) -> None:
     for name, table in (
         ("role_label", labels.ROLES),
         ("assignment_status_label", labels.ASSIGNMENT_STATUSES),
+        ("delegation_step_label", labels.DELEGATION_STEPS),
         ("campaign_status_label", labels.CAMPAIGN_STATUSES),
         ("escalation_step_label", labels.ESCALATION_STEPS),
         ("target_kind_label", labels.TARGET_KINDS),

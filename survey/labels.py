@@ -8,6 +8,14 @@ ROLES = {
     "manager": _l("所属長"),
     "respondent": _l("回答者"),
     "contractor": _l("委託事業者"),
+    "staff": _l("職員"),
+}
+
+# The steps of a delegation (委任) in a questionnaire's history, beside the review's.
+DELEGATION_STEPS = {
+    "delegate": _l("回答の依頼（委任）"),
+    "delegate_done": _l("依頼された回答の完了"),
+    "delegate_end": _l("回答の依頼の取消し"),
 }
 
 ASSIGNMENT_STATUSES = {

@@ -22,6 +22,7 @@ from survey.models import (
     Contractor,
     ContractorEvaluation,
     CorrectiveAction,
+    Delegation,
     ExportJob,
     FindingMeasure,
     InvitationRequest,
@@ -37,7 +38,7 @@ from survey.models.types import utcnow
 from survey.services import trail as audit_service
 from tests.helpers import login, stored_file
 
-ROLES = ["anonymous", "admin", "auditor", "manager", "respondent", "contractor"]
+ROLES = ["anonymous", "admin", "auditor", "manager", "respondent", "contractor", "staff"]
 SIGN_IN = "sign-in"  # a redirect to the login page
 
 
@@ -58,6 +59,7 @@ class World:
     )  # target -> ids of its action, evidence, audit …
     job: int = 0  # a finished export job of `manager`'s, with its file
     ack: int = 0  # `respondent`'s acknowledgement of the staff pledge (the demo's)
+    delegation: int = 0  # the demo's: a category of `own` handed by `respondent` to `staff`
 
 
 def _assignment(campaign: str, **where) -> Assignment:
@@ -143,6 +145,9 @@ def world(demo_app) -> World:
             sa.select(PledgeAcknowledgement.id)
             .join(User, User.id == PledgeAcknowledgement.user_id)
             .where(User.username == "respondent")
+        ),
+        delegation=db.session.scalar(
+            sa.select(Delegation.id).where(Delegation.assignment_id == own.id)
         ),
     )
 
@@ -265,12 +270,14 @@ def _log_review(company_id: int) -> dict[str, dict[str, int]]:
 
 
 # Who may see (read) and who answers each target, by role.
+# `staff` sees `own` through the demo's delegation: one category of it (not item 1, which holds
+# the attachment), and nothing else of the ward.
 VISIBLE = {
-    "own": {"admin", "auditor", "manager", "respondent"},
+    "own": {"admin", "auditor", "manager", "respondent", "staff"},
     "other": {"admin", "auditor"},
     "contract": {"admin", "auditor", "contractor"},
 }
-ANSWERS = {"own": {"respondent"}, "other": set(), "contract": {"contractor"}}
+ANSWERS = {"own": {"respondent", "staff"}, "other": set(), "contract": {"contractor"}}
 RESULTS = {"admin", "auditor", "manager"}
 
 
@@ -283,6 +290,42 @@ def write(ok):
         if role not in VISIBLE[target]:
             return 404
         return ok if role in ANSWERS[target] else 403
+
+    return decide
+
+
+def whole(ok):
+    """What holds every item (the print view, the answer sheet): a delegate sees their part
+    only, so for `staff` these are refused."""
+
+    def decide(role, target):
+        if role == "staff" and role in VISIBLE[target]:
+            return 403
+        return ok(role, target)
+
+    return decide
+
+
+def evidence(role, target):
+    # The attachment is on item 1, which is not in the part handed to `staff`: not theirs.
+    return 404 if role == "staff" else read(role, target)
+
+
+def delegate(role, target):
+    if role not in VISIBLE[target]:
+        return 404
+    # Who answers the questionnaire by role hands parts of it (an empty post: the form again).
+    return 422 if role in ANSWERS[target] and role != "staff" else 403
+
+
+def delegation_step(who):
+    """Marking the part done (its delegate) and withdrawing it (who answers `own` by role):
+    the demo's delegation is of `own` only."""
+
+    def decide(role, target):
+        if role not in VISIBLE["own"]:
+            return 404
+        return 302 if role == who else 403
 
     return decide
 
@@ -336,15 +379,15 @@ DECISIONS = {
     "respond.index": [("GET", "/assignments/", signed_in, ["own"])],
     "respond.assignment": [("GET", "/assignments/{id}", read, list(VISIBLE))],
     "respond.history": [("GET", "/assignments/{id}/history", read, list(VISIBLE))],
-    "respond.print_view": [("GET", "/assignments/{id}/print", read, list(VISIBLE))],
+    "respond.print_view": [("GET", "/assignments/{id}/print", whole(read), list(VISIBLE))],
     "respond.result": [("GET", "/assignments/{id}/result", own_result, list(VISIBLE))],
-    "respond.sheet_download": [("GET", "/assignments/{id}/sheet.xlsx", read, list(VISIBLE))],
-    "respond.evidence_file": [("GET", "/assignments/{id}/evidence/{att}", read, list(VISIBLE))],
+    "respond.sheet_download": [("GET", "/assignments/{id}/sheet.xlsx", whole(read), list(VISIBLE))],
+    "respond.evidence_file": [("GET", "/assignments/{id}/evidence/{att}", evidence, list(VISIBLE))],
     "respond.save": [("POST", "/assignments/{id}", write(302), list(VISIBLE))],
     "respond.autosave": [("POST", "/assignments/{id}/autosave", write(200), list(VISIBLE))],
     "respond.sheet_upload": [
-        ("GET", "/assignments/{id}/sheet", write(200), list(VISIBLE)),
-        ("POST", "/assignments/{id}/sheet", write(422), list(VISIBLE)),
+        ("GET", "/assignments/{id}/sheet", whole(write(200)), list(VISIBLE)),
+        ("POST", "/assignments/{id}/sheet", whole(write(422)), list(VISIBLE)),
     ],
     # Nothing is handed in here yet, so nobody may review; other units still answer 404.
     "respond.review": [
@@ -356,6 +399,15 @@ DECISIONS = {
         )
     ],
     "respond.invite": [("POST", "/assignments/{id}/invite", invite, list(VISIBLE))],
+    "respond.delegate": [
+        (
+            "GET",
+            "/assignments/{id}/delegate",
+            lambda r, t: 200 if delegate(r, t) == 422 else delegate(r, t),
+            list(VISIBLE),
+        ),
+        ("POST", "/assignments/{id}/delegate", delegate, list(VISIBLE)),
+    ],
     "results.index": [("GET", "/results/", results, ["own"])],
     "results.campaign": [("GET", "/results/2026-annual-assets", results, ["own"])],
     "results.answers": [("GET", "/results/2026-annual-assets/answers?item=1", results, ["own"])],
@@ -746,6 +798,19 @@ DECISIONS.update(
     }
 )
 
+
+def _no_delegates(decide):
+    return lambda role, target: 404 if role == "staff" else decide(role, target)
+
+
+# A delegate (`staff`) sees a part of one questionnaire and nothing of its unit's follow-up.
+for _endpoint, _cases in DECISIONS.items():
+    if _endpoint.startswith("followup."):
+        DECISIONS[_endpoint] = [
+            (method, path, _no_delegates(decide) if len(targets) > 1 else decide, targets)
+            for method, path, decide, targets in _cases
+        ]
+
 # ログ点検: the office's pages only; for everyone else, auditors too, they do not exist (the logs
 # name residents' records). Posts without a valid form are refused (422); an upload token that
 # belongs to nobody sends the office back to upload again.
@@ -835,7 +900,13 @@ def explains(ok):
 DECISIONS.update(
     {
         "logreview.desk": [
-            ("GET", "/logs/reviews/", lambda r, t: 404 if r == "auditor" else 200, ["own"])
+            # `staff` was asked to explain nothing: for it, as for auditors, there is no desk.
+            (
+                "GET",
+                "/logs/reviews/",
+                lambda r, t: 404 if r in ("auditor", "staff") else 200,
+                ["own"],
+            )
         ],
         "logreview.sheet": [("GET", SHEET, sheet_decides(200, 200), list(SHEET_SEES))],
         # The head: nothing changed (no answer posted) → back to the sheet; the office answers
@@ -969,6 +1040,7 @@ def test_each_role_gets_exactly_what_it_may(demo_app, world, role):
                     **world.followup[target],
                     job=world.job,
                     ack=world.ack,
+                    delegation=world.delegation,
                 )
                 response = client.open(path, method=method, data=_body(world, assignment))
                 response.close()  # downloads stream files
@@ -982,7 +1054,22 @@ def test_each_role_gets_exactly_what_it_may(demo_app, world, role):
                 expected = decide(role, target)
                 if response.status_code != expected:
                     wrong.append((endpoint, method, target, response.status_code, expected))
-    assert wrong == []
+    assert wrong == [], "\n".join(map(str, wrong))
+
+
+# The delegation's steps change it: last, so that every route above sees it as the demo left it
+# (marked done before it is withdrawn).
+DECISIONS["respond.delegation_done"] = [
+    ("POST", "/assignments/{id}/delegations/{delegation}/done", delegation_step("staff"), ["own"])
+]
+DECISIONS["respond.delegation_withdraw"] = [
+    (
+        "POST",
+        "/assignments/{id}/delegations/{delegation}/withdraw",
+        delegation_step("respondent"),
+        ["own"],
+    )
+]
 
 
 # Pages only for someone signed out: every role is sent to its account page instead.

@@ -5,7 +5,7 @@ from survey import access, clock
 from survey.extensions import db
 from survey.main import bp
 from survey.models import Contractor, Role
-from survey.services import evaluations, inbox, invitation_requests
+from survey.services import delegations, evaluations, inbox, invitation_requests
 from survey.services.overview import campaign_summaries, own_assignments
 
 DESK_ROWS = 10  # the rest is one click away, in 回答・承認
@@ -26,6 +26,7 @@ def home():
         "main/home.html",
         summaries=campaign_summaries(current_user),
         assignments=own_assignments(current_user) if answers_own else None,
+        handed_to=delegations.handed_to(current_user),
         waiting=waiting[:DESK_ROWS],
         waiting_count=len(waiting),
         recommendations=evaluations.open_recommendations(company, today) if company else None,

@@ -14,6 +14,7 @@ from survey.models.campaigns import (
     EscalationDefault,
 )
 from survey.models.checklists import Category, Checklist, ChecklistGrade, Item, Option, Scale
+from survey.models.delegations import Delegation, DelegationCategory
 from survey.models.evaluations import (
     ContractorEvaluation,
     InvitationRequest,
@@ -77,6 +78,8 @@ __all__ = [
     "CorrectiveAction",
     "DailyRun",
     "EscalationDefault",
+    "Delegation",
+    "DelegationCategory",
     "ExportJob",
     "FindingMeasure",
     "InformationSystem",

@@ -26,6 +26,9 @@ class Role(enum.StrEnum):
     MANAGER = "manager"  # their unit's subtree
     RESPONDENT = "respondent"  # their unit's assignments
     CONTRACTOR = "contractor"  # their company's contracts only
+    # A unit's employee who answers nothing of their own: only the parts of a questionnaire a
+    # respondent hands to them (survey.services.delegations), and sees nothing else.
+    STAFF = "staff"
 
 
 class OrgUnit(db.Model):

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("respond", __name__, url_prefix="/assignments")
 
-from survey.respond import invite, routes, sheet  # noqa: E402,F401
+from survey.respond import delegation, invite, routes, sheet  # noqa: E402,F401

@@ -38,8 +38,9 @@ def invite_form_for(assignment: Assignment) -> InviteForm:
 @bp.app_template_global()
 def invitation_requests_for(assignment: Assignment) -> list[InvitationRequest]:
     """The requests to invite for this contract, with the office's decisions, for the staff who
-    see the assignment; the company does not see whom its client asked about."""
-    if assignment.contract_id is None or current_user.role == Role.CONTRACTOR:
+    see the assignment; the company does not see whom its client asked about, nor a delegate
+    (a staff account sees only the items handed to it)."""
+    if assignment.contract_id is None or current_user.role in (Role.CONTRACTOR, Role.STAFF):
         return []
     return invitation_requests.of_assignment(assignment)
 

@@ -34,7 +34,16 @@ from survey.respond.forms import (
     questionnaire_view,
     view_key,
 )
-from survey.services import answering, approval, evidence, inbox, log_evidence, trail, uploads
+from survey.services import (
+    answering,
+    approval,
+    delegations,
+    evidence,
+    inbox,
+    log_evidence,
+    trail,
+    uploads,
+)
 from survey.services.own_result import own_result
 
 access.guard_blueprint(bp)
@@ -47,6 +56,7 @@ def index():
         "respond/inbox.html",
         to_answer=inbox.to_answer(current_user, today),
         to_review=inbox.to_review(current_user, today),
+        handed_to=delegations.handed_to(current_user),
     )
 
 
@@ -65,11 +75,14 @@ def _page(
     revision; the counter counts what is stored."""
     stored = answering.stored_inputs(assignment) if stored is None else stored
     checklist = assignment.campaign.checklist
-    answered, asked = answering.progress(assignment, stored)
+    part = access.delegated_items(current_user, assignment)
+    answered, asked = answering.progress(assignment, stored, part)
     problems = problems or {}
     editable = access.can(current_user, "answer", assignment)
     audience = answering.audience_of(current_user)
-    sheet = questionnaire_view(checklist, audience)
+    sheet = _sheet(assignment, audience)
+    if conflict and part is not None:
+        conflict = [change for change in conflict if change.item_id in part]
     if review_form is None and access.can(current_user, "review", assignment):
         review_form = ReviewForm()
     items_html = partial(
@@ -102,9 +115,39 @@ def _page(
             may_invite=access.can(current_user, "invite", assignment),
             returned=answering.last_return(assignment),
             review_note=_review_note(assignment, review_form),
+            whole=part is None,
+            may_submit=access.can(current_user, "submit", assignment),
+            may_delegate=access.can(current_user, "delegate", assignment),
+            may_withdraw=access.answers_for(current_user, assignment),
+            delegations=[
+                d
+                for d in delegations.of_assignment(assignment)
+                if part is None or d.delegate_id == current_user.id
+            ],
         ),
         status,
     )
+
+
+def _sheet(assignment, audience):
+    """The questionnaire's categories as the user sees them: a delegate, the part handed to
+    them alone (the rest of the questionnaire is not theirs to read)."""
+    sheet = questionnaire_view(assignment.campaign.checklist, audience)
+    part = access.delegated_part(current_user, assignment)
+    if part is None:
+        return sheet
+    codes = {c.code for c in assignment.campaign.checklist.categories if c.id in part}
+    return tuple(category for category in sheet if category.code in codes)
+
+
+def _own_part(assignment, posted):
+    """What a delegate posted, cut to the items they may answer: the form reads every item of
+    the checklist (empty where the page has none), which must not clear the others' answers.
+    save() refuses a change outside the part whatever is posted."""
+    allowed = access.delegated_items(current_user, assignment, answering=True)
+    if allowed is None:
+        return posted
+    return {item_id: value for item_id, value in posted.items() if item_id in allowed}
 
 
 def _review_note(assignment, review_form):
@@ -159,7 +202,10 @@ def _posted_revision(form) -> int:
 
 def _store_evidence(assignment, checklist, form) -> dict[int, list[str]]:
     problems: dict[int, list[str]] = {}
+    allowed = access.delegated_items(current_user, assignment, answering=True)
     for item in checklist.items:
+        if allowed is not None and item.id not in allowed:
+            continue  # a delegate attaches evidence to their own items only
         name = evidence_field(item)
         upload = form[name].data if name in form else None
         if upload and upload.filename:
@@ -182,9 +228,13 @@ def save(assignment_id: int):
         if _handed_in_again(assignment):
             return _already(assignment)
         abort(403)
+    if request.form.get("action") == "submit" and not access.can(
+        current_user, "submit", assignment
+    ):
+        abort(403)  # a delegate answers their part; the delegator hands the whole in
     checklist = assignment.campaign.checklist
     form = questionnaire_form_class(checklist)()
-    posted = inputs_from(form, checklist)
+    posted = _own_part(assignment, inputs_from(form, checklist))
     if not form.validate_on_submit():
         problems = {
             int(name.split("_")[1]): errors
@@ -252,12 +302,12 @@ def autosave(assignment_id: int):
     108-field WTForms form: save() checks every value, and CSRFProtect the token, as for the form
     (a third of an autosave's time went to the form: docs/performance.md)."""
     assignment = access.assignment_or_404(assignment_id, current_user, "answer")
-    sheet = questionnaire_view(assignment.campaign.checklist, answering.audience_of(current_user))
+    sheet = _sheet(assignment, answering.audience_of(current_user))
     try:
         revision = db_int(request.form.get("revision", ""))
     except ValueError:
         abort(400)
-    posted = posted_inputs(request.form, sheet)
+    posted = _own_part(assignment, posted_inputs(request.form, sheet))
     try:
         changed = answering.save(
             assignment, posted, current_user, revision=revision, source="autosave"
@@ -277,7 +327,9 @@ def autosave(assignment_id: int):
         return jsonify(ok=False, message=_("入力内容を確認してください。")), 422
     # Saved, every item of the page is stored as posted: counted from the post, and before the
     # commit, which would expire the checklist and reload it.
-    answered, asked = answering.progress(assignment, posted)
+    answered, asked = answering.progress(
+        assignment, posted, access.delegated_items(current_user, assignment)
+    )
     if changed:
         trail.record_answers(assignment, "answer.autosave", changed)
     revision = assignment.revision  # read before the commit expires it
@@ -330,17 +382,18 @@ def _reviewed_already(assignment) -> bool:
 @bp.route("/<int:assignment_id>/history")
 def history(assignment_id: int):
     assignment = access.assignment_or_404(assignment_id, current_user)
+    part = access.delegated_items(current_user, assignment)
     return render_template(
         "respond/history.html",
         assignment=assignment,
-        changes=answering.history(assignment),
+        changes=[c for c in answering.history(assignment) if part is None or c.item_id in part],
         events=answering.events(assignment),
     )
 
 
 @bp.route("/<int:assignment_id>/print")
 def print_view(assignment_id: int):
-    assignment = access.assignment_or_404(assignment_id, current_user)
+    assignment = access.assignment_or_404(assignment_id, current_user, "whole")
     stored = answering.stored_inputs(assignment)
     checklist = assignment.campaign.checklist
     audience = answering.audience_of(current_user)
@@ -374,8 +427,14 @@ def result(assignment_id: int):
 def evidence_file(assignment_id: int, attachment_id: int):
     assignment = access.assignment_or_404(assignment_id, current_user)
     attachment = db.session.get(Attachment, attachment_id)
-    if attachment is None or attachment.assignment_id != assignment.id:
-        # Another questionnaire's file asked for through one the user may see: a guessed id.
+    part = access.delegated_items(current_user, assignment)
+    if (
+        attachment is None
+        or attachment.assignment_id != assignment.id
+        or (part is not None and attachment.item_id not in part)
+    ):
+        # Another questionnaire's file asked for through one the user may see, or for a delegate
+        # a file of an item not handed to them: a guessed id.
         trail.record_denied("attachment", attachment_id, current_user, found=attachment)
         abort(404)
     stored = evidence.file_or_404(attachment, "attachment")

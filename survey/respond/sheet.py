@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Response, flash, redirect, render_template, url_for
+from flask import Response, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -40,7 +40,8 @@ class SheetUploadForm(FlaskForm):
 @bp.route("/<int:assignment_id>/sheet.xlsx")
 @access.guard()
 def sheet_download(assignment_id: int):
-    assignment = assignment_or_404(assignment_id, current_user)
+    # It holds every item: a delegate, who sees only their part, has none.
+    assignment = assignment_or_404(assignment_id, current_user, "whole")
     code = re.sub(r"[^A-Za-z0-9._-]", "_", assignment.campaign.code)
     audience = answering.audience_of(current_user)
     response = Response(answer_sheet.build_sheet(assignment, audience), mimetype=XLSX)
@@ -56,6 +57,8 @@ def sheet_download(assignment_id: int):
 @access.guard()
 def sheet_upload(assignment_id: int):
     assignment = assignment_or_404(assignment_id, current_user, "answer")
+    if not access.sees_whole(current_user):
+        abort(403)  # a sheet holds every item; a delegate answers their part on the page
     form = SheetUploadForm()
     problems: list[str] = []
     differences: list[answer_sheet.Difference] = []

@@ -116,7 +116,7 @@ def add_user(
         )
     if role != Role.CONTRACTOR and contractor_code:
         raise AccountError("--contractor を指定できるのは役割 contractor のときだけです。")
-    if role in (Role.MANAGER, Role.RESPONDENT) and not unit_code:
+    if role in (Role.MANAGER, Role.RESPONDENT, Role.STAFF) and not unit_code:
         raise AccountError(f"役割 {role} のユーザーには --unit で所属コードを指定してください。")
     if password is not None:
         problem = password_problem(password, username)

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm.attributes import set_committed_value
 
 from checklists import scoring
-from survey import clock
+from survey import access, clock
 from survey.access import EDITABLE
 from survey.extensions import db
 from survey.models import (
@@ -190,13 +190,20 @@ def asked_item_ids(assignment: Assignment, inputs: Mapping[int, ItemInput]) -> s
 
 
 def progress(
-    assignment: Assignment, inputs: Mapping[int, ItemInput] | None = None
+    assignment: Assignment,
+    inputs: Mapping[int, ItemInput] | None = None,
+    part: frozenset[int] | None = None,
 ) -> tuple[int, int]:
-    """(answered, asked) over the items asked under the current answers: `12/21 回答済`."""
+    """(answered, asked) over the items asked under the current answers: `12/21 回答済`; of
+    `part` only (a delegate's items), if given."""
     inputs = stored_inputs(assignment) if inputs is None else inputs
     items = _version(assignment.campaign.checklist).shapes
     by_number = {item.number: item for item in items}
-    asked = [item for item in items if is_asked(item, inputs, by_number)]
+    asked = [
+        item
+        for item in items
+        if is_asked(item, inputs, by_number) and (part is None or item.id in part)
+    ]
     answered = sum(1 for item in asked if inputs.get(item.id) and inputs[item.id].option)
     return answered, len(asked)
 
@@ -341,6 +348,9 @@ def save(
         new = EMPTY if value is None else value
         if old != new:
             changes.append(Change(item_id, version.numbers[item_id], old, new, value is None))
+    problems = _not_delegated(assignment, user, changes)
+    if problems:
+        raise Invalid(problems)
     if not changes:
         return []
     new_revision = _claim_revision(assignment, revision)
@@ -389,6 +399,19 @@ def save(
     if assignment.status == AssignmentStatus.NOT_STARTED:
         assignment.status = AssignmentStatus.DRAFT
     return changes
+
+
+def _not_delegated(assignment: Assignment, user: User, changes: list[Change]):
+    """A delegate changes the items handed to them and no other, whatever the path (form,
+    autosave, API): a change elsewhere, posted or cleared by a condition, refuses the save."""
+    allowed = access.delegated_items(user, assignment, answering=True)
+    if allowed is None:
+        return {}
+    outside = [change.item_id for change in changes if change.item_id not in allowed]
+    if not outside:
+        return {}
+    message = _("この項目は回答を依頼されていないため、変更できません。")
+    return {item_id: [message] for item_id in outside}
 
 
 def _not_offered(

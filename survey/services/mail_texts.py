@@ -427,3 +427,84 @@ def log_sheet_returned(unit_name: str, reason: str, link: str):
             link=link,
         )
         return subject, body + "\n" + _signature()
+
+
+def _part(delegation) -> str:
+    return "、".join(f"{c.code} {c.title}" for c in delegation.categories)
+
+
+def delegation_request(delegation, link: str):
+    """To the delegate: a part of a questionnaire handed to them, with its due date."""
+    assignment = delegation.assignment
+    with force_locale("ja"):
+        subject = _(
+            "【情報セキュリティ自己点検】回答の依頼（委任）（%(target)s）",
+            target=assignment.target_name,
+        )
+        body = _(
+            "次の点検の一部の回答を依頼されました。期限までに回答し、"
+            "「回答を完了した」を押してください。提出は依頼した人が行います。\n\n"
+            "点検: %(campaign)s\n"
+            "対象: %(target)s\n"
+            "依頼された分類: %(part)s\n"
+            "期限: %(due)s\n"
+            "依頼した人: %(delegator)s\n",
+            campaign=assignment.campaign.title,
+            target=assignment.target_name,
+            part=_part(delegation),
+            due=format_date(delegation.due_on),
+            delegator=_reviewer(delegation.delegator),
+        )
+        if delegation.note.strip():
+            body += "\n" + _("依頼した人からの連絡:\n%(note)s\n", note=delegation.note.strip())
+        body += "\n" + _("回答画面:\n%(link)s\n", link=link)
+        return subject, body + "\n" + _signature()
+
+
+def delegation_done(delegation, link: str):
+    """To the delegator: the delegate marked their part done; the delegator reviews and submits."""
+    assignment = delegation.assignment
+    with force_locale("ja"):
+        subject = _(
+            "【情報セキュリティ自己点検】委任した回答の完了（%(target)s）",
+            target=assignment.target_name,
+        )
+        body = _(
+            "依頼した分類の回答が完了しました。内容を確認のうえ、提出してください。\n\n"
+            "点検: %(campaign)s\n"
+            "対象: %(target)s\n"
+            "依頼した分類: %(part)s\n"
+            "回答した人: %(delegate)s\n\n"
+            "回答画面:\n%(link)s\n",
+            campaign=assignment.campaign.title,
+            target=assignment.target_name,
+            part=_part(delegation),
+            delegate=_reviewer(delegation.delegate),
+            link=link,
+        )
+        return subject, body + "\n" + _signature()
+
+
+def delegation_withdrawn(delegation, link: str):
+    """To the delegate: the delegation was withdrawn, so the questionnaire is no longer theirs."""
+    assignment = delegation.assignment
+    with force_locale("ja"):
+        subject = _(
+            "【情報セキュリティ自己点検】回答の依頼の取消し（%(target)s）",
+            target=assignment.target_name,
+        )
+        body = _(
+            "次の点検の回答の依頼（委任）は取り消されました。"
+            "この点検の画面は表示されなくなります。\n\n"
+            "点検: %(campaign)s\n"
+            "対象: %(target)s\n"
+            "依頼されていた分類: %(part)s\n"
+            "取り消した人: %(by)s\n\n"
+            "回答・承認の一覧:\n%(link)s\n",
+            campaign=assignment.campaign.title,
+            target=assignment.target_name,
+            part=_part(delegation),
+            by=_reviewer(delegation.ended_by),
+            link=link,
+        )
+        return subject, body + "\n" + _signature()

@@ -28,7 +28,7 @@ from survey.models.pledges import Audience, Pledge, PledgeAcknowledgement, Pledg
 from survey.models.types import utcnow
 from survey.services import trail, transitions
 
-STAFF_ROLES = (Role.ADMIN, Role.AUDITOR, Role.MANAGER, Role.RESPONDENT)
+STAFF_ROLES = (Role.ADMIN, Role.AUDITOR, Role.MANAGER, Role.RESPONDENT, Role.STAFF)
 # The pages' own names under /pledges/, which a pledge's code would hide.
 RESERVED_CODES = frozenset({"new", "mine", "acknowledgements"})
 

@@ -75,6 +75,7 @@ ROLES = {
     Role.MANAGER: "所属長",
     Role.RESPONDENT: "回答者",
     Role.CONTRACTOR: "委託事業者",
+    Role.STAFF: "職員",
 }
 ROLE_ALIASES = {"管理者（情報政策課）": Role.ADMIN, "監査担当": Role.AUDITOR}
 SUBCONTRACTING = {
@@ -743,9 +744,9 @@ def _check_users(spec, rows, problems, current, actor) -> None:
                     _("委託事業者コードは役割が委託事業者のときだけ指定します。"),
                 )
             )
-        if role in (Role.MANAGER, Role.RESPONDENT) and not row.get("unit"):
+        if role in (Role.MANAGER, Role.RESPONDENT, Role.STAFF) and not row.get("unit"):
             problems.append(
-                Problem(number, unit_label, _("所属長・回答者には組織コードが必要です。"))
+                Problem(number, unit_label, _("所属長・回答者・職員には組織コードが必要です。"))
             )
     admins = {row.get("username") for _, row in rows if row.get("role") == Role.ADMIN}
     if not admins:

@@ -33,6 +33,10 @@ PAGES = [
     ("home-contractor", "contractor", "/"),
     ("questionnaire-editable", "respondent", "/assignments/{editable}"),
     ("questionnaire-approval", "manager", "/assignments/{submitted}"),
+    # The demo's delegation: the part handed to `staff`, their inbox, and the form handing one.
+    ("questionnaire-delegated", "staff", "/assignments/{editable}"),
+    ("inbox-delegate", "staff", "/assignments/"),
+    ("delegation-form", "respondent", "/assignments/{editable}/delegate"),
     ("results-campaign", "admin", f"/results/{CAMPAIGN}"),
     ("results-department", "admin", f"/results/{CAMPAIGN}?dept={{department}}"),
     ("results-trend", "manager", f"/results/{CAMPAIGN}/trend"),

@@ -20,6 +20,9 @@
     const parent = fieldset.dataset.conditionItem;
     if (!parent) return true;
     const parentSet = byNumber.get(parent);
+    // A delegate's page holds only the categories handed to them: an item whose condition is
+    // answered elsewhere stays shown, and the server keeps its answer only if it is asked.
+    if (!parentSet) return true;
     const allowed = (fieldset.dataset.conditionOptions || "").split(",");
     return asked(parentSet) && allowed.includes(chosen(parentSet));
   }

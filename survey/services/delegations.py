@@ -1,0 +1,240 @@
+"""Delegation (委任): a respondent hands a questionnaire, or some of its categories, to a
+colleague; the delegate answers those items and marks the part done; the delegator reviews and
+submits, and may withdraw the delegation.
+
+Who may be handed a part: a staff account of the unit that answers the questionnaire (whose
+only access is the delegation: survey.access.delegated_part), or, from a contractor's account,
+another account of its own company. Every step is an AssignmentEvent (the questionnaire's
+history), an audit entry, and a mail to the other side; the caller commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload, selectinload
+
+from survey import access, clock
+from survey.extensions import db
+from survey.models import Assignment, AssignmentEvent, Delegation, Role, User
+from survey.models.types import utcnow
+from survey.services import mail_texts, notify, trail
+
+NOTE_MAX = 1000
+
+
+class Refused(Exception):
+    """The delegation cannot be made as asked; `problems` maps form fields to messages."""
+
+    def __init__(self, problems: dict[str, str]):
+        super().__init__("delegation refused")
+        self.problems = problems
+
+
+class AlreadyMoved(Exception):
+    """Another request marked the part done or withdrew it first (a double click)."""
+
+
+def candidates(assignment: Assignment, user: User) -> list[User]:
+    """Whom `user` may hand a part of the questionnaire to: the active staff accounts of the
+    unit that answers it; from a contractor's account, the other active accounts of its own
+    company. Never another unit or company, never the user."""
+    if user.role == Role.CONTRACTOR:
+        stmt = sa.select(User).where(
+            User.role == Role.CONTRACTOR, User.contractor_id == user.contractor_id
+        )
+    else:
+        stmt = sa.select(User).where(
+            User.role == Role.STAFF, User.unit_id == assignment.responsible_unit_id
+        )
+    stmt = stmt.where(User.active.is_(True), User.id != user.id)
+    return list(db.session.scalars(stmt.order_by(User.display_name, User.id)))
+
+
+def of_assignment(assignment: Assignment) -> list[Delegation]:
+    """The questionnaire's delegations not withdrawn, oldest first, with the people and the
+    categories the page shows (two queries, whatever their number)."""
+    return list(
+        db.session.scalars(
+            sa.select(Delegation)
+            .where(Delegation.assignment_id == assignment.id, Delegation.ended_at.is_(None))
+            .order_by(Delegation.id)
+            .options(
+                joinedload(Delegation.delegate),
+                joinedload(Delegation.delegator),
+                selectinload(Delegation.categories),
+            )
+        )
+    )
+
+
+def handed_to(user: User) -> list[Delegation]:
+    """What was handed to the user and not withdrawn, on questionnaires they still see (the
+    inbox's 依頼された回答), the nearest due date first."""
+    visible = access.scope_assignments(user, sa.select(Assignment.id))
+    return list(
+        db.session.scalars(
+            sa.select(Delegation)
+            .where(
+                Delegation.delegate_id == user.id,
+                Delegation.ended_at.is_(None),
+                Delegation.assignment_id.in_(visible),
+            )
+            .order_by(Delegation.done_at.is_not(None), Delegation.due_on, Delegation.id)
+        )
+    )
+
+
+def _event(assignment: Assignment, action: str, user: User, comment: str) -> None:
+    # The questionnaire's status does not move: the step is recorded beside the review's.
+    db.session.add(
+        AssignmentEvent(
+            assignment_id=assignment.id,
+            action=action,
+            from_status=assignment.status,
+            to_status=assignment.status,
+            comment=comment,
+            user_id=user.id,
+        )
+    )
+
+
+def _record(action: str, delegation: Delegation, user: User) -> None:
+    trail.record(
+        action,
+        delegation,
+        summary=f"{trail.assignment_summary(delegation.assignment)} → "
+        f"{delegation.delegate.display_name}",
+        after={
+            "assignment_id": delegation.assignment_id,
+            "delegate": delegation.delegate.username,
+            "categories": [c.code for c in delegation.categories],
+            "due_on": delegation.due_on.isoformat(),
+        },
+        user=user,
+    )
+
+
+def _link(assignment: Assignment) -> str:
+    return notify.external_url("respond.assignment", assignment_id=assignment.id)
+
+
+def delegate(
+    assignment: Assignment,
+    delegator: User,
+    delegate_id: int | None,
+    category_ids: Sequence[int],
+    due_on: date | None,
+    note: str = "",
+) -> Delegation:
+    """Hand the categories to the colleague; raises Refused naming each problem. A category
+    already handed to someone (not withdrawn, not done) is not handed twice."""
+    problems: dict[str, str] = {}
+    chosen = {user.id: user for user in candidates(assignment, delegator)}.get(delegate_id or 0)
+    if chosen is None:
+        problems["delegate"] = _("依頼する相手を一覧から選んでください。")
+    checklist_categories = {c.id: c for c in assignment.campaign.checklist.categories}
+    categories = [checklist_categories[i] for i in category_ids if i in checklist_categories]
+    if not categories or len(categories) != len(set(category_ids)):
+        problems["categories"] = _("依頼する分類を選んでください。")
+    else:
+        busy = taken(assignment)
+        overlap = [c for c in categories if c.id in busy]
+        if overlap:
+            problems["categories"] = _(
+                "%(codes)s はすでにほかの人に依頼しています。",
+                codes="、".join(c.code for c in overlap),
+            )
+    today = clock.today()
+    deadline = assignment.due_on or assignment.campaign.closes_on
+    if due_on is None:
+        problems["due_on"] = _("期限を入力してください。")
+    elif due_on < today:
+        problems["due_on"] = _("期限には今日以降の日付を入力してください。")
+    elif today <= deadline < due_on:
+        # Past the questionnaire's own deadline (still open, overdue) any day from today will do.
+        problems["due_on"] = _("期限は点検の回答期限より後にはできません。")
+    if len(note) > NOTE_MAX:
+        problems["note"] = _("連絡事項は%(max)d文字以内で入力してください。", max=NOTE_MAX)
+    if problems:
+        raise Refused(problems)
+    delegation = Delegation(
+        assignment=assignment,
+        delegator=delegator,
+        delegate=chosen,
+        due_on=due_on,
+        note=note.strip(),
+        categories=sorted(categories, key=lambda c: c.position),
+    )
+    db.session.add(delegation)
+    db.session.flush()
+    _event(assignment, "delegate", delegator, describe(delegation))
+    _record("delegation.create", delegation, delegator)
+    notify.mail_users([chosen], *mail_texts.delegation_request(delegation, _link(assignment)))
+    return delegation
+
+
+def taken(assignment: Assignment) -> set[int]:
+    """The categories handed to someone who has not finished them: not handed twice."""
+    return {
+        category.id
+        for delegation in of_assignment(assignment)
+        if delegation.done_at is None
+        for category in delegation.categories
+    }
+
+
+def describe(delegation: Delegation) -> str:
+    """The step's line in the history: to whom, which categories, by when (names and codes as
+    stored, so the line reads the same in either language)."""
+    part = ", ".join(f"{c.code} {c.title}" for c in delegation.categories)
+    return f"{delegation.delegate.display_name}: {part} ({delegation.due_on.isoformat()})"
+
+
+def _claim(delegation: Delegation, **values) -> None:
+    """One guarded UPDATE from the state this request saw: a double click takes it once."""
+    claimed = db.session.execute(
+        sa.update(Delegation)
+        .where(
+            Delegation.id == delegation.id,
+            Delegation.ended_at.is_(None),
+            *((Delegation.done_at.is_(None),) if "done_at" in values else ()),
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        db.session.rollback()
+        raise AlreadyMoved()
+    db.session.refresh(delegation)
+
+
+def mark_done(delegation: Delegation, user: User) -> None:
+    """The delegate says their part is answered; the delegator is told."""
+    if delegation.delegate_id != user.id:
+        raise PermissionError
+    _claim(delegation, done_at=utcnow())
+    assignment = delegation.assignment
+    _event(assignment, "delegate_done", user, describe(delegation))
+    _record("delegation.done", delegation, user)
+    notify.mail_users(
+        [delegation.delegator], *mail_texts.delegation_done(delegation, _link(assignment))
+    )
+
+
+def withdraw(delegation: Delegation, user: User) -> None:
+    """Take the part back: the delegate's access ends at once; their answers stay, in the
+    history under their name."""
+    if not access.answers_for(user, delegation.assignment):
+        raise PermissionError
+    _claim(delegation, ended_at=utcnow(), ended_by_id=user.id)
+    assignment = delegation.assignment
+    _event(assignment, "delegate_end", user, describe(delegation))
+    _record("delegation.withdraw", delegation, user)
+    notify.mail_users(
+        [delegation.delegate],
+        *mail_texts.delegation_withdrawn(delegation, notify.external_url("respond.index")),
+    )

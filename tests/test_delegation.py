@@ -1,0 +1,381 @@
+"""Delegation (委任): the 戸籍住民課 respondent hands a category of this year's questionnaire to a
+colleague of the division; the colleague sees and answers those items alone, marks them done,
+and the respondent reviews and submits. A delegate never sees another category, another
+questionnaire or another unit's, never submits, and still never approves what they answered."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from survey import access, clock
+from survey.extensions import db
+from survey.models import (
+    Answer,
+    Assignment,
+    AssignmentEvent,
+    AuditEntry,
+    Delegation,
+    OrgUnit,
+    OutgoingMail,
+    Role,
+    User,
+)
+from survey.services import answering, delegations, tokens
+from tests.helpers import (
+    assignment_of,
+    company_account,
+    contract_questionnaire,
+    form_data,
+    login,
+    user,
+)
+
+OWN = "戸籍住民課"
+
+
+def demo_delegation() -> Delegation:
+    """The demo's: the last unanswered category of 戸籍住民課's questionnaire, to `staff`."""
+    return db.session.scalar(
+        sa.select(Delegation).where(Delegation.delegate_id == user("staff").id)
+    )
+
+
+def item_ids(delegation: Delegation) -> set[int]:
+    return {item.id for category in delegation.categories for item in category.items}
+
+
+def other_item(delegation: Delegation):
+    """An item of the questionnaire not handed over."""
+    handed = item_ids(delegation)
+    items = delegation.assignment.campaign.checklist.items
+    return next(item for item in items if item.id not in handed)
+
+
+def page(client, assignment) -> tuple[int, str]:
+    response = client.get(f"/assignments/{assignment.id}")
+    return response.status_code, response.get_data(as_text=True)
+
+
+def mails_to(address: str) -> list[OutgoingMail]:
+    return list(
+        db.session.scalars(sa.select(OutgoingMail).where(OutgoingMail.recipient == address))
+    )
+
+
+def trail_actions(prefix: str) -> list[str]:
+    return list(
+        db.session.scalars(
+            sa.select(AuditEntry.action)
+            .where(AuditEntry.action.startswith(prefix))
+            .order_by(AuditEntry.id)
+        )
+    )
+
+
+def events(assignment: Assignment) -> list[str]:
+    return [event.action for event in answering.events(assignment)]
+
+
+def staff_of(unit_name: str, username: str) -> User:
+    unit = db.session.scalar(sa.select(OrgUnit).where(OrgUnit.name == unit_name))
+    account = User(
+        username=username,
+        display_name=f"{unit_name} 職員",
+        role=Role.STAFF,
+        unit=unit,
+        password_hash=user("staff").password_hash,
+        email=f"{username}@example.jp",
+    )
+    db.session.add(account)
+    db.session.commit()
+    return account
+
+
+def handing_over(assignment: Assignment) -> None:
+    """Give the questionnaire a due date a fortnight ahead, whatever day the tests run."""
+    assignment.due_on = clock.today() + timedelta(days=14)
+    db.session.commit()
+
+
+def test_the_delegate_sees_only_the_category_handed_to_them(demo_app):
+    delegation = demo_delegation()
+    assignment = delegation.assignment
+    client = login(demo_app, "staff")
+    status, html = page(client, assignment)
+    assert status == 200
+    for item_id in item_ids(delegation):
+        assert f'name="item_{item_id}"' in html
+    hidden = [i for i in assignment.campaign.checklist.items if i.id not in item_ids(delegation)]
+    assert hidden and not any(f'id="item-{item.id}"' in html for item in hidden)
+    assert "提出する" not in html  # the delegator hands it in
+    assert "あなたに依頼された分類だけが表示されています" in html
+    # What holds every item is not theirs: the answer sheet, the print view, the result.
+    assert client.get(f"/assignments/{assignment.id}/sheet.xlsx").status_code == 403
+    assert client.get(f"/assignments/{assignment.id}/sheet").status_code == 403
+    assert client.get(f"/assignments/{assignment.id}/print").status_code == 403
+    # The history lists the changes of their items only (the respondent's answers are elsewhere).
+    history = client.get(f"/assignments/{assignment.id}/history").get_data(as_text=True)
+    assert "回答の依頼（委任）" in history
+    answered = db.session.scalars(
+        sa.select(Answer).where(Answer.assignment_id == assignment.id)
+    ).all()
+    assert answered and all(a.item_id not in item_ids(delegation) for a in answered)
+    assert not any(f"{a.item.number}. {a.item.text}" in history for a in answered)
+
+
+def test_the_delegate_sees_no_other_questionnaire_nor_another_unit(demo_app):
+    client = login(demo_app, "staff")
+    own_contract = contract_questionnaire(OWN)  # the same division's, not handed over
+    other_unit = assignment_of("秘書課")
+    for assignment in (own_contract, other_unit):
+        assert page(client, assignment)[0] == 404
+        assert client.get(f"/assignments/{assignment.id}/history").status_code == 404
+    # The home page and the inbox list what was handed over, and nothing of their own.
+    home = client.get("/").get_data(as_text=True)
+    assert "依頼された回答" in home and "担当している点検" not in home
+    assert "是正措置" not in home and "委託契約" not in home  # no menu into the unit's lists
+    inbox = client.get("/assignments/").get_data(as_text=True)
+    assert "依頼された回答" in inbox and "回答する点検" not in inbox
+    assert f"/assignments/{demo_delegation().assignment_id}" in inbox
+    # No results, registers or API tokens either (the API would hand out whole questionnaires).
+    assert client.get("/results/").status_code == 403
+    assert client.get("/admin/registers/").status_code == 404
+    assert tokens.scopes_for(user("staff")) == []
+
+
+def test_the_delegate_answers_their_items_and_nothing_else(demo_app):
+    delegation = demo_delegation()
+    assignment = delegation.assignment
+    handed = sorted(item_ids(delegation))
+    outside = other_item(delegation)
+    before = {
+        a.item_id: (a.option_id, a.comment)
+        for a in db.session.scalars(sa.select(Answer).where(Answer.assignment_id == assignment.id))
+    }
+    client = login(demo_app, "staff")
+    data = {"revision": str(assignment.revision), "action": "save"}
+    for item_id in handed:
+        data[f"item_{item_id}"] = "yes"
+        data[f"comment_{item_id}"] = "確認済み"
+    data[f"item_{outside.id}"] = "no"  # crafted: an item not handed over
+    assert client.post(f"/assignments/{assignment.id}", data=data).status_code == 302
+    db.session.expire_all()
+    stored = {
+        a.item_id: (a.option.code if a.option else None, a.answered_by_id)
+        for a in db.session.scalars(sa.select(Answer).where(Answer.assignment_id == assignment.id))
+    }
+    staff = user("staff")
+    assert all(stored[item_id] == ("yes", staff.id) for item_id in handed)
+    # The respondent's answers stay as they were: the form's empty fields cleared nothing.
+    for item_id, (option_id, comment) in before.items():
+        answer = db.session.scalar(
+            sa.select(Answer).where(
+                Answer.assignment_id == assignment.id, Answer.item_id == item_id
+            )
+        )
+        assert (answer.option_id, answer.comment) == (option_id, comment)
+    assert outside.id not in stored or stored[outside.id][0] != "no"
+    # The autosave reads their items only, under the same revision rules.
+    assignment = db.session.get(Assignment, assignment.id)
+    stale = str(assignment.revision - 1)
+    autosave = client.post(
+        f"/assignments/{assignment.id}/autosave",
+        data={"revision": stale, f"item_{handed[0]}": "no", f"item_{outside.id}": "no"},
+    )
+    assert autosave.status_code == 409
+    autosave = client.post(
+        f"/assignments/{assignment.id}/autosave",
+        data={"revision": str(assignment.revision), f"item_{handed[0]}": "no"},
+    )
+    assert autosave.status_code == 200 and autosave.json["ok"]
+    assert autosave.json["asked"] == len(handed)
+    # Whatever the path, save() refuses a change outside the part.
+    assignment = db.session.get(Assignment, assignment.id)
+    with demo_app.test_request_context(), pytest.raises(answering.Invalid) as refused:
+        answering.save(
+            assignment,
+            {outside.id: answering.ItemInput("no", "")},
+            staff,
+            revision=assignment.revision,
+        )
+    assert outside.id in refused.value.problems
+    db.session.rollback()
+    # Submitting is the delegator's.
+    assignment = db.session.get(Assignment, assignment.id)
+    submit = {"revision": str(assignment.revision), "action": "submit"}
+    assert client.post(f"/assignments/{assignment.id}", data=submit).status_code == 403
+    assert db.session.get(Assignment, assignment.id).status == "draft"
+
+
+def test_marked_done_the_delegator_is_told_and_submits(demo_app):
+    delegation = demo_delegation()
+    assignment = delegation.assignment
+    staff = login(demo_app, "staff")
+    data = {"revision": str(assignment.revision), "action": "save"}
+    for item_id in item_ids(delegation):
+        data[f"item_{item_id}"] = "yes"
+    assert staff.post(f"/assignments/{assignment.id}", data=data).status_code == 302
+    done = f"/assignments/{assignment.id}/delegations/{delegation.id}/done"
+    assert staff.post(done).status_code == 302
+    assert staff.post(done).status_code == 302  # a double click: done once
+    db.session.expire_all()
+    assert demo_delegation().done_at is not None
+    assert events(assignment).count("delegate_done") == 1
+    assert trail_actions("delegation.") == ["delegation.done"]
+    (mail,) = mails_to("respondent@example.jp")
+    assert "委任した回答の完了" in mail.subject and "戸籍 係員" in mail.body
+    # Done, the part is read-only for the delegate; the page still shows it.
+    status, html = page(staff, assignment)
+    assert status == 200 and "回答完了" in html and 'name="action" value="save"' not in html
+    assert staff.post(f"/assignments/{assignment.id}", data=data).status_code == 403
+    # The delegator sees it done and hands the whole in.
+    respondent = login(demo_app, "respondent")
+    html = page(respondent, assignment)[1]
+    assert "回答完了" in html and "提出する" in html
+    assignment = db.session.get(Assignment, assignment.id)
+    items = assignment.campaign.checklist.items
+    everything = form_data(
+        assignment,
+        {item.number: "yes" for item in items},
+        {item.number: "確認しました。" for item in items},
+        action="submit",
+    )
+    assert respondent.post(f"/assignments/{assignment.id}", data=everything).status_code == 302
+    assert db.session.get(Assignment, assignment.id).status == "submitted"
+
+
+def test_withdrawn_the_delegate_loses_the_questionnaire(demo_app):
+    delegation = demo_delegation()
+    assignment = delegation.assignment
+    staff = login(demo_app, "staff")
+    withdraw = f"/assignments/{assignment.id}/delegations/{delegation.id}/withdraw"
+    assert staff.post(withdraw).status_code == 403  # not the delegate's to take back
+    respondent = login(demo_app, "respondent")
+    assert respondent.post(withdraw).status_code == 302
+    assert respondent.post(withdraw).status_code == 302  # twice: withdrawn once
+    db.session.expire_all()
+    delegation = demo_delegation()
+    assert delegation.ended_at is not None and delegation.ended_by.username == "respondent"
+    assert events(assignment).count("delegate_end") == 1
+    assert trail_actions("delegation.") == ["delegation.withdraw"]
+    (mail,) = mails_to("staff@example.jp")
+    assert "取消し" in mail.subject
+    assert page(staff, assignment)[0] == 404
+    assert "依頼された回答はありません" in staff.get("/assignments/").get_data(as_text=True)
+    assert access.delegated_part(user("staff"), assignment) == frozenset()
+
+
+def test_a_respondent_hands_categories_to_a_colleague_of_the_unit_only(demo_app):
+    assignment = demo_delegation().assignment
+    handing_over(assignment)
+    colleague = staff_of(OWN, "staff2")
+    stranger = staff_of("秘書課", "staff-hisho")
+    respondent = user("respondent")
+    assert {u.username for u in delegations.candidates(assignment, respondent)} == {
+        "staff",
+        "staff2",
+    }
+    client = login(demo_app, "respondent")
+    form = client.get(f"/assignments/{assignment.id}/delegate").get_data(as_text=True)
+    assert "秘書課 職員" not in form and "戸籍住民課 職員" in form
+    taken = demo_delegation().categories[0]
+    free = next(c for c in assignment.campaign.checklist.categories if c.id != taken.id)
+    due = (clock.today() + timedelta(days=7)).isoformat()
+
+    def post(**data):
+        body = {"delegate": colleague.id, "categories": [free.id], "due_on": due, **data}
+        return client.post(f"/assignments/{assignment.id}/delegate", data=body)
+
+    refused = post(delegate=stranger.id)  # another unit's staff
+    assert refused.status_code == 422 and "依頼する相手を一覧から選んでください" in refused.text
+    refused = post(categories=[taken.id])  # handed to `staff` already
+    assert refused.status_code == 422 and "すでにほかの人に依頼しています" in refused.text
+    late = (assignment.due_on + timedelta(days=1)).isoformat()
+    refused = post(due_on=late)
+    assert refused.status_code == 422 and "回答期限より後" in refused.text
+    assert 'value="' + late + '"' in refused.text  # what was typed is kept
+    assert post().status_code == 302
+    assert post().status_code == 422  # a double submit hands it over once
+    db.session.expire_all()
+    made = db.session.scalar(sa.select(Delegation).where(Delegation.delegate_id == colleague.id))
+    assert [c.id for c in made.categories] == [free.id]
+    assert events(assignment)[-1] == "delegate"
+    assert trail_actions("delegation.") == ["delegation.create"]
+    (mail,) = mails_to("staff2@example.jp")
+    assert "回答の依頼（委任）" in mail.subject and free.title in mail.body and due in mail.body
+    # Neither the manager nor the office hands parts of it: they do not answer it.
+    assert (
+        login(demo_app, "manager").get(f"/assignments/{assignment.id}/delegate").status_code == 403
+    )
+    # The stranger sees nothing of it.
+    assert page(login(demo_app, "staff-hisho"), assignment)[0] == 404
+
+
+def test_a_contractor_hands_over_within_its_own_company(demo_app):
+    assignment = contract_questionnaire("秘書課")
+    handing_over(assignment)
+    contact = company_account(assignment)
+    colleagues = delegations.candidates(assignment, contact)
+    assert colleagues and {u.contractor_id for u in colleagues} == {contact.contractor_id}
+    assert all(u.role == Role.CONTRACTOR and u.id != contact.id for u in colleagues)
+    elsewhere = db.session.scalar(
+        sa.select(User).where(
+            User.role == Role.CONTRACTOR, User.contractor_id != contact.contractor_id
+        )
+    )
+    category = assignment.campaign.checklist.categories[0]
+    due = clock.today() + timedelta(days=3)
+    with demo_app.test_request_context():
+        with pytest.raises(delegations.Refused) as refused:
+            delegations.delegate(assignment, contact, elsewhere.id, [category.id], due)
+        assert "delegate" in refused.value.problems
+        # Nor to the division's staff: a company hands its work to its own people.
+        with pytest.raises(delegations.Refused):
+            delegations.delegate(assignment, contact, user("staff").id, [category.id], due)
+        made = delegations.delegate(assignment, contact, colleagues[0].id, [category.id], due)
+        db.session.commit()
+    assert made.delegate.contractor_id == contact.contractor_id
+
+
+def test_four_eyes_hold_for_whoever_answered(demo_app):
+    delegation = demo_delegation()
+    assignment = delegation.assignment
+    staff = user("staff")
+    item = next(iter(item_ids(delegation)))
+    answering.save(
+        assignment, {item: answering.ItemInput("yes", "")}, staff, revision=assignment.revision
+    )
+    db.session.commit()
+    involved = db.session.scalar(
+        sa.select(access.involved(staff.id)).where(Assignment.id == assignment.id)
+    )
+    assert involved
+    # A delegate later made a manager of the division's department still may not approve it.
+    staff.role, staff.unit_id = Role.MANAGER, assignment.responsible_unit.parent_id
+    db.session.commit()
+    reviewers = {u.username for u in db.session.scalars(access.reviewers(assignment))}
+    assert "staff" not in reviewers and "manager" in reviewers
+    assert not access.reviews(staff, assignment)
+
+
+def test_the_demo_has_one_delegated_questionnaire(demo_app):
+    delegation = demo_delegation()
+    assert delegation.assignment.responsible_unit.name == OWN
+    assert delegation.delegator.username == "respondent" and delegation.done_at is None
+    assert events(delegation.assignment).count("delegate") == 1
+    assert db.session.scalar(sa.select(sa.func.count(Delegation.id))) == 1
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AssignmentEvent)) > 1
+
+
+def test_a_delegate_moved_to_another_unit_leaves_the_part_behind(demo_app):
+    delegation = demo_delegation()
+    staff = user("staff")
+    staff.unit_id = db.session.scalar(sa.select(OrgUnit.id).where(OrgUnit.name == "秘書課"))
+    db.session.commit()
+    client = login(demo_app, "staff")
+    assert page(client, delegation.assignment)[0] == 404
+    assert access.delegated_items(staff, delegation.assignment) == frozenset()
+    assert not access.can(staff, "answer", delegation.assignment)
