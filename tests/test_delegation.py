@@ -23,7 +23,7 @@ from survey.models import (
     Role,
     User,
 )
-from survey.services import answering, delegations, tokens
+from survey.services import answering, delegations, pledges, tokens
 from tests.helpers import (
     assignment_of,
     company_account,
@@ -90,6 +90,9 @@ def staff_of(unit_name: str, username: str) -> User:
         email=f"{username}@example.jp",
     )
     db.session.add(account)
+    db.session.commit()
+    # The demo's staff pledge would stop the new account at its first sign-in (test_pledges).
+    pledges.acknowledge(account, [v.id for v in pledges.due(account)])
     db.session.commit()
     return account
 

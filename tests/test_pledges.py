@@ -273,7 +273,7 @@ def test_the_office_sees_who_has_not_signed_in_every_unit(demo_app):
     assert missing == {*environment, "m-d10"} and len(missing) == 9
     assert "m-d10" in page
     by_unit = {row.name: (row.people, row.acknowledged) for row in found.rows}
-    assert by_unit["戸籍住民課"] == (2, 2)  # respondent and r-d04-01
+    assert by_unit["戸籍住民課"] == (3, 3)  # respondent, r-d04-01 and the 職員 staff
     assert by_unit["区民部"] == (2, 2)  # its heads: manager and m-d04
     total = found.total
     assert total.people - total.acknowledged == 9
