@@ -89,6 +89,7 @@ def register_blueprints(app: Flask) -> None:
     from survey.respond import bp as respond_bp
     from survey.results import bp as results_bp
     from survey.trail import bp as trail_bp
+    from survey.training import bp as training_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(main_bp)
@@ -103,6 +104,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(health_bp)
     app.register_blueprint(jobs_bp)
     app.register_blueprint(logreview_bp)
+    app.register_blueprint(training_bp)
     app.register_blueprint(errors_bp)
 
     from survey import api

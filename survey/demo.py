@@ -16,7 +16,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from survey import demo_campaigns, demo_contractors, demo_followup, demo_logs
+from survey import demo_campaigns, demo_contractors, demo_followup, demo_logs, demo_training
 from survey import demo_data as data
 from survey.extensions import db
 from survey.models import (
@@ -162,6 +162,7 @@ def load() -> Ward:
     demo_contractors.load(ward)
     demo_followup.load()
     demo_logs.load()
+    demo_training.load()
     # The answers and statuses above went in directly, not through hand-ins.
     for campaign_id in db.session.scalars(sa.select(Campaign.id)):
         kept_counts.recount(campaign_id)

@@ -46,6 +46,14 @@ from survey.models.org import Contractor, Invitation, OrgUnit, PasswordReset, Ro
 from survey.models.registers import Contract, InformationSystem, RegisterUpload, Subcontract
 from survey.models.tokens import ApiToken
 from survey.models.trail import AuditAnchor, AuditEntry
+from survey.models.training import (
+    Attempt,
+    AttemptAnswer,
+    Course,
+    CourseStatus,
+    CourseTarget,
+    Enrolment,
+)
 
 __all__ = [
     "ActionEvent",
@@ -59,6 +67,7 @@ __all__ = [
     "AssignmentEvent",
     "AssignmentStatus",
     "Attachment",
+    "AttemptAnswer",
     "Audit",
     "AuditAnchor",
     "AuditEntry",
@@ -71,6 +80,9 @@ __all__ = [
     "Contract",
     "Contractor",
     "ContractorEvaluation",
+    "Course",
+    "CourseStatus",
+    "CourseTarget",
     "CorrectiveAction",
     "DailyRun",
     "ExportJob",
@@ -81,6 +93,7 @@ __all__ = [
     "InvitationRequest",
     "Item",
     "EntryReview",
+    "Enrolment",
     "JobStatus",
     "LogEntry",
     "LogImport",
@@ -106,5 +119,6 @@ __all__ = [
     "StaffHousehold",
     "Subcontract",
     "SubcontractRequest",
+    "Attempt",
     "User",
 ]

@@ -104,7 +104,14 @@ def action_reminders(today: date) -> Iterable[Reminder]:
             )
 
 
-SOURCES: list[Source] = [assignment_reminders, action_reminders]
+def training_reminders(today: date) -> Iterable[Reminder]:
+    """Courses not passed yet (survey/services/training.py, which imports this module)."""
+    from survey.services import training
+
+    return training.reminders(today)
+
+
+SOURCES: list[Source] = [assignment_reminders, action_reminders, training_reminders]
 
 
 def approval_reminders(today: date) -> Iterable[Reminder]:
