@@ -192,7 +192,9 @@ def targeted(course: Course) -> sa.Select:
     for target in course.targets:
         if target.unit_id is not None:
             rows.append(
-                sa.select(User.id, User.unit_id, sa.null().label("contractor_id")).where(
+                sa.select(
+                    User.id, User.unit_id, sa.cast(sa.null(), sa.Integer).label("contractor_id")
+                ).where(
                     User.unit_id.in_(access.subtree_ids(target.unit_id, f"t{target.id}")),
                     User.role.in_((Role.MANAGER, Role.RESPONDENT)),
                     User.active.is_(True),
@@ -200,9 +202,9 @@ def targeted(course: Course) -> sa.Select:
             )
         else:
             rows.append(
-                sa.select(User.id, sa.null().label("unit_id"), User.contractor_id).where(
-                    User.contractor_id == target.contractor_id, User.active.is_(True)
-                )
+                sa.select(
+                    User.id, sa.cast(sa.null(), sa.Integer).label("unit_id"), User.contractor_id
+                ).where(User.contractor_id == target.contractor_id, User.active.is_(True))
             )
     return sa.union(*rows) if rows else None
 
