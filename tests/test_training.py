@@ -336,3 +336,24 @@ def test_a_course_without_its_test_published_is_not_offered(demo_app):
     assert [test.code for test in training.tests()] == ["security-training-test"]
     assert course().status == CourseStatus.OPEN
     assert db.session.get(User, enrolment_of("t-jumin-1").user_id).temporary
+
+
+def test_the_users_register_marks_temporary_staff(demo_app):
+    from survey.services import registers
+    from tests.register_helpers import csv_bytes
+
+    with demo_app.test_request_context():
+        header = registers.headers("users")
+        rows = registers.export_rows("users")
+        column = header.index("臨時・会計年度任用")
+        marked = {row[0]: row[column] for row in rows}
+        assert marked["t-jumin-1"] == "あり" and marked["respondent"] == "なし"
+        for row in rows:
+            if row[0] == "respondent":
+                row[column] = "あり"
+        result = registers.preview("users", csv_bytes([header, *rows]))
+        assert result.ok, [p.render() for p in result.problems]
+        assert [change.key for change in result.changed] == ["respondent"]
+        registers.apply(result)
+        db.session.commit()
+    assert user("respondent").temporary and user("t-jumin-1").temporary
