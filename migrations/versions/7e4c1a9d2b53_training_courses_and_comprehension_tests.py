@@ -115,7 +115,7 @@ def upgrade():
         batch_op.add_column(sa.Column('correct', sa.String(length=32), server_default='', nullable=False))
 
     with op.batch_alter_table('user_account', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('temporary', sa.Boolean(), server_default=sa.text('0'), nullable=False))
+        batch_op.add_column(sa.Column('temporary', sa.Boolean(), server_default=sa.false(), nullable=False))
 
 
 

@@ -61,11 +61,12 @@ def _fail(error: service.TrainingError) -> None:
 @bp.route("/")
 @access.guard()
 def index():
+    mine = service.my_enrolments(current_user)
     return render_template(
         "training/index.html",
-        mine=service.my_enrolments(current_user),
+        mine=mine,
         courses=service.courses(current_user) if access.follows_training(current_user) else [],
-        states={e.id: service.state(e) for e in service.my_enrolments(current_user)},
+        states={e.id: service.state(e) for e in mine},
         today=clock.today(),
     )
 
