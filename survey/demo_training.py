@@ -1,8 +1,8 @@
 """Demo training: this year's information security course under way, with its comprehension
 test — some people passed (one on a retake), some failed and not yet back, one retaking it now,
 some who only read the material, and the demo respondent not started (the browser journey takes
-it). Temporary staff of 戸籍住民課 are on it like everyone. Deterministic: fixed dates, people
-taken in username order."""
+it). Temporary staff of 保険医療課 and 危機管理課 are on it like everyone. Deterministic: fixed
+dates, people taken in username order."""
 
 from __future__ import annotations
 
@@ -59,17 +59,17 @@ MATERIAL = "\n".join(
     ]
 )
 TEMPORARY = [
-    ("t-jumin-1", "住民 臨時一", "戸籍住民課"),
-    ("t-jumin-2", "住民 臨時二", "戸籍住民課"),
-    ("t-hisho-1", "秘書 臨時一", "秘書課"),
+    ("t-hoken-1", "保険 臨時一", "保険医療課"),
+    ("t-hoken-2", "保険 臨時二", "保険医療課"),
+    ("t-kiki-1", "危機管理 臨時一", "危機管理課"),
 ]
 # What each person has done, by username (the rest of the people: see `_plan`).
 PLANS = {
     "respondent": "none",  # the browser journey reads, fails, retakes and passes
     "manager": "passed",
     "r-d01-01": "retaking",  # 秘書課: failed once, the retake under way
-    "t-jumin-1": "passed_on_retake",
-    "t-jumin-2": "none",
+    "t-hoken-1": "passed_on_retake",
+    "t-hoken-2": "none",
     "contractor": "read",
     "c-c001": "passed",
 }

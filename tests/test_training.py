@@ -189,13 +189,13 @@ def _opens_for_everyone():
     enrolled = training.open_course(new, user("admin"))
     db.session.commit()
     names = {e.user.username for e in new.enrolments}
-    assert {"respondent", "manager", "t-jumin-1", "t-jumin-2", "contractor", "c-c001"} <= names
-    assert "t-hisho-1" not in names and "admin" not in names  # another department; the office
+    assert {"respondent", "manager", "t-hoken-1", "t-hoken-2", "contractor", "c-c001"} <= names
+    assert "t-kiki-1" not in names and "admin" not in names  # another department; the office
     assert enrolled == len(names)
-    assert enrolment_of("t-jumin-1", new).unit.name == "戸籍住民課"
+    assert enrolment_of("t-hoken-1", new).unit.name == "保険医療課"
     assert enrolment_of("contractor", new).contractor_id == c001
     mails = db.session.scalars(sa.select(OutgoingMail.recipient)).all()
-    assert "t-jumin-1@example.jp" in mails and "contractor@example.jp" in mails
+    assert "t-hoken-1@example.jp" in mails and "contractor@example.jp" in mails
     # Opening twice enrols nobody twice.
     with pytest.raises(training.TrainingError):
         training.open_course(new, user("admin"))
@@ -252,12 +252,12 @@ def test_the_office_uploads_a_pdf_as_the_material(demo_app):
 
 def test_completion_per_unit_counts_enrolled_temporary_read_tried_and_passed(demo_app):
     rows = {row.name: row for row in training.completion(course(), user("admin"))}
-    koseki = rows["戸籍住民課"]
-    # respondent (nothing yet), r-d03-01, and two temporary staff: one passed on a retake.
-    people = {e.user.username: e for e in course().enrolments if e.unit_id == unit("戸籍住民課").id}
-    assert koseki.enrolled == len(people) and koseki.temporary == 2
-    assert koseki.passed == sum(1 for e in people.values() if e.passed_at is not None)
-    assert koseki.read == sum(1 for e in people.values() if e.read_at is not None)
+    hoken = rows["保険医療課"]
+    # its respondent and two temporary staff (one passed on a retake, one not started)
+    people = {e.user.username: e for e in course().enrolments if e.unit_id == unit("保険医療課").id}
+    assert hoken.enrolled == len(people) and hoken.temporary == 2
+    assert hoken.passed == sum(1 for e in people.values() if e.passed_at is not None)
+    assert hoken.read == sum(1 for e in people.values() if e.read_at is not None)
     assert rows["株式会社さくら情報サービス"].contractor_id is not None
     with demo_app.test_request_context():
         total = training.totals(rows.values())
@@ -272,7 +272,7 @@ def test_a_manager_follows_their_subtree_only(demo_app):
     page = client.get(f"/training/courses/{course().id}")
     assert page.status_code == 200 and "戸籍住民課" in page.text and "秘書課" not in page.text
     people = client.get(f"/training/courses/{course().id}/people")
-    assert "住民 臨時一" in people.text and "秘書 臨時一" not in people.text
+    assert "保険 臨時一" in people.text and "危機管理 臨時一" not in people.text
 
 
 def test_the_completion_workbook_lists_units_and_people_in_scope(demo_app):
@@ -284,7 +284,7 @@ def test_the_completion_workbook_lists_units_and_people_in_scope(demo_app):
     units = [row[1] for row in book["所属別"].iter_rows(min_row=8, values_only=True)]
     assert "戸籍住民課" in units and "秘書課" not in units and units[-1] == "合計"
     names = [row[2] for row in book["受講者"].iter_rows(min_row=8, values_only=True)]
-    assert "住民 臨時一" in names and "秘書 臨時一" not in names
+    assert "保険 臨時一" in names and "危機管理 臨時一" not in names
 
 
 # --- scope ---------------------------------------------------------------------------------
@@ -335,7 +335,7 @@ def test_the_daily_reminder_lists_the_course_until_it_is_passed(demo_app):
 def test_a_course_without_its_test_published_is_not_offered(demo_app):
     assert [test.code for test in training.tests()] == ["security-training-test"]
     assert course().status == CourseStatus.OPEN
-    assert db.session.get(User, enrolment_of("t-jumin-1").user_id).temporary
+    assert db.session.get(User, enrolment_of("t-hoken-1").user_id).temporary
 
 
 def test_the_users_register_marks_temporary_staff(demo_app):
@@ -347,7 +347,7 @@ def test_the_users_register_marks_temporary_staff(demo_app):
         rows = registers.export_rows("users")
         column = header.index("臨時・会計年度任用")
         marked = {row[0]: row[column] for row in rows}
-        assert marked["t-jumin-1"] == "あり" and marked["respondent"] == "なし"
+        assert marked["t-hoken-1"] == "あり" and marked["respondent"] == "なし"
         for row in rows:
             if row[0] == "respondent":
                 row[column] = "あり"
@@ -356,4 +356,4 @@ def test_the_users_register_marks_temporary_staff(demo_app):
         assert [change.key for change in result.changed] == ["respondent"]
         registers.apply(result)
         db.session.commit()
-    assert user("respondent").temporary and user("t-jumin-1").temporary
+    assert user("respondent").temporary and user("t-hoken-1").temporary
