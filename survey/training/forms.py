@@ -13,7 +13,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Optional
+from wtforms.validators import Optional
 
 from survey.malformed import db_int
 
@@ -26,9 +26,11 @@ def _int_or_none(value):
 
 
 class CourseForm(FlaskForm):
-    code = StringField(_l("研修コード"), validators=[InputRequired()])
+    """Read here; checked by survey.services.training, which names every problem at once."""
+
+    code = StringField(_l("研修コード"))
     version = IntegerField(_l("版"), default=1, validators=[Optional()])
-    title = StringField(_l("研修名"), validators=[InputRequired()])
+    title = StringField(_l("研修名"))
     test_id = SelectField(_l("理解度テスト"), coerce=_int_or_none, validate_choice=False)
     opens_on = DateField(_l("開始日"), validators=[Optional()])
     due_on = DateField(_l("受講期限"), validators=[Optional()])

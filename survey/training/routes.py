@@ -187,9 +187,9 @@ def course_new():
     if form.validate_on_submit():
         upload = form.material_file.data if form.material_file.data else None
         settings = service.Settings(
-            code=form.code.data.strip(),
+            code=(form.code.data or "").strip(),
             version=form.version.data,
-            title=form.title.data,
+            title=form.title.data or "",
             test_id=form.test_id.data,
             opens_on=form.opens_on.data,
             due_on=form.due_on.data,

@@ -24,6 +24,7 @@ def test_an_employee_fails_the_test_retakes_it_and_passes(live_server, page, sho
     title = course().title
     sign_in(page, live_server, "respondent")
     menu(page, "研修")
+    assert_accessible(page, "the person's courses")
     page.get_by_role("link", name=title).click()
     expect(page.get_by_role("heading", name=title)).to_be_visible()
     expect(page.get_by_text("研修資料を読んでから受験してください。")).to_be_visible()
@@ -74,3 +75,12 @@ def test_an_employee_fails_the_test_retakes_it_and_passes(live_server, page, sho
     expect(person).to_contain_text("9/10")
     assert_accessible(page, "the people of a unit")
     shot(page, "manager-people")
+    page.get_by_role("button", name="ログアウト").click()
+
+    sign_in(page, live_server, "admin")  # the office prepares the next course
+    menu(page, "研修")
+    page.get_by_role("link", name="研修を作成").click()
+    page.get_by_role("button", name="作成する").click()
+    expect(page.get_by_text("公開済みの理解度テストを選んでください。")).to_be_visible()
+    assert_accessible(page, "a refused new course")
+    shot(page, "course-new-refused")
