@@ -230,8 +230,16 @@ def test_the_page_reads_the_user_the_questionnaire_its_answers_and_files_and_not
     read = statements_of(client, "GET", f"/assignments/{mine.id}")
     tables = [re.search(r"\bFROM (\w+)", statement).group(1) for statement in read]
     # The assignment comes with its campaign, checklist and target in one query (access.py);
-    # the menu asks once whether the user has a log review to answer or explain.
-    assert tables == ["user_account", "assignment", "answer", "attachment", "review_sheet"]
+    # the menu asks once whether the user has a log review to answer or explain, and once
+    # whether they are on a course (研修).
+    assert tables == [
+        "user_account",
+        "assignment",
+        "answer",
+        "attachment",
+        "review_sheet",
+        "enrolment",
+    ]
 
 
 def test_an_autosave_writes_the_changed_answer_once_and_reads_no_item(demo_app, mine):

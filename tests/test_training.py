@@ -357,3 +357,16 @@ def test_the_users_register_marks_temporary_staff(demo_app):
         registers.apply(result)
         db.session.commit()
     assert user("respondent").temporary and user("t-hoken-1").temporary
+
+
+def test_the_office_previews_a_test_with_its_right_answers(demo_app):
+    client = login(demo_app, "admin")
+    page = client.get("/admin/checklists/security-training-test/1")
+    assert page.status_code == 200
+    assert page.text.count("<dt>正解</dt>") == 10
+    # The people taking it never see them.
+    mine = enrolment_of("respondent")
+    taker = login(demo_app, "respondent")
+    taker.post(f"/training/my/{mine.id}/read")
+    test_page = taker.get(taker.post(f"/training/my/{mine.id}/start").headers["Location"])
+    assert "<dt>正解</dt>" not in test_page.text and test_page.text.count('type="radio"') == 20
