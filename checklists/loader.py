@@ -57,6 +57,7 @@ CHECKLIST_KEYS = (
     "description_en",
     "description_contractor",
     "description_contractor_en",
+    "pass_mark",
     "defaults",
     "scales",
     "grades",
@@ -83,6 +84,7 @@ ITEM_KEYS = (
     "scale",
     "comment",
     "evidence",
+    "correct",
     "condition",
 )
 # The keys of an item that hold one text each: all but its number, key and condition.
@@ -115,6 +117,8 @@ SETTINGS = (
 DEFAULT_SETTINGS = {f"default_{key}": key for key in DEFAULTS_KEYS}
 # The settings row that gives the grades' basis (their bands are the sheet 評価段階).
 GRADE_BASIS_SETTING = "grade_basis"
+# The settings row of a comprehension test's pass mark (left out of other checklists' sheets).
+PASS_MARK_SETTING = "pass_mark"
 GRADE_COLUMNS = {
     "min": ("下限", "min"),
     "label": ("評価", "label"),
@@ -167,6 +171,7 @@ ITEM_COLUMNS = {
     "examples": ("確認方法の例", "examples"),
     "examples_en": ("確認方法の例(英)", "examples_en"),
     "importance": ("重要度", "importance"),
+    "correct": ("正解", "correct"),
 }
 REQUIRED_ITEM_COLUMNS = ("number", "category", "category_title", "text")
 # Columns that set the category, read from its first row (分類名 included, as always).
@@ -563,11 +568,13 @@ class _WorkbookReader:
                     top.put("defaults", defaults, key_where)
                 defaults.put(DEFAULT_SETTINGS[name], *self.cell(sheet, row, 2), name)
                 continue
-            if name == GRADE_BASIS_SETTING:
+            if name in (GRADE_BASIS_SETTING, PASS_MARK_SETTING):
                 top.put(name, *self.cell(sheet, row, 2))
                 continue
             if name not in SETTINGS:
-                allowed = ", ".join((*SETTINGS, *DEFAULT_SETTINGS, GRADE_BASIS_SETTING))
+                allowed = ", ".join(
+                    (*SETTINGS, *DEFAULT_SETTINGS, GRADE_BASIS_SETTING, PASS_MARK_SETTING)
+                )
                 self.report(key_where, "unknown_key", key=key, allowed=allowed)
                 continue
             top.put(name, *self.cell(sheet, row, 2))
@@ -908,6 +915,7 @@ class _Builder:
                 categories=self.field(m, "categories", self.entries(Category, self.category)),
                 scales=scales,
                 grades=self.field(m, "grades", self.grades, None),
+                pass_mark=self.field(m, "pass_mark", self.positive, None),
                 **self.texts_of(
                     m, ("description_en", "description_contractor", "description_contractor_en")
                 ),

@@ -193,6 +193,48 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "対象「{value}」は使えません。{allowed} のいずれかを指定してください。",
         "en": "The target '{value}' is not known. Use one of {allowed}.",
     },
+    # --- comprehension tests (target person)
+    "pass_mark_not_test": {
+        "ja": "pass_mark（合格点）は理解度テスト（target: person）にだけ指定できます"
+        "（このチェックリストの対象は {target} です）。テストなら target を person にし、"
+        "そうでなければ pass_mark を削除してください。",
+        "en": "pass_mark is for comprehension tests (target: person) only (this checklist's "
+        "target is {target}). Set target to person for a test, or remove pass_mark.",
+    },
+    "pass_mark_range": {
+        "ja": "合格点 {value} は 1 から 100 まで（正答率の %）で指定してください。",
+        "en": "The pass mark {value} must be from 1 to 100 (the percentage of correct answers).",
+    },
+    "test_without_pass_mark": {
+        "ja": "理解度テスト（target: person）には pass_mark（合格点：正答率の %、例 80）が"
+        "必要です。追加してください。",
+        "en": "A comprehension test (target: person) needs pass_mark (the percentage of correct "
+        "answers to pass, e.g. 80). Add it.",
+    },
+    "correct_missing": {
+        "ja": "項目 {item} に正解（correct）がありません。理解度テストでは各項目に正解の"
+        "選択肢コードを指定してください。",
+        "en": "Item {item} has no correct answer. In a comprehension test give each item the code "
+        "of its correct option (correct).",
+    },
+    "correct_unknown": {
+        "ja": "項目 {item} の正解「{value}」はこの項目の尺度の選択肢にありません"
+        "（使える選択肢: {allowed}）。",
+        "en": "Item {item}'s correct answer '{value}' is not an option of its scale "
+        "(options: {allowed}).",
+    },
+    "correct_not_test": {
+        "ja": "項目 {item} の正解（correct）は理解度テスト（target: person）にだけ指定できます。"
+        "削除するか、target を person にしてください。",
+        "en": "Item {item}'s correct answer is for comprehension tests (target: person) only. "
+        "Remove it, or set target to person.",
+    },
+    "test_condition": {
+        "ja": "項目 {item} に条件があります。理解度テストでは全員が同じ問題に答えるため、"
+        "条件（condition）は使えません。",
+        "en": "Item {item} has a condition. In a comprehension test everyone answers the same "
+        "questions, so conditions cannot be used.",
+    },
     "bad_option_class": {
         "ja": "区分「{value}」は使えません。{allowed} のいずれかを指定してください。",
         "en": "The class '{value}' is not known. Use one of {allowed}.",

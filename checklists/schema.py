@@ -11,7 +11,11 @@ import hashlib
 import json
 from dataclasses import dataclass, field, fields, is_dataclass
 
-TARGET_KINDS = ("unit", "system", "contract", "contractor")
+# "person": a comprehension test (理解度テスト), taken by each person on a course
+# (survey/services/training.py) rather than answered by a unit; it has `pass_mark` and each
+# item its `correct` answer.
+TARGET_KINDS = ("unit", "system", "contract", "contractor", "person")
+TEST_TARGET = "person"
 # The class of an answer option says how it counts (checklists/scoring.py has the rules):
 # compliant, partial (一部実施), noncompliant and unknown (わからない) are applicable, the
 # denominator of 該当率; excluded (対象外) and informational (a branch or a fact, never rated)
@@ -92,6 +96,7 @@ class Item:
     examples: str = added()  # ways to check or meet the item, shown folded beside it
     examples_en: str = added()
     importance: str = added()  # "" or one of IMPORTANCE
+    correct: str = added()  # a test's item: the code of the right option (checklists/scoring.py)
 
 
 @dataclass(frozen=True)
@@ -142,6 +147,8 @@ class Checklist:
     description_contractor: str = added()
     description_contractor_en: str = added()
     grades: Grades | None = added(None)
+    # A comprehension test's pass mark: the percentage of items answered correctly to pass.
+    pass_mark: int | None = added(None)
 
     @property
     def items(self) -> list[Item]:

@@ -49,3 +49,16 @@ def grade(bands, basis: str, score: int | None, max_score: int | None):
     if value is None or not bands:
         return None
     return next((band for band in bands if value >= band.min), bands[-1])
+
+
+# --- comprehension tests --------------------------------------------------------------------
+# A test (target person) is marked apart from the classes above: each item has one right
+# option (`correct`); the score is the number of items answered with it, and a person passes
+# when that is at least `pass_mark` percent of the items. An unanswered item counts as wrong.
+
+
+def marked(answers: dict[str, str], correct: dict[str, str], pass_mark: int) -> tuple[int, bool]:
+    """(items answered right, passed) for `answers` {item key: option code}, against `correct`
+    {item key: right option code} of every item of the test."""
+    right = sum(1 for key, code in correct.items() if answers.get(key) == code)
+    return right, right * 100 >= pass_mark * len(correct)

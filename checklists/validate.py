@@ -18,6 +18,7 @@ from checklists.schema import (
     OPTION_CLASSES,
     REQUIREMENT_RULES,
     TARGET_KINDS,
+    TEST_TARGET,
     Category,
     Checklist,
     Item,
@@ -75,7 +76,47 @@ class _Validator:
         self.contractor_texts(checklist, items)
         self.audiences(checklist)
         self.category_conditions(categories, scales)
+        self.test(checklist, items, scales)
         return self.problems
+
+    def test(self, checklist: Checklist, items: list[Item], scales: dict) -> None:
+        """A comprehension test (target person) has a pass mark and a right answer on every
+        item, one of its scale's options; nothing else has either. Its items are all asked, so
+        every person is marked on the same questions."""
+        is_test = checklist.target == TEST_TARGET
+        mark = checklist.pass_mark
+        if mark is not None and not is_test:
+            self.report(checklist, "pass_mark", "pass_mark_not_test", target=checklist.target)
+        elif mark is not None and mark > 100:
+            self.report(checklist, "pass_mark", "pass_mark_range", value=mark)
+        if is_test and mark is None:
+            self.report(checklist, "target", "test_without_pass_mark")
+        for category in checklist.categories or ():
+            if is_test and category.condition is not None:
+                self.report(category, "condition", "test_condition", item=category.code)
+        for item in items:
+            if not is_test:
+                if item.correct:
+                    self.report(item, "correct", "correct_not_test", item=item.number)
+                continue
+            if item.condition is not None:
+                self.report(item, "condition", "test_condition", item=item.number)
+            if not item.correct:
+                self.report(item, "number", "correct_missing", item=item.number)
+                continue
+            scale = scales.get(item.scale)
+            if scale is None or scale.options is None:
+                continue  # said already
+            codes = [option.code for option in scale.options if option.code is not None]
+            if item.correct not in codes:
+                self.report(
+                    item,
+                    "correct",
+                    "correct_unknown",
+                    value=item.correct,
+                    item=item.number,
+                    allowed=", ".join(codes),
+                )
 
     def contractor_texts(self, checklist: Checklist, items: list[Item]) -> None:
         """A contractor's wording where no contractor answers would never be read: a mistake."""

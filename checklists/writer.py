@@ -20,6 +20,7 @@ from checklists.loader import (
     ITEM_COLUMNS,
     ITEM_VALUES,
     OPTION_KEYS,
+    PASS_MARK_SETTING,
     SCALE_COLUMNS,
     SETTINGS,
     SHEETS,
@@ -205,6 +206,9 @@ def write_xlsx(checklist: Checklist, target: str | Path | BinaryIO) -> None:
     settings.title = SHEETS["checklist"][0]
     for key in SETTINGS:
         _append(settings, [key, getattr(checklist, key)])
+        settings.cell(settings.max_row, 1).font = Font(bold=True)
+    if checklist.pass_mark is not None:
+        _append(settings, [PASS_MARK_SETTING, checklist.pass_mark])
         settings.cell(settings.max_row, 1).font = Font(bold=True)
     settings.column_dimensions["A"].width = 26
     settings.column_dimensions["B"].width = 80

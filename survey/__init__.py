@@ -90,6 +90,7 @@ def register_blueprints(app: Flask) -> None:
     from survey.respond import bp as respond_bp
     from survey.results import bp as results_bp
     from survey.trail import bp as trail_bp
+    from survey.training import bp as training_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(main_bp)
@@ -105,6 +106,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(jobs_bp)
     app.register_blueprint(logreview_bp)
     app.register_blueprint(pledges_bp)
+    app.register_blueprint(training_bp)
     app.register_blueprint(errors_bp)
 
     from survey import api

@@ -1015,3 +1015,97 @@ def acknowledgement_or_404(acknowledgement_id: int, user: User):
         db.session.get(PledgeAcknowledgement, acknowledgement_id),
         lambda found: found.user_id == user.id,
     )
+
+
+# --- training (研修・理解度テスト) ---------------------------------------------------------------
+
+
+def follows_training(user) -> bool:
+    """The courses' completion pages: the office and auditors (every unit), managers (their
+    subtree). Everyone else only takes their own courses."""
+    return bool(
+        user and user.is_authenticated and user.role in (Role.ADMIN, Role.AUDITOR, Role.MANAGER)
+    )
+
+
+def manages_training(user) -> bool:
+    """Preparing, opening and closing courses: the security office."""
+    return bool(user and user.is_authenticated and user.role == Role.ADMIN)
+
+
+def scope_enrolments(user: User, stmt: sa.Select) -> sa.Select:
+    """Restrict a query over Enrolment: every person for the office and auditors; for a
+    manager, the people of their subtree (and themselves); for anyone else, themselves. A
+    contractor's account sees its own, never its colleagues'."""
+    from survey.models import Enrolment
+
+    if user.role in SEE_ALL:
+        return stmt
+    if user.role == Role.MANAGER and user.unit_id is not None:
+        return stmt.where(
+            sa.or_(
+                Enrolment.unit_id.in_(subtree_ids(user.unit_id, "trained")),
+                Enrolment.user_id == user.id,
+            )
+        )
+    return stmt.where(Enrolment.user_id == user.id)
+
+
+def takes_training(user) -> bool:
+    """Whether the training pages exist for the user: the office, managers, and anyone
+    enrolled on a course under way or done."""
+    from survey.models import Course, CourseStatus, Enrolment
+
+    if not (user and user.is_authenticated):
+        return False
+    if follows_training(user):
+        return True
+    enrolled = (
+        sa.select(Enrolment.id)
+        .join(Course)
+        .where(Enrolment.user_id == user.id, Course.status != CourseStatus.DRAFT)
+    )
+    return bool(db.session.scalar(sa.select(sa.exists(enrolled))))
+
+
+def course_or_404(course_id: int, user: User):
+    """A course whose completion the user follows (the office any; a manager one with someone
+    of their subtree enrolled); 404 and a record otherwise."""
+    from survey.models import Course, Enrolment
+
+    def visible(course) -> bool:
+        if user.role in SEE_ALL:
+            return True
+        enrolled = scope_enrolments(user, sa.select(Enrolment.id)).where(
+            Enrolment.course_id == course.id, Enrolment.user_id != user.id
+        )
+        return user.role == Role.MANAGER and bool(db.session.scalar(sa.select(sa.exists(enrolled))))
+
+    return _shown_or_404("course", course_id, user, db.session.get(Course, course_id), visible)
+
+
+def enrolment_or_404(enrolment_id: int, user: User):
+    """One's own place on a course: the person alone reads its material and takes its test
+    (nobody sits a test for someone else, the office neither)."""
+    from survey.models import Enrolment
+
+    return _shown_or_404(
+        "enrolment",
+        enrolment_id,
+        user,
+        db.session.get(Enrolment, enrolment_id),
+        lambda found: found.user_id == user.id,
+    )
+
+
+def attempt_or_404(attempt_id: int, user: User):
+    """A test attempt: its person's alone (others see scores on the completion pages)."""
+    from survey.models import Attempt
+
+    return _shown_or_404(
+        "test_attempt",
+        attempt_id,
+        user,
+        db.session.get(Attempt, attempt_id),
+        lambda found: found.enrolment.user_id == user.id,
+    )

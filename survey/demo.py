@@ -24,6 +24,7 @@ from survey import (
     demo_followup,
     demo_logs,
     demo_pledges,
+    demo_training,
 )
 from survey import demo_data as data
 from survey.extensions import db
@@ -173,6 +174,7 @@ def load() -> Ward:
     demo_escalation.load()
     demo_logs.load()
     demo_delegation.load()
+    demo_training.load()
     demo_pledges.load()
     # The answers and statuses above went in directly, not through hand-ins.
     for campaign_id in db.session.scalars(sa.select(Campaign.id)):

@@ -37,6 +37,7 @@ TARGET_KINDS = {
     "system": _l("情報システム"),
     "contract": _l("委託業務"),
     "contractor": _l("委託事業者"),
+    "person": _l("受講者（理解度テスト）"),
 }
 
 ACTION_STATUSES = {

@@ -60,6 +60,8 @@ class World:
     job: int = 0  # a finished export job of `manager`'s, with its file
     ack: int = 0  # `respondent`'s acknowledgement of the staff pledge (the demo's)
     delegation: int = 0  # the demo's: a category of `own` handed by `respondent` to `staff`
+    # target -> the demo course, a person's place on it and an attempt of theirs under way
+    training: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 def _assignment(campaign: str, **where) -> Assignment:
@@ -128,6 +130,7 @@ def world(demo_app) -> World:
         finished_at=utcnow(),
     )
     db.session.add(job)
+    training = _training()
     db.session.commit()
     first = db.session.scalar(sa.select(sa.func.min(AuditEntry.id)))
     return World(
@@ -149,7 +152,35 @@ def world(demo_app) -> World:
         delegation=db.session.scalar(
             sa.select(Delegation.id).where(Delegation.assignment_id == own.id)
         ),
+        training=training,
     )
+
+
+def _training() -> dict[str, dict[str, int]]:
+    """The demo course (given a PDF), and per target a person's enrolment with an attempt not
+    yet handed in: own, `respondent`'s; other, 秘書課's r-d01-01 (retaking); contract,
+    `contractor`'s."""
+    from survey.demo_training import CODE
+    from survey.models import Attempt, Course, Enrolment
+
+    course = db.session.scalar(sa.select(Course).where(Course.code == CODE))
+    course.material_file = stored_file(b"%PDF-1.4 demo")
+    course.material_filename = "研修資料.pdf"
+
+    def place(username: str) -> dict[str, int]:
+        enrolment = db.session.scalar(
+            sa.select(Enrolment)
+            .join(User, User.id == Enrolment.user_id)
+            .where(Enrolment.course_id == course.id, User.username == username)
+        )
+        attempt = next((a for a in enrolment.attempts if a.submitted_at is None), None)
+        if attempt is None:
+            attempt = Attempt(enrolment=enrolment, number=len(enrolment.attempts) + 1, total=10)
+            db.session.add(attempt)
+            db.session.flush()
+        return {"course": course.id, "enrolment": enrolment.id, "attempt": attempt.id}
+
+    return {"own": place("respondent"), "other": place("r-d01-01"), "contract": place("contractor")}
 
 
 def _places() -> dict[str, dict[str, int]]:
@@ -951,6 +982,31 @@ def writes_pledges(ok):
     return decide
 
 
+# 研修: each person's course and attempts are theirs alone (404 for everyone else, the office
+# too); the completion pages are the office's, the auditors' and the managers' (their subtree),
+# and exist for nobody else; only the office prepares, opens and closes a course. A step that
+# cannot be taken (the course is open already, the material was read) goes back to the page.
+TAKES = {"own": "respondent", "other": None, "contract": "contractor"}
+FOLLOWS = {"admin", "auditor", "manager"}
+
+
+def takes(ok):
+    return lambda role, target: ok if TAKES[target] == role else 404
+
+
+def follows(ok):
+    return lambda role, target: ok if role in FOLLOWS else 404
+
+
+def prepares(ok):
+    def decide(role, target):
+        if role not in FOLLOWS:
+            return 404
+        return ok if role == "admin" else 403
+
+    return decide
+
+
 DECISIONS.update(
     {
         "pledges.mine": [("GET", "/pledges/mine", signed_in, ["own"])],
@@ -993,6 +1049,34 @@ DECISIONS.update(
         ],
         # No draft to publish: back to the pledge, saying so.
         "pledges.publish": [("POST", "/pledges/staff/publish", writes_pledges(302), ["own"])],
+    }
+)
+
+COURSE = "/training/courses/{course}"
+DECISIONS.update(
+    {
+        "training.index": [("GET", "/training/", signed_in, ["own"])],
+        "training.take": [("GET", "/training/my/{enrolment}", takes(200), list(TAKES))],
+        "training.read": [("POST", "/training/my/{enrolment}/read", takes(302), list(TAKES))],
+        "training.start": [("POST", "/training/my/{enrolment}/start", takes(302), list(TAKES))],
+        "training.attempt": [
+            ("GET", "/training/attempts/{attempt}", takes(200), list(TAKES)),
+            # Handed in with no answers: refused, the form shown again.
+            ("POST", "/training/attempts/{attempt}", takes(422), list(TAKES)),
+        ],
+        "training.course_new": [
+            ("GET", "/training/courses/new", prepares(200), ["own"]),
+            ("POST", "/training/courses/new", prepares(422), ["own"]),
+        ],
+        "training.course": [("GET", COURSE, follows(200), ["own"])],
+        "training.course_targets": [("POST", COURSE + "/targets", prepares(302), ["own"])],
+        "training.course_open": [("POST", COURSE + "/open", prepares(302), ["own"])],
+        "training.people": [("GET", COURSE + "/people", follows(200), ["own"])],
+        "training.completion_xlsx": [("GET", COURSE + "/completion.xlsx", follows(200), ["own"])],
+        # Everyone here is enrolled on the demo course, or of the office.
+        "training.material": [("GET", COURSE + "/material", signed_in, ["own"])],
+        # Last: the office closes the demo course.
+        "training.course_close": [("POST", COURSE + "/close", prepares(302), ["own"])],
     }
 )
 
@@ -1041,6 +1125,7 @@ def test_each_role_gets_exactly_what_it_may(demo_app, world, role):
                     job=world.job,
                     ack=world.ack,
                     delegation=world.delegation,
+                    **world.training[target],
                 )
                 response = client.open(path, method=method, data=_body(world, assignment))
                 response.close()  # downloads stream files

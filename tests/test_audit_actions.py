@@ -173,6 +173,7 @@ def test_commands_that_change_or_export_data_are_recorded(demo_app, demo_runner,
         "emergency-contracts",
         "emergency-systems",
         "pia-self-assessment",
+        "security-training-test",
     ]
 
 

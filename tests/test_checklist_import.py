@@ -176,6 +176,7 @@ def test_list_shows_versions_and_state(runner):
         "emergency-contracts@1",
         "emergency-systems@1",
         "pia-self-assessment@1",
+        "security-training-test@1",
     ]
     assert all("\t公開\t" in line for line in lines)
 

@@ -34,7 +34,9 @@ def test_every_role_has_demo_accounts(demo_app):
         db.session.execute(sa.select(User.role, sa.func.count()).group_by(User.role)).all()
     )
     assert roles["admin"] >= 1 and roles["auditor"] >= 1
-    assert roles["manager"] == 16 and roles["respondent"] == 140 and roles["contractor"] == 41
+    # One respondent per division and office, the demo respondent, three temporary staff.
+    assert roles["manager"] == 16 and roles["respondent"] == 143 and roles["contractor"] == 41
+    assert count(User, User.temporary.is_(True)) == 3
     for username in demo.DEMO_LOGINS:
         assert count(User, User.username == username) == 1
 
@@ -247,3 +249,23 @@ def test_a_late_questionnaire_has_climbed_to_its_department_head(demo_app):
     assert steps.step(late.due_on, date(2026, 12, 1)) == "department_head"
     heads = escalation.heads(late.unit, "department_head")
     assert "manager" in {u.username for u in heads}
+
+
+def test_a_training_round_is_under_way_with_a_test_being_taken(demo_app):
+    from survey.demo_training import CODE
+    from survey.models import Attempt, Course, Enrolment
+
+    course = db.session.scalar(sa.select(Course).where(Course.code == CODE))
+    assert course.status == "open" and course.test.code == "security-training-test"
+    enrolments = course.enrolments
+    assert any(e.passed_at for e in enrolments) and any(e.passed_at is None for e in enrolments)
+    under_way = count(Attempt, Attempt.submitted_at.is_(None))
+    failed = count(Attempt, Attempt.passed.is_(False))
+    assert under_way >= 1 and failed >= 1
+    respondent = db.session.scalar(sa.select(User).where(User.username == "respondent"))
+    mine = db.session.scalar(
+        sa.select(Enrolment).where(
+            Enrolment.course_id == course.id, Enrolment.user_id == respondent.id
+        )
+    )
+    assert mine.read_at is None and mine.attempts == []  # the browser journey starts from here

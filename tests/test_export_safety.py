@@ -38,6 +38,7 @@ from survey.models import (
     Contract,
     Contractor,
     CorrectiveAction,
+    Course,
     FindingMeasure,
     InformationSystem,
     Item,
@@ -75,12 +76,13 @@ FIELDS = [
     (AuditFinding, "text"),
     (FindingMeasure, "text"),
     (Pledge, "title"),
+    (Course, "title"),
 ]
 
 CLOSED = "2017-emergency-assets"  # answered and handed in: every results table has rows
 OPEN = "2026-annual-assets"  # still open: the not-yet-submitted list has rows
 # Files people uploaded (evidence) go back byte for byte, as they came: tenken writes nothing.
-SERVED_AS_UPLOADED = {"respond.evidence_file", "followup.action_evidence"}
+SERVED_AS_UPLOADED = {"respond.evidence_file", "followup.action_evidence", "training.material"}
 # The API's own description, read by tools: written by tenken, no user text in it.
 NOT_A_DOWNLOAD = {"api-docs.openapi_json"}
 
@@ -166,6 +168,11 @@ def _downloads(ids: dict) -> dict[str, list[tuple[str, str, bool]]]:
         # … and its trend beside September's round.
         "logreview.trend_csv": [("admin", f"/logs/rounds/{LOG_ROUND}/trend.csv", True)],
         "followup.audit_export": [("admin", f"/followup/audits/{ids['audit']}/status.xlsx", True)],
+        # A course's completion: units, companies, people and the course's and test's titles.
+        "training.completion_xlsx": [
+            ("admin", f"/training/courses/{ids['course']}/completion.xlsx", True),
+            ("manager", f"/training/courses/{ids['course']}/completion.xlsx", True),
+        ],
         "contractors.rounds_export": [
             ("admin", f"/contractors/{ids['company']}/rounds.csv", True),
             ("admin", f"/contractors/{ids['company']}/rounds.csv?encoding=cp932", True),
@@ -210,11 +217,13 @@ def hostile(demo_app) -> dict:
         "company": contract.contract.contractor_id,
         "checklist": f"{checklist.code}/{checklist.version}",
         "audit": finding.audit_id,
+        "course": db.session.scalar(sa.select(Course.id)),
     }
 
 
 def test_every_download_route_is_walked(demo_app):
-    covered = set(_downloads({"checklist": "", "own": 0, "contract": 0, "audit": 0, "company": 0}))
+    ids = {"checklist": "", "own": 0, "contract": 0, "audit": 0, "company": 0, "course": 0}
+    covered = set(_downloads(ids))
     assert _discovered_downloads(demo_app) - NOT_A_DOWNLOAD == covered | SERVED_AS_UPLOADED
 
 

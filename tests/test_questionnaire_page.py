@@ -231,7 +231,8 @@ def test_the_page_reads_the_user_the_questionnaire_its_answers_and_files_and_not
     tables = [re.search(r"\bFROM (\w+)", statement).group(1) for statement in read]
     # The assignment comes with its campaign, checklist and target in one query (access.py);
     # its delegations come with their people, then the categories they hand over; the menu
-    # asks once whether the user has a log review to answer or explain.
+    # asks once whether the user has a log review to answer or explain, and once whether they
+    # are on a course (研修).
     assert tables == [
         "user_account",
         "assignment",
@@ -240,6 +241,7 @@ def test_the_page_reads_the_user_the_questionnaire_its_answers_and_files_and_not
         "delegation",
         "delegation_category",
         "review_sheet",
+        "enrolment",
     ]
 
 

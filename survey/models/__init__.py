@@ -50,6 +50,14 @@ from survey.models.pledges import Pledge, PledgeAcknowledgement, PledgeVersion
 from survey.models.registers import Contract, InformationSystem, RegisterUpload, Subcontract
 from survey.models.tokens import ApiToken
 from survey.models.trail import AuditAnchor, AuditEntry
+from survey.models.training import (
+    Attempt,
+    AttemptAnswer,
+    Course,
+    CourseStatus,
+    CourseTarget,
+    Enrolment,
+)
 
 __all__ = [
     "ActionEvent",
@@ -63,6 +71,7 @@ __all__ = [
     "AssignmentEvent",
     "AssignmentStatus",
     "Attachment",
+    "AttemptAnswer",
     "Audit",
     "AuditAnchor",
     "AuditEntry",
@@ -75,6 +84,9 @@ __all__ = [
     "Contract",
     "Contractor",
     "ContractorEvaluation",
+    "Course",
+    "CourseStatus",
+    "CourseTarget",
     "CorrectiveAction",
     "DailyRun",
     "EscalationDefault",
@@ -92,6 +104,7 @@ __all__ = [
     "Item",
     "EntryReview",
     "Incident",
+    "Enrolment",
     "JobStatus",
     "LogEntry",
     "LogImport",
@@ -117,5 +130,6 @@ __all__ = [
     "StaffHousehold",
     "Subcontract",
     "SubcontractRequest",
+    "Attempt",
     "User",
 ]

@@ -106,6 +106,8 @@ class Checklist(db.Model):
     source_name: Mapped[str] = mapped_column(sa.String(255), default="")
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # A comprehension test's pass mark (percent of items right); None for every other checklist.
+    pass_mark: Mapped[int | None]
 
     scales: Mapped[list[Scale]] = relationship(cascade="all, delete-orphan")
     categories: Mapped[list[Category]] = relationship(
@@ -191,6 +193,8 @@ class Item(db.Model):
     examples_en: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     # "", "required" or "recommended": a mark shown beside the item and in the results.
     importance: Mapped[str] = mapped_column(sa.String(16), default="", server_default="")
+    # A comprehension test's right option code; "" elsewhere.
+    correct: Mapped[str] = mapped_column(sa.String(32), default="", server_default="")
 
     checklist: Mapped[Checklist] = relationship(back_populates="items")
     category: Mapped[Category] = relationship(back_populates="items")

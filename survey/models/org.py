@@ -86,6 +86,9 @@ class User(UserMixin, db.Model):
     unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("org_unit.id"), index=True)
     contractor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("contractor.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
+    # Temporary staff (会計年度任用職員・臨時職員): a unit's account like any other, marked so
+    # that training shows they were included (seed 003: every employee, temporary staff too).
+    temporary: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     password_changed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))

@@ -58,6 +58,7 @@ class ItemView:
     audience: str = "staff"  # the reader; "" for the office's preview, which shows everything
     contractor_text: str = ""  # the contractor's wording, where it differs (for the preview)
     inherits_condition: bool = False  # asked under its category's condition, which says so
+    correct: str = ""  # a comprehension test's right option (shown in the office's preview only)
 
     @property
     def evidence(self) -> bool:
@@ -173,6 +174,7 @@ def _item_view(item: Item, lang: str, audience: str, answers, category: Category
         inherits_condition=category.condition_number is not None
         and (item.condition_number, item.condition_options)
         == (category.condition_number, category.condition_options),
+        correct=item.correct,
     )
 
 

@@ -14,6 +14,7 @@ from datetime import date
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from checklists.schema import TEST_TARGET
 from reports.dates import wareki_iso
 from reports.escalation import Steps
 from survey import access, clock
@@ -85,11 +86,16 @@ def _fail(problems: dict[str, str]) -> None:
 
 def published_checklists() -> list[Checklist]:
     """The versions an ordinary campaign may use: not the contractor evaluation, which runs in
-    its own yearly campaign (survey.services.evaluations)."""
+    its own yearly campaign (survey.services.evaluations), nor a comprehension test, which a
+    course gives to each person (survey.services.training)."""
     return list(
         db.session.scalars(
             sa.select(Checklist)
-            .where(Checklist.published_at.is_not(None), Checklist.code != EVALUATION_CHECKLIST)
+            .where(
+                Checklist.published_at.is_not(None),
+                Checklist.code != EVALUATION_CHECKLIST,
+                Checklist.target_kind != TEST_TARGET,
+            )
             .order_by(Checklist.code, Checklist.version.desc())
         )
     )
@@ -143,6 +149,10 @@ def settings_problems(settings: Settings, campaign: Campaign | None = None) -> d
     elif checklist.code == EVALUATION_CHECKLIST:
         problems["checklist_id"] = _(
             "委託先評価票は通常の点検には使えません。委託先評価は委託事業者の画面から開始してください。"
+        )
+    elif checklist.target_kind == TEST_TARGET:
+        problems["checklist_id"] = _(
+            "理解度テストは点検には使えません。研修の画面で研修を作成してください。"
         )
     if settings.opens_on is None and "opens_on" not in problems:
         problems["opens_on"] = _("開始日を入力してください。")

@@ -197,6 +197,7 @@ ITEM_TEXTS = (
     "examples",
     "examples_en",
     "importance",
+    "correct",
 )
 
 
@@ -215,6 +216,7 @@ def _build(checklist: schema.Checklist, source_name: str) -> Checklist:
         target_kind=checklist.target,
         content_hash=checklist.content_hash(),
         source_name=source_name,
+        pass_mark=checklist.pass_mark,
         **_copied(checklist, CHECKLIST_TEXTS),
     )
     stored.scales = [s for code, s in scales.items() if code not in schema.BUILTIN_SCALES]
@@ -353,6 +355,7 @@ def to_schema(stored: Checklist) -> schema.Checklist:
         categories=tuple(categories),
         scales=tuple(own_scales.values()),
         grades=schema_grades(stored.grades),
+        pass_mark=stored.pass_mark,
         **_copied(stored, CHECKLIST_TEXTS),
     )
 

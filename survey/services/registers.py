@@ -135,6 +135,8 @@ USER_COLUMNS = (
     ),
     Column("unit", "組織コード", CODE, example="D01"),
     Column("contractor", "委託事業者コード", CODE),
+    # Temporary staff (臨時・会計年度任用職員): counted apart on training (services/training.py).
+    Column("temporary", "臨時・会計年度任用", values.boolean, values.show_boolean, default=False),
 )
 SYSTEM_COLUMNS = (
     Column("code", "システムコード", CODE, required=True, example="SYS-001"),
@@ -240,6 +242,7 @@ def _load_users() -> dict[str, Record]:
                 "role": u.role,
                 "unit": units.get(u.unit_id),
                 "contractor": companies.get(u.contractor_id),
+                "temporary": u.temporary,
             },
         )
         for u in db.session.scalars(sa.select(User))
@@ -316,6 +319,7 @@ ATTRIBUTES = {
         "display_name": "display_name",
         "email": "email",
         "role": "role",
+        "temporary": "temporary",
     },
     "systems": {
         "code": "code",

@@ -138,19 +138,37 @@ def action_reminders(today: date) -> Iterable[Reminder]:
             )
 
 
+def _days_before() -> int | None:
+    """How many days before a deadline the first step of the office's escalation defaults
+    starts (negative: after it); None when the office left every step out. The log review's
+    sheets and the courses remind their people from then, as a questionnaire's respondents."""
+    enabled = escalation.office_steps().enabled()
+    return -enabled[0][1] if enabled else None
+
+
 def log_review_reminders(today: date) -> Iterable[Reminder]:
     """ログ点検: review sheets due soon or overdue, to their heads, and the explanations the
-    heads wait for, to the employees asked (services/log_reviews.py); from the first step of
-    the office's escalation defaults (the heads answer the sheets: they are its respondents)."""
+    heads wait for, to the employees asked (services/log_reviews.py)."""
     from survey.services import log_reviews
 
-    enabled = escalation.office_steps().enabled()
-    if not enabled:
-        return []
-    return log_reviews.reminders(today, -enabled[0][1])
+    days = _days_before()
+    return [] if days is None else log_reviews.reminders(today, days)
 
 
-SOURCES: list[Source] = [assignment_reminders, action_reminders, log_review_reminders]
+def training_reminders(today: date) -> Iterable[Reminder]:
+    """Courses not passed yet (survey/services/training.py, which imports this module)."""
+    from survey.services import training
+
+    days = _days_before()
+    return [] if days is None else training.reminders(today, days)
+
+
+SOURCES: list[Source] = [
+    assignment_reminders,
+    action_reminders,
+    log_review_reminders,
+    training_reminders,
+]
 APPROVAL = "approval:"  # the keys of what waits for approval: their own part of the digest
 
 

@@ -147,6 +147,15 @@ ACTIONS = {
     "log.incident": _l("ログ点検からのインシデントの記録"),
     "log.incident_status": _l("インシデントの状況の更新"),
     "evidence.log_summary": _l("ログ点検の集計の証跡としての添付"),
+    "training.course_create": _l("研修の作成"),
+    "training.targets": _l("研修の対象の変更"),
+    "training.course_open": _l("研修の開始"),
+    "training.course_close": _l("研修の終了"),
+    "training.read": _l("研修資料の既読"),
+    "training.attempt_start": _l("理解度テストの受験開始"),
+    "training.attempt_submit": _l("理解度テストの提出"),
+    "export.training_completion": _l("研修の受講状況のダウンロード"),
+    "download.training_material": _l("研修資料のダウンロード"),
 }
 
 # Filter values that stand for several actions.
@@ -162,6 +171,7 @@ ACTION_GROUPS = {
     "action.*": _l("是正措置（すべて）"),
     "audit.*": _l("監査・指摘事項（すべて）"),
     "log.*": _l("ログ点検（すべて）"),
+    "training.*": _l("研修・理解度テスト（すべて）"),
 }
 
 OBJECT_TYPES = {
@@ -193,6 +203,9 @@ OBJECT_TYPES = {
     "incident": _l("インシデント"),
     "export_job": _l("ファイルの作成（出力ジョブ）"),
     "directory": _l("ディレクトリ（LDAP）"),
+    "course": _l("研修"),
+    "enrolment": _l("研修の受講者"),
+    "test_attempt": _l("理解度テストの受験"),
 }
 
 COMMENT_CHARS = 200  # answer comments are cut to this in before/after (history keeps them whole)

@@ -71,7 +71,7 @@ def test_checklist_code_must_be_letters_digits_dash_underscore(tmp_path, code):
 def test_unknown_target_lists_the_allowed_ones(tmp_path):
     problem = only_problem(tmp_path, checklist_text(ITEMS).replace("unit", "department"))
     assert (problem.message_id, problem.where) == ("bad_target", "4")
-    assert "unit, system, contract, contractor のいずれか" in problem.render()
+    assert "unit, system, contract, contractor, person のいずれか" in problem.render()
 
 
 def test_file_with_duplicate_item_numbers_names_both_lines(tmp_path):

@@ -17,6 +17,7 @@ EXPECTED_ITEMS = {
     "emergency-contracts": 33,
     "contractor-evaluation": 11,  # the eleven points of seed 002
     "pia-self-assessment": 18,  # the risk measures of seed 004, rated on its three levels
+    "security-training-test": 10,  # the comprehension test of seed 003's training
 }
 # Shipped in both forms, for authors who start from Excel.
 EXCEL_TWINS = ["pia-self-assessment"]
