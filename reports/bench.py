@@ -136,6 +136,10 @@ campaign = sa.Table(
     sa.Column("opens_on", sa.Date, nullable=False),
     sa.Column("closes_on", sa.Date, nullable=False),
     sa.Column("status", sa.String(16), nullable=False),
+    # Escalation steps (days from the due date): none in the bench's campaigns.
+    sa.Column("remind_respondent_days", sa.Integer),
+    sa.Column("remind_unit_head_days", sa.Integer),
+    sa.Column("remind_department_head_days", sa.Integer),
 )
 information_system = sa.Table(
     "information_system",
