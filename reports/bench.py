@@ -2,23 +2,24 @@
 
 A scratch SQLite database (and PostgreSQL when TEST_DATABASE_URL is set) is filled with a
 synthetic prefecture-wide campaign (100,000 respondents × 50 items = 5,000,000 answers) and a
-small one (10,000 respondents), last year's round of the same checklist. Each figure is printed as
+small one (10,000 respondents), last year's round of the same checklist, and the year before's
+(1,000), so that both sizes have an earlier round. Each figure is printed as
 `BENCH name value unit`. Ratios compare tenken's code with a baseline measured on the same data
 in the same run, so they hold on any machine:
 
 - per_item_ratio: aggregate.per_item against the bare `GROUP BY item, option` SQL;
 - dept_item_ratio: aggregate.per_department against the bare `GROUP BY department, item,
   option` SQL (the same recursive unit -> department CTE);
-- trend_ratio: rounds.trend (this round and last year's, side by side) against the bare
-  per-item SQL of both rounds;
+- trend_ratio: rounds.trend (this round and the earlier ones, side by side) against the bare
+  per-item SQL of every round;
 - results_page_ratio: the whole results page (pages.campaign_page, which reads the kept counts)
   against the bare per-item `GROUP BY item, option` over the answers; results_growth: that page
-  at 100,000 against 10,000 respondents;
+  at 100,000 against 10,000 respondents, each beside its previous round;
 - xlsx_export_ratio: the whole summary workbook against a bare exporter that streams the same
   rows with bare SQL and writes the same cells with xlsxwriter (constant_memory), unformatted;
 - xlsx_peak_rss_mb, summary_xlsx_growth, xlsx_rss_growth_mb: the summary in a child process at
-  100,000 and at 10,000 respondents (peak RSS read by the child, so this process does not
-  pollute it);
+  100,000 and at 10,000 respondents, in turns, medians of three (peak RSS read by the child, so
+  this process does not pollute it);
 - answers_xlsx_ratio, answers_peak_rss_mb: the answers' workbook (reports/answers.py: 回答一覧
   and いいえ・コメント一覧) against the same cells read with bare SQL from the same streams and
   written with the standard csv module, in turns;
@@ -254,10 +255,12 @@ COMMENTS = (
 def campaigns(respondents: int, small: int) -> list[tuple[int, str, int, date]]:
     """(id, code, respondents, opening day): the large campaign and the small one for the
     growth figures, last year's round of the same checklist (the large one's 前回比較 and
-    推移)."""
+    推移), and the year before's, a tenth of the small one, so that the small one has an
+    earlier round too and the two sizes are measured doing the same work."""
     return [
         (1, f"bench-{respondents}", respondents, date(2026, 11, 2)),
         (2, f"bench-{small}", small, date(2025, 11, 4)),
+        (3, f"bench-{small}-before", max(1, small // 10), date(2024, 11, 5)),
     ]
 
 
@@ -467,20 +470,17 @@ def measure_counts(engine: sa.Engine, label: str, code: str, small: str, repeat:
         report(label, "dept_item_bare_sql", bare * 1000, "ms")
         report(label, "dept_item_report", ours * 1000, "ms")
         report(label, "dept_item_ratio", ours / bare, "x")
-        earlier = conn.scalar(
+        earlier = conn.scalars(
             sa.text(
                 "SELECT id FROM campaign WHERE checklist_id = "
                 "(SELECT checklist_id FROM campaign WHERE id = :c) AND opens_on < "
-                "(SELECT opens_on FROM campaign WHERE id = :c)"
+                "(SELECT opens_on FROM campaign WHERE id = :c) ORDER BY opens_on"
             ),
             {"c": cid},
-        )
-        bare_before = BARE_PER_ITEM.format(campaign=earlier)
+        ).all()
+        bare_rounds = [BARE_PER_ITEM.format(campaign=e) for e in earlier] + [bare_item]
         bare, ours = paired(
-            lambda: (
-                conn.exec_driver_sql(bare_before).all(),
-                conn.exec_driver_sql(bare_item).all(),
-            ),
+            lambda: [conn.exec_driver_sql(sql).all() for sql in bare_rounds],
             lambda: rounds.trend(conn, code),
             repeat,
         )
@@ -504,8 +504,8 @@ def measure_results_page(
 ) -> None:
     """The whole results page (pages.campaign_page: per item, per category, per department and
     the previous round beside them, from the kept counts) against the bare per-item GROUP BY
-    over the answers; and the same page at 100,000 against 10,000 respondents. The small
-    campaign has no earlier round, so its page does less: the growth is not flattered."""
+    over the answers; and the same page at 100,000 against 10,000 respondents, each beside
+    its earlier round."""
 
     def page(campaign_code: str):
         return lambda: pages.campaign_page(conn, aggregate.load(conn, campaign_code), None)
@@ -536,10 +536,24 @@ def child(mode: str, url: str, code: str, out: Path) -> tuple[float, float]:
     return float(seconds), int(peak_kb) / 1024
 
 
-def measure_exports(url: str, label: str, large: str, small: str, scratch: Path) -> None:
+def measure_exports(
+    url: str, label: str, large: str, small: str, scratch: Path, repeat: int = 3
+) -> None:
+    """The summary against the bare exporter, and at 100,000 against 10,000 respondents: a
+    summary takes a second or so, as much as a neighbour's burst of work, so the two sizes are
+    written in turns `repeat` times and their medians compared."""
     bare, bare_rss = child("bare-export", url, large, scratch / "bare.xlsx")
-    ours, rss = child("export", url, large, scratch / "ours.xlsx")
-    ours_small, rss_small = child("export", url, small, scratch / "small.xlsx")
+    samples = [
+        (
+            child("export", url, small, scratch / "small.xlsx"),
+            child("export", url, large, scratch / "ours.xlsx"),
+        )
+        for _ in range(repeat)
+    ]
+    ours_small = statistics.median(s[0][0] for s in samples)
+    ours = statistics.median(s[1][0] for s in samples)
+    rss_small = max(s[0][1] for s in samples)
+    rss = max(s[1][1] for s in samples)
     report(label, "xlsx_bare_s", bare, "s")
     report(label, "xlsx_export_s", ours, "s")
     report(label, "xlsx_export_ratio", ours / bare, "x")
@@ -586,7 +600,7 @@ def run(url: str, label: str, args: argparse.Namespace, scratch: Path) -> None:
     measure_counts(engine, label, plan[0][1], plan[1][1], args.repeat)
     engine.dispose()
     if not args.no_export:
-        measure_exports(url, label, plan[0][1], plan[1][1], scratch)
+        measure_exports(url, label, plan[0][1], plan[1][1], scratch, min(args.repeat, 3))
         measure_answers(url, label, plan[0][1], scratch, min(args.repeat, 3))
 
 
