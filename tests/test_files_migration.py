@@ -11,7 +11,15 @@ import flask_migrate
 import sqlalchemy as sa
 
 from survey.extensions import db
-from survey.models import ActionEvidence, Attachment, AuditEntry, CorrectiveAction, StoredFile
+from survey.models import (
+    ActionEvidence,
+    Attachment,
+    AuditEntry,
+    Campaign,
+    CorrectiveAction,
+    Item,
+    StoredFile,
+)
 from survey.models.types import utcnow
 from survey.services import files
 from tests import helpers
@@ -35,7 +43,15 @@ def _old_rows(uploads: Path) -> dict[str, int]:
     """Evidence rows as the old version wrote them, and their files in `uploads` but the
     missing one: old name -> attachment or action_evidence id."""
     assignment = helpers.assignment_of("戸籍住民課")
-    item_id = assignment.campaign.checklist.items[0].id
+    # Columns only: the models have columns that the old schema has not (the campaign's
+    # escalation steps, an item's correct answer).
+    item_id = db.session.scalar(
+        sa.select(Item.id)
+        .join(Campaign, Campaign.checklist_id == Item.checklist_id)
+        .where(Campaign.id == assignment.campaign_id)
+        .order_by(Item.id)
+        .limit(1)
+    )
     action_id = db.session.scalar(sa.select(CorrectiveAction.id).limit(1))
     uploads.mkdir(parents=True, exist_ok=True)  # the downgrade made it
     ids = {}

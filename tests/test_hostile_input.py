@@ -41,6 +41,7 @@ STRING_ARGS = {
     "token": "not-a-token-but-long-enough",
     "verb": "start",
     "filename": "css/tenken.css",
+    "preview_id": "0" * 32,  # a register upload's id (the API's import preview)
 }
 ROLES = ["admin", "respondent", "manager", "contractor", "auditor"]
 

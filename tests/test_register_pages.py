@@ -129,10 +129,14 @@ def test_a_stored_upload_that_was_altered_is_not_applied(demo_app):
 
 
 def test_another_admin_cannot_use_someone_elses_upload(demo_app):
+    from survey.services import pledges
     from survey.services.accounts import add_user
 
     with demo_app.test_request_context():
-        add_user("admin2", "admin", password="another-long-passphrase-26", unit_code="D01")
+        admin2 = add_user("admin2", "admin", password="another-long-passphrase-26", unit_code="D01")
+        db.session.commit()
+        # The demo's staff pledge would stop the new account at sign-in (test_pledges).
+        pledges.acknowledge(admin2, [v.id for v in pledges.due(admin2)])
         db.session.commit()
     token = _token(
         _upload(login(demo_app, "admin"), "contractors", csv_bytes(_contractors(demo_app)))

@@ -115,21 +115,20 @@ def upgrade():
         batch_op.add_column(sa.Column('correct', sa.String(length=32), server_default='', nullable=False))
 
     with op.batch_alter_table('user_account', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('temporary', sa.Boolean(), server_default=sa.false(), nullable=False))
+        batch_op.add_column(sa.Column('temporary', sa.Boolean(), server_default='0', nullable=False))
 
 
 
 
 def downgrade():
     
-    with op.batch_alter_table('user_account', schema=None) as batch_op:
-        batch_op.drop_column('temporary')
+    # Not in batch mode: on SQLite that would copy user_account into a new table and drop the old one,
+    # which the foreign keys pointing at it refuse while rows refer to it. SQLite 3.35 and
+    # later drop a plain column in place, as PostgreSQL does.
+    op.drop_column('user_account', 'temporary')
 
-    with op.batch_alter_table('item', schema=None) as batch_op:
-        batch_op.drop_column('correct')
-
-    with op.batch_alter_table('checklist', schema=None) as batch_op:
-        batch_op.drop_column('pass_mark')
+    op.drop_column('item', 'correct')
+    op.drop_column('checklist', 'pass_mark')
 
     with op.batch_alter_table('attempt_answer', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_attempt_answer_attempt_id'))

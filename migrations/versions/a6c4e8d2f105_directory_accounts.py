@@ -22,5 +22,7 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('user_account', schema=None) as batch_op:
-        batch_op.drop_column('directory_dn')
+    # Not in batch mode: on SQLite that would copy user_account into a new table and drop the old one,
+    # which the foreign keys pointing at it refuse while rows refer to it. SQLite 3.35 and
+    # later drop a plain column in place, as PostgreSQL does.
+    op.drop_column('user_account', 'directory_dn')

@@ -42,8 +42,10 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('campaign', schema=None) as batch_op:
-        batch_op.drop_column('remind_department_head_days')
-        batch_op.drop_column('remind_unit_head_days')
-        batch_op.drop_column('remind_respondent_days')
+    # Not in batch mode: on SQLite that would copy campaign into a new table and drop the old
+    # one, which the foreign keys pointing at it refuse while rows refer to it. SQLite 3.35 and
+    # later drop a plain column in place, as PostgreSQL does.
+    op.drop_column('campaign', 'remind_department_head_days')
+    op.drop_column('campaign', 'remind_unit_head_days')
+    op.drop_column('campaign', 'remind_respondent_days')
     op.drop_table('escalation_default')

@@ -61,12 +61,14 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_pledge_acknowledgement_user_id'), ['user_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_pledge_acknowledgement_version_id'), ['version_id'], unique=False)
     with op.batch_alter_table('contract', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('pledge_required', sa.Boolean(), server_default=sa.false(), nullable=False))
+        batch_op.add_column(sa.Column('pledge_required', sa.Boolean(), server_default='0', nullable=False))
 
 
 def downgrade():
-    with op.batch_alter_table('contract', schema=None) as batch_op:
-        batch_op.drop_column('pledge_required')
+    # Not in batch mode: on SQLite that would copy contract into a new table and drop the old one,
+    # which the foreign keys pointing at it refuse while rows refer to it. SQLite 3.35 and
+    # later drop a plain column in place, as PostgreSQL does.
+    op.drop_column('contract', 'pledge_required')
     with op.batch_alter_table('pledge_acknowledgement', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_pledge_acknowledgement_version_id'))
         batch_op.drop_index(batch_op.f('ix_pledge_acknowledgement_user_id'))

@@ -157,7 +157,7 @@ def test_the_pages_show_dates_and_label_value_blocks(pages, ward):
     base, ids = ward
     page = pages("admin", "desk")
     page.goto(base + f"/campaigns/{CONTRACTS}")
-    assert page.locator("dl.facts > div").count() == 6
+    assert page.locator("dl.facts > div").count() == 7  # … and its escalation steps
     assert page.locator("time").count() > 10
     page.goto(base + f"/audit/entries/{ids['entry']}")
     changed = page.locator("table.trail-changes").first.locator("tbody tr")
