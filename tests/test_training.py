@@ -5,7 +5,7 @@ unit for the office and each manager's subtree; each person's attempts their own
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import date, timedelta
 
 import openpyxl
 import pytest
@@ -330,6 +330,29 @@ def test_the_daily_reminder_lists_the_course_until_it_is_passed(demo_app):
         for reminder in letter.reminders
     }
     assert not any(key.startswith("training:") for key in early)  # not yet within the window
+
+
+def test_a_course_not_passed_climbs_to_the_heads_as_a_late_questionnaire_does(demo_app):
+    waiting = enrolment_of("respondent")  # 戸籍住民課, under 区民部
+    key = f"training:{waiting.id}"
+
+    def lines(day):
+        return {
+            letter.email: reminder.line
+            for letter in reminders.plan(day)
+            for reminder in letter.reminders
+            if reminder.key == key
+        }
+
+    due = course().due_on
+    assert set(lines(due)) == {"respondent@example.jp"}  # the person alone until the due date
+    late = lines(due + timedelta(days=7))  # the office's steps: department head at +7
+    head = user("manager")  # 区民部's head
+    assert {"respondent@example.jp", head.email} <= set(late)
+    told = late[head.email]
+    assert waiting.user.display_name in told and "部局長" in told
+    assert f"/training/courses/{waiting.course_id}" in told  # never the person's own page
+    assert f"/training/my/{waiting.id}" in late["respondent@example.jp"]
 
 
 def test_a_course_without_its_test_published_is_not_offered(demo_app):

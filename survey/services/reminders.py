@@ -141,7 +141,7 @@ def action_reminders(today: date) -> Iterable[Reminder]:
 def _days_before() -> int | None:
     """How many days before a deadline the first step of the office's escalation defaults
     starts (negative: after it); None when the office left every step out. The log review's
-    sheets and the courses remind their people from then, as a questionnaire's respondents."""
+    sheets remind their heads from then, as a questionnaire's respondents."""
     enabled = escalation.office_steps().enabled()
     return -enabled[0][1] if enabled else None
 
@@ -156,11 +156,11 @@ def log_review_reminders(today: date) -> Iterable[Reminder]:
 
 
 def training_reminders(today: date) -> Iterable[Reminder]:
-    """Courses not passed yet (survey/services/training.py, which imports this module)."""
+    """Courses not passed yet, climbing the office's escalation steps
+    (survey/services/training.py, which imports this module)."""
     from survey.services import training
 
-    days = _days_before()
-    return [] if days is None else training.reminders(today, days)
+    return training.reminders(today, escalation.office_steps())
 
 
 SOURCES: list[Source] = [

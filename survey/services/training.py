@@ -42,8 +42,8 @@ from survey.models import (
     User,
 )
 from survey.models.types import utcnow
-from survey.services import files, notify, trail, transitions, uploads
-from survey.services.mail_texts import _signature, _when
+from survey.services import escalation, files, notify, trail, transitions, uploads
+from survey.services.mail_texts import _escalated, _signature, _when
 from survey.services.reminders import Reminder
 
 CODE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -532,22 +532,32 @@ def courses(user: User) -> list[Course]:
 # --- reminders (survey/services/reminders.py) -----------------------------------------------
 
 
-def reminder_line(enrolment: Enrolment, today: date, link: str) -> str:
+def reminder_line(enrolment: Enrolment, today: date, link: str, step: str | None = None) -> str:
+    """One course not passed in a digest; to a head, whose it is and the step reached."""
     with force_locale("ja"):
         course = enrolment.course
-        return _(
-            "■ 研修: %(title)s\n  受講期限: %(due)s（%(when)s）\n  %(link)s",
+        line = _(
+            "■ 研修: %(title)s\n  受講期限: %(due)s（%(when)s）",
             title=course.title,
             due=format_date(course.due_on),
             when=_when(course.due_on, today),
-            link=link,
         )
+        if step not in (None, escalation.RESPONDENT):
+            line += "\n" + _("  受講者: %(person)s（未修了）", person=enrolment.user.display_name)
+            line += _escalated(step, enrolment.unit)
+        return f"{line}\n  {link}"
 
 
-def reminders(today: date, days_before: int) -> Iterable[Reminder]:
-    """Everyone enrolled on an open course who has not passed, from `days_before` days before
-    its deadline until they pass: a line in the same daily mail as the questionnaires."""
-    soon = today + timedelta(days=days_before)
+def reminders(today: date, steps: escalation.Steps) -> Iterable[Reminder]:
+    """Everyone enrolled on an open course who has not passed, from the first of the office's
+    escalation steps until they pass, as for a late questionnaire: the person first, then the
+    head of their unit and the head above it from the later steps (services/escalation.py),
+    each with a line in the same daily digest. A head's line leads to the course's completion
+    page, never to the person's own."""
+    enabled = steps.enabled()
+    if not enabled:
+        return
+    soon = today - timedelta(days=enabled[0][1])
     stmt = (
         sa.select(Enrolment)
         .join(Course)
@@ -558,18 +568,25 @@ def reminders(today: date, days_before: int) -> Iterable[Reminder]:
             Course.due_on <= soon,
             Enrolment.passed_at.is_(None),
             User.active.is_(True),
-            User.email.is_not(None),
-            User.email != "",
         )
         .order_by(Enrolment.id)
     )
     for enrolment in db.session.scalars(stmt):
-        link = notify.external_url("training.take", enrolment_id=enrolment.id)
         person = enrolment.user
-        yield Reminder(
-            person.email.strip(),
-            person.display_name,
-            f"training:{enrolment.id}",
-            reminder_line(enrolment, today, link),
-            enrolment.course.due_on,
-        )
+        owners = [person] if (person.email or "").strip() else []
+        found = escalation.reached(steps, enrolment.course.due_on, today, enrolment.unit, owners)
+        if found is None:
+            continue
+        own = notify.external_url("training.take", enrolment_id=enrolment.id)
+        course = notify.external_url("training.course", course_id=enrolment.course_id)
+        for user in found.people:
+            mine = user.id == person.id
+            yield Reminder(
+                user.email.strip(),
+                user.display_name,
+                f"training:{enrolment.id}",
+                reminder_line(
+                    enrolment, today, own if mine else course, None if mine else found.step
+                ),
+                enrolment.course.due_on,
+            )
