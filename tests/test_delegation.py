@@ -23,7 +23,7 @@ from survey.models import (
     Role,
     User,
 )
-from survey.services import answering, delegations, pledges, tokens
+from survey.services import answering, delegations, pledges, reminders, tokens
 from tests.helpers import (
     assignment_of,
     company_account,
@@ -382,3 +382,27 @@ def test_a_delegate_moved_to_another_unit_leaves_the_part_behind(demo_app):
     assert page(client, delegation.assignment)[0] == 404
     assert access.delegated_items(staff, delegation.assignment) == frozenset()
     assert not access.can(staff, "answer", delegation.assignment)
+
+
+def test_the_delegate_is_reminded_until_the_part_is_done_and_the_delegator_once_it_is_late(
+    demo_app,
+):
+    delegation = demo_delegation()
+    key = f"delegation:{delegation.id}"
+    delegate, delegator = delegation.delegate.email, delegation.delegator.email
+
+    def told(day):
+        return {
+            letter.email
+            for letter in reminders.plan(day)
+            for reminder in letter.reminders
+            if reminder.key == key
+        }
+
+    due = delegation.due_on
+    assert told(due - timedelta(days=4)) == set()  # before the office's first step (−3)
+    assert told(due - timedelta(days=3)) == {delegate}
+    assert told(due + timedelta(days=1)) == {delegate, delegator}  # late: the delegator too
+    delegations.mark_done(delegation, delegation.delegate)
+    db.session.commit()
+    assert told(due + timedelta(days=1)) == set()

@@ -11,7 +11,7 @@ history), an audit entry, and a mail to the other side; the caller commits.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -238,3 +238,39 @@ def withdraw(delegation: Delegation, user: User) -> None:
         [delegation.delegate],
         *mail_texts.delegation_withdrawn(delegation, notify.external_url("respond.index")),
     )
+
+
+def reminders(today: date, days_before: int):
+    """The daily digest's source (services/reminders.py): each part handed over and not yet
+    marked done, to its delegate from `days_before` days before its due date; once the date
+    has passed, to the delegator too, who answers for the questionnaire. A part of a
+    questionnaire already handed in is no longer asked for."""
+    from survey.models.campaigns import COUNTED_STATUSES
+    from survey.services.reminders import Reminder
+
+    stmt = (
+        sa.select(Delegation)
+        .join(Assignment, Assignment.id == Delegation.assignment_id)
+        .where(
+            Delegation.ended_at.is_(None),
+            Delegation.done_at.is_(None),
+            Delegation.due_on <= today + timedelta(days=days_before),
+            Assignment.status.not_in(COUNTED_STATUSES),
+        )
+        .order_by(Delegation.due_on, Delegation.id)
+        .options(joinedload(Delegation.delegate), joinedload(Delegation.delegator))
+    )
+    for delegation in db.session.scalars(stmt):
+        people = [delegation.delegate]
+        if delegation.due_on < today:
+            people.append(delegation.delegator)
+        line = mail_texts.delegation_reminder_line(delegation, today, _link(delegation.assignment))
+        for person in people:
+            if person.active and (person.email or "").strip():
+                yield Reminder(
+                    person.email.strip(),
+                    person.display_name,
+                    f"delegation:{delegation.id}",
+                    line,
+                    delegation.due_on,
+                )

@@ -135,6 +135,25 @@ def action_reminder_line(action, today: date, link: str, step: str | None) -> st
         )
 
 
+def delegation_reminder_line(delegation, today: date, link: str) -> str:
+    """A part of a questionnaire handed over and not yet marked done, in a digest."""
+    with force_locale("ja"):
+        assignment = delegation.assignment
+        return _(
+            "■ 分担の回答: %(campaign)s — %(target)s\n"
+            "  分担した人: %(delegate)s（依頼: %(delegator)s）\n"
+            "  分担の期限: %(due)s（%(when)s）\n"
+            "  %(link)s",
+            campaign=assignment.campaign.title,
+            target=assignment.target_name,
+            delegate=delegation.delegate.display_name,
+            delegator=delegation.delegator.display_name,
+            due=format_date(delegation.due_on),
+            when=_when(delegation.due_on, today),
+            link=link,
+        )
+
+
 def approval_request(assignment: Assignment, submitter: User, link: str):
     """A questionnaire handed in: to the people who may approve it."""
     with force_locale("ja"):

@@ -141,7 +141,8 @@ def action_reminders(today: date) -> Iterable[Reminder]:
 def _days_before() -> int | None:
     """How many days before a deadline the first step of the office's escalation defaults
     starts (negative: after it); None when the office left every step out. The log review's
-    sheets remind their heads from then, as a questionnaire's respondents."""
+    sheets and the parts handed to a colleague are reminded from then, as a questionnaire's
+    respondents are."""
     enabled = escalation.office_steps().enabled()
     return -enabled[0][1] if enabled else None
 
@@ -163,11 +164,21 @@ def training_reminders(today: date) -> Iterable[Reminder]:
     return training.reminders(today, escalation.office_steps())
 
 
+def delegation_reminders(today: date) -> Iterable[Reminder]:
+    """Parts of questionnaires handed to a colleague and not yet marked done
+    (services/delegations.py), from the first of the office's steps before their due date."""
+    from survey.services import delegations
+
+    days = _days_before()
+    return [] if days is None else delegations.reminders(today, days)
+
+
 SOURCES: list[Source] = [
     assignment_reminders,
     action_reminders,
     log_review_reminders,
     training_reminders,
+    delegation_reminders,
 ]
 APPROVAL = "approval:"  # the keys of what waits for approval: their own part of the digest
 
