@@ -21,10 +21,29 @@ EXPECT_TIMEOUT_MS = 15_000
 ACTION_TIMEOUT_MS = 20_000
 
 
+def _static_read_whole(app):
+    """Werkzeug's development server can leave a response's file open when the browser drops
+    the connection while it is written (its clean-up of the dropped socket may fail before it
+    closes the body), and the file's ResourceWarning then fails whichever test is running. A
+    static file is read whole here and closed at once; everything else streams as it would."""
+
+    def wsgi(environ, start_response):
+        body = app(environ, start_response)
+        if not environ.get("PATH_INFO", "").startswith("/static/"):
+            return body
+        try:
+            return [b"".join(body)]
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+
+    return wsgi
+
+
 @contextlib.contextmanager
 def serving(app):
     """The app on a free port of loopback, in a thread; yields its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, _static_read_whole(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
