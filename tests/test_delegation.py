@@ -403,6 +403,10 @@ def test_the_delegate_is_reminded_until_the_part_is_done_and_the_delegator_once_
     assert told(due - timedelta(days=4)) == set()  # before the office's first step (−3)
     assert told(due - timedelta(days=3)) == {delegate}
     assert told(due + timedelta(days=1)) == {delegate, delegator}  # late: the delegator too
+    delegation.assignment.campaign.status = "closed"
+    db.session.commit()
+    assert told(due + timedelta(days=1)) == set()  # the questionnaire takes no answers now
+    delegation.assignment.campaign.status = "open"
     delegations.mark_done(delegation, delegation.delegate)
     db.session.commit()
     assert told(due + timedelta(days=1)) == set()

@@ -279,6 +279,27 @@ def test_the_office_sees_who_has_not_signed_in_every_unit(demo_app):
     assert total.people - total.acknowledged == 9
 
 
+def test_an_account_of_no_unit_is_counted_on_a_row_of_its_own(demo_app):
+    db.session.add(
+        User(
+            username="breakglass",
+            display_name="緊急用 管理者",
+            role=Role.ADMIN,
+            unit=None,
+            password_hash=hash_password(PASSWORD),
+        )
+    )
+    db.session.commit()
+    office = login(demo_app, "admin")
+    page = office.get("/pledges/staff/completion")
+    assert page.status_code == 200 and "緊急用 管理者" in page.get_data(as_text=True)
+    with office.get("/pledges/staff/completion.xlsx") as workbook:
+        assert workbook.status_code == 200
+    with demo_app.test_request_context():
+        found = pledges.completion(pledge("staff"), sa.select(User))
+        assert found.rows[-1].name == "所属なし" and found.rows[-1].people == 1
+
+
 def test_a_manager_sees_their_own_subtree_only(demo_app):
     manager = login(demo_app, "manager")  # 区民部
     page = manager.get("/pledges/staff/completion").get_data(as_text=True)

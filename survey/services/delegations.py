@@ -244,18 +244,22 @@ def reminders(today: date, days_before: int):
     """The daily digest's source (services/reminders.py): each part handed over and not yet
     marked done, to its delegate from `days_before` days before its due date; once the date
     has passed, to the delegator too, who answers for the questionnaire. A part of a
-    questionnaire already handed in is no longer asked for."""
-    from survey.models.campaigns import COUNTED_STATUSES
+    questionnaire already handed in, or of a campaign closed, is no longer asked for."""
+    from survey.models import Campaign
+    from survey.models.campaigns import COUNTED_STATUSES, CampaignStatus
     from survey.services.reminders import Reminder
 
     stmt = (
         sa.select(Delegation)
         .join(Assignment, Assignment.id == Delegation.assignment_id)
+        .join(Campaign, Campaign.id == Assignment.campaign_id)
         .where(
             Delegation.ended_at.is_(None),
             Delegation.done_at.is_(None),
             Delegation.due_on <= today + timedelta(days=days_before),
             Assignment.status.not_in(COUNTED_STATUSES),
+            # Only while the questionnaire takes answers (a reopened one after its campaign).
+            sa.or_(Campaign.status == CampaignStatus.OPEN, Assignment.open_until >= today),
         )
         .order_by(Delegation.due_on, Delegation.id)
         .options(joinedload(Delegation.delegate), joinedload(Delegation.delegator))

@@ -298,6 +298,9 @@ def _department(unit: OrgUnit, units: dict[int, OrgUnit]) -> OrgUnit:
     return unit
 
 
+UNITLESS = 1 << 30  # sorts after every unit's position
+
+
 def completion(pledge: Pledge, people: sa.Select, today: date | None = None) -> Completion:
     """Who has acknowledged the current version, per unit (per company for the contractors'
     pledge), among `people` (a query over User already narrowed to the viewer's scope)."""
@@ -319,6 +322,10 @@ def completion(pledge: Pledge, people: sa.Select, today: date | None = None) -> 
         if pledge.audience == Audience.CONTRACTORS:
             company = companies[user.contractor_id]
             key, group, name = (company.code,), "委託事業者", company.name
+        elif user.unit_id is None:
+            # An account of no unit (a break-glass admin, an auditor): counted on a row of its
+            # own, after the units.
+            key, group, name = (UNITLESS,), _("所属なし"), _("所属なし")
         else:
             unit = units[user.unit_id]
             top = _department(unit, units)

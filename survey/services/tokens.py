@@ -108,6 +108,10 @@ def refusal(token: ApiToken | None, at: datetime | None = None) -> str | None:
         return "revoked"
     if not token.user.active:
         return "inactive"
+    # Never more than the user's rights today: a role changed since the token was made (to a
+    # 職員, who has no token, or to a role without its scopes) stops it.
+    if not set(token.scopes.split()) <= set(scopes_for(token.user)):
+        return "beyond_role"
     if (at or signin.now()) >= signin._aware(token.expires_at):
         return "expired"
     return None

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from survey import access
 from survey.extensions import db
-from survey.models import ApiToken, Assignment, AuditEntry, Campaign, OrgUnit
+from survey.models import ApiToken, Assignment, AuditEntry, Campaign, OrgUnit, Role
 from survey.services import tokens
 from tests.api.helpers import bearer, token_for
 from tests.helpers import login, user
@@ -172,6 +172,18 @@ def test_revoked_expired_and_unknown_tokens_are_refused(demo_app, clock):
         sa.select(AuditEntry.after_json).where(AuditEntry.action == "api.call")
     ).all()
     assert any('"refused":"revoked"' in text for text in refused)
+
+
+def test_a_token_stops_when_its_user_becomes_a_staff_account(demo_app):
+    """A 職員 sees only what was delegated to them and has no token; one made while they were a
+    respondent must not read the whole questionnaire through the API afterwards."""
+    client = demo_app.test_client()
+    secret = token_for("respondent")
+    assert client.get("/api/v1/assignments", headers=bearer(secret)).status_code == 200
+    user("respondent").role = Role.STAFF
+    db.session.commit()
+    refused = client.get("/api/v1/assignments", headers=bearer(secret))
+    assert refused.status_code == 401 and "現在の権限" in refused.get_json()["message"]
 
 
 def test_a_session_cookie_does_not_open_the_api(demo_app):
