@@ -301,7 +301,9 @@ def test_a_respondent_hands_categories_to_a_colleague_of_the_unit_only(demo_app)
     assert refused.status_code == 422 and "回答期限より後" in refused.text
     assert 'value="' + late + '"' in refused.text  # what was typed is kept
     assert post().status_code == 302
-    assert post().status_code == 422  # a double submit hands it over once
+    again = post()  # a double submit hands it over once, and says so
+    assert again.status_code == 302
+    assert "すでに送っています" in client.get(again.headers["Location"]).text
     db.session.expire_all()
     made = db.session.scalar(sa.select(Delegation).where(Delegation.delegate_id == colleague.id))
     assert [c.id for c in made.categories] == [free.id]
@@ -410,3 +412,42 @@ def test_the_delegate_is_reminded_until_the_part_is_done_and_the_delegator_once_
     delegations.mark_done(delegation, delegation.delegate)
     db.session.commit()
     assert told(due + timedelta(days=1)) == set()
+
+
+def test_a_part_marked_done_stays_read_only_beside_one_still_open(demo_app):
+    first = demo_delegation()
+    assignment = first.assignment
+    handing_over(assignment)
+    second_category = next(
+        c
+        for c in assignment.campaign.checklist.categories
+        if c.id not in delegations.taken(assignment)
+    )
+    with demo_app.test_request_context():
+        second = delegations.delegate(
+            assignment,
+            user("respondent"),
+            user("staff").id,
+            [second_category.id],
+            clock.today() + timedelta(days=3),
+        )
+        db.session.commit()
+    staff = login(demo_app, "staff")
+    assert (
+        staff.post(f"/assignments/{assignment.id}/delegations/{first.id}/done").status_code == 302
+    )
+    status, html = page(staff, assignment)
+    assert status == 200
+    done_items = item_ids(demo_delegation())
+    open_items = {item.id for item in second_category.items}
+    # The open part takes answers; the part marked done shows its answers and no field.
+    assert all(f'name="item_{item_id}"' in html for item_id in open_items)
+    assert not any(f'name="item_{item_id}"' in html for item_id in done_items)
+    assert "回答の完了を知らせたため、変更できません" in html
+    # The save counts the delegate's items, not the whole questionnaire.
+    data = {"revision": str(assignment.revision), "action": "save"}
+    data.update({f"item_{item_id}": "yes" for item_id in open_items})
+    saved = staff.post(f"/assignments/{assignment.id}", data=data)
+    assert saved.status_code == 302
+    flashed = staff.get(saved.headers["Location"]).text
+    assert f"/{len(open_items | done_items)} 項目 回答済み）" in flashed

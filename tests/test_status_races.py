@@ -37,7 +37,7 @@ from survey.models import (
     User,
 )
 from survey.models.followup import ActionStatus
-from survey.services import evaluations
+from survey.services import delegations, evaluations
 from tests.helpers import assignment_of, form_data, login
 from tests.test_subcontracting import REQUEST, file_request
 
@@ -243,8 +243,31 @@ def audit_result(app) -> Step:
     )
 
 
+def delegate(app) -> Step:
+    """戸籍住民課's respondent hands a category not yet handed over to the demo's staff."""
+    mine = assignment_of("戸籍住民課")
+    mine.due_on = clock.today() + timedelta(days=14)
+    db.session.commit()
+    free = next(
+        c for c in mine.campaign.checklist.categories if c.id not in delegations.taken(mine)
+    )
+    staff = db.session.scalar(sa.select(User).where(User.username == "staff"))
+    return Step(
+        "respondent",
+        f"/assignments/{mine.id}/delegate",
+        {
+            "delegate": staff.id,
+            "categories": free.id,
+            "due_on": (clock.today() + timedelta(days=7)).isoformat(),
+        },
+        events_of(mine.id, "delegate"),
+        "delegation.create",
+    )
+
+
 STEPS = {
     "submit": submit,
+    "delegate": delegate,
     "approve": approve,
     "return": send_back,
     "reopen": reopen,

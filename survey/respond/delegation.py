@@ -65,6 +65,9 @@ def delegate(assignment_id: int):
         except delegations.Refused as refused:
             for name, message in refused.problems.items():
                 form[name].errors = [*form[name].errors, message]
+        except delegations.AlreadyMoved:
+            flash(_("この依頼はすでに送っています。"), "info")
+            return redirect(url_for("respond.assignment", assignment_id=assignment.id))
         else:
             name = delegation.delegate.display_name
             db.session.commit()

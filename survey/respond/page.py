@@ -55,20 +55,23 @@ def items_html(
     problems: Mapping[int, list[str]],
     attachments: Mapping[int, list],
     editable: bool,
+    writable: frozenset[int] | None = None,
     assignment,
     may_open_action: bool,
     log_rounds: Mapping[int, list] | None = None,
 ) -> Markup:
     """A category's items: the reused markup where it applies, the macro elsewhere. One call
-    from the template per category rather than a few per item (docs/performance.md)."""
+    from the template per category rather than a few per item (docs/performance.md).
+    `writable`: the items a delegate may still change (None: every item, if `editable`)."""
     macro = None
     parts = []
     for item in items:
+        editable_item = editable and (writable is None or item.id in writable)
         value = values.get(item.id)
         offered = value is None or value.option is None or item.offers(value.option)
         log_rounds = log_rounds or {}
         plain = item.id not in problems and item.id not in attachments and item.id not in log_rounds
-        if editable and offered and plain:
+        if editable_item and offered and plain:
             parts.append(item_html(view_key, item, value))
             continue
         macro = macro or _macro()
@@ -78,7 +81,7 @@ def items_html(
                 value,
                 problems,
                 attachments,
-                editable,
+                editable_item,
                 assignment,
                 may_open_action=may_open_action,
                 log_rounds=log_rounds,

@@ -79,6 +79,8 @@ def _page(
     answered, asked = answering.progress(assignment, stored, part)
     problems = problems or {}
     editable = access.can(current_user, "answer", assignment)
+    # A delegate with one part marked done and another still open edits the open one only.
+    writable = access.delegated_items(current_user, assignment, answering=True)
     audience = answering.audience_of(current_user)
     sheet = _sheet(assignment, audience)
     if conflict and part is not None:
@@ -92,6 +94,7 @@ def _page(
         problems=problems,
         attachments=_attachments(assignment),
         editable=editable,
+        writable=writable,
         assignment=assignment,
         may_open_action=access.may_open_actions(current_user, assignment.responsible_unit_id),
         log_rounds=log_evidence.offered(assignment, current_user) if editable else {},
@@ -110,6 +113,7 @@ def _page(
             answered=answered,
             asked=asked,
             editable=editable,
+            writable=writable,
             review_form=review_form,
             review_summary=approval.summary(assignment, sheet, stored) if review_form else None,
             may_invite=access.can(current_user, "invite", assignment),
@@ -261,7 +265,9 @@ def save(assignment_id: int):
     if request.form.get("action") != "submit":
         # What is stored now, autosaved answers included: 「0 項目を更新」 after the page had
         # autosaved every answer read as if nothing was saved.
-        answered, asked = answering.progress(assignment)
+        answered, asked = answering.progress(
+            assignment, part=access.delegated_items(current_user, assignment)
+        )
         flash(
             _(
                 "下書きを保存しました（%(answered)d/%(asked)d 項目 回答済み）。",

@@ -21,7 +21,7 @@ from survey import access, clock
 from survey.extensions import db
 from survey.models import Assignment, AssignmentEvent, Delegation, Role, User
 from survey.models.types import utcnow
-from survey.services import mail_texts, notify, trail
+from survey.services import mail_texts, notify, trail, transitions
 
 NOTE_MAX = 1000
 
@@ -35,7 +35,8 @@ class Refused(Exception):
 
 
 class AlreadyMoved(Exception):
-    """Another request marked the part done or withdrew it first (a double click)."""
+    """Another request made the same hand-over, marked the part done or withdrew it first (a
+    double click)."""
 
 
 def candidates(assignment: Assignment, user: User) -> list[User]:
@@ -131,7 +132,9 @@ def delegate(
     note: str = "",
 ) -> Delegation:
     """Hand the categories to the colleague; raises Refused naming each problem. A category
-    already handed to someone (not withdrawn, not done) is not handed twice."""
+    already handed to someone (not withdrawn, not done) is not handed twice; the same hand-over
+    posted again (a double click, a retry) raises AlreadyMoved and makes nothing."""
+    transitions.hold(assignment)  # what is taken is read after a request at the same moment
     problems: dict[str, str] = {}
     chosen = {user.id: user for user in candidates(assignment, delegator)}.get(delegate_id or 0)
     if chosen is None:
@@ -141,6 +144,9 @@ def delegate(
     if not categories or len(categories) != len(set(category_ids)):
         problems["categories"] = _("依頼する分類を選んでください。")
     else:
+        if _made_already(assignment, delegator, delegate_id, categories):
+            db.session.rollback()  # the lock is not held while the page is drawn
+            raise AlreadyMoved()
         busy = taken(assignment)
         overlap = [c for c in categories if c.id in busy]
         if overlap:
@@ -160,6 +166,7 @@ def delegate(
     if len(note) > NOTE_MAX:
         problems["note"] = _("連絡事項は%(max)d文字以内で入力してください。", max=NOTE_MAX)
     if problems:
+        db.session.rollback()
         raise Refused(problems)
     delegation = Delegation(
         assignment=assignment,
@@ -175,6 +182,18 @@ def delegate(
     _record("delegation.create", delegation, delegator)
     notify.mail_users([chosen], *mail_texts.delegation_request(delegation, _link(assignment)))
     return delegation
+
+
+def _made_already(assignment, delegator: User, delegate_id, categories) -> bool:
+    """Whether this very hand-over is open already: same delegator, colleague and categories."""
+    wanted = {c.id for c in categories}
+    return any(
+        d.delegator_id == delegator.id
+        and d.delegate_id == delegate_id
+        and d.done_at is None
+        and {c.id for c in d.categories} == wanted
+        for d in of_assignment(assignment)
+    )
 
 
 def taken(assignment: Assignment) -> set[int]:

@@ -58,3 +58,17 @@ def move(record, expected: Collection[str], to_status: str, **values) -> bool:
     UPDATE); False when another request moved it first."""
     model = type(record)
     return claim(record, model.status.in_(list(expected)), status=to_status, **values)
+
+
+def hold(record) -> None:
+    """Lock `record`'s row for the rest of the transaction before reading what depends on it:
+    of two requests making the same thing at once (a double click), the second waits for the
+    first to commit and then reads what it made. PostgreSQL takes the row lock; SQLite's
+    driver begins the transaction at the UPDATE, which takes the database's write lock."""
+    model = type(record)
+    db.session.execute(
+        sa.update(model)
+        .where(model.id == record.id)
+        .values(id=model.id)
+        .execution_options(synchronize_session=False)
+    )
