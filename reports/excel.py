@@ -67,6 +67,36 @@ def _row_height(cells, wrapped: list[int], widths: list[float]) -> float | None:
     return LINE_HEIGHT * lines + 4 if lines > 1 else None
 
 
+def workbook(
+    out, title: str, created: datetime, *, author: str = "", subject: str = "", streamed=False
+):
+    """A workbook as every tenken download starts one: Japanese Excel's font, text never a
+    formula (reports/safe.py), the title and author in its properties. `created` is aware, or
+    naive UTC; `streamed` writes rows to disk as they come (constant_memory), for the sheets
+    that grow with the data."""
+    book = xlsxwriter.Workbook(
+        str(out) if isinstance(out, Path) else out,
+        {
+            "constant_memory" if streamed else "in_memory": True,
+            **XLSXWRITER_OPTIONS,
+            "default_format_properties": {"font_name": FONT, "font_size": 10, "font_charset": 128},
+        },
+    )
+    if created.tzinfo is not None:
+        created = created.astimezone(UTC).replace(tzinfo=None)
+    properties = {
+        "title": title,
+        "comments": "tenken（情報セキュリティ自己点検）",
+        "created": created,
+    }
+    if author:
+        properties["author"] = author
+    if subject:
+        properties["subject"] = subject
+    book.set_properties(properties)
+    return book
+
+
 class Formats:
     def __init__(self, book: xlsxwriter.Workbook):
         self.book = book
@@ -539,23 +569,14 @@ def write_report(
 def _write_book(
     report: Report, path: Path, max_rows: int, scratch: Path, step: Callable[[], None]
 ) -> dict:
-    book = xlsxwriter.Workbook(
-        str(path),
-        {
-            "constant_memory": True,
-            **XLSXWRITER_OPTIONS,
-            "default_format_properties": {"font_name": FONT, "font_size": 10, "font_charset": 128},
-        },
-    )
     meta = report.meta
-    book.set_properties(
-        {
-            "title": meta.lines()[0],
-            "subject": f"{meta.campaign.checklist_title} 第{meta.campaign.checklist_version}版",
-            "author": meta.generated_by,
-            "comments": "tenken（情報セキュリティ自己点検）",
-            "created": meta.generated_at.astimezone(UTC).replace(tzinfo=None),
-        }
+    book = workbook(
+        path,
+        meta.lines()[0],
+        meta.generated_at,
+        author=meta.generated_by,
+        subject=f"{meta.campaign.checklist_title} 第{meta.campaign.checklist_version}版",
+        streamed=True,
     )
     formats = Formats(book)
     lines = meta.lines()

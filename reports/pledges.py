@@ -9,14 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import IO
 
-import xlsxwriter
-
 from reports.dates import wareki
-from reports.excel import EXCEL_MAX_ROWS, FONT, Formats, SheetWriter
-from reports.safe import XLSXWRITER_OPTIONS
+from reports.excel import EXCEL_MAX_ROWS, Formats, SheetWriter, workbook
 from reports.tables import Column, Table
 
 UNITS = [
@@ -62,23 +59,8 @@ def write_completion(
 ) -> None:
     """Two sheets: 所属別 (rows in the order of UNITS, the ratio in percent or None; `totals`
     the closing row) and 未提出者 (rows in the order of MISSING)."""
-    book = xlsxwriter.Workbook(
-        out,
-        {
-            "in_memory": True,
-            **XLSXWRITER_OPTIONS,
-            "default_format_properties": {"font_name": FONT, "font_size": 10, "font_charset": 128},
-        },
-    )
     lines = heading.lines()
-    book.set_properties(
-        {
-            "title": lines[0],
-            "author": heading.generated_by,
-            "comments": "tenken（情報セキュリティ自己点検）",
-            "created": heading.generated_at.astimezone(UTC).replace(tzinfo=None),
-        }
-    )
+    book = workbook(out, lines[0], heading.generated_at, author=heading.generated_by)
     formats = Formats(book)
     first = "委託事業者" if heading.contractors else "部局"
     second = "事業者名" if heading.contractors else "所属"

@@ -7,14 +7,11 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import IO
 
-import xlsxwriter
-
-from reports.excel import EXCEL_MAX_ROWS, FONT, Formats, StreamedSheetWriter, splice
-from reports.safe import XLSXWRITER_OPTIONS
+from reports.excel import EXCEL_MAX_ROWS, Formats, StreamedSheetWriter, splice, workbook
 from reports.tables import Column, Table
 
 SHEET = "未提出一覧"
@@ -62,22 +59,9 @@ def write_pending(rows: Sequence[tuple], heading: Heading, out: str | IO[bytes])
 
 
 def _write_book(rows: Sequence[tuple], heading: Heading, path: Path, scratch: Path) -> dict:
-    book = xlsxwriter.Workbook(
-        str(path),
-        {
-            "constant_memory": True,
-            **XLSXWRITER_OPTIONS,
-            "default_format_properties": {"font_name": FONT, "font_size": 10, "font_charset": 128},
-        },
-    )
     lines = heading.lines(len(rows))
-    book.set_properties(
-        {
-            "title": lines[0],
-            "author": heading.generated_by,
-            "comments": "tenken（情報セキュリティ自己点検）",
-            "created": heading.generated_at.astimezone(UTC).replace(tzinfo=None),
-        }
+    book = workbook(
+        path, lines[0], heading.generated_at, author=heading.generated_by, streamed=True
     )
     table = Table(name="pending", sheet=SHEET, columns=COLUMNS, rows=rows, freeze_columns=2)
     sheet = StreamedSheetWriter(book, Formats(book), table, lines, EXCEL_MAX_ROWS, scratch)

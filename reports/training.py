@@ -7,13 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import IO
 
-import xlsxwriter
-
-from reports.excel import EXCEL_MAX_ROWS, FONT, Formats, SheetWriter
-from reports.safe import XLSXWRITER_OPTIONS
+from reports.excel import EXCEL_MAX_ROWS, Formats, SheetWriter, workbook
 from reports.tables import Column, Table
 
 UNITS = [
@@ -68,23 +65,8 @@ def write_completion(
 ) -> None:
     """`units` in the order of UNITS (percent as 0–100), `totals` one such row, `people` in the
     order of PEOPLE (times naive, in the office's time)."""
-    book = xlsxwriter.Workbook(
-        out,
-        {
-            "in_memory": True,
-            **XLSXWRITER_OPTIONS,
-            "default_format_properties": {"font_name": FONT, "font_size": 10, "font_charset": 128},
-        },
-    )
     lines = heading.lines()
-    book.set_properties(
-        {
-            "title": lines[0],
-            "author": heading.generated_by,
-            "comments": "tenken（情報セキュリティ自己点検）",
-            "created": heading.generated_at.astimezone(UTC).replace(tzinfo=None),
-        }
-    )
+    book = workbook(out, lines[0], heading.generated_at, author=heading.generated_by)
     formats = Formats(book)
     by_unit = SheetWriter(
         book, formats, Table("units", "所属別", UNITS, units, freeze_columns=2), lines, 1_000

@@ -10,14 +10,12 @@ import csv
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import IO
 
-import xlsxwriter
-
 from reports.accesslogs.rules import RANDOM, RuleSet
-from reports.excel import FONT, Formats, SheetWriter
-from reports.safe import XLSXWRITER_OPTIONS, csv_text
+from reports.excel import Formats, SheetWriter, workbook
+from reports.safe import csv_text
 from reports.tables import Column, Table
 
 JUSTIFIED, CHECKING, SUSPECT = "justified", "checking", "suspect"
@@ -301,23 +299,8 @@ def write_xlsx(
 ):
     """Three sheets: per unit, per reason, per unit and reason; and 推移 when `trend` has
     earlier rounds (as the inspections' summary has it)."""
-    book = xlsxwriter.Workbook(
-        out,
-        {
-            "in_memory": True,
-            **XLSXWRITER_OPTIONS,
-            "default_format_properties": {"font_name": FONT, "font_size": 10, "font_charset": 128},
-        },
-    )
     lines = heading.lines(figures)
-    book.set_properties(
-        {
-            "title": lines[0],
-            "author": heading.generated_by,
-            "comments": "tenken（情報セキュリティ自己点検）",
-            "created": heading.generated_at.astimezone(UTC).replace(tzinfo=None),
-        }
-    )
+    book = workbook(out, lines[0], heading.generated_at, author=heading.generated_by)
     formats = Formats(book)
     for name, sheet, columns, rows, totals in (
         ("units", "所属別", UNIT_COLUMNS, unit_rows(figures), ("計", *_values(figures.total))),
@@ -376,17 +359,7 @@ def write_unit_rounds(lines: list[str], rows: list[tuple], created: datetime, ou
     """One unit's log review figures, round by round (UNIT_ROUND_COLUMNS), as a workbook to
     attach as evidence. Only counts: no look-up, no record number, no other unit. `created`
     (naive UTC) is the file's date: the same figures on the same day make the same bytes."""
-    book = xlsxwriter.Workbook(
-        out,
-        {
-            "in_memory": True,
-            **XLSXWRITER_OPTIONS,
-            "default_format_properties": {"font_name": FONT, "font_size": 10, "font_charset": 128},
-        },
-    )
-    book.set_properties(
-        {"title": lines[0], "comments": "tenken（情報セキュリティ自己点検）", "created": created}
-    )
+    book = workbook(out, lines[0], created)
     table = Table(name="rounds", sheet="ログ点検の実施状況", columns=UNIT_ROUND_COLUMNS, rows=rows)
     writer = SheetWriter(book, Formats(book), table, lines, 1_048_576)
     writer.write_rows(rows)
