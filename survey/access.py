@@ -628,14 +628,18 @@ def subcontract_request_or_404(request_id: int, user: User) -> SubcontractReques
     )
 
 
+def sees_delegation(user: User, delegation: Delegation) -> bool:
+    """Whether a delegation of a questionnaire the user sees is theirs to see: a staff account
+    sees only those handed to it, everyone else all of them."""
+    return sees_whole(user) or delegation.delegate_id == user.id
+
+
 def delegation_or_404(assignment: Assignment, delegation_id: int, user: User) -> Delegation:
     """One delegation of a questionnaire the user sees (assignment_or_404 first); a staff
-    account sees only those handed to it."""
+    account sees only those handed to it (sees_delegation)."""
 
     def visible(found: Delegation) -> bool:
-        if found.assignment_id != assignment.id:
-            return False
-        return sees_whole(user) or found.delegate_id == user.id
+        return found.assignment_id == assignment.id and sees_delegation(user, found)
 
     return _shown_or_404(
         "delegation", delegation_id, user, db.session.get(Delegation, delegation_id), visible

@@ -233,7 +233,15 @@ def blueprint(name: str, url: str, description: str) -> Blueprint:
 
 
 def init_app(app: Flask) -> None:
-    from survey.api import actions, assignments, campaigns, checklists, registers, results
+    from survey.api import (
+        actions,
+        assignments,
+        campaigns,
+        checklists,
+        escalation,
+        registers,
+        results,
+    )
 
     app.config.setdefault("API_TITLE", TITLE)
     app.config.setdefault("API_VERSION", VERSION)
@@ -261,7 +269,7 @@ def init_app(app: Flask) -> None:
     api.spec.options["security"] = [{"token": []}]
     app.before_request(_stray_call)
     app.after_request(_record_stray_call)
-    for module in (checklists, campaigns, assignments, results, registers, actions):
+    for module in (checklists, campaigns, assignments, results, registers, actions, escalation):
         api.register_blueprint(module.bp)
 
 

@@ -1,5 +1,6 @@
 """Assignments (the questionnaires a user sees) and their answers: read, and save with the
-web form's revision rule — answers read at a revision that has moved on are a 409."""
+web form's revision rule — answers read at a revision that has moved on are a 409; the parts
+of them handed to colleagues (委任), read."""
 
 from __future__ import annotations
 
@@ -14,12 +15,13 @@ from survey.api.schemas import (
     AnswersSchema,
     AssignmentArgs,
     AssignmentSchema,
+    DelegationSchema,
     SaveAnswersSchema,
     SavedSchema,
 )
 from survey.extensions import db
 from survey.models import Assignment, Campaign
-from survey.services import answering, trail
+from survey.services import answering, delegations, trail
 
 bp = blueprint("assignments", "/assignments", "回答の依頼（点検票）と回答")
 PAGE_SIZE = 100
@@ -45,6 +47,28 @@ def assignment_list(args):
 @bp.response(200, AssignmentSchema)
 def assignment_detail(assignment_id: int):
     return access.assignment_or_404(assignment_id, current_user)
+
+
+@bp.route("/<int:assignment_id>/delegations", methods=["GET"])
+@access.guard()
+@bp.response(200, DelegationSchema(many=True))
+def delegation_list(assignment_id: int):
+    """The parts of the questionnaire handed to colleagues, withdrawn ones too, oldest first;
+    a staff account sees only those handed to it."""
+    assignment = access.assignment_or_404(assignment_id, current_user)
+    return [
+        delegation
+        for delegation in delegations.of_assignment(assignment, withdrawn=True)
+        if access.sees_delegation(current_user, delegation)
+    ]
+
+
+@bp.route("/<int:assignment_id>/delegations/<int:delegation_id>", methods=["GET"])
+@access.guard()
+@bp.response(200, DelegationSchema)
+def delegation_detail(assignment_id: int, delegation_id: int):
+    assignment = access.assignment_or_404(assignment_id, current_user)
+    return access.delegation_or_404(assignment, delegation_id, current_user)
 
 
 def _answers(assignment: Assignment) -> dict:

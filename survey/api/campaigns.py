@@ -1,6 +1,9 @@
-"""Campaigns: read (the office and the auditors), create, open, extend, close (the office)."""
+"""Campaigns: read (the office and the auditors), create, open, extend, close (the office);
+the late questionnaires and the escalation step each has reached (whoever follows progress)."""
 
 from __future__ import annotations
+
+import math
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -14,11 +17,14 @@ from survey.api.schemas import (
     CampaignSchema,
     ExtendSchema,
     OpenedSchema,
+    OverdueArgs,
+    OverduePageSchema,
     PageArgs,
 )
 from survey.extensions import db
 from survey.models import Campaign
 from survey.services import campaigns as service
+from survey.services import escalation, levels, progress
 from survey.services.campaigns import CampaignError, Settings
 
 bp = blueprint("campaigns", "/campaigns", "点検の実施")
@@ -32,6 +38,7 @@ def _shown(campaign: Campaign) -> dict:
     return {
         **{k: getattr(campaign, k) for k in ("code", "title", "status", "opens_on", "closes_on")},
         "checklist": f"{campaign.checklist.code}@{campaign.checklist.version}",
+        "escalation": escalation.campaign_steps(campaign),
     }
 
 
@@ -66,6 +73,33 @@ def campaign_list(args):
 @bp.response(200, CampaignSchema)
 def campaign_detail(code: str):
     return _shown(_campaign(code))
+
+
+@bp.route("/<code>/overdue", methods=["GET"])
+@access.guard(does=access.can_view_progress)
+@bp.arguments(OverdueArgs, location="query")
+@bp.response(200, OverduePageSchema)
+def campaign_overdue(args, code: str):
+    """The progress page's list of questionnaires not handed in past their due date, on the
+    user's scope (a manager's subtree; `dept` narrows it to a unit), with the escalation step
+    each has reached today under the campaign's steps."""
+    campaign = service.by_code(code)
+    if campaign is None or not access.can_view_progress(current_user, campaign):
+        # A manager outside the campaign learns nothing about it.
+        abort(404)
+    level = levels.level_or_404(current_user, args["dept"])
+    today = clock.today()
+    total, rows = progress.overdue(
+        campaign, current_user, today, page=args["page"], per_page=PAGE_SIZE, level=level
+    )
+    return {
+        "campaign": campaign.code,
+        "today": today,
+        "total": total,
+        "page": args["page"],
+        "pages": max(1, math.ceil(total / PAGE_SIZE)),
+        "assignments": rows,
+    }
 
 
 @bp.route("", methods=["POST"])

@@ -68,6 +68,25 @@ class ChecklistFileSchema(Schema):
     file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
 
 
+class StepsSchema(Schema):
+    """Escalation steps (督促段階, reports.escalation): on which day, counted from a due date,
+    each is reminded of what is late — the respondents, then the head of the unit, then the
+    head of the unit above."""
+
+    respondent = fields.Integer(
+        allow_none=True,
+        metadata={"description": "回答者: days from the due date (negative: before); null: none"},
+    )
+    unit_head = fields.Integer(
+        allow_none=True,
+        metadata={"description": "所属長 (the unit's managers): days from the due date"},
+    )
+    department_head = fields.Integer(
+        allow_none=True,
+        metadata={"description": "部局長 (the managers of the unit above): days from the due date"},
+    )
+
+
 class CampaignSchema(Schema):
     code = fields.String()
     title = fields.String()
@@ -75,6 +94,7 @@ class CampaignSchema(Schema):
     status = fields.String(metadata={"description": "draft | open | closed"})
     opens_on = fields.Date()
     closes_on = fields.Date()
+    escalation = fields.Nested(StepsSchema)
 
 
 _CODE = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
@@ -118,6 +138,38 @@ class AssignmentSchema(Schema):
     status = fields.String()
     due_on = fields.Date(allow_none=True)
     revision = fields.Integer()
+
+
+class PersonSchema(Schema):
+    username = fields.String()
+    name = fields.String(attribute="display_name")
+
+
+class CategoryCodeSchema(Schema):
+    code = fields.String()
+
+
+class DelegationSchema(Schema):
+    """A part of a questionnaire handed to a colleague (委任)."""
+
+    id = fields.Integer()
+    assignment = fields.Integer(attribute="assignment_id")
+    delegator = fields.Nested(PersonSchema)
+    delegate = fields.Nested(PersonSchema)
+    categories = fields.Pluck(
+        CategoryCodeSchema, "code", many=True, metadata={"description": "the categories' codes"}
+    )
+    due_on = fields.Date()
+    note = fields.String()
+    created_at = UtcDateTime()
+    done_at = UtcDateTime(
+        allow_none=True, metadata={"description": "when the delegate marked the part done"}
+    )
+    withdrawn_at = UtcDateTime(
+        attribute="ended_at",
+        allow_none=True,
+        metadata={"description": "when the part was taken back: the delegate's access ended"},
+    )
 
 
 class AnswerSchema(Schema):
@@ -179,6 +231,38 @@ class ResultArgs(Schema):
         validate=validate.Range(min=1, max=2**31 - 1),
         metadata={"description": "a unit of the user's scope: the figures below it"},
     )
+
+
+class OverdueArgs(PageArgs, ResultArgs):
+    """A page of the late ones, on the user's scope or a unit of it (`dept`)."""
+
+
+class OverdueSchema(Schema):
+    assignment = fields.Integer(attribute="assignment.id")
+    target = fields.String(attribute="assignment.target_name")
+    target_kind = fields.String(attribute="assignment.target_kind")
+    status = fields.String(attribute="assignment.status")
+    department = fields.String()
+    unit = fields.String()
+    due_on = fields.Date(attribute="due")
+    days_over = fields.Integer()
+    escalation_step = fields.String(
+        attribute="step",
+        allow_none=True,
+        metadata={
+            "description": "the step reached today: respondent | unit_head | department_head "
+            "(null: none yet)"
+        },
+    )
+
+
+class OverduePageSchema(Schema):
+    campaign = fields.String()
+    today = fields.Date(metadata={"description": "the day the steps are counted to"})
+    total = fields.Integer()
+    page = fields.Integer()
+    pages = fields.Integer()
+    assignments = fields.List(fields.Nested(OverdueSchema))
 
 
 class ActionSchema(Schema):

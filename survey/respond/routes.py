@@ -126,7 +126,7 @@ def _page(
             delegations=[
                 d
                 for d in delegations.of_assignment(assignment)
-                if part is None or d.delegate_id == current_user.id
+                if access.sees_delegation(current_user, d)
             ],
         ),
         status,

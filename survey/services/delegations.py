@@ -55,15 +55,16 @@ def candidates(assignment: Assignment, user: User) -> list[User]:
     return list(db.session.scalars(stmt.order_by(User.display_name, User.id)))
 
 
-def of_assignment(assignment: Assignment) -> list[Delegation]:
-    """The questionnaire's delegations not withdrawn, oldest first, with the people and the
-    categories the page shows (two queries, whatever their number)."""
+def of_assignment(assignment: Assignment, *, withdrawn: bool = False) -> list[Delegation]:
+    """The questionnaire's delegations not withdrawn (with `withdrawn`, those too: the API's
+    record of them), oldest first, with the people and the categories the page shows (two
+    queries, whatever their number)."""
+    stmt = sa.select(Delegation).where(Delegation.assignment_id == assignment.id)
+    if not withdrawn:
+        stmt = stmt.where(Delegation.ended_at.is_(None))
     return list(
         db.session.scalars(
-            sa.select(Delegation)
-            .where(Delegation.assignment_id == assignment.id, Delegation.ended_at.is_(None))
-            .order_by(Delegation.id)
-            .options(
+            stmt.order_by(Delegation.id).options(
                 joinedload(Delegation.delegate),
                 joinedload(Delegation.delegator),
                 selectinload(Delegation.categories),
