@@ -975,6 +975,17 @@ def follows_pledges(user) -> bool:
     return bool(user and user.is_authenticated and user.role in (*SEE_ALL, Role.MANAGER))
 
 
+def has_pledges(user) -> bool:
+    """Whether the menu leads to the person's own pledges: anyone who has given one, which is
+    everyone a published pledge concerns (it is asked at sign-in)."""
+    from survey.models.pledges import PledgeAcknowledgement
+
+    if not (user and user.is_authenticated):
+        return False
+    given = sa.select(PledgeAcknowledgement.id).where(PledgeAcknowledgement.user_id == user.id)
+    return bool(db.session.scalar(sa.select(sa.exists(given))))
+
+
 def scope_pledges(user: User, stmt: sa.Select) -> sa.Select:
     """Restrict a query over Pledge: managers follow the staff pledges, not the companies'."""
     from survey.models.pledges import Audience, Pledge

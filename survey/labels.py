@@ -142,8 +142,8 @@ PLEDGE_AUDIENCES = {
     "contractors": _l("委託事業者（契約で誓約書を求める事業者）"),
 }
 PLEDGE_RENEWALS = {
-    "version": _l("新しい版の公開時"),
-    "yearly": _l("新しい版の公開時と、前回から1年後"),
+    "version": _l("新しい版の公開後"),
+    "yearly": _l("新しい版の公開後と、前回の同意から1年後"),
 }
 # The fields of a checklist file, as the comparison of two versions names them.
 CHECKLIST_FIELDS = {

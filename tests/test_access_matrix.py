@@ -748,8 +748,8 @@ DECISIONS.update(
         ],
         # The office's escalation defaults; an empty form leaves every step out (302).
         "admin.escalation_defaults": [
-            ("GET", "/admin/escalation", admin_only(200), ["own"]),
-            ("POST", "/admin/escalation", admin_only(302), ["own"]),
+            ("GET", "/admin/escalation", office_decides(200), ["own"]),
+            ("POST", "/admin/escalation", office_decides(302), ["own"]),
         ],
         "admin.outbox": [("GET", "/admin/outbox/", mail_admin, ["own"])],
         "admin.outbox_mail": [("GET", "/admin/outbox/{mail}", mail_admin, ["own"])],

@@ -9,7 +9,7 @@ and C002, signed by C001's two accounts (survey/demo_pledges.py)."""
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import openpyxl
 import pytest
@@ -17,10 +17,10 @@ import sqlalchemy as sa
 
 from survey import clock, demo
 from survey.extensions import db
-from survey.models import AuditEntry, Contractor, OrgUnit, Role, User
+from survey.models import AuditEntry, Contractor, OrgUnit, OutgoingMail, ReminderLog, Role, User
 from survey.models.pledges import Pledge, PledgeAcknowledgement, PledgeVersion
 from survey.passwords import hash_password
-from survey.services import pledges
+from survey.services import pledges, reminders
 from tests.api.helpers import bearer, token_for
 from tests.helpers import login, signed_in, user
 
@@ -45,6 +45,12 @@ def acknowledgements(username: str) -> list[tuple[str, int]]:
 
 def entries(action: str) -> list[AuditEntry]:
     return list(db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == action)))
+
+
+def mails_to(address: str) -> list[OutgoingMail]:
+    return list(
+        db.session.scalars(sa.select(OutgoingMail).where(OutgoingMail.recipient == address))
+    )
 
 
 def sign_in(app, username: str, password: str = PASSWORD):
@@ -396,3 +402,161 @@ def test_only_the_office_writes_and_publishes(demo_app, role):
     assert client.post("/pledges/staff/draft", data={"body": "x"}).status_code == 403
     assert client.post("/pledges/staff/publish").status_code == 403
     assert [v.version for v in pledge("staff").versions] == [1, 2]
+
+
+def test_two_of_the_office_creating_the_same_code_at_once_get_the_form_back(demo_app, monkeypatch):
+    """The other click saved the code between this one's check and its save: the database
+    refuses the twin, and the form comes back with what was typed and the code's error."""
+    monkeypatch.setattr(pledges, "code_taken", lambda code: False)
+    refused = login(demo_app, "admin").post(
+        "/pledges/new",
+        data={
+            "code": "staff",
+            "title": "同時に作成した誓約書",
+            "audience": "staff",
+            "renewal": "yearly",
+            "body": "守ります。",
+        },
+    )
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    assert "このコードの誓約書は既にあります。" in page and "同時に作成した誓約書" in page
+    assert db.session.scalar(sa.select(sa.func.count()).where(Pledge.code == "staff")) == 1
+    assert entries("pledge.create") == []
+
+
+# --- the menu ---------------------------------------------------------------------------------
+
+
+def test_the_menu_leads_the_office_and_heads_to_the_pledges_and_a_person_to_their_own(demo_app):
+    for who in ("admin", "auditor", "manager"):
+        home = login(demo_app, who).get("/").get_data(as_text=True)
+        assert 'href="/pledges/"' in home, who
+    home = login(demo_app, "respondent").get("/").get_data(as_text=True)
+    assert 'href="/pledges/mine"' in home and 'href="/pledges/"' not in home
+    # A company whose contracts ask for no pledge has none to see.
+    home = login(demo_app, "c-c028").get("/").get_data(as_text=True)
+    assert "/pledges/" not in home
+
+
+# --- the daily digest -------------------------------------------------------------------------
+
+# This year's staff pledge (第2版) was published on 2026-10-01; 環境部's divisions have no heads
+# of their own, so their unit-head step reaches nobody and m-d10, 環境部's head (who has not
+# signed either), is their department head.
+PUBLISHED = date(2026, 10, 1)
+
+
+def freeze(monkeypatch, day: date) -> None:
+    monkeypatch.setattr(clock, "today", lambda: day)
+
+
+def told(key: str) -> dict[str, str]:
+    """Who today's run (on the frozen clock) reminds of `key`, with the line each gets."""
+    letters = reminders.plan(clock.today(), reminders.sources())
+    return {letter.email: r.line for letter in letters for r in letter.reminders if r.key == key}
+
+
+def key_of(username: str, code: str = "staff") -> str:
+    return f"pledge:{pledge(code).versions[-1].id}:{user(username).id}"
+
+
+def test_whoever_has_not_signed_in_since_a_new_version_is_reminded_until_they_sign(
+    demo_app, monkeypatch
+):
+    freeze(monkeypatch, PUBLISHED + timedelta(days=1))
+    line = told(key_of("r-d10-01"))["r-d10-01@example.jp"]
+    assert "■ 誓約書: 情報セキュリティに関する誓約書（職員用） 第2版" in line
+    assert "（1日経過）" in line
+    assert "ログインすると誓約書が表示されます" in line and line.endswith("/auth/login")
+    assert told(key_of("respondent")) == {}  # signed already
+    assert set(told(key_of("m-d10"))) == {"m-d10@example.jp"}  # their own, as anyone
+
+    client, _went = sign_in(demo_app, "r-d10-01")
+    version = pledge("staff").versions[-1]
+    client.post("/auth/pledge", data={"versions": str(version.id), "agree": "y"})
+    assert told(key_of("r-d10-01")) == {}
+
+
+def test_a_pledge_not_given_climbs_to_the_heads_as_a_course_does(demo_app, monkeypatch):
+    division = user("r-d10-01").unit  # 環境政策課, under 環境部
+    head = User(
+        username="m-head",
+        display_name="環境政策課長",
+        email="head@example.jp",
+        role=Role.MANAGER,
+        unit=division,
+    )
+    db.session.add(head)
+    db.session.commit()
+    pledges.acknowledge(head, [v.id for v in pledges.due(head)])
+    db.session.commit()
+    key = key_of("r-d10-01")
+
+    freeze(monkeypatch, PUBLISHED + timedelta(days=2))
+    assert set(told(key)) == {"r-d10-01@example.jp"}  # the person alone at first
+    freeze(monkeypatch, PUBLISHED + timedelta(days=3))
+    assert set(told(key)) == {"r-d10-01@example.jp", "head@example.jp"}
+    freeze(monkeypatch, PUBLISHED + timedelta(days=7))
+    late = told(key)
+    assert set(late) == {"r-d10-01@example.jp", "head@example.jp", "m-d10@example.jp"}
+    to_head = late["m-d10@example.jp"]
+    assert "職員: " + user("r-d10-01").display_name + "（未提出）" in to_head
+    assert "督促段階: 部局長（担当所属: 環境政策課）" in to_head
+    assert to_head.endswith("/pledges/staff/completion")  # never the person's sign-in
+    assert late["r-d10-01@example.jp"].endswith("/auth/login")
+
+
+def test_one_digest_a_day_holds_with_the_pledges_in_it(demo_app, monkeypatch):
+    """m-d10 owes the pledge and heads the divisions that owe it: their own line and one per
+    person of theirs, in the day's one mail, whichever run comes again that day."""
+    day = PUBLISHED + timedelta(days=7)
+    freeze(monkeypatch, day)
+    runner = demo_app.test_cli_runner()
+    for again in ([], [], ["--again"]):
+        assert runner.invoke(args=["reminders", "send", *again]).exit_code == 0
+
+    [mail] = mails_to("m-d10@example.jp")
+    keys = db.session.scalars(
+        sa.select(ReminderLog.key).where(ReminderLog.recipient == "m-d10@example.jp")
+    ).all()
+    assert len(keys) == len(set(keys))
+    owed = {key_of(name) for name in ("m-d10", "r-d10-01", "r-d10-02", "r-d10-03")}
+    assert owed <= set(keys)
+    assert mail.body.count("■ 誓約書:") == 4
+
+    freeze(monkeypatch, day + timedelta(days=1))
+    runner.invoke(args=["reminders", "send"])
+    assert len(mails_to("m-d10@example.jp")) == 2
+
+
+def test_a_lapsed_yearly_pledge_is_reminded_from_its_anniversary_to_the_company_alone(
+    demo_app, monkeypatch
+):
+    contractor = user("contractor")
+    (signed,) = db.session.scalars(
+        sa.select(PledgeAcknowledgement).where(PledgeAcknowledgement.user_id == contractor.id)
+    )
+    signed.acknowledged_on = date(2026, 10, 20)
+    db.session.commit()
+    key = key_of("contractor", "contractors")
+
+    freeze(monkeypatch, date(2027, 10, 19))
+    assert told(key) == {}
+    freeze(monkeypatch, date(2027, 10, 20))
+    assert "（本日）" in told(key)[contractor.email]
+    freeze(monkeypatch, date(2027, 10, 30))  # past every step: a company has no unit heads
+    assert set(told(key)) == {contractor.email}
+
+
+def test_a_new_account_is_reminded_from_the_day_it_was_made(demo_app, monkeypatch):
+    account = new_account("r-new")
+    account.email = "r-new@example.jp"
+    account.created_at = datetime(2026, 11, 2, 0, 30, tzinfo=UTC)  # 09:30 in Tokyo
+    db.session.commit()
+    key = key_of("r-new")
+
+    freeze(monkeypatch, date(2026, 11, 1))
+    assert told(key) == {}
+    freeze(monkeypatch, date(2026, 11, 2))
+    assert "（本日）" in told(key)["r-new@example.jp"]

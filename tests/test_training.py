@@ -24,6 +24,7 @@ from survey.models import (
     Enrolment,
     OrgUnit,
     OutgoingMail,
+    StoredFile,
     User,
 )
 from survey.services import reminders, training
@@ -245,6 +246,35 @@ def test_the_office_uploads_a_pdf_as_the_material(demo_app):
     assert stored.material_filename == "資料.pdf" and stored.material_file.size == 17
     pdf = client.get(f"/training/courses/{stored.id}/material")
     assert pdf.status_code == 200 and pdf.data == b"%PDF-1.4 material"
+
+
+def test_two_of_the_office_saving_the_same_course_at_once_get_the_form_back(demo_app, monkeypatch):
+    """The other click took the version between this one's check and its save: the database
+    refuses the twin and the form comes back, with the material and nothing else stored."""
+    taken = course()
+    monkeypatch.setattr(training, "version_taken", lambda code, version: False)
+    files = db.session.scalar(sa.select(sa.func.count()).select_from(StoredFile))
+    refused = login(demo_app, "admin").post(
+        "/training/courses/new",
+        data={
+            "code": taken.code,
+            "version": str(taken.version),
+            "title": "同時に保存した研修",
+            "test_id": str(taken.test.id),
+            "opens_on": "2026-12-01",
+            "due_on": "2026-12-20",
+            "material_file": (io.BytesIO(b"%PDF-1.4 twin"), "資料.pdf"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert refused.status_code == 422
+    assert "この研修コードの同じ版がすでにあります。版を上げてください。" in refused.text
+    assert 'value="同時に保存した研修"' in refused.text
+    same = sa.select(sa.func.count()).where(
+        Course.code == taken.code, Course.version == taken.version
+    )
+    assert db.session.scalar(same) == 1
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(StoredFile)) == files
 
 
 # --- completion ----------------------------------------------------------------------------------

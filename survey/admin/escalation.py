@@ -14,7 +14,9 @@ from survey.extensions import db
 from survey.services import escalation
 from survey.services.campaigns import step_field
 
-office_only = access.guard(does=access.can_manage_campaigns)
+# For everyone but the office the page does not exist (404), as the other office-only pages
+# under /admin/ (the outbox, invitation requests) answer.
+office_only = access.guard(access.can_manage_campaigns, record="escalation")
 
 
 @bp.route("/escalation", methods=["GET", "POST"])

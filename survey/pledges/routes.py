@@ -25,6 +25,7 @@ from survey.services import pledges, trail
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 bp.add_app_template_global(access.follows_pledges, "follows_pledges")
+bp.add_app_template_global(access.has_pledges, "has_pledges")
 
 follows = access.guard(access.follows_pledges, record="pledges")
 manages = access.guard(access.follows_pledges, access.can_manage_pledges, record="pledges")
@@ -80,6 +81,7 @@ def new():
                 form.body.data,
             )
         except pledges.PledgeError as error:
+            db.session.rollback()
             form.code.errors = [*form.code.errors, str(error)]
         else:
             db.session.commit()

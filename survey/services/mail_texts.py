@@ -7,6 +7,7 @@ texts themselves, as everywhere in tenken.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 
 from flask_babel import force_locale
@@ -86,16 +87,44 @@ def _when(due: date, today: date) -> str:
     return _("期限を%(days)d日過ぎています", days=-days)
 
 
-def _escalated(step: str | None, unit) -> str:
+def _since(day: date, today: date) -> str:
+    days = (today - day).days
+    return _("本日") if days <= 0 else _("%(days)d日経過", days=days)
+
+
+def _to_head(step: str | None) -> bool:
+    """Whether a line goes to a head (a step past the respondents')."""
+    return step not in (None, "respondent")
+
+
+def _escalated(step: str | None, unit) -> list[str]:
     """The line that tells a head why they hear of it: the step reached and whose work it is
     (nothing while only the respondents are reminded)."""
-    if step in (None, "respondent"):
-        return ""
-    return "\n" + _(
-        "  督促段階: %(step)s（担当所属: %(unit)s）",
-        step=labels.label(labels.ESCALATION_STEPS, step),
-        unit=unit.name if unit is not None else "-",
-    )
+    if not _to_head(step):
+        return []
+    return [
+        _(
+            "督促段階: %(step)s（担当所属: %(unit)s）",
+            step=labels.label(labels.ESCALATION_STEPS, step),
+            unit=unit.name if unit is not None else "-",
+        )
+    ]
+
+
+def digest_line(
+    heading: str,
+    label: str,
+    day: date,
+    when: str,
+    link: str,
+    before: Sequence[str] = (),
+    after: Sequence[str] = (),
+) -> str:
+    """One thing in a digest, in the shape every source shares: what it is, who or which part,
+    its date and how far off it is, its state and the step reached, where to act. The caller
+    renders the parts under force_locale("ja")."""
+    dated = _("%(label)s: %(day)s（%(when)s）", label=label, day=format_date(day), when=when)
+    return "\n  ".join([f"■ {heading}", *before, dated, *after, link])
 
 
 def reminder_line(assignment: Assignment, today: date, link: str, step: str | None) -> str:
@@ -103,35 +132,31 @@ def reminder_line(assignment: Assignment, today: date, link: str, step: str | No
     reached, where to answer."""
     with force_locale("ja"):
         due = _due(assignment)
-        return _(
-            "■ %(campaign)s — %(target)s\n"
-            "  回答期限: %(due)s（%(when)s）\n"
-            "  状況: %(status)s%(escalated)s\n"
-            "  %(link)s",
-            campaign=assignment.campaign.title,
-            target=assignment.target_name,
-            due=format_date(due),
-            when=_when(due, today),
-            status=labels.label(labels.ASSIGNMENT_STATUSES, assignment.status),
-            escalated=_escalated(step, assignment.responsible_unit),
-            link=link,
+        status = labels.label(labels.ASSIGNMENT_STATUSES, assignment.status)
+        return digest_line(
+            f"{assignment.campaign.title} — {assignment.target_name}",
+            _("回答期限"),
+            due,
+            _when(due, today),
+            link,
+            after=[
+                _("状況: %(status)s", status=status),
+                *_escalated(step, assignment.responsible_unit),
+            ],
         )
 
 
 def action_reminder_line(action, today: date, link: str, step: str | None) -> str:
     """One overdue corrective action in a digest."""
     with force_locale("ja"):
-        return _(
-            "■ 是正措置: %(title)s\n"
-            "  対応期限: %(due)s（%(when)s）\n"
-            "  状況: %(status)s%(escalated)s\n"
-            "  %(link)s",
-            title=action.title,
-            due=format_date(action.due_on),
-            when=_when(action.due_on, today),
-            status=labels.label(labels.ACTION_STATUSES, action.status),
-            escalated=_escalated(step, action.unit),
-            link=link,
+        status = labels.label(labels.ACTION_STATUSES, action.status)
+        return digest_line(
+            _("是正措置: %(title)s", title=action.title),
+            _("対応期限"),
+            action.due_on,
+            _when(action.due_on, today),
+            link,
+            after=[_("状況: %(status)s", status=status), *_escalated(step, action.unit)],
         )
 
 
@@ -139,18 +164,71 @@ def delegation_reminder_line(delegation, today: date, link: str) -> str:
     """A part of a questionnaire handed over and not yet marked done, in a digest."""
     with force_locale("ja"):
         assignment = delegation.assignment
-        return _(
-            "■ 分担の回答: %(campaign)s — %(target)s\n"
-            "  分担した人: %(delegate)s（依頼: %(delegator)s）\n"
-            "  分担の期限: %(due)s（%(when)s）\n"
-            "  %(link)s",
-            campaign=assignment.campaign.title,
-            target=assignment.target_name,
-            delegate=delegation.delegate.display_name,
-            delegator=delegation.delegator.display_name,
-            due=format_date(delegation.due_on),
-            when=_when(delegation.due_on, today),
-            link=link,
+        return digest_line(
+            _(
+                "分担の回答: %(campaign)s — %(target)s",
+                campaign=assignment.campaign.title,
+                target=assignment.target_name,
+            ),
+            _("分担の期限"),
+            delegation.due_on,
+            _when(delegation.due_on, today),
+            link,
+            before=[
+                _(
+                    "分担した人: %(delegate)s（依頼: %(delegator)s）",
+                    delegate=delegation.delegate.display_name,
+                    delegator=delegation.delegator.display_name,
+                )
+            ],
+        )
+
+
+def training_reminder_line(enrolment, today: date, link: str, step: str | None = None) -> str:
+    """One course not passed in a digest; to a head, whose it is and the step reached."""
+    with force_locale("ja"):
+        course = enrolment.course
+        after = []
+        if _to_head(step):
+            after = [
+                _("受講者: %(person)s（未修了）", person=enrolment.user.display_name),
+                *_escalated(step, enrolment.unit),
+            ]
+        return digest_line(
+            _("研修: %(title)s", title=course.title),
+            _("受講期限"),
+            course.due_on,
+            _when(course.due_on, today),
+            link,
+            after=after,
+        )
+
+
+def pledge_reminder_line(
+    version, person: User, since: date, today: date, link: str, step: str | None = None
+) -> str:
+    """A pledge version a person owes, in a digest, dated from the day it was first asked of
+    them: to the person, how to give it (it is asked at sign-in); to a head, whose it is and the
+    step reached."""
+    with force_locale("ja"):
+        if _to_head(step):
+            after = [
+                _("職員: %(person)s（未提出）", person=person.display_name),
+                *_escalated(step, person.unit),
+            ]
+        else:
+            after = [_("ログインすると誓約書が表示されます。内容を確認して同意してください。")]
+        return digest_line(
+            _(
+                "誓約書: %(title)s 第%(version)s版",
+                title=version.pledge.title,
+                version=version.version,
+            ),
+            _("同意を求めた日"),
+            since,
+            _since(since, today),
+            link,
+            after=after,
         )
 
 
@@ -407,32 +485,32 @@ def log_sheet_reminder_line(sheet, open_entries: int, today: date, link: str) ->
     """A review sheet not handed in, in the head's reminder: which round and unit, until when,
     how many look-ups still wait for a final answer."""
     with force_locale("ja"):
-        return _(
-            "■ ログ点検: %(title)s — %(unit)s\n"
-            "  回答期限: %(due)s（%(when)s）\n"
-            "  状況: %(status)s（未回答・確認中 %(open)d件）\n"
-            "  %(link)s",
-            title=sheet.round.title,
-            unit=sheet.unit.name,
-            due=format_date(sheet.due_on),
-            when=_when(sheet.due_on, today),
-            status=labels.label(labels.SHEET_STATUSES, sheet.status),
-            open=open_entries,
-            link=link,
+        status = labels.label(labels.SHEET_STATUSES, sheet.status)
+        return digest_line(
+            _("ログ点検: %(title)s — %(unit)s", title=sheet.round.title, unit=sheet.unit.name),
+            _("回答期限"),
+            sheet.due_on,
+            _when(sheet.due_on, today),
+            link,
+            after=[
+                _(
+                    "状況: %(status)s（未回答・確認中 %(open)d件）",
+                    status=status,
+                    open=open_entries,
+                )
+            ],
         )
 
 
 def log_explanation_reminder_line(sheet, today: date, link: str) -> str:
     """A look-up whose explanation the head asked for and is still missing."""
     with force_locale("ja"):
-        return _(
-            "■ ログ点検: 照会記録についての説明（%(title)s）\n"
-            "  所属長の回答期限: %(due)s（%(when)s）\n"
-            "  %(link)s",
-            title=sheet.round.title,
-            due=format_date(sheet.due_on),
-            when=_when(sheet.due_on, today),
-            link=link,
+        return digest_line(
+            _("ログ点検: 照会記録についての説明（%(title)s）", title=sheet.round.title),
+            _("所属長の回答期限"),
+            sheet.due_on,
+            _when(sheet.due_on, today),
+            link,
         )
 
 

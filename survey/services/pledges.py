@@ -26,7 +26,8 @@ from survey.extensions import db
 from survey.models import Contract, Contractor, OrgUnit, Role, User
 from survey.models.pledges import Audience, Pledge, PledgeAcknowledgement, PledgeVersion, Renewal
 from survey.models.types import utcnow
-from survey.services import trail, transitions
+from survey.services import escalation, mail_texts, notify, trail, transitions
+from survey.services.reminders import Reminder
 
 STAFF_ROLES = (Role.ADMIN, Role.AUDITOR, Role.MANAGER, Role.RESPONDENT, Role.STAFF)
 # The pages' own names under /pledges/, which a pledge's code would hide.
@@ -189,15 +190,29 @@ def own_acknowledgements(user: User) -> list[PledgeAcknowledgement]:
 # --- the office's side: pledges and their versions --------------------------------------------
 
 
+def _taken() -> PledgeError:
+    return PledgeError(_("このコードの誓約書は既にあります。"))
+
+
+def code_taken(code: str) -> bool:
+    return bool(db.session.scalar(sa.select(sa.exists().where(Pledge.code == code))))
+
+
 def create(code: str, title: str, audience: str, renewal: str, body: str) -> Pledge:
     """A new pledge with its first version as a draft. The caller commits."""
     if code in RESERVED_CODES:
         raise PledgeError(_("このコードは使えません。別のコードを入力してください。"))
-    if db.session.scalar(sa.select(sa.exists().where(Pledge.code == code))):
-        raise PledgeError(_("このコードの誓約書は既にあります。"))
+    if code_taken(code):
+        raise _taken()
     pledge = Pledge(code=code, title=title, audience=audience, renewal=renewal)
     pledge.versions.append(PledgeVersion(version=1, body=body))
-    db.session.add(pledge)
+    try:
+        # The check above misses a pledge of the same code being saved at the same moment (two
+        # of the office, a double click): the unique code refuses the second.
+        with db.session.begin_nested():
+            db.session.add(pledge)
+    except IntegrityError:
+        raise _taken() from None
     trail.record(
         "pledge.create",
         pledge,
@@ -340,3 +355,87 @@ def completion(pledge: Pledge, people: sa.Select, today: date | None = None) -> 
     found.rows = [groups[key] for key in sorted(groups)]
     found.missing.sort(key=lambda m: (m.group, m.name, m.username))
     return found
+
+
+# --- reminders (survey/services/reminders.py) -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Owed:
+    version: PledgeVersion
+    person: User
+    since: date  # the day the version was first asked of the person
+
+
+def owed(today: date) -> list[Owed]:
+    """Everyone a current version is due from today, with the day it was first asked of them:
+    a year after their signature for a yearly pledge that lapsed; the version's publication for
+    whoever signed an earlier one (their account was there then); for someone who never signed,
+    the publication or the day their account was made, whichever is later."""
+    found = []
+    for version in current_versions():
+        pledge = version.pledge
+        mine = PledgeAcknowledgement.user_id == User.id
+        lapsed = (
+            sa.select(sa.func.max(PledgeAcknowledgement.acknowledged_on))
+            .where(mine, PledgeAcknowledgement.version_id == version.id)
+            .scalar_subquery()
+        )
+        earlier = sa.exists().where(
+            mine,
+            PledgeAcknowledgement.version_id.in_(
+                sa.select(PledgeVersion.id).where(PledgeVersion.pledge_id == pledge.id)
+            ),
+        )
+        valid = sa.exists().where(mine, still_valid(pledge, version.id, today))
+        published = clock.local(version.published_at).date()
+        rows = db.session.execute(
+            sa.select(User, lapsed, earlier)
+            .where(concerned(pledge.audience), ~valid)
+            .options(joinedload(User.unit))
+            .order_by(User.id)
+        )
+        for person, signed_on, signed_before in rows:
+            if signed_on is not None:
+                since = renewal_due(signed_on)
+            elif signed_before:
+                since = published
+            else:
+                since = max(published, clock.local(person.created_at).date())
+            if since <= today:
+                found.append(Owed(version, person, since))
+    return found
+
+
+def reminders(today: date, steps: escalation.Steps) -> Iterable[Reminder]:
+    """A pledge is asked at sign-in, so whoever owes one and has not signed in since is reminded
+    in the daily digest, climbing the office's escalation steps from the day it was first asked
+    of them as a course not passed does: the person first, then the head of their unit and the
+    head above it (a company's staff have no unit: the person alone). A head's line leads to the
+    pledge's completion page."""
+    if not steps.enabled():
+        return
+    sign_in = notify.external_url("auth.login")
+    for item in owed(today):
+        person = item.person
+        owners = [person] if (person.email or "").strip() else []
+        found = escalation.reached(steps, item.since, today, person.unit, owners)
+        if found is None:
+            continue
+        completion = notify.external_url("pledges.completion", code=item.version.pledge.code)
+        for user in found.people:
+            mine = user.id == person.id
+            yield Reminder(
+                user.email.strip(),
+                user.display_name,
+                f"pledge:{item.version.id}:{person.id}",
+                mail_texts.pledge_reminder_line(
+                    item.version,
+                    person,
+                    item.since,
+                    today,
+                    sign_in if mine else completion,
+                    None if mine else found.step,
+                ),
+                item.since,
+            )

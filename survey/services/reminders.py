@@ -11,8 +11,8 @@ Extension point — reminder sources. A source is a function
 
 yielding one `Reminder(email, name, key, line, due_on)` per person and thing to remind:
 `key` names the thing, unique across sources ("assignment:42", "action:7"), `line` is its
-text in the mail (see mail_texts.reminder_line), `due_on` sorts the lines. Add a source to
-`SOURCES` and its lines join the same daily mail.
+text in the mail (shaped by mail_texts.digest_line), `due_on` sorts the lines. Add a source
+to `SOURCES` and its lines join the same daily mail.
 
 A person gets one digest a day: the `reminder_log` rows (address, key, day) are written in the
 transaction that queues the mail, under a unique constraint; an address with a row that day is
@@ -173,12 +173,21 @@ def delegation_reminders(today: date) -> Iterable[Reminder]:
     return [] if days is None else delegations.reminders(today, days)
 
 
+def pledge_reminders(today: date) -> Iterable[Reminder]:
+    """Pledges due and not yet given, climbing the office's escalation steps from the day each
+    was first asked (survey/services/pledges.py, which imports this module)."""
+    from survey.services import pledges
+
+    return pledges.reminders(today, escalation.office_steps())
+
+
 SOURCES: list[Source] = [
     assignment_reminders,
     action_reminders,
     log_review_reminders,
     training_reminders,
     delegation_reminders,
+    pledge_reminders,
 ]
 APPROVAL = "approval:"  # the keys of what waits for approval: their own part of the digest
 

@@ -42,8 +42,8 @@ from survey.models import (
     User,
 )
 from survey.models.types import utcnow
-from survey.services import escalation, files, notify, trail, transitions, uploads
-from survey.services.mail_texts import _escalated, _signature, _when
+from survey.services import escalation, files, mail_texts, notify, trail, transitions, uploads
+from survey.services.mail_texts import _signature
 from survey.services.reminders import Reminder
 
 CODE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -86,16 +86,27 @@ class Settings:
     material_text: str
 
 
+def _taken() -> str:
+    return _("この研修コードの同じ版がすでにあります。版を上げてください。")
+
+
+def version_taken(code: str, version: int) -> bool:
+    return (
+        db.session.scalar(
+            sa.select(Course.id).where(Course.code == code, Course.version == version)
+        )
+        is not None
+    )
+
+
 def _settings_problems(settings: Settings) -> dict[str, str]:
     problems = {}
     if not CODE_RE.fullmatch(settings.code or ""):
         problems["code"] = _("コードは半角英数字・ハイフン・ピリオドで入力してください。")
     if settings.version is None or settings.version < 1:
         problems["version"] = _("版は 1 以上の整数で入力してください。")
-    elif CODE_RE.fullmatch(settings.code or "") and db.session.scalar(
-        sa.select(Course.id).where(Course.code == settings.code, Course.version == settings.version)
-    ):
-        problems["version"] = _("この研修コードの同じ版がすでにあります。版を上げてください。")
+    elif CODE_RE.fullmatch(settings.code or "") and version_taken(settings.code, settings.version):
+        problems["version"] = _taken()
     if not settings.title.strip() or len(settings.title) > TITLE_MAX:
         problems["title"] = _("研修名を 200 文字以内で入力してください。")
     test = db.session.get(Checklist, settings.test_id) if settings.test_id else None
@@ -144,8 +155,13 @@ def create_course(settings: Settings, upload: FileStorage | None, user: User) ->
     )
     if upload is not None:
         course.material_file_id, course.material_filename = _store_material(upload)
-    db.session.add(course)
-    db.session.flush()
+    try:
+        # The check above misses the same version being saved at the same moment (two of the
+        # office, a double click): the unique code and version refuse the second.
+        with db.session.begin_nested():
+            db.session.add(course)
+    except IntegrityError:
+        raise TrainingError({"version": _taken()}) from None
     trail.record(
         "training.course_create",
         course,
@@ -532,22 +548,6 @@ def courses(user: User) -> list[Course]:
 # --- reminders (survey/services/reminders.py) -----------------------------------------------
 
 
-def reminder_line(enrolment: Enrolment, today: date, link: str, step: str | None = None) -> str:
-    """One course not passed in a digest; to a head, whose it is and the step reached."""
-    with force_locale("ja"):
-        course = enrolment.course
-        line = _(
-            "■ 研修: %(title)s\n  受講期限: %(due)s（%(when)s）",
-            title=course.title,
-            due=format_date(course.due_on),
-            when=_when(course.due_on, today),
-        )
-        if step not in (None, escalation.RESPONDENT):
-            line += "\n" + _("  受講者: %(person)s（未修了）", person=enrolment.user.display_name)
-            line += _escalated(step, enrolment.unit)
-        return f"{line}\n  {link}"
-
-
 def reminders(today: date, steps: escalation.Steps) -> Iterable[Reminder]:
     """Everyone enrolled on an open course who has not passed, from the first of the office's
     escalation steps until they pass, as for a late questionnaire: the person first, then the
@@ -585,7 +585,7 @@ def reminders(today: date, steps: escalation.Steps) -> Iterable[Reminder]:
                 user.email.strip(),
                 user.display_name,
                 f"training:{enrolment.id}",
-                reminder_line(
+                mail_texts.training_reminder_line(
                     enrolment, today, own if mine else course, None if mine else found.step
                 ),
                 enrolment.course.due_on,

@@ -198,6 +198,7 @@ def course_new():
         try:
             course = service.create_course(settings, upload, current_user)
         except service.TrainingError as error:
+            db.session.rollback()  # the material stored before a twin took the version
             for name, message in error.problems.items():
                 form[name].errors = [*form[name].errors, message]
         else:
