@@ -207,7 +207,7 @@ def test_one_digest_a_day_lists_every_campaign_and_action(demo_app, several, mon
     assert len(keys) == len(set(keys))
     assert {f"assignment:{several['late']}", f"assignment:{several['contract']}"} <= set(keys)
     assert f"action:{several['action']}" in keys
-    assert f"回答期限のお知らせ（{len(keys)}件）" in mail.subject
+    assert f"期限のお知らせ（{len(keys)}件）" in mail.subject
     assert "是正措置" in mail.body
     assert db.session.get(Assignment, several["contract"]).target_name in mail.body
     assert db.session.get(Assignment, several["late"]).target_name in mail.body
@@ -228,7 +228,7 @@ def test_approvals_waiting_join_the_same_digest(demo_app, several, monkeypatch):
     send(demo_app)
 
     [mail] = mails_to(user("manager").email)
-    assert "回答期限のお知らせ" in mail.subject and "承認待ちの回答" in mail.subject
+    assert "期限のお知らせ" in mail.subject and "承認待ちの回答" in mail.subject
     assert "承認を待っています" in mail.body
 
 

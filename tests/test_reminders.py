@@ -101,11 +101,13 @@ def test_each_person_gets_one_mail_listing_their_assignments(demo_app, world, sm
     assert "respondent@example.jp" in got and "contractor@example.jp" in got
     assert len(smtp.received) == len(got)  # one mail each
     message = smtp.handler.to("respondent@example.jp")[0]
-    assert message["Subject"] == "【情報セキュリティ自己点検】回答期限のお知らせ（1件）"
+    assert message["Subject"] == "【情報セキュリティ自己点検】期限のお知らせ（1件）"
     body = message.get_content()
     assert "戸籍住民課" in body and wareki(world.own.due_on) in body
     assert "あと2日" in body and "回答中" in body
     assert f"/assignments/{world.own.id}" in body
+    # One mail for every kind of deadline (courses, pledges, log reviews too), worded for all.
+    assert "次の事項の期限が近づいているか、過ぎています" in body
     contractor = smtp.handler.to("contractor@example.jp")[0].get_content()
     assert CONTRACT in contractor and "期限を1日過ぎています" in contractor
     assert "差戻し" in contractor

@@ -266,21 +266,23 @@ def approval_line(assignment: Assignment, link: str) -> str:
 
 def digest(name: str, due: list[str], approvals: list[str]):
     """A person's one mail of the day: what is late or due soon at a step that reaches them
-    (questionnaires of every campaign, corrective actions), and, when the office chose the
-    daily digest (APPROVAL_MAIL=daily), what waits for their approval."""
+    (questionnaires of every campaign, corrective actions, log review sheets, courses, pledges,
+    parts handed to them), and, when the office chose the daily digest (APPROVAL_MAIL=daily),
+    what waits for their approval."""
     with force_locale("ja"):
         parts = []
         if due:
-            parts.append(_("回答期限のお知らせ（%(count)d件）", count=len(due)))
+            parts.append(_("期限のお知らせ（%(count)d件）", count=len(due)))
         if approvals:
             parts.append(_("承認待ちの回答（%(count)d件）", count=len(approvals)))
         subject = _("【情報セキュリティ自己点検】") + "・".join(parts)
         body = _("%(name)s 様", name=name) + "\n\n"
         if due:
             body += _(
-                "次の点検の回答または是正措置の期限が近づいているか、過ぎています。"
-                "期限までに回答の提出または措置の報告をしてください"
-                "（所属長・部局長の方には、担当所属への督促をお願いします）。\n\n"
+                "次の事項の期限が近づいているか、過ぎています。"
+                "期限までに、回答の提出、措置の報告、研修の受講、誓約書の提出など、"
+                "それぞれに必要な対応をしてください"
+                "（所属長・部局長の方には、担当の所属・職員への督促をお願いします）。\n\n"
                 "%(lines)s\n\n",
                 lines="\n\n".join(due),
             )
@@ -292,9 +294,8 @@ def digest(name: str, due: list[str], approvals: list[str]):
                 lines="\n\n".join(approvals),
             )
         body += _(
-            "このお知らせは、点検ごとに定めた督促の段階（回答者・所属長・部局長）に達した回答、"
-            "期限を過ぎた是正措置と承認を待つ回答を、提出・報告・承認まで毎日1通にまとめて"
-            "お送りします。\n"
+            "このお知らせは、督促の段階（本人・所属長・部局長）に達した事項と承認を待つ回答を、"
+            "対応が済むまで毎日1通にまとめてお送りします。\n"
         )
         return subject, body + "\n" + _signature()
 

@@ -119,7 +119,7 @@ ACTIONS = {
     "subcontract.reject": _l("再委託の不承認"),
     "register.import": _l("台帳の取り込み"),
     "export.register": _l("台帳のエクスポート"),
-    "reminder.send": _l("回答期限のお知らせメールの作成"),
+    "reminder.send": _l("期限のお知らせメールの作成"),
     "escalation.defaults": _l("督促の段階の既定値の変更"),
     "campaign.escalation": _l("点検の督促の段階の変更"),
     "mail.retry": _l("送信メールの再送"),
