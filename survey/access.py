@@ -143,18 +143,27 @@ def scope_assignments(user: User, stmt: sa.Select) -> sa.Select:
             Assignment.id.in_(delegated_to(user.id)),
             Assignment.responsible_unit_id == user.unit_id,
         )
-    if user.role == Role.CONTRACTOR and user.contractor_id is not None:
-        own_contracts = sa.select(Contract.id).where(Contract.contractor_id == user.contractor_id)
+    if user.role == Role.STAFF and user.contractor_id is not None:
+        # A company's staff: likewise, while their company answers it.
         return stmt.where(
-            sa.or_(
-                Assignment.contract_id.in_(own_contracts),
-                sa.and_(
-                    Assignment.contractor_id == user.contractor_id,
-                    Assignment.campaign_id.not_in(evaluation_campaigns()),
-                ),
-            )
+            Assignment.id.in_(delegated_to(user.id)), company_answers(user.contractor_id)
         )
+    if user.role == Role.CONTRACTOR and user.contractor_id is not None:
+        return stmt.where(company_answers(user.contractor_id))
     return stmt.where(sa.false())
+
+
+def company_answers(contractor_id: int) -> sa.ColumnElement[bool]:
+    """The questionnaires a company answers, as a condition over Assignment: those of its
+    contracts, and those about the company itself but its evaluation (the office's)."""
+    own_contracts = sa.select(Contract.id).where(Contract.contractor_id == contractor_id)
+    return sa.or_(
+        Assignment.contract_id.in_(own_contracts),
+        sa.and_(
+            Assignment.contractor_id == contractor_id,
+            Assignment.campaign_id.not_in(evaluation_campaigns()),
+        ),
+    )
 
 
 # --- delegation (委任): parts of a questionnaire handed to a colleague -------------------------
@@ -174,8 +183,8 @@ def delegated_part(user: User, assignment: Assignment, *, answering: bool = Fals
     page, its saves, its history and its evidence files are cut to these categories."""
     if user.role != Role.STAFF:
         return None
-    if user.unit_id is None or user.unit_id != assignment.responsible_unit_id:
-        return frozenset()  # moved to another unit: what was handed over stays behind
+    if not _on_answering_side(user, assignment):
+        return frozenset()  # moved to another unit or company: what was handed over stays behind
     stmt = (
         sa.select(DelegationCategory.category_id)
         .join(Delegation, Delegation.id == DelegationCategory.delegation_id)
@@ -188,6 +197,40 @@ def delegated_part(user: User, assignment: Assignment, *, answering: bool = Fals
     if answering:
         stmt = stmt.where(Delegation.done_at.is_(None))
     return frozenset(db.session.scalars(stmt))
+
+
+def _on_answering_side(user: User, assignment: Assignment) -> bool:
+    """Whether a staff account belongs to the unit or the company that answers the
+    questionnaire."""
+    if user.unit_id is not None:
+        return user.unit_id == assignment.responsible_unit_id
+    if user.contractor_id is not None:
+        return _company_answers_it(user.contractor_id, assignment)
+    return False
+
+
+def _company_answers_it(contractor_id: int | None, assignment: Assignment) -> bool:
+    contract = assignment.contract
+    return (contract is not None and contract.contractor_id == contractor_id) or (
+        assignment.contractor_id is not None
+        and assignment.contractor_id == contractor_id
+        and assignment.campaign.checklist.code != EVALUATION_CHECKLIST
+    )
+
+
+def withdraws(user: User, delegation: Delegation) -> bool:
+    """Whether `user` may take a part back: someone who answers the questionnaire, on the side
+    that handed it over — of the delegator's company when a contractor's account delegated, of
+    the answering unit when the unit's respondent did. On a contract's questionnaire, which both
+    the division and the company answer, neither takes back what the other handed over."""
+    if not answers_for(user, delegation.assignment):
+        return False
+    if delegation.delegator.role == Role.CONTRACTOR:
+        return (
+            user.role == Role.CONTRACTOR
+            and user.contractor_id == delegation.delegator.contractor_id
+        )
+    return user.role != Role.CONTRACTOR
 
 
 def delegated_items(user: User, assignment: Assignment, *, answering: bool = False):
@@ -209,6 +252,12 @@ def sees_whole(user: User) -> bool:
     return user.role != Role.STAFF
 
 
+def more_than_delegated(user: User) -> bool:
+    """Everyone but a staff account, whose only pages are the parts handed to it: the lists of
+    a unit's or a company's work (the contracts) do not exist for it."""
+    return user.role != Role.STAFF
+
+
 # --- decisions on one assignment ------------------------------------------------------------
 
 EDITABLE = (AssignmentStatus.NOT_STARTED, AssignmentStatus.DRAFT, AssignmentStatus.RETURNED)
@@ -226,12 +275,7 @@ def answers_for(user: User, assignment: Assignment) -> bool:
     if user.role == Role.RESPONDENT:
         return user.unit_id == assignment.responsible_unit_id
     if user.role == Role.CONTRACTOR:
-        contract = assignment.contract
-        return (contract is not None and contract.contractor_id == user.contractor_id) or (
-            assignment.contractor_id is not None
-            and assignment.contractor_id == user.contractor_id
-            and assignment.campaign.checklist.code != EVALUATION_CHECKLIST
-        )
+        return _company_answers_it(user.contractor_id, assignment)
     return False
 
 

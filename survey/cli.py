@@ -567,7 +567,11 @@ user_cli = AppGroup("user", help="Accounts.")
     type=click.Choice([role.value for role in Role]),
 )
 @click.option("--unit", "unit_code", help="Code of the user's unit.")
-@click.option("--contractor", "contractor_code", help="Code of the user's company.")
+@click.option(
+    "--contractor",
+    "contractor_code",
+    help="Code of the user's company (a contractor; or, with --role staff, a company's staff).",
+)
 @click.option("--name", "display_name", help="Name shown on screen.")
 @click.option("--email")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")

@@ -70,6 +70,7 @@ DEMO_LOGINS = {
     "respondent": "回答者（戸籍住民課）",
     "contractor": "委託事業者（株式会社さくら情報サービス）",
     "staff": "職員（戸籍住民課・回答を依頼された分類だけ）",
+    "contractor-staff": "委託事業者の担当者（さくら情報サービス・回答を依頼された分類だけ）",
 }
 
 
@@ -175,6 +176,7 @@ def load() -> Ward:
     demo_logs.load()
     demo_delegation.load()
     demo_training.load()
+    demo_delegation.load_company_staff()
     demo_pledges.load()
     # The answers and statuses above went in directly, not through hand-ins.
     for campaign_id in db.session.scalars(sa.select(Campaign.id)):

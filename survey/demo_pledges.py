@@ -25,7 +25,7 @@ UNSIGNED_DEPARTMENTS = ("D10", "D11")
 UNSIGNED_HEAD = "m-d10"
 # The companies whose contracts require their staff to sign (C002's contact has not yet).
 PLEDGED_COMPANIES = ("C001", "C002")
-SIGNED_COMPANY_ACCOUNTS = ("contractor", "c-c001")
+SIGNED_COMPANY_ACCOUNTS = ("contractor", "c-c001", "contractor-staff")
 
 STAFF_V1 = """さくら区情報セキュリティポリシーを遵守し、\
 職務上知り得た情報を適正に取り扱うことを誓約します。
@@ -90,7 +90,9 @@ def load() -> None:
         if unit.parent is not None and unit.parent.code in UNSIGNED_DEPARTMENTS
     }
     people = db.session.scalars(
-        sa.select(User).where(User.role.in_(STAFF_ROLES)).order_by(User.id)
+        sa.select(User)
+        .where(User.role.in_(STAFF_ROLES), User.contractor_id.is_(None))
+        .order_by(User.id)
     ).all()
     for n, person in enumerate(people):
         _sign(last_year, person, date(2025, 4, 1 + n % 20))

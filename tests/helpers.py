@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from survey.demo import DEMO_PASSWORD
 from survey.extensions import db
-from survey.models import Answer, Assignment, Campaign, Checklist, OrgUnit, StoredFile, User
+from survey.models import Answer, Assignment, Campaign, Checklist, OrgUnit, Role, StoredFile, User
 from survey.models.campaigns import CampaignStatus
 from survey.models.org import UnitKind, UserSession
 from survey.services import escalation, files
@@ -131,9 +131,16 @@ def contract_questionnaire(unit_name: str = "戸籍住民課") -> Assignment:
 
 
 def company_account(assignment: Assignment) -> User:
-    """The account of the contractor that carries out the assignment's contract."""
+    """The contractor's account of the company that carries out the assignment's contract (not
+    a staff account of the company, which sees only what is handed to it)."""
     return db.session.scalar(
-        sa.select(User).where(User.contractor_id == assignment.contract.contractor_id)
+        sa.select(User)
+        .where(
+            User.contractor_id == assignment.contract.contractor_id,
+            User.role == Role.CONTRACTOR,
+        )
+        .order_by(User.id)
+        .limit(1)
     )
 
 

@@ -38,7 +38,20 @@ from survey.models.types import utcnow
 from survey.services import trail as audit_service
 from tests.helpers import login, stored_file
 
-ROLES = ["anonymous", "admin", "auditor", "manager", "respondent", "contractor", "staff"]
+ROLES = [
+    "anonymous",
+    "admin",
+    "auditor",
+    "manager",
+    "respondent",
+    "contractor",
+    "staff",
+    "contractor-staff",
+]
+# Staff accounts, whose only access is what was handed to them: `staff` (戸籍住民課's) a category
+# of `own`, `contractor-staff` (a staff account of C001, the demo contractor's company) a category
+# of `contract`.
+DELEGATES = {"staff", "contractor-staff"}
 SIGN_IN = "sign-in"  # a redirect to the login page
 
 
@@ -60,6 +73,8 @@ class World:
     job: int = 0  # a finished export job of `manager`'s, with its file
     ack: int = 0  # `respondent`'s acknowledgement of the staff pledge (the demo's)
     delegation: int = 0  # the demo's: a category of `own` handed by `respondent` to `staff`
+    # the demo's: a category of `contract` handed by `contractor` to `contractor-staff`
+    company_delegation: int = 0
     # target -> the demo course, a person's place on it and an attempt of theirs under way
     training: dict[str, dict[str, int]] = field(default_factory=dict)
 
@@ -151,6 +166,9 @@ def world(demo_app) -> World:
         ),
         delegation=db.session.scalar(
             sa.select(Delegation.id).where(Delegation.assignment_id == own.id)
+        ),
+        company_delegation=db.session.scalar(
+            sa.select(Delegation.id).where(Delegation.assignment_id == contract.id)
         ),
         training=training,
     )
@@ -302,13 +320,18 @@ def _log_review(company_id: int) -> dict[str, dict[str, int]]:
 
 # Who may see (read) and who answers each target, by role.
 # `staff` sees `own` through the demo's delegation: one category of it (not item 1, which holds
-# the attachment), and nothing else of the ward.
+# the attachment), and nothing else of the ward; `contractor-staff` likewise `contract`, and
+# nothing else of its company.
 VISIBLE = {
     "own": {"admin", "auditor", "manager", "respondent", "staff"},
     "other": {"admin", "auditor"},
-    "contract": {"admin", "auditor", "contractor"},
+    "contract": {"admin", "auditor", "contractor", "contractor-staff"},
 }
-ANSWERS = {"own": {"respondent", "staff"}, "other": set(), "contract": {"contractor"}}
+ANSWERS = {
+    "own": {"respondent", "staff"},
+    "other": set(),
+    "contract": {"contractor", "contractor-staff"},
+}
 RESULTS = {"admin", "auditor", "manager"}
 
 
@@ -327,10 +350,10 @@ def write(ok):
 
 def whole(ok):
     """What holds every item (the print view, the answer sheet): a delegate sees their part
-    only, so for `staff` these are refused."""
+    only, so for them these are refused."""
 
     def decide(role, target):
-        if role == "staff" and role in VISIBLE[target]:
+        if role in DELEGATES and role in VISIBLE[target]:
             return 403
         return ok(role, target)
 
@@ -338,25 +361,25 @@ def whole(ok):
 
 
 def evidence(role, target):
-    # The attachment is on item 1, which is not in the part handed to `staff`: not theirs.
-    return 404 if role == "staff" else read(role, target)
+    # The attachment is on item 1, which is not in the parts handed over: not a delegate's.
+    return 404 if role in DELEGATES else read(role, target)
 
 
 def delegate(role, target):
     if role not in VISIBLE[target]:
         return 404
     # Who answers the questionnaire by role hands parts of it (an empty post: the form again).
-    return 422 if role in ANSWERS[target] and role != "staff" else 403
+    return 422 if role in ANSWERS[target] and role not in DELEGATES else 403
 
 
 def delegation_step(who):
-    """Marking the part done (its delegate) and withdrawing it (who answers `own` by role):
-    the demo's delegation is of `own` only."""
+    """Marking the part done (its delegate) and withdrawing it (the side that handed it over:
+    `respondent` for `own`, `contractor` for `contract`); `who` maps the target to that role."""
 
     def decide(role, target):
-        if role not in VISIBLE["own"]:
+        if role not in VISIBLE[target]:
             return 404
-        return 302 if role == who else 403
+        return 302 if role == who[target] else 403
 
     return decide
 
@@ -688,7 +711,15 @@ DECISIONS.update(
                 ["contract", "other"],
             )
         ],
-        "contractors.contracts": [("GET", "/contractors/contracts", signed_in, ["own"])],
+        # A delegate's only pages are its part: the list of contracts is not there for it.
+        "contractors.contracts": [
+            (
+                "GET",
+                "/contractors/contracts",
+                lambda r, t: 404 if r in DELEGATES else 200,
+                ["own"],
+            )
+        ],
         "contractors.contract": [
             ("GET", "/contractors/contracts/{contract}", scoped(CONTRACTS), list(CONTRACTS))
         ],
@@ -831,10 +862,10 @@ DECISIONS.update(
 
 
 def _no_delegates(decide):
-    return lambda role, target: 404 if role == "staff" else decide(role, target)
+    return lambda role, target: 404 if role in DELEGATES else decide(role, target)
 
 
-# A delegate (`staff`) sees a part of one questionnaire and nothing of its unit's follow-up.
+# A delegate sees a part of one questionnaire and nothing of its unit's or company's follow-up.
 for _endpoint, _cases in DECISIONS.items():
     if _endpoint.startswith("followup."):
         DECISIONS[_endpoint] = [
@@ -931,11 +962,11 @@ def explains(ok):
 DECISIONS.update(
     {
         "logreview.desk": [
-            # `staff` was asked to explain nothing: for it, as for auditors, there is no desk.
+            # A delegate was asked to explain nothing: for it, as for auditors, there is no desk.
             (
                 "GET",
                 "/logs/reviews/",
-                lambda r, t: 404 if r in ("auditor", "staff") else 200,
+                lambda r, t: 404 if r in {"auditor", *DELEGATES} else 200,
                 ["own"],
             )
         ],
@@ -1073,8 +1104,16 @@ DECISIONS.update(
         "training.course_open": [("POST", COURSE + "/open", prepares(302), ["own"])],
         "training.people": [("GET", COURSE + "/people", follows(200), ["own"])],
         "training.completion_xlsx": [("GET", COURSE + "/completion.xlsx", follows(200), ["own"])],
-        # Everyone here is enrolled on the demo course, or of the office.
-        "training.material": [("GET", COURSE + "/material", signed_in, ["own"])],
+        # Everyone here is enrolled on the demo course, or of the office, but `contractor-staff`
+        # (its account was made after the course opened).
+        "training.material": [
+            (
+                "GET",
+                COURSE + "/material",
+                lambda r, t: 404 if r == "contractor-staff" else 200,
+                ["own"],
+            )
+        ],
         # Last: the office closes the demo course.
         "training.course_close": [("POST", COURSE + "/close", prepares(302), ["own"])],
     }
@@ -1125,6 +1164,7 @@ def test_each_role_gets_exactly_what_it_may(demo_app, world, role):
                     job=world.job,
                     ack=world.ack,
                     delegation=world.delegation,
+                    company_delegation=world.company_delegation,
                     **world.training[target],
                 )
                 response = client.open(path, method=method, data=_body(world, assignment))
@@ -1144,16 +1184,18 @@ def test_each_role_gets_exactly_what_it_may(demo_app, world, role):
 
 # The delegation's steps change it: last, so that every route above sees it as the demo left it
 # (marked done before it is withdrawn).
+DONE = "/assignments/{id}/delegations/%s/done"
+WITHDRAW = "/assignments/{id}/delegations/%s/withdraw"
+DELEGATES_OF = {"own": "staff", "contract": "contractor-staff"}
+DELEGATORS_OF = {"own": "respondent", "contract": "contractor"}
 DECISIONS["respond.delegation_done"] = [
-    ("POST", "/assignments/{id}/delegations/{delegation}/done", delegation_step("staff"), ["own"])
+    ("POST", DONE % "{delegation}", delegation_step(DELEGATES_OF), ["own"]),
+    ("POST", DONE % "{company_delegation}", delegation_step(DELEGATES_OF), ["contract"]),
 ]
+# Without the box ticked the side that delegated is sent back to the page, nothing withdrawn.
 DECISIONS["respond.delegation_withdraw"] = [
-    (
-        "POST",
-        "/assignments/{id}/delegations/{delegation}/withdraw",
-        delegation_step("respondent"),
-        ["own"],
-    )
+    ("POST", WITHDRAW % "{delegation}", delegation_step(DELEGATORS_OF), ["own"]),
+    ("POST", WITHDRAW % "{company_delegation}", delegation_step(DELEGATORS_OF), ["contract"]),
 ]
 
 

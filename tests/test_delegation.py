@@ -9,24 +9,35 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
-from survey import access, clock
+from survey import access, clock, demo_training
 from survey.extensions import db
 from survey.models import (
     Answer,
     Assignment,
     AssignmentEvent,
     AuditEntry,
+    Contract,
+    Contractor,
+    Course,
     Delegation,
     OrgUnit,
     OutgoingMail,
     Role,
     User,
 )
-from survey.services import answering, delegations, pledges, reminders, tokens
+from survey.services import (
+    accounts,
+    answering,
+    delegations,
+    pledges,
+    reminders,
+    tokens,
+    training,
+)
 from tests.helpers import (
     assignment_of,
-    company_account,
     contract_questionnaire,
     form_data,
     login,
@@ -34,6 +45,7 @@ from tests.helpers import (
 )
 
 OWN = "戸籍住民課"
+CONFIRMED = {"confirm": "1"}  # the box that confirms a withdrawal
 
 
 def demo_delegation() -> Delegation:
@@ -255,10 +267,16 @@ def test_withdrawn_the_delegate_loses_the_questionnaire(demo_app):
     assignment = delegation.assignment
     staff = login(demo_app, "staff")
     withdraw = f"/assignments/{assignment.id}/delegations/{delegation.id}/withdraw"
-    assert staff.post(withdraw).status_code == 403  # not the delegate's to take back
+    assert staff.post(withdraw, data=CONFIRMED).status_code == 403  # not theirs to take back
     respondent = login(demo_app, "respondent")
-    assert respondent.post(withdraw).status_code == 302
-    assert respondent.post(withdraw).status_code == 302  # twice: withdrawn once
+    html = page(respondent, assignment)[1]
+    assert 'name="confirm"' in html and "戸籍 係員 さんへの依頼を取り消します" in html
+    unticked = respondent.post(withdraw, follow_redirects=True)
+    assert "確認の欄にチェックを入れてください" in unticked.text
+    db.session.expire_all()
+    assert demo_delegation().ended_at is None  # the box left unticked withdraws nothing
+    assert respondent.post(withdraw, data=CONFIRMED).status_code == 302
+    assert respondent.post(withdraw, data=CONFIRMED).status_code == 302  # twice: withdrawn once
     db.session.expire_all()
     delegation = demo_delegation()
     assert delegation.ended_at is not None and delegation.ended_by.username == "respondent"
@@ -319,30 +337,281 @@ def test_a_respondent_hands_categories_to_a_colleague_of_the_unit_only(demo_app)
     assert page(login(demo_app, "staff-hisho"), assignment)[0] == 404
 
 
-def test_a_contractor_hands_over_within_its_own_company(demo_app):
-    assignment = contract_questionnaire("秘書課")
+def company_delegation() -> Delegation:
+    """The demo's: the last category of the C001 contract questionnaire for 秘書課, handed by
+    `contractor` to `contractor-staff`, a staff account of the company."""
+    return db.session.scalar(
+        sa.select(Delegation).where(Delegation.delegate_id == user("contractor-staff").id)
+    )
+
+
+def company_staff(contact: User, username: str) -> User:
+    """Another staff account of the contact's company, as the office would make it."""
+    account = accounts.add_user(
+        username,
+        Role.STAFF,
+        display_name=f"{contact.contractor.name} 作業員",
+        email=f"{username}@example.jp",
+        contractor_code=contact.contractor.code,
+    )
+    account.password_hash = contact.password_hash
+    db.session.commit()
+    pledges.acknowledge(account, [v.id for v in pledges.due(account)])
+    db.session.commit()
+    return account
+
+
+def test_a_contractor_hands_over_to_its_own_company_s_staff_only(demo_app):
+    assignment = company_delegation().assignment
     handing_over(assignment)
-    contact = company_account(assignment)
-    colleagues = delegations.candidates(assignment, contact)
-    assert colleagues and {u.contractor_id for u in colleagues} == {contact.contractor_id}
-    assert all(u.role == Role.CONTRACTOR and u.id != contact.id for u in colleagues)
-    elsewhere = db.session.scalar(
+    contact = user("contractor")
+    newcomer = company_staff(contact, "sakura-2")
+    # Its company's staff; not its fellow contacts (c-c001 sees the whole company already), not
+    # another company's staff, not the division's.
+    other_company = db.session.scalar(
         sa.select(User).where(
             User.role == Role.CONTRACTOR, User.contractor_id != contact.contractor_id
         )
     )
+    stranger = company_staff(other_company, "other-staff")
+    assert {u.username for u in delegations.candidates(assignment, contact)} == {
+        "contractor-staff",
+        "sakura-2",
+    }
+    client = login(demo_app, "contractor")
+    form = client.get(f"/assignments/{assignment.id}/delegate").text
+    assert "自社の担当者に依頼します" in form and "同じ所属の職員" not in form
+    assert "自社の担当者に回答を依頼する" in page(client, assignment)[1]
     category = assignment.campaign.checklist.categories[0]
     due = clock.today() + timedelta(days=3)
     with demo_app.test_request_context():
-        with pytest.raises(delegations.Refused) as refused:
-            delegations.delegate(assignment, contact, elsewhere.id, [category.id], due)
-        assert "delegate" in refused.value.problems
-        # Nor to the division's staff: a company hands its work to its own people.
-        with pytest.raises(delegations.Refused):
-            delegations.delegate(assignment, contact, user("staff").id, [category.id], due)
-        made = delegations.delegate(assignment, contact, colleagues[0].id, [category.id], due)
+        for refused_id in (user("c-c001").id, stranger.id, user("staff").id):
+            with pytest.raises(delegations.Refused) as refused:
+                delegations.delegate(assignment, contact, refused_id, [category.id], due)
+            assert "delegate" in refused.value.problems
+        made = delegations.delegate(assignment, contact, newcomer.id, [category.id], due)
         db.session.commit()
     assert made.delegate.contractor_id == contact.contractor_id
+    (mail,) = mails_to("sakura-2@example.jp")
+    assert "回答の依頼（委任）" in mail.subject and "終えたことを知らせる" in mail.body
+
+
+def test_company_staff_sees_only_the_part_handed_to_them(demo_app):
+    delegation = company_delegation()
+    assignment = delegation.assignment
+    client = login(demo_app, "contractor-staff")
+    status, html = page(client, assignment)
+    assert status == 200 and "あなたに依頼された分類だけが表示されています" in html
+    for item_id in item_ids(delegation):
+        assert f'name="item_{item_id}"' in html
+    assert not any(
+        f'id="item-{item.id}"' in html
+        for item in assignment.campaign.checklist.items
+        if item.id not in item_ids(delegation)
+    )
+    assert "提出する" not in html and "依頼を取り消す" not in html
+    assert "依頼された回答を終えたことを知らせる" in html
+    # The company's other contracts' questionnaires, the ward's, and every page of the company's
+    # side: not there for them.
+    company = delegation.delegator.contractor
+    others = db.session.scalars(
+        sa.select(Assignment)
+        .join(Contract, Contract.id == Assignment.contract_id)
+        .where(Contract.contractor_id == company.id, Assignment.id != assignment.id)
+    ).all()
+    assert others
+    for other in others:
+        assert page(client, other)[0] == 404
+    assert page(client, demo_delegation().assignment)[0] == 404
+    contract = assignment.contract
+    for path in (
+        "/contractors/contracts",
+        f"/contractors/contracts/{contract.id}",
+        f"/contractors/contracts/{contract.id}/subcontract-requests/new",
+        f"/contractors/{company.id}",
+        f"/contractors/{company.id}/rounds.csv",
+        "/admin/registers/",
+    ):
+        assert client.get(path).status_code == 404, path
+    assert client.get("/contractors/").status_code == 403
+    assert client.get("/results/").status_code == 403
+    assert tokens.scopes_for(user("contractor-staff")) == []
+    home = client.get("/").text
+    assert "依頼された回答" in home and "委託契約" not in home and "自社の評価" not in home
+    inbox = client.get("/assignments/").text
+    assert f'/assignments/{assignment.id}"' in inbox
+    assert not any(f'/assignments/{other.id}"' in inbox for other in others)
+    # What holds every item is not theirs.
+    assert client.get(f"/assignments/{assignment.id}/print").status_code == 403
+    assert client.get(f"/assignments/{assignment.id}/sheet.xlsx").status_code == 403
+    # They read the items as the company does, and answer theirs alone.
+    assert answering.audience_of(user("contractor-staff")) == "contractor"
+    data = {"revision": str(assignment.revision), "action": "save"}
+    for item_id in item_ids(delegation):
+        data[f"item_{item_id}"] = "yes"
+    data[f"item_{other_item(delegation).id}"] = "no"  # crafted: not handed over
+    assert client.post(f"/assignments/{assignment.id}", data=data).status_code == 302
+    stored = dict(
+        db.session.execute(
+            sa.select(Answer.item_id, Answer.answered_by_id).where(
+                Answer.assignment_id == assignment.id
+            )
+        ).all()
+    )
+    assert set(stored) == item_ids(delegation)
+    done = f"/assignments/{assignment.id}/delegations/{delegation.id}/done"
+    assert client.post(done).status_code == 302
+    (mail,) = mails_to(delegation.delegator.email)
+    assert "委任した回答の完了" in mail.subject and "桜 運用" in mail.body
+    # Moved to another company, the part stays behind.
+    staff = user("contractor-staff")
+    staff.contractor_id = db.session.scalar(
+        sa.select(Contractor.id).where(Contractor.id != company.id).limit(1)
+    )
+    db.session.commit()
+    assert page(client, assignment)[0] == 404
+    assert access.delegated_part(staff, assignment) == frozenset()
+
+
+def test_the_ward_cannot_withdraw_the_company_s_delegation(demo_app):
+    delegation = company_delegation()
+    assignment = delegation.assignment
+    withdraw = f"/assignments/{assignment.id}/delegations/{delegation.id}/withdraw"
+    # 秘書課's respondent answers the contract's questionnaire too, but did not hand this over.
+    ward = login(demo_app, "r-d01-01")
+    assert "依頼を取り消す" not in page(ward, assignment)[1]
+    assert ward.post(withdraw, data=CONFIRMED).status_code == 403
+    with demo_app.test_request_context(), pytest.raises(PermissionError):
+        delegations.withdraw(delegation, user("r-d01-01"))
+    db.session.rollback()
+    assert company_delegation().ended_at is None
+    # Another contact of the company may: it is the company's to take back.
+    colleague = login(demo_app, "c-c001")
+    assert "依頼を取り消す" in page(colleague, assignment)[1]
+    assert colleague.post(withdraw, data=CONFIRMED).status_code == 302
+    db.session.expire_all()
+    assert company_delegation().ended_by.username == "c-c001"
+
+
+def test_the_company_cannot_withdraw_the_ward_s_delegation(demo_app):
+    assignment = company_delegation().assignment
+    handing_over(assignment)
+    clerk = staff_of("秘書課", "hisho-staff")
+    category = assignment.campaign.checklist.categories[0]
+    with demo_app.test_request_context():
+        ward_s = delegations.delegate(
+            assignment, user("r-d01-01"), clerk.id, [category.id], clock.today()
+        )
+        db.session.commit()
+    withdraw = f"/assignments/{assignment.id}/delegations/{ward_s.id}/withdraw"
+    for contact in ("contractor", "c-c001"):
+        client = login(demo_app, contact)
+        assert client.post(withdraw, data=CONFIRMED).status_code == 403
+    db.session.expire_all()
+    assert db.session.get(Delegation, ward_s.id).ended_at is None
+    assert login(demo_app, "r-d01-01").post(withdraw, data=CONFIRMED).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Delegation, ward_s.id).ended_by.username == "r-d01-01"
+
+
+def test_a_delegate_s_history_shows_only_their_own_steps(demo_app):
+    mine = demo_delegation()
+    assignment = mine.assignment
+    handing_over(assignment)
+    colleague = staff_of(OWN, "staff2")
+    free = next(c for c in assignment.campaign.checklist.categories if c not in mine.categories)
+    with demo_app.test_request_context():
+        theirs = delegations.delegate(
+            assignment, user("respondent"), colleague.id, [free.id], clock.today()
+        )
+        # A return by the approver, its reason for the respondent.
+        db.session.add(
+            AssignmentEvent(
+                assignment_id=assignment.id,
+                action="return",
+                from_status="submitted",
+                to_status="returned",
+                comment="規程の改定日を確認してください。",
+                user_id=user("manager").id,
+            )
+        )
+        db.session.commit()
+        delegations.mark_done(mine, user("staff"))
+        db.session.commit()
+    steps = {e.action: e.delegation_id for e in answering.events(assignment) if e.delegation_id}
+    assert steps == {"delegate": theirs.id, "delegate_done": mine.id}
+    history = login(demo_app, "staff").get(f"/assignments/{assignment.id}/history").text
+    assert delegations.describe(mine) in history and "依頼された回答の完了" in history
+    assert delegations.describe(theirs) not in history
+    assert "規程の改定日を確認してください" not in history
+    # The delegator's history holds every step.
+    whole = login(demo_app, "respondent").get(f"/assignments/{assignment.id}/history").text
+    assert delegations.describe(theirs) in whole and "規程の改定日を確認してください" in whole
+
+
+def test_the_office_makes_company_staff_accounts_and_no_account_of_two_sides(demo_app):
+    runner = demo_app.test_cli_runner()
+    company = user("contractor").contractor
+    made = runner.invoke(
+        args=[
+            "user",
+            "add",
+            "sakura-3",
+            "--role",
+            "staff",
+            "--contractor",
+            company.code,
+            "--password-stdin",
+        ],
+        input="correct horse battery staple 2026\n",
+    )
+    assert made.exit_code == 0, made.output
+    account = user("sakura-3")
+    assert (account.role, account.unit_id, account.contractor_id) == ("staff", None, company.id)
+    both = runner.invoke(
+        args=[
+            "user",
+            "add",
+            "both",
+            "--role",
+            "staff",
+            "--contractor",
+            company.code,
+            "--unit",
+            "D01-01",
+            "--password-stdin",
+        ],
+        input="correct horse battery staple 2026\n",
+    )
+    assert both.exit_code != 0 and "どちらか一方" in both.output
+    with pytest.raises(accounts.AccountError):
+        accounts.add_user(
+            "r-company", Role.RESPONDENT, unit_code="D01-01", contractor_code=company.code
+        )
+    # The database holds the rule whatever the path: a respondent of a company, a staff account
+    # of a unit and a company.
+    for role, unit_id in (
+        (Role.RESPONDENT, user("respondent").unit_id),
+        (Role.STAFF, user("respondent").unit_id),
+    ):
+        db.session.add(
+            User(
+                username=f"x-{role}",
+                display_name="x",
+                role=role,
+                unit_id=unit_id,
+                contractor_id=company.id,
+            )
+        )
+        with pytest.raises(IntegrityError):
+            db.session.commit()
+        db.session.rollback()
+    # Company staff sign the contractors' pledge, not the ward's; a course for the company
+    # teaches them.
+    contractors_pledge = {v.pledge.code for v in pledges.due(account)}
+    assert contractors_pledge == {"contractors"}
+    course = db.session.scalar(sa.select(Course).where(Course.code == demo_training.CODE))
+    assert account.id in {row[0] for row in db.session.execute(training.targeted(course))}
 
 
 def test_four_eyes_hold_for_whoever_answered(demo_app):
@@ -366,12 +635,17 @@ def test_four_eyes_hold_for_whoever_answered(demo_app):
     assert not access.reviews(staff, assignment)
 
 
-def test_the_demo_has_one_delegated_questionnaire(demo_app):
+def test_the_demo_has_a_delegated_questionnaire_on_each_side(demo_app):
     delegation = demo_delegation()
     assert delegation.assignment.responsible_unit.name == OWN
     assert delegation.delegator.username == "respondent" and delegation.done_at is None
     assert events(delegation.assignment).count("delegate") == 1
-    assert db.session.scalar(sa.select(sa.func.count(Delegation.id))) == 1
+    company_s = company_delegation()
+    assert company_s.delegator.username == "contractor" and company_s.done_at is None
+    assert company_s.delegate.contractor_id == company_s.delegator.contractor_id
+    assert company_s.assignment.contract.contractor_id == company_s.delegator.contractor_id
+    assert [e.delegation_id for e in answering.events(company_s.assignment)] == [company_s.id]
+    assert db.session.scalar(sa.select(sa.func.count(Delegation.id))) == 2
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AssignmentEvent)) > 1
 
 

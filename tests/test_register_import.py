@@ -189,6 +189,9 @@ def test_users_must_match_their_role_to_a_unit_or_a_company(ward):
         ["r-new", "回答 花子", "not-an-address", "回答者", "D01", "C001"],  # a company, bad mail
         ["x-new", "謎", "", "社長", "", ""],  # no such role
         ["m-new", "所属 長", "", "所属長", "", ""],  # no unit
+        ["s-company", "委託 作業員", "", "職員", "", "C001"],  # a company's staff: fine
+        ["s-both", "両方", "", "職員", "D01", "C001"],  # a unit's and a company's
+        ["s-none", "どこにも", "", "職員", "", ""],  # neither
     ]
     assert _problems("users", rows) == {
         (3, "委託事業者コード"),
@@ -196,6 +199,8 @@ def test_users_must_match_their_role_to_a_unit_or_a_company(ward):
         (4, "委託事業者コード"),
         (5, "役割"),
         (6, "組織コード"),
+        (8, "委託事業者コード"),
+        (9, "組織コード"),
     }
 
 

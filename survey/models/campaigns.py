@@ -293,5 +293,8 @@ class AssignmentEvent(db.Model):
     comment: Mapped[str] = mapped_column(sa.Text, default="")
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
     at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    # A delegation's step (handed over, done, withdrawn): its delegate's history shows these
+    # and no other step of the questionnaire.
+    delegation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("delegation.id"))
 
     user: Mapped[User | None] = relationship()

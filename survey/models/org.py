@@ -26,8 +26,10 @@ class Role(enum.StrEnum):
     MANAGER = "manager"  # their unit's subtree
     RESPONDENT = "respondent"  # their unit's assignments
     CONTRACTOR = "contractor"  # their company's contracts only
-    # A unit's employee who answers nothing of their own: only the parts of a questionnaire a
-    # respondent hands to them (survey.services.delegations), and sees nothing else.
+    # An employee who answers nothing of their own: only the parts of a questionnaire handed to
+    # them (survey.services.delegations), and sees nothing else. A unit's staff (unit_id) gets
+    # them from the unit's respondent; a company's staff (contractor_id) from the company's
+    # contractor account, on the company's contracts.
     STAFF = "staff"
 
 
@@ -69,13 +71,19 @@ class Contractor(db.Model):
         return f"<Contractor {self.code} {self.name}>"
 
 
+# A contractor's account belongs to a company; a staff account to a unit or to a company (never
+# both: its delegations come from one side); no other account to a company. A staff account of
+# neither (a directory account whose unit the mapping did not tell) sees nothing.
+COMPANY_ACCOUNTS = (
+    "(role = 'contractor' AND contractor_id IS NOT NULL)"
+    " OR (role = 'staff' AND (unit_id IS NULL OR contractor_id IS NULL))"
+    " OR (role NOT IN ('contractor', 'staff') AND contractor_id IS NULL)"
+)
+
+
 class User(UserMixin, db.Model):
     __tablename__ = "user_account"
-    __table_args__ = (
-        sa.CheckConstraint(
-            "(role = 'contractor') = (contractor_id IS NOT NULL)", name="contractor_has_company"
-        ),
-    )
+    __table_args__ = (sa.CheckConstraint(COMPANY_ACCOUNTS, name="company_accounts"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(sa.String(64), unique=True)

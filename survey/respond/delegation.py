@@ -3,7 +3,7 @@ withdraw it. Thin over survey.services.delegations; access.can decides who does 
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -99,7 +99,7 @@ def delegation_done(assignment_id: int, delegation_id: int):
         flash(_("この依頼はすでに完了または取り消されています。"), "info")
     else:
         db.session.commit()
-        flash(_("依頼された回答を完了しました。依頼した人に知らせました。"), "success")
+        flash(_("依頼された回答を終えたことを、依頼した人に知らせました。"), "success")
     return redirect(url_for("respond.assignment", assignment_id=assignment_id))
 
 
@@ -108,8 +108,11 @@ def delegation_withdraw(assignment_id: int, delegation_id: int):
     assignment, delegation = _delegation(assignment_id, delegation_id)
     if not FlaskForm().validate_on_submit():
         abort(400)
-    if not access.answers_for(current_user, assignment):
+    if not access.withdraws(current_user, delegation):
         abort(403)
+    if not request.form.get("confirm"):
+        flash(_("取り消すときは、確認の欄にチェックを入れてください。"), "error")
+        return redirect(url_for("respond.assignment", assignment_id=assignment.id))
     try:
         delegations.withdraw(delegation, current_user)
     except delegations.AlreadyMoved:

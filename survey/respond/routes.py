@@ -122,7 +122,7 @@ def _page(
             whole=part is None,
             may_submit=access.can(current_user, "submit", assignment),
             may_delegate=access.can(current_user, "delegate", assignment),
-            may_withdraw=access.answers_for(current_user, assignment),
+            may_withdraw=partial(access.withdraws, current_user),
             delegations=[
                 d
                 for d in delegations.of_assignment(assignment)
@@ -393,7 +393,8 @@ def history(assignment_id: int):
         "respond/history.html",
         assignment=assignment,
         changes=[c for c in answering.history(assignment) if part is None or c.item_id in part],
-        events=answering.events(assignment),
+        # A delegate's: the steps of what was handed to them, not the review's nor others' parts.
+        events=answering.events(assignment, None if part is None else current_user),
     )
 
 

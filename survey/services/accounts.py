@@ -114,10 +114,22 @@ def add_user(
         raise AccountError(
             "委託事業者のユーザーには --contractor で事業者コードを指定してください。"
         )
-    if role != Role.CONTRACTOR and contractor_code:
-        raise AccountError("--contractor を指定できるのは役割 contractor のときだけです。")
-    if role in (Role.MANAGER, Role.RESPONDENT, Role.STAFF) and not unit_code:
+    if role not in (Role.CONTRACTOR, Role.STAFF) and contractor_code:
+        raise AccountError(
+            "--contractor を指定できるのは役割 contractor と staff（自社の担当者）のときだけです。"
+        )
+    if role == Role.STAFF and unit_code and contractor_code:
+        raise AccountError(
+            "役割 staff のユーザーには --unit（区の職員）か --contractor（委託事業者の担当者）の"
+            "どちらか一方を指定してください。"
+        )
+    if role in (Role.MANAGER, Role.RESPONDENT) and not unit_code:
         raise AccountError(f"役割 {role} のユーザーには --unit で所属コードを指定してください。")
+    if role == Role.STAFF and not (unit_code or contractor_code):
+        raise AccountError(
+            "役割 staff のユーザーには --unit で所属コードを、委託事業者の担当者なら "
+            "--contractor で事業者コードを指定してください。"
+        )
     if password is not None:
         problem = password_problem(password, username)
         if problem:

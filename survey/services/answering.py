@@ -24,12 +24,12 @@ from survey.models import (
     Assignment,
     AssignmentEvent,
     Attachment,
+    Delegation,
     Item,
     Option,
     User,
 )
 from survey.models.campaigns import AssignmentStatus
-from survey.models.org import Role
 from survey.models.types import utcnow
 from survey.services import notify, transitions
 
@@ -71,8 +71,9 @@ def _printable(text: str) -> str:
 
 
 def audience_of(user: User) -> str:
-    """The kind of reader a user is to a checklist: a contractor's account, or the staff."""
-    return "contractor" if user.role == Role.CONTRACTOR else "staff"
+    """The kind of reader a user is to a checklist: a company's account (its contact, or its
+    staff handed a part), or the ward's staff."""
+    return "contractor" if user.contractor_id is not None else "staff"
 
 
 def option_codes(item: Item) -> dict[str, Option]:
@@ -539,14 +540,16 @@ def return_for_correction(assignment: Assignment, user: User, comment: str) -> N
     notify.assignment_returned(assignment, user, comment)
 
 
-def events(assignment: Assignment) -> list[AssignmentEvent]:
-    return list(
-        db.session.scalars(
-            sa.select(AssignmentEvent)
-            .where(AssignmentEvent.assignment_id == assignment.id)
-            .order_by(AssignmentEvent.id)
+def events(assignment: Assignment, delegate: User | None = None) -> list[AssignmentEvent]:
+    """The questionnaire's steps; given a delegate, only those of the parts handed to them."""
+    stmt = sa.select(AssignmentEvent).where(AssignmentEvent.assignment_id == assignment.id)
+    if delegate is not None:
+        stmt = stmt.where(
+            AssignmentEvent.delegation_id.in_(
+                sa.select(Delegation.id).where(Delegation.delegate_id == delegate.id)
+            )
         )
-    )
+    return list(db.session.scalars(stmt.order_by(AssignmentEvent.id)))
 
 
 def last_return(assignment: Assignment) -> AssignmentEvent | None:

@@ -2,10 +2,12 @@
 colleague; the delegate answers those items and marks the part done; the delegator reviews and
 submits, and may withdraw the delegation.
 
-Who may be handed a part: a staff account of the unit that answers the questionnaire (whose
-only access is the delegation: survey.access.delegated_part), or, from a contractor's account,
-another account of its own company. Every step is an AssignmentEvent (the questionnaire's
-history), an audit entry, and a mail to the other side; the caller commits.
+Who may be handed a part: a staff account of the unit that answers the questionnaire, or, from
+a contractor's account, a staff account of its own company (Role.STAFF with the company's
+contractor_id): either's only access is the delegation (survey.access.delegated_part). Only the
+side that handed a part over takes it back (access.withdraws). Every step is an AssignmentEvent
+naming its delegation (the questionnaire's history; a delegate's shows their own steps only),
+an audit entry, and a mail to the other side; the caller commits.
 """
 
 from __future__ import annotations
@@ -41,11 +43,12 @@ class AlreadyMoved(Exception):
 
 def candidates(assignment: Assignment, user: User) -> list[User]:
     """Whom `user` may hand a part of the questionnaire to: the active staff accounts of the
-    unit that answers it; from a contractor's account, the other active accounts of its own
-    company. Never another unit or company, never the user."""
+    unit that answers it; from a contractor's account, the active staff accounts of its own
+    company (another contractor's account sees the whole already). Never another unit or
+    company, never the user."""
     if user.role == Role.CONTRACTOR:
         stmt = sa.select(User).where(
-            User.role == Role.CONTRACTOR, User.contractor_id == user.contractor_id
+            User.role == Role.STAFF, User.contractor_id == user.contractor_id
         )
     else:
         stmt = sa.select(User).where(
@@ -90,16 +93,18 @@ def handed_to(user: User) -> list[Delegation]:
     )
 
 
-def _event(assignment: Assignment, action: str, user: User, comment: str) -> None:
+def _event(delegation: Delegation, action: str, user: User) -> None:
     # The questionnaire's status does not move: the step is recorded beside the review's.
+    assignment = delegation.assignment
     db.session.add(
         AssignmentEvent(
             assignment_id=assignment.id,
             action=action,
             from_status=assignment.status,
             to_status=assignment.status,
-            comment=comment,
+            comment=describe(delegation),
             user_id=user.id,
+            delegation_id=delegation.id,
         )
     )
 
@@ -179,7 +184,7 @@ def delegate(
     )
     db.session.add(delegation)
     db.session.flush()
-    _event(assignment, "delegate", delegator, describe(delegation))
+    _event(delegation, "delegate", delegator)
     _record("delegation.create", delegation, delegator)
     notify.mail_users([chosen], *mail_texts.delegation_request(delegation, _link(assignment)))
     return delegation
@@ -238,7 +243,7 @@ def mark_done(delegation: Delegation, user: User) -> None:
         raise PermissionError
     _claim(delegation, done_at=utcnow())
     assignment = delegation.assignment
-    _event(assignment, "delegate_done", user, describe(delegation))
+    _event(delegation, "delegate_done", user)
     _record("delegation.done", delegation, user)
     notify.mail_users(
         [delegation.delegator], *mail_texts.delegation_done(delegation, _link(assignment))
@@ -246,13 +251,12 @@ def mark_done(delegation: Delegation, user: User) -> None:
 
 
 def withdraw(delegation: Delegation, user: User) -> None:
-    """Take the part back: the delegate's access ends at once; their answers stay, in the
-    history under their name."""
-    if not access.answers_for(user, delegation.assignment):
+    """Take the part back (the side that handed it over: access.withdraws): the delegate's
+    access ends at once; their answers stay, in the history under their name."""
+    if not access.withdraws(user, delegation):
         raise PermissionError
     _claim(delegation, ended_at=utcnow(), ended_by_id=user.id)
-    assignment = delegation.assignment
-    _event(assignment, "delegate_end", user, describe(delegation))
+    _event(delegation, "delegate_end", user)
     _record("delegation.withdraw", delegation, user)
     notify.mail_users(
         [delegation.delegate],

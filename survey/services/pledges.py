@@ -3,10 +3,11 @@ the latest published version at sign-in, and again when a new version is publish
 yearly pledge, a year after their last acknowledgement.
 
 Whom a pledge concerns (`Audience`): the staff pledge every active account of the ward's own
-staff; the contractors' pledge the active accounts of a company with an active contract whose
-`pledge_required` flag is set (the contracts register's 誓約書 column). The gate itself is in
-survey/auth/pledge.py: at sign-in, after the password and TOTP steps, a person with something due
-gets a session that opens only the pledge page and sign-out until it is acknowledged.
+staff; the contractors' pledge the active accounts of a company (its contacts and its staff)
+with an active contract whose `pledge_required` flag is set (the contracts register's 誓約書
+column). The gate itself is in survey/auth/pledge.py: at sign-in, after the password and TOTP
+steps, a person with something due gets a session that opens only the pledge page and sign-out
+until it is acknowledged.
 """
 
 from __future__ import annotations
@@ -49,12 +50,9 @@ def pledged_companies() -> sa.Select:
 def concerned(audience: str) -> sa.ColumnElement[bool]:
     """The accounts a pledge of this audience concerns, as a condition on User."""
     if audience == Audience.CONTRACTORS:
-        return sa.and_(
-            User.active,
-            User.role == Role.CONTRACTOR,
-            User.contractor_id.in_(pledged_companies()),
-        )
-    return sa.and_(User.active, User.role.in_(STAFF_ROLES))
+        # The company's contacts and its staff (Role.STAFF of the company) alike.
+        return sa.and_(User.active, User.contractor_id.in_(pledged_companies()))
+    return sa.and_(User.active, User.role.in_(STAFF_ROLES), User.contractor_id.is_(None))
 
 
 def renewal_cutoff(today: date) -> date:

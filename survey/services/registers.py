@@ -740,17 +740,41 @@ def _check_users(spec, rows, problems, current, actor) -> None:
                 problems.append(
                     Problem(number, unit_label, _("委託事業者の利用者は組織に所属できません。"))
                 )
+        elif role == Role.STAFF:
+            # A unit's staff or a company's (handed parts by the company's contact): one of both.
+            if row.get("unit") and row.get("contractor"):
+                problems.append(
+                    Problem(
+                        number,
+                        company_label,
+                        _(
+                            "職員には組織コードか委託事業者コード（委託事業者の担当者のとき）の"
+                            "どちらか一方を指定します。"
+                        ),
+                    )
+                )
+            elif not (row.get("unit") or row.get("contractor")):
+                problems.append(
+                    Problem(
+                        number,
+                        unit_label,
+                        _(
+                            "職員には組織コードが必要です"
+                            "（委託事業者の担当者なら委託事業者コード）。"
+                        ),
+                    )
+                )
         elif role and row.get("contractor"):
             problems.append(
                 Problem(
                     number,
                     company_label,
-                    _("委託事業者コードは役割が委託事業者のときだけ指定します。"),
+                    _("委託事業者コードは役割が委託事業者か職員のときだけ指定します。"),
                 )
             )
-        if role in (Role.MANAGER, Role.RESPONDENT, Role.STAFF) and not row.get("unit"):
+        if role in (Role.MANAGER, Role.RESPONDENT) and not row.get("unit"):
             problems.append(
-                Problem(number, unit_label, _("所属長・回答者・職員には組織コードが必要です。"))
+                Problem(number, unit_label, _("所属長・回答者には組織コードが必要です。"))
             )
     admins = {row.get("username") for _, row in rows if row.get("role") == Role.ADMIN}
     if not admins:

@@ -50,8 +50,10 @@ def test_a_delegate_answers_their_part_and_the_delegator_submits(signed_in, live
     expect(page.locator("[data-counter]")).to_have_text("残り 0 項目")
     expect(page.locator("[data-autosave-status]")).to_contain_text("自動保存しました")
     shot(page, "part-answered")
-    page.get_by_role("button", name="回答を完了した").click()
-    expect(page.get_by_text("依頼された回答を完了しました。")).to_be_visible()
+    page.get_by_role("button", name="依頼された回答を終えたことを知らせる").click()
+    expect(
+        page.get_by_text("依頼された回答を終えたことを、依頼した人に知らせました。")
+    ).to_be_visible()
     expect(page.locator("section.delegations")).to_contain_text("回答完了")
     expect(page.get_by_role("button", name="下書き保存")).to_have_count(0)
     shot(page, "part-done")
