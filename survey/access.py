@@ -1021,11 +1021,15 @@ def follows_pledges(user) -> bool:
 
 def has_pledges(user) -> bool:
     """Whether the menu leads to the person's own pledges: anyone who has given one, which is
-    everyone a published pledge concerns (it is asked at sign-in)."""
+    everyone a published pledge concerns (it is asked at sign-in). The ward's own accounts are
+    all asked the staff pledge: the menu needs no query for them on every page; a company's
+    accounts have pledges only where a contract requires them."""
     from survey.models.pledges import PledgeAcknowledgement
 
     if not (user and user.is_authenticated):
         return False
+    if user.contractor_id is None:
+        return True
     given = sa.select(PledgeAcknowledgement.id).where(PledgeAcknowledgement.user_id == user.id)
     return bool(db.session.scalar(sa.select(sa.exists(given))))
 

@@ -25,7 +25,10 @@ def respondents_of(unit_id: int) -> set[str]:
 
 
 def contractor_staff(contractor_id: int) -> set[str]:
-    return _addresses(sa.select(User).where(User.contractor_id == contractor_id))
+    """The company's contacts (its staff accounts hear only of the parts handed to them)."""
+    return _addresses(
+        sa.select(User).where(User.contractor_id == contractor_id, User.role == Role.CONTRACTOR)
+    )
 
 
 def contract_assignment() -> Assignment:

@@ -71,7 +71,11 @@ class World:
         db.session.commit()
         self.own_people = respondents_of(self.own.responsible_unit_id)
         self.contract_people = respondents_of(self.contract.responsible_unit_id) | _addresses(
-            sa.select(User).where(User.contractor_id == self.contract.contract.contractor_id)
+            # The company's contacts: its staff accounts answer only parts handed to them.
+            sa.select(User).where(
+                User.contractor_id == self.contract.contract.contractor_id,
+                User.role == Role.CONTRACTOR,
+            )
         )
 
 
