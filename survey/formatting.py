@@ -137,8 +137,8 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(_paren_filter, "paren")
     app.add_template_global(mark, "mark")
     app.add_template_global(get_locale, "get_locale")
+    app.add_template_global(labels.account_label, "account_label")
     for name, table in (
-        ("role_label", labels.ROLES),
         ("assignment_status_label", labels.ASSIGNMENT_STATUSES),
         ("delegation_step_label", labels.DELEGATION_STEPS),
         ("campaign_status_label", labels.CAMPAIGN_STATUSES),

@@ -11,6 +11,17 @@ ROLES = {
     "staff": _l("職員"),
 }
 
+# A company's staff account (Role.STAFF with a company): 職員 would read as the ward's employee.
+COMPANY_STAFF = _l("委託事業者の担当者")
+
+
+def account_label(user) -> str:
+    """What the header calls the signed-in account's kind."""
+    if user.role == "staff" and user.contractor_id is not None:
+        return str(COMPANY_STAFF)
+    return label(ROLES, user.role)
+
+
 # The steps of a delegation (委任) in a questionnaire's history, beside the review's.
 DELEGATION_STEPS = {
     "delegate": _l("回答の依頼（委任）"),

@@ -438,6 +438,13 @@ def test_company_staff_sees_only_the_part_handed_to_them(demo_app):
     assert tokens.scopes_for(user("contractor-staff")) == []
     home = client.get("/").text
     assert "依頼された回答" in home and "委託契約" not in home and "自社の評価" not in home
+    # Named as the company's, not as the ward's employee; no campaign table of its own.
+    assert "委託事業者の担当者" in home and "（職員" not in home
+    assert "点検の実施状況" not in home
+    # Refused, they are sent to their own company and the division, not to the ward's office.
+    refused = client.get(f"/assignments/{assignment.id}/delegate")
+    assert refused.status_code == 403
+    assert "貴社の窓口" in refused.text and "情報政策課にお問い合わせ" not in refused.text
     inbox = client.get("/assignments/").text
     assert f'/assignments/{assignment.id}"' in inbox
     assert not any(f'/assignments/{other.id}"' in inbox for other in others)

@@ -7,6 +7,7 @@ import math
 
 import sqlalchemy as sa
 from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -61,7 +62,14 @@ def may_view_assignment(assignment) -> bool:
     )
 
 
-bp.add_app_template_global(evaluations.fiscal_year_label, "fiscal_year_label")
+@bp.app_template_global("fiscal_year_label")
+def fiscal_year_label(year: int) -> str:
+    """令和8年度 on a Japanese page, FY2026 on an English one (the fiscal year from April)."""
+    if str(get_locale()) == "en":
+        return f"FY{year}"
+    return evaluations.fiscal_year_label(year)
+
+
 bp.add_app_template_global(access.can_manage_contractors, "can_manage_contractors")
 
 

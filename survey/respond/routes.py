@@ -22,7 +22,7 @@ from survey import access, clock
 from survey.downloads import send_stored
 from survey.extensions import db
 from survey.malformed import db_int
-from survey.models import Attachment
+from survey.models import Attachment, Role
 from survey.models.campaigns import AssignmentStatus
 from survey.respond import bp, page
 from survey.respond.forms import (
@@ -287,7 +287,11 @@ def save(assignment_id: int):
         return _already(assignment)
     trail.record_event(assignment)
     db.session.commit()
-    flash(_("回答を提出しました。所属長の承認をお待ちください。"), "success")
+    if current_user.role == Role.CONTRACTOR:
+        # The company's answers are confirmed by the ward's division that owns the contract.
+        flash(_("回答を提出しました。契約を担当する区の担当課の確認をお待ちください。"), "success")
+    else:
+        flash(_("回答を提出しました。所属長の承認をお待ちください。"), "success")
     return redirect(url_for("respond.assignment", assignment_id=assignment.id))
 
 

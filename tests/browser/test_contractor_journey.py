@@ -40,5 +40,6 @@ def test_contractor_follows_an_invitation_answers_and_submits(signed_in, new_pag
     items.nth(27).get_by_role("textbox").fill("再委託なし")  # item 28 always asks for a comment
     shot(page, "answered")
     page.get_by_role("button", name="提出する").click()
-    expect(page.get_by_text("回答を提出しました。")).to_be_visible()
+    # The company's answers go to the ward's division that owns the contract, not a 所属長.
+    expect(page.get_by_text("契約を担当する区の担当課の確認をお待ちください")).to_be_visible()
     shot(page, "submitted")
