@@ -1182,8 +1182,9 @@ def test_each_role_gets_exactly_what_it_may(demo_app, world, role):
     assert wrong == [], "\n".join(map(str, wrong))
 
 
-# The delegation's steps change it: last, so that every route above sees it as the demo left it
-# (marked done before it is withdrawn).
+# The delegation's steps: last, so that every route above sees it as the demo left it. Without
+# the box ticked the delegate, or the side that delegated, is sent back to the page, nothing
+# changed.
 DONE = "/assignments/{id}/delegations/%s/done"
 WITHDRAW = "/assignments/{id}/delegations/%s/withdraw"
 DELEGATES_OF = {"own": "staff", "contract": "contractor-staff"}
@@ -1192,7 +1193,6 @@ DECISIONS["respond.delegation_done"] = [
     ("POST", DONE % "{delegation}", delegation_step(DELEGATES_OF), ["own"]),
     ("POST", DONE % "{company_delegation}", delegation_step(DELEGATES_OF), ["contract"]),
 ]
-# Without the box ticked the side that delegated is sent back to the page, nothing withdrawn.
 DECISIONS["respond.delegation_withdraw"] = [
     ("POST", WITHDRAW % "{delegation}", delegation_step(DELEGATORS_OF), ["own"]),
     ("POST", WITHDRAW % "{company_delegation}", delegation_step(DELEGATORS_OF), ["contract"]),

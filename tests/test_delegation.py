@@ -45,7 +45,7 @@ from tests.helpers import (
 )
 
 OWN = "戸籍住民課"
-CONFIRMED = {"confirm": "1"}  # the box that confirms a withdrawal
+CONFIRMED = {"confirm": "1"}  # the box that confirms a withdrawal, or a part done
 
 
 def demo_delegation() -> Delegation:
@@ -234,8 +234,8 @@ def test_marked_done_the_delegator_is_told_and_submits(demo_app):
         data[f"item_{item_id}"] = "yes"
     assert staff.post(f"/assignments/{assignment.id}", data=data).status_code == 302
     done = f"/assignments/{assignment.id}/delegations/{delegation.id}/done"
-    assert staff.post(done).status_code == 302
-    assert staff.post(done).status_code == 302  # a double click: done once
+    assert staff.post(done, data=CONFIRMED).status_code == 302
+    assert staff.post(done, data=CONFIRMED).status_code == 302  # a double click: done once
     db.session.expire_all()
     assert demo_delegation().done_at is not None
     assert events(assignment).count("delegate_done") == 1
@@ -467,7 +467,7 @@ def test_company_staff_sees_only_the_part_handed_to_them(demo_app):
     )
     assert set(stored) == item_ids(delegation)
     done = f"/assignments/{assignment.id}/delegations/{delegation.id}/done"
-    assert client.post(done).status_code == 302
+    assert client.post(done, data=CONFIRMED).status_code == 302
     (mail,) = mails_to(delegation.delegator.email)
     assert "委任した回答の完了" in mail.subject and "桜 運用" in mail.body
     # Moved to another company, the part stays behind.
@@ -705,7 +705,7 @@ def test_a_part_marked_done_stays_read_only_beside_one_still_open(demo_app):
         if c.id not in delegations.taken(assignment)
     )
     with demo_app.test_request_context():
-        second = delegations.delegate(
+        delegations.delegate(
             assignment,
             user("respondent"),
             user("staff").id,
@@ -714,9 +714,8 @@ def test_a_part_marked_done_stays_read_only_beside_one_still_open(demo_app):
         )
         db.session.commit()
     staff = login(demo_app, "staff")
-    assert (
-        staff.post(f"/assignments/{assignment.id}/delegations/{first.id}/done").status_code == 302
-    )
+    done = f"/assignments/{assignment.id}/delegations/{first.id}/done"
+    assert staff.post(done, data=CONFIRMED).status_code == 302
     status, html = page(staff, assignment)
     assert status == 200
     done_items = item_ids(demo_delegation())
@@ -732,3 +731,83 @@ def test_a_part_marked_done_stays_read_only_beside_one_still_open(demo_app):
     assert saved.status_code == 302
     flashed = staff.get(saved.headers["Location"]).text
     assert f"/{len(open_items | done_items)} 項目 回答済み）" in flashed
+
+
+def test_the_delegate_confirms_before_the_part_is_done_and_is_told_what_is_unanswered(demo_app):
+    delegation = demo_delegation()
+    assignment = delegation.assignment
+    count = len(item_ids(delegation))
+    staff = login(demo_app, "staff")
+    html = page(staff, assignment)[1]
+    assert f"未回答の項目が {count} 件あります" in html
+    assert "回答を確定して依頼した人に知らせます（この後は変更できません）" in html
+    assert "確認の欄にチェックを入れて「依頼された回答を終えたことを知らせる」を押して" in html
+    # Their own page does not list them as the one asked, and shows the date their part is due.
+    assert "依頼した相手" not in html
+    assert "依頼された分類の期限" in html and delegation.due_on.isoformat() in html
+    done = f"/assignments/{assignment.id}/delegations/{delegation.id}/done"
+    unticked = staff.post(done)  # one click, the box left empty: nothing ends
+    assert unticked.status_code == 302
+    assert "確認の欄にチェックを入れてください" in staff.get(unticked.headers["Location"]).text
+    db.session.expire_all()
+    assert demo_delegation().done_at is None and mails_to("respondent@example.jp") == []
+    assert staff.post(done, data=CONFIRMED).status_code == 302
+    db.session.expire_all()
+    assert demo_delegation().done_at is not None
+    html = page(staff, assignment)[1]
+    assert "回答の完了を知らせました。直す必要があれば、依頼した人に連絡してください。" in html
+    assert "「依頼された回答を終えたことを知らせる」を押して" not in html
+    assert "未回答の項目" not in html
+
+
+def test_the_delegator_sees_in_the_inbox_and_on_each_category_who_answers_it(demo_app):
+    delegation = demo_delegation()
+    assignment = delegation.assignment
+    (category,) = delegation.categories
+    respondent = login(demo_app, "respondent")
+    inbox = respondent.get("/assignments/").text
+    assert f"戸籍 係員 さんに依頼中（{category.code}）" in inbox
+    html = page(respondent, assignment)[1]
+    assert html.count("戸籍 係員 さんに依頼中") == 1  # beside the category handed over
+    heading = html.index(category.title)
+    assert html.index("戸籍 係員 さんに依頼中") > heading
+    with demo_app.test_request_context():
+        delegations.mark_done(delegation, user("staff"))
+        db.session.commit()
+    assert f"戸籍 係員 さんが回答完了（{category.code}）" in respondent.get("/assignments/").text
+    assert "戸籍 係員 さんが回答完了" in page(respondent, assignment)[1]
+
+
+def test_the_inbox_reads_the_parts_handed_out_in_one_query(demo_app):
+    from tests.test_questionnaire_page import statements_of
+
+    read = statements_of(login(demo_app, "respondent"), "GET", "/assignments/")
+    assert sum(" FROM delegation " in statement for statement in read) == 2  # out, and to me
+
+
+def test_the_delegation_form_lists_the_free_categories_as_checkboxes(demo_app):
+    assignment = demo_delegation().assignment
+    client = login(demo_app, "respondent")
+    form = client.get(f"/assignments/{assignment.id}/delegate").text
+    assert '<ul class="checks"' in form
+    assert "依頼中の分類は表示していません" in form
+    assert f"{demo_delegation().categories[0].code} " not in form.split('<ul class="checks"')[1]
+
+
+def test_with_nobody_to_hand_to_the_form_only_explains(demo_app):
+    assignment = demo_delegation().assignment
+    user("staff").active = False
+    db.session.commit()
+    form = login(demo_app, "respondent").get(f"/assignments/{assignment.id}/delegate").text
+    assert "同じ所属の職員のアカウントが必要です（情報政策課が作成します）" in form
+    assert "依頼する</button>" not in form and 'name="categories"' not in form
+
+
+def test_the_history_names_the_delegate_the_part_and_its_due_date(demo_app):
+    delegation = demo_delegation()
+    (category,) = delegation.categories
+    assert delegations.describe(delegation) == (
+        f"戸籍 係員 さん：{category.code} {category.title}（期限 {delegation.due_on.isoformat()}）"
+    )
+    office = login(demo_app, "admin").get(f"/campaigns/assignments/{delegation.assignment_id}")
+    assert "回答の依頼（委任）" in office.text and "未着手 delegate" not in office.text

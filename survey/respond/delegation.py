@@ -32,12 +32,11 @@ class DelegationForm(FlaskForm):
     note = TextAreaField(_l("連絡事項（任意）"))
 
 
-def _form(assignment) -> DelegationForm:
+def _form(assignment, taken: set[int]) -> DelegationForm:
     form = DelegationForm()
     form.delegate.choices = [(0, _("選んでください"))] + [
         (user.id, user.display_name) for user in delegations.candidates(assignment, current_user)
     ]
-    taken = delegations.taken(assignment)
     form.categories.choices = [
         (c.id, f"{c.code} {c.title_for(str(get_locale()))}")
         for c in assignment.campaign.checklist.categories
@@ -49,7 +48,8 @@ def _form(assignment) -> DelegationForm:
 @bp.route("/<int:assignment_id>/delegate", methods=["GET", "POST"])
 def delegate(assignment_id: int):
     assignment = access.assignment_or_404(assignment_id, current_user, "delegate")
-    form = _form(assignment)
+    taken = delegations.taken(assignment)
+    form = _form(assignment, taken)
     if not form.is_submitted():
         form.due_on.data = max(assignment.due_on or assignment.campaign.closes_on, clock.today())
     elif form.validate():
@@ -78,6 +78,7 @@ def delegate(assignment_id: int):
         "respond/delegate.html",
         assignment=assignment,
         form=form,
+        some_taken=bool(taken),
     ), status
 
 
@@ -93,6 +94,10 @@ def delegation_done(assignment_id: int, delegation_id: int):
         abort(400)
     if delegation.delegate_id != current_user.id:
         abort(403)
+    # After this the part is read-only to its delegate: one click must not end it unanswered.
+    if not request.form.get("confirm"):
+        flash(_("知らせるときは、確認の欄にチェックを入れてください。"), "error")
+        return redirect(url_for("respond.assignment", assignment_id=assignment.id))
     try:
         delegations.mark_done(delegation, current_user)
     except delegations.AlreadyMoved:

@@ -22,7 +22,7 @@ from survey import access, clock
 from survey.downloads import send_stored
 from survey.extensions import db
 from survey.malformed import db_int
-from survey.models import Attachment, Role
+from survey.models import Attachment, Delegation, Role
 from survey.models.campaigns import AssignmentStatus
 from survey.respond import bp, page
 from survey.respond.forms import (
@@ -52,9 +52,11 @@ access.guard_blueprint(bp)
 @bp.route("/")
 def index():
     today = clock.today()
+    to_answer = inbox.to_answer(current_user, today)
     return render_template(
         "respond/inbox.html",
-        to_answer=inbox.to_answer(current_user, today),
+        to_answer=to_answer,
+        handed_out=delegations.handed_out([row.assignment.id for row in to_answer]),
         to_review=inbox.to_review(current_user, today),
         handed_to=delegations.handed_to(current_user),
     )
@@ -99,6 +101,9 @@ def _page(
         may_open_action=access.may_open_actions(current_user, assignment.responsible_unit_id),
         log_rounds=log_evidence.offered(assignment, current_user) if editable else {},
     )
+    shown = [
+        d for d in delegations.of_assignment(assignment) if access.sees_delegation(current_user, d)
+    ]
     return (
         render_template(
             "respond/assignment.html",
@@ -123,14 +128,38 @@ def _page(
             may_submit=access.can(current_user, "submit", assignment),
             may_delegate=access.can(current_user, "delegate", assignment),
             may_withdraw=partial(access.withdraws, current_user),
-            delegations=[
-                d
-                for d in delegations.of_assignment(assignment)
-                if access.sees_delegation(current_user, d)
-            ],
+            delegations=shown,
+            unanswered={
+                d.id: _unanswered(assignment, stored, sheet, d)
+                for d in shown
+                if d.delegate_id == current_user.id and d.done_at is None
+            },
+            handed=_handed(shown) if part is None else {},
+            own_due=_own_due(shown) if part is not None else None,
         ),
         status,
     )
+
+
+def _unanswered(assignment, stored, sheet, delegation) -> int:
+    """How many asked items of a delegate's part are still unanswered (said beside the button
+    that ends their part)."""
+    codes = {c.code for c in delegation.categories}
+    items = frozenset(item.id for c in sheet if c.code in codes for item in c.items)
+    answered, asked = answering.progress(assignment, stored, items)
+    return asked - answered
+
+
+def _own_due(shown):
+    """A delegate's due date: the nearest of the parts still open (of them all once done)."""
+    parts = [d for d in shown if not d.done_at] or shown
+    return min((d.due_on for d in parts), default=None)
+
+
+def _handed(shown) -> dict[str, Delegation]:
+    """Each category handed to someone, by code: its latest delegation not withdrawn (a part
+    marked done may be handed over again)."""
+    return {c.code: d for d in shown for c in d.categories}
 
 
 def _sheet(assignment, audience):

@@ -93,6 +93,22 @@ def handed_to(user: User) -> list[Delegation]:
     )
 
 
+def handed_out(assignment_ids: Sequence[int]) -> dict[int, list[Delegation]]:
+    """The parts of these questionnaires handed to someone and not withdrawn, by questionnaire,
+    oldest first, with their delegates and categories (the inbox's rows: one query)."""
+    found: dict[int, list[Delegation]] = {}
+    if not assignment_ids:
+        return found
+    for delegation in db.session.scalars(
+        sa.select(Delegation)
+        .where(Delegation.assignment_id.in_(assignment_ids), Delegation.ended_at.is_(None))
+        .order_by(Delegation.id)
+        .options(joinedload(Delegation.delegate), joinedload(Delegation.categories))
+    ).unique():
+        found.setdefault(delegation.assignment_id, []).append(delegation)
+    return found
+
+
 def _event(delegation: Delegation, action: str, user: User) -> None:
     # The questionnaire's status does not move: the step is recorded beside the review's.
     assignment = delegation.assignment
@@ -215,8 +231,10 @@ def taken(assignment: Assignment) -> set[int]:
 def describe(delegation: Delegation) -> str:
     """The step's line in the history: to whom, which categories, by when (names and codes as
     stored, so the line reads the same in either language)."""
-    part = ", ".join(f"{c.code} {c.title}" for c in delegation.categories)
-    return f"{delegation.delegate.display_name}: {part} ({delegation.due_on.isoformat()})"
+    part = "、".join(f"{c.code} {c.title}" for c in delegation.categories)
+    return (
+        f"{delegation.delegate.display_name} さん：{part}（期限 {delegation.due_on.isoformat()}）"
+    )
 
 
 def _claim(delegation: Delegation, **values) -> None:

@@ -45,21 +45,26 @@ def test_a_delegate_answers_their_part_and_the_delegator_submits(signed_in, live
     assert_accessible(page, "a delegate's part of the questionnaire")
     shot(page, "only-my-part")
 
+    expect(page.get_by_text(f"未回答の項目が {count} 件あります")).to_be_visible()
     for index in range(count):
         items.nth(index).get_by_label("はい", exact=True).check()
     expect(page.locator("[data-counter]")).to_have_text("残り 0 項目")
     expect(page.locator("[data-autosave-status]")).to_contain_text("自動保存しました")
     shot(page, "part-answered")
+    expect(page.get_by_text("未回答の項目")).to_be_hidden()  # kept current as they answer
+    page.get_by_label("回答を確定して依頼した人に知らせます（この後は変更できません）").check()
     page.get_by_role("button", name="依頼された回答を終えたことを知らせる").click()
     expect(
         page.get_by_text("依頼された回答を終えたことを、依頼した人に知らせました。")
     ).to_be_visible()
     expect(page.locator("section.delegations")).to_contain_text("回答完了")
+    expect(page.get_by_text("回答の完了を知らせました。")).to_be_visible()
     expect(page.get_by_role("button", name="下書き保存")).to_have_count(0)
     shot(page, "part-done")
 
     page = signed_in("respondent")
     open_own_questionnaire(page, live_server)
+    expect(page.get_by_text("戸籍 係員 さんが回答完了")).to_be_visible()  # beside the category
     delegations = page.locator("section.delegations")
     expect(delegations).to_contain_text("回答完了")
     expect(delegations).to_contain_text("戸籍 係員")
@@ -88,8 +93,14 @@ def test_the_delegation_form_is_accessible(signed_in, live_server, shot):
     expect(page.get_by_text("依頼する相手を一覧から選んでください。")).to_be_visible()
     assert_accessible(page, "the delegation form, refused")
     shot(page, "delegation-form-refused")
+    expect(page.get_by_text("依頼中の分類は表示していません。")).to_be_visible()
     page.get_by_label("依頼する相手").select_option(label="戸籍 係員")
-    page.get_by_label("A 職員の研修と遵守事項").check()
+    box = page.get_by_label("A 職員の研修と遵守事項")
+    # The box and its label on one line: the label starts level with the box, beside it.
+    label = page.locator("ul.checks label", has_text="A 職員の研修と遵守事項")
+    box_at, label_at = box.bounding_box(), label.bounding_box()
+    assert abs(box_at["y"] - label_at["y"]) < box_at["height"] and label_at["x"] > box_at["x"]
+    box.check()
     page.get_by_role("button", name="依頼する").click()
     expect(page.get_by_text("戸籍 係員 さんに回答を依頼しました。")).to_be_visible()
     expect(page.locator("section.delegations")).to_contain_text("職員の研修と遵守事項")

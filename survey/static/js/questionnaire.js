@@ -53,6 +53,17 @@
       group.element.hidden = group.members.length > 0 && group.members.every((f) => f.hidden);
     }
     if (counter) counter.textContent = form.dataset.counterText.replace("{n}", left);
+    // A delegate's note beside the button that ends their part: its categories' items left.
+    for (const note of document.querySelectorAll("[data-unanswered]")) {
+      const codes = note.dataset.unanswered.split(",");
+      let open = 0;
+      for (const group of groups) {
+        if (!codes.includes(group.element.dataset.category)) continue;
+        open += group.members.filter((f) => !f.hidden && chosen(f) === null).length;
+      }
+      note.hidden = open === 0;
+      note.firstElementChild.textContent = note.dataset.unansweredText.replace("{n}", open);
+    }
   }
 
   let timer = null;
