@@ -272,6 +272,17 @@ def test_contractors_sign_only_where_a_contract_requires_it(demo_app):
     assert sign_in(demo_app, "c-c028")[1] == "/"  # C028's do not
 
 
+def test_a_companys_printed_copy_names_the_company(demo_app):
+    client, _went = sign_in(demo_app, "c-c002")
+    owed = pledges.due(user("c-c002"))
+    client.post("/auth/pledge", data={"versions": [str(v.id) for v in owed], "agree": "y"})
+    (ack,) = db.session.scalars(
+        sa.select(PledgeAcknowledgement).where(PledgeAcknowledgement.user_id == user("c-c002").id)
+    ).all()
+    printed = client.get(f"/pledges/acknowledgements/{ack.id}/print").get_data(as_text=True)
+    assert f"<th>所属</th><td>{user('c-c002').contractor.name}</td>" in printed
+
+
 def test_a_company_is_greeted_with_sama_and_the_wards_staff_with_san(demo_app):
     company, _went = sign_in(demo_app, "c-c002")
     page = company.get("/auth/pledge").get_data(as_text=True)
