@@ -27,6 +27,16 @@ def format_date(day: date | datetime | None) -> str:
     return wareki_iso(day)
 
 
+def format_day(day: date | datetime | None) -> str:
+    """令和8年11月23日 in Japanese; 2026-11-23 in English: a date standing in a sentence of a
+    printed copy, which shows no Western date beside the era's."""
+    if day is None:
+        return ""
+    if isinstance(day, datetime):
+        day = clock.local(day).date()
+    return day.isoformat() if str(get_locale()) == "en" else wareki(day)
+
+
 def format_month(day: date | None) -> str:
     """令和7年11月 in Japanese; 2025-11 in English: when a round of a checklist opened."""
     if day is None:
@@ -130,6 +140,7 @@ def rich_text(text: str | None) -> Markup:
 
 def init_app(app: Flask) -> None:
     app.add_template_filter(_date_filter, "date")
+    app.add_template_filter(format_day, "day")
     app.add_template_filter(format_month, "month")
     app.add_template_filter(points, "points")
     app.add_template_filter(rich_text, "rich")

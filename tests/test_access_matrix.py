@@ -1114,8 +1114,8 @@ DECISIONS.update(
                 ["own"],
             )
         ],
-        # Last: the office closes the demo course.
-        "training.course_close": [("POST", COURSE + "/close", prepares(302), ["own"])],
+        # Without the tick that the unfinished are shut out: the page again (422), still open.
+        "training.course_close": [("POST", COURSE + "/close", prepares(422), ["own"])],
     }
 )
 

@@ -491,7 +491,20 @@ def test_the_defaults_page_refuses_a_step_out_of_range_and_keeps_what_was_typed(
     page = refused.get_data(as_text=True)
     assert "「部局長」の日数は-90 から 90 までの整数で入力してください。" in page
     assert typed(page, "remind_department_head_days") == "400"
+    box = re.search(r'<input[^>]*name="remind_department_head_days"[^>]*>', page).group(0)
+    assert 'aria-invalid="true"' in box and "remind_department_head_days-error" in box
     assert db.session.get(EscalationDefault, 1) is None
+
+
+def test_the_defaults_page_gives_each_day_count_its_unit_and_says_who_answers_for_a_contract(
+    demo_app,
+):
+    page = login(demo_app, "admin").get("/admin/escalation").get_data(as_text=True)
+    assert "この段階に従って" in page
+    assert page.count("日（期限からの日数。前はマイナス）") == 3
+    assert "委託業務の点検では、回答者は委託事業者の担当者です" in page
+    box = re.search(r'<input[^>]*name="remind_respondent_days"[^>]*>', page).group(0)
+    assert 'aria-describedby="remind_respondent_days-unit steps-help"' in box
 
 
 def test_a_running_campaigns_steps_can_change_and_the_next_digest_follows(

@@ -9,6 +9,7 @@ and C002, signed by C001's two accounts (survey/demo_pledges.py)."""
 from __future__ import annotations
 
 import io
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import openpyxl
@@ -209,10 +210,18 @@ def test_a_new_version_is_asked_again_of_those_who_signed_the_last(demo_app):
     shown = admin.get("/pledges/staff").get_data(as_text=True)
     assert "第3版（下書き）" in shown and "令和9年度の誓約書" in shown
     assert "Publish this version" in admin.get("/pledges/staff?lang=en").get_data(as_text=True)
+    admin.get("/pledges/staff?lang=ja")
+    assert "第3版を公開します。対象の全員に、次回のログイン時に同意を求めます" in shown
     # A draft asks nobody yet.
     assert sign_in(demo_app, "respondent")[1] == "/"
+    # Everyone will be asked again: without the tick that says so, nothing is published.
+    unticked = admin.post("/pledges/staff/publish")
+    assert unticked.status_code == 422
+    assert "公開する場合は、確認の欄にチェックを入れてください。" in unticked.get_data(as_text=True)
+    assert entries("pledge.publish") == []
+    assert pledge("staff").versions[-1].published_at is None
     for _click in range(2):
-        assert admin.post("/pledges/staff/publish").status_code == 302
+        assert admin.post("/pledges/staff/publish", data={"confirm": "y"}).status_code == 302
     assert [e.after for e in entries("pledge.publish")] == [{"pledge": "staff", "version": 3}]
     staff = pledge("staff")
     assert [v.version for v in staff.versions if v.published_at] == [1, 2, 3]
@@ -261,6 +270,28 @@ def test_a_yearly_signature_on_29_february_holds_until_1_march():
 def test_contractors_sign_only_where_a_contract_requires_it(demo_app):
     assert sign_in(demo_app, "c-c002")[1] == "/auth/pledge"  # C002's contracts require it
     assert sign_in(demo_app, "c-c028")[1] == "/"  # C028's do not
+
+
+def test_a_companys_printed_copy_names_the_company(demo_app):
+    client, _went = sign_in(demo_app, "c-c002")
+    owed = pledges.due(user("c-c002"))
+    client.post("/auth/pledge", data={"versions": [str(v.id) for v in owed], "agree": "y"})
+    (ack,) = db.session.scalars(
+        sa.select(PledgeAcknowledgement).where(PledgeAcknowledgement.user_id == user("c-c002").id)
+    ).all()
+    printed = client.get(f"/pledges/acknowledgements/{ack.id}/print").get_data(as_text=True)
+    assert f"<th>所属</th><td>{user('c-c002').contractor.name}</td>" in printed
+
+
+def test_a_company_is_greeted_with_sama_and_the_wards_staff_with_san(demo_app):
+    company, _went = sign_in(demo_app, "c-c002")
+    page = company.get("/auth/pledge").get_data(as_text=True)
+    assert f"{user('c-c002').display_name}様、利用を始める前に" in page
+    assert "さん、利用を始める前に" not in page
+    new_account("r-new")
+    staff, _went = sign_in(demo_app, "r-new")
+    greeting = staff.get("/auth/pledge").get_data(as_text=True)
+    assert f"{user('r-new').display_name}さん、利用を始める前に" in greeting
 
 
 # --- completion per unit, on the user's scope --------------------------------------------------
@@ -345,7 +376,11 @@ def test_the_office_workbook_lists_those_who_have_not_signed(demo_app):
 def test_a_person_sees_and_prints_only_their_own_acknowledgements(demo_app):
     client = login(demo_app, "respondent")
     page = client.get("/pledges/mine").get_data(as_text=True)
+    assert "<h1>自分の誓約書</h1>" in page
     assert "第1版" in page and "第2版" in page
+    english = client.get("/pledges/mine?lang=en").get_data(as_text=True)
+    assert '<th scope="col">Pledge</th>' in english
+    client.get("/pledges/mine?lang=ja")
     own = db.session.scalars(
         sa.select(PledgeAcknowledgement.id).where(
             PledgeAcknowledgement.user_id == user("respondent").id
@@ -354,6 +389,10 @@ def test_a_person_sees_and_prints_only_their_own_acknowledgements(demo_app):
     printed = client.get(f"/pledges/acknowledgements/{own[-1]}/print").get_data(as_text=True)
     assert "住民 記録" in printed and "respondent" in printed
     assert "令和" in printed and "(2026-" in printed  # 和暦 and the Western date
+    # The version's line gives the day in 和暦 alone; the signer's unit has a row of its own.
+    assert re.search(r"第\d版（令和\d+年\d+月\d+日公開）", printed)
+    assert f"<th>所属</th><td>{user('respondent').unit.name}</td>" in printed
+    assert "自分の誓約書へ戻る" in printed
     assert "print.css" in printed
     other = db.session.scalar(
         sa.select(PledgeAcknowledgement.id).where(

@@ -160,6 +160,45 @@ def test_a_closed_course_takes_no_attempt(demo_app):
         training.mark_read(mine)
 
 
+def test_the_office_closes_a_course_only_after_ticking_that_the_unfinished_are_shut_out(demo_app):
+    admin = login(demo_app, "admin")
+    found = course()
+    unfinished = sum(1 for e in found.enrolments if e.passed_at is None)
+    page = admin.get(f"/training/courses/{found.id}").text
+    assert f"研修を終了します。未完了の {unfinished} 人は受講・受験できなくなります" in page
+
+    refused = admin.post(f"/training/courses/{found.id}/close")
+    assert refused.status_code == 422
+    assert "研修を終了する場合は、確認の欄にチェックを入れてください。" in refused.text
+    db.session.expire_all()
+    assert course().status == CourseStatus.OPEN
+
+    closed = admin.post(f"/training/courses/{found.id}/close", data={"confirm": "1"})
+    assert closed.status_code == 302
+    db.session.expire_all()
+    assert course().status == CourseStatus.CLOSED
+
+
+def test_the_lists_write_versions_and_tell_a_failed_person_to_retake(demo_app):
+    office = login(demo_app, "admin").get("/training/").text
+    assert "第1版" in office and course().label not in office
+    about = login(demo_app, "admin").get(f"/training/courses/{course().id}").text
+    assert f"{course().test.title}（第1版）" in about
+    failed = next(e for e in course().enrolments if training.state(e) == training.FAILED)
+    person = login(demo_app, failed.user.username)
+    assert "不合格（再受験してください）" in person.get("/training/").text
+    assert "Not passed — please retake" in person.get("/training/?lang=en").text
+
+
+def test_the_material_and_the_test_tell_contractors_whom_to_tell(demo_app):
+    whom = "貴社の責任者と契約を担当する区の担当課へ"
+    assert course().material_text.count(whom) == 2
+    items = {item.key: item for item in course().test.items}
+    for key in ("suspicious-mail", "report-loss"):
+        assert whom in items[key].text and items[key].correct == "right", key
+    assert "同じ課の職員" not in items["password-share"].text
+
+
 # --- preparing and opening a course ------------------------------------------------------------
 
 

@@ -1,6 +1,13 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectChoice, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    BooleanField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Regexp
 
 from survey.labels import PLEDGE_AUDIENCES, PLEDGE_RENEWALS
@@ -50,4 +57,9 @@ class DraftForm(FlaskForm):
 
 
 class PublishForm(FlaskForm):
+    # Publishing asks everyone concerned to sign again: the office ticks that it knows. The
+    # box's text names the version, so the page writes it.
+    confirm = BooleanField(
+        validators=[DataRequired(_l("公開する場合は、確認の欄にチェックを入れてください。"))]
+    )
     submit = SubmitField(_l("この版を公開する"))

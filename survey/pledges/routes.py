@@ -96,14 +96,17 @@ def new():
 @bp.route("/<code>")
 @follows
 def show(code: str):
-    pledge = access.pledge_or_404(code, current_user)
+    return _show(access.pledge_or_404(code, current_user), PublishForm())
+
+
+def _show(pledge: Pledge, publish_form: PublishForm):
     return render_template(
         "pledges/show.html",
         pledge=pledge,
         current=pledges.current_version(pledge),
         draft=pledges.draft_of(pledge),
         can_manage=access.can_manage_pledges(current_user),
-        publish_form=PublishForm(),
+        publish_form=publish_form,
     )
 
 
@@ -132,19 +135,24 @@ def draft(code: str):
 @manages
 def publish(code: str):
     pledge = access.pledge_or_404(code, current_user)
-    if PublishForm().validate_on_submit():
-        published = pledges.publish(pledge, current_user)
-        db.session.commit()
-        if published is None:
-            flash(_("公開する下書きはありません（公開済みです）。"), "info")
-        else:
-            flash(
-                _(
-                    "第%(version)s版を公開しました。対象者には次のログインのときに同意を求めます。",
-                    version=published.version,
-                ),
-                "success",
-            )
+    if pledges.draft_of(pledge) is None:
+        flash(_("公開する下書きはありません（公開済みです）。"), "info")
+        return redirect(url_for("pledges.show", code=pledge.code))
+    form = PublishForm()
+    if not form.validate_on_submit():
+        return _show(pledge, form), 422
+    published = pledges.publish(pledge, current_user)
+    db.session.commit()
+    if published is None:  # a double click: the first one published it
+        flash(_("公開する下書きはありません（公開済みです）。"), "info")
+    else:
+        flash(
+            _(
+                "第%(version)s版を公開しました。対象者には次のログインのときに同意を求めます。",
+                version=published.version,
+            ),
+            "success",
+        )
     return redirect(url_for("pledges.show", code=pledge.code))
 
 

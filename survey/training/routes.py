@@ -30,7 +30,7 @@ STATES = {
     service.NOT_STARTED: _l("未受講"),
     service.READ: _l("資料既読"),
     service.IN_PROGRESS: _l("受験中"),
-    service.FAILED: _l("不合格（再受験待ち）"),
+    service.FAILED: _l("不合格（再受験してください）"),
     service.PASSED: _l("合格（受講完了）"),
 }
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -236,7 +236,10 @@ def _scope(user) -> str:
 @bp.route("/courses/<int:course_id>")
 @access.guard(access.follows_training, id_arg="course_id", record="course")
 def course(course_id: int):
-    found = access.course_or_404(course_id, current_user)
+    return _course_page(access.course_or_404(course_id, current_user))
+
+
+def _course_page(found: Course, close_error: str = ""):
     rows = service.completion(found, current_user)
     return render_template(
         "training/course.html",
@@ -245,6 +248,7 @@ def course(course_id: int):
         totals=service.totals(rows),
         targets_form=_target_form(found) if access.manages_training(current_user) else None,
         form=StepForm(),
+        close_error=close_error,
         scope=_scope(current_user),
         today=clock.today(),
     )
@@ -276,6 +280,11 @@ def course_open(course_id: int):
 @bp.route("/courses/<int:course_id>/close", methods=["POST"])
 @access.guard(access.follows_training, access.manages_training)
 def course_close(course_id: int):
+    # Closing shuts out everyone yet to pass, for good: the office ticks that it knows.
+    if StepForm().validate_on_submit() and not request.form.get("confirm"):
+        found = access.course_or_404(course_id, current_user)
+        error = _("研修を終了する場合は、確認の欄にチェックを入れてください。")
+        return _course_page(found, close_error=error), 422
     return _step(course_id, "close")
 
 

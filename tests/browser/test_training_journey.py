@@ -1,6 +1,8 @@
 """An employee reads the course, takes the comprehension test and fails, retakes it afresh and
 passes; the course is then complete, on their page and on the manager's completion page."""
 
+import re
+
 from playwright.sync_api import expect
 
 from tests.browser.axe import assert_accessible
@@ -101,3 +103,14 @@ def test_an_employee_fails_the_test_retakes_it_and_passes(live_server, page, sho
     expect(page.get_by_text("研修を開始しました")).to_be_visible()
     expect(page.get_by_role("link", name="秘書課")).to_be_visible()
     shot(page, "course-opened")
+
+    # Closing shuts out everyone yet to pass: the button asks for the tick that says so.
+    page.get_by_role("button", name="研修を終了する").click()
+    expect(page.get_by_text("研修を終了しました。")).to_have_count(0)
+    tick = page.get_by_label(
+        re.compile(r"研修を終了します。未完了の \d+ 人は受講・受験できなくなります")
+    )
+    assert_accessible(page, "an open course with its closing box")
+    tick.check()
+    page.get_by_role("button", name="研修を終了する").click()
+    expect(page.get_by_text("研修を終了しました。")).to_be_visible()
