@@ -177,6 +177,10 @@ def test_the_office_closes_a_course_only_after_ticking_that_the_unfinished_are_s
     assert closed.status_code == 302
     db.session.expire_all()
     assert course().status == CourseStatus.CLOSED
+    # Posted again from a tab opened before, it is told the course is no longer running.
+    again = admin.post(f"/training/courses/{found.id}/close")
+    assert again.status_code == 302
+    assert "この研修は実施中ではありません" in admin.get(again.headers["Location"]).text
 
 
 def test_the_lists_write_versions_and_tell_a_failed_person_to_retake(demo_app):

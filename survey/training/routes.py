@@ -280,9 +280,11 @@ def course_open(course_id: int):
 @bp.route("/courses/<int:course_id>/close", methods=["POST"])
 @access.guard(access.follows_training, access.manages_training)
 def course_close(course_id: int):
-    # Closing shuts out everyone yet to pass, for good: the office ticks that it knows.
-    if StepForm().validate_on_submit() and not request.form.get("confirm"):
-        found = access.course_or_404(course_id, current_user)
+    # Closing shuts out everyone yet to pass, for good: the office ticks that it knows. A course
+    # no longer open goes to the step, which says so (a second tab, a double click).
+    found = access.course_or_404(course_id, current_user)
+    unconfirmed = not request.form.get("confirm") and found.status == CourseStatus.OPEN
+    if StepForm().validate_on_submit() and unconfirmed:
         error = _("研修を終了する場合は、確認の欄にチェックを入れてください。")
         return _course_page(found, close_error=error), 422
     return _step(course_id, "close")
