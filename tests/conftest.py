@@ -8,6 +8,7 @@ import contextvars
 import os
 import queue
 import shutil
+import socket
 import threading
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -198,6 +199,16 @@ def demo_app(databases, demo_template, tmp_path):
         db.session.remove()
         db.engine.dispose()
     databases.finished(url)
+
+
+@pytest.fixture
+def refused_port():
+    """A port on which every connection is refused, for a server that is down. It stays bound
+    for the test: a port merely found free could be handed out as the source port of the very
+    connection that tries it, and TCP then connects that socket to itself."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        yield held.getsockname()[1]
 
 
 @pytest.fixture

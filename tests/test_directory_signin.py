@@ -6,6 +6,9 @@ second step still asked of a directory user who enrolled."""
 
 from __future__ import annotations
 
+import socket
+import threading
+
 import pyotp
 import pytest
 import sqlalchemy as sa
@@ -17,7 +20,6 @@ from survey.models.trail import AuditEntry
 from survey.services import directory as directory_service
 from tests import helpers
 from tests.ldap_server import group_dn, person_dn
-from tests.smtp_server import free_port
 
 WRONG = "ユーザー名またはパスワードが正しくありません"
 DOWN = "ディレクトリサーバーに接続できません"
@@ -135,12 +137,12 @@ def test_a_wrong_password_reads_as_for_a_local_account_and_counts(directory, aut
 
 
 def test_the_directory_down_says_so_counts_nothing_and_break_glass_still_works(
-    directory, demo_app, auth
+    directory, demo_app, auth, refused_port
 ):
     auth.login("yamada", "yamada-directory-pw")
     auth.logout()
     demo_app.config.update(
-        LDAP_URL=f"ldap://127.0.0.1:{free_port()}", LDAP_TIMEOUT=2, LOGIN_RATE_LIMIT="5 per minute"
+        LDAP_URL=f"ldap://127.0.0.1:{refused_port}", LDAP_TIMEOUT=2, LOGIN_RATE_LIMIT="5 per minute"
     )
 
     for _ in range(6):  # more than the lockout's five, and than the client's limit
@@ -159,7 +161,49 @@ def test_the_directory_down_says_so_counts_nothing_and_break_glass_still_works(
     assert auth.login("admin").headers["Location"] == "/"
 
 
-def test_a_directory_account_never_falls_back_to_a_local_password(directory, demo_app, auth):
+@pytest.fixture
+def echo_server():
+    """A server on the directory's address that is not LDAP: it sends back what it is sent,
+    which the client decodes as a reply it has no decoder for."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve():
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                peer, _ = listener.accept()
+            except TimeoutError:
+                continue
+            with peer:
+                peer.settimeout(2)
+                try:
+                    while data := peer.recv(4096):
+                        peer.sendall(data)
+                except OSError:
+                    pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield listener.getsockname()[1]
+    stop.set()
+    thread.join()
+    listener.close()
+
+
+def test_a_directory_that_answers_garbage_is_down_not_a_server_error(
+    directory, demo_app, auth, echo_server
+):
+    demo_app.config.update(LDAP_URL=f"ldap://127.0.0.1:{echo_server}", LDAP_TIMEOUT=2)
+    response = auth.login("yamada", "yamada-directory-pw")
+    assert response.status_code == 503
+    assert DOWN in response.get_data(as_text=True)
+    assert entries("auth.directory_unavailable")[-1].after["error"]
+
+
+def test_a_directory_account_never_falls_back_to_a_local_password(
+    directory, demo_app, auth, refused_port
+):
     from survey.passwords import hash_password
 
     auth.login("yamada", "yamada-directory-pw")
@@ -167,7 +211,7 @@ def test_a_directory_account_never_falls_back_to_a_local_password(directory, dem
     yamada = account("yamada")
     yamada.password_hash = hash_password("a-local-password-2026")  # say, set by mistake
     db.session.commit()
-    demo_app.config.update(LDAP_URL=f"ldap://127.0.0.1:{free_port()}", LDAP_TIMEOUT=2)
+    demo_app.config.update(LDAP_URL=f"ldap://127.0.0.1:{refused_port}", LDAP_TIMEOUT=2)
     assert auth.login("yamada", "a-local-password-2026").status_code == 503
     # And an admin cannot give it one.
     runner = demo_app.test_cli_runner()
@@ -261,9 +305,11 @@ def test_the_nightly_sync_moves_and_deactivates(directory, demo_app):
     assert "対象 1人、更新 0人、無効化 0人、変更なし 1人" in again.output
 
 
-def test_the_sync_changes_nothing_when_the_directory_cannot_be_read(directory, demo_app):
+def test_the_sync_changes_nothing_when_the_directory_cannot_be_read(
+    directory, demo_app, refused_port
+):
     sign_in(demo_app, "yamada", "yamada-directory-pw")
-    demo_app.config.update(LDAP_URL=f"ldap://127.0.0.1:{free_port()}", LDAP_TIMEOUT=2)
+    demo_app.config.update(LDAP_URL=f"ldap://127.0.0.1:{refused_port}", LDAP_TIMEOUT=2)
     result = demo_app.test_cli_runner().invoke(args=["register", "sync-ldap"])
     assert result.exit_code == 1 and "ディレクトリサーバーに接続できない" in result.output
     assert account("yamada").active

@@ -15,7 +15,6 @@ from survey.models import AuditEntry
 from survey.models.org import UserSession
 from tests.conftest import make_app
 from tests.helpers import login
-from tests.smtp_server import free_port
 
 # Well above the probe's own limit (SERVICE_TIMEOUT_SECONDS, once or twice): only a probe that
 # waits for the server without end misses it.
@@ -96,8 +95,8 @@ def test_a_pending_sign_in_is_not_sent_to_its_second_step(demo_app):
     assert "Set-Cookie" not in headers
 
 
-def test_an_unreachable_postgresql_is_a_503(node):
-    app = node(f"postgresql+psycopg://tenken@127.0.0.1:{free_port()}/tenken")
+def test_an_unreachable_postgresql_is_a_503(node, refused_port):
+    app = node(f"postgresql+psycopg://tenken@127.0.0.1:{refused_port}/tenken")
 
     status, body, headers = probe(app)
 
@@ -133,8 +132,8 @@ def test_the_redis_of_the_sign_in_limits_is_checked_too(node, redis_server):
     assert body["checks"] == {"database": "ok", "limit_storage": "ok"}
 
 
-def test_a_redis_that_is_down_is_a_503(node):
-    down = f"redis://127.0.0.1:{free_port()}/0"
+def test_a_redis_that_is_down_is_a_503(node, refused_port):
+    down = f"redis://127.0.0.1:{refused_port}/0"
     app = node(RATELIMIT_STORAGE_URI=down)
 
     status, body, headers = probe(app)

@@ -15,7 +15,7 @@ from survey.models import OutgoingMail
 from survey.models.types import utcnow
 from survey.services import mailer
 from survey.services.notify import queue_mail
-from tests.smtp_server import SMTPServer, free_port, smtp_settings
+from tests.smtp_server import SMTPServer, smtp_settings
 
 SUBJECT = "【情報セキュリティ自己点検】差し戻しのお知らせ（戸籍住民課）"
 BODY = "差し戻しの理由:\n証跡ファイルが添付されていません。\n\n回答画面:\nhttps://tenken.example.jp/x\n"
@@ -63,9 +63,9 @@ def test_a_second_run_sends_nothing_again(mail_app, smtp):
     assert sorted(r.recipients[0] for r in smtp.received) == ["a@example.jp", "b@example.jp"]
 
 
-def test_server_down_records_the_error_and_a_later_run_sends_once(mail_app, smtp):
+def test_server_down_records_the_error_and_a_later_run_sends_once(mail_app, smtp, refused_port):
     [mail] = _queue("tanaka@example.jp")
-    mail_app.config["SMTP_PORT"] = free_port()  # nobody listens there
+    mail_app.config["SMTP_PORT"] = refused_port
     moment = utcnow()
 
     report = mailer.deliver_queued(moment)
@@ -205,11 +205,11 @@ def test_the_outbox_backend_keeps_mail_in_the_outbox(mail_app, smtp):
     assert mail.sent_at is None and mail.state == "queued"
 
 
-def test_mail_send_command_reports_and_exits_nonzero_on_failure(mail_app, smtp):
+def test_mail_send_command_reports_and_exits_nonzero_on_failure(mail_app, smtp, refused_port):
     _queue("tanaka@example.jp")
     runner = mail_app.test_cli_runner()
     port = mail_app.config["SMTP_PORT"]
-    mail_app.config["SMTP_PORT"] = free_port()
+    mail_app.config["SMTP_PORT"] = refused_port
 
     down = runner.invoke(args=["mail", "send"])
 

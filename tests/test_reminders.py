@@ -28,7 +28,7 @@ from survey.models.types import utcnow
 from survey.services import daily, mailer, reminders
 from tests.conftest import make_app
 from tests.helpers import assignment_of
-from tests.smtp_server import free_port, smtp_settings
+from tests.smtp_server import smtp_settings
 
 TODAY = date(2026, 11, 20)  # the demo's campaigns run until 2026-12-11
 CONTRACT = "区長日程管理システム運用保守業務委託"  # C001's, owned by 秘書課
@@ -194,8 +194,9 @@ def test_server_down_fails_loudly_and_the_next_run_sends_once(
     world,
     smtp,
     monkeypatch,
+    refused_port,
 ):
-    demo_app.config["SMTP_PORT"] = free_port()  # nobody listens there
+    demo_app.config["SMTP_PORT"] = refused_port
 
     down = run(demo_app, "--today", TODAY.isoformat())
 

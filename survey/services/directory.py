@@ -139,12 +139,14 @@ def _bind(dn: str, password: str) -> ldap3.Connection | None:
         code = connection.result.get("result") if connection.result else None
         if code not in REFUSED_CREDENTIALS:
             raise Unavailable(f"bind answered {code}")
-    except (LDAPException, OSError) as error:  # ldap3 wraps most socket errors, not all
-        _close(connection)
-        raise Unavailable(f"{type(error).__name__}: {error}") from error
     except Unavailable:
         _close(connection)
         raise
+    # ldap3 wraps most socket errors, not all, and a reply it cannot decode (a server that is
+    # not LDAP, a garbled answer) raises whatever its decoder meets: the directory is unusable.
+    except Exception as error:  # noqa: BLE001
+        _close(connection)
+        raise Unavailable(f"{type(error).__name__}: {error}") from error
     _close(connection)
     return None
 
