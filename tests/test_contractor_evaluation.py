@@ -484,6 +484,8 @@ def test_dashboard_partials(demo_app, today):
         )
     assert "令和8年度の委託先評価" in html.replace(" ", "")
     assert company("C003").name in html
+    english = login(demo_app, "admin").get("/followup/?lang=en").text
+    assert "FY2026" in english and "令和8年度の委託先評価" not in english
 
 
 def test_a_closed_years_evaluation_campaign_takes_no_new_evaluation(demo_app, today):

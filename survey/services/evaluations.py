@@ -426,7 +426,7 @@ def evaluations_due(today: date) -> dict:
     rows = [r for r in due_rows(sa.select(Contract.id), today) if r.status != "done"]
     rows.sort(key=lambda r: (r.status != "overdue", r.last_year or 0, r.contractor.code))
     return {
-        "fiscal_year": fiscal_year_label(fiscal_year(today)),
+        "fiscal_year": fiscal_year(today),  # the page writes it in its language
         "due": sum(r.status == "due" for r in rows),
         "overdue": sum(r.status == "overdue" for r in rows),
         "rows": rows[:10],
