@@ -10,6 +10,7 @@ their own unit or of the units directly below it, which their scope covers (acce
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
@@ -180,6 +181,20 @@ class Reached:
 
     step: str
     people: list[User]
+
+
+def personal(
+    steps: Steps, due: date, today: date, person: User, unit: OrgUnit | None
+) -> Iterator[tuple[User, str | None]]:
+    """Whom a person's own obligation (a course to pass, a pledge to sign) reminds today, each
+    with the step that reached them: the person (None: their own line) from the first step's
+    day, then the heads of `unit` from theirs."""
+    owners = [person] if (person.email or "").strip() else []
+    found = reached(steps, due, today, unit, owners)
+    if found is None:
+        return
+    for user in found.people:
+        yield user, None if user.id == person.id else found.step
 
 
 def reached(

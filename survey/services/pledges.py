@@ -416,24 +416,14 @@ def reminders(today: date, steps: escalation.Steps) -> Iterable[Reminder]:
     sign_in = notify.external_url("auth.login")
     for item in owed(today):
         person = item.person
-        owners = [person] if (person.email or "").strip() else []
-        found = escalation.reached(steps, item.since, today, person.unit, owners)
-        if found is None:
-            continue
         completion = notify.external_url("pledges.completion", code=item.version.pledge.code)
-        for user in found.people:
-            mine = user.id == person.id
+        for user, step in escalation.personal(steps, item.since, today, person, person.unit):
             yield Reminder(
                 user.email.strip(),
                 user.display_name,
                 f"pledge:{item.version.id}:{person.id}",
                 mail_texts.pledge_reminder_line(
-                    item.version,
-                    person,
-                    item.since,
-                    today,
-                    sign_in if mine else completion,
-                    None if mine else found.step,
+                    item.version, person, item.since, today, completion if step else sign_in, step
                 ),
                 item.since,
             )

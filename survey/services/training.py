@@ -572,21 +572,14 @@ def reminders(today: date, steps: escalation.Steps) -> Iterable[Reminder]:
         .order_by(Enrolment.id)
     )
     for enrolment in db.session.scalars(stmt):
-        person = enrolment.user
-        owners = [person] if (person.email or "").strip() else []
-        found = escalation.reached(steps, enrolment.course.due_on, today, enrolment.unit, owners)
-        if found is None:
-            continue
+        due = enrolment.course.due_on
         own = notify.external_url("training.take", enrolment_id=enrolment.id)
         course = notify.external_url("training.course", course_id=enrolment.course_id)
-        for user in found.people:
-            mine = user.id == person.id
+        for user, step in escalation.personal(steps, due, today, enrolment.user, enrolment.unit):
             yield Reminder(
                 user.email.strip(),
                 user.display_name,
                 f"training:{enrolment.id}",
-                mail_texts.training_reminder_line(
-                    enrolment, today, own if mine else course, None if mine else found.step
-                ),
-                enrolment.course.due_on,
+                mail_texts.training_reminder_line(enrolment, today, course if step else own, step),
+                due,
             )
