@@ -166,10 +166,11 @@ def delegate(
     if not categories or len(categories) != len(set(category_ids)):
         problems["categories"] = _("依頼する分類を選んでください。")
     else:
-        if _made_already(assignment, delegator, delegate_id, categories):
+        standing = of_assignment(assignment)
+        if _made_already(standing, delegator, delegate_id, categories):
             db.session.rollback()  # the lock is not held while the page is drawn
             raise AlreadyMoved()
-        busy = taken(assignment)
+        busy = _taken(standing)
         overlap = [c for c in categories if c.id in busy]
         if overlap:
             problems["categories"] = _(
@@ -206,7 +207,7 @@ def delegate(
     return delegation
 
 
-def _made_already(assignment, delegator: User, delegate_id, categories) -> bool:
+def _made_already(standing: list[Delegation], delegator: User, delegate_id, categories) -> bool:
     """Whether this very hand-over is open already: same delegator, colleague and categories."""
     wanted = {c.id for c in categories}
     return any(
@@ -214,15 +215,19 @@ def _made_already(assignment, delegator: User, delegate_id, categories) -> bool:
         and d.delegate_id == delegate_id
         and d.done_at is None
         and {c.id for c in d.categories} == wanted
-        for d in of_assignment(assignment)
+        for d in standing
     )
 
 
 def taken(assignment: Assignment) -> set[int]:
     """The categories handed to someone who has not finished them: not handed twice."""
+    return _taken(of_assignment(assignment))
+
+
+def _taken(standing: list[Delegation]) -> set[int]:
     return {
         category.id
-        for delegation in of_assignment(assignment)
+        for delegation in standing
         if delegation.done_at is None
         for category in delegation.categories
     }

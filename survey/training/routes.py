@@ -274,7 +274,7 @@ def course_targets(course_id: int):
 @bp.route("/courses/<int:course_id>/open", methods=["POST"])
 @access.guard(access.follows_training, access.manages_training)
 def course_open(course_id: int):
-    return _step(course_id, "open")
+    return _step(access.course_or_404(course_id, current_user), "open")
 
 
 @bp.route("/courses/<int:course_id>/close", methods=["POST"])
@@ -287,11 +287,11 @@ def course_close(course_id: int):
     if StepForm().validate_on_submit() and unconfirmed:
         error = _("研修を終了する場合は、確認の欄にチェックを入れてください。")
         return _course_page(found, close_error=error), 422
-    return _step(course_id, "close")
+    return _step(found, "close")
 
 
-def _step(course_id: int, step: str):
-    found = access.course_or_404(course_id, current_user)
+def _step(found: Course, step: str):
+    course_id = found.id  # read before a rollback expires it
     if not StepForm().validate_on_submit():
         abort(422)
     try:
