@@ -246,15 +246,10 @@ def delegated_items(user: User, assignment: Assignment, *, answering: bool = Fal
 
 
 def sees_whole(user: User) -> bool:
-    """Whether the user's access to a questionnaire is the whole of it: everyone's but a staff
-    account's, which sees only the part handed to it (no answer sheet, print view or result,
-    which hold every item)."""
-    return user.role != Role.STAFF
-
-
-def more_than_delegated(user: User) -> bool:
-    """Everyone but a staff account, whose only pages are the parts handed to it: the lists of
-    a unit's or a company's work (the contracts) do not exist for it."""
+    """Whether the user's access is more than parts handed to them: everyone's but a staff
+    account's, which sees only the part of a questionnaire handed to it (no answer sheet, print
+    view or result, which hold every item) and for which the lists of a unit's or a company's
+    work (the contracts) do not exist."""
     return user.role != Role.STAFF
 
 

@@ -59,7 +59,7 @@ def _decided_already(contract):
 
 
 @bp.route("/contracts")
-@access.guard(sees=access.more_than_delegated, record="contract")
+@access.guard(sees=access.sees_whole, record="contract")
 def contracts():
     unapproved = subcontracting.unapproved_clause().label("unapproved")
     pending = subcontracting.pending_clause().label("pending")
